@@ -1,0 +1,170 @@
+"""A broker for the demo and the tests: Mosquitto when installed, otherwise amqtt in-process.
+
+Mosquitto runs as a child process with a generated configuration (loopback listener,
+``max_queued_messages 0`` so a burst to a slow subscriber is never silently dropped). amqtt, the
+pure-Python fallback, speaks MQTT 3.1.1 only; it is configured to refuse anonymous clients because
+with anonymous access it silently drops messages queued for offline sessions, so every motcua client
+sends a user name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bus.client import BrokerUrl, BusError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 1883
+DEMO_USER = "motcua"
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def mosquitto_config(port: int, host: str = "127.0.0.1", extra: str = "") -> str:
+    return (
+        f"listener {port} {host}\n"
+        "allow_anonymous true\n"
+        "max_queued_messages 0\n"
+        "persistence false\n"
+        "log_dest stderr\n"
+        "log_type error\nlog_type warning\nlog_type notice\n"
+        f"{extra}"
+    )
+
+
+class EmbeddedBroker:
+    """Start with ``start()``; ``url`` is then the broker's address for every client."""
+
+    def __init__(self, port: int | None = None, *, engine: str = "auto", host: str = "127.0.0.1") -> None:
+        if engine not in {"auto", "mosquitto", "amqtt"}:
+            raise ValueError(f"broker engine {engine!r}: use auto, mosquitto or amqtt")
+        if engine == "auto":
+            engine = "mosquitto" if shutil.which("mosquitto") else "amqtt"
+        self.engine = engine
+        self.host = host
+        wanted = DEFAULT_PORT if port is None else port
+        self.port = wanted if wanted and port_is_free(wanted, host) else free_port(host)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._amqtt: _AmqttThread | None = None
+
+    @property
+    def url(self) -> BrokerUrl:
+        protocol = 5 if self.engine == "mosquitto" else 311
+        return BrokerUrl(self.host, self.port, username=DEMO_USER, protocol=protocol)
+
+    def start(self, timeout: float = 10.0) -> BrokerUrl:
+        if self.engine == "mosquitto":
+            self._start_mosquitto()
+        else:
+            self._amqtt = _AmqttThread(self.host, self.port)
+            self._amqtt.start()
+        if not wait_for_port(self.host, self.port, timeout):
+            self.stop()
+            raise BusError(f"{self.engine} did not listen on {self.host}:{self.port} within {timeout} s")
+        log.info("%s broker listening on %s:%d", self.engine, self.host, self.port)
+        return self.url
+
+    def _start_mosquitto(self) -> None:
+        self._workdir = tempfile.TemporaryDirectory(prefix="motcua-broker-")
+        conf = Path(self._workdir.name) / "mosquitto.conf"
+        conf.write_text(mosquitto_config(self.port, self.host))
+        logfile = (Path(self._workdir.name) / "mosquitto.log").open("wb")
+        self._proc = subprocess.Popen(
+            ["mosquitto", "-c", str(conf)], stdout=logfile, stderr=subprocess.STDOUT
+        )
+        logfile.close()
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+        if self._amqtt is not None:
+            self._amqtt.stop()
+            self._amqtt = None
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    def __enter__(self) -> EmbeddedBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+class _AmqttThread(threading.Thread):
+    """amqtt's asyncio broker on a loop of its own, so the rest of the process stays synchronous."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(name="amqtt-broker", daemon=True)
+        self.config: dict[str, Any] = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}},
+        }
+        self.loop = asyncio.new_event_loop()
+        self._broker: Any = None
+        self._started = threading.Event()
+
+    def run(self) -> None:
+        from amqtt.broker import Broker
+
+        asyncio.set_event_loop(self.loop)
+
+        async def start() -> None:
+            self._broker = Broker(self.config)
+            await self._broker.start()
+
+        self.loop.run_until_complete(start())
+        self._started.set()
+        self.loop.run_forever()
+
+    def stop(self) -> None:
+        if self._broker is not None and self._started.is_set():
+            future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self.loop)
+            try:
+                future.result(timeout=5)
+            except Exception:
+                log.warning("amqtt did not shut down cleanly", exc_info=True)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.join(timeout=5)

@@ -1,0 +1,322 @@
+"""A thin MQTT client for motcua processes, on paho-mqtt 2.x.
+
+It adds to paho what every process needs: availability as the Last Will and republished on every
+(re)connect, subscriptions restored after a reconnect, reconnect with exponential backoff, QoS 1,
+typed decoding with a warning (naming the topic) for malformed payloads, duplicate message ids
+ignored, expired commands dropped, and request/response with a timeout.
+
+Broker URL grammar: ``mqtt://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S]``; the password
+comes from the environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file in the repo).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from bus.models import Envelope, Response
+from bus.topics import OFFLINE, ONLINE, Topics
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Handler = Callable[[str, Any], None]
+
+_SEEN_IDS = 8192
+
+
+class BusError(Exception):
+    """Base of the errors raised by ``bus``."""
+
+
+class BrokerUrlError(BusError, ValueError):
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(f"bad broker URL {url!r}: {problem}")
+
+
+class RequestTimeoutError(BusError, TimeoutError):
+    pass
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    host: str
+    port: int = 1883
+    username: str | None = None
+    protocol: int = 5
+    keepalive: int = 30
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerUrl:
+        parts = urlsplit(url)
+        if parts.scheme != "mqtt":
+            raise BrokerUrlError(url, "scheme must be mqtt://")
+        if not parts.hostname:
+            raise BrokerUrlError(url, "missing host, expected mqtt://HOST[:PORT]")
+        try:
+            port = parts.port or 1883
+        except ValueError as err:
+            raise BrokerUrlError(url, "port must be a number 1-65535") from err
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        unknown = set(query) - {"protocol", "keepalive"}
+        if unknown:
+            raise BrokerUrlError(url, f"unknown parameter(s) {', '.join(sorted(unknown))}")
+        protocol = {"5": 5, "311": 311, "3.1.1": 311}.get(query.get("protocol", "5"))
+        if protocol is None:
+            raise BrokerUrlError(url, "protocol must be 5 or 311")
+        keepalive = query.get("keepalive", "30")
+        if not keepalive.isdigit() or int(keepalive) < 5:
+            raise BrokerUrlError(url, "keepalive must be a whole number of seconds >= 5")
+        return cls(parts.hostname, port, parts.username, protocol, int(keepalive))
+
+    def __str__(self) -> str:
+        user = f"{self.username}@" if self.username else ""
+        return f"mqtt://{user}{self.host}:{self.port}?protocol={self.protocol}"
+
+
+@dataclass
+class _Subscription:
+    pattern: str
+    handler: Handler
+    adapter: TypeAdapter[Any] | None
+    dedupe: bool
+
+
+@dataclass
+class _Pending:
+    done: threading.Event = field(default_factory=threading.Event)
+    response: Response | None = None
+
+
+class BusClient:
+    """One MQTT connection of one process (or one component inside a process)."""
+
+    def __init__(
+        self,
+        broker: str | BrokerUrl,
+        site: str,
+        client_id: str,
+        *,
+        availability_topic: str | None = None,
+    ) -> None:
+        self.broker = broker if isinstance(broker, BrokerUrl) else BrokerUrl.parse(broker)
+        self.topics = Topics(site)
+        self.client_id = client_id
+        self.availability_topic = availability_topic
+        self.connected = threading.Event()
+        self.connect_count = 0
+        self._subs: list[_Subscription] = []
+        self._subs_lock = threading.Lock()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen_lock = threading.Lock()
+        self._pending: dict[str, _Pending] = {}
+        self._stopping = False
+        self._mqtt = self._make_client()
+
+    def _make_client(self) -> paho.Client:
+        v5 = self.broker.protocol == 5
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else True,
+        )
+        if self.broker.username:
+            client.username_pw_set(self.broker.username, os.environ.get("MOTCUA_MQTT_PASSWORD"))
+        if self.availability_topic:
+            client.will_set(self.availability_topic, OFFLINE, qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_inflight_messages_set(100)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self, wait: float | None = 10.0) -> BusClient:
+        """Connect in the background; with ``wait``, block until connected or raise ``BusError``."""
+        self._mqtt.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
+        self._mqtt.loop_start()
+        if wait is not None and not self.connected.wait(wait):
+            self._mqtt.loop_stop()
+            raise BusError(f"{self.client_id}: no connection to {self.broker} within {wait:.0f} s")
+        return self
+
+    def stop(self) -> None:
+        """Say ``offline`` (a clean stop does not fire the Last Will), then disconnect."""
+        self._stopping = True
+        if self.availability_topic and self.connected.is_set():
+            info = self._mqtt.publish(self.availability_topic, OFFLINE, qos=1, retain=True)
+            info.wait_for_publish(timeout=2.0)
+        self._mqtt.disconnect()
+        self._mqtt.loop_stop()
+        self.connected.clear()
+
+    def _on_connect(self, client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("%s: broker %s refused the connection: %s", self.client_id, self.broker, reason)
+            return
+        self.connect_count += 1
+        if self.availability_topic:
+            client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
+        with self._subs_lock:
+            patterns = sorted({s.pattern for s in self._subs})
+        if patterns:
+            client.subscribe([(p, 1) for p in patterns])
+        log.info("%s: connected to %s (connection %d)", self.client_id, self.broker, self.connect_count)
+        self.connected.set()
+
+    def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        if not self._stopping:
+            log.warning("%s: lost the broker (%s); reconnecting with backoff", self.client_id, reason)
+
+    # --- publishing ------------------------------------------------------------------------------
+
+    def publish(self, topic: str, message: BaseModel | str, *, retain: bool = False) -> paho.MQTTMessageInfo:
+        if isinstance(message, Envelope):
+            payload: bytes = message.to_json()
+        elif isinstance(message, BaseModel):
+            payload = message.model_dump_json(exclude_none=True).encode()
+        else:
+            payload = message.encode()
+        return self._mqtt.publish(topic, payload, qos=1, retain=retain)
+
+    # --- subscribing -----------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        pattern: str,
+        handler: Handler,
+        schema: TypeAdapter[Any] | type[BaseModel] | None = None,
+        *,
+        dedupe: bool = True,
+    ) -> None:
+        """Call ``handler(topic, message)`` for each message matching ``pattern``.
+
+        With a ``schema`` the payload is decoded and validated first; ``None`` passes text through.
+        ``dedupe=False`` lets repeated ids through (the server answers a retried request again).
+        """
+        adapter = TypeAdapter(schema) if isinstance(schema, type) else schema
+        with self._subs_lock:
+            self._subs.append(_Subscription(pattern, handler, adapter, dedupe))
+        if self.connected.is_set():
+            self._mqtt.subscribe(pattern, qos=1)
+
+    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        with self._subs_lock:
+            subs = [s for s in self._subs if paho.topic_matches_sub(s.pattern, msg.topic)]
+        decoded: dict[int, Any] = {}
+        for sub in subs:
+            key = id(sub.adapter)
+            if key not in decoded:
+                decoded[key] = self._decode(msg.topic, bytes(msg.payload), sub.adapter)
+            message = decoded[key]
+            if message is None or not self._fresh(msg.topic, message, sub.dedupe):
+                continue
+            try:
+                sub.handler(msg.topic, message)
+            except Exception:
+                log.exception("%s: handler for %s failed on a message of %s", self.client_id, sub.pattern,
+                              msg.topic)
+        envelopes = [d for d in decoded.values() if isinstance(d, Envelope)]
+        if envelopes:
+            self._remember(envelopes[0].id)
+
+    def _decode(self, topic: str, payload: bytes, adapter: TypeAdapter[Any] | None) -> Any:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("ignored a message on %s: payload is not UTF-8 (%d bytes)", topic, len(payload))
+            return None
+        if adapter is None:
+            return text
+        try:
+            return adapter.validate_json(text)
+        except ValidationError as err:
+            if _is_json_error(err):
+                log.warning("ignored a message on %s: malformed JSON (%s)", topic, _first_error(err))
+            else:
+                log.warning("ignored a message on %s: %s", topic, _first_error(err))
+            return None
+
+    def _fresh(self, topic: str, message: Any, dedupe: bool) -> bool:
+        if not isinstance(message, Envelope):
+            return True
+        if message.expired():
+            log.info("dropped an expired %s on %s (expired at %s)", message_kind(message), topic,
+                     message.expires_at)
+            return False
+        if dedupe:
+            with self._seen_lock:
+                if message.id in self._seen:
+                    log.debug("dropped duplicate message %s on %s", message.id, topic)
+                    return False
+        return True
+
+    def _remember(self, message_id: str) -> None:
+        with self._seen_lock:
+            self._seen[message_id] = None
+            while len(self._seen) > _SEEN_IDS:
+                self._seen.popitem(last=False)
+
+    # --- request / response ----------------------------------------------------------------------
+
+    def enable_requests(self) -> None:
+        """Subscribe to this client's ``resp`` topic; call before ``start`` to use ``request``."""
+        self.subscribe(self.topics.resp(self.client_id), self._on_response, Response)
+
+    def request(self, verb: str, message: Envelope, timeout: float = 5.0) -> Response:
+        """Publish ``message`` on ``req/{verb}`` and wait for its response.
+
+        Retrying after a timeout with the *same* message is safe: the server answers a repeated id
+        with the response it already committed.
+        """
+        message = message.model_copy(update={"reply_to": self.topics.resp(self.client_id)})
+        pending = self._pending.setdefault(message.id, _Pending())
+        self.publish(self.topics.req(verb), message)
+        try:
+            if not pending.done.wait(timeout):
+                raise RequestTimeoutError(f"no answer to {verb} request {message.id} within {timeout} s")
+            assert pending.response is not None
+            return pending.response
+        finally:
+            self._pending.pop(message.id, None)
+
+    def _on_response(self, _topic: str, response: Response) -> None:
+        pending = self._pending.get(response.request_id)
+        if pending is not None:
+            pending.response = response
+            pending.done.set()
+
+
+def message_kind(message: Any) -> str:
+    return str(getattr(message, "kind", type(message).__name__))
+
+
+def _is_json_error(err: ValidationError) -> bool:
+    return any(e.get("type") == "json_invalid" for e in err.errors())
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
+    return f"{where}: {first.get('msg')}"
+
+
+def dumps(message: BaseModel) -> str:
+    """Pretty JSON of a message, for logs and docs (never with personal data)."""
+    return json.dumps(json.loads(message.model_dump_json(exclude_none=True)), ensure_ascii=False)

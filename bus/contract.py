@@ -1,0 +1,225 @@
+"""One table of every topic: who publishes it, retained or not, QoS, and its message type.
+
+``motcua contract export`` writes the JSON Schemas and ``docs/contract/README.md`` from this table
+and from example messages, so the documentation cannot drift from the code; ``--check`` (and a
+test) fails when the files on disk are stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from bus import models as m
+
+_VN = timezone(timedelta(hours=7))
+_T0 = datetime(2026, 11, 23, 8, 5, 0, tzinfo=_VN)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    topic: str
+    publisher: str
+    subscribers: str
+    retained: bool
+    qos: int
+    schema: TypeAdapter[Any] | None
+    examples: tuple[BaseModel | str, ...]
+    notes: str
+
+
+def _env(n: int, **extra: Any) -> dict[str, Any]:
+    return {"id": f"{n:032x}", "ts": _T0 + timedelta(seconds=n), **extra}
+
+
+_TICKET = m.TicketPrint(
+    centre_name="Trung tâm Phục vụ hành chính công tỉnh",
+    service_name="Đất đai",
+    number="A1023",
+    issued_at=_T0,
+    waiting=4,
+    estimated_wait_min=20,
+    qr_url="https://hcc.example.gov.vn/t/3q9xv0a7",
+)
+
+SPECS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "server_availability", "server/availability", "queue server", "every device and app",
+        True, 1, None, ("online", "offline"),
+        "Plain text, not JSON. Set as the server's Last Will, so it turns `offline` if the server dies.",
+    ),
+    TopicSpec(
+        "device_availability", "device/{id}/availability", "each device service", "server, dashboard",
+        True, 1, None, ("online", "offline"),
+        "Plain text. The device's Last Will; republished as `online` on every (re)connect.",
+    ),
+    TopicSpec(
+        "device_info", "device/{id}/info", "each device service", "server, dashboard",
+        True, 1, TypeAdapter(m.DeviceInfo),
+        (m.DeviceInfo(**_env(1), device_kind=m.DeviceKind.PRINTER, model="TM-T88V-compatible 80 mm",
+                      transport="usb", capabilities=["qr_native", "cut", "status_dle_eot"]),),
+        "What the device is and can do. Published at every connect.",
+    ),
+    TopicSpec(
+        "device_status", "device/{id}/status", "each device service", "server, dashboard, kiosk",
+        True, 1, TypeAdapter(m.DeviceStatus),
+        (m.DeviceStatus(**_env(2), health=m.Health.WARNING, paper=m.PaperLevel.NEAR_END,
+                        cover_open=False, detail="paper near end"),),
+        "Health; republished whenever it changes.",
+    ),
+    TopicSpec(
+        "device_evt", "device/{id}/evt", "each device service", "server",
+        False, 1, m.device_event_adapter,
+        (m.KeyPressed(**_env(3), key=m.Key.CALL_NEXT, keypad_address=5),
+         m.JobPrinted(**_env(4), job_id="k1-000042", bytes_sent=2817),
+         m.JobFailed(**_env(5), job_id="k1-000043", reason="paper out")),
+        "What happened at the device. `kind` tells which event. Duplicate `id`s are ignored.",
+    ),
+    TopicSpec(
+        "device_cmd", "device/{id}/cmd", "server, or the app that owns the device", "that device",
+        False, 1, m.device_command_adapter,
+        (m.PrintTicket(**_env(6), expires_at=_T0 + timedelta(seconds=36), job_id="k1-000042",
+                       ticket=_TICKET),
+         m.ShowText(**_env(7), expires_at=_T0 + timedelta(seconds=17), text="8888", blink=True),
+         m.Beep(**_env(8), expires_at=_T0 + timedelta(seconds=18))),
+        "Never retained. A device drops a command whose `expires_at` has passed, so nothing old is"
+        " replayed after a reconnect.",
+    ),
+    TopicSpec(
+        "req", "req/{verb}", "kiosks, clerk consoles", "server",
+        False, 1, m.request_adapter,
+        (m.IssueTicket(**_env(9), reply_to="motcua/v1/demo/resp/kiosk-1", service="land", kiosk="kiosk-1"),
+         m.CounterRequest(**_env(10), reply_to="motcua/v1/demo/resp/console-3", counter=3,
+                          action=m.CounterAction.CALL_NEXT)),
+        "`verb` is the request's `kind` (`issue_ticket`, `counter`). `reply_to` names the topic for"
+        " the answer. Retrying with the same `id` never issues a second ticket.",
+    ),
+    TopicSpec(
+        "resp", "resp/{client}", "server", "the requesting client",
+        False, 1, TypeAdapter(m.Response),
+        (m.Response(**_env(11), request_id=f"{9:032x}", ok=True, ticket=m.TicketIssued(
+            number="A1023", service="land", service_name="Đất đai", issued_at=_T0, waiting_before=4,
+            estimated_wait_min=20, counters=[1, 2], token="3q9xv0a7Kp2")),
+         m.Response(**_env(12), request_id=f"{13:032x}", ok=False, error=m.ErrorInfo(
+             code="sold_out", message="Lĩnh vực Đất đai đã hết số hôm nay"))),
+        "Sent only after the server committed the request. `request_id` is the request's `id`.",
+    ),
+    TopicSpec(
+        "queue_state", "queue/{service}/state", "server", "kiosks, hall board, dashboard",
+        True, 1, TypeAdapter(m.QueueState),
+        (m.QueueState(**_env(14), service="land", service_name="Đất đai", waiting=4,
+                      last_issued="A1023", last_called="A1019"),),
+        "Current state of one service's queue.",
+    ),
+    TopicSpec(
+        "counter_state", "counter/{n}/state", "server", "LED displays, hall board, dashboard",
+        True, 1, TypeAdapter(m.CounterState),
+        (m.CounterState(**_env(15), counter=3, name="Quầy 3", status=m.CounterStatus.OPEN,
+                        current="A1019", call_seq=87),),
+        "Current state of one counter. A display shows `current` and blinks when `call_seq` changes;"
+        " after a reconnect it shows the retained state without replaying calls.",
+    ),
+    TopicSpec(
+        "calls", "calls", "server", "hall board, voice announcer",
+        False, 1, TypeAdapter(m.CallEvent),
+        (m.CallEvent(**_env(16), seq=87, number="A1019", service="land", counter=3,
+                     counter_name="Quầy 3"),),
+        "Every call and recall, in order. `seq` rises by one per call on a site; a gap means"
+        " messages were missed: resync from `counter/+/state`.",
+    ),
+)
+
+_ENVELOPE_ROWS = (
+    ("v", "integer", "schema version, always 1 for `motcua/v1`"),
+    ("id", "string", "unique message id (8-64 chars); receivers ignore an id they have seen"),
+    ("ts", "date-time", "when the message was made, ISO 8601 with offset"),
+    ("expires_at", "date-time, optional", "commands: drop the message after this instant"),
+    ("reply_to", "string, optional", "requests: the topic to answer on"),
+    ("seq", "integer, optional", "calls: per-site call number"),
+    ("kind", "string", "message type; selects the schema on topics that carry several"),
+)
+
+
+def schema_files() -> dict[str, str]:
+    """File name → content of every JSON Schema."""
+    out: dict[str, str] = {}
+    for spec in SPECS:
+        if spec.schema is None:
+            continue
+        schema = spec.schema.json_schema(mode="serialization")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"motcua/v1/{spec.name}.schema.json"
+        schema.setdefault("description", spec.notes)
+        out[f"{spec.name}.schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    return out
+
+
+def _example(item: BaseModel | str) -> str:
+    if isinstance(item, str):
+        return item
+    return json.dumps(json.loads(item.model_dump_json(exclude_none=True)), indent=2, ensure_ascii=False)
+
+
+def readme() -> str:
+    lines = [
+        "# The motcua MQTT contract (v1)",
+        "",
+        "Generated by `motcua contract export` from `bus/contract.py`; do not edit by hand.",
+        "",
+        "All topics start with `motcua/v1/{site}/`. Site ids, device ids, service codes and client ids",
+        "are single topic levels of letters, digits, `-` and `_`; no personal data ever appears in a",
+        "topic or payload. Payloads are UTF-8 JSON objects (availability is plain text). QoS 1",
+        "everywhere: a message may arrive twice, so receivers drop repeated `id`s. The contract works on",
+        "MQTT 3.1.1 and 5; no v5-only feature is required.",
+        "",
+        "| topic | publisher | subscribers | retained | QoS | schema |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SPECS:
+        schema = f"[{s.name}]({s.name}.schema.json)" if s.schema is not None else "plain text"
+        retained = "yes" if s.retained else "no"
+        lines.append(f"| `{s.topic}` | {s.publisher} | {s.subscribers} | {retained} | {s.qos} | {schema} |")
+    lines += ["", "## Envelope", "", "| field | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{f}` | {t} | {d} |" for f, t, d in _ENVELOPE_ROWS]
+    lines += [
+        "",
+        "Unknown fields are rejected. A malformed payload is logged with its topic and ignored; it never"
+        " stops the receiver.",
+        "",
+    ]
+    for s in SPECS:
+        lines += [f"## `{s.topic}`", "", s.notes, ""]
+        for ex in s.examples:
+            lang = "json" if isinstance(ex, BaseModel) else "text"
+            lines += [f"```{lang}", _example(ex), "```", ""]
+    return "\n".join(lines)
+
+
+def expected_files() -> dict[str, str]:
+    return {**schema_files(), "README.md": readme()}
+
+
+def export(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in expected_files().items():
+        path = directory / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale_files(directory: Path) -> list[str]:
+    """Names of files that are missing or differ from what ``export`` would write."""
+    stale = []
+    for name, content in expected_files().items():
+        path = directory / name
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            stale.append(name)
+    return stale

@@ -1,0 +1,293 @@
+"""Typed messages of the MQTT contract, with the envelope every payload carries.
+
+Every payload is a JSON object. The envelope fields are ``v`` (schema version), ``id`` (unique
+message id, used to drop duplicates), ``ts`` (ISO 8601 with offset), and optionally ``expires_at``,
+``reply_to`` and ``seq``. A ``kind`` field names the message type, so one topic can carry several
+(a device's ``evt`` topic carries key presses and print results alike).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION: Literal[1] = 1
+
+Level = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+TicketNumber = Annotated[str, Field(pattern=r"^[A-Z]{0,3}[0-9]{1,6}$", examples=["A1023"])]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> datetime:
+    return datetime.now(UTC).astimezone()
+
+
+class Envelope(BaseModel):
+    """Fields common to every message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    v: Literal[1] = SCHEMA_VERSION
+    id: str = Field(default_factory=new_id, min_length=8, max_length=64)
+    ts: AwareDatetime = Field(default_factory=now)
+    expires_at: AwareDatetime | None = None
+    reply_to: str | None = None
+    seq: int | None = Field(default=None, ge=0)
+
+    def expired(self, at: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (at or now())
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def expires_in(seconds: float) -> datetime:
+    return now() + timedelta(seconds=seconds)
+
+
+# --- device state (retained) -------------------------------------------------------------------
+
+
+class DeviceKind(StrEnum):
+    PRINTER = "printer"
+    LED_DISPLAY = "led_display"
+    KEYPAD = "keypad"
+    KIOSK = "kiosk"
+    HALL_BOARD = "hall_board"
+    RATING_TABLET = "rating_tablet"
+    SCANNER = "scanner"
+
+
+class Health(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+
+class PaperLevel(StrEnum):
+    OK = "ok"
+    NEAR_END = "near_end"
+    OUT = "out"
+    UNKNOWN = "unknown"
+
+
+class DeviceInfo(Envelope):
+    """What a device is; retained on ``device/{id}/info``."""
+
+    kind: Literal["device_info"] = "device_info"
+    device_kind: DeviceKind
+    model: str
+    firmware: str = "unknown"
+    transport: str = Field(description="URL scheme the device is reached by, e.g. serial or sim")
+    capabilities: list[str] = []
+    counter: int | None = None
+
+
+class DeviceStatus(Envelope):
+    """How a device is; retained on ``device/{id}/status`` and republished on every change."""
+
+    kind: Literal["device_status"] = "device_status"
+    health: Health
+    paper: PaperLevel | None = None
+    cover_open: bool | None = None
+    errors: list[str] = []
+    detail: str | None = None
+
+
+# --- device events (device -> server) ----------------------------------------------------------
+
+
+class Key(StrEnum):
+    CALL_NEXT = "call_next"
+    RECALL = "recall"
+    NO_SHOW = "no_show"
+    TRANSFER = "transfer"
+    PAUSE = "pause"
+    FINISH = "finish"
+    REQUEST_RATING = "request_rating"
+    CONFIRM = "confirm"
+    DIGIT = "digit"
+
+
+class KeyPressed(Envelope):
+    kind: Literal["key_pressed"] = "key_pressed"
+    key: Key
+    digit: int | None = Field(default=None, ge=0, le=9)
+    keypad_address: int | None = Field(default=None, ge=0, le=255)
+
+
+class JobPrinted(Envelope):
+    kind: Literal["job_printed"] = "job_printed"
+    job_id: str
+    bytes_sent: int = Field(ge=0)
+
+
+class JobFailed(Envelope):
+    """A print job that could not print; the kiosk shows a virtual ticket instead."""
+
+    kind: Literal["job_failed"] = "job_failed"
+    job_id: str
+    reason: str
+
+
+DeviceEvent = Annotated[KeyPressed | JobPrinted | JobFailed, Field(discriminator="kind")]
+
+# --- device commands (-> device, never retained, dropped after expires_at) ---------------------
+
+
+class TicketPrint(BaseModel):
+    """What goes on a queue ticket. No personal data, ever."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    centre_name: str
+    service_name: str
+    number: TicketNumber
+    priority_label: str | None = None
+    issued_at: AwareDatetime
+    waiting: int = Field(ge=0)
+    estimated_wait_min: int | None = Field(default=None, ge=0)
+    qr_url: str | None = None
+
+
+class PrintTicket(Envelope):
+    kind: Literal["print_ticket"] = "print_ticket"
+    job_id: str
+    ticket: TicketPrint
+
+
+class ShowText(Envelope):
+    """Show text on a display now, e.g. a test pattern; normal numbers follow ``counter/{n}/state``."""
+
+    kind: Literal["show_text"] = "show_text"
+    text: str = Field(max_length=32)
+    blink: bool = False
+
+
+class Beep(Envelope):
+    kind: Literal["beep"] = "beep"
+
+
+DeviceCommand = Annotated[PrintTicket | ShowText | Beep, Field(discriminator="kind")]
+
+# --- requests and responses --------------------------------------------------------------------
+
+
+class IssueTicket(Envelope):
+    """``req/issue_ticket``: a kiosk asks for a ticket."""
+
+    kind: Literal["issue_ticket"] = "issue_ticket"
+    service: Level
+    priority: Level | None = None
+    kiosk: Level | None = None
+
+
+class CounterAction(StrEnum):
+    OPEN = "open"
+    CLOSE = "close"
+    PAUSE = "pause"
+    CALL_NEXT = "call_next"
+    RECALL = "recall"
+    FINISH = "finish"
+
+
+class CounterRequest(Envelope):
+    """``req/counter``: a clerk console acts on a counter."""
+
+    kind: Literal["counter"] = "counter"
+    counter: int = Field(ge=1)
+    action: CounterAction
+
+
+Request = Annotated[IssueTicket | CounterRequest, Field(discriminator="kind")]
+
+
+class TicketIssued(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: TicketNumber
+    service: Level
+    service_name: str
+    issued_at: AwareDatetime
+    waiting_before: int = Field(ge=0)
+    estimated_wait_min: int | None = Field(default=None, ge=0)
+    counters: list[int] = []
+    token: str = Field(description="unguessable id of the ticket, for the QR that follows it online")
+
+
+class Called(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    counter: int
+    number: TicketNumber | None = Field(description="null when nobody is waiting")
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(examples=["unknown_service", "sold_out", "out_of_hours", "bad_request"])
+    message: str
+
+
+class Response(Envelope):
+    """``resp/{client}``: the answer to one request, sent only after the server committed it."""
+
+    kind: Literal["response"] = "response"
+    request_id: str
+    ok: bool
+    ticket: TicketIssued | None = None
+    called: Called | None = None
+    error: ErrorInfo | None = None
+
+
+# --- server state and the call stream ----------------------------------------------------------
+
+
+class QueueState(Envelope):
+    kind: Literal["queue_state"] = "queue_state"
+    service: Level
+    service_name: str
+    waiting: int = Field(ge=0)
+    last_issued: TicketNumber | None = None
+    last_called: TicketNumber | None = None
+
+
+class CounterStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class CounterState(Envelope):
+    """Retained; a display shows ``current`` and blinks when ``call_seq`` changes."""
+
+    kind: Literal["counter_state"] = "counter_state"
+    counter: int = Field(ge=1)
+    name: str
+    status: CounterStatus
+    current: TicketNumber | None = None
+    call_seq: int | None = Field(default=None, ge=0)
+
+
+class CallEvent(Envelope):
+    """``calls``: one call or recall, numbered by the envelope's per-site ``seq``."""
+
+    kind: Literal["call"] = "call"
+    number: TicketNumber
+    service: Level
+    counter: int = Field(ge=1)
+    counter_name: str
+    recall: bool = False
+
+
+device_event_adapter: TypeAdapter[DeviceEvent] = TypeAdapter(DeviceEvent)
+device_command_adapter: TypeAdapter[DeviceCommand] = TypeAdapter(DeviceCommand)
+request_adapter: TypeAdapter[Request] = TypeAdapter(Request)
