@@ -30,6 +30,7 @@ DEMO_USER = "motcua"
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as brokers do: TIME_WAIT is free
         try:
             sock.bind((host, port))
         except OSError:
@@ -76,8 +77,14 @@ class EmbeddedBroker:
             engine = "mosquitto" if shutil.which("mosquitto") else "amqtt"
         self.engine = engine
         self.host = host
-        wanted = DEFAULT_PORT if port is None else port
-        self.port = wanted if wanted and port_is_free(wanted, host) else free_port(host)
+        if port is None:  # the default port if free, else any free port
+            self.port = DEFAULT_PORT if port_is_free(DEFAULT_PORT, host) else free_port(host)
+        elif port == 0:
+            self.port = free_port(host)
+        elif port_is_free(port, host):
+            self.port = port
+        else:
+            raise BusError(f"cannot start a broker on {host}:{port}: the port is in use")
         self._proc: subprocess.Popen[bytes] | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._amqtt: _AmqttThread | None = None
@@ -90,10 +97,12 @@ class EmbeddedBroker:
     def start(self, timeout: float = 10.0) -> BrokerUrl:
         if self.engine == "mosquitto":
             self._start_mosquitto()
+            ready = wait_for_port(self.host, self.port, timeout)
         else:
             self._amqtt = _AmqttThread(self.host, self.port)
             self._amqtt.start()
-        if not wait_for_port(self.host, self.port, timeout):
+            ready = self._amqtt.started.wait(timeout)  # a bare TCP probe upsets amqtt
+        if not ready:
             self.stop()
             raise BusError(f"{self.engine} did not listen on {self.host}:{self.port} within {timeout} s")
         log.info("%s broker listening on %s:%d", self.engine, self.host, self.port)
@@ -144,7 +153,7 @@ class _AmqttThread(threading.Thread):
         }
         self.loop = asyncio.new_event_loop()
         self._broker: Any = None
-        self._started = threading.Event()
+        self.started = threading.Event()
 
     def run(self) -> None:
         from amqtt.broker import Broker
@@ -156,11 +165,11 @@ class _AmqttThread(threading.Thread):
             await self._broker.start()
 
         self.loop.run_until_complete(start())
-        self._started.set()
+        self.started.set()
         self.loop.run_forever()
 
     def stop(self) -> None:
-        if self._broker is not None and self._started.is_set():
+        if self._broker is not None and self.started.is_set():
             future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self.loop)
             try:
                 future.result(timeout=5)

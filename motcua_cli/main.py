@@ -1,0 +1,148 @@
+"""``motcua``: one command for every role of a centre.
+
+    motcua demo [--headless --for S] [--site FILE] [--broker URL]   a whole virtual centre
+    motcua check-site FILE                                           validate a site file
+    motcua contract export [--check] [--out DIR]                     JSON Schemas + contract docs
+    motcua server --site FILE [--broker URL]                         the queue server
+    motcua device --site FILE --device ID [--broker URL]             one device service
+    motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from siteconf import Site, SiteFileError, load_site
+
+log = logging.getLogger("motcua")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = REPO_ROOT / "sites" / "demo.toml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description="Kiosk and counter suite for one-stop centres")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run a whole virtual centre on this machine")
+    demo.add_argument("--site", type=Path, default=DEMO_SITE)
+    demo.add_argument("--broker", help="use this broker (mqtt://HOST:PORT) instead of starting one")
+    demo.add_argument("--headless", action="store_true", help="no windows, even if a display exists")
+    demo.add_argument("--for", dest="duration", type=float, help="stop after this many seconds")
+    demo.add_argument("--speed", type=float, default=1.0, help="citizen and clerk pace (2 = twice as busy)")
+    demo.add_argument("--out", type=Path, default=Path("var/demo"), help="where the printer simulator saves tickets")
+
+    check = sub.add_parser("check-site", help="validate a site file and print a summary")
+    check.add_argument("file", type=Path)
+
+    contract = sub.add_parser("contract", help="the MQTT contract's schemas and docs")
+    contract_sub = contract.add_subparsers(dest="action", required=True)
+    export = contract_sub.add_parser("export", help="write JSON Schemas and README to docs/contract")
+    export.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "contract")
+    export.add_argument("--check", action="store_true", help="only check the files are up to date")
+
+    for name, text in (("server", "run the queue server"), ("device", "run one device service"),
+                       ("kiosk", "run the ticket dispenser window")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--site", type=Path, required=True)
+        p.add_argument("--broker", help="override the site file's broker URL")
+        if name != "server":
+            p.add_argument("--device", required=True, help="device id in the site file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except SiteFileError as err:
+        print(f"motcua: bad site file {err.path}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "check-site":
+        return check_site(args.file)
+    if args.command == "contract":
+        return contract_export(args.out, args.check)
+    if args.command == "demo":
+        from motcua_cli.demo import run_demo
+
+        return run_demo(args)
+    site = load_site(args.site)
+    broker = args.broker or site.broker.url
+    if args.command == "server":
+        return _serve(site, broker, args.site.parent)
+    if args.command == "device":
+        from motcua_cli.devices import run_device
+
+        return run_device(site, args.device, broker)
+    from motcua_cli.demo import run_kiosk_window
+
+    return run_kiosk_window(site, args.device, broker)
+
+
+def check_site(path: Path) -> int:
+    site: Site = load_site(path)
+    kinds: dict[str, int] = {}
+    for device in site.devices:
+        kinds[device.kind] = kinds.get(device.kind, 0) + 1
+    devices = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no devices"
+    print(f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
+          f"{len(site.counters)} counters, {devices}")
+    return 0
+
+
+def contract_export(out: Path, check: bool) -> int:
+    from bus import contract
+
+    if check:
+        stale = contract.stale_files(out)
+        if stale:
+            print(f"stale contract files in {out}: {', '.join(stale)}; run: motcua contract export",
+                  file=sys.stderr)
+            return 1
+        print(f"{out}: contract files are up to date")
+        return 0
+    for path in contract.export(out):
+        print(path)
+    return 0
+
+
+def _serve(site: Site, broker: str, base: Path) -> int:
+    from queue_server.server import QueueServer
+    from queue_server.store import TicketStore
+
+    store = TicketStore.from_url(site.database.url, base)
+    server = QueueServer(site, store, broker).start()
+    wait_for_signal()
+    server.stop()
+    store.close()
+    return 0
+
+
+def wait_for_signal(duration: float | None = None) -> None:
+    """Block until Ctrl-C / SIGTERM or until ``duration`` seconds have passed."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait(duration)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

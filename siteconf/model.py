@@ -1,0 +1,249 @@
+"""Schema of the site file and its loader.
+
+A site file is TOML with the tables ``[site]``, ``[hours]``, ``[broker]``, ``[database]`` and the
+arrays ``[[services]]``, ``[[counters]]``, ``[[devices]]`` (see ``sites/demo.toml``). Unknown keys and
+bad values are errors that name the key path (``devices[2].url: ...``); cross references (a counter's
+services, a device's counter, a kiosk's printer) are checked too. Secrets never live here: the
+broker password comes from the environment.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bus.client import BrokerUrl, BrokerUrlError
+from bus.topics import check_level
+
+Level = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+
+
+class SiteFileError(Exception):
+    """A site file that cannot be used; ``problems`` holds one line per bad key."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(_Strict):
+    id: Level
+    name: str = Field(min_length=1)
+    short_name: str | None = None
+    agency_code: str | None = Field(default=None, pattern=r"^[0-9A-Z.]{3,13}$")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    public_url: str | None = Field(default=None, description="base of the URL printed as a ticket's QR")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Ho_Chi_Minh") from err
+        return value
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+Weekday = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
+
+
+class Hours(_Strict):
+    days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    sessions: list[tuple[str, str]] = [("07:30", "11:30"), ("13:30", "17:00")]
+
+    @field_validator("sessions")
+    @classmethod
+    def _ordered(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        previous = ""
+        for start, end in value:
+            for hhmm in (start, end):
+                if not _HHMM.match(hhmm):
+                    raise ValueError(f"{hhmm!r} is not a time of day HH:MM")
+            if not previous <= start < end:
+                raise ValueError(f"session {start}-{end} must start after the previous one and end later")
+            previous = end
+        return value
+
+    def parsed_sessions(self) -> list[tuple[time, time]]:
+        return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in self.sessions]
+
+
+class Broker(_Strict):
+    url: str = "mqtt://127.0.0.1:1883"
+
+    @field_validator("url")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            BrokerUrl.parse(value)
+        except BrokerUrlError as err:
+            raise ValueError(str(err)) from err
+        return value
+
+
+class Database(_Strict):
+    url: str = Field(default="sqlite:///var/motcua.db", pattern=r"^(sqlite|postgresql(\+\w+)?)://")
+
+
+class Service(_Strict):
+    code: Level
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    prefix: str = Field(pattern=r"^[A-Z]{0,3}$", description="letters before the number, e.g. A")
+    first_number: int = Field(default=1, ge=0, le=999_999)
+    daily_cap: int | None = Field(default=None, ge=1)
+
+
+class Counter(_Strict):
+    number: int = Field(ge=1, le=999)
+    name: str = Field(min_length=1)
+    services: list[Level] = Field(min_length=1)
+
+
+class DeviceKind(StrEnum):
+    KIOSK = "kiosk"
+    PRINTER = "printer"
+    KEYPAD = "keypad"
+    LED_DISPLAY = "led_display"
+    HALL_BOARD = "hall_board"
+
+
+class Device(_Strict):
+    id: Level
+    kind: DeviceKind
+    url: str | None = Field(default=None, description="transport URL of the hardware")
+    counter: int | None = None
+    address: int | None = Field(default=None, ge=0, le=255, description="bus address (keypad, Modbus unit)")
+    printer: Level | None = Field(default=None, description="kiosk: id of its ticket printer device")
+    width_dots: int = Field(default=576, description="printer: printable width, 576 at 80 mm, 384 at 58 mm")
+
+    @field_validator("url")
+    @classmethod
+    def _url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            from transport.url import parse_transport_url
+
+            parse_transport_url(value)
+        return value
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Self:
+        needs_url = {DeviceKind.PRINTER, DeviceKind.KEYPAD, DeviceKind.LED_DISPLAY}
+        if self.kind in needs_url and self.url is None:
+            raise ValueError(f"a {self.kind} needs a transport url, e.g. serial:///dev/ttyUSB0")
+        if self.kind in {DeviceKind.KEYPAD, DeviceKind.LED_DISPLAY} and self.counter is None:
+            raise ValueError(f"a {self.kind} needs the counter it belongs to")
+        if self.kind is DeviceKind.KIOSK and self.printer is None:
+            raise ValueError("a kiosk needs the id of its printer device")
+        return self
+
+
+class Site(_Strict):
+    site: SiteInfo
+    hours: Hours = Hours()
+    broker: Broker = Broker()
+    database: Database = Database()
+    services: list[Service] = Field(min_length=1)
+    counters: list[Counter] = Field(min_length=1)
+    devices: list[Device] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        _unique([s.code for s in self.services], "services", "code")
+        _unique([c.number for c in self.counters], "counters", "number")
+        _unique([d.id for d in self.devices], "devices", "id")
+        _unique([s.prefix for s in self.services], "services", "prefix")
+        codes = {s.code for s in self.services}
+        for i, counter in enumerate(self.counters):
+            for code in counter.services:
+                if code not in codes:
+                    raise ValueError(f"counters[{i}].services: unknown service {code!r}")
+        numbers = {c.number for c in self.counters}
+        kinds = {d.id: d.kind for d in self.devices}
+        for i, device in enumerate(self.devices):
+            if device.counter is not None and device.counter not in numbers:
+                raise ValueError(f"devices[{i}].counter: no counter number {device.counter}")
+            if device.printer is not None and kinds.get(device.printer) is not DeviceKind.PRINTER:
+                raise ValueError(f"devices[{i}].printer: {device.printer!r} is not a printer device")
+        return self
+
+    def service(self, code: str) -> Service:
+        return next(s for s in self.services if s.code == code)
+
+    def counter(self, number: int) -> Counter:
+        return next(c for c in self.counters if c.number == number)
+
+    def device(self, device_id: str) -> Device:
+        return next(d for d in self.devices if d.id == device_id)
+
+    def devices_of(self, kind: DeviceKind) -> list[Device]:
+        return [d for d in self.devices if d.kind is kind]
+
+
+def _unique(values: list[Any], table: str, key: str) -> None:
+    seen: set[Any] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise ValueError(f"{table}[{i}].{key}: {value!r} appears twice")
+        seen.add(value)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-after") or part.startswith("tuple"):
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _problems(err: ValidationError) -> list[str]:
+    lines = []
+    for e in err.errors():
+        path = _key_path(tuple(e["loc"]))
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (misspelt, or not supported here)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{path}: {msg}" if path and not msg.startswith(path) else msg)
+    return lines
+
+
+def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as err:
+        raise SiteFileError(source, _problems(err)) from err
+    check_level(site.site.id, "site id")
+    return site
+
+
+def load_site(path: str | Path) -> Site:
+    """Read and validate a site file; ``SiteFileError`` names every bad key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SiteFileError(str(path), [f"cannot read the file: {err.strerror}"]) from err
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SiteFileError(str(path), [f"not valid TOML: {err}"]) from err
+    return parse_site(data, str(path))
