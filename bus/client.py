@@ -277,7 +277,8 @@ class BusClient:
 
     def enable_requests(self) -> None:
         """Subscribe to this client's ``resp`` topic; call before ``start`` to use ``request``."""
-        self.subscribe(self.topics.resp(self.client_id), self._on_response, Response)
+        # No dedupe: a retried request is answered again with the very same stored response.
+        self.subscribe(self.topics.resp(self.client_id), self._on_response, Response, dedupe=False)
 
     def request(self, verb: str, message: Envelope, timeout: float = 5.0) -> Response:
         """Publish ``message`` on ``req/{verb}`` and wait for its response.

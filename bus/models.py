@@ -227,7 +227,7 @@ class Called(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     counter: int
-    number: TicketNumber | None = Field(description="null when nobody is waiting")
+    number: TicketNumber | None = Field(default=None, description="absent when nobody is waiting")
 
 
 class ErrorInfo(BaseModel):

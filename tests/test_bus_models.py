@@ -78,3 +78,12 @@ def test_topics() -> None:
 def test_topic_levels_refuse_wildcards_separators_and_long_names(bad: str) -> None:
     with pytest.raises(ValueError, match="topic level"):
         check_level(bad, "device id")
+
+
+def test_optional_fields_have_defaults_so_omitted_nulls_round_trip() -> None:
+    """Messages are sent without null fields; a nullable field that is required could not be read back."""
+    for cls in vars(m).values():
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == m.__name__:
+            for name, field in cls.model_fields.items():
+                nullable = "None" in str(field.annotation)
+                assert not (nullable and field.is_required()), f"{cls.__name__}.{name} needs a default"

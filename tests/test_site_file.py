@@ -1,0 +1,106 @@
+"""The site file: the demo validates; every kind of mistake is refused naming its key path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from motcua_cli.main import main
+from siteconf import SiteFileError, load_site
+from siteconf.model import parse_site
+
+DEMO = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
+
+
+def demo_data() -> dict[str, Any]:
+    return tomllib.loads(DEMO.read_text(encoding="utf-8"))
+
+
+def test_demo_site_is_valid() -> None:
+    site = load_site(DEMO)
+    assert site.site.id == "demo"
+    assert len(site.services) == 3
+    assert len(site.counters) == 4
+    assert [d.id for d in site.devices if d.kind == "kiosk"] == ["kiosk-1"]
+    assert site.service("civil").name == "Hộ tịch – Chứng thực"
+
+
+def _break(path: str, value: Any) -> dict[str, Any]:
+    data = demo_data()
+    node: Any = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if key.isdigit() else node[key]
+    last = keys[-1]
+    if value is _DELETE:
+        del node[last]
+    elif last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return data
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("site.colour", "red", "site.colour: unknown key"),
+        ("site.id", "có dấu", "site.id: String should match pattern"),
+        ("site.timezone", "Asia/Saigon_x", "site.timezone: unknown time zone"),
+        ("site.name", _DELETE, "site.name: required key is missing"),
+        ("hours.sessions", [["13:30", "11:00"]], "hours.sessions: session 13:30-11:00"),
+        ("hours.sessions", [["7:30", "11:00"]], "hours.sessions: '7:30' is not a time of day"),
+        ("broker.url", "tcp://x:1", "broker.url: bad broker URL 'tcp://x:1'"),
+        ("services.1.prefix", "b1", "services[1].prefix"),
+        ("services.0.daily_cap", 0, "services[0].daily_cap"),
+        ("counters.2.services", ["land", "tax"], "counters[2].services: unknown service 'tax'"),
+        ("devices.2.url", "serial://", "devices[2].url: bad transport URL 'serial://'"),
+        ("devices.2.url", "bogus://x", "devices[2].url: bad transport URL 'bogus://x'"),
+        ("devices.2.counter", 9, "devices[2].counter: no counter number 9"),
+        ("devices.0.printer", "led-1", "devices[0].printer: 'led-1' is not a printer device"),
+        ("devices.3.kind", "toaster", "devices[3].kind"),
+        ("devices.3.url", _DELETE, "devices[3]: a keypad needs a transport url"),
+        ("services.1.code", "land", "services[1].code: 'land' appears twice"),
+    ],
+)
+def test_bad_values_name_the_key_path(path: str, value: Any, expected: str) -> None:
+    with pytest.raises(SiteFileError) as err:
+        parse_site(_break(path, value), "x.toml")
+    assert any(expected in problem for problem in err.value.problems), err.value.problems
+
+
+def test_unreadable_and_non_toml_files(tmp_path: Path) -> None:
+    with pytest.raises(SiteFileError, match="cannot read"):
+        load_site(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[site\nid = 1\n", encoding="utf-8")
+    with pytest.raises(SiteFileError, match="not valid TOML"):
+        load_site(broken)
+
+
+def test_check_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-site", str(DEMO)]) == 0
+    assert "3 services, 4 counters" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DEMO.read_text(encoding="utf-8").replace('prefix = "B"', 'prefix = "B"\nprefx = 1'),
+                   encoding="utf-8")
+    assert main(["check-site", str(bad)]) == 2
+    assert "services[1].prefx: unknown key" in capsys.readouterr().err
+
+
+def test_bad_site_file_exits_non_zero_from_the_installed_command(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DEMO.read_text(encoding="utf-8").replace('id = "demo"', 'id = "demo"\nowner = "x"'),
+                   encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "motcua_cli.main", "demo", "--headless", "--for", "1",
+                           "--site", str(bad)], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "site.owner: unknown key" in proc.stderr
