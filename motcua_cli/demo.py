@@ -1,0 +1,223 @@
+"""``motcua demo``: a whole virtual centre on one machine.
+
+An embedded broker (or ``--broker``), the queue server on a fresh SQLite file, one device service
+per device of the site file talking to its simulator through the real codecs, the kiosk (a window
+when a display exists), and simulated citizens and clerks so that the centre moves. With
+``--headless --for S`` it runs S seconds and prints one line of counts, each observed where it
+happened: tickets the server issued to kiosks, pages the printer simulators rendered, calls seen on
+the ``calls`` topic, numbers the LED simulators showed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bus import models as m
+from bus.broker import EmbeddedBroker
+from bus.client import BrokerUrl, BusClient
+from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
+from kiosk.backend import KioskBackend
+from motcua_cli.devices import DeviceService, build_service
+from motcua_cli.main import wait_for_signal
+from queue_server.server import QueueServer
+from queue_server.store import TicketStore
+from siteconf import Site, load_site
+from siteconf.model import DeviceKind
+
+log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT_S = 15.0
+
+
+class VirtualCentre:
+    """Everything of the demo but the windows; ``start``, let it run, ``finish``, ``stop``."""
+
+    def __init__(self, site: Site, broker: BrokerUrl, out_dir: Path, *, speed: float = 1.0,
+                 narrate: bool = False, seed: int | None = None) -> None:
+        self.site = site
+        self.broker = broker
+        self.out_dir = out_dir
+        self.narrate = narrate
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for old in [*out_dir.glob("*.png"), *out_dir.glob("demo.db*")]:
+            old.unlink()
+        self.store = TicketStore(out_dir / "demo.db")
+        self.sims = SimulatedDevices(site, out_dir)
+        self.server = QueueServer(site, self.store, broker)
+        self.services: list[DeviceService] = [
+            build_service(site, d, broker)
+            for d in site.devices
+            if d.kind in {DeviceKind.PRINTER, DeviceKind.LED_DISPLAY, DeviceKind.KEYPAD}
+        ]
+        self.kiosks = [KioskBackend(site, d.id, broker) for d in site.devices_of(DeviceKind.KIOSK)]
+        self.calls_seen = 0
+        self._observer = BusClient(broker, site.site.id, "demo-observer")
+        self._observer.subscribe(self._observer.topics.calls(), self._on_call, m.CallEvent)
+        codes = [s.code for s in site.services]
+        self.citizens = Citizens(self._take_ticket, codes, per_second=1.0 * speed, seed=seed)
+        self.clerks = Clerks(self.sims.keypads, service_s=(2.0 / speed, 5.0 / speed), seed=seed)
+        self._lock = threading.Lock()
+
+    def start(self, citizens: bool = True) -> VirtualCentre:
+        self._observer.start()
+        self.server.start()
+        for service in self.services:
+            service.start()
+        for kiosk in self.kiosks:
+            kiosk.start()
+        if citizens:
+            self.citizens.start()
+        self.clerks.start()
+        return self
+
+    def _take_ticket(self, service: str) -> bool:
+        outcome = self.kiosks[0].take_ticket(service)
+        if self.narrate and outcome.ticket is not None:
+            t = outcome.ticket
+            print(f"  ticket  {t.number:>6}  {t.service_name} — {t.waiting_before} waiting before", flush=True)
+        return outcome.ticket is not None
+
+    def _on_call(self, _topic: str, call: m.CallEvent) -> None:
+        with self._lock:
+            self.calls_seen += 1
+        if self.narrate:
+            print(f"  call    {call.number:>6}  → {call.counter_name}", flush=True)
+
+    def handed_to_printers(self) -> int:
+        return sum(k.jobs_sent for k in self.kiosks)
+
+    def finish(self) -> None:
+        """Stop new citizens and clerk presses, then wait for every ticket handed over to print."""
+        self.citizens.stopping.set()
+        self.clerks.stopping.set()
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.sims.printed() >= self.handed_to_printers() and self._displays_settled():
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+
+    def _displays_settled(self) -> bool:
+        return all(getattr(s, "idle", lambda: True)() for s in self.services)
+
+    def summary(self) -> str:
+        return (f"tickets issued={self.citizens.issued} printed={self.sims.printed()} "
+                f"called={self.calls_seen} displayed={self.sims.displayed()}")
+
+    def stop(self) -> None:
+        self.citizens.stopping.set()
+        self.clerks.stopping.set()
+        for kiosk in self.kiosks:
+            kiosk.stop()
+        for service in self.services:
+            service.stop()
+        self.server.stop()
+        self._observer.stop()
+        self.store.close()
+        self.sims.close()
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    site = load_site(args.site)
+    broker: EmbeddedBroker | None = None
+    if args.broker:
+        url = BrokerUrl.parse(args.broker)
+    else:
+        broker = EmbeddedBroker(engine="auto")
+        url = broker.start()
+    windows = not args.headless and has_display()
+    centre: VirtualCentre | None = None
+    if not args.headless:
+        print(f"motcua demo: {site.site.name} — broker {url}, tickets saved in {args.out}/; Ctrl-C stops",
+              flush=True)
+    try:
+        centre = VirtualCentre(site, url, args.out, speed=args.speed, narrate=not args.headless)
+        centre.start(citizens=not windows)
+        if windows:
+            _run_windows(site, centre, args.duration)
+        else:
+            wait_for_signal(args.duration)
+        centre.finish()
+        print(centre.summary(), flush=True)
+    finally:
+        if centre is not None:
+            centre.stop()
+        if broker is not None:
+            broker.stop()
+    return 0
+
+
+def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> None:
+    """The dispenser window, with simulated citizens touching its buttons."""
+    import random
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    from kiosk.app import load_dispenser
+    from kiosk.dispenser import DispenserViewModel
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)
+    engine = load_dispenser(vm)
+    rng = random.Random()
+    codes = [s.code for s in site.services]
+
+    def citizen_touch() -> None:
+        if vm.screen == "home":
+            vm.takeTicket(rng.choice(codes))
+        elif vm.screen in {"ticket", "error"}:
+            vm.goHome()
+
+    def count(*_: Any) -> None:
+        centre.citizens.issued = vm.tickets_shown
+
+    vm.changed.connect(count)
+    touches = QTimer(interval=1500)
+    touches.timeout.connect(citizen_touch)
+    touches.start()
+    _quit_on_signal(app)
+    if duration is not None:
+        QTimer.singleShot(int(duration * 1000), app.quit)
+    app.exec()
+    del engine
+
+
+def _quit_on_signal(app: Any) -> None:
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    # Qt's event loop does not run Python code on its own; a timer gives signal handlers a chance.
+    app._signal_timer = QTimer(interval=200)
+    app._signal_timer.timeout.connect(lambda: None)
+    app._signal_timer.start()
+
+
+def run_kiosk_window(site: Site, kiosk_id: str, broker: str) -> int:
+    from PySide6.QtGui import QGuiApplication
+
+    from kiosk.app import load_dispenser
+    from kiosk.dispenser import DispenserViewModel
+
+    app = QGuiApplication([])
+    backend = KioskBackend(site, kiosk_id, broker).start()
+    vm = DispenserViewModel(site, backend)
+    engine = load_dispenser(vm)
+    _quit_on_signal(app)
+    code = app.exec()
+    backend.stop()
+    del engine
+    return int(code)

@@ -1,0 +1,44 @@
+"""Build the device service for a device of the site file: ``motcua device --device ID``."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bus.client import BrokerUrl
+from motcua_cli.main import wait_for_signal
+from siteconf import Site
+from siteconf.model import Device, DeviceKind
+
+
+class DeviceService(Protocol):
+    def start(self) -> object: ...
+    def stop(self) -> None: ...
+
+
+def build_service(site: Site, device: Device, broker: str | BrokerUrl) -> DeviceService:
+    """The service that owns ``device``; imports only the package of that device kind."""
+    site_id = site.site.id
+    if device.kind is DeviceKind.PRINTER:
+        from printer.service import PrinterService
+
+        return PrinterService(site_id, device, broker)
+    if device.kind is DeviceKind.LED_DISPLAY:
+        from counter_display.service import LedDisplayService
+
+        return LedDisplayService(site_id, device, broker)
+    if device.kind is DeviceKind.KEYPAD:
+        from counter_display.service import KeypadService
+
+        return KeypadService(site_id, device, broker)
+    raise ValueError(f"device {device.id} is a {device.kind}: run it with `motcua {device.kind}`, not as a device")
+
+
+def run_device(site: Site, device_id: str, broker: str) -> int:
+    ids = [d.id for d in site.devices]
+    if device_id not in ids:
+        raise SystemExit(f"motcua: no device {device_id!r} in the site file (devices: {', '.join(ids)})")
+    service = build_service(site, site.device(device_id), broker)
+    service.start()
+    wait_for_signal()
+    service.stop()
+    return 0

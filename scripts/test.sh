@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Run every check CI runs: lint, format, types, and the test suite (warnings are errors).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy --strict bus transport printer/status.py counter_display/caller_bus.py counter_display/modbus_rtu.py
+.venv/bin/motcua contract export --check
+.venv/bin/python -m pytest "$@"
