@@ -192,3 +192,8 @@ def test_unknown_simulator_is_an_error_naming_the_running_ones() -> None:
         unregister_simulator("printer-9")
     with pytest.raises(TransportUrlError, match="no simulator named 'printer-9'"):
         open_transport("sim://printer-9")
+
+
+def test_simulator_names_must_be_writable_in_a_url() -> None:
+    with pytest.raises(ValueError, match="cannot be written in a sim:// URL"):
+        register_simulator("printer 1", EchoDevice())

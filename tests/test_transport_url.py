@@ -17,6 +17,7 @@ from transport import (
     parse_transport_url,
 )
 from transport.loop import LoopTransport
+from transport.scheme import ParamValue
 from transport.spy import SpyTransport
 
 GOOD_URLS = [
@@ -82,7 +83,7 @@ GOOD_URLS = [
 
 @pytest.mark.parametrize(("url", "scheme", "target", "params"), GOOD_URLS)
 def test_good_urls_parse_to_scheme_target_and_typed_params(
-    url: str, scheme: str, target: str, params: dict[str, object]
+    url: str, scheme: str, target: str, params: dict[str, ParamValue]
 ) -> None:
     parsed = parse_transport_url(url)
     assert parsed == TransportUrl(scheme=scheme, target=target, params=params, url=url)

@@ -13,6 +13,10 @@ from types import TracebackType
 from typing import Self
 
 DEFAULT_TIMEOUT = 1.0
+"""Seconds a read waits when neither the URL nor the caller says otherwise."""
+
+DEFAULT_WRITE_TIMEOUT = 5.0
+"""Seconds a write to a link that can stall (flow control, a full socket) waits before failing."""
 
 
 class TransportError(Exception):
@@ -54,6 +58,7 @@ class Transport(abc.ABC):
 
     def read_exactly(self, size: int, timeout: float | None = None) -> bytes:
         """Read until ``size`` bytes or the timeout (one deadline for the whole read); may return fewer."""
+        self._check_open()
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         chunks = bytearray()
         while len(chunks) < size:
@@ -69,7 +74,12 @@ class Transport(abc.ABC):
             pass
 
     def close(self) -> None:
+        """Release the link; further reads and writes raise ``TransportClosedError``. Idempotent."""
         self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransportClosedError(f"{self.url} is closed; open a new transport")
 
     def __enter__(self) -> Self:
         return self

@@ -9,11 +9,18 @@ The same simulator objects can also be served on a pty or TCP (``firmware_sim.se
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Protocol
+from urllib.parse import SplitResult
 
 from transport.base import DEFAULT_TIMEOUT, Transport, TransportClosedError, TransportUrlError
+from transport.loop import ByteQueue
+from transport.scheme import Scheme, TransportUrl, no_path
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NAME_RULE = "use letters, digits, '.', '_' and '-', starting with a letter or digit"
 
 
 class SimLink(Protocol):
@@ -41,48 +48,22 @@ _registry_lock = threading.Lock()
 
 def register_simulator(name: str, device: SimDevice) -> None:
     """Make ``device`` reachable as ``sim://name``; replaces any earlier device of that name."""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"simulator name {name!r} cannot be written in a sim:// URL: {_NAME_RULE}")
     with _registry_lock:
         _registry[name] = device
 
 
 def unregister_simulator(name: str) -> None:
+    """Forget ``sim://name``; links already open keep working until closed."""
     with _registry_lock:
         _registry.pop(name, None)
 
 
 def registered_simulators() -> list[str]:
+    """Names currently reachable as ``sim://NAME``, sorted."""
     with _registry_lock:
         return sorted(_registry)
-
-
-class _HostBuffer:
-    """Bytes travelling from the simulator to the host, with a condition for timed reads."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.cond = threading.Condition()
-        self.closed = False
-
-    def send(self, data: bytes) -> None:
-        with self.cond:
-            if self.closed:
-                return
-            self.data += data
-            self.cond.notify_all()
-
-    def take(self, size: int, timeout: float) -> bytes:
-        with self.cond:
-            self.cond.wait_for(lambda: self.data or self.closed, timeout=max(timeout, 0.0))
-            if not self.data and self.closed:
-                raise TransportClosedError("simulator link closed")
-            chunk = bytes(self.data[:size])
-            del self.data[:size]
-            return chunk
-
-    def close(self) -> None:
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
 
 
 class SimTransport(Transport):
@@ -91,20 +72,25 @@ class SimTransport(Transport):
     def __init__(self, url: str, device: SimDevice, timeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(url, timeout)
         self._device = device
-        self._inbox = _HostBuffer()
+        self._inbox = ByteQueue()
         self._write_lock = threading.Lock()
         device.attach(self._inbox)
 
     def write(self, data: bytes) -> None:
-        if self._closed:
-            raise TransportClosedError(f"{self.url} is closed")
+        self._check_open()
         with self._write_lock:
             self._device.receive(bytes(data))
 
     def read(self, size: int = 1, timeout: float | None = None) -> bytes:
-        if self._closed:
-            raise TransportClosedError(f"{self.url} is closed")
-        return self._inbox.take(size, self.timeout if timeout is None else timeout)
+        self._check_open()
+        try:
+            return self._inbox.take(size, self.timeout if timeout is None else timeout)
+        except TransportClosedError:
+            raise TransportClosedError(f"{self.url} was closed while reading") from None
+
+    def reset_input(self) -> None:
+        self._check_open()
+        self._inbox.clear()
 
     def close(self) -> None:
         if not self._closed:
@@ -114,6 +100,7 @@ class SimTransport(Transport):
 
 
 def open_sim(url: str, name: str, timeout: float) -> SimTransport:
+    """Attach a new host link to the simulator registered as ``name``."""
     with _registry_lock:
         device = _registry.get(name)
     if device is None:
@@ -123,3 +110,25 @@ def open_sim(url: str, name: str, timeout: float) -> SimTransport:
 
 
 SimFactory = Callable[[], SimDevice]
+
+
+def _parse_target(parts: SplitResult) -> str:
+    name = parts.netloc
+    if not name:
+        raise ValueError("missing simulator name")
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"bad simulator name {name!r}: {_NAME_RULE}")
+    no_path(parts)
+    return name
+
+
+def _open(url: TransportUrl, timeout: float) -> SimTransport:
+    return open_sim(url.url, url.target, timeout)
+
+
+SCHEME = Scheme(
+    name="sim",
+    grammar="sim://NAME",
+    parse_target=_parse_target,
+    opener=_open,
+)
