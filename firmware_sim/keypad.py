@@ -1,0 +1,132 @@
+"""Simulator of a Chinese 21-key calling keypad on the caller bus, speaking the device's real bytes.
+
+Register it where the bus would be (``register_simulator("keypads", CallerBusKeypadSim(5))``, then
+``sim://keypads``). ``press(key)`` sends the key-event frame to the host ([verify] the assumed
+``Command.KEY_EVENT`` 0x01 frame, see ``counter_display.caller_bus``). The host acknowledges by echoing
+the frame back unchanged; the simulator reads what the host writes with the streaming decoder and
+counts each echo that matches a frame still waiting (``acked``); frames without their echo yet are
+``unacked`` (as keys, oldest first). Display (0x02) and beep (0x03) frames addressed to this keypad
+set ``display_text`` (6 characters, blanks as spaces, e.g. ``"   123"``) and count ``beeps``; frames
+for other addresses and anything undecodable are ignored, like the device.
+
+Faults, triggered at run time from any thread:
+
+- ``press(key, repeats=n)``: the same frame sent n times back to back, as a keypad retransmitting
+  or a bouncing key does;
+- ``resend_unacked()``: send again every frame the host has not acknowledged (a keypad's retry);
+- ``inject_noise(n)`` / ``inject_noise(b"...")``: n random bytes (seeded by ``seed``) or the bytes
+  given go to the host, as line noise or a half-received frame would.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+
+from counter_display.caller_bus import (
+    CallerBusDecoder,
+    CallerBusFrame,
+    Command,
+    Key,
+    key_frame,
+    key_of,
+    text_of,
+)
+from transport.sim import SimLink
+
+log = logging.getLogger(__name__)
+
+
+class KeypadNotAttachedError(RuntimeError):
+    """The simulator was asked to send while no host has opened its link."""
+
+
+class CallerBusKeypadSim:
+    """A calling keypad at bus address ``addr`` (implements ``SimDevice``)."""
+
+    def __init__(self, addr: int, seed: int | None = None) -> None:
+        self.addr = addr
+        self._lock = threading.Lock()
+        self._link: SimLink | None = None
+        self._decoder = CallerBusDecoder()
+        self._random = random.Random(seed)
+        self._unacked: list[Key] = []
+        self.acked = 0
+        self.presses = 0
+        self.beeps = 0
+        self.display_text = ""
+        self.frames_ignored = 0
+
+    def __repr__(self) -> str:
+        return f"<CallerBusKeypadSim addr {self.addr}: {self.acked} acked, {len(self._unacked)} waiting>"
+
+    @property
+    def unacked(self) -> list[Key]:
+        """Keys whose frame the host has not echoed yet, oldest first."""
+        with self._lock:
+            return list(self._unacked)
+
+    @property
+    def rejected_bytes(self) -> int:
+        """Bytes from the host that were not part of a valid frame."""
+        with self._lock:
+            return self._decoder.rejected_bytes
+
+    def press(self, key: Key, repeats: int = 1) -> None:
+        """Press ``key``: send its frame ``repeats`` times, each waiting for its own acknowledgement."""
+        frame = key_frame(self.addr, key)
+        with self._lock:
+            for _ in range(repeats):
+                self._unacked.append(key)
+                self._send(frame)
+            self.presses += 1
+
+    def resend_unacked(self) -> int:
+        """Send again every frame still waiting for its acknowledgement; return how many."""
+        with self._lock:
+            for key in self._unacked:
+                self._send(key_frame(self.addr, key))
+            return len(self._unacked)
+
+    def inject_noise(self, noise: int | bytes) -> bytes:
+        """Send ``noise`` random bytes, or the given bytes, to the host; return what was sent."""
+        with self._lock:
+            data = noise if isinstance(noise, bytes) else self._random.randbytes(noise)
+            self._send(data)
+        return data
+
+    def attach(self, link: SimLink) -> None:
+        with self._lock:
+            self._link = link
+
+    def detach(self) -> None:
+        with self._lock:
+            self._link = None
+
+    def receive(self, data: bytes) -> None:
+        with self._lock:
+            for frame in self._decoder.feed(data):
+                self._handle(frame)
+
+    def _handle(self, frame: CallerBusFrame) -> None:
+        key = key_of(frame) if frame.addr == self.addr else None
+        if key in self._unacked and frame.raw == key_frame(self.addr, key):
+            self._unacked.remove(key)
+            self.acked += 1
+        elif frame.addr != self.addr:
+            self.frames_ignored += 1
+        elif frame.cmd == Command.DISPLAY:
+            self.display_text = text_of(frame) or ""
+            log.info("keypad %d displays %r", self.addr, self.display_text)
+        elif frame.cmd == Command.BEEP:
+            self.beeps += 1
+        else:
+            self.frames_ignored += 1
+
+    def _send(self, data: bytes) -> None:
+        if self._link is None:
+            raise KeypadNotAttachedError(
+                f"keypad simulator {self.addr} has no host; register it and open its sim:// URL first"
+            )
+        self._link.send(data)
