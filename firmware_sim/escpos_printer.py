@@ -1,0 +1,568 @@
+"""A simulated 80/58 mm ESC/POS thermal printer (TM-T88 class) that prints to PIL images.
+
+Wire grammar (host → printer; any chunking; decoded by :class:`printer.escpos_decoder.EscposDecoder`)::
+
+    printed   text (CP437 after ESC @, ESC t n code page; GB18030 pairs in Kanji mode FS & … FS .)
+              LF, HT, ESC d n, ESC J n, GS v 0 raster, GS ( k QR (31 41/43/45/50/51), GS k 49 CODE128
+    styles    ESC @, ESC a n, ESC E n, ESC G n, ESC - n, ESC M n, ESC ! n, GS ! n, ESC 2, ESC 3 n
+    cut       GS V m [n], ESC i, ESC m: ends the page
+    replies   DLE EOT n → 1 status byte, GS r 1 → paper sensor byte, GS a n → Automatic Status Back
+    consumed  everything else the decoder knows (ESC =, GS B, GS ( L, GS 8 L, …); unknown ESC/GS/FS x
+              skips two bytes and is logged at debug. Nothing raises, nothing waits forever.
+
+``DLE EOT n`` is answered the moment it arrives, even mid-job, offline or inside raster data (real
+firmware does the same); ``GS r 1`` after the data before it is printed; with ``GS a n`` (n ≠ 0) a
+4-byte ASB block goes out now and on every status change. Byte layouts: :mod:`printer.status`.
+
+A cut ends a page: its image (mode "1", white paper, ``width_dots`` wide) is appended to ``pages``, its
+native text lines (joined by newlines) to ``page_texts``, and ``on_page(index, image, text)`` is called
+outside the lock. Roll model: ``paper_left_mm`` (default 50 m), 0.125 mm per dot row (203 dpi), near end
+at ``near_end_mm``; at 0 printing stops, DLE EOT 4 = 0x72, and received data is dropped (the unfinished
+page is torn off) until ``load_paper()``.
+
+Fault injection (constructor arguments, or calls from any thread while a host is printing):
+
+- ``paper_out_at_job=N``: the roll runs out as job N (the N-th page) starts; nothing of it prints and
+  its ``GS r 1`` is never answered.
+- ``near_end_at_job=N``: the roll reaches the near-end mark as job N starts; DLE EOT 4 = 0x1E.
+- ``open_cover()`` / ``close_cover()``: offline while open (DLE EOT 2 = 0x16); data waits until closed.
+- ``cutter_jam_next_cut()``: the next cut jams (DLE EOT 3 = 0x1A); data is dropped until
+  ``close_cover()`` or ``clear_faults()``, which finish the cut.
+- ``silent=True`` (or set ``silent`` later): no replies and no printing, like an unplugged printer.
+- ``kanji_default=True``: a Chinese clone that powers on in Kanji mode, printing bytes ≥ 0x80 as
+  GB18030 until ``FS .`` (why every ticket sends ``FS .`` after ``ESC @``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
+from qrcode.exceptions import DataOverflowError
+
+from printer.escpos_decoder import Command, EscposDecoder
+from printer.status import DLE_EOT, PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
+from transport.sim import SimLink
+
+logger = logging.getLogger(__name__)
+
+MM_PER_ROW = 0.125
+DEFAULT_LINE_SPACING = 30
+CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866"}
+QR_ECC = {48: ERROR_CORRECT_L, 49: ERROR_CORRECT_M, 50: ERROR_CORRECT_Q, 51: ERROR_CORRECT_H}
+_INVERT = bytes(255 - i for i in range(256))
+_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+
+PageCallback = Callable[[int, Image.Image, str], None]
+Row = Image.Image | int  # an image band, or that many blank dot rows
+
+
+@dataclass(frozen=True)
+class _Style:
+    font_b: bool = False
+    bold: bool = False
+    underline: int = 0
+    width: int = 1
+    height: int = 1
+
+    @property
+    def cell(self) -> tuple[int, int]:
+        base_w, base_h = (9, 17) if self.font_b else (12, 24)
+        return base_w * self.width, base_h * self.height
+
+
+class EscposPrinterSim:
+    """An ESC/POS printer simulator; implements ``transport.sim.SimDevice``."""
+
+    def __init__(
+        self,
+        *,
+        width_dots: int = 576,
+        paper_length_mm: float = 50_000.0,
+        near_end_mm: float = 2_000.0,
+        paper_out_at_job: int | None = None,
+        near_end_at_job: int | None = None,
+        silent: bool = False,
+        kanji_default: bool = False,
+        on_page: PageCallback | None = None,
+    ) -> None:
+        self.width_dots = width_dots
+        self.paper_left_mm = paper_length_mm
+        self.near_end_mm = near_end_mm
+        self.paper_out_at_job = paper_out_at_job
+        self.near_end_at_job = near_end_at_job
+        self.silent = silent
+        self.on_page = on_page
+        self.pages: list[Image.Image] = []
+        self.page_texts: list[str] = []
+        self.jobs_started = 0
+        self._lock = threading.RLock()
+        self._link: SimLink | None = None
+        self._decoder = EscposDecoder(kanji_default=kanji_default)
+        self._queue: deque[Command] = deque()
+        self._rt_tail = b""
+        self._cover_open = self._cutter_error = self._jam_next_cut = False
+        self._asb_enabled = False
+        self._last_asb = b""
+        self._fired: list[tuple[int, Image.Image, str]] = []
+        self._rows: list[Row] = []
+        self._line: list[tuple[str, _Style]] = []
+        self._page_lines: list[str] = []
+        self._qr = {"module": 3, "ecc": ERROR_CORRECT_L}
+        self._qr_data = b""
+        self._barcode = {"height": 162, "module": 3, "hri": 0}
+        self._actions = self._action_table()
+        self._init_modes()
+
+    # --- SimDevice ---------------------------------------------------------------------------
+
+    def attach(self, link: SimLink) -> None:
+        with self._lock:
+            self._link = link
+            self._rt_tail = b""
+
+    def detach(self) -> None:
+        with self._lock:
+            self._link = None
+
+    def receive(self, data: bytes) -> None:
+        """Bytes from the host: ``DLE EOT`` is answered where it arrives, the rest is printed in order."""
+        with self._lock:
+            scan = self._rt_tail + data
+            start = len(self._rt_tail)
+            at = scan.find(DLE_EOT)
+            while at != -1:
+                end = at + 3
+                if start < end <= len(scan) and 1 <= scan[at + 2] <= 4:
+                    self._accept(scan[start:end])
+                    self._notify_asb()
+                    start = end
+                    self._reply(bytes((encode_status(self.status, scan[at + 2]),)))
+                at = scan.find(DLE_EOT, at + 1)
+            self._accept(scan[start:])
+            self._rt_tail = scan[-2:]
+            self._notify_asb()
+        self._fire_callbacks()
+
+    # --- fault injection and operator actions ------------------------------------------------
+
+    def open_cover(self) -> None:
+        self._operate(lambda: setattr(self, "_cover_open", True))
+
+    def close_cover(self) -> None:
+        """Close the cover: finishes a jammed cut and prints data that waited."""
+
+        def close() -> None:
+            self._cover_open = False
+            self._clear_jam()
+
+        self._operate(close)
+
+    def cutter_jam_next_cut(self) -> None:
+        self._operate(lambda: setattr(self, "_jam_next_cut", True))
+
+    def clear_faults(self) -> None:
+        """Recover from a cutter jam (finishing the cut), as ``DLE ENQ`` or a power cycle would."""
+        self._operate(self._clear_jam)
+
+    def load_paper(self, length_mm: float = 50_000.0) -> None:
+        """Put in a new roll; the unfinished page is torn off and printing resumes."""
+
+        def load() -> None:
+            self.paper_left_mm = length_mm
+            self._rows, self._page_lines, self._line = [], [], []
+            self._decoder.reset()
+
+        self._operate(load)
+
+    # --- observation -------------------------------------------------------------------------
+
+    @property
+    def status(self) -> PrinterStatus:
+        with self._lock:
+            if self.paper_left_mm <= 0:
+                paper = PaperState.OUT
+            elif self.paper_left_mm <= self.near_end_mm:
+                paper = PaperState.NEAR_END
+            else:
+                paper = PaperState.OK
+            stopped = self._cover_open or self._cutter_error or paper is PaperState.OUT
+            return PrinterStatus(
+                paper=paper, cover_open=self._cover_open, offline=stopped, cutter_error=self._cutter_error
+            )
+
+    def save_pages(self, directory: str | Path) -> list[Path]:
+        """Write every page as ``page-0001.png`` … into ``directory``; return the paths."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            pages = list(self.pages)
+        paths = [target / f"page-{i + 1:04d}.png" for i in range(len(pages))]
+        for page, path in zip(pages, paths, strict=True):
+            page.save(path)
+        return paths
+
+    def replay(self, data: bytes, *, include_uncut: bool = True) -> list[Image.Image]:
+        """Print ``data`` and return the pages it produced (with uncut output as a last page)."""
+        with self._lock:
+            before = len(self.pages)
+        self.receive(data)
+        if include_uncut:
+            self._operate(self._finish_uncut)
+        with self._lock:
+            return self.pages[before:]
+
+    # --- reception ---------------------------------------------------------------------------
+
+    def _operate(self, action: Callable[[], None]) -> None:
+        with self._lock:
+            action()
+            self._run()
+            self._notify_asb()
+        self._fire_callbacks()
+
+    def _stopped(self) -> bool:
+        return self.paper_left_mm <= 0 or self._cutter_error
+
+    def _accept(self, data: bytes) -> None:
+        if self.silent or not data:
+            return
+        if self._stopped():
+            logger.debug("printer stopped: %d received bytes dropped", len(data))
+            return
+        self._queue.extend(self._decoder.feed(data))
+        self._run()
+
+    def _run(self) -> None:
+        while self._queue and not self._cover_open:
+            if self._stopped():
+                self._queue.clear()
+                self._decoder.reset()
+                return
+            command = self._queue.popleft()
+            action = self._actions.get(command.name)
+            if action is not None:
+                action(command)
+                self._notify_asb()
+
+    def _reply(self, data: bytes) -> None:
+        if self._link is not None and not self.silent:
+            self._link.send(data)
+
+    def _notify_asb(self) -> None:
+        if self._asb_enabled and (block := encode_asb(self.status)) != self._last_asb:
+            self._last_asb = block
+            self._reply(block)
+
+    def _fire_callbacks(self) -> None:
+        with self._lock:
+            fired, self._fired = self._fired, []
+        for index, image, text in fired:
+            if self.on_page is None:
+                continue
+            try:
+                self.on_page(index, image, text)
+            except Exception:
+                logger.exception("on_page callback failed for page %d", index)
+
+    # --- commands ----------------------------------------------------------------------------
+
+    def _action_table(self) -> dict[str, Callable[[Command], None]]:
+        def byte0(c: Command) -> int:
+            return c.args[0] if c.args else 0
+
+        return {
+            "text": self._text,
+            "LF": lambda _: self._flush_line(feed_empty=True),
+            "HT": lambda _: self._tab(),
+            "ESC @": lambda _: self._init_modes(),
+            "ESC a": lambda c: setattr(self, "_align", byte0(c) % 48 if byte0(c) % 48 < 3 else 0),
+            "ESC E": lambda c: self._restyle(bold=bool(byte0(c) & 1)),
+            "ESC G": lambda c: self._restyle(bold=bool(byte0(c) & 1)),
+            "ESC -": lambda c: self._restyle(underline=byte0(c) % 48 if byte0(c) % 48 < 3 else 0),
+            "ESC M": lambda c: self._restyle(font_b=byte0(c) in (1, 49)),
+            "ESC !": lambda c: self._print_mode(byte0(c)),
+            "GS !": lambda c: self._restyle(width=(byte0(c) >> 4 & 7) + 1, height=(byte0(c) & 7) + 1),
+            "ESC t": lambda c: setattr(self, "_codec", CODE_PAGES.get(byte0(c), "cp437")),
+            "FS &": lambda _: setattr(self, "_kanji", True),
+            "FS .": lambda _: setattr(self, "_kanji", False),
+            "ESC 2": lambda _: setattr(self, "_line_spacing", DEFAULT_LINE_SPACING),
+            "ESC 3": lambda c: setattr(self, "_line_spacing", byte0(c)),
+            "ESC d": lambda c: self._feed(byte0(c) * self._line_spacing),
+            "ESC J": lambda c: self._feed(byte0(c)),
+            "ESC i": lambda _: self._cut(),
+            "ESC m": lambda _: self._cut(),
+            "GS V": self._gs_cut,
+            "GS a": lambda c: self._set_asb(byte0(c)),
+            "GS r": lambda c: self._reply(bytes((self._gs_r_reply(byte0(c)),))),
+            "GS H": lambda c: self._barcode.update(hri=byte0(c) % 48),
+            "GS h": lambda c: self._barcode.update(height=max(1, byte0(c))),
+            "GS w": lambda c: self._barcode.update(module=min(6, max(1, byte0(c)))),
+            "GS v 0": self._raster,
+            "GS ( k": self._qr_function,
+            "GS k": self._barcode_command,
+        }
+
+    def _init_modes(self) -> None:
+        self._style = _Style()
+        self._align = 0
+        self._line_spacing = DEFAULT_LINE_SPACING
+        self._codec = "cp437"
+        self._kanji = self._decoder.kanji_default
+        self._line = []
+
+    def _restyle(self, **changes: Any) -> None:
+        self._style = replace(self._style, **changes)
+
+    def _print_mode(self, n: int) -> None:
+        self._restyle(
+            font_b=bool(n & 1),
+            bold=bool(n & 8),
+            height=2 if n & 16 else 1,
+            width=2 if n & 32 else 1,
+            underline=1 if n & 128 else 0,
+        )
+
+    def _set_asb(self, n: int) -> None:
+        self._asb_enabled = n != 0
+        self._last_asb = b""
+
+    def _gs_r_reply(self, n: int) -> int:
+        return encode_paper_sensor(self.status.paper) if n in (1, 49) else 0
+
+    def _gs_cut(self, command: Command) -> None:
+        if len(command.args) == 2 and command.args[0] in (65, 66):
+            self._feed(command.args[1])
+        self._cut()
+
+    def _qr_function(self, command: Command) -> None:
+        body = command.data
+        if len(body) < 2 or body[0] != 0x31:
+            return
+        fn, args = body[1], body[2:]
+        if fn == 0x43 and args:
+            self._qr["module"] = min(16, max(1, args[0]))
+        elif fn == 0x45 and args:
+            self._qr["ecc"] = QR_ECC.get(args[0], self._qr["ecc"])
+        elif fn == 0x50 and args:
+            self._qr_data = args[1:]
+        elif fn == 0x51 and self._qr_data:
+            self._draw_qr()
+
+    def _draw_qr(self) -> None:
+        code = qrcode.QRCode(version=None, error_correction=self._qr["ecc"], box_size=1, border=0)
+        try:
+            code.add_data(self._qr_data)
+            code.make(fit=True)
+        except (ValueError, DataOverflowError):
+            logger.debug("QR data of %d bytes cannot be encoded; nothing printed", len(self._qr_data))
+            return
+        matrix = code.get_matrix()
+        image = Image.new("1", (len(matrix), len(matrix)), 255)
+        image.putdata([0 if dark else 255 for row in matrix for dark in row])
+        size = image.width * self._qr["module"]
+        self._place(image.resize((size, size), Image.Resampling.NEAREST))
+
+    def _raster(self, command: Command) -> None:
+        mode, x_bytes, rows = (
+            command.args[0],
+            command.args[1] | command.args[2] << 8,
+            command.args[3] | command.args[4] << 8,
+        )
+        if not x_bytes or not rows:
+            return
+        image = Image.frombytes("1", (x_bytes * 8, rows), command.data.translate(_INVERT))
+        scale_x, scale_y = (2 if mode & 1 else 1), (2 if mode & 2 else 1)
+        if scale_x > 1 or scale_y > 1:
+            image = image.resize((image.width * scale_x, rows * scale_y), Image.Resampling.NEAREST)
+        self._place(image)
+
+    def _barcode_command(self, command: Command) -> None:
+        if command.args[0] != 73:
+            logger.debug("barcode type %d not drawn by the simulator", command.args[0])
+            return
+        from barcode import Code128  # type: ignore[import-untyped]  # python-barcode, via python-escpos
+
+        text = command.data.decode("latin-1")
+        human = "".join(part[1:] for part in text.split("{")) if text.startswith("{") else text
+        try:
+            modules = Code128(human).build()[0]
+        except Exception:
+            logger.debug("CODE128 data %r cannot be drawn; skipped", human)
+            return
+        unit, height = self._barcode["module"], self._barcode["height"]
+        image = Image.new("1", (len(modules) * unit, height), 1)
+        draw = ImageDraw.Draw(image)
+        for i, bit in enumerate(modules):
+            if bit == "1":
+                draw.rectangle((i * unit, 0, (i + 1) * unit - 1, height - 1), fill=0)
+        self._place(image)
+        if self._barcode["hri"] in (2, 3):
+            for ch in human:
+                self._put_char(ch)
+            self._flush_line()
+
+    # --- text and rows -----------------------------------------------------------------------
+
+    def _text(self, command: Command) -> None:
+        text = (
+            _decode_kanji(command.data) if self._kanji else command.data.decode(self._codec, errors="replace")
+        )
+        for ch in text:
+            self._put_char(ch)
+
+    def _tab(self) -> None:
+        columns = sum(style.cell[0] for _, style in self._line) // 12
+        for _ in range(8 - columns % 8):
+            self._put_char(" ")
+
+    def _put_char(self, ch: str) -> None:
+        used = sum(style.cell[0] for _, style in self._line)
+        if used + self._style.cell[0] > self.width_dots:
+            self._flush_line()
+        self._line.append((ch, self._style))
+
+    def _flush_line(self, feed_empty: bool = False) -> None:
+        if not self._line:
+            if feed_empty:
+                self._emit(self._line_spacing)
+            return
+        height = max(style.cell[1] for _, style in self._line)
+        band = Image.new("1", (self.width_dots, max(height, self._line_spacing)), 1)
+        x = self._x_for(sum(style.cell[0] for _, style in self._line))
+        for ch, style in self._line:
+            glyph = _glyph(ch, style)
+            band.paste(glyph, (x, height - glyph.height))
+            x += glyph.width
+        text = "".join(ch for ch, _ in self._line).rstrip()
+        self._line = []
+        if self._emit(band) and text:
+            self._page_lines.append(text)
+
+    def _x_for(self, width: int) -> int:
+        return max(0, {0: 0, 1: (self.width_dots - width) // 2, 2: self.width_dots - width}[self._align])
+
+    def _place(self, image: Image.Image) -> None:
+        """Print an image band at the current alignment (``ESC a`` applies to raster and QR)."""
+        self._flush_line()
+        visible = image.crop((0, 0, min(image.width, self.width_dots), image.height))
+        band = Image.new("1", (self.width_dots, image.height), 1)
+        band.paste(visible, (self._x_for(visible.width), 0))
+        self._emit(band)
+
+    def _feed(self, dots: int) -> None:
+        self._flush_line()
+        self._emit(dots)
+
+    def _emit(self, row: Row) -> bool:
+        """Add dot rows to the page, using paper; False if the roll was already empty."""
+        height = row if isinstance(row, int) else row.height
+        if height <= 0:
+            return True
+        if self.paper_left_mm > 0 and not self._rows:
+            self._start_job()
+        if self.paper_left_mm <= 0:
+            return False
+        self._rows.append(row)
+        self.paper_left_mm -= height * MM_PER_ROW
+        if self.paper_left_mm <= 0:
+            self._run_out()
+        return True
+
+    def _start_job(self) -> None:
+        self.jobs_started += 1
+        if self.jobs_started == self.near_end_at_job:
+            self.paper_left_mm = min(self.paper_left_mm, self.near_end_mm)
+        if self.jobs_started == self.paper_out_at_job:
+            self._run_out()
+
+    def _run_out(self) -> None:
+        self.paper_left_mm = 0.0
+        logger.info("simulated printer out of paper in job %d; load_paper() to resume", self.jobs_started)
+
+    def _cut(self) -> None:
+        self._flush_line()
+        if self._stopped():
+            return
+        if self._jam_next_cut:
+            self._jam_next_cut, self._cutter_error = False, True
+            logger.info("simulated cutter jammed; close_cover() or clear_faults() to recover")
+            return
+        self._finish_page()
+
+    def _clear_jam(self) -> None:
+        if self._cutter_error:
+            self._cutter_error = False
+            self._finish_page()
+
+    def _finish_uncut(self) -> None:
+        self._flush_line()
+        self._finish_page()
+
+    def _finish_page(self) -> None:
+        if not self._rows:
+            return
+        page = Image.new(
+            "1", (self.width_dots, sum(r if isinstance(r, int) else r.height for r in self._rows)), 1
+        )
+        y = 0
+        for row in self._rows:
+            if isinstance(row, int):
+                y += row
+            else:
+                page.paste(row, (0, y))
+                y += row.height
+        text = "\n".join(self._page_lines)
+        self._rows, self._page_lines = [], []
+        self.pages.append(page)
+        self.page_texts.append(text)
+        self._fired.append((len(self.pages) - 1, page, text))
+
+
+def _decode_kanji(data: bytes) -> str:
+    """Clone firmware in Kanji mode: ASCII bytes alone, bytes ≥ 0x80 as GB18030 pairs."""
+    chars: list[str] = []
+    i = 0
+    while i < len(data):
+        if data[i] < 0x80:
+            chars.append(chr(data[i]))
+            i += 1
+            continue
+        pair = data[i : i + 2].decode("gb18030", errors="replace")
+        chars.append(pair if len(pair) == 1 else "\ufffd")
+        i += 2
+    return "".join(chars)
+
+
+@functools.cache
+def _mono_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for root in (r for r in _FONT_DIRS if r.is_dir()):
+        for path in sorted(root.rglob("DejaVuSansMono.ttf")):
+            return ImageFont.truetype(str(path), size)
+    logger.warning("DejaVuSansMono.ttf not found; the simulator prints with Pillow's default font")
+    return ImageFont.load_default()
+
+
+@functools.lru_cache(maxsize=4096)
+def _glyph(ch: str, style: _Style) -> Image.Image:
+    """A character cell as firmware prints it: 12x24 (font A) or 9x17 (font B) dots, scaled by GS !."""
+    base_w, base_h = (9, 17) if style.font_b else (12, 24)
+    cell = Image.new("L", (base_w, base_h), 255)
+    draw = ImageDraw.Draw(cell)
+    for dx in (0, 1) if style.bold else (0,):
+        draw.text((dx, 0), ch, font=_mono_font(15 if style.font_b else 20), fill=0)
+    if style.underline:
+        draw.rectangle((0, base_h - style.underline, base_w - 1, base_h - 1), fill=0)
+    mono = cell.point([0] * 128 + [255] * 128, "1")
+    if style.width == 1 and style.height == 1:
+        return mono
+    return mono.resize((base_w * style.width, base_h * style.height), Image.Resampling.NEAREST)
