@@ -230,8 +230,9 @@ class BusClient:
             try:
                 sub.handler(msg.topic, message)
             except Exception:
-                log.exception("%s: handler for %s failed on a message of %s", self.client_id, sub.pattern,
-                              msg.topic)
+                log.exception(
+                    "%s: handler for %s failed on a message of %s", self.client_id, sub.pattern, msg.topic
+                )
         envelopes = [d for d in decoded.values() if isinstance(d, Envelope)]
         if envelopes:
             self._remember(envelopes[0].id)
@@ -257,8 +258,12 @@ class BusClient:
         if not isinstance(message, Envelope):
             return True
         if message.expired():
-            log.info("dropped an expired %s on %s (expired at %s)", message_kind(message), topic,
-                     message.expires_at)
+            log.info(
+                "dropped an expired %s on %s (expired at %s)",
+                message_kind(message),
+                topic,
+                message.expires_at,
+            )
             return False
         if dedupe:
             with self._seen_lock:

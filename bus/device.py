@@ -23,8 +23,12 @@ class DeviceLink:
 
     def __init__(self, broker: str | BrokerUrl, site: str, device_id: str, info: m.DeviceInfo) -> None:
         self.device_id = device_id
-        self.bus = BusClient(broker, site, f"dev-{device_id}",
-                             availability_topic=f"motcua/v1/{site}/device/{device_id}/availability")
+        self.bus = BusClient(
+            broker,
+            site,
+            f"dev-{device_id}",
+            availability_topic=f"motcua/v1/{site}/device/{device_id}/availability",
+        )
         self.topics = self.bus.topics
         self.info = info
         self._status: m.DeviceStatus | None = None
@@ -32,8 +36,9 @@ class DeviceLink:
 
     def on_command(self, handler: Callable[[Any], None]) -> None:
         """Receive this device's commands; expired and repeated ones are dropped by the client."""
-        self.bus.subscribe(self.topics.device_cmd(self.device_id), lambda _t, cmd: handler(cmd),
-                           m.device_command_adapter)
+        self.bus.subscribe(
+            self.topics.device_cmd(self.device_id), lambda _t, cmd: handler(cmd), m.device_command_adapter
+        )
 
     def start(self, wait: float = 10.0) -> None:
         self.bus.start(wait)

@@ -57,17 +57,25 @@ class LedDisplayService:
     def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl) -> None:
         assert device.url is not None and device.counter is not None
         self.device = device
-        self.display = ModbusLedDisplay(open_transport(device.url), unit=device.address or 1, digits=LED_DIGITS)
-        info = m.DeviceInfo(device_kind=m.DeviceKind.LED_DISPLAY, model="Modbus RTU numeric LED display",
-                            transport=_scheme(device.url), capabilities=["digits4", "segments"],
-                            counter=device.counter)
+        self.display = ModbusLedDisplay(
+            open_transport(device.url), unit=device.address or 1, digits=LED_DIGITS
+        )
+        info = m.DeviceInfo(
+            device_kind=m.DeviceKind.LED_DISPLAY,
+            model="Modbus RTU numeric LED display",
+            transport=_scheme(device.url),
+            capabilities=["digits4", "segments"],
+            counter=device.counter,
+        )
         self.link = DeviceLink(broker, site_id, device.id, info)
         self._wanted: str | None = None
         self._dirty = threading.Condition()
         self._pending = False
         self._running = True
         self._worker = threading.Thread(target=self._run, name=f"{device.id}-worker", daemon=True)
-        self.link.bus.subscribe(self.link.topics.counter_state(device.counter), self._on_state, m.CounterState)
+        self.link.bus.subscribe(
+            self.link.topics.counter_state(device.counter), self._on_state, m.CounterState
+        )
         self.link.on_command(self._on_command)
 
     def start(self) -> LedDisplayService:
@@ -128,8 +136,13 @@ class KeypadService:
         assert device.url is not None
         self.device = device
         self.keypad = CallerBusKeypad(open_transport(device.url))
-        info = m.DeviceInfo(device_kind=m.DeviceKind.KEYPAD, model="21-key caller-bus keypad",
-                            transport=_scheme(device.url), capabilities=["keys21"], counter=device.counter)
+        info = m.DeviceInfo(
+            device_kind=m.DeviceKind.KEYPAD,
+            model="21-key caller-bus keypad",
+            transport=_scheme(device.url),
+            capabilities=["keys21"],
+            counter=device.counter,
+        )
         self.link = DeviceLink(broker, site_id, device.id, info)
         self.poll_s = poll_s
         self.presses = 0

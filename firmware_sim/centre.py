@@ -44,8 +44,9 @@ class SimulatedDevices:
             if name is None:
                 continue
             if device.kind is DeviceKind.PRINTER:
-                sim: object = self.printers.setdefault(device.id, EscposPrinterSim(
-                    width_dots=device.width_dots, on_page=self._saver(device.id)))
+                sim: object = self.printers.setdefault(
+                    device.id, EscposPrinterSim(width_dots=device.width_dots, on_page=self._saver(device.id))
+                )
             elif device.kind is DeviceKind.LED_DISPLAY and device.counter is not None:
                 sim = self.leds.setdefault(device.counter, ModbusLedDisplaySim(unit=device.address or 1))
             elif device.kind is DeviceKind.KEYPAD and device.counter is not None:
@@ -81,7 +82,9 @@ class SimulatedDevices:
 class Citizens(threading.Thread):
     """Citizens arriving at random (a Poisson stream) and taking a ticket for a random service."""
 
-    def __init__(self, take: Callable[[str], bool], services: list[str], per_second: float, seed: int | None = None):
+    def __init__(
+        self, take: Callable[[str], bool], services: list[str], per_second: float, seed: int | None = None
+    ):
         super().__init__(name="citizens", daemon=True)
         self.take = take
         self.services = services
@@ -102,8 +105,9 @@ class Citizens(threading.Thread):
 class Clerks(threading.Thread):
     """One clerk per simulated keypad, pressing CALL after serving each citizen for a while."""
 
-    def __init__(self, keypads: dict[int, CallerBusKeypadSim], service_s: tuple[float, float],
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, keypads: dict[int, CallerBusKeypadSim], service_s: tuple[float, float], seed: int | None = None
+    ) -> None:
         super().__init__(name="clerks", daemon=True)
         self.keypads = keypads
         self.service_s = service_s

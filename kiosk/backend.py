@@ -38,11 +38,16 @@ class KioskBackend:
         self.site = site
         self.kiosk_id = kiosk_id
         self.printer_id = device.printer
-        self.bus = BusClient(broker, site.site.id, kiosk_id,
-                             availability_topic=f"motcua/v1/{site.site.id}/device/{kiosk_id}/availability")
+        self.bus = BusClient(
+            broker,
+            site.site.id,
+            kiosk_id,
+            availability_topic=f"motcua/v1/{site.site.id}/device/{kiosk_id}/availability",
+        )
         self.bus.enable_requests()
-        self.bus.subscribe(self.bus.topics.device_evt(self.printer_id), self._on_printer_event,
-                           m.device_event_adapter)
+        self.bus.subscribe(
+            self.bus.topics.device_evt(self.printer_id), self._on_printer_event, m.device_event_adapter
+        )
         self.jobs_sent = 0
         self.jobs_printed = 0
         self.jobs_failed = 0
@@ -59,8 +64,9 @@ class KioskBackend:
 
     def take_ticket(self, service: str, priority: str | None = None, timeout: float = 5.0) -> TicketOutcome:
         """Ask for a ticket and, when issued, hand it to the printer. Blocks up to ``timeout``."""
-        response = self.bus.request("issue_ticket", m.IssueTicket(service=service, priority=priority,
-                                                                  kiosk=self.kiosk_id), timeout)
+        response = self.bus.request(
+            "issue_ticket", m.IssueTicket(service=service, priority=priority, kiosk=self.kiosk_id), timeout
+        )
         if not response.ok or response.ticket is None:
             return TicketOutcome(None, response.error)
         job_id = self.print_ticket(response.ticket)
@@ -72,8 +78,11 @@ class KioskBackend:
             self.jobs_sent += 1
         info = self.site.site
         content = m.TicketPrint(
-            centre_name=info.short_name or info.name, service_name=ticket.service_name, number=ticket.number,
-            issued_at=ticket.issued_at, waiting=ticket.waiting_before,
+            centre_name=info.short_name or info.name,
+            service_name=ticket.service_name,
+            number=ticket.number,
+            issued_at=ticket.issued_at,
+            waiting=ticket.waiting_before,
             estimated_wait_min=ticket.estimated_wait_min,
             qr_url=f"{info.public_url}{ticket.token}" if info.public_url else None,
         )

@@ -55,8 +55,12 @@ class DispenserViewModel(QObject):
     centreName = Property(str, _get_centre, constant=True)
     services = Property(list, _get_services, constant=True)
     screen = Property(str, _get_screen, notify=changed)
-    ticket = Property("QVariantMap", _get_ticket, notify=changed)
+    ticket = Property(dict, _get_ticket, notify=changed)
     errorMessage = Property(str, _get_error, notify=changed)
+
+    def current_screen(self) -> str:
+        """The screen shown now (``home``, ``working``, ``ticket``, ``error``), for Python callers."""
+        return self._screen
 
     @Slot(str)
     def takeTicket(self, service: str) -> None:
@@ -85,8 +89,11 @@ class DispenserViewModel(QObject):
         else:
             t = outcome.ticket
             self._ticket = {
-                "number": t.number, "service": t.service_name, "waiting": t.waiting_before,
-                "wait_min": t.estimated_wait_min or 0, "counters": ", ".join(str(c) for c in t.counters),
+                "number": t.number,
+                "service": t.service_name,
+                "waiting": t.waiting_before,
+                "wait_min": t.estimated_wait_min or 0,
+                "counters": ", ".join(str(c) for c in t.counters),
             }
             self.tickets_shown += 1
             self._set_screen("ticket")

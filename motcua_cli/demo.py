@@ -38,8 +38,16 @@ DRAIN_TIMEOUT_S = 15.0
 class VirtualCentre:
     """Everything of the demo but the windows; ``start``, let it run, ``finish``, ``stop``."""
 
-    def __init__(self, site: Site, broker: BrokerUrl, out_dir: Path, *, speed: float = 1.0,
-                 narrate: bool = False, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        broker: BrokerUrl,
+        out_dir: Path,
+        *,
+        speed: float = 1.0,
+        narrate: bool = False,
+        seed: int | None = None,
+    ) -> None:
         self.site = site
         self.broker = broker
         self.out_dir = out_dir
@@ -80,7 +88,9 @@ class VirtualCentre:
         outcome = self.kiosks[0].take_ticket(service)
         if self.narrate and outcome.ticket is not None:
             t = outcome.ticket
-            print(f"  ticket  {t.number:>6}  {t.service_name} — {t.waiting_before} waiting before", flush=True)
+            print(
+                f"  ticket  {t.number:>6}  {t.service_name} — {t.waiting_before} waiting before", flush=True
+            )
         return outcome.ticket is not None
 
     def _on_call(self, _topic: str, call: m.CallEvent) -> None:
@@ -107,8 +117,10 @@ class VirtualCentre:
         return all(getattr(s, "idle", lambda: True)() for s in self.services)
 
     def summary(self) -> str:
-        return (f"tickets issued={self.citizens.issued} printed={self.sims.printed()} "
-                f"called={self.calls_seen} displayed={self.sims.displayed()}")
+        return (
+            f"tickets issued={self.citizens.issued} printed={self.sims.printed()} "
+            f"called={self.calls_seen} displayed={self.sims.displayed()}"
+        )
 
     def stop(self) -> None:
         self.citizens.stopping.set()
@@ -138,8 +150,10 @@ def run_demo(args: argparse.Namespace) -> int:
     windows = not args.headless and has_display()
     centre: VirtualCentre | None = None
     if not args.headless:
-        print(f"motcua demo: {site.site.name} — broker {url}, tickets saved in {args.out}/; Ctrl-C stops",
-              flush=True)
+        print(
+            f"motcua demo: {site.site.name} — broker {url}, tickets saved in {args.out}/; Ctrl-C stops",
+            flush=True,
+        )
     try:
         centre = VirtualCentre(site, url, args.out, speed=args.speed, narrate=not args.headless)
         centre.start(citizens=not windows)
@@ -174,9 +188,9 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     codes = [s.code for s in site.services]
 
     def citizen_touch() -> None:
-        if vm.screen == "home":
+        if vm.current_screen() == "home":
             vm.takeTicket(rng.choice(codes))
-        elif vm.screen in {"ticket", "error"}:
+        elif vm.current_screen() in {"ticket", "error"}:
             vm.goHome()
 
     def count(*_: Any) -> None:

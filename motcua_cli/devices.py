@@ -30,7 +30,9 @@ def build_service(site: Site, device: Device, broker: str | BrokerUrl) -> Device
         from counter_display.service import KeypadService
 
         return KeypadService(site_id, device, broker)
-    raise ValueError(f"device {device.id} is a {device.kind}: run it with `motcua {device.kind}`, not as a device")
+    raise ValueError(
+        f"device {device.id} is a {device.kind}: run it with `motcua {device.kind}`, not as a device"
+    )
 
 
 def run_device(site: Site, device_id: str, broker: str) -> int:

@@ -1,16 +1,17 @@
 """``motcua``: one command for every role of a centre.
 
-    motcua demo [--headless --for S] [--site FILE] [--broker URL]   a whole virtual centre
-    motcua check-site FILE                                           validate a site file
-    motcua contract export [--check] [--out DIR]                     JSON Schemas + contract docs
-    motcua server --site FILE [--broker URL]                         the queue server
-    motcua device --site FILE --device ID [--broker URL]             one device service
-    motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
+motcua demo [--headless --for S] [--site FILE] [--broker URL]   a whole virtual centre
+motcua check-site FILE                                           validate a site file
+motcua contract export [--check] [--out DIR]                     JSON Schemas + contract docs
+motcua server --site FILE [--broker URL]                         the queue server
+motcua device --site FILE --device ID [--broker URL]             one device service
+motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -27,7 +28,9 @@ DEMO_SITE = REPO_ROOT / "sites" / "demo.toml"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="motcua", description="Kiosk and counter suite for one-stop centres")
+    parser = argparse.ArgumentParser(
+        prog="motcua", description="Kiosk and counter suite for one-stop centres"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -37,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="no windows, even if a display exists")
     demo.add_argument("--for", dest="duration", type=float, help="stop after this many seconds")
     demo.add_argument("--speed", type=float, default=1.0, help="citizen and clerk pace (2 = twice as busy)")
-    demo.add_argument("--out", type=Path, default=Path("var/demo"), help="where the printer simulator saves tickets")
+    demo.add_argument(
+        "--out", type=Path, default=Path("var/demo"), help="where the printer simulator saves tickets"
+    )
 
     check = sub.add_parser("check-site", help="validate a site file and print a summary")
     check.add_argument("file", type=Path)
@@ -48,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "contract")
     export.add_argument("--check", action="store_true", help="only check the files are up to date")
 
-    for name, text in (("server", "run the queue server"), ("device", "run one device service"),
-                       ("kiosk", "run the ticket dispenser window")):
+    for name, text in (
+        ("server", "run the queue server"),
+        ("device", "run one device service"),
+        ("kiosk", "run the ticket dispenser window"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--site", type=Path, required=True)
         p.add_argument("--broker", help="override the site file's broker URL")
@@ -101,8 +109,10 @@ def check_site(path: Path) -> int:
     for device in site.devices:
         kinds[device.kind] = kinds.get(device.kind, 0) + 1
     devices = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no devices"
-    print(f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
-          f"{len(site.counters)} counters, {devices}")
+    print(
+        f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
+        f"{len(site.counters)} counters, {devices}"
+    )
     return 0
 
 
@@ -112,8 +122,10 @@ def contract_export(out: Path, check: bool) -> int:
     if check:
         stale = contract.stale_files(out)
         if stale:
-            print(f"stale contract files in {out}: {', '.join(stale)}; run: motcua contract export",
-                  file=sys.stderr)
+            print(
+                f"stale contract files in {out}: {', '.join(stale)}; run: motcua contract export",
+                file=sys.stderr,
+            )
             return 1
         print(f"{out}: contract files are up to date")
         return 0
@@ -138,10 +150,8 @@ def wait_for_signal(duration: float | None = None) -> None:
     """Block until Ctrl-C / SIGTERM or until ``duration`` seconds have passed."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait(duration)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -42,8 +42,12 @@ class QueueServer:
         self.store = store
         self.tz = ZoneInfo(site.site.timezone)
         topics_site = site.site.id
-        self.bus = BusClient(broker, topics_site, "queue-server",
-                             availability_topic=f"motcua/v1/{topics_site}/server/availability")
+        self.bus = BusClient(
+            broker,
+            topics_site,
+            "queue-server",
+            availability_topic=f"motcua/v1/{topics_site}/server/availability",
+        )
         self.topics = self.bus.topics
         self.calls_published = 0
         self._publish_lock = threading.Lock()
@@ -107,8 +111,9 @@ class QueueServer:
                 else:
                     response = self._counter(tx, request, after)
             except RequestRefusedError as err:
-                response = m.Response(request_id=request.id, ok=False,
-                                      error=m.ErrorInfo(code=err.code, message=str(err)))
+                response = m.Response(
+                    request_id=request.id, ok=False, error=m.ErrorInfo(code=err.code, message=str(err))
+                )
             tx.save_response(request.id, response.to_json(), self.now())
         self._publish_after_commit(after)
         return response
@@ -126,14 +131,18 @@ class QueueServer:
         number = f"{service.prefix}{service.first_number + count}"
         token = secrets.token_urlsafe(9)
         waiting_before = len(tx.waiting(day, [service.code]))
-        tx.insert_ticket(day, service.code, number, count + 1, token, at)
+        tx.insert_ticket(day, service.code, number=number, seq=count + 1, token=token, at=at)
         counters = [c.number for c in self.site.counters if service.code in c.services]
         after.append(self._queue_state(tx, service.code, day))
         ticket = m.TicketIssued(
-            number=number, service=service.code, service_name=service.name, issued_at=at,
+            number=number,
+            service=service.code,
+            service_name=service.name,
+            issued_at=at,
             waiting_before=waiting_before,
             estimated_wait_min=math.ceil(waiting_before * AVERAGE_SERVICE_MIN / max(len(counters), 1)),
-            counters=counters, token=token,
+            counters=counters,
+            token=token,
         )
         log.info("issued %s for %s", number, service.code)
         return m.Response(request_id=req.id, ok=True, ticket=ticket)
@@ -156,8 +165,11 @@ class QueueServer:
                 current = waiting[0]
                 tx.mark_called(current.id, counter.number, self.now())
         elif action in {m.CounterAction.PAUSE, m.CounterAction.CLOSE, m.CounterAction.OPEN}:
-            status = {m.CounterAction.PAUSE: m.CounterStatus.PAUSED, m.CounterAction.CLOSE: m.CounterStatus.CLOSED,
-                      m.CounterAction.OPEN: m.CounterStatus.OPEN}[action]
+            status = {
+                m.CounterAction.PAUSE: m.CounterStatus.PAUSED,
+                m.CounterAction.CLOSE: m.CounterStatus.CLOSED,
+                m.CounterAction.OPEN: m.CounterStatus.OPEN,
+            }[action]
         if current is not None and action in {m.CounterAction.CALL_NEXT, m.CounterAction.RECALL}:
             call_seq = tx.next_call_seq()
             after.append(self._call(current, counter.number, call_seq, action is m.CounterAction.RECALL))
@@ -171,20 +183,33 @@ class QueueServer:
     # --- outbound ------------------------------------------------------------------------------
 
     def _call(self, ticket: StoredTicket, counter: int, seq: int, recall: bool) -> m.CallEvent:
-        return m.CallEvent(seq=seq, number=ticket.number, service=ticket.service, counter=counter,
-                           counter_name=self.site.counter(counter).name, recall=recall)
+        return m.CallEvent(
+            seq=seq,
+            number=ticket.number,
+            service=ticket.service,
+            counter=counter,
+            counter_name=self.site.counter(counter).name,
+            recall=recall,
+        )
 
     def _counter_state(self, tx: Transaction, number: int) -> m.CounterState:
         status, current_id, call_seq = tx.counter(number)
         current = tx.ticket(current_id).number if current_id is not None else None
-        return m.CounterState(counter=number, name=self.site.counter(number).name,
-                              status=m.CounterStatus(status), current=current, call_seq=call_seq)
+        return m.CounterState(
+            counter=number,
+            name=self.site.counter(number).name,
+            status=m.CounterStatus(status),
+            current=current,
+            call_seq=call_seq,
+        )
 
     def _queue_state(self, tx: Transaction, code: str, day: date) -> m.QueueState:
         last_issued = tx.last_issued(day, code)
         last_called = tx.last_called(day, code)
         return m.QueueState(
-            service=code, service_name=self.site.service(code).name, waiting=len(tx.waiting(day, [code])),
+            service=code,
+            service_name=self.site.service(code).name,
+            waiting=len(tx.waiting(day, [code])),
             last_issued=last_issued.number if last_issued else None,
             last_called=last_called.number if last_called else None,
         )

@@ -68,9 +68,15 @@ class StoredTicket:
 
 def _ticket(row: sqlite3.Row) -> StoredTicket:
     return StoredTicket(
-        id=row["id"], business_day=row["business_day"], service=row["service"], number=row["number"],
-        seq=row["seq"], token=row["token"], issued_at=datetime.fromisoformat(row["issued_at"]),
-        status=TicketStatus(row["status"]), counter=row["counter"],
+        id=row["id"],
+        business_day=row["business_day"],
+        service=row["service"],
+        number=row["number"],
+        seq=row["seq"],
+        token=row["token"],
+        issued_at=datetime.fromisoformat(row["issued_at"]),
+        status=TicketStatus(row["status"]),
+        counter=row["counter"],
     )
 
 
@@ -92,11 +98,14 @@ class Transaction:
 
     def issued_today(self, day: date, service: str) -> int:
         row = self.db.execute(
-            "SELECT COUNT(*) AS n FROM tickets WHERE business_day = ? AND service = ?", (day.isoformat(), service)
+            "SELECT COUNT(*) AS n FROM tickets WHERE business_day = ? AND service = ?",
+            (day.isoformat(), service),
         ).fetchone()
         return int(row["n"])
 
-    def insert_ticket(self, day: date, service: str, number: str, seq: int, token: str, at: datetime) -> int:
+    def insert_ticket(
+        self, day: date, service: str, *, number: str, seq: int, token: str, at: datetime
+    ) -> int:
         cur = self.db.execute(
             "INSERT INTO tickets (business_day, service, number, seq, token, issued_at, status)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -108,7 +117,8 @@ class Transaction:
     def waiting(self, day: date, services: list[str]) -> list[StoredTicket]:
         marks = ",".join("?" * len(services))
         rows = self.db.execute(
-            f"SELECT * FROM tickets WHERE business_day = ? AND status = ? AND service IN ({marks}) ORDER BY id",
+            "SELECT * FROM tickets WHERE business_day = ? AND status = ?"
+            f" AND service IN ({marks}) ORDER BY id",
             (day.isoformat(), TicketStatus.WAITING, *services),
         ).fetchall()
         return [_ticket(r) for r in rows]

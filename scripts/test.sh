@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy --strict bus transport printer/status.py counter_display/caller_bus.py counter_display/modbus_rtu.py
+.venv/bin/mypy --strict bus transport siteconf counter_display printer queue_server firmware_sim kiosk motcua_cli
 .venv/bin/motcua contract export --check
 .venv/bin/python -m pytest "$@"

@@ -62,9 +62,13 @@ def collect(client: BusClient, pattern: str, schema: Any = None, **kw: Any) -> l
 def test_broker_url_parsing() -> None:
     url = BrokerUrl.parse("mqtt://kiosk-1@10.0.0.2:1884?protocol=311")
     assert (url.host, url.port, url.username, url.protocol) == ("10.0.0.2", 1884, "kiosk-1", 311)
-    for bad, problem in [("tcp://h:1", "scheme"), ("mqtt://:1883", "missing host"),
-                         ("mqtt://h:99999", "port"), ("mqtt://h?protocol=4", "protocol"),
-                         ("mqtt://h?qos=2", "unknown parameter")]:
+    for bad, problem in [
+        ("tcp://h:1", "scheme"),
+        ("mqtt://:1883", "missing host"),
+        ("mqtt://h:99999", "port"),
+        ("mqtt://h?protocol=4", "protocol"),
+        ("mqtt://h?qos=2", "unknown parameter"),
+    ]:
         with pytest.raises(BrokerUrlError, match=problem) as err:
             BrokerUrl.parse(bad)
         assert repr(bad) in str(err.value)
@@ -187,8 +191,10 @@ def test_amqtt_fallback_broker_carries_the_contract(site: str) -> None:
     try:
         rx.start()
         tx.start()
-        tx.publish(tx.topics.calls(), m.CallEvent(seq=1, number="A1", service="land", counter=1,
-                                                  counter_name="Quầy 1"))
+        tx.publish(
+            tx.topics.calls(),
+            m.CallEvent(seq=1, number="A1", service="land", counter=1, counter_name="Quầy 1"),
+        )
         assert done.wait(5)
     finally:
         rx.stop()

@@ -52,7 +52,9 @@ def test_unknown_fields_and_bad_values_are_rejected() -> None:
     with pytest.raises(ValidationError):
         m.request_adapter.validate_json('{"kind": "issue_ticket", "service": "land/#"}')
     with pytest.raises(ValidationError):
-        m.CallEvent.model_validate_json('{"number": "A1", "service": "land", "counter": 0, "counter_name": "x"}')
+        m.CallEvent.model_validate_json(
+            '{"number": "A1", "service": "land", "counter": 0, "counter_name": "x"}'
+        )
 
 
 def test_envelope_defaults_and_expiry() -> None:

@@ -59,19 +59,19 @@ def test_a_touch_on_a_service_shows_the_ticket_and_sends_it_to_the_printer(
     qtbot.waitExposed(window)
     assert find(window, "centreName").property("text") == demo_site.site.name
     click(window, find(window, "service-civil"))
-    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=5000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
     assert find(window, "ticketNumber").property("text") == "B2001"
     assert find(window, "ticketView").property("visible")
     assert backend.jobs_sent == 1
     window.grabWindow().save(str(tmp_path / "dispenser-ticket.png"))
     click(window, find(window, "done"))
-    qtbot.waitUntil(lambda: vm.screen == "home", timeout=2000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
 
 
 def test_a_refused_ticket_shows_the_reason(qtbot: QtBot, demo_site: Site, backend: KioskBackend) -> None:
     vm = DispenserViewModel(demo_site, backend)
     vm.takeTicket("no-such-service")
-    qtbot.waitUntil(lambda: vm.screen == "error", timeout=5000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
     assert "Không có lĩnh vực" in vm.errorMessage
     assert backend.jobs_sent == 0
 
@@ -79,5 +79,5 @@ def test_a_refused_ticket_shows_the_reason(qtbot: QtBot, demo_site: Site, backen
 def test_idle_reset_returns_home(qtbot: QtBot, demo_site: Site, backend: KioskBackend) -> None:
     vm = DispenserViewModel(demo_site, backend, idle_reset_ms=200)
     vm.takeTicket("land")
-    qtbot.waitUntil(lambda: vm.screen == "ticket", timeout=5000)
-    qtbot.waitUntil(lambda: vm.screen == "home", timeout=3000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=3000)

@@ -129,8 +129,9 @@ def test_keypad_events_become_calls_and_counter_state(server: QueueServer, clien
     assert called[0].name == "Quầy 2"
 
 
-def test_state_survives_a_server_restart(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path,
-                                         client: BusClient) -> None:
+def test_state_survives_a_server_restart(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
+) -> None:
     db = tmp_path / "restart.db"
     srv = QueueServer(demo_site, TicketStore(db), mosquitto).start()
     issue(client, "land")

@@ -90,17 +90,24 @@ def test_check_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["check-site", str(DEMO)]) == 0
     assert "3 services, 4 counters" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
-    bad.write_text(DEMO.read_text(encoding="utf-8").replace('prefix = "B"', 'prefix = "B"\nprefx = 1'),
-                   encoding="utf-8")
+    bad.write_text(
+        DEMO.read_text(encoding="utf-8").replace('prefix = "B"', 'prefix = "B"\nprefx = 1'), encoding="utf-8"
+    )
     assert main(["check-site", str(bad)]) == 2
     assert "services[1].prefx: unknown key" in capsys.readouterr().err
 
 
 def test_bad_site_file_exits_non_zero_from_the_installed_command(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(DEMO.read_text(encoding="utf-8").replace('id = "demo"', 'id = "demo"\nowner = "x"'),
-                   encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "motcua_cli.main", "demo", "--headless", "--for", "1",
-                           "--site", str(bad)], capture_output=True, text=True, timeout=60, check=False)
+    bad.write_text(
+        DEMO.read_text(encoding="utf-8").replace('id = "demo"', 'id = "demo"\nowner = "x"'), encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "motcua_cli.main", "demo", "--headless", "--for", "1", "--site", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "site.owner: unknown key" in proc.stderr

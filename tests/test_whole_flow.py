@@ -49,7 +49,9 @@ class WireTap:
 
 
 @pytest.fixture
-def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[tuple[SimulatedDevices, WireTap]]:
+def centre(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> Iterator[tuple[SimulatedDevices, WireTap]]:
     sims = SimulatedDevices(demo_site)
     tap = WireTap(sims.leds[2])
     from transport.sim import register_simulator
@@ -58,8 +60,10 @@ def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[tu
     store = TicketStore(tmp_path / "flow.db")
     site_id = demo_site.site.id
     server = QueueServer(demo_site, store, mosquitto).start()
-    services = [KeypadService(site_id, demo_site.device("keypad-2"), mosquitto).start(),
-                LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()]
+    services = [
+        KeypadService(site_id, demo_site.device("keypad-2"), mosquitto).start(),
+        LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start(),
+    ]
     yield sims, tap
     for service in services:
         service.stop()

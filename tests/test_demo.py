@@ -1,0 +1,133 @@
+"""``motcua demo``: the headless run's observed counts, and a centre that shrugs off bad messages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bus import models as m
+from bus.client import BrokerUrl, BusClient
+from counter_display.caller_bus import Key
+from motcua_cli.demo import VirtualCentre
+from siteconf import Site
+
+pytestmark = pytest.mark.integration
+SUMMARY = re.compile(r"^tickets issued=(\d+) printed=(\d+) called=(\d+) displayed=(\d+)$")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.mark.slow
+def test_headless_demo_prints_one_line_of_observed_counts(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "motcua_cli.main",
+            "demo",
+            "--headless",
+            "--for",
+            "20",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    match = SUMMARY.match(lines[0])
+    assert match, lines[0]
+    issued, printed, called, displayed = map(int, match.groups())
+    assert min(issued, printed, called, displayed) > 0, lines[0]
+    assert printed == issued  # the kiosk hands every issued ticket to its printer, once
+    assert len(list(tmp_path.glob("printer-k1-*.png"))) == printed
+    assert called <= issued
+
+
+@pytest.fixture
+def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[VirtualCentre]:
+    c = VirtualCentre(demo_site, mosquitto, tmp_path, seed=7)
+    c.start(citizens=False)
+    c.clerks.stopping.set()  # this test presses the keys itself
+    yield c
+    c.stop()
+
+
+def test_every_printed_ticket_was_handed_over_and_numbers_reach_the_leds(centre: VirtualCentre) -> None:
+    numbers = [centre.kiosks[0].take_ticket(s).ticket.number for s in ["land", "civil", "business"]]  # type: ignore[union-attr]
+    assert numbers == ["A1001", "B2001", "C3001"]
+    assert wait_until(lambda: centre.sims.printed() == 3)
+    assert [t for t in centre.sims.printers["printer-k1"].page_texts if "A1001" in t]
+    centre.sims.keypads[4].press(Key.CALL)
+    assert wait_until(lambda: centre.sims.leds[4].shown.strip() == "2001")
+    assert centre.handed_to_printers() == centre.sims.printed() == 3
+
+
+def test_malformed_json_on_every_subscribed_topic_is_reported_and_later_messages_still_work(
+    centre: VirtualCentre, demo_site: Site, mosquitto: BrokerUrl, caplog: pytest.LogCaptureFixture
+) -> None:
+    t = centre.server.topics
+    topics = [
+        t.req("issue_ticket"),
+        t.req("counter"),
+        t.device_evt("keypad-1"),
+        t.device_cmd("printer-k1"),
+        t.device_cmd("led-1"),
+        t.counter_state(1),
+        t.calls(),
+        t.resp("kiosk-1"),
+        t.device_evt("printer-k1"),
+    ]
+    vandal = BusClient(mosquitto, demo_site.site.id, "vandal").start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="bus.client"):
+            for topic in topics:
+                vandal.publish(topic, '{"kind": "issue_ticket", "service": ')
+            assert wait_until(
+                lambda: all(
+                    any(
+                        topic in r.getMessage() and "malformed JSON" in r.getMessage() for r in caplog.records
+                    )
+                    for topic in topics
+                ),
+                timeout=5,
+            ), [r.getMessage() for r in caplog.records]
+    finally:
+        vandal.stop()
+    outcome = centre.kiosks[0].take_ticket("land")
+    assert outcome.ticket is not None
+    assert wait_until(lambda: centre.sims.printed() == 1)
+    centre.sims.keypads[1].press(Key.CALL)
+    assert wait_until(lambda: centre.sims.leds[1].shown.strip() == "1001")
+
+
+def test_a_job_for_a_printer_out_of_paper_is_reported_failed(centre: VirtualCentre) -> None:
+    failed: list[m.JobFailed] = []
+    centre.kiosks[0].on_job_failed = failed.append
+    sim = centre.sims.printers["printer-k1"]
+    assert centre.kiosks[0].take_ticket("land").ticket is not None
+    assert wait_until(lambda: centre.sims.printed() == 1)
+    sim.paper_out_at_job = sim.jobs_started + 1
+    assert centre.kiosks[0].take_ticket("land").ticket is not None
+    assert wait_until(lambda: len(failed) == 1, timeout=15)
+    assert "paper" in failed[0].reason
+    assert centre.sims.printed() == 1
