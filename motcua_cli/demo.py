@@ -178,12 +178,15 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.app import load_dispenser
+    from counter_display.hall import HALL_QML, HallBoardViewModel
+    from kiosk.app import load_dispenser, load_qml
     from kiosk.dispenser import DispenserViewModel
 
     app = QGuiApplication.instance() or QGuiApplication([])
     vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)
     engine = load_dispenser(vm)
+    hall = HallBoardViewModel(site, centre.broker, client_id="demo-hall").start()
+    hall_engine = load_qml(HALL_QML, "hall", hall)
     rng = random.Random()
     codes = [s.code for s in site.services]
 
@@ -204,7 +207,8 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     if duration is not None:
         QTimer.singleShot(int(duration * 1000), app.quit)
     app.exec()
-    del engine
+    hall.stop()
+    del engine, hall_engine
 
 
 def _quit_on_signal(app: Any) -> None:
