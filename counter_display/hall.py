@@ -58,8 +58,11 @@ class HallBoardViewModel(QObject):
 
     def _get_queues(self) -> list[dict[str, Any]]:
         names = {s.code: s.name for s in self._site.services}
-        return [{"name": names.get(q.service, q.service_name), "waiting": q.waiting}
-                for code in names if (q := self._queues.get(code)) is not None]
+        return [
+            {"name": names.get(q.service, q.service_name), "waiting": q.waiting}
+            for code in names
+            if (q := self._queues.get(code)) is not None
+        ]
 
     def _get_centre(self) -> str:
         return self._site.site.name

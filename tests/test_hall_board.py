@@ -36,7 +36,9 @@ def server_side(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
 
 
 def call(seq: int, number: str, counter: int) -> m.CallEvent:
-    return m.CallEvent(seq=seq, number=number, service="land", counter=counter, counter_name=f"Quầy {counter}")
+    return m.CallEvent(
+        seq=seq, number=number, service="land", counter=counter, counter_name=f"Quầy {counter}"
+    )
 
 
 def test_calls_are_shown_newest_first_by_seq_even_when_they_arrive_out_of_order(
@@ -48,7 +50,9 @@ def test_calls_are_shown_newest_first_by_seq_even_when_they_arrive_out_of_order(
     assert isinstance(window, QQuickWindow)
     try:
         t = server_side.topics
-        server_side.publish(t.queue_state("land"), m.QueueState(service="land", service_name="Đất đai", waiting=3))
+        server_side.publish(
+            t.queue_state("land"), m.QueueState(service="land", service_name="Đất đai", waiting=3)
+        )
         for event in [call(1, "A1001", 1), call(3, "A1003", 2), call(2, "A1002", 1)]:
             server_side.publish(t.calls(), event)
         qtbot.waitUntil(lambda: len(hall.calls) == 3, timeout=5000)
