@@ -122,6 +122,9 @@ class BusClient:
         self._seen_lock = threading.Lock()
         self._pending: dict[str, _Pending] = {}
         self._stopping = False
+        self._connect_hooks: list[Callable[[], None]] = []
+        self.subscribed = threading.Event()
+        self._resubscribe_mid: int | None = None
         self._mqtt = self._make_client()
 
     def _make_client(self) -> paho.Client:
@@ -142,6 +145,7 @@ class BusClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -150,7 +154,7 @@ class BusClient:
         """Connect in the background; with ``wait``, block until connected or raise ``BusError``."""
         self._mqtt.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
         self._mqtt.loop_start()
-        if wait is not None and not self.connected.wait(wait):
+        if wait is not None and not (self.connected.wait(wait) and self.subscribed.wait(wait)):
             self._mqtt.loop_stop()
             raise BusError(f"{self.client_id}: no connection to {self.broker} within {wait:.0f} s")
         return self
@@ -172,15 +176,32 @@ class BusClient:
         self.connect_count += 1
         if self.availability_topic:
             client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
-        with self._subs_lock:
+        with self._subs_lock:  # a concurrent subscribe() either lands in this list or sees connected
             patterns = sorted({s.pattern for s in self._subs})
-        if patterns:
-            client.subscribe([(p, 1) for p in patterns])
+            if patterns:
+                _result, mid = client.subscribe([(p, 1) for p in patterns])
+                self._resubscribe_mid = mid
+            else:
+                self.subscribed.set()
+            self.connected.set()
         log.info("%s: connected to %s (connection %d)", self.client_id, self.broker, self.connect_count)
-        self.connected.set()
+        for hook in list(self._connect_hooks):
+            try:
+                hook()
+            except Exception:
+                log.exception("%s: a connect hook failed", self.client_id)
+
+    def on_every_connect(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` after each (re)connect, e.g. to republish retained state a broker lost."""
+        self._connect_hooks.append(hook)
+
+    def _on_subscribe(self, _c: paho.Client, _u: Any, mid: int, _codes: Any, _p: Any) -> None:
+        if mid == self._resubscribe_mid:
+            self.subscribed.set()
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stopping:
             log.warning("%s: lost the broker (%s); reconnecting with backoff", self.client_id, reason)
 
@@ -213,7 +234,8 @@ class BusClient:
         adapter = TypeAdapter(schema) if isinstance(schema, type) else schema
         with self._subs_lock:
             self._subs.append(_Subscription(pattern, handler, adapter, dedupe))
-        if self.connected.is_set():
+            connected = self.connected.is_set()
+        if connected:
             self._mqtt.subscribe(pattern, qos=1)
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
+from bus.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +24,12 @@ class DeviceLink:
 
     def __init__(self, broker: str | BrokerUrl, site: str, device_id: str, info: m.DeviceInfo) -> None:
         self.device_id = device_id
+        topics = Topics(site)
         self.bus = BusClient(
-            broker,
-            site,
-            f"dev-{device_id}",
-            availability_topic=f"motcua/v1/{site}/device/{device_id}/availability",
+            broker, site, f"dev-{device_id}", availability_topic=topics.device_availability(device_id)
         )
-        self.topics = self.bus.topics
+        self.topics = topics
+        self.bus.on_every_connect(self._republish)
         self.info = info
         self._status: m.DeviceStatus | None = None
         self._status_lock = threading.Lock()
@@ -42,7 +42,14 @@ class DeviceLink:
 
     def start(self, wait: float = 10.0) -> None:
         self.bus.start(wait)
+
+    def _republish(self) -> None:
+        """After every connect: the broker may have restarted and lost what was retained."""
         self.bus.publish(self.topics.device_info(self.device_id), self.info, retain=True)
+        with self._status_lock:
+            status = self._status
+        if status is not None:
+            self.bus.publish(self.topics.device_status(self.device_id), status, retain=True)
 
     def stop(self) -> None:
         self.bus.stop()

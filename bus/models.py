@@ -15,9 +15,11 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from bus.topics import LEVEL_PATTERN
+
 SCHEMA_VERSION: Literal[1] = 1
 
-Level = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
 TicketNumber = Annotated[str, Field(pattern=r"^[A-Z]{0,3}[0-9]{1,6}$", examples=["A1023"])]
 
 

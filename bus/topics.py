@@ -27,7 +27,9 @@ ROOT = "motcua/v1"
 ONLINE = "online"
 OFFLINE = "offline"
 
-_LEVEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+LEVEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+"""Site ids, device ids, service codes, verbs and client ids: one MQTT topic level each."""
+_LEVEL = re.compile(LEVEL_PATTERN)
 
 
 def check_level(value: str, what: str) -> str:

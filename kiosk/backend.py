@@ -6,14 +6,14 @@ demo exercises exactly the path a citizen's touch takes.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bus import models as m
-from bus.client import BrokerUrl, BusClient
+from bus.client import BrokerUrl, BusClient, RequestTimeoutError
+from bus.topics import Topics
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,9 @@ class KioskBackend:
         self.site = site
         self.kiosk_id = kiosk_id
         self.printer_id = device.printer
+        topics = Topics(site.site.id)
         self.bus = BusClient(
-            broker,
-            site.site.id,
-            kiosk_id,
-            availability_topic=f"motcua/v1/{site.site.id}/device/{kiosk_id}/availability",
+            broker, site.site.id, kiosk_id, availability_topic=topics.device_availability(kiosk_id)
         )
         self.bus.enable_requests()
         self.bus.subscribe(
@@ -52,7 +50,6 @@ class KioskBackend:
         self.jobs_printed = 0
         self.jobs_failed = 0
         self.on_job_failed: Callable[[m.JobFailed], None] | None = None
-        self._job_numbers = itertools.count(1)
         self._lock = threading.Lock()
 
     def start(self, wait: float = 10.0) -> KioskBackend:
@@ -62,11 +59,30 @@ class KioskBackend:
     def stop(self) -> None:
         self.bus.stop()
 
-    def take_ticket(self, service: str, priority: str | None = None, timeout: float = 5.0) -> TicketOutcome:
-        """Ask for a ticket and, when issued, hand it to the printer. Blocks up to ``timeout``."""
-        response = self.bus.request(
-            "issue_ticket", m.IssueTicket(service=service, priority=priority, kiosk=self.kiosk_id), timeout
+    def take_ticket(
+        self, service: str, priority: str | None = None, timeout: float = 2.5, attempts: int = 3
+    ) -> TicketOutcome:
+        """Ask for a ticket and, when issued, hand it to the printer.
+
+        A lost request or answer is retried with the *same* request id, so the server answers with
+        the ticket it already committed instead of issuing a second one; the request expires when
+        the kiosk stops waiting, so a copy queued during a network cut never issues a ghost ticket.
+        Raises ``RequestTimeoutError`` after ``attempts`` unanswered tries.
+        """
+        request = m.IssueTicket(
+            service=service,
+            priority=priority,
+            kiosk=self.kiosk_id,
+            expires_at=m.expires_in(timeout * attempts),
         )
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.bus.request("issue_ticket", request, timeout)
+                break
+            except RequestTimeoutError:
+                if attempt == attempts:
+                    raise
+                log.warning("no answer to a ticket request (try %d of %d); asking again", attempt, attempts)
         if not response.ok or response.ticket is None:
             return TicketOutcome(None, response.error)
         job_id = self.print_ticket(response.ticket)
@@ -74,7 +90,7 @@ class KioskBackend:
 
     def print_ticket(self, ticket: m.TicketIssued) -> str:
         with self._lock:
-            job_id = f"{self.kiosk_id}-{next(self._job_numbers):06d}-{ticket.number}"
+            job_id = f"{self.kiosk_id}-{m.new_id()}"  # unique across kiosk restarts and days
             self.jobs_sent += 1
         info = self.site.site
         content = m.TicketPrint(

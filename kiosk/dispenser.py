@@ -76,6 +76,9 @@ class DispenserViewModel(QObject):
         except (BusError, TimeoutError) as err:
             log.warning("ticket request failed: %s", err)
             outcome = "Hệ thống đang bận, xin vui lòng thử lại."
+        except Exception:  # the screen must never stay on "working"
+            log.exception("ticket request failed unexpectedly")
+            outcome = "Máy lấy số gặp lỗi, xin vui lòng thử lại hoặc hỏi cán bộ hướng dẫn."
         self._outcome.emit(outcome)
 
     @Slot(object)

@@ -106,15 +106,18 @@ class VirtualCentre:
         """Stop new citizens and clerk presses, then wait for every ticket handed over to print."""
         self.citizens.stopping.set()
         self.clerks.stopping.set()
+        for person in (self.citizens, self.clerks):
+            if person.is_alive():
+                person.join(timeout=DRAIN_TIMEOUT_S)  # a ticket request in flight is answered first
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.sims.printed() >= self.handed_to_printers() and self._displays_settled():
+            jobs_done = sum(k.jobs_printed + k.jobs_failed for k in self.kiosks) >= self.handed_to_printers()
+            if jobs_done and self.calls_seen >= self.server.calls_published and self._devices_idle():
                 break
             time.sleep(0.05)
-        time.sleep(0.3)
 
-    def _displays_settled(self) -> bool:
-        return all(getattr(s, "idle", lambda: True)() for s in self.services)
+    def _devices_idle(self) -> bool:
+        return all(service.idle() for service in self.services)
 
     def summary(self) -> str:
         return (

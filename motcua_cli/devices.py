@@ -13,6 +13,9 @@ from siteconf.model import Device, DeviceKind
 class DeviceService(Protocol):
     def start(self) -> object: ...
     def stop(self) -> None: ...
+    def idle(self) -> bool:
+        """True when nothing received is still waiting to reach the hardware."""
+        ...
 
 
 def build_service(site: Site, device: Device, broker: str | BrokerUrl) -> DeviceService:

@@ -19,7 +19,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from bus.client import BusError
+from queue_server.store import StoreError
 from siteconf import Site, SiteFileError, load_site
+from transport.base import TransportError
 
 log = logging.getLogger("motcua")
 
@@ -77,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in err.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    except (BusError, TransportError, StoreError) as err:
+        print(f"motcua: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -93,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     broker = args.broker or site.broker.url
     if args.command == "server":
-        return _serve(site, broker, args.site.parent)
+        return _serve(site, broker)
     if args.command == "device":
         from motcua_cli.devices import run_device
 
@@ -134,11 +140,11 @@ def contract_export(out: Path, check: bool) -> int:
     return 0
 
 
-def _serve(site: Site, broker: str, base: Path) -> int:
+def _serve(site: Site, broker: str) -> int:
     from queue_server.server import QueueServer
     from queue_server.store import TicketStore
 
-    store = TicketStore.from_url(site.database.url, base)
+    store = TicketStore.from_url(site.database.url)  # a relative path is relative to the working directory
     server = QueueServer(site, store, broker).start()
     wait_for_signal()
     server.stop()

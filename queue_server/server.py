@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
+from bus.topics import Topics
 from queue_server.store import StoredTicket, TicketStore, Transaction
 from siteconf import Site
+from siteconf.model import MAX_TICKET_NUMBER
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +43,20 @@ class QueueServer:
         self.site = site
         self.store = store
         self.tz = ZoneInfo(site.site.timezone)
-        topics_site = site.site.id
+        self.topics = Topics(site.site.id)
         self.bus = BusClient(
-            broker,
-            topics_site,
-            "queue-server",
-            availability_topic=f"motcua/v1/{topics_site}/server/availability",
+            broker, site.site.id, "queue-server", availability_topic=self.topics.server_availability()
         )
-        self.topics = self.bus.topics
         self.calls_published = 0
-        self._publish_lock = threading.Lock()
+        # One request at a time from commit to publish, so retained state is never overtaken by
+        # an older snapshot.
+        self._lock = threading.RLock()
 
     def start(self, wait: float = 10.0) -> QueueServer:
         self.bus.subscribe(self.topics.all_req(), self._on_request, m.request_adapter, dedupe=False)
         self.bus.subscribe(self.topics.all_device("evt"), self._on_event, m.device_event_adapter)
+        self.bus.on_every_connect(self.publish_all_state)  # a restarted broker lost retained state
         self.bus.start(wait)
-        self.publish_all_state()
         return self
 
     def stop(self) -> None:
@@ -86,8 +86,11 @@ class QueueServer:
             return
         try:
             device = self.site.device(device_id)
-        except StopIteration:
+        except KeyError:
             log.warning("ignored a key from %s: no such device in the site file", device_id)
+            return
+        if device.kind is not m.DeviceKind.KEYPAD:
+            log.warning("ignored a key from %s: it is a %s, not a keypad", device_id, device.kind)
             return
         action = KEY_ACTIONS.get(event.key)
         if device.counter is None or action is None:
@@ -98,7 +101,20 @@ class QueueServer:
     # --- operations ----------------------------------------------------------------------------
 
     def handle(self, request: m.IssueTicket | m.CounterRequest) -> m.Response:
-        """Run one request exactly once; a repeated id returns the stored answer."""
+        """Run one request exactly once; a repeated id returns the stored answer.
+
+        An unexpected failure is answered (``internal_error``) but not stored, so a retry of the
+        same request can still succeed once the cause is gone.
+        """
+        with self._lock:
+            try:
+                return self._handle(request)
+            except Exception:
+                log.exception("request %s (%s) failed", request.id, request.kind)
+                error = m.ErrorInfo(code="internal_error", message="Hệ thống gặp lỗi, xin vui lòng thử lại.")
+                return m.Response(request_id=request.id, ok=False, error=error)
+
+    def _handle(self, request: m.IssueTicket | m.CounterRequest) -> m.Response:
         after: list[m.Envelope] = []
         with self.store.transaction() as tx:
             stored = tx.response_for(request.id)
@@ -126,7 +142,8 @@ class QueueServer:
         at = self.now()
         day = self.business_day(at)
         count = tx.issued_today(day, service.code)
-        if service.daily_cap is not None and count >= service.daily_cap:
+        capped = service.daily_cap is not None and count >= service.daily_cap
+        if capped or service.first_number + count > MAX_TICKET_NUMBER:
             raise RequestRefusedError("sold_out", f"Lĩnh vực {service.name} đã hết số hôm nay")
         number = f"{service.prefix}{service.first_number + count}"
         token = secrets.token_urlsafe(9)
@@ -215,7 +232,7 @@ class QueueServer:
         )
 
     def _publish_after_commit(self, messages: list[m.Envelope]) -> None:
-        with self._publish_lock:
+        with self._lock:
             for message in messages:
                 if isinstance(message, m.CallEvent):
                     self.bus.publish(self.topics.calls(), message)
@@ -228,7 +245,8 @@ class QueueServer:
     def publish_all_state(self) -> None:
         """Retained state of every queue and counter, so displays that connect later are right."""
         day = self.business_day(self.now())
-        with self.store.transaction() as tx:
-            states: list[m.Envelope] = [self._queue_state(tx, s.code, day) for s in self.site.services]
-            states += [self._counter_state(tx, c.number) for c in self.site.counters]
-        self._publish_after_commit(states)
+        with self._lock:
+            with self.store.transaction() as tx:
+                states: list[m.Envelope] = [self._queue_state(tx, s.code, day) for s in self.site.services]
+                states += [self._counter_state(tx, c.number) for c in self.site.counters]
+            self._publish_after_commit(states)

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
+class StoreError(Exception):
+    """The database cannot be used as configured."""
+
+
 class TicketStatus(StrEnum):
     WAITING = "waiting"
     CALLED = "called"
@@ -193,7 +197,7 @@ class TicketStore:
     def from_url(cls, url: str, base: Path | None = None) -> TicketStore:
         """Open ``sqlite:///relative/path.db`` (relative to ``base``) or ``sqlite:////absolute.db``."""
         if not url.startswith("sqlite:///"):
-            raise ValueError(f"database URL {url!r}: only sqlite:/// is supported by this store so far")
+            raise StoreError(f"database URL {url!r}: only sqlite:/// is supported by this store so far")
         path = Path(url.removeprefix("sqlite:///"))
         return cls(path if path.is_absolute() or base is None else base / path)
 

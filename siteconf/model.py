@@ -12,17 +12,21 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
+from collections.abc import Callable
 from datetime import time
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bus.client import BrokerUrl, BrokerUrlError
-from bus.topics import check_level
+from bus.models import DeviceKind
+from bus.topics import LEVEL_PATTERN
 
-Level = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
+
+
+T = TypeVar("T")
 
 
 class SiteFileError(Exception):
@@ -56,6 +60,7 @@ class SiteInfo(_Strict):
         return value
 
 
+MAX_TICKET_NUMBER = 999_999
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 Weekday = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
 
@@ -106,19 +111,20 @@ class Service(_Strict):
     first_number: int = Field(default=1, ge=0, le=999_999)
     daily_cap: int | None = Field(default=None, ge=1)
 
+    @model_validator(mode="after")
+    def _numbers_fit(self) -> Self:
+        if self.daily_cap is not None and self.first_number + self.daily_cap - 1 > MAX_TICKET_NUMBER:
+            raise ValueError(
+                f"first_number {self.first_number} + daily_cap {self.daily_cap} would pass"
+                f" {MAX_TICKET_NUMBER}, the largest ticket number"
+            )
+        return self
+
 
 class Counter(_Strict):
     number: int = Field(ge=1, le=999)
     name: str = Field(min_length=1)
     services: list[Level] = Field(min_length=1)
-
-
-class DeviceKind(StrEnum):
-    KIOSK = "kiosk"
-    PRINTER = "printer"
-    KEYPAD = "keypad"
-    LED_DISPLAY = "led_display"
-    HALL_BOARD = "hall_board"
 
 
 class Device(_Strict):
@@ -181,16 +187,24 @@ class Site(_Strict):
         return self
 
     def service(self, code: str) -> Service:
-        return next(s for s in self.services if s.code == code)
+        """The service ``code``; ``KeyError`` if the site has none."""
+        return _find(self.services, lambda s: s.code == code, f"no service {code!r}")
 
     def counter(self, number: int) -> Counter:
-        return next(c for c in self.counters if c.number == number)
+        return _find(self.counters, lambda c: c.number == number, f"no counter {number}")
 
     def device(self, device_id: str) -> Device:
-        return next(d for d in self.devices if d.id == device_id)
+        return _find(self.devices, lambda d: d.id == device_id, f"no device {device_id!r}")
 
     def devices_of(self, kind: DeviceKind) -> list[Device]:
         return [d for d in self.devices if d.kind is kind]
+
+
+def _find(items: list[T], match: Callable[[T], bool], missing: str) -> T:
+    for item in items:
+        if match(item):
+            return item
+    raise KeyError(missing)
 
 
 def _unique(values: list[Any], table: str, key: str) -> None:
@@ -231,7 +245,6 @@ def parse_site(data: dict[str, Any], source: str = "<site>") -> Site:
         site = Site.model_validate(data)
     except ValidationError as err:
         raise SiteFileError(source, _problems(err)) from err
-    check_level(site.site.id, "site id")
     return site
 
 

@@ -6,11 +6,12 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from support import wait_until
 
 from bus import models as m
 from bus.broker import EmbeddedBroker
@@ -18,15 +19,6 @@ from bus.client import BrokerUrl, BrokerUrlError, BusClient, RequestTimeoutError
 
 pytestmark = pytest.mark.integration
 _ids = itertools.count(1)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture(params=[5, 311], ids=["mqtt5", "mqtt311"])

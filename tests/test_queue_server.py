@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import wait_until
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
@@ -16,15 +18,6 @@ from queue_server.store import TicketStore
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture
@@ -129,16 +122,19 @@ def test_keypad_events_become_calls_and_counter_state(server: QueueServer, clien
     assert called[0].name == "Quầy 2"
 
 
-def test_state_survives_a_server_restart(
+def test_state_survives_a_server_restart_and_is_republished(
     demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
 ) -> None:
     db = tmp_path / "restart.db"
     srv = QueueServer(demo_site, TicketStore(db), mosquitto).start()
-    issue(client, "land")
+    request = m.IssueTicket(service="land")
+    first = client.request("issue_ticket", request)
     issue(client, "land")
     act(client, 1, m.CounterAction.CALL_NEXT)
     srv.stop()
     srv.store.close()
+    # Forget what the broker retained, so only the restarted server can say where counter 1 is.
+    client.publish(client.topics.counter_state(1), "", retain=True).wait_for_publish(2)
     srv = QueueServer(demo_site, TicketStore(db), mosquitto).start()
     try:
         got: list[Any] = []
@@ -148,7 +144,44 @@ def test_state_survives_a_server_restart(
         assert wait_until(lambda: bool(got))
         assert got[-1].current == "A1001"
         probe.stop()
+        assert client.request("issue_ticket", request).ticket == first.ticket  # a late retry: same ticket
         assert issue(client, "land").ticket.number == "A1003"  # type: ignore[union-attr]
         assert act(client, 1, m.CounterAction.CALL_NEXT).called == m.Called(counter=1, number="A1002")
     finally:
         srv.stop()
+
+
+def test_expired_or_foreign_key_events_call_nobody(server: QueueServer, client: BusClient) -> None:
+    calls: list[m.CallEvent] = []
+    client.subscribe(client.topics.calls(), lambda _t, c: calls.append(c), m.CallEvent)
+    issue(client, "land")
+    stale = m.KeyPressed(key=m.Key.CALL_NEXT, expires_at=m.expires_in(-1))  # queued during a network cut
+    client.publish(client.topics.device_evt("keypad-1"), stale)
+    client.publish(client.topics.device_evt("led-1"), m.KeyPressed(key=m.Key.CALL_NEXT))  # not a keypad
+    time.sleep(0.5)
+    assert calls == []
+    client.publish(client.topics.device_evt("keypad-1"), m.KeyPressed(key=m.Key.CALL_NEXT))
+    assert wait_until(lambda: len(calls) == 1)
+    assert calls[0].number == "A1001"
+
+
+def test_a_kiosk_retries_until_the_server_is_back_and_gets_exactly_one_ticket(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from kiosk.backend import KioskBackend
+
+    kiosk = KioskBackend(demo_site, "kiosk-1", mosquitto).start()
+    store = TicketStore(tmp_path / "late.db")
+    late = QueueServer(demo_site, store, mosquitto)
+    starter = threading.Timer(0.8, late.start)
+    starter.start()
+    try:
+        outcome = kiosk.take_ticket("civil", timeout=0.5, attempts=6)
+        assert outcome.ticket is not None
+        assert outcome.ticket.number == "B2001"
+        with store.transaction() as tx:
+            assert tx.issued_today(late.business_day(late.now()), "civil") == 1
+    finally:
+        starter.join()
+        late.stop()
+        kiosk.stop()
