@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from counter_display.errors import FrameError
+from counter_display.framing import StreamDecoder
 
 log = logging.getLogger(__name__)
 
@@ -187,36 +188,12 @@ def decode_frame(raw: bytes, max_len: int = MAX_LEN) -> CallerBusFrame:
     return CallerBusFrame(raw[5], raw[6], bytes(raw[7:-2]))
 
 
-class CallerBusDecoder:
+class CallerBusDecoder(StreamDecoder[CallerBusFrame]):
     """Finds caller-bus frames in bytes fed in arbitrary chunks; never raises on garbage."""
 
     def __init__(self, max_len: int = MAX_LEN) -> None:
+        super().__init__()
         self.max_len = max_len
-        self._buf = bytearray()
-        self.rejected_bytes = 0
-        self.frames_decoded = 0
-
-    @property
-    def pending(self) -> int:
-        """Bytes held back as the possible start of a frame that has not fully arrived."""
-        return len(self._buf)
-
-    def feed(self, data: bytes) -> list[CallerBusFrame]:
-        """Add bytes as they arrived; return every complete, valid frame now found, in order."""
-        self._buf += data
-        return self._scan()
-
-    def resync(self) -> list[CallerBusFrame]:
-        """The line went quiet: a partial frame can no longer complete, so search past it."""
-        found: list[CallerBusFrame] = []
-        while self._buf:
-            self._reject(1)
-            found += self._scan()
-        return found
-
-    def _reject(self, count: int) -> None:
-        del self._buf[:count]
-        self.rejected_bytes += count
 
     def _skip_to_start(self) -> None:
         start = self._buf.find(bytes((START, MARK)))

@@ -33,9 +33,10 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import ClassVar, Generic, Literal, TypeVar, cast, overload
+from typing import ClassVar, Literal, TypeVar, cast, overload
 
 from counter_display.errors import FrameError
+from counter_display.framing import StreamDecoder
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +373,7 @@ def response_length(buf: bytes | bytearray) -> int:
 M = TypeVar("M", ModbusRequest, ModbusResponse)
 
 
-class ModbusRtuDecoder(Generic[M]):
+class ModbusRtuDecoder(StreamDecoder[M]):
     """Finds frames in a byte stream fed in arbitrary chunks, resynchronising after garbage.
 
     ``ModbusRtuDecoder(Direction.REQUEST)`` yields requests (what a device reads),
@@ -384,6 +385,7 @@ class ModbusRtuDecoder(Generic[M]):
     @overload
     def __init__(self: ModbusRtuDecoder[ModbusResponse], direction: Literal[Direction.RESPONSE]) -> None: ...
     def __init__(self, direction: Direction) -> None:
+        super().__init__()
         self.direction = direction
         self._length: Callable[[bytes | bytearray], int]
         self._decode: Callable[[bytes], M]
@@ -391,31 +393,6 @@ class ModbusRtuDecoder(Generic[M]):
             self._length, self._decode = request_length, cast(Callable[[bytes], M], decode_request)
         else:
             self._length, self._decode = response_length, cast(Callable[[bytes], M], decode_response)
-        self._buf = bytearray()
-        self.rejected_bytes = 0
-        self.frames_decoded = 0
-
-    @property
-    def pending(self) -> int:
-        """Bytes held back as the possible start of a frame that has not fully arrived."""
-        return len(self._buf)
-
-    def feed(self, data: bytes) -> list[M]:
-        """Add bytes as they arrived; return every complete, valid frame now found, in order."""
-        self._buf += data
-        return self._scan()
-
-    def resync(self) -> list[M]:
-        """The line went quiet: a partial frame can no longer complete, so search past it."""
-        found: list[M] = []
-        while self._buf:
-            self._reject(1)
-            found += self._scan()
-        return found
-
-    def _reject(self, count: int) -> None:
-        del self._buf[:count]
-        self.rejected_bytes += count
 
     def _scan(self) -> list[M]:
         found: list[M] = []
