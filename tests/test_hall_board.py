@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtQuick import QQuickItem, QQuickWindow
+from PySide6.QtQuick import QQuickWindow
 from pytestqt.qtbot import QtBot
+from support import find_item
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
@@ -16,16 +17,6 @@ from kiosk.app import load_qml
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
-
-
-def find(window: QQuickWindow, name: str) -> QQuickItem:
-    todo = [window.contentItem()]
-    while todo:
-        item = todo.pop()
-        if item.objectName() == name:
-            return item
-        todo += item.childItems()
-    raise AssertionError(f"no item named {name!r}")
 
 
 @pytest.fixture
@@ -58,7 +49,7 @@ def test_calls_are_shown_newest_first_by_seq_even_when_they_arrive_out_of_order(
         qtbot.waitUntil(lambda: len(hall.calls) == 3, timeout=5000)
         assert [c["number"] for c in hall.calls] == ["A1003", "A1002", "A1001"]
         assert hall.queues == [{"name": "Đất đai", "waiting": 3}]
-        assert find(window, "newestCall").property("text") == "Mời công dân số A1003 đến Quầy 2"
+        assert find_item(window, "newestCall").property("text") == "Mời công dân số A1003 đến Quầy 2"
         window.grabWindow().save(str(tmp_path / "hall.png"))
     finally:
         hall.stop()

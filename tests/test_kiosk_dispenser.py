@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
+from support import find_item
 
 from bus.client import BrokerUrl
 from kiosk.app import load_dispenser
@@ -33,17 +34,6 @@ def backend(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[K
     store.close()
 
 
-def find(window: QQuickWindow, name: str) -> QQuickItem:
-    """The visible-tree item called ``name`` (Repeater delegates are not QObject children)."""
-    todo = [window.contentItem()]
-    while todo:
-        item = todo.pop()
-        if item.objectName() == name:
-            return item
-        todo += item.childItems()
-    raise AssertionError(f"no item named {name!r} in the dispenser")
-
-
 def click(window: QQuickWindow, item: QQuickItem) -> None:
     centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
     QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(centre))
@@ -57,14 +47,14 @@ def test_a_touch_on_a_service_shows_the_ticket_and_sends_it_to_the_printer(
     window = engine.rootObjects()[0]
     assert isinstance(window, QQuickWindow)
     qtbot.waitExposed(window)
-    assert find(window, "centreName").property("text") == demo_site.site.name
-    click(window, find(window, "service-civil"))
+    assert find_item(window, "centreName").property("text") == demo_site.site.name
+    click(window, find_item(window, "service-civil"))
     qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
-    assert find(window, "ticketNumber").property("text") == "B2001"
-    assert find(window, "ticketView").property("visible")
+    assert find_item(window, "ticketNumber").property("text") == "B2001"
+    assert find_item(window, "ticketView").property("visible")
     assert backend.jobs_sent == 1
     window.grabWindow().save(str(tmp_path / "dispenser-ticket.png"))
-    click(window, find(window, "done"))
+    click(window, find_item(window, "done"))
     qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
 
 
