@@ -23,13 +23,13 @@ from pathlib import Path
 from bus import models as m
 from bus.broker import EmbeddedBroker
 from bus.client import BrokerUrl, BusClient
+from bus.models import DeviceKind
 from counter_display.caller_bus import Key
 from counter_display.service import KeypadService, LedDisplayService
 from firmware_sim.centre import SimulatedDevices
 from queue_server.server import QueueServer
 from queue_server.store import TicketStore
 from siteconf import load_site
-from siteconf.model import DeviceKind
 
 SITE = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
 KEY_REPEAT_GAP_S = 0.3  # the keypad driver merges a repeat of the same key within 0.25 s

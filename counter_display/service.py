@@ -2,8 +2,13 @@
 
 The LED display follows the retained ``counter/{n}/state``: whatever it missed while offline, it
 shows the counter's current number as soon as it (re)connects, and never replays an old call.
+A write the display does not acknowledge stays pending and is retried with backoff (0.5 s doubling
+to 5 s) until it succeeds or a newer state replaces it; ``idle()`` tells when it has settled.
 The keypad turns caller-bus key frames into ``evt`` messages; the server maps keys to counter
-operations.
+operations. A keypad line that fails is reported ERROR once, then closed and reopened with backoff
+(0.5 s doubling to 10 s) and reported OK again once polling works.
+
+Neither worker thread ever dies of an error: each is logged, backed off and retried.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
 from counter_display.caller_bus import Key as BusKey
-from counter_display.errors import CounterDeviceError
+from counter_display.errors import CounterDeviceError, CounterLinkError, DisplayRejectedError
 from counter_display.keypad import CallerBusKeypad, KeyPress
 from counter_display.led_display import ModbusLedDisplay
 from siteconf.model import Device
@@ -26,7 +31,12 @@ from transport.base import TransportError
 log = logging.getLogger(__name__)
 
 LED_DIGITS = 4
+KEY_PRESS_TTL_S = 10.0
 CLOSED_MARK = "----"
+RETRY_FIRST_S = 0.5
+"""Seconds before the first retry of a failed display write or the first reopen of a failed line."""
+LED_RETRY_MAX_S = 5.0
+KEYPAD_RETRY_MAX_S = 10.0
 
 KEYS = {
     BusKey.CALL: m.Key.CALL_NEXT,
@@ -51,15 +61,25 @@ def display_text(state: m.CounterState, digits: int = LED_DIGITS) -> str | None:
     return "".join(ch for ch in state.current if ch.isdigit())[-digits:]
 
 
+def _backoff(previous: float | None, longest: float) -> float:
+    """The next wait before a retry: ``RETRY_FIRST_S`` first, then doubling up to ``longest``."""
+    return RETRY_FIRST_S if previous is None else min(previous * 2, longest)
+
+
 class LedDisplayService:
-    """Owns one Modbus LED display; shows its counter's current number."""
+    """Owns one Modbus LED display; shows its counter's current number.
+
+    Each wish (a counter state or a ``show_text`` command) gets a number; the worker writes the
+    newest one. A wish whose write fails stays pending and is retried with backoff until a write
+    succeeds or a newer wish replaces it; a link error closes the transport and the next attempt
+    reopens it.
+    """
 
     def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl) -> None:
         assert device.url is not None and device.counter is not None
         self.device = device
-        self.display = ModbusLedDisplay(
-            open_transport(device.url), unit=device.address or 1, digits=LED_DIGITS
-        )
+        self._url: str = device.url
+        self.display = self._open_display()
         info = m.DeviceInfo(
             device_kind=m.DeviceKind.LED_DISPLAY,
             model="Modbus RTU numeric LED display",
@@ -68,9 +88,11 @@ class LedDisplayService:
             counter=device.counter,
         )
         self.link = DeviceLink(broker, site_id, device.id, info)
-        self._wanted: str | None = None
         self._dirty = threading.Condition()
-        self._pending = False
+        self._wanted: str | None = None
+        self._wished = 0  # number of the newest wish
+        self._shown = 0  # number of the newest wish written (or given up as unshowable)
+        self._busy = False
         self._running = True
         self._worker = threading.Thread(target=self._run, name=f"{device.id}-worker", daemon=True)
         self.link.bus.subscribe(
@@ -86,10 +108,18 @@ class LedDisplayService:
     def stop(self) -> None:
         with self._dirty:
             self._running = False
-            self._dirty.notify()
+            self._dirty.notify_all()
         self._worker.join(timeout=5)
         self.link.stop()
         self.display.transport.close()
+
+    def idle(self) -> bool:
+        """Whether the newest wish is on the display (nothing pending) and no write is in progress."""
+        with self._dirty:
+            return self._shown == self._wished and not self._busy
+
+    def _open_display(self) -> ModbusLedDisplay:
+        return ModbusLedDisplay(open_transport(self._url), unit=self.device.address or 1, digits=LED_DIGITS)
 
     def _on_state(self, _topic: str, state: m.CounterState) -> None:
         self._want(display_text(state))
@@ -102,39 +132,85 @@ class LedDisplayService:
         """Only the newest wish matters: a burst of states ends in one write of the latest."""
         with self._dirty:
             self._wanted = text
-            self._pending = True
-            self._dirty.notify()
+            self._wished += 1
+            self._dirty.notify_all()
 
     def _run(self) -> None:
-        while True:
-            with self._dirty:
-                self._dirty.wait_for(lambda: self._pending or not self._running)
-                if not self._running:
-                    return
-                text, self._pending = self._wanted, False
+        tried, retry_in = 0, None
+        while (wish := self._next_wish(tried, retry_in)) is not None:
+            tried, text = wish
+            try:
+                settled = self._attempt(text)
+            except Exception:  # never let the worker die: the display would stay stale for good
+                log.exception("%s: unexpected error writing the display; retrying later", self.device.id)
+                settled = False
+            self._finish(tried, settled)
+            retry_in = None if settled else _backoff(retry_in, LED_RETRY_MAX_S)
+
+    def _next_wish(self, tried: int, retry_in: float | None) -> tuple[int, str | None] | None:
+        """The newest wish once there is one not tried yet or a retry is due; ``None`` on stop."""
+        with self._dirty:
+            self._dirty.wait_for(
+                lambda: not self._running or self._wished not in (tried, self._shown), retry_in
+            )
+            if not self._running:
+                return None
+            self._busy = True
+            return self._wished, self._wanted
+
+    def _finish(self, wish: int, settled: bool) -> None:
+        with self._dirty:
+            self._busy = False
+            if settled:
+                self._shown = max(self._shown, wish)
+
+    def _attempt(self, text: str | None) -> bool:
+        """Try to show ``text``; whether the wish is settled (shown, or not worth retrying)."""
+        try:
+            if self.display.transport.closed:
+                self.display = self._open_display()
             self._show(text)
+        except (CounterLinkError, TransportError) as err:
+            self.display.transport.close()  # reopened on the next attempt
+            self._failed(text, "link", err)
+            return False
+        except DisplayRejectedError as err:
+            self._failed(text, "rejected", err)
+            return True
+        except ValueError as err:
+            log.warning("%s cannot show %r: %s", self.device.id, text, err)
+            return True
+        except CounterDeviceError as err:
+            self._failed(text, "no_reply", err)
+            return False
+        self.link.set_status(m.DeviceStatus(health=m.Health.OK))
+        return True
 
     def _show(self, text: str | None) -> None:
-        try:
-            if text is None:
-                self.display.blank()
-            elif text.isdigit():
-                self.display.show_number(int(text))
-            else:
-                self.display.show_text(text)
-        except (CounterDeviceError, TransportError, ValueError) as err:
-            log.warning("%s could not show %r: %s", self.device.id, text, err)
-            self.link.set_status(m.DeviceStatus(health=m.Health.ERROR, errors=["no_reply"], detail=str(err)))
-            return
-        self.link.set_status(m.DeviceStatus(health=m.Health.OK))
+        if text is None:
+            self.display.blank()
+        elif text.isdigit():
+            self.display.show_number(int(text))
+        else:
+            self.display.show_text(text)
+
+    def _failed(self, text: str | None, error: str, err: Exception) -> None:
+        status = m.DeviceStatus(health=m.Health.ERROR, errors=[error], detail=str(err))
+        level = logging.WARNING if self.link.set_status(status) else logging.DEBUG
+        log.log(level, "%s could not show %r: %s", self.device.id, text, err)
 
 
 class KeypadService:
-    """Owns one caller-bus keypad line; every key press becomes a ``key_pressed`` event."""
+    """Owns one caller-bus keypad line; every key press becomes a ``key_pressed`` event.
+
+    When the line fails (adapter unplugged), the status goes ERROR once and the transport is closed
+    and reopened with backoff; the status goes back to OK after the first poll that works.
+    """
 
     def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl, poll_s: float = 0.1) -> None:
         assert device.url is not None
         self.device = device
+        self._url: str = device.url
         self.keypad = CallerBusKeypad(open_transport(device.url))
         info = m.DeviceInfo(
             device_kind=m.DeviceKind.KEYPAD,
@@ -146,6 +222,7 @@ class KeypadService:
         self.link = DeviceLink(broker, site_id, device.id, info)
         self.poll_s = poll_s
         self.presses = 0
+        self._link_lost = False
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name=f"{device.id}-poll", daemon=True)
 
@@ -161,16 +238,42 @@ class KeypadService:
         self.link.stop()
         self.keypad.transport.close()
 
+    def idle(self) -> bool:
+        """Always true: a keypad receives nothing that still has to reach its hardware."""
+        return True
+
     def _run(self) -> None:
+        retry_in: float | None = None
         while not self._stop.is_set():
             try:
-                presses = self.keypad.poll(self.poll_s)
-            except TransportError as err:
-                self.link.set_status(m.DeviceStatus(health=m.Health.ERROR, errors=["link"], detail=str(err)))
-                self._stop.wait(1.0)
+                self._poll()
+                retry_in = None
                 continue
-            for press in presses:
-                self._publish(press)
+            except (CounterDeviceError, TransportError) as err:
+                self._lose_link(err)
+            except Exception:  # never let the worker die: the counter could not call again
+                log.exception("%s: unexpected error polling the keypad; retrying", self.device.id)
+            retry_in = _backoff(retry_in, KEYPAD_RETRY_MAX_S)
+            self._stop.wait(retry_in)
+
+    def _poll(self) -> None:
+        if self.keypad.transport.closed:
+            self.keypad = CallerBusKeypad(open_transport(self._url))
+        presses = self.keypad.poll(self.poll_s)
+        if self._link_lost:
+            self._link_lost = False
+            log.info("%s: keypad line is back", self.device.id)
+            self.link.set_status(m.DeviceStatus(health=m.Health.OK))
+        for press in presses:
+            self._publish(press)
+
+    def _lose_link(self, err: Exception) -> None:
+        """Report the failure once per outage and close the line; ``_poll`` reopens it."""
+        if not self._link_lost:
+            self._link_lost = True
+            log.warning("%s: keypad line failed, reopening with backoff: %s", self.device.id, err)
+            self.link.set_status(m.DeviceStatus(health=m.Health.ERROR, errors=["link"], detail=str(err)))
+        self.keypad.transport.close()
 
     def _publish(self, press: KeyPress) -> None:
         if self.device.address is not None and press.addr != self.device.address:
@@ -181,4 +284,6 @@ class KeypadService:
         if key is None:
             return
         self.presses += 1
-        self.link.emit(m.KeyPressed(key=key, digit=digit, keypad_address=press.addr))
+        # A press queued during a network cut must not call citizens when the link returns.
+        expires = m.expires_in(KEY_PRESS_TTL_S)
+        self.link.emit(m.KeyPressed(key=key, digit=digit, keypad_address=press.addr, expires_at=expires))

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bus.models import DeviceKind
 from counter_display.caller_bus import Key
 from firmware_sim.escpos_printer import EscposPrinterSim
 from firmware_sim.keypad import CallerBusKeypadSim
 from firmware_sim.led_display import ModbusLedDisplaySim
 from siteconf import Site
-from siteconf.model import DeviceKind
 from transport.sim import register_simulator, unregister_simulator
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from typing import Any
 from bus import models as m
 from bus.broker import EmbeddedBroker
 from bus.client import BrokerUrl, BusClient
+from bus.models import DeviceKind
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.devices import DeviceService, build_service
@@ -28,7 +29,6 @@ from motcua_cli.main import wait_for_signal
 from queue_server.server import QueueServer
 from queue_server.store import TicketStore
 from siteconf import Site, load_site
-from siteconf.model import DeviceKind
 
 log = logging.getLogger(__name__)
 

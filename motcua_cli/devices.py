@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from bus.client import BrokerUrl
+from bus.models import DeviceKind
 from motcua_cli.main import wait_for_signal
 from siteconf import Site
-from siteconf.model import Device, DeviceKind
+from siteconf.model import Device
 
 
 class DeviceService(Protocol):
