@@ -113,8 +113,13 @@ class EmbeddedBroker:
         conf = Path(self._workdir.name) / "mosquitto.conf"
         conf.write_text(mosquitto_config(self.port, self.host))
         logfile = (Path(self._workdir.name) / "mosquitto.log").open("wb")
+        # Its own session: a Ctrl-C at the terminal reaches only us, and we stop the broker last,
+        # after every client has said goodbye.
         self._proc = subprocess.Popen(
-            ["mosquitto", "-c", str(conf)], stdout=logfile, stderr=subprocess.STDOUT
+            ["mosquitto", "-c", str(conf)],
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         logfile.close()
 

@@ -11,7 +11,6 @@ motcua kiosk --site FILE --device ID [--broker URL]              the dispenser w
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import signal
 import sys
@@ -153,11 +152,20 @@ def _serve(site: Site, broker: str) -> int:
 
 
 def wait_for_signal(duration: float | None = None) -> None:
-    """Block until Ctrl-C / SIGTERM or until ``duration`` seconds have passed."""
+    """Block until Ctrl-C / SIGTERM or until ``duration`` seconds have passed.
+
+    Afterwards a repeated Ctrl-C is only logged, so the clean stop that follows is not cut short.
+    """
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait(duration)
+
+    def request_stop(*_: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, request_stop)
+    stop.wait(duration)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: log.warning("already stopping; please wait"))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +56,31 @@ def test_headless_demo_prints_one_line_of_observed_counts(tmp_path: Path) -> Non
     assert len(list(tmp_path.glob("printer-k1-*.png"))) == printed
     assert called <= issued  # nobody is called twice and nobody is called without a ticket
     assert displayed == called  # every call reached its counter's LED, once
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_everything_cleanly_and_still_reports(tmp_path: Path) -> None:
+    """A terminal Ctrl-C signals the whole process group, twice if the user insists."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "motcua_cli.main", "demo", "--headless", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        assert wait_until(lambda: len(list(tmp_path.glob("printer-k1-*.png"))) >= 2, timeout=30)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert SUMMARY.match(out.strip()), out
+    assert "lost the broker" not in err
 
 
 @pytest.fixture
