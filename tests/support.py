@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from transport.sim import SimDevice, SimTransport, open_sim, register_simulator, unregister_simulator
+
+_sim_names = itertools.count()
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -29,3 +35,16 @@ def find_item(window: Any, name: str) -> Any:
             return item
         todo += item.childItems()
     raise AssertionError(f"no item named {name!r}")
+
+
+@contextmanager
+def sim_link(device: SimDevice, prefix: str, timeout: float = 0.5) -> Iterator[SimTransport]:
+    """Register ``device`` under a fresh ``sim://`` name and open the host end of its link."""
+    name = f"{prefix}-{next(_sim_names)}"
+    register_simulator(name, device)
+    transport = open_sim(f"sim://{name}", name, timeout=timeout)
+    try:
+        yield transport
+    finally:
+        transport.close()
+        unregister_simulator(name)

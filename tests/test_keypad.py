@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from support import sim_link
 
 from counter_display.caller_bus import Key, display_frame, encode_frame, key_frame
 from counter_display.errors import CounterLinkError
 from counter_display.keypad import CallerBusKeypad, KeyPress
 from firmware_sim.keypad import CallerBusKeypadSim, KeypadNotAttachedError
-from transport.sim import SimTransport, open_sim, register_simulator, unregister_simulator
+from transport.sim import SimTransport
 
 FAST = 0.05
-_names = itertools.count()
 
 
 @pytest.fixture
@@ -26,12 +25,8 @@ def sim() -> CallerBusKeypadSim:
 
 @pytest.fixture
 def link(sim: CallerBusKeypadSim) -> Iterator[SimTransport]:
-    name = f"keypad-test-{next(_names)}"
-    register_simulator(name, sim)
-    transport = open_sim(f"sim://{name}", name, timeout=0.5)
-    yield transport
-    transport.close()
-    unregister_simulator(name)
+    with sim_link(sim, "keypad-test") as transport:
+        yield transport
 
 
 @pytest.fixture

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import sim_link
 
 from counter_display.errors import CounterLinkError, DisplayRejectedError, DisplayTimeoutError
 from counter_display.led_display import EchoFilter, ModbusLedDisplay
@@ -20,10 +20,9 @@ from counter_display.modbus_rtu import (
     decode_response,
 )
 from firmware_sim.led_display import ModbusLedDisplaySim
-from transport.sim import SimTransport, open_sim, register_simulator, unregister_simulator
+from transport.sim import SimTransport
 
 FAST = 0.05
-_names = itertools.count()
 
 
 class CapturedLink:
@@ -43,12 +42,8 @@ def sim() -> ModbusLedDisplaySim:
 
 @pytest.fixture
 def link(sim: ModbusLedDisplaySim) -> Iterator[SimTransport]:
-    name = f"led-test-{next(_names)}"
-    register_simulator(name, sim)
-    transport = open_sim(f"sim://{name}", name, timeout=0.5)
-    yield transport
-    transport.close()
-    unregister_simulator(name)
+    with sim_link(sim, "led-test") as transport:
+        yield transport
 
 
 @pytest.fixture
