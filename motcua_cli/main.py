@@ -11,6 +11,7 @@ motcua kiosk --site FILE --device ID [--broker URL]              the dispenser w
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
@@ -27,6 +28,19 @@ log = logging.getLogger("motcua")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = REPO_ROOT / "sites" / "demo.toml"
+
+# Subcommands that live with their package. Each module has ``register(sub)``, which adds its parsers
+# with ``set_defaults(run=function)``; ``function(args)`` returns the exit code. Keep these modules
+# light to import: heavy imports belong inside the run functions.
+COMMAND_MODULES = (
+    "queue_server.cli",
+    "queue_server.calendar_cli",
+    "printer.cli",
+    "counter_display.cli",
+    "kiosk.cli",
+    "scanner.cli",
+    "firmware_sim.cli",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--broker", help="override the site file's broker URL")
         if name != "server":
             p.add_argument("--device", required=True, help="device id in the site file")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -87,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    run = getattr(args, "run", None)
+    if run is not None:
+        code: int = run(args)
+        return code
     if args.command == "check-site":
         return check_site(args.file)
     if args.command == "contract":

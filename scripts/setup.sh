@@ -13,6 +13,12 @@ apt_packages=(
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0  # Qt, also offscreen
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0        # Qt windows on X11
   xvfb socat
+  # one line per part; keep each part's packages on its own line
+  chromium chromium-driver       # queue server: the dashboard and counter console tested in a real browser
+  tesseract-ocr tesseract-ocr-vie  # printer: read the simulator's paper back to check the Vietnamese
+  espeak-ng sox                  # counter: the Vietnamese voice announcer
+  xdotool                        # kiosk: real mouse events on a real window under Xvfb
+  libzbar0 sane-utils poppler-utils  # scanner: barcodes (pyzbar), the SANE test backend, PDF checks
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do

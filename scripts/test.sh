@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy --strict bus transport siteconf counter_display printer queue_server firmware_sim kiosk motcua_cli
+.venv/bin/mypy --strict bus transport siteconf counter_display printer queue_server firmware_sim kiosk scanner motcua_cli
 .venv/bin/motcua contract export --check
 .venv/bin/python -m pytest "$@"

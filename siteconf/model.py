@@ -22,6 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bus.client import BrokerUrl, BrokerUrlError
 from bus.models import DeviceKind
 from bus.topics import LEVEL_PATTERN
+from siteconf.base import Section
+from siteconf.calendar import CalendarConf
+from siteconf.display import DisplayConf
+from siteconf.kiosk import KioskConf
+from siteconf.printing import PrintingConf
+from siteconf.queue import QueueRules
+from siteconf.scanning import ScanningConf
 
 Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
 
@@ -165,6 +172,13 @@ class Site(_Strict):
     services: list[Service] = Field(min_length=1)
     counters: list[Counter] = Field(min_length=1)
     devices: list[Device] = []
+    # One table per part of the product; each lives in its own module of this package.
+    queue: QueueRules = QueueRules()
+    calendar: CalendarConf = CalendarConf()
+    printing: PrintingConf = PrintingConf()
+    display: DisplayConf = DisplayConf()
+    kiosk: KioskConf = KioskConf()
+    scanning: ScanningConf = ScanningConf()
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -184,7 +198,13 @@ class Site(_Strict):
                 raise ValueError(f"devices[{i}].counter: no counter number {device.counter}")
             if device.printer is not None and kinds.get(device.printer) is not DeviceKind.PRINTER:
                 raise ValueError(f"devices[{i}].printer: {device.printer!r} is not a printer device")
+        problems = [p for section in self.sections() for p in section.problems(self)]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def sections(self) -> list[Section]:
+        return [self.queue, self.calendar, self.printing, self.display, self.kiosk, self.scanning]
 
     def service(self, code: str) -> Service:
         """The service ``code``; ``KeyError`` if the site has none."""
