@@ -196,17 +196,46 @@ class CounterAction(StrEnum):
     OPEN = "open"
     CLOSE = "close"
     PAUSE = "pause"
+    RESUME = "resume"
     CALL_NEXT = "call_next"
+    CALL_TICKET = "call_ticket"
     RECALL = "recall"
+    NO_SHOW = "no_show"
+    REINSTATE = "reinstate"
+    TRANSFER = "transfer"
+    PARK = "park"
+    UNPARK = "unpark"
     FINISH = "finish"
+    CANCEL = "cancel"
+
+
+class CounterStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class TransferPosition(StrEnum):
+    FRONT = "front"
+    BACK = "back"
 
 
 class CounterRequest(Envelope):
-    """``req/counter``: a clerk console acts on a counter."""
+    """``req/counter``: a clerk console (or a keypad, through the server) acts on a counter.
+
+    ``officer`` is needed to open a counter; ``ticket`` names the ticket for ``call_ticket``,
+    ``reinstate``, ``unpark`` and ``cancel``; ``to_service`` or ``to_counter`` (with ``position``)
+    is the target of ``transfer``.
+    """
 
     kind: Literal["counter"] = "counter"
     counter: int = Field(ge=1)
     action: CounterAction
+    officer: Level | None = None
+    ticket: TicketNumber | None = None
+    to_service: Level | None = None
+    to_counter: int | None = Field(default=None, ge=1)
+    position: TransferPosition = TransferPosition.BACK
 
 
 Request = Annotated[IssueTicket | CounterRequest, Field(discriminator="kind")]
@@ -223,6 +252,8 @@ class TicketIssued(BaseModel):
     estimated_wait_min: int | None = Field(default=None, ge=0)
     counters: list[int] = []
     token: str = Field(description="unguessable id of the ticket, for the QR that follows it online")
+    ticket_id: str | None = None
+    priority: Level | None = None
 
 
 class Called(BaseModel):
@@ -230,13 +261,15 @@ class Called(BaseModel):
 
     counter: int
     number: TicketNumber | None = Field(default=None, description="absent when nobody is waiting")
+    status: CounterStatus | None = None
 
 
 class ErrorInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    code: str = Field(examples=["unknown_service", "sold_out", "out_of_hours", "bad_request"])
-    message: str
+    code: str = Field(examples=["unknown_service", "sold_out", "outside_hours", "bad_request"])
+    message: str = Field(description="for the citizen or clerk, in Vietnamese")
+    message_en: str | None = None
 
 
 class Response(Envelope):
@@ -260,12 +293,8 @@ class QueueState(Envelope):
     waiting: int = Field(ge=0)
     last_issued: TicketNumber | None = None
     last_called: TicketNumber | None = None
-
-
-class CounterStatus(StrEnum):
-    OPEN = "open"
-    PAUSED = "paused"
-    CLOSED = "closed"
+    estimated_wait_min: int | None = Field(default=None, ge=0)
+    open_counters: int | None = Field(default=None, ge=0)
 
 
 class CounterState(Envelope):
@@ -277,6 +306,9 @@ class CounterState(Envelope):
     status: CounterStatus
     current: TicketNumber | None = None
     call_seq: int | None = Field(default=None, ge=0)
+    officer: Level | None = Field(default=None, description="id of the officer logged in (not a name)")
+    current_ticket_id: str | None = Field(default=None, description="id of the ticket being served")
+    services: list[Level] = []
 
 
 class CallEvent(Envelope):
