@@ -60,6 +60,7 @@ def mosquitto_config(port: int, host: str = "127.0.0.1", extra: str = "") -> str
         f"listener {port} {host}\n"
         "allow_anonymous true\n"
         "max_queued_messages 0\n"
+        "set_tcp_nodelay true\n"
         "persistence false\n"
         "log_dest stderr\n"
         "log_type error\nlog_type warning\nlog_type notice\n"
