@@ -146,7 +146,8 @@ class Day:
         client.start()
         act = m.CounterAction
         try:
-            self.request(client, "counter", m.CounterRequest(counter=number, action=act.OPEN, officer=f"cb{number}"))
+            opening = m.CounterRequest(counter=number, action=act.OPEN, officer=f"cb{number}")
+            self.request(client, "counter", opening)
             while not stop.is_set():
                 request = m.CounterRequest(counter=number, action=act.CALL_NEXT)
                 t0 = time.perf_counter()

@@ -11,6 +11,7 @@ comes from the environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -339,10 +340,9 @@ def _no_delay(_client: paho.Client, _userdata: Any, sock: Any) -> None:
     With Nagle's algorithm on, a PUBACK followed by a PUBLISH waits for the peer's delayed ACK:
     ~40 ms per hop, measured as an 88 ms request/response round trip on loopback (bench/queue_day.py).
     """
-    try:
+    # Not a TCP socket (a unix socket or a websocket wrapper): nothing to do.
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):  # not a TCP socket (a unix socket or a websocket wrapper)
-        pass
 
 
 def message_kind(message: Any) -> str:
