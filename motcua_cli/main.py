@@ -35,6 +35,7 @@ DEMO_SITE = REPO_ROOT / "sites" / "demo.toml"
 COMMAND_MODULES = (
     "queue_server.cli",
     "queue_server.calendar_cli",
+    "queue_server.server_cli",
     "printer.cli",
     "counter_display.cli",
     "kiosk.cli",

@@ -1,0 +1,203 @@
+"""The queue server's HTTP API (FastAPI) and the counter console page.
+
+- ``GET /api/v1/tickets/{token}``: a ticket followed by its QR (the token is unguessable, the number is
+  not, so there is no lookup by number); no personal data.
+- ``GET /api/v1/queues``, ``GET /api/v1/counters``, ``GET /api/v1/counters/{n}``: what the hall board
+  and the dashboards show.
+- ``POST /api/v1/counters/{n}/actions``: a clerk's operation, run exactly like the MQTT
+  ``req/counter`` (same checks, same transaction, same idempotency by ``request_id``). Needs
+  ``Authorization: Bearer <key>``, the key coming from ``MOTCUA_API_KEY`` or the file named by
+  ``MOTCUA_API_KEY_FILE``; without a configured key, operations over HTTP are refused.
+- ``GET /console/{n}``: the counter console for clerks without a keypad.
+
+The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import threading
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+from fastapi import FastAPI, Header, HTTPException
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bus import models as m
+
+API_KEY_ENV = "MOTCUA_API_KEY"
+API_KEY_FILE_ENV = "MOTCUA_API_KEY_FILE"
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TicketView(_View):
+    number: str = Field(examples=["A1023"])
+    service: str
+    service_name: str
+    status: str = Field(description="waiting, called, serving, parked, no_show, done, cancelled")
+    issued_at: datetime
+    waiting_before: int | None = Field(default=None, description="people ahead while waiting")
+    estimated_wait_min: int | None = None
+    counter: int | None = Field(default=None, description="the counter that called it")
+    counter_name: str | None = None
+    called_at: datetime | None = None
+
+
+class QueueView(_View):
+    service: str
+    service_name: str
+    waiting: int
+    last_issued: str | None = None
+    last_called: str | None = None
+    estimated_wait_min: int | None = None
+    open_counters: int = 0
+
+
+class CounterView(_View):
+    counter: int
+    name: str
+    status: str
+    officer: str | None = None
+    current: str | None = None
+    services: list[str] = []
+    waiting: int = Field(0, description="tickets waiting for this counter's services")
+
+
+class CounterOperation(_View):
+    """A clerk's operation; the fields mean what they mean in the MQTT ``req/counter``."""
+
+    action: m.CounterAction
+    request_id: str | None = Field(default=None, min_length=8, max_length=64, description="for retries")
+    officer: str | None = None
+    ticket: str | None = None
+    to_service: str | None = None
+    to_counter: int | None = None
+    position: m.TransferPosition = m.TransferPosition.BACK
+
+
+class Problem(_View):
+    detail: str
+
+
+class QueueQueries(Protocol):
+    """What the HTTP API needs from the queue server."""
+
+    def ticket_view(self, token: str) -> TicketView | None: ...
+    def queue_views(self) -> list[QueueView]: ...
+    def counter_views(self) -> list[CounterView]: ...
+    def handle(self, request: m.CounterRequest) -> m.Response: ...
+
+
+def configured_api_key() -> str | None:
+    key = os.environ.get(API_KEY_ENV)
+    path = os.environ.get(API_KEY_FILE_ENV)
+    if not key and path:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    return key or None
+
+
+def create_app(queries: QueueQueries, api_key: str | None = None, site_name: str = "") -> FastAPI:
+    app = FastAPI(
+        title="motcua queue server",
+        version="1",
+        description="Tickets, queues and counter operations of a one-stop centre.",
+        responses={404: {"model": Problem}},
+    )
+
+    def authorise(authorization: str | None) -> None:
+        if api_key is None:
+            raise HTTPException(403, "counter operations over HTTP are off: the server has no API key")
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), api_key.encode()):
+            raise HTTPException(401, "missing or wrong API key (Authorization: Bearer <key>)")
+
+    @app.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"])
+    def ticket(token: str) -> TicketView:
+        """The ticket whose QR carries ``token``."""
+        view = queries.ticket_view(token)
+        if view is None:
+            raise HTTPException(404, "no ticket with this token today")
+        return view
+
+    @app.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
+    def queues() -> list[QueueView]:
+        return queries.queue_views()
+
+    @app.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
+    def counters() -> list[CounterView]:
+        return queries.counter_views()
+
+    @app.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
+    def counter(number: int) -> CounterView:
+        for view in queries.counter_views():
+            if view.counter == number:
+                return view
+        raise HTTPException(404, f"no counter {number}")
+
+    @app.post(
+        "/api/v1/counters/{number}/actions",
+        response_model=m.Response,
+        tags=["counters"],
+        responses={401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}},
+    )
+    def act(
+        number: int, operation: CounterOperation, authorization: Annotated[str | None, Header()] = None
+    ) -> m.Response:
+        """Run one counter operation; a refused one answers 200 with ``ok: false`` and the reason."""
+        authorise(authorization)
+        fields: dict[str, Any] = operation.model_dump(exclude={"request_id"}, exclude_none=True)
+        if operation.request_id:
+            fields["id"] = operation.request_id
+        try:
+            request = m.CounterRequest(counter=number, **fields)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from err
+        return queries.handle(request)
+
+    @app.get("/console/{number}", response_class=HTMLResponse, include_in_schema=False)
+    def console(number: int) -> str:
+        page = resources.files("queue_server").joinpath("static/console.html").read_text(encoding="utf-8")
+        return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
+
+    return app
+
+
+class HttpServer:
+    """uvicorn in a background thread of the queue server's process."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self.host, self.port = host, port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> HttpServer:
+        self._thread.start()
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.02)):
+            if self._server.started:
+                return self
+            deadline.wait(0.02)
+        raise RuntimeError(f"the HTTP API did not start on {self.url}")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+def openapi_document(app: FastAPI) -> str:
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
