@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bus.client import BusError
-from queue_server.store import StoreError
+from queue_server.db import StoreError
 from siteconf import Site, SiteFileError, load_site
 from transport.base import TransportError
 
@@ -161,12 +161,21 @@ def contract_export(out: Path, check: bool) -> int:
 
 
 def _serve(site: Site, broker: str) -> int:
+    from queue_server.db import Store
+    from queue_server.http import HttpServer, configured_api_key, create_app
     from queue_server.server import QueueServer
-    from queue_server.store import TicketStore
 
-    store = TicketStore.from_url(site.database.url)  # a relative path is relative to the working directory
+    store = Store.open(site.database.url)  # a relative path is relative to the working directory
     server = QueueServer(site, store, broker).start()
+    http = None
+    address = site.http.address()
+    if address is not None:
+        app = create_app(server, configured_api_key(), site.site.name)
+        http = HttpServer(app, *address).start()
+        log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()
+    if http is not None:
+        http.stop()
     server.stop()
     store.close()
     return 0

@@ -1,58 +1,145 @@
-"""The queue server's MQTT side: answers requests, turns keypad events into calls, publishes state.
+"""The queue server: the engine's decisions made durable and published.
 
-Everything that changes state runs in one store transaction together with the answer it produces,
-and is published only after the commit. Request and key-press ids make retries harmless.
+One worker thread owns the engine and the store. Requests (MQTT ``req/*``, keypad and rating ``evt``,
+HTTP counter operations) wait in one inbox; the worker takes them in batches and runs each batch in
+one store transaction (*group commit*: one fsync for many requests when the centre is busy):
+
+    for each request: stored answer? → send it again (a retry)
+                      otherwise engine decides → events appended to the hash chain and applied,
+                      current-state rows written, the answer saved under the request id
+    commit → only now: answers, ``calls`` and retained ``queue/*/state`` and ``counter/*/state``
+
+A refusal (``Refused``) is an answer like any other and is stored. An unexpected failure rolls the
+whole batch back, rebuilds the engine from the store so memory matches the database again, and answers
+``internal_error`` without storing it, so the same request id can succeed when retried.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import queue
 import secrets
 import threading
-from datetime import date, datetime
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from bus.topics import Topics
-from queue_server.store import StoredTicket, TicketStore, Transaction
+from queue_server.db import Store
+from queue_server.engine import CallRecord, Changes, Engine, Event, Refused
+from queue_server.engine_model import Ticket, TicketStatus
+from queue_server.http import CounterView, QueueView, TicketView
+from queue_server.rules import RuleBook
 from siteconf import Site
-from siteconf.model import MAX_TICKET_NUMBER
 
 log = logging.getLogger(__name__)
 
-AVERAGE_SERVICE_MIN = 6
+BATCH = 64  # requests per transaction at most
+INTERNAL_ERROR = m.ErrorInfo(
+    code="internal_error",
+    message="Hệ thống gặp lỗi, xin vui lòng thử lại.",
+    message_en="the server failed; please try again",
+)
 
-KEY_ACTIONS = {
+# A keypad's keys when the site file maps nothing else (the counter's display section may override).
+DEFAULT_KEY_ACTIONS = {
     m.Key.CALL_NEXT: m.CounterAction.CALL_NEXT,
     m.Key.RECALL: m.CounterAction.RECALL,
+    m.Key.NO_SHOW: m.CounterAction.NO_SHOW,
     m.Key.FINISH: m.CounterAction.FINISH,
     m.Key.PAUSE: m.CounterAction.PAUSE,
 }
 
+Inbound = m.IssueTicket | m.CounterRequest
 
-class RequestRefusedError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+@dataclass
+class _Item:
+    request: Inbound
+    verb: str
+    reply_to: str | None = None
+    future: Future[m.Response] | None = None
+
+
+@dataclass
+class _Outbox:
+    replies: list[tuple[_Item, m.Response]] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+    counters: set[int] = field(default_factory=set)
+    services: set[str] = field(default_factory=set)
+
+
+def _refusal(request_id: str, err: Refused) -> m.Response:
+    error = m.ErrorInfo(code=err.code, message=err.message_vi, message_en=err.message_en)
+    return m.Response(request_id=request_id, ok=False, error=error)
 
 
 class QueueServer:
-    def __init__(self, site: Site, store: TicketStore, broker: str | BrokerUrl) -> None:
+    def __init__(
+        self,
+        site: Site,
+        store: Store,
+        broker: str | BrokerUrl,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12),
+    ) -> None:
         self.site = site
         self.store = store
         self.tz = ZoneInfo(site.site.timezone)
+        self.clock = clock or (lambda: datetime.now(self.tz))
+        self.new_token = new_token
+        self.rules = RuleBook.from_site(site)
         self.topics = Topics(site.site.id)
         self.bus = BusClient(
             broker, site.site.id, "queue-server", availability_topic=self.topics.server_availability()
         )
         self.calls_published = 0
-        # One request at a time from commit to publish, so retained state is never overtaken by
-        # an older snapshot.
+        self.batches = 0
+        self._inbox: queue.Queue[_Item | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="queue-server", daemon=True)
+        # Held by the worker from decision to publish, and by every reader of the engine (HTTP views,
+        # the republish after a reconnect), so nobody sees the engine half-way through a batch.
         self._lock = threading.RLock()
+        self._load()
+
+    # --- state kept beside the engine: lookups the engine does not index ------------------------
+
+    def _load(self) -> None:
+        events = list(self.store.events())
+        self.engine = Engine.replay(self.rules, (Event(e.type, e.data, e.at) for e in events))
+        self._by_token: dict[str, str] = {}
+        self._by_code: dict[tuple[str, str], str] = {}
+        self._last_issued: dict[tuple[str, str], str] = {}
+        self._last_called: dict[tuple[str, str], str] = {}
+        self._counter_seq: dict[int, int] = {}
+        for event in events:
+            self._note(Event(event.type, event.data, event.at))
+        log.info("engine rebuilt from %d events", len(events))
+
+    def _note(self, event: Event) -> None:
+        data = event.data
+        if event.type == "ticket_issued":
+            day, code = str(data["day"]), str(data["code"])
+            self._by_token[str(data["token"])] = str(data["ticket_id"])
+            self._by_code[(day, code)] = str(data["ticket_id"])
+            self._last_issued[(day, str(data["service"]))] = code
+        elif event.type in {"ticket_called", "ticket_recalled"}:
+            ticket = self.engine.tickets.get(str(data["ticket_id"]))
+            if ticket is not None:
+                self._last_called[(ticket.day, ticket.service)] = ticket.code
+            self._counter_seq[int(data["counter"])] = int(data["seq"])
+
+    # --- life cycle ------------------------------------------------------------------------------
 
     def start(self, wait: float = 10.0) -> QueueServer:
+        self._worker.start()
         self.bus.subscribe(self.topics.all_req(), self._on_request, m.request_adapter, dedupe=False)
         self.bus.subscribe(self.topics.all_device("evt"), self._on_event, m.device_event_adapter)
         self.bus.on_every_connect(self.publish_all_state)  # a restarted broker lost retained state
@@ -61,192 +148,352 @@ class QueueServer:
 
     def stop(self) -> None:
         self.bus.stop()
+        self._inbox.put(None)
+        self._worker.join(10)
 
     def now(self) -> datetime:
-        return datetime.now(self.tz)
+        return self.clock()
 
-    def business_day(self, at: datetime) -> date:
-        return at.astimezone(self.tz).date()
+    def today(self) -> str:
+        return self.rules.business_day(self.now()).isoformat()
 
-    # --- inbound -------------------------------------------------------------------------------
+    # --- inbound ---------------------------------------------------------------------------------
 
-    def _on_request(self, topic: str, request: m.IssueTicket | m.CounterRequest) -> None:
-        if self.topics.verb_of(topic) != request.kind:
-            log.warning("ignored a %s request sent on %s: the verb must be its kind", request.kind, topic)
-            return
+    def _on_request(self, topic: str, request: Inbound) -> None:
+        verb = self.topics.verb_of(topic)
         if request.reply_to is None:
             log.warning("ignored request %s on %s: it has no reply_to", request.id, topic)
             return
-        response = self.handle(request)
-        self.bus.publish(request.reply_to, response)
+        if not request.reply_to.startswith(f"{self.topics.prefix}/resp/"):
+            log.warning("ignored request %s: reply_to %s is not this site's resp topic", request.id, topic)
+            return
+        if verb != request.kind:
+            error = m.ErrorInfo(
+                code="bad_request",
+                message=f"Yêu cầu {request.kind} gửi nhầm chủ đề req/{verb}.",
+                message_en=f"a {request.kind} request was sent on req/{verb}; the verb must be its kind",
+            )
+            self.bus.publish(request.reply_to, m.Response(request_id=request.id, ok=False, error=error))
+            return
+        self._inbox.put(_Item(request, request.kind, reply_to=request.reply_to))
 
     def _on_event(self, topic: str, event: m.KeyPressed | m.JobPrinted | m.JobFailed) -> None:
         device_id = self.topics.device_id_of(topic)
         if not isinstance(event, m.KeyPressed) or device_id is None:
             return
+        request = self.key_request(device_id, event)
+        if request is not None:
+            self._inbox.put(_Item(request, "key"))
+
+    def key_request(self, device_id: str, event: m.KeyPressed) -> m.CounterRequest | None:
+        """The counter operation a keypad key stands for, or None (logged) when it stands for none."""
         try:
             device = self.site.device(device_id)
         except KeyError:
             log.warning("ignored a key from %s: no such device in the site file", device_id)
-            return
-        if device.kind is not m.DeviceKind.KEYPAD:
-            log.warning("ignored a key from %s: it is a %s, not a keypad", device_id, device.kind)
-            return
-        action = KEY_ACTIONS.get(event.key)
-        if device.counter is None or action is None:
+            return None
+        if device.kind is not m.DeviceKind.KEYPAD or device.counter is None:
+            log.warning("ignored a key from %s: it is a %s, not a counter's keypad", device_id, device.kind)
+            return None
+        action = DEFAULT_KEY_ACTIONS.get(event.key)
+        if action is None:
             log.info("key %s from %s has no counter action", event.key, device_id)
-            return
-        self.handle(m.CounterRequest(id=event.id, counter=device.counter, action=action))
+            return None
+        return m.CounterRequest(id=event.id, counter=device.counter, action=action)
 
-    # --- operations ----------------------------------------------------------------------------
+    def handle(self, request: Inbound, timeout: float = 30.0) -> m.Response:
+        """Run one request through the worker and wait for its committed answer (HTTP, tests)."""
+        future: Future[m.Response] = Future()
+        self._inbox.put(_Item(request, request.kind, future=future))
+        return future.result(timeout)
 
-    def handle(self, request: m.IssueTicket | m.CounterRequest) -> m.Response:
-        """Run one request exactly once; a repeated id returns the stored answer.
+    # --- the worker ------------------------------------------------------------------------------
 
-        An unexpected failure is answered (``internal_error``) but not stored, so a retry of the
-        same request can still succeed once the cause is gone.
-        """
+    def _work(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < BATCH:
+                try:
+                    more = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._run(batch)
+                    return
+                batch.append(more)
+            self._run(batch)
+
+    def _run(self, batch: list[_Item]) -> None:
         with self._lock:
-            try:
-                return self._handle(request)
-            except Exception:
-                log.exception("request %s (%s) failed", request.id, request.kind)
-                error = m.ErrorInfo(code="internal_error", message="Hệ thống gặp lỗi, xin vui lòng thử lại.")
-                return m.Response(request_id=request.id, ok=False, error=error)
+            self._run_locked(batch)
 
-    def _handle(self, request: m.IssueTicket | m.CounterRequest) -> m.Response:
-        after: list[m.Envelope] = []
-        with self.store.transaction() as tx:
-            stored = tx.response_for(request.id)
-            if stored is not None:
-                log.info("request %s was already answered; sending the same answer", request.id)
-                return m.Response.model_validate_json(stored)
-            try:
-                if isinstance(request, m.IssueTicket):
-                    response = self._issue(tx, request, after)
-                else:
-                    response = self._counter(tx, request, after)
-            except RequestRefusedError as err:
-                response = m.Response(
-                    request_id=request.id, ok=False, error=m.ErrorInfo(code=err.code, message=str(err))
-                )
-            tx.save_response(request.id, response.to_json(), self.now())
-        self._publish_after_commit(after)
-        return response
-
-    def _issue(self, tx: Transaction, req: m.IssueTicket, after: list[m.Envelope]) -> m.Response:
-        codes = {s.code for s in self.site.services}
-        if req.service not in codes:
-            raise RequestRefusedError("unknown_service", f"Không có lĩnh vực '{req.service}'")
-        service = self.site.service(req.service)
+    def _run_locked(self, batch: list[_Item]) -> None:
+        out = _Outbox()
         at = self.now()
-        day = self.business_day(at)
-        count = tx.issued_today(day, service.code)
-        capped = service.daily_cap is not None and count >= service.daily_cap
-        if capped or service.first_number + count > MAX_TICKET_NUMBER:
-            raise RequestRefusedError("sold_out", f"Lĩnh vực {service.name} đã hết số hôm nay")
-        number = f"{service.prefix}{service.first_number + count}"
-        token = secrets.token_urlsafe(9)
-        waiting_before = len(tx.waiting(day, [service.code]))
-        tx.insert_ticket(day, service.code, number=number, seq=count + 1, token=token, at=at)
-        counters = [c.number for c in self.site.counters if service.code in c.services]
-        after.append(self._queue_state(tx, service.code, day))
-        ticket = m.TicketIssued(
-            number=number,
-            service=service.code,
-            service_name=service.name,
-            issued_at=at,
-            waiting_before=waiting_before,
-            estimated_wait_min=math.ceil(waiting_before * AVERAGE_SERVICE_MIN / max(len(counters), 1)),
-            counters=counters,
-            token=token,
-        )
-        log.info("issued %s for %s", number, service.code)
-        return m.Response(request_id=req.id, ok=True, ticket=ticket)
+        try:
+            with self.store.transaction() as tx:
+                answered: dict[str, m.Response] = {}
+                changes = Changes()
+                for item in batch:
+                    request_id = item.request.id
+                    stored = answered.get(request_id)
+                    if stored is None:
+                        saved = tx.response(request_id)
+                        stored = m.Response.model_validate(saved) if saved is not None else None
+                    if stored is not None:
+                        log.info("request %s was already answered; answering the same", request_id)
+                        out.replies.append((item, stored))
+                        continue
+                    response = self._execute(tx, item, at, changes, out)
+                    tx.save_response(request_id, item.verb, response.model_dump(mode="json"))
+                    answered[request_id] = response
+                    out.replies.append((item, response))
+                for ticket_id in changes.tickets:
+                    tx.put_ticket(self.engine.ticket_row(ticket_id))
+                    out.services.add(self.engine.tickets[ticket_id].service)
+                for number in changes.counters:
+                    tx.put_counter(self.engine.counter_row(number))
+                for ticket_id in changes.ratings:
+                    tx.put_rating(self.engine.rating_row(ticket_id))
+                out.counters |= changes.counters
+                out.calls = changes.calls
+        except Exception:
+            log.exception("a batch of %d requests failed; rebuilding the engine from the store", len(batch))
+            self._load()
+            for item in batch:
+                self._reply(item, m.Response(request_id=item.request.id, ok=False, error=INTERNAL_ERROR))
+            return
+        self.batches += 1
+        self._publish(out)
 
-    def _counter(self, tx: Transaction, req: m.CounterRequest, after: list[m.Envelope]) -> m.Response:
-        if req.counter not in {c.number for c in self.site.counters}:
-            raise RequestRefusedError("unknown_counter", f"Không có quầy số {req.counter}")
-        counter = self.site.counter(req.counter)
-        status, current_id, call_seq = tx.counter(counter.number)
-        current = tx.ticket(current_id) if current_id is not None else None
-        day = self.business_day(self.now())
-        action = req.action
-        if action in {m.CounterAction.CALL_NEXT, m.CounterAction.FINISH, m.CounterAction.CLOSE} and current:
-            tx.mark_done(current.id)
-            current = None
-        if action is m.CounterAction.CALL_NEXT:
-            status = m.CounterStatus.OPEN
-            waiting = tx.waiting(day, counter.services)
-            if waiting:
-                current = waiting[0]
-                tx.mark_called(current.id, counter.number, self.now())
-        elif action in {m.CounterAction.PAUSE, m.CounterAction.CLOSE, m.CounterAction.OPEN}:
-            status = {
-                m.CounterAction.PAUSE: m.CounterStatus.PAUSED,
-                m.CounterAction.CLOSE: m.CounterStatus.CLOSED,
-                m.CounterAction.OPEN: m.CounterStatus.OPEN,
-            }[action]
-        if current is not None and action in {m.CounterAction.CALL_NEXT, m.CounterAction.RECALL}:
-            call_seq = tx.next_call_seq()
-            after.append(self._call(current, counter.number, call_seq, action is m.CounterAction.RECALL))
-        tx.set_counter(counter.number, str(status), current.id if current else None, call_seq)
-        after.append(self._counter_state(tx, counter.number))
-        for code in counter.services:
-            after.append(self._queue_state(tx, code, day))
-        called = m.Called(counter=counter.number, number=current.number if current else None)
-        return m.Response(request_id=req.id, ok=True, called=called)
+    def _execute(self, tx: Any, item: _Item, at: datetime, changes: Changes, out: _Outbox) -> m.Response:
+        request = item.request
+        try:
+            events = self._decide(request, at)
+        except Refused as err:
+            return _refusal(request.id, err)
+        for event in events:
+            tx.append(event.type, event.data, event.at, request.id)
+            changes.merge(self.engine.apply(event))
+            self._note(event)
+        if isinstance(request, m.IssueTicket):
+            ticket = self.engine.tickets[str(events[0].data["ticket_id"])]
+            return m.Response(request_id=request.id, ok=True, ticket=self._issued(ticket, at))
+        counter = self.engine.counters[request.counter]
+        current = self.engine.tickets[counter.ticket_id].code if counter.ticket_id else None
+        called = m.Called(counter=request.counter, number=current, status=m.CounterStatus(counter.status))
+        out.counters.add(request.counter)
+        return m.Response(request_id=request.id, ok=True, called=called)
 
-    # --- outbound ------------------------------------------------------------------------------
+    def _decide(self, request: Inbound, at: datetime) -> list[Event]:
+        e = self.engine
+        if isinstance(request, m.IssueTicket):
+            return e.issue(request.service, at, self.new_token(), request.priority, request.kiosk)
+        n, a = request.counter, m.CounterAction
+        match request.action:
+            case a.OPEN:
+                if request.officer is None:
+                    raise Refused("bad_request", "Cần mã cán bộ để mở quầy.", "opening a counter needs officer")
+                return e.open_counter(n, request.officer, at)
+            case a.RESUME:
+                return e.open_counter(n, request.officer or self._officer(n), at)
+            case a.PAUSE:
+                return e.pause_counter(n, at)
+            case a.CLOSE:
+                return e.close_counter(n, at)
+            case a.CALL_NEXT:
+                return e.call_next(n, at)
+            case a.CALL_TICKET:
+                return e.call_ticket(n, self._ticket_id(request.ticket), at)
+            case a.RECALL:
+                return e.recall(n, at)
+            case a.NO_SHOW:
+                return e.no_show(n, at)
+            case a.REINSTATE:
+                return e.reinstate(self._ticket_id(request.ticket), at)
+            case a.TRANSFER:
+                front = request.position is m.TransferPosition.FRONT
+                return e.transfer(n, at, request.to_service, request.to_counter, front)
+            case a.PARK:
+                return e.park(n, at)
+            case a.UNPARK:
+                return e.resume(n, self._ticket_id(request.ticket), at)
+            case a.FINISH:
+                return e.finish(n, at)
+            case a.CANCEL:
+                return e.cancel(self._ticket_id(request.ticket), at)
+        raise Refused("bad_request", "Thao tác không được hỗ trợ.", f"unsupported action {request.action}")
 
-    def _call(self, ticket: StoredTicket, counter: int, seq: int, recall: bool) -> m.CallEvent:
-        return m.CallEvent(
-            seq=seq,
-            number=ticket.number,
+    def _officer(self, counter: int) -> str:
+        state = self.engine.counters.get(counter)
+        if state is None or state.officer is None:
+            raise Refused("bad_request", "Cần mã cán bộ để mở quầy.", "opening a counter needs officer")
+        return state.officer
+
+    def _ticket_id(self, code: str | None) -> str:
+        if code is None:
+            raise Refused("bad_request", "Thiếu số thứ tự.", "this action needs the ticket number")
+        ticket_id = self._by_code.get((self.today(), code))
+        if ticket_id is None:
+            raise Refused("unknown_ticket", f"Không có số {code} hôm nay.", f"no ticket {code} today")
+        return ticket_id
+
+    def _issued(self, ticket: Ticket, at: datetime) -> m.TicketIssued:
+        waiting = self.engine.waiting(ticket.service, ticket.day)
+        ahead = next((i for i, t in enumerate(waiting) if t.id == ticket.id), len(waiting))
+        service = self.site.service(ticket.service)
+        return m.TicketIssued(
+            number=ticket.code,
             service=ticket.service,
-            counter=counter,
-            counter_name=self.site.counter(counter).name,
-            recall=recall,
+            service_name=service.name,
+            issued_at=ticket.issued_at,
+            waiting_before=ahead,
+            estimated_wait_min=math.ceil((ticket.estimate_s or 0) / 60),
+            counters=[c.number for c in self.site.counters if ticket.service in c.services],
+            token=ticket.token,
+            ticket_id=ticket.id,
+            priority=ticket.priority,
         )
 
-    def _counter_state(self, tx: Transaction, number: int) -> m.CounterState:
-        status, current_id, call_seq = tx.counter(number)
-        current = tx.ticket(current_id).number if current_id is not None else None
+    # --- outbound --------------------------------------------------------------------------------
+
+    def _reply(self, item: _Item, response: m.Response) -> None:
+        if item.future is not None:
+            item.future.set_result(response)
+        elif item.reply_to is not None:
+            self.bus.publish(item.reply_to, response)
+
+    def _publish(self, out: _Outbox) -> None:
+        with self._lock:
+            for item, response in out.replies:
+                self._reply(item, response)
+            for call in out.calls:
+                self.bus.publish(self.topics.calls(), self._call_event(call))
+                self.calls_published += 1
+            for number in sorted(out.counters):
+                self.bus.publish(self.topics.counter_state(number), self.counter_state(number), retain=True)
+            for code in sorted(out.services):
+                self.bus.publish(self.topics.queue_state(code), self.queue_state(code), retain=True)
+
+    def _call_event(self, call: CallRecord) -> m.CallEvent:
+        return m.CallEvent(
+            seq=call.seq,
+            number=call.code,
+            service=call.service,
+            counter=call.counter,
+            counter_name=self.site.counter(call.counter).name,
+            recall=call.recall,
+        )
+
+    def counter_state(self, number: int) -> m.CounterState:
+        state = self.engine.counters[number]
+        ticket = self.engine.tickets.get(state.ticket_id) if state.ticket_id else None
         return m.CounterState(
             counter=number,
             name=self.site.counter(number).name,
-            status=m.CounterStatus(status),
-            current=current,
-            call_seq=call_seq,
+            status=m.CounterStatus(state.status),
+            current=ticket.code if ticket else None,
+            call_seq=self._counter_seq.get(number),
+            officer=state.officer,
+            current_ticket_id=ticket.id if ticket else None,
+            services=list(self.site.counter(number).services),
         )
 
-    def _queue_state(self, tx: Transaction, code: str, day: date) -> m.QueueState:
-        last_issued = tx.last_issued(day, code)
-        last_called = tx.last_called(day, code)
+    def queue_state(self, code: str) -> m.QueueState:
+        day = self.today()
+        open_counters = [
+            c.number
+            for c in self.site.counters
+            if code in c.services and self.engine.counters[c.number].status == "open"
+        ]
         return m.QueueState(
             service=code,
             service_name=self.site.service(code).name,
-            waiting=len(tx.waiting(day, [code])),
-            last_issued=last_issued.number if last_issued else None,
-            last_called=last_called.number if last_called else None,
+            waiting=len(self.engine.waiting(code, day)),
+            last_issued=self._last_issued.get((day, code)),
+            last_called=self._last_called.get((day, code)),
+            estimated_wait_min=math.ceil(self.engine.estimate(code, self.now()) / 60),
+            open_counters=len(open_counters),
         )
-
-    def _publish_after_commit(self, messages: list[m.Envelope]) -> None:
-        with self._lock:
-            for message in messages:
-                if isinstance(message, m.CallEvent):
-                    self.bus.publish(self.topics.calls(), message)
-                    self.calls_published += 1
-                elif isinstance(message, m.CounterState):
-                    self.bus.publish(self.topics.counter_state(message.counter), message, retain=True)
-                elif isinstance(message, m.QueueState):
-                    self.bus.publish(self.topics.queue_state(message.service), message, retain=True)
 
     def publish_all_state(self) -> None:
         """Retained state of every queue and counter, so displays that connect later are right."""
-        day = self.business_day(self.now())
         with self._lock:
-            with self.store.transaction() as tx:
-                states: list[m.Envelope] = [self._queue_state(tx, s.code, day) for s in self.site.services]
-                states += [self._counter_state(tx, c.number) for c in self.site.counters]
-            self._publish_after_commit(states)
+            for service in self.site.services:
+                code = service.code
+                self.bus.publish(self.topics.queue_state(code), self.queue_state(code), retain=True)
+            for counter in self.site.counters:
+                number = counter.number
+                self.bus.publish(self.topics.counter_state(number), self.counter_state(number), retain=True)
+
+    # --- what the HTTP API reads -----------------------------------------------------------------
+
+    def ticket_view(self, token: str) -> TicketView | None:
+        with self._lock:
+            return self._ticket_view(token)
+
+    def _ticket_view(self, token: str) -> TicketView | None:
+        ticket_id = self._by_token.get(token)
+        ticket = self.engine.tickets.get(ticket_id) if ticket_id else None
+        if ticket is None:
+            return None
+        waiting_before = None
+        if ticket.status is TicketStatus.WAITING:
+            ids = [t.id for t in self.engine.waiting(ticket.service, ticket.day)]
+            waiting_before = ids.index(ticket.id) if ticket.id in ids else None
+        return TicketView(
+            number=ticket.code,
+            service=ticket.service,
+            service_name=self.site.service(ticket.service).name,
+            status=str(ticket.status),
+            issued_at=ticket.issued_at,
+            waiting_before=waiting_before,
+            estimated_wait_min=math.ceil((ticket.estimate_s or 0) / 60),
+            counter=ticket.counter,
+            counter_name=self.site.counter(ticket.counter).name if ticket.counter else None,
+            called_at=ticket.called_at,
+        )
+
+    def queue_views(self) -> list[QueueView]:
+        with self._lock:
+            return self._queue_views()
+
+    def _queue_views(self) -> list[QueueView]:
+        views = []
+        for service in self.site.services:
+            state = self.queue_state(service.code)
+            views.append(
+                QueueView(
+                    **state.model_dump(include={"service", "service_name", "waiting", "last_issued"}),
+                    last_called=state.last_called,
+                    estimated_wait_min=state.estimated_wait_min,
+                    open_counters=state.open_counters or 0,
+                )
+            )
+        return views
+
+    def counter_views(self) -> list[CounterView]:
+        with self._lock:
+            return self._counter_views()
+
+    def _counter_views(self) -> list[CounterView]:
+        day = self.today()
+        views = []
+        for counter in self.site.counters:
+            state = self.counter_state(counter.number)
+            waiting = sum(1 for _ in self.engine.eligible(counter.number, day))
+            views.append(
+                CounterView(
+                    counter=counter.number,
+                    name=counter.name,
+                    status=str(state.status),
+                    officer=state.officer,
+                    current=state.current,
+                    services=list(counter.services),
+                    waiting=waiting,
+                )
+            )
+        return views

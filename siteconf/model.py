@@ -110,6 +110,20 @@ class Database(_Strict):
     url: str = Field(default="sqlite:///var/motcua.db", pattern=r"^(sqlite|postgresql(\+\w+)?)://")
 
 
+class Http(_Strict):
+    listen: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$",
+        description="host:port of the queue server's HTTP API and counter console; absent: no HTTP",
+    )
+
+    def address(self) -> tuple[str, int] | None:
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host, int(port)
+
+
 class Service(_Strict):
     code: Level
     name: str = Field(min_length=1)
@@ -169,6 +183,7 @@ class Site(_Strict):
     hours: Hours = Hours()
     broker: Broker = Broker()
     database: Database = Database()
+    http: Http = Http()
     services: list[Service] = Field(min_length=1)
     counters: list[Counter] = Field(min_length=1)
     devices: list[Device] = []

@@ -1,0 +1,144 @@
+"""The queue server's HTTP API on a real uvicorn, and the counter console in a real Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bus import models as m
+from bus.broker import free_port
+from bus.client import BrokerUrl
+from queue_server.db import Store
+from queue_server.http import HttpServer, create_app
+from queue_server.server import QueueServer
+from queue_server.server_cli import DOCS, openapi_text
+from siteconf.model import Site, parse_site
+
+pytestmark = pytest.mark.integration
+
+KEY = "k-" + "7" * 30
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def all_day_site(site: Site) -> Site:
+    data = site.model_dump(mode="json", exclude_none=True)
+    data["hours"] = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "sessions": [["00:00", "23:59"]]}
+    return parse_site(data)
+
+
+@pytest.fixture
+def api(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[tuple[QueueServer, str]]:
+    site = all_day_site(demo_site)
+    store = Store.open(f"sqlite:///{tmp_path}/queue.db")
+    server = QueueServer(site, store, mosquitto).start()
+    http = HttpServer(create_app(server, KEY, site.site.name), "127.0.0.1", free_port()).start()
+    try:
+        yield server, http.url
+    finally:
+        http.stop()
+        server.stop()
+        store.close()
+
+
+def act(url: str, counter: int, key: str | None = KEY, **body: object) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.post(f"{url}/api/v1/counters/{counter}/actions", json=body, headers=headers, timeout=10)
+
+
+def test_a_ticket_is_followed_by_its_token_and_only_by_it(api: tuple[QueueServer, str]) -> None:
+    server, url = api
+    issued = server.handle(m.IssueTicket(service="civil"))
+    assert issued.ok and issued.ticket is not None
+    got = httpx.get(f"{url}/api/v1/tickets/{issued.ticket.token}", timeout=10)
+    assert got.status_code == 200
+    view = got.json()
+    assert view["number"] == issued.ticket.number
+    assert view["status"] == "waiting" and view["waiting_before"] == 0
+    assert httpx.get(f"{url}/api/v1/tickets/{issued.ticket.number}", timeout=10).status_code == 404
+    assert httpx.get(f"{url}/api/v1/tickets/not-a-token", timeout=10).status_code == 404
+
+
+def test_counter_operations_need_the_key(api: tuple[QueueServer, str]) -> None:
+    _server, url = api
+    assert act(url, 2, key=None, action="open", officer="cb02").status_code == 401
+    assert act(url, 2, key="wrong", action="open", officer="cb02").status_code == 401
+    assert act(url, 2, action="fly").status_code == 422
+    counters = httpx.get(f"{url}/api/v1/counters", timeout=10).json()
+    assert all(c["status"] == "closed" for c in counters), "a refused request changed something"
+
+
+def test_a_clerk_calls_over_http_and_the_queue_follows(api: tuple[QueueServer, str]) -> None:
+    server, url = api
+    first = server.handle(m.IssueTicket(service="land")).ticket
+    second = server.handle(m.IssueTicket(service="land")).ticket
+    assert first is not None and second is not None
+    opened = act(url, 1, action="open", officer="cb01", request_id="open-counter-1")
+    assert opened.status_code == 200 and opened.json()["ok"]
+    called = act(url, 1, action="call_next", request_id="call-counter-1-a").json()
+    assert called["ok"] and called["called"]["number"] == first.number
+    again = act(url, 1, action="call_next", request_id="call-counter-1-a").json()
+    assert again == called, "a retried request must get the same answer"
+    queues = {q["service"]: q for q in httpx.get(f"{url}/api/v1/queues", timeout=10).json()}
+    assert queues["land"]["waiting"] == 1 and queues["land"]["last_called"] == first.number
+    counter = httpx.get(f"{url}/api/v1/counters/1", timeout=10).json()
+    assert counter["current"] == first.number and counter["officer"] == "cb01"
+    refused = act(url, 99, action="call_next").json()
+    assert not refused["ok"] and refused["error"]["code"] == "unknown_counter"
+    assert httpx.get(f"{url}/api/v1/counters/99", timeout=10).status_code == 404
+
+
+def test_without_a_key_operations_are_off(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/queue.db")
+    server = QueueServer(all_day_site(demo_site), store, mosquitto).start()
+    http = HttpServer(create_app(server, None), "127.0.0.1", free_port()).start()
+    try:
+        answer = act(http.url, 1, action="open", officer="cb01")
+        assert answer.status_code == 403 and "API key" in answer.json()["detail"]
+    finally:
+        http.stop()
+        server.stop()
+        store.close()
+
+
+def test_openapi_document_is_current() -> None:
+    assert DOCS.read_text(encoding="utf-8") == openapi_text(), "run: motcua http openapi"
+    paths = json.loads(openapi_text())["paths"]
+    assert "/api/v1/tickets/{token}" in paths and "/api/v1/counters/{number}/actions" in paths
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_console_in_chromium_calls_the_next_citizen(api: tuple[QueueServer, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    server, url = api
+    ticket = server.handle(m.IssueTicket(service="civil")).ticket
+    assert ticket is not None
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{url}/console/3#key={KEY}")
+            expect(page.locator("#counter-name")).to_have_text("Quầy 3")
+            page.fill("#officer", "cb03")
+            page.click("#open")
+            expect(page.locator("#status")).to_contain_text("Đang mở")
+            page.click("#call_next")
+            expect(page.locator("#current")).to_have_text(ticket.number)
+            expect(page.locator("#message")).to_have_text(f"Đã gọi số {ticket.number}")
+            page.click("#call_next")  # nobody else waits: the clerk is told so, in Vietnamese
+            expect(page.locator("#current")).to_have_text("—")
+            expect(page.locator("#message")).to_have_text("Không còn công dân chờ.")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "counter-console.png"))
+        finally:
+            browser.close()
+    assert server.engine.counters[3].officer == "cb03"
