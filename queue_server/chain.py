@@ -26,9 +26,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def event_hash(prev_hash: str, seq: int, at: str, type_: str, data: Any, request_id: str | None) -> str:
+def event_hash(prev_hash: str, *, seq: int, at: str, type: str, data: Any, request_id: str | None) -> str:
     """The hash of one event given its predecessor's hash."""
-    body = canonical_json([seq, at, type_, data, request_id])
+    body = canonical_json([seq, at, type, data, request_id])
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
@@ -89,7 +89,9 @@ class ChainVerifier:
         expected = self._last_seq + 1
         if row.seq != expected:
             if row.seq > expected:
-                missing = f"event {expected}" if row.seq == expected + 1 else f"events {expected}–{row.seq - 1}"
+                missing = (
+                    f"event {expected}" if row.seq == expected + 1 else f"events {expected}–{row.seq - 1}"
+                )
                 where = "starts at" if self._last_seq == 0 else f"jumps from {self._last_seq} to"
                 verb = "is" if row.seq == expected + 1 else "are"
                 return expected, f"{missing} {verb} missing (the chain {where} {row.seq})"
@@ -98,7 +100,10 @@ class ChainVerifier:
             data = json.loads(row.data)
         except ValueError:
             return row.seq, f"event {row.seq}: its data is not valid JSON"
-        if event_hash(row.prev_hash, row.seq, row.at, row.type, data, row.request_id) != row.hash:
+        digest = event_hash(
+            row.prev_hash, seq=row.seq, at=row.at, type=row.type, data=data, request_id=row.request_id
+        )
+        if digest != row.hash:
             return row.seq, f"event {row.seq}: hash does not match its content"
         if row.prev_hash != self._last_hash:
             # This row is consistent in itself but links to another predecessor: the predecessor was

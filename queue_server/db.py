@@ -37,7 +37,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from queue_server import schema
 from queue_server.chain import GENESIS_HASH, ChainRow, ChainVerifier, VerifyReport, canonical_json, event_hash
 
-__all__ = ["Store", "StoreConflict", "StoreError", "StoredEvent", "Tx", "VerifyReport"]
+__all__ = ["Store", "StoreConflictError", "StoreError", "StoredEvent", "Tx", "VerifyReport"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class StoreError(Exception):
     """The database cannot be used as asked; the message names the database and the problem."""
 
 
-class StoreConflict(StoreError):
+class StoreConflictError(StoreError):
     """The database refused a row that would break one of its rules (a duplicate number, token or id)."""
 
 
@@ -158,7 +158,7 @@ class Tx:
         try:
             self._conn.execute(schema.requests.insert(), row)
         except IntegrityError as err:
-            raise StoreConflict(f"request {request_id!r} was already answered") from err
+            raise StoreConflictError(f"request {request_id!r} was already answered") from err
 
     def append(self, type: str, data: Mapping[str, Any], at: datetime, request_id: str | None = None) -> int:
         """Append one event to the chain; returns its seq."""
@@ -171,7 +171,7 @@ class Tx:
         normal = json.loads(_json_text(dict(data), f"event {type}: data"))
         seq, prev = self._chain_head()
         seq += 1
-        digest = event_hash(prev, seq, at_text, type, normal, request_id)
+        digest = event_hash(prev, seq=seq, at=at_text, type=type, data=normal, request_id=request_id)
         self._conn.execute(
             schema.events.insert(),
             {
@@ -210,7 +210,9 @@ class Tx:
         try:
             self._conn.execute(insert.on_conflict_do_update(index_elements=[key], set_=update))
         except IntegrityError as err:
-            raise StoreConflict(f"{table.name} {values[key]!r} refused by the database: {err.orig}") from err
+            raise StoreConflictError(
+                f"{table.name} {values[key]!r} refused by the database: {err.orig}"
+            ) from err
 
 
 def _head(conn: Connection) -> tuple[int, str]:
@@ -420,7 +422,9 @@ def _postgres_engine(url: URL) -> tuple[Engine, str]:
     try:
         engine = sa.create_engine(url, connect_args=connect_args)
     except NoSuchModuleError as err:
-        raise StoreError(f"database {shown}: psycopg is not installed (pip install 'motcua[server]')") from err
+        raise StoreError(
+            f"database {shown}: psycopg is not installed (pip install 'motcua[server]')"
+        ) from err
     return engine, shown
 
 

@@ -7,6 +7,8 @@ The migrations in ``queue_server/migrations/versions`` create exactly these tabl
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -68,10 +70,10 @@ _NULLABLE = {
 _TYPES = {"text": sa.Text, "int": sa.Integer, "real": sa.Float, "time": sa.Text, "json": sa.Text}
 
 
-def _columns(table: str, key: str) -> list[sa.Column[object]]:
-    columns: list[sa.Column[object]] = []
+def _columns(table: str, key: str) -> list[sa.Column[Any]]:
+    columns: list[sa.Column[Any]] = []
     for name, kind in KINDS[table].items():
-        type_: sa.types.TypeEngine[object] = _SEQ if name == key == "seq" else _TYPES[kind]()
+        type_: sa.types.TypeEngine[Any] = _SEQ if name == key == "seq" else _TYPES[kind]()
         columns.append(
             sa.Column(
                 name,

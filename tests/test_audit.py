@@ -90,7 +90,9 @@ def test_a_deleted_first_event_is_found(url: str, capsys: pytest.CaptureFixture[
 
 def test_swapped_events_are_found(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     columns = ("at", "type", "data", "request_id", "prev_hash", "hash")
-    rows = {r[0]: r[1:] for r in raw(url, f"SELECT seq, {', '.join(columns)} FROM events WHERE seq IN (3, 6)")}
+    rows = {
+        r[0]: r[1:] for r in raw(url, f"SELECT seq, {', '.join(columns)} FROM events WHERE seq IN (3, 6)")
+    }
     updates = []
     for seq, other in ((3, 6), (6, 3)):
         sets = ", ".join(f"{c} = '{v}'" for c, v in zip(columns, rows[other], strict=True))
@@ -110,11 +112,13 @@ def test_renumbered_events_are_found(url: str, capsys: pytest.CaptureFixture[str
     assert_found(url, capsys, 6, "event 6: hash does not match its content")
 
 
-def test_a_rewritten_event_with_a_recomputed_hash_is_found(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_rewritten_event_with_a_recomputed_hash_is_found(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     seq, at_text, type_, request_id, prev = raw(
         url, "SELECT seq, at, type, request_id, prev_hash FROM events WHERE seq = 4"
     )[0]
-    forged = event_hash(prev, seq, at_text, type_, {"number": 40}, request_id)
+    forged = event_hash(prev, seq=seq, at=at_text, type=type_, data={"number": 40}, request_id=request_id)
     raw(url, f"""UPDATE events SET data = '{{"number":40}}', hash = '{forged}' WHERE seq = 4""")
     assert_found(url, capsys, 4, "event 4: rewritten (event 5 links to a different hash)")
 
@@ -125,7 +129,7 @@ def test_an_inserted_event_is_found(url: str, capsys: pytest.CaptureFixture[str]
         raw(url, f"UPDATE events SET seq = {seq + 1} WHERE seq = {seq}")
     prev = raw(url, "SELECT hash FROM events WHERE seq = 4")[0][0]
     at_text = at(4, 30).isoformat()
-    forged = event_hash(prev, 5, at_text, "ticket_cancelled", {"number": 2}, None)
+    forged = event_hash(prev, seq=5, at=at_text, type="ticket_cancelled", data={"number": 2}, request_id=None)
     raw(
         url,
         "INSERT INTO events (seq, at, type, data, request_id, prev_hash, hash) VALUES "

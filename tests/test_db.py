@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from test_db_support import BACKENDS, DAY, at, database_url, raw, ticket_row
 
 from queue_server import db
-from queue_server.db import Store, StoreConflict, StoreError
+from queue_server.db import Store, StoreConflictError, StoredEvent, StoreError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,10 +32,10 @@ def store(url: str) -> Iterator[Store]:
         yield opened
 
 
-def spec_hash(prev: str, seq: int, at_text: str, type_: str, data: object, request_id: str | None) -> str:
+def spec_hash(prev: str, event: StoredEvent) -> str:
     """The hash as docs/queue-server.md defines it, computed here independently of the store."""
-    body = json.dumps([seq, at_text, type_, data, request_id], sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)  # fmt: skip
+    fields = [event.seq, event.at.isoformat(), event.type, event.data, event.request_id]
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
 
 
@@ -143,8 +143,7 @@ def test_appends_chain_hashes_as_documented(store: Store) -> None:
     prev = "0" * 64
     for event in events:
         assert event.prev_hash == prev
-        at_text = event.at.isoformat()
-        assert event.hash == spec_hash(prev, event.seq, at_text, event.type, event.data, event.request_id)
+        assert event.hash == spec_hash(prev, event)
         prev = event.hash
     assert events[0].data == {"ticket": f"{DAY}/A/1", "dịch_vụ": "Hộ tịch"}
     assert events[0].at == at(1) and events[0].request_id == "req-1"
@@ -227,9 +226,7 @@ def test_concurrent_threads_keep_one_chain(store: Store, url: str) -> None:
 def test_concurrent_processes_keep_one_chain(store: Store, url: str) -> None:
     code = "import sys; from test_db import _append_many; _append_many(sys.argv[1], int(sys.argv[2]), 60)"
     env = {"PYTHONPATH": f"{REPO}:{REPO / 'tests'}"}
-    procs = [
-        subprocess.Popen([sys.executable, "-c", code, url, str(w)], env=env, cwd=REPO) for w in range(3)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", code, url, str(w)], env=env, cwd=REPO) for w in range(3)]
     assert [p.wait(timeout=100) for p in procs] == [0, 0, 0]
     report = store.verify()
     assert report.ok and report.events_checked == 180
@@ -239,14 +236,14 @@ def test_concurrent_processes_keep_one_chain(store: Store, url: str) -> None:
 # --- transactions, idempotency and current state ---------------------------------------------------
 
 
-class Boom(Exception):
+class BoomError(Exception):
     pass
 
 
 def test_an_exception_rolls_back_everything(store: Store) -> None:
     with store.transaction() as tx:
         tx.append("before", {}, at())
-    with pytest.raises(Boom), store.transaction() as tx:
+    with pytest.raises(BoomError), store.transaction() as tx:
         tx.append("ticket_issued", {"n": 1}, at(1), "req-x")
         tx.put_ticket(ticket_row(1))
         tx.put_counter({"number": 1, "status": "open", "officer": "cb-01", "ticket_id": None, "data": {}})
@@ -255,7 +252,7 @@ def test_an_exception_rolls_back_everything(store: Store) -> None:
              "answers": {}, "at": at(9)}
         )  # fmt: skip
         tx.save_response("req-x", "issue", {"ok": True})
-        raise Boom
+        raise BoomError
     assert [e.type for e in store.events()] == ["before"]
     assert store.tickets(DAY) == [] and store.counters() == [] and store.ratings() == []
     with store.transaction() as tx:
@@ -271,7 +268,10 @@ def test_a_request_gets_the_same_answer(store: Store) -> None:
         tx.save_response("req-1", "ticket.issue", answer, at(1))
     with store.transaction() as tx:
         assert tx.response("req-1") == answer
-    with pytest.raises(StoreConflict, match=r"request 'req-1' was already answered"), store.transaction() as tx:
+    with (
+        pytest.raises(StoreConflictError, match=r"request 'req-1' was already answered"),
+        store.transaction() as tx,
+    ):
         tx.append("ticket_issued", {}, at(2), "req-1")
         tx.save_response("req-1", "ticket.issue", {"ok": False})
     assert list(store.events()) == []
@@ -284,7 +284,9 @@ def test_tickets_are_upserted_and_queried(store: Store) -> None:
     with store.transaction() as tx:
         tx.put_ticket(first)
         tx.put_ticket(second)
-    called = dict(first, status="called", counter=4, officer="cb-07", called_at=at(5).isoformat(), waited_s=61.5)
+    called = dict(
+        first, status="called", counter=4, officer="cb-07", called_at=at(5).isoformat(), waited_s=61.5
+    )
     with store.transaction() as tx:
         tx.put_ticket(called)
     stored = store.ticket(first["id"])
@@ -300,12 +302,15 @@ def test_tickets_are_upserted_and_queried(store: Store) -> None:
 def test_counters_and_ratings(store: Store) -> None:
     with store.transaction() as tx:
         tx.put_counter({"number": 2, "status": "open", "officer": "cb-01", "ticket_id": None, "data": {}})
-        tx.put_counter({"number": 1, "status": "paused", "officer": None, "ticket_id": None, "data": {"w": 2}})
+        tx.put_counter(
+            {"number": 1, "status": "paused", "officer": None, "ticket_id": None, "data": {"w": 2}}
+        )
         tx.put_counter({"number": 2, "status": "serving", "officer": "cb-01", "ticket_id": f"{DAY}/A/1",
                         "data": {}})  # fmt: skip
         for number, counter, officer in ((1, 2, "cb-01"), (2, 1, None)):
+            answers = {"q1": "tốt"}
             tx.put_rating({"ticket_id": f"{DAY}/A/{number}", "counter": counter, "officer": officer,
-                           "score": 4, "scale": 5, "answers": {"q1": "tốt"}, "at": at(30 + number)})  # fmt: skip
+                           "score": 4, "scale": 5, "answers": answers, "at": at(30 + number)})  # fmt: skip
         tx.put_rating({"ticket_id": "2026-11-24/A/1", "counter": 2, "officer": "cb-01", "score": 1,
                        "scale": 5, "answers": {}, "at": "2026-11-24T09:00:00+07:00"})  # fmt: skip
     assert [(c["number"], c["status"], c["ticket_id"]) for c in store.counters()] == [
@@ -323,10 +328,10 @@ def test_a_duplicate_ticket_number_is_refused_by_the_database(url: str, store: S
     with store.transaction() as tx:
         tx.put_ticket(ticket_row(7))
     twin = ticket_row(7, id=f"{DAY}/A/7-bis")
-    with pytest.raises(StoreConflict, match=r"tickets '2026-11-23/A/7-bis' refused by the database"):
-        with store.transaction() as tx:
-            tx.append("ticket_issued", {"number": 7}, at())
-            tx.put_ticket(twin)
+    refused = r"tickets '2026-11-23/A/7-bis' refused by the database"
+    with pytest.raises(StoreConflictError, match=refused), store.transaction() as tx:
+        tx.append("ticket_issued", {"number": 7}, at())
+        tx.put_ticket(twin)
     assert list(store.events()) == [] and len(store.tickets(DAY)) == 1
     # The constraint lives in the database itself, not only in the store's code.
     with pytest.raises(sa.exc.IntegrityError):
@@ -343,7 +348,7 @@ def test_a_duplicate_ticket_number_is_refused_by_the_database(url: str, store: S
 def test_a_duplicate_token_is_refused(store: Store) -> None:
     with store.transaction() as tx:
         tx.put_ticket(ticket_row(1, token="same"))
-    with pytest.raises(StoreConflict, match="refused by the database"), store.transaction() as tx:
+    with pytest.raises(StoreConflictError, match="refused by the database"), store.transaction() as tx:
         tx.put_ticket(ticket_row(2, token="same"))
     assert [t["number"] for t in store.tickets(DAY)] == [1]
 
@@ -373,6 +378,6 @@ def test_a_row_with_missing_or_unknown_columns_is_named(store: Store) -> None:
     row = ticket_row(1)
     del row["code"], row["token"]
     row["colour"] = "red"
-    with pytest.raises(StoreError, match=r"tickets row: missing code, token; unknown colour"):
-        with store.transaction() as tx:
-            tx.put_ticket(row)
+    message = r"tickets row: missing code, token; unknown colour"
+    with pytest.raises(StoreError, match=message), store.transaction() as tx:
+        tx.put_ticket(row)
