@@ -18,6 +18,7 @@ across threads and processes, so the chain never forks. See ``docs/queue-server.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -47,6 +48,14 @@ _MIGRATE_LOCK = _APPEND_LOCK + 1
 _PAGE = 1000
 _SYNCHRONOUS = ("full", "normal", "extra")
 Row = dict[str, Any]
+
+
+# Statements of the hot path, built once so that each request only binds its values.
+_RESPONSE = sa.select(schema.requests.c.response).where(schema.requests.c.id == sa.bindparam("id"))
+_INSERT_REQUEST = schema.requests.insert()
+_INSERT_EVENT = schema.events.insert()
+_HEAD = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(schema.events.c.seq.desc()).limit(1)
+_APPEND_LOCK_SQL = sa.select(sa.func.pg_advisory_xact_lock(_APPEND_LOCK))
 
 
 class StoreError(Exception):
@@ -141,8 +150,7 @@ class Tx:
 
     def response(self, request_id: str) -> dict[str, Any] | None:
         """The response already given to this request id, if any."""
-        t = schema.requests
-        text = self._conn.execute(sa.select(t.c.response).where(t.c.id == request_id)).scalar()
+        text = self._conn.execute(_RESPONSE, {"id": request_id}).scalar()
         return None if text is None else dict(json.loads(text))
 
     def save_response(
@@ -156,7 +164,7 @@ class Tx:
             "at": _time_text(at or datetime.now(UTC), "requests.at"),
         }
         try:
-            self._conn.execute(schema.requests.insert(), row)
+            self._conn.execute(_INSERT_REQUEST, row)
         except IntegrityError as err:
             raise StoreConflictError(f"request {request_id!r} was already answered") from err
 
@@ -173,7 +181,7 @@ class Tx:
         seq += 1
         digest = event_hash(prev, seq=seq, at=at_text, type=type, data=normal, request_id=request_id)
         self._conn.execute(
-            schema.events.insert(),
+            _INSERT_EVENT,
             {
                 "seq": seq,
                 "at": at_text,
@@ -199,25 +207,30 @@ class Tx:
     def _chain_head(self) -> tuple[int, str]:
         if self._head is None:
             if self._postgres:
-                self._conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_APPEND_LOCK)))
+                self._conn.execute(_APPEND_LOCK_SQL)
             self._head = _head(self._conn)
         return self._head
 
     def _upsert(self, table: sa.Table, key: str, row: Mapping[str, Any]) -> None:
         values = _encode_row(table, row)
-        insert = (pg_dialect.insert if self._postgres else sqlite_dialect.insert)(table).values(values)
-        update = {name: insert.excluded[name] for name in values if name != key}
         try:
-            self._conn.execute(insert.on_conflict_do_update(index_elements=[key], set_=update))
+            self._conn.execute(_upsert_statement(table, key, self._postgres), values)
         except IntegrityError as err:
             raise StoreConflictError(
                 f"{table.name} {values[key]!r} refused by the database: {err.orig}"
             ) from err
 
 
+@functools.cache
+def _upsert_statement(table: sa.Table, key: str, postgres: bool) -> sa.Executable:
+    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, built once (it is the hot path)."""
+    insert = (pg_dialect.insert if postgres else sqlite_dialect.insert)(table)
+    update = {c.name: insert.excluded[c.name] for c in table.columns if c.name != key}
+    return insert.on_conflict_do_update(index_elements=[key], set_=update)
+
+
 def _head(conn: Connection) -> tuple[int, str]:
-    e = schema.events
-    last = conn.execute(sa.select(e.c.seq, e.c.hash).order_by(e.c.seq.desc()).limit(1)).first()
+    last = conn.execute(_HEAD).first()
     return (0, GENESIS_HASH) if last is None else (int(last.seq), str(last.hash))
 
 
