@@ -195,6 +195,17 @@ class Tx:
         self._head = (seq, digest)
         return seq
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that an exception undoes alone, e.g. one request of a group commit."""
+        head = self._head
+        try:
+            with self._conn.begin_nested():
+                yield
+        except BaseException:
+            self._head = head
+            raise
+
     def put_ticket(self, row: Mapping[str, Any]) -> None:
         self._upsert(schema.tickets, "id", row)
 

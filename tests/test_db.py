@@ -381,3 +381,22 @@ def test_a_row_with_missing_or_unknown_columns_is_named(store: Store) -> None:
     message = r"tickets row: missing code, token; unknown colour"
     with pytest.raises(StoreError, match=message), store.transaction() as tx:
         tx.put_ticket(row)
+
+
+def test_a_savepoint_undoes_one_request_of_a_group(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.put_ticket(ticket_row(2))
+    with store.transaction() as tx:
+        for number in (1, 2, 3):
+            try:
+                with tx.savepoint():
+                    tx.append("ticket_issued", {"number": number}, at(number), f"req-{number}")
+                    tx.put_ticket(ticket_row(number, id=f"{DAY}/A/{number}-new"))
+                    tx.save_response(f"req-{number}", "ticket.issue", {"number": number})
+            except StoreConflictError:
+                assert number == 2
+    assert [(e.seq, e.data["number"]) for e in store.events()] == [(1, 1), (2, 3)]
+    assert store.verify().ok
+    assert sorted(t["id"] for t in store.tickets(DAY)) == [f"{DAY}/A/1-new", f"{DAY}/A/2", f"{DAY}/A/3-new"]
+    with store.transaction() as tx:
+        assert tx.response("req-2") is None and tx.response("req-3") == {"number": 3}
