@@ -1,14 +1,14 @@
-"""Durable commits per second of the queue server's store, one realistic request per transaction.
+"""Durable commits per second of the queue server's store, for a realistic request.
 
-Each request is what issuing and calling a ticket costs the store: look up the request id, append two
-events to the hash chain, upsert a ticket and a counter, save the response; one request per transaction,
-and also ten per transaction (each in a savepoint), as a server doing group commit would. It runs on SQLite (WAL) with
-``synchronous=FULL`` (every commit fsynced, the default), with ``synchronous=NORMAL`` (WAL: a power cut
-may lose the last commits, never corrupts), and on PostgreSQL when one is reachable. The baseline, in the
-same run and folder, is a bare ``sqlite3`` loop of one INSERT and COMMIT with the same WAL/FULL settings:
-the disk's own fsync rate, which no durable store on this disk can beat.
+A request costs the store what issuing and calling a ticket costs: look up the request id, append two
+events to the hash chain, upsert a ticket and a counter, save the response. Configurations: one request
+per transaction on SQLite (WAL) with ``synchronous=FULL`` (every commit fsynced, the default) and with
+``synchronous=NORMAL`` (a power cut may lose the last commits, never corrupts); ten requests per
+transaction, each in a savepoint, as a server doing group commit would; the same on PostgreSQL when one is
+reachable. The baseline, in the same run and folder, is a bare ``sqlite3`` loop of one INSERT and COMMIT
+with WAL and FULL: the disk's own durable commit rate. The configurations run interleaved in rounds.
 
-    python bench/store_commits.py [--commits 2000] [--dir DIR] [--postgres DSN | --no-postgres]
+    python bench/store_commits.py [--commits 2000] [--rounds 10] [--dir DIR] [--postgres DSN | --no-postgres]
 
 Prints one JSON line.
 """
