@@ -1,0 +1,457 @@
+"""The queue server's store: a hash-chained event log plus current-state tables (SQLAlchemy 2 Core).
+
+URL grammar accepted by ``Store.open``:
+
+    sqlite:///relative/path.db            relative to the working directory
+    sqlite:////absolute/path.db
+        ?synchronous=full|normal|extra     default full: every commit is fsynced before it returns;
+                                           normal (WAL) may lose the last commits on power loss, never
+                                           corrupts, and is several times faster
+        &busy_timeout=MS                   how long a writer waits for another (default 10000)
+    postgresql+psycopg://USER[:PASS]@HOST[:PORT]/DB[?options=-csearch_path%3DSCHEMA]
+    postgresql://...                       the same, with psycopg 3
+
+SQLite runs in WAL mode and every write transaction starts with ``BEGIN IMMEDIATE``; on PostgreSQL the
+first append of a transaction takes a transaction-level advisory lock. Either way appends are serialised
+across threads and processes, so the chain never forks. See ``docs/queue-server.md`` for the tables.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+
+from queue_server import schema
+from queue_server.chain import GENESIS_HASH, ChainRow, ChainVerifier, VerifyReport, canonical_json, event_hash
+
+__all__ = ["Store", "StoreConflictError", "StoreError", "StoredEvent", "Tx", "VerifyReport"]
+
+log = logging.getLogger(__name__)
+
+# An arbitrary constant naming the "append to events" lock among PostgreSQL advisory locks.
+_APPEND_LOCK = 0x6D6F74637561
+_MIGRATE_LOCK = _APPEND_LOCK + 1
+_PAGE = 1000
+_SYNCHRONOUS = ("full", "normal", "extra")
+Row = dict[str, Any]
+
+
+# Statements of the hot path, built once so that each request only binds its values.
+_RESPONSE = sa.select(schema.requests.c.response).where(schema.requests.c.id == sa.bindparam("id"))
+_INSERT_REQUEST = schema.requests.insert()
+_INSERT_EVENT = schema.events.insert()
+_HEAD = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(schema.events.c.seq.desc()).limit(1)
+_APPEND_LOCK_SQL = sa.select(sa.func.pg_advisory_xact_lock(_APPEND_LOCK))
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked; the message names the database and the problem."""
+
+
+class StoreConflictError(StoreError):
+    """The database refused a row that would break one of its rules (a duplicate number, token or id)."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One event of the log, as replayed by the engine."""
+
+    seq: int
+    at: datetime
+    type: str
+    data: dict[str, Any]
+    request_id: str | None
+    prev_hash: str
+    hash: str
+
+
+def _time_text(value: object, what: str) -> str:
+    """ISO 8601 text with an offset, from an aware datetime or such a text."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise StoreError(f"{what}: {value!r} is not an ISO 8601 time") from None
+    else:
+        raise StoreError(f"{what}: expected a datetime or ISO 8601 text, got {type(value).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreError(f"{what}: {value!r} has no UTC offset")
+    return value if isinstance(value, str) else moment.isoformat()
+
+
+def _json_text(value: object, what: str) -> str:
+    try:
+        return canonical_json(value)
+    except (TypeError, ValueError) as err:
+        raise StoreError(f"{what}: not JSON ({err})") from None
+
+
+def _encode_row(table: sa.Table, row: Mapping[str, Any]) -> Row:
+    """Check a row against its table's columns and turn times and JSON into text."""
+    kinds = schema.KINDS[table.name]
+    given, wanted = set(row), set(kinds)
+    if given != wanted:
+        parts = []
+        if wanted - given:
+            parts.append("missing " + ", ".join(sorted(wanted - given)))
+        if given - wanted:
+            parts.append("unknown " + ", ".join(sorted(given - wanted)))
+        raise StoreError(f"{table.name} row: {'; '.join(parts)}")
+    out: Row = {}
+    for name, kind in kinds.items():
+        value, what = row[name], f"{table.name}.{name}"
+        if value is None:
+            if not table.c[name].nullable:
+                raise StoreError(f"{what}: may not be empty")
+            out[name] = None
+        elif kind == "time":
+            out[name] = _time_text(value, what)
+        elif kind == "json":
+            out[name] = _json_text(value, what)
+        elif not schema.fits(kind, value):
+            raise StoreError(f"{what}: expected {kind}, got {type(value).__name__} {value!r}")
+        else:
+            out[name] = value
+    return out
+
+
+def _decode_row(table: sa.Table, row: sa.Row[Any]) -> Row:
+    kinds = schema.KINDS[table.name]
+    out = dict(row._mapping)
+    for name, kind in kinds.items():
+        if kind == "json" and out[name] is not None:
+            out[name] = json.loads(out[name])
+    return out
+
+
+class Tx:
+    """The work of one request inside one database transaction (from ``Store.transaction``)."""
+
+    def __init__(self, conn: Connection, postgres: bool) -> None:
+        self._conn = conn
+        self._postgres = postgres
+        self._head: tuple[int, str] | None = None
+
+    def response(self, request_id: str) -> dict[str, Any] | None:
+        """The response already given to this request id, if any."""
+        text = self._conn.execute(_RESPONSE, {"id": request_id}).scalar()
+        return None if text is None else dict(json.loads(text))
+
+    def save_response(
+        self, request_id: str, verb: str, response: Mapping[str, Any], at: datetime | None = None
+    ) -> None:
+        """Remember the answer to a request id; ``at`` defaults to now."""
+        row = {
+            "id": request_id,
+            "verb": verb,
+            "response": _json_text(dict(response), f"response to {request_id}"),
+            "at": _time_text(at or datetime.now(UTC), "requests.at"),
+        }
+        try:
+            self._conn.execute(_INSERT_REQUEST, row)
+        except IntegrityError as err:
+            raise StoreConflictError(f"request {request_id!r} was already answered") from err
+
+    def append(self, type: str, data: Mapping[str, Any], at: datetime, request_id: str | None = None) -> int:
+        """Append one event to the chain; returns its seq."""
+        if not isinstance(type, str) or not type:
+            raise StoreError(f"event type must be a non-empty text, got {type!r}")
+        if request_id is not None and not isinstance(request_id, str):
+            raise StoreError(f"event {type}: request_id must be text, got {request_id!r}")
+        at_text = _time_text(at, f"event {type}: at")
+        # Round-trip through JSON so that the hashed value is exactly what the verifier will read back.
+        normal = json.loads(_json_text(dict(data), f"event {type}: data"))
+        seq, prev = self._chain_head()
+        seq += 1
+        digest = event_hash(prev, seq=seq, at=at_text, type=type, data=normal, request_id=request_id)
+        self._conn.execute(
+            _INSERT_EVENT,
+            {
+                "seq": seq,
+                "at": at_text,
+                "type": type,
+                "data": canonical_json(normal),
+                "request_id": request_id,
+                "prev_hash": prev,
+                "hash": digest,
+            },
+        )
+        self._head = (seq, digest)
+        return seq
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that an exception undoes alone, e.g. one request of a group commit."""
+        head = self._head
+        try:
+            with self._conn.begin_nested():
+                yield
+        except BaseException:
+            self._head = head
+            raise
+
+    def put_ticket(self, row: Mapping[str, Any]) -> None:
+        self._upsert(schema.tickets, "id", row)
+
+    def put_counter(self, row: Mapping[str, Any]) -> None:
+        self._upsert(schema.counters, "number", row)
+
+    def put_rating(self, row: Mapping[str, Any]) -> None:
+        self._upsert(schema.ratings, "ticket_id", row)
+
+    def _chain_head(self) -> tuple[int, str]:
+        if self._head is None:
+            if self._postgres:
+                self._conn.execute(_APPEND_LOCK_SQL)
+            self._head = _head(self._conn)
+        return self._head
+
+    def _upsert(self, table: sa.Table, key: str, row: Mapping[str, Any]) -> None:
+        values = _encode_row(table, row)
+        try:
+            self._conn.execute(_upsert_statement(table, key, self._postgres), values)
+        except IntegrityError as err:
+            raise StoreConflictError(
+                f"{table.name} {values[key]!r} refused by the database: {err.orig}"
+            ) from err
+
+
+@functools.cache
+def _upsert_statement(table: sa.Table, key: str, postgres: bool) -> sa.Executable:
+    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, built once (it is the hot path)."""
+    insert = (pg_dialect.insert if postgres else sqlite_dialect.insert)(table)
+    update = {c.name: insert.excluded[c.name] for c in table.columns if c.name != key}
+    return insert.on_conflict_do_update(index_elements=[key], set_=update)
+
+
+def _head(conn: Connection) -> tuple[int, str]:
+    last = conn.execute(_HEAD).first()
+    return (0, GENESIS_HASH) if last is None else (int(last.seq), str(last.hash))
+
+
+class Store:
+    """One database: open it with ``Store.open(url)``, write through ``transaction()``, read directly."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self._engine = engine
+        self.url = url
+        self.postgres = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True, migrate: bool = True) -> Store:
+        """Open (and with ``create`` make) the database; ``migrate`` brings its schema to the latest."""
+        engine, shown = _make_engine(url, create)
+        try:
+            from queue_server.migrations import bring_to_head
+
+            bring_to_head(engine, shown, upgrade=migrate)
+        except StoreError:
+            engine.dispose()
+            raise
+        except SQLAlchemyError as err:
+            engine.dispose()
+            raise StoreError(f"cannot open database {shown}: {_reason(err)}") from err
+        return cls(engine, shown)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One write transaction: leaving the block commits, an exception rolls everything back."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(motcua_write=True)
+                with conn.begin():
+                    yield Tx(conn, self.postgres)
+        except StoreError:
+            raise
+        except SQLAlchemyError as err:
+            raise StoreError(f"database {self.url}: {_reason(err)}") from err
+
+    def head(self) -> tuple[int, str]:
+        """The seq and hash of the last event (0 and the genesis hash when the log is empty)."""
+        with self._reading() as conn:
+            return _head(conn)
+
+    def events(self, after_seq: int = 0) -> Iterator[StoredEvent]:
+        """Every event after ``after_seq`` in order, read a page at a time."""
+        for page in self._event_pages(after_seq):
+            for r in page:
+                yield StoredEvent(
+                    r.seq, datetime.fromisoformat(r.at), r.type, json.loads(r.data), r.request_id,
+                    r.prev_hash, r.hash,
+                )  # fmt: skip
+
+    def verify(self) -> VerifyReport:
+        """Check the whole chain, naming the first altered, missing or rewritten event."""
+        verifier = ChainVerifier()
+        for page in self._event_pages(0):
+            rows = (ChainRow(r.seq, r.at, r.type, r.data, r.request_id, r.prev_hash, r.hash) for r in page)
+            if not verifier.feed(rows):
+                break
+        return verifier.report()
+
+    def ticket(self, ticket_id: str) -> Row | None:
+        return self._one(schema.tickets, schema.tickets.c.id == ticket_id)
+
+    def ticket_by_token(self, token: str) -> Row | None:
+        return self._one(schema.tickets, schema.tickets.c.token == token)
+
+    def tickets(self, business_day: str, status: str | None = None) -> list[Row]:
+        """The day's tickets in issue order (series, then number)."""
+        t = schema.tickets
+        query = sa.select(t).where(t.c.business_day == business_day)
+        if status is not None:
+            query = query.where(t.c.status == status)
+        return self._all(t, query.order_by(t.c.issued_at, t.c.series, t.c.number))
+
+    def counters(self) -> list[Row]:
+        t = schema.counters
+        return self._all(t, sa.select(t).order_by(t.c.number))
+
+    def ratings(
+        self, business_day: str | None = None, counter: int | None = None, officer: str | None = None
+    ) -> list[Row]:
+        """Ratings, optionally of one business day's tickets, one counter or one officer."""
+        t = schema.ratings
+        query = sa.select(t)
+        if business_day is not None:
+            query = query.where(t.c.ticket_id.startswith(f"{business_day}/", autoescape=True))
+        if counter is not None:
+            query = query.where(t.c.counter == counter)
+        if officer is not None:
+            query = query.where(t.c.officer == officer)
+        return self._all(t, query.order_by(t.c.at, t.c.ticket_id))
+
+    def _event_pages(self, after_seq: int) -> Iterator[list[Any]]:
+        e = schema.events
+        while True:
+            with self._reading() as conn:
+                query = sa.select(e).where(e.c.seq > after_seq).order_by(e.c.seq).limit(_PAGE)
+                page = list(conn.execute(query))
+            if not page:
+                return
+            yield page
+            after_seq = page[-1].seq
+
+    def _one(self, table: sa.Table, where: sa.ColumnElement[bool]) -> Row | None:
+        rows = self._all(table, sa.select(table).where(where))
+        return rows[0] if rows else None
+
+    def _all(self, table: sa.Table, query: sa.Select[Any]) -> list[Row]:
+        with self._reading() as conn:
+            return [_decode_row(table, r) for r in conn.execute(query)]
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as err:
+            raise StoreError(f"database {self.url}: {_reason(err)}") from err
+
+
+def _reason(err: SQLAlchemyError) -> str:
+    orig = getattr(err, "orig", None)
+    return str(orig if orig is not None else err).strip().splitlines()[0]
+
+
+def _make_engine(url_text: str, create: bool) -> tuple[Engine, str]:
+    try:
+        url = sa.make_url(url_text)
+    except ArgumentError:
+        raise StoreError(
+            f"database URL {url_text!r} is not a URL: use sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host:5432/database"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, create)
+    if backend == "postgresql":
+        if url.drivername not in ("postgresql", "postgresql+psycopg"):
+            raise StoreError(f"database URL {url_text!r}: use the psycopg 3 driver (postgresql+psycopg://)")
+        return _postgres_engine(url.set(drivername="postgresql+psycopg"))
+    raise StoreError(f"database URL {url_text!r}: {backend!r} is not supported (use sqlite or postgresql)")
+
+
+def _sqlite_engine(url: URL, create: bool) -> tuple[Engine, str]:
+    shown = url.render_as_string(hide_password=True)
+    query = dict(url.query)
+    synchronous = str(query.pop("synchronous", "full")).lower()
+    if synchronous not in _SYNCHRONOUS:
+        raise StoreError(f"database URL {shown!r}: synchronous must be one of {', '.join(_SYNCHRONOUS)}")
+    try:
+        busy_ms = int(str(query.pop("busy_timeout", "10000")))
+    except ValueError:
+        raise StoreError(f"database URL {shown!r}: busy_timeout must be milliseconds") from None
+    if not url.database or url.database == ":memory:" or query.get("mode") == "memory":
+        raise StoreError(
+            f"database URL {shown!r}: an in-memory SQLite database cannot be shared by the server's "
+            "connections; give a file (sqlite:///var/motcua.db)"
+        )
+    path = Path(url.database)
+    if not path.exists():
+        if not create:
+            raise StoreError(f"database {shown}: the file {path} does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url.set(query=query))
+
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("%s: journal mode is %s, not WAL", shown, mode)
+        cursor.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads the chain head and
+        # then writes could otherwise fail with "database is locked" or see a stale head.
+        write = conn.get_execution_options().get("motcua_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine, shown
+
+
+def _postgres_engine(url: URL) -> tuple[Engine, str]:
+    shown = url.render_as_string(hide_password=True)
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+    try:
+        engine = sa.create_engine(url, connect_args=connect_args)
+    except NoSuchModuleError as err:
+        raise StoreError(
+            f"database {shown}: psycopg is not installed (pip install 'motcua[server]')"
+        ) from err
+    return engine, shown
+
+
+def postgres_lock(conn: Connection) -> None:
+    """Serialise schema changes between processes opening the same PostgreSQL database at once."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
