@@ -175,8 +175,6 @@ class Engine(EngineState):
         day = self.rules.business_day(issued_at).isoformat()
         series = rule.normal
         ticket_id = f"{day}/{series.id}/{number}"
-        if ticket_id in self.tickets:
-            return []
         blocks = self._blocks.get((day, series.id), [])
         if not any(b.device == device and b.first <= number <= b.last for b in blocks):
             raise Refused(
@@ -184,6 +182,8 @@ class Engine(EngineState):
                 f"Số {series.code(number)} không thuộc khối số đã cấp cho máy {device}.",
                 f"number {series.code(number)} is not in a block reserved for {device} on {day}",
             )
+        if ticket_id in self.tickets:
+            return []
         self._check_token(token)
         data: dict[str, JSON] = {
             "ticket_id": ticket_id,

@@ -7,7 +7,6 @@ so replaying the event log gives exactly the same state.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -299,7 +298,7 @@ class EngineState:
         day = self.rules.business_day(at)
         ids = self._waiting.get((day.isoformat(), service), {})
         ahead = sum(1 for i in ids if self.tickets[i].is_priority or not priority)
-        return max(0, math.ceil(ahead * self.mean_service_s(service) / self.capacity(service)))
+        return max(0, round(ahead * self.mean_service_s(service) / self.capacity(service)))
 
     def estimate_errors(self, day: date | str | None = None) -> dict[str, EstimateError]:
         """Per service: mean absolute and mean signed (estimate - actual) error of announced waits."""
