@@ -125,12 +125,36 @@ class Http(_Strict):
 
 
 class Service(_Strict):
+    """A field (lĩnh vực) with its ticket series: ``prefix`` + a number from ``first_number``.
+
+    Priority tickets of the service have their own series (``priority_prefix``, by default ``U`` before
+    the service's prefix, and its own number range). ``issuing_hours`` replaces the site's sessions for
+    this service only.
+    """
+
     code: Level
     name: str = Field(min_length=1)
     name_en: str | None = None
     prefix: str = Field(pattern=r"^[A-Z]{0,3}$", description="letters before the number, e.g. A")
     first_number: int = Field(default=1, ge=0, le=999_999)
+    last_number: int | None = Field(default=None, ge=0, le=999_999, description="end of the number range")
     daily_cap: int | None = Field(default=None, ge=1)
+    issuing_hours: list[tuple[str, str]] | None = Field(
+        default=None, description="sessions HH:MM-HH:MM when tickets are issued; default: [hours]"
+    )
+    priority_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{0,3}$")
+    priority_first_number: int | None = Field(default=None, ge=0, le=999_999)
+    priority_last_number: int | None = Field(default=None, ge=0, le=999_999)
+    average_service_s: int = Field(
+        default=360, ge=1, description="service time assumed before any is measured"
+    )
+
+    @field_validator("issuing_hours")
+    @classmethod
+    def _hours_ordered(cls, value: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+        if value is not None:
+            Hours(sessions=value)
+        return value
 
     @model_validator(mode="after")
     def _numbers_fit(self) -> Self:
@@ -139,13 +163,34 @@ class Service(_Strict):
                 f"first_number {self.first_number} + daily_cap {self.daily_cap} would pass"
                 f" {MAX_TICKET_NUMBER}, the largest ticket number"
             )
+        if self.last_number is not None and self.last_number < self.first_number:
+            raise ValueError(f"last_number {self.last_number} is below first_number {self.first_number}")
+        first = self.priority_first_number if self.priority_first_number is not None else self.first_number
+        if self.priority_last_number is not None and self.priority_last_number < first:
+            raise ValueError(f"priority_last_number {self.priority_last_number} is below its first number")
+        if self.priority_prefix is None and len(self.prefix) > 2:
+            raise ValueError(
+                "a three-letter prefix needs an explicit priority_prefix (default is U + prefix)"
+            )
         return self
 
 
 class Counter(_Strict):
+    """A counter serving ``services``; ``weights`` (default 1 each) share its calls between them."""
+
     number: int = Field(ge=1, le=999)
     name: str = Field(min_length=1)
     services: list[Level] = Field(min_length=1)
+    weights: dict[str, int] = Field(default_factory=dict, description="service code -> weight, 1..100")
+
+    @model_validator(mode="after")
+    def _weights_fit(self) -> Self:
+        for code, weight in self.weights.items():
+            if code not in self.services:
+                raise ValueError(f"weights.{code}: the counter does not serve {code!r}")
+            if not 1 <= weight <= 100:
+                raise ValueError(f"weights.{code}: {weight} is not a weight from 1 to 100")
+        return self
 
 
 class Device(_Strict):

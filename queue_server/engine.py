@@ -1,0 +1,561 @@
+"""The queue engine: the rules of a one-stop centre's queue as pure code (no I/O, no clock, no randomness).
+
+Public API (see docs/queue-server.md for the seam with the store)::
+
+    rules = RuleBook.from_site(site)            # queue_server.rules
+    engine = Engine(rules)
+    events = engine.issue("land", at, token)    # decide: returns list[Event], state unchanged
+    changes = engine.execute(events)            # apply them: Changes(tickets, counters, ratings, calls)
+    engine.ticket_row(id) / counter_row(n) / rating_row(id)   # store rows
+    Engine.replay(rules, events)                # the same state from the event log
+
+Commands (each takes an aware ``at`` and raises ``Refused(code, message_vi, message_en)``):
+``issue``, ``reserve_block``, ``register_offline_ticket``, ``open_counter``, ``pause_counter``,
+``close_counter``, ``call_next``, ``call_ticket``, ``recall``, ``no_show``, ``reinstate``, ``transfer``,
+``park``, ``resume``, ``finish``, ``cancel``, ``rate``. An empty list means there was nothing to do
+(a counter already paused, an offline ticket already registered).
+
+Event types and their ``data`` keys:
+
+- ``ticket_issued``: ticket_id, day, service, series, number, code, token, priority, rules_version,
+  issued_at, estimate_s, device, offline
+- ``block_reserved``: device, day, service, series, first, last
+- ``ticket_called``: ticket_id, counter, seq, specific, resumed, [credits, normals_since_priority]
+- ``ticket_recalled``: ticket_id, counter, seq
+- ``ticket_finished``: ticket_id, counter, service_s
+- ``ticket_no_show``: ticket_id, counter
+- ``ticket_reinstated``: ticket_id, front
+- ``ticket_transferred``: ticket_id, from_counter, service, counter (target or null), front
+- ``ticket_parked``: ticket_id, counter
+- ``ticket_cancelled``: ticket_id
+- ``ticket_rated``: ticket_id, counter, officer, score, scale, answers
+- ``counter_opened``: counter, officer; ``counter_paused``: counter; ``counter_closed``: counter
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from queue_server.engine_model import (
+    JSON,
+    CallRecord,
+    Changes,
+    CounterState,
+    CounterStatus,
+    EstimateError,
+    Event,
+    Refused,
+    Ticket,
+    TicketStatus,
+)
+from queue_server.engine_state import EngineState
+from queue_server.rules import RuleBook, ServiceRule
+
+__all__ = [
+    "CallRecord",
+    "Changes",
+    "CounterStatus",
+    "Engine",
+    "EstimateError",
+    "Event",
+    "Refused",
+    "RuleBook",
+    "TicketStatus",
+]
+
+MAX_BLOCK = 1000
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise Refused("bad_request", "Thời điểm thiếu múi giờ.", "the time has no time zone offset")
+    return at
+
+
+class Engine(EngineState):
+    """Decides commands against the current state; ``execute`` applies what was decided."""
+
+    @classmethod
+    def replay(cls, rules: RuleBook, events: Iterable[Event]) -> Engine:
+        engine = cls(rules)
+        for event in events:
+            engine.apply(event)
+        return engine
+
+    def execute(self, events: Sequence[Event]) -> Changes:
+        """Apply events decided by a command, in order; the merged changes."""
+        changes = Changes()
+        for event in events:
+            changes.merge(self.apply(event))
+        return changes
+
+    # --- tickets -------------------------------------------------------------------------------
+
+    def issue(
+        self, service: str, at: datetime, token: str, priority: str | None = None, device: str | None = None
+    ) -> list[Event]:
+        """A new ticket for ``service`` (in the priority series when ``priority`` names a category)."""
+        at = _aware(at)
+        rule = self._service(service)
+        self._check_token(token)
+        self._check_priority(priority)
+        if not rule.issuing_at(self.rules.local(at)):
+            raise Refused(
+                "outside_hours",
+                f"Lĩnh vực {rule.name} ngoài giờ tiếp nhận.",
+                f"{rule.name_en or service}: outside the hours tickets are issued",
+            )
+        day = self.rules.business_day(at).isoformat()
+        version = self.rules.version_at(at)
+        self._check_cap(service, day, 1, version.daily_caps.get(service))
+        series = rule.series(priority is not None)
+        number = self._next_number.get((day, series.id), series.first)
+        if number > series.last:
+            raise self._sold_out(service)
+        return [
+            Event(
+                "ticket_issued",
+                {
+                    "ticket_id": f"{day}/{series.id}/{number}",
+                    "day": day,
+                    "service": service,
+                    "series": series.id,
+                    "number": number,
+                    "code": series.code(number),
+                    "token": token,
+                    "priority": priority,
+                    "rules_version": version.version,
+                    "issued_at": at.isoformat(),
+                    "estimate_s": self.estimate(service, at, priority is not None),
+                    "device": device,
+                    "offline": False,
+                },
+                at,
+            )
+        ]
+
+    def reserve_block(self, device: str, service: str, count: int, at: datetime) -> list[Event]:
+        """Keep ``count`` numbers of the service's normal series for kiosk ``device`` to issue offline."""
+        at = _aware(at)
+        rule = self._service(service)
+        if not device:
+            raise Refused("bad_request", "Thiếu mã thiết bị.", "the device id is missing")
+        if not 1 <= count <= MAX_BLOCK:
+            raise Refused(
+                "bad_request",
+                f"Số lượng khối số phải từ 1 đến {MAX_BLOCK}.",
+                f"a block holds 1 to {MAX_BLOCK} numbers, not {count}",
+            )
+        day = self.rules.business_day(at).isoformat()
+        self._check_cap(service, day, count, self.rules.version_at(at).daily_caps.get(service))
+        first = self._next_number.get((day, rule.normal.id), rule.normal.first)
+        if first + count - 1 > rule.normal.last:
+            raise self._sold_out(service)
+        data = {"device": device, "day": day, "service": service, "series": rule.normal.id}
+        return [Event("block_reserved", {**data, "first": first, "last": first + count - 1}, at)]
+
+    def register_offline_ticket(
+        self,
+        device: str,
+        service: str,
+        number: int,
+        *,
+        priority: str | None,
+        token: str,
+        issued_at: datetime,
+        at: datetime,
+    ) -> list[Event]:
+        """A ticket kiosk ``device`` printed from its block while the server was away; [] if known."""
+        at, issued_at = _aware(at), _aware(issued_at)
+        rule = self._service(service)
+        self._check_priority(priority)
+        if issued_at > at:
+            raise Refused("bad_request", "Giờ phát số ở tương lai.", "the ticket was issued in the future")
+        day = self.rules.business_day(issued_at).isoformat()
+        series = rule.normal
+        ticket_id = f"{day}/{series.id}/{number}"
+        blocks = self._blocks.get((day, series.id), [])
+        if not any(b.device == device and b.first <= number <= b.last for b in blocks):
+            raise Refused(
+                "not_allowed",
+                f"Số {series.code(number)} không thuộc khối số đã cấp cho máy {device}.",
+                f"number {series.code(number)} is not in a block reserved for {device} on {day}",
+            )
+        if ticket_id in self.tickets:
+            return []
+        self._check_token(token)
+        data: dict[str, JSON] = {
+            "ticket_id": ticket_id,
+            "day": day,
+            "service": service,
+            "series": series.id,
+            "number": number,
+            "code": series.code(number),
+            "token": token,
+            "priority": priority,
+            "rules_version": self.rules.version_at(issued_at).version,
+            "issued_at": issued_at.isoformat(),
+            "estimate_s": None,
+            "device": device,
+            "offline": True,
+        }
+        return [Event("ticket_issued", data, at)]
+
+    def cancel(self, ticket_id: str, at: datetime) -> list[Event]:
+        """The citizen leaves: a waiting, parked or no-show ticket is cancelled."""
+        t = self._ticket(ticket_id)
+        if t.status not in {TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW}:
+            raise self._not_now(t)
+        return [Event("ticket_cancelled", {"ticket_id": t.id}, _aware(at))]
+
+    def reinstate(self, ticket_id: str, at: datetime, front: bool | None = None) -> list[Event]:
+        """A no-show who came back within the window joins the queue again (front by default)."""
+        at = _aware(at)
+        t = self._ticket(ticket_id)
+        if t.status is not TicketStatus.NO_SHOW or t.no_show_at is None:
+            raise self._not_now(t)
+        policy = self.rules.version_at(at)
+        late = (at - t.no_show_at).total_seconds() > policy.reinstate_window_s
+        if late or self.rules.business_day(at).isoformat() != t.day:
+            raise Refused(
+                "not_allowed",
+                f"Số {t.code} đã quá thời gian được gọi lại.",
+                f"ticket {t.code} missed its call more than {policy.reinstate_window_s} s ago",
+            )
+        position = policy.reinstate_to == "front" if front is None else front
+        return [Event("ticket_reinstated", {"ticket_id": t.id, "front": position}, at)]
+
+    def rate(
+        self, ticket_id: str, score: int, scale: int, answers: dict[str, JSON], at: datetime
+    ) -> list[Event]:
+        """The citizen's rating of the service given on a ticket, tied to its counter and officer."""
+        at = _aware(at)
+        t = self._ticket(ticket_id)
+        if ticket_id in self.ratings:
+            raise Refused(
+                "already_rated", f"Số {t.code} đã được đánh giá.", f"ticket {t.code} is already rated"
+            )
+        if (
+            t.first_called_at is None
+            or t.counter is None
+            or t.status
+            not in {
+                TicketStatus.CALLED,
+                TicketStatus.DONE,
+            }
+        ):
+            raise Refused(
+                "not_allowed", f"Số {t.code} chưa được phục vụ.", f"ticket {t.code} has not been served"
+            )
+        if not 2 <= scale <= 10 or not 0 <= score < scale:
+            raise Refused(
+                "bad_request",
+                f"Điểm {score} không hợp lệ trên thang {scale}.",
+                f"score {score} is not on a scale of {scale} levels (0..{scale - 1})",
+            )
+        if not isinstance(answers, dict) or not all(isinstance(k, str) for k in answers):
+            raise Refused(
+                "bad_request", "Câu trả lời không hợp lệ.", "answers must be an object of named values"
+            )
+        data = {
+            "ticket_id": t.id,
+            "counter": t.counter,
+            "officer": t.officer,
+            "score": score,
+            "scale": scale,
+            "answers": answers,
+        }
+        return [Event("ticket_rated", data, at)]
+
+    # --- counters ------------------------------------------------------------------------------
+
+    def open_counter(self, counter: int, officer: str, at: datetime) -> list[Event]:
+        """An officer logs in and opens the counter (also: resumes after a pause, changes officer)."""
+        at = _aware(at)
+        c = self._counter(counter)
+        if not officer or not isinstance(officer, str):
+            raise Refused("bad_request", "Thiếu mã cán bộ.", "the officer id is missing")
+        if c.status is CounterStatus.OPEN and c.officer == officer:
+            return []
+        if c.ticket_id is not None and c.officer != officer:
+            raise self._busy(c)
+        return [Event("counter_opened", {"counter": counter, "officer": officer}, at)]
+
+    def pause_counter(self, counter: int, at: datetime) -> list[Event]:
+        return self._stop_counter(counter, at, CounterStatus.PAUSED, "counter_paused")
+
+    def close_counter(self, counter: int, at: datetime) -> list[Event]:
+        return self._stop_counter(counter, at, CounterStatus.CLOSED, "counter_closed")
+
+    def _stop_counter(self, counter: int, at: datetime, target: CounterStatus, kind: str) -> list[Event]:
+        at = _aware(at)
+        c = self._counter(counter)
+        if c.status is target:
+            return []
+        if c.status is CounterStatus.CLOSED:
+            raise self._closed(c)
+        if c.ticket_id is not None:
+            raise self._busy(c)
+        return [Event(kind, {"counter": counter}, at)]
+
+    # --- calling -------------------------------------------------------------------------------
+
+    def call_next(self, counter: int, at: datetime, finish_current: bool = True) -> list[Event]:
+        """Finish the current ticket (if any) and call the next one by the interleave and weights.
+
+        With nobody waiting, only the finish happens; with nothing to finish either: ``queue_empty``.
+        """
+        at = _aware(at)
+        c = self._open_counter(counter)
+        events = self._finish_current(c, at, finish_current)
+        day = self.rules.business_day(at).isoformat()
+        candidates = list(self.eligible(counter, day))
+        if not candidates:
+            if events:
+                return events
+            raise Refused("queue_empty", "Không còn công dân chờ.", "nobody is waiting for this counter")
+        policy = self.rules.version_at(at)
+        prio = [t for t in candidates if t.is_priority]
+        normal = [t for t in candidates if not t.is_priority]
+        take_priority = bool(prio) and (
+            not normal
+            or policy.interleave == "strict"
+            or self.normals_since_priority >= policy.normal_per_priority
+        )
+        pool = prio if take_priority else normal
+        service, credits = self._pick_service(c, pool)
+        ticket = min((t for t in pool if t.service == service), key=lambda t: t.order)
+        data: dict[str, JSON] = {
+            "ticket_id": ticket.id,
+            "counter": counter,
+            "seq": self.call_seq + 1,
+            "specific": False,
+            "resumed": False,
+            "credits": credits,
+            "normals_since_priority": 0 if take_priority else self.normals_since_priority + 1,
+        }
+        return [*events, Event("ticket_called", data, at)]
+
+    def _pick_service(self, c: CounterState, pool: list[Ticket]) -> tuple[str, dict[str, int]]:
+        """Smooth weighted round robin over the services that have someone waiting."""
+        rule = self.rules.counters[c.number]
+        services = sorted(
+            {t.service for t in pool}, key=lambda s: min(t.order for t in pool if t.service == s)
+        )
+        credits = dict(c.credits)
+        for s in services:
+            credits[s] = credits.get(s, 0) + rule.weight(s)
+        pick = max(services, key=lambda s: credits[s])  # ties: the service with the oldest ticket
+        credits[pick] -= sum(rule.weight(s) for s in services)
+        return pick, credits
+
+    def call_ticket(
+        self, counter: int, ticket_id: str, at: datetime, finish_current: bool = True
+    ) -> list[Event]:
+        """Call one chosen waiting ticket out of turn; recorded as ``specific`` in the audit log."""
+        at = _aware(at)
+        if not self.rules.version_at(at).allow_call_specific:
+            raise Refused(
+                "not_allowed",
+                "Quy định của trung tâm không cho phép gọi số theo chỉ định.",
+                "the centre's rules do not allow calling a chosen ticket",
+            )
+        c = self._open_counter(counter)
+        t = self._ticket(ticket_id)
+        if t.status is not TicketStatus.WAITING:
+            raise self._not_now(t)
+        events = self._finish_current(c, at, finish_current)
+        data = {
+            "ticket_id": t.id,
+            "counter": counter,
+            "seq": self.call_seq + 1,
+            "specific": True,
+            "resumed": False,
+        }
+        return [*events, Event("ticket_called", data, at)]
+
+    def resume(self, counter: int, ticket_id: str, at: datetime) -> list[Event]:
+        """Call a parked ticket back to ``counter`` (which must be free)."""
+        at = _aware(at)
+        c = self._open_counter(counter)
+        t = self._ticket(ticket_id)
+        if t.status is not TicketStatus.PARKED:
+            raise self._not_now(t)
+        if c.ticket_id is not None:
+            raise self._busy(c)
+        data = {
+            "ticket_id": t.id,
+            "counter": counter,
+            "seq": self.call_seq + 1,
+            "specific": False,
+            "resumed": True,
+        }
+        return [Event("ticket_called", data, at)]
+
+    def recall(self, counter: int, at: datetime) -> list[Event]:
+        """Announce the current ticket again."""
+        at = _aware(at)
+        t = self._current(counter)
+        return [
+            Event("ticket_recalled", {"ticket_id": t.id, "counter": counter, "seq": self.call_seq + 1}, at)
+        ]
+
+    def no_show(self, counter: int, at: datetime) -> list[Event]:
+        """The called citizen did not come: allowed after K recalls or T seconds since the call."""
+        at = _aware(at)
+        t = self._current(counter)
+        policy = self.rules.version_at(at)
+        assert t.called_at is not None
+        waited = (at - t.called_at).total_seconds()
+        if t.recalls < policy.no_show_after_recalls and waited < policy.no_show_after_s:
+            raise Refused(
+                "not_allowed",
+                f"Hãy gọi lại số {t.code} trước khi đánh dấu vắng mặt.",
+                f"recall {t.code} {policy.no_show_after_recalls} times"
+                f" or wait {policy.no_show_after_s} s first",
+            )
+        return [Event("ticket_no_show", {"ticket_id": t.id, "counter": counter}, at)]
+
+    def finish(self, counter: int, at: datetime) -> list[Event]:
+        at = _aware(at)
+        c = self._counter(counter)
+        self._current(counter)
+        return self._finish_current(c, at, True)
+
+    def park(self, counter: int, at: datetime) -> list[Event]:
+        """Put the current ticket on hold (the citizen fetches a paper); the counter is free again."""
+        at = _aware(at)
+        t = self._current(counter)
+        return [Event("ticket_parked", {"ticket_id": t.id, "counter": counter}, at)]
+
+    def transfer(
+        self,
+        counter: int,
+        at: datetime,
+        to_service: str | None = None,
+        to_counter: int | None = None,
+        front: bool = False,
+    ) -> list[Event]:
+        """Send the current ticket to another service's queue or to one counter, at the front or back."""
+        at = _aware(at)
+        t = self._current(counter)
+        if (to_service is None) == (to_counter is None):
+            raise Refused(
+                "bad_request",
+                "Hãy chọn đúng một nơi chuyển đến: lĩnh vực hoặc quầy.",
+                "give exactly one of to_service and to_counter",
+            )
+        if to_service is not None:
+            self._service(to_service)
+        if to_counter is not None:
+            self._counter(to_counter)
+            if to_counter == counter:
+                raise Refused(
+                    "bad_request", "Không thể chuyển về chính quầy này.", "cannot transfer to itself"
+                )
+        data: dict[str, JSON] = {
+            "ticket_id": t.id,
+            "from_counter": counter,
+            "service": to_service or t.service,
+            "counter": to_counter,
+            "front": front,
+        }
+        return [Event("ticket_transferred", data, at)]
+
+    # --- checks --------------------------------------------------------------------------------
+
+    def _finish_current(self, c: CounterState, at: datetime, finish: bool) -> list[Event]:
+        if c.ticket_id is None:
+            return []
+        if not finish:
+            raise self._busy(c)
+        t = self.tickets[c.ticket_id]
+        assert t.called_at is not None
+        service_s = max(0, round((at - t.called_at).total_seconds()))
+        return [
+            Event("ticket_finished", {"ticket_id": t.id, "counter": c.number, "service_s": service_s}, at)
+        ]
+
+    def _service(self, code: str) -> ServiceRule:
+        rule = self.rules.services.get(code)
+        if rule is None:
+            raise Refused("unknown_service", f"Không có lĩnh vực '{code}'.", f"no service {code!r}")
+        return rule
+
+    def _counter(self, number: int) -> CounterState:
+        c = self.counters.get(number)
+        if c is None:
+            raise Refused("unknown_counter", f"Không có quầy số {number}.", f"no counter {number}")
+        return c
+
+    def _open_counter(self, number: int) -> CounterState:
+        c = self._counter(number)
+        if c.status is not CounterStatus.OPEN:
+            raise self._closed(c)
+        return c
+
+    def _current(self, number: int) -> Ticket:
+        c = self._counter(number)
+        if c.ticket_id is None:
+            raise Refused(
+                "no_current_ticket",
+                f"Quầy {number} chưa gọi số nào.",
+                f"counter {number} is serving no ticket",
+            )
+        return self.tickets[c.ticket_id]
+
+    def _ticket(self, ticket_id: str) -> Ticket:
+        t = self.tickets.get(ticket_id)
+        if t is None:
+            raise Refused("unknown_ticket", "Không tìm thấy số này.", f"no ticket {ticket_id!r}")
+        return t
+
+    def _check_token(self, token: str) -> None:
+        if not token or not isinstance(token, str) or token in self.tokens:
+            raise Refused("bad_request", "Mã vé không hợp lệ.", "the ticket token is missing or already used")
+
+    def _check_priority(self, priority: str | None) -> None:
+        if priority is not None and priority not in self.rules.priorities:
+            known = ", ".join(sorted(self.rules.priorities))
+            raise Refused(
+                "bad_request",
+                f"Không có đối tượng ưu tiên '{priority}'.",
+                f"no priority category {priority!r}; known: {known}",
+            )
+
+    def _check_cap(self, service: str, day: str, count: int, cap: int | None) -> None:
+        if cap is not None and self._allocated.get((day, service), 0) + count > cap:
+            raise self._sold_out(service)
+
+    def _sold_out(self, service: str) -> Refused:
+        rule = self.rules.services[service]
+        return Refused(
+            "sold_out",
+            f"Lĩnh vực {rule.name} đã hết số hôm nay.",
+            f"{rule.name_en or service}: no more tickets today",
+        )
+
+    @staticmethod
+    def _not_now(t: Ticket) -> Refused:
+        return Refused(
+            "not_allowed",
+            f"Số {t.code} đang ở trạng thái '{t.status}', không thể làm việc này.",
+            f"ticket {t.code} is {t.status}; this is not possible now",
+        )
+
+    @staticmethod
+    def _busy(c: CounterState) -> Refused:
+        return Refused(
+            "counter_busy",
+            f"Quầy {c.number} đang phục vụ một số khác.",
+            f"counter {c.number} is serving another ticket; finish it first",
+        )
+
+    @staticmethod
+    def _closed(c: CounterState) -> Refused:
+        return Refused(
+            "counter_closed",
+            f"Quầy {c.number} đang {'tạm dừng' if c.status is CounterStatus.PAUSED else 'đóng'}.",
+            f"counter {c.number} is {c.status}",
+        )
