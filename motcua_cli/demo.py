@@ -26,8 +26,8 @@ from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.devices import DeviceService, build_service
 from motcua_cli.main import wait_for_signal
+from queue_server.db import Store
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
 from siteconf import Site, load_site
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class VirtualCentre:
         out_dir.mkdir(parents=True, exist_ok=True)
         for old in [*out_dir.glob("*.png"), *out_dir.glob("demo.db*")]:
             old.unlink()
-        self.store = TicketStore(out_dir / "demo.db")
+        self.store = Store.open(f"sqlite:///{out_dir / 'demo.db'}")
         self.sims = SimulatedDevices(site, out_dir)
         self.server = QueueServer(site, self.store, broker)
         self.services: list[DeviceService] = [
@@ -143,7 +143,8 @@ def has_display() -> bool:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    site = load_site(args.site)
+    # The virtual centre serves citizens at any hour, so the demo works on a Sunday night too.
+    site = load_site(args.site).around_the_clock()
     broker: EmbeddedBroker | None = None
     if args.broker:
         url = BrokerUrl.parse(args.broker)

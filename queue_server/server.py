@@ -288,7 +288,7 @@ class QueueServer:
         out.counters.add(request.counter)
         return m.Response(request_id=request.id, ok=True, called=called)
 
-    def _decide(self, request: Inbound, at: datetime) -> list[Event]:
+    def _decide(self, request: Inbound, at: datetime) -> list[Event]:  # noqa: PLR0912 - one case per action
         e = self.engine
         if isinstance(request, m.IssueTicket):
             return e.issue(request.service, at, self.new_token(), request.priority, request.kiosk)
@@ -296,7 +296,9 @@ class QueueServer:
         match request.action:
             case a.OPEN:
                 if request.officer is None:
-                    raise Refused("bad_request", "Cần mã cán bộ để mở quầy.", "opening a counter needs officer")
+                    raise Refused(
+                        "bad_request", "Cần mã cán bộ để mở quầy.", "opening a counter needs officer"
+                    )
                 return e.open_counter(n, request.officer, at)
             case a.RESUME:
                 return e.open_counter(n, request.officer or self._officer(n), at)

@@ -266,6 +266,13 @@ class Site(_Strict):
     def sections(self) -> list[Section]:
         return [self.queue, self.calendar, self.printing, self.display, self.kiosk, self.scanning]
 
+    def around_the_clock(self) -> Site:
+        """This site with tickets issued every day at every hour: the demo and tests run any time."""
+        every_day = Hours(
+            days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", "23:59")]
+        )
+        return self.model_copy(update={"hours": every_day})
+
     def service(self, code: str) -> Service:
         """The service ``code``; ``KeyError`` if the site has none."""
         return _find(self.services, lambda s: s.code == code, f"no service {code!r}")

@@ -31,6 +31,10 @@ def mosquitto() -> Iterator[BrokerUrl]:
 
 @pytest.fixture
 def demo_site() -> Site:
-    """The demo site under a site id of its own, so tests sharing a broker never see each other."""
-    site = load_site(DEMO_SITE)
+    """The demo site under a site id of its own, so tests sharing a broker never see each other.
+
+    Open around the clock, so that tests pass on a Sunday night too; tests of issuing hours make
+    their own site.
+    """
+    site = load_site(DEMO_SITE).around_the_clock()
     return site.model_copy(update={"site": site.site.model_copy(update={"id": f"t{next(_site_ids)}"})})

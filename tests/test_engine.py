@@ -160,7 +160,13 @@ def test_call_next_is_fifo_and_records_seq_officer_and_wait(engine: Engine, tok:
     b = issue(engine, tok)
     changes = engine.execute(engine.call_next(1, MONDAY + minutes(7)))
     (record,) = changes.calls
-    assert (record.seq, record.ticket_id, record.code, record.counter, record.recall) == (1, a, "A1001", 1, False)
+    assert (record.seq, record.ticket_id, record.code, record.counter, record.recall) == (
+        1,
+        a,
+        "A1001",
+        1,
+        False,
+    )
     row = engine.ticket_row(a)
     assert (row["status"], row["counter"], row["officer"], row["waited_s"]) == ("called", 1, "cb-01", 420)
     assert call(engine, 2, MONDAY + minutes(8)) == b
@@ -168,7 +174,9 @@ def test_call_next_is_fifo_and_records_seq_officer_and_wait(engine: Engine, tok:
         engine.call_next(3, MONDAY)
 
 
-def test_call_next_finishes_the_current_ticket_or_refuses_when_asked_not_to(engine: Engine, tok: Tokens) -> None:
+def test_call_next_finishes_the_current_ticket_or_refuses_when_asked_not_to(
+    engine: Engine, tok: Tokens
+) -> None:
     a = issue(engine, tok)
     b = issue(engine, tok)
     call(engine, 1)
@@ -261,7 +269,12 @@ def test_transfer_to_a_service_or_a_counter_front_or_back(engine: Engine, tok: T
     call(engine, 1)
     engine.execute(engine.transfer(1, MONDAY, to_service="civil", front=True))
     row = engine.ticket_row(a)
-    assert (row["status"], row["service"], row["series"], row["code"]) == ("waiting", "civil", "land", "A1001")
+    assert (row["status"], row["service"], row["series"], row["code"]) == (
+        "waiting",
+        "civil",
+        "land",
+        "A1001",
+    )
     assert call(engine, 3) == a  # at the front of civil
     engine.execute(engine.transfer(3, MONDAY, to_counter=1))
     assert call(engine, 2) == waiting_civil  # a is ahead in civil's queue but was sent to counter 1
@@ -303,7 +316,11 @@ def test_finish_and_cancel(engine: Engine, tok: Tokens) -> None:
     call(engine, 1)
     engine.execute(engine.finish(1, MONDAY + minutes(6)))
     row = engine.ticket_row(a)
-    assert (row["status"], row["finished_at"], row["data"]["service_s"]) == ("done", "2026-11-23T08:06:00+07:00", 360)
+    assert (row["status"], row["finished_at"], row["data"]["service_s"]) == (
+        "done",
+        "2026-11-23T08:06:00+07:00",
+        360,
+    )
     engine.execute(engine.cancel(b, MONDAY))
     assert engine.ticket_row(b)["status"] == "cancelled"
     with pytest.raises(Refused, match="^queue_empty:"):

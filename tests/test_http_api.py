@@ -28,7 +28,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 def all_day_site(site: Site) -> Site:
     data = site.model_dump(mode="json", exclude_none=True)
-    data["hours"] = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "sessions": [["00:00", "23:59"]]}
+    data["hours"] = {
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "sessions": [["00:00", "23:59"]],
+    }
     return parse_site(data)
 
 
