@@ -101,9 +101,11 @@ class CalendarConf(Section):
         cutoffs += [(f"calendar.procedures.{code}.cutoff", r.cutoff) for code, r in self.procedures.items()]
         for path, value in cutoffs:
             moment = _parse_cutoff(value)
-            if moment is not None and not sessions[0][0] <= moment <= sessions[-1][1]:
-                found.append(f"{path}: {value} is outside the working day {site.hours.sessions[0][0]}–"
-                             f"{site.hours.sessions[-1][1]} of [hours]")
+            if moment is not None and moment < sessions[0][0]:
+                found.append(
+                    f"{path}: {value} is before opening ({site.hours.sessions[0][0]} in [hours]);"
+                    " every dossier would count from the next working day"
+                )
         return found
 
     def default_cutoff(self) -> time | None:
