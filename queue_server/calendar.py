@@ -30,6 +30,7 @@ can issue Form 04 if the swap later moves the date).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -294,9 +295,9 @@ class WorkingCalendar:
 def _working_days_amount(days: int | float | Fraction) -> Fraction:
     if isinstance(days, bool) or not isinstance(days, int | float | Fraction):
         raise CalendarError(f"the number of working days must be a number, got {days!r}")
-    if isinstance(days, float) and not days == days:  # NaN
+    if isinstance(days, float) and math.isnan(days):
         raise CalendarError("the number of working days is not a number (NaN)")
-    if isinstance(days, float) and days in (float("inf"), float("-inf")):
+    if isinstance(days, float) and math.isinf(days):
         raise CalendarError("the number of working days must be finite")
     amount = Fraction(days)
     if amount < 0:

@@ -129,7 +129,7 @@ def _special_day(raw: Mapping[str, Any], where: str) -> SpecialDay:
     if not isinstance(day, date):
         raise CalendarError(f"{where}.date: expected a TOML date like 2026-01-01, got {day!r}")
     try:
-        kind = DayKind(raw.get("kind"))
+        kind = DayKind(str(raw.get("kind")))
     except ValueError as err:
         kinds = ", ".join(k.value for k in DayKind)
         raise CalendarError(f"{where}.kind: {raw.get('kind')!r} is not one of {kinds}") from err

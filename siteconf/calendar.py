@@ -19,9 +19,8 @@ source = "Quyết định ... của UBND tỉnh"
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import date as Date
-from datetime import time
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -37,8 +36,8 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Kind = Literal["holiday", "substitute", "bridge", "local", "makeup", "working"]
 
 
-def _parse_cutoff(value: str) -> time | None:
-    return None if value == "none" else time.fromisoformat(value)
+def _parse_cutoff(value: str) -> dt.time | None:
+    return None if value == "none" else dt.time.fromisoformat(value)
 
 
 def _check_cutoff(value: str) -> str:
@@ -54,7 +53,7 @@ class ProcedureRule(Strict):
 
 
 class CalendarDay(Strict):
-    date: Date
+    date: dt.date
     kind: Kind
     reason: str = Field(min_length=1, description="Vietnamese, printed by motcua calendar")
     source: str = ""
@@ -64,9 +63,9 @@ class CalendarConf(Section):
     """Working calendar settings of a centre (issue 3)."""
 
     cutoff: str = Field(default="15:00", description='default receipt cut-off, "HH:MM" or "none"')
-    announced_years: list[int] = []
-    procedures: dict[str, ProcedureRule] = {}
-    days: list[CalendarDay] = []
+    announced_years: list[int] = Field(default_factory=list)
+    procedures: dict[str, ProcedureRule] = Field(default_factory=dict)
+    days: list[CalendarDay] = Field(default_factory=list)
 
     _cutoff_ok = field_validator("cutoff")(_check_cutoff)
 
@@ -80,7 +79,7 @@ class CalendarConf(Section):
 
     @model_validator(mode="after")
     def _dates_unique(self) -> CalendarConf:
-        seen: set[Date] = set()
+        seen: set[dt.date] = set()
         for i, day in enumerate(self.days):
             if day.date in seen:
                 raise ValueError(f"calendar.days[{i}].date: {day.date.isoformat()} is listed twice")
@@ -108,10 +107,10 @@ class CalendarConf(Section):
                 )
         return found
 
-    def default_cutoff(self) -> time | None:
+    def default_cutoff(self) -> dt.time | None:
         return _parse_cutoff(self.cutoff)
 
-    def procedure_cutoffs(self) -> dict[str, time | None]:
+    def procedure_cutoffs(self) -> dict[str, dt.time | None]:
         return {code: _parse_cutoff(rule.cutoff) for code, rule in self.procedures.items()}
 
     def special_days(self) -> list[SpecialDay]:

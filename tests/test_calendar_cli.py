@@ -60,7 +60,10 @@ def test_site_days_are_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str
     )
     assert main(["calendar", "2026", "--site", str(site)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "2026-11-24  Thứ Ba    Nghỉ lễ: Ngày Văn hóa Việt Nam"
-    assert main(["calendar", "due", "--received", "2026-11-23T10:00+07:00", "--days", "1", "--site", str(site)]) == 0
+    assert (
+        main(["calendar", "due", "--received", "2026-11-23T10:00+07:00", "--days", "1", "--site", str(site)])
+        == 0
+    )
     assert capsys.readouterr().out.splitlines()[0] == "2026-11-25T10:00+07:00"
 
 
@@ -110,7 +113,9 @@ def test_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str
 def test_bad_site_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = tmp_path / "site.toml"
     site.write_text(
-        (REPO / "sites" / "demo.toml").read_text(encoding="utf-8").replace('cutoff = "15:00"', 'cutoff = "3pm"'),
+        (REPO / "sites" / "demo.toml")
+        .read_text(encoding="utf-8")
+        .replace('cutoff = "15:00"', 'cutoff = "3pm"'),
         encoding="utf-8",
     )
     assert main(["calendar", "2026", "--site", str(site)]) == 2
