@@ -17,8 +17,9 @@ The appointment rule implemented by `WorkingCalendar.due_at` (times in the site'
 3. N > 0 working days is N times the length of a working day (the sum of the site's sessions, 7 h 30
    with 07:30–11:30 and 13:30–17:00) of working time added to the start; the appointment is the instant
    where that time runs out, so a dossier received Monday 14:30 with N = 3 is due Thursday 14:30, and
-   one counted from an opening is due at closing of the Nth working day. Half days (N = 0.5, 1.5, …)
-   are half of those minutes; other fractions are refused.
+   one counted from an opening is due at closing of the Nth working day. N is a whole number: the rules
+   give processing times in working days, and a half day would make a half-day procedure received in
+   the morning due before a same-day one.
 4. N = 0 (a same-day procedure): due at closing of the day counting starts on.
 
 The appointment is therefore always inside a session of a working day, and never earlier for a
@@ -30,11 +31,9 @@ can issue Form 04 if the swap later moves the date).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from fractions import Fraction
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,7 +113,7 @@ class Appointment:
     received: datetime
     counted_from: datetime
     due: datetime
-    days: Fraction
+    days: int
     provisional_years: tuple[int, ...] = ()
     unconfirmed_days: tuple[date, ...] = ()
 
@@ -233,9 +232,7 @@ class WorkingCalendar:
             return self.procedure_cutoffs[procedure]
         return self.cutoff
 
-    def due_at(
-        self, received: datetime, days: int | float | Fraction, procedure: str | None = None
-    ) -> Appointment:
+    def due_at(self, received: datetime, days: int, procedure: str | None = None) -> Appointment:
         """Appointment for a dossier received at ``received`` (aware) with ``days`` working days allowed."""
         local = self._local(received)
         amount = _working_days_amount(days)
@@ -243,7 +240,7 @@ class WorkingCalendar:
         if amount == 0:
             due = datetime.combine(start.date(), self.hours.closing, self.tz)
         else:
-            due = self._add_working_time(start, self.hours.day_length * amount.numerator / amount.denominator)
+            due = self._add_working_time(start, self.hours.day_length * amount)
         years = range(local.year, due.year + 1)
         provisional = tuple(y for y in years if not self.year(y).announced)
         unconfirmed = tuple(
@@ -292,19 +289,12 @@ class WorkingCalendar:
             clock = time.min
 
 
-def _working_days_amount(days: int | float | Fraction) -> Fraction:
-    if isinstance(days, bool) or not isinstance(days, int | float | Fraction):
-        raise CalendarError(f"the number of working days must be a number, got {days!r}")
-    if isinstance(days, float) and math.isnan(days):
-        raise CalendarError("the number of working days is not a number (NaN)")
-    if isinstance(days, float) and math.isinf(days):
-        raise CalendarError("the number of working days must be finite")
-    amount = Fraction(days)
-    if amount < 0:
+def _working_days_amount(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise CalendarError(f"the number of working days must be a whole number, got {days!r}")
+    if days < 0:
         raise CalendarError(f"the number of working days must be ≥ 0, got {days}")
-    if (amount * 2).denominator != 1:
-        raise CalendarError(f"working days are counted in whole or half days, got {days}")
-    return amount
+    return days
 
 
 def _check_date(day: date) -> None:

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("what", metavar="YEAR|due", help="a year such as 2026, or 'due'")
     parser.add_argument("--site", type=Path, help="site file (default: Mon–Fri 07:30–11:30, 13:30–17:00)")
     parser.add_argument("--received", help="receipt time with offset, e.g. 2026-04-24T14:30+07:00")
-    parser.add_argument("--days", help="working days allowed (whole or half, e.g. 3 or 0.5)")
+    parser.add_argument("--days", help="working days allowed, e.g. 3 (0: same-day procedure)")
     parser.add_argument("--procedure", help="procedure code, for its own receipt cut-off")
     parser.set_defaults(run=run_calendar)
 
@@ -78,7 +78,6 @@ def _print_year(calendar: WorkingCalendar, text: str) -> int:
 
 def _print_due(calendar: WorkingCalendar, args: argparse.Namespace) -> int:
     from datetime import datetime
-    from fractions import Fraction
 
     from queue_server.calendar import format_appointment_vi
 
@@ -95,9 +94,9 @@ def _print_due(calendar: WorkingCalendar, args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        days = Fraction(args.days)
-    except (ValueError, ZeroDivisionError):
-        print(f"motcua calendar due: --days {args.days!r} is not a number", file=sys.stderr)
+        days = int(args.days)
+    except ValueError:
+        print(f"motcua calendar due: --days {args.days!r} is not a whole number of days", file=sys.stderr)
         return 2
     appointment = calendar.due_at(received, days, args.procedure)
     print(appointment.due.isoformat(timespec="minutes"))

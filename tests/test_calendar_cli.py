@@ -74,13 +74,13 @@ def test_due(capsys: pytest.CaptureFixture[str]) -> None:
     assert err == ""
 
 
-def test_due_with_procedure_cut_off_and_half_days(capsys: pytest.CaptureFixture[str]) -> None:
+def test_due_with_a_procedure_cut_off(capsys: pytest.CaptureFixture[str]) -> None:
     site = str(REPO / "sites" / "demo.toml")
-    args = ["calendar", "due", "--received", "2026-11-16T15:30+07:00", "--site", site]
-    assert main([*args, "--days", "1/2", "--procedure", "chung-thuc-ban-sao"]) == 0  # cut-off 16:00
-    assert capsys.readouterr().out.startswith("2026-11-17T09:45+07:00\n")  # 1 h 30 + 2 h 15
-    assert main([*args, "--days", "0.5"]) == 0
-    assert capsys.readouterr().out.startswith("2026-11-17T11:15+07:00\n")  # 07:30 + 3 h 45
+    args = ["calendar", "due", "--received", "2026-11-16T15:30+07:00", "--days", "1", "--site", site]
+    assert main([*args, "--procedure", "chung-thuc-ban-sao"]) == 0  # its cut-off is 16:00
+    assert capsys.readouterr().out.startswith("2026-11-17T15:30+07:00\n")
+    assert main(args) == 0  # the default 15:00 cut-off: counted from Tuesday 07:30
+    assert capsys.readouterr().out.startswith("2026-11-17T17:00+07:00\n")
 
 
 def test_due_in_an_unannounced_year_warns(capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,8 +98,12 @@ def test_due_in_an_unannounced_year_warns(capsys: pytest.CaptureFixture[str]) ->
         (["calendar", "due", "--days", "3"], "give --received and --days"),
         (["calendar", "due", "--received", "24/04/2026", "--days", "3"], "is not a date-time like"),
         (["calendar", "due", "--received", "2026-04-24T14:30", "--days", "3"], "has no UTC offset"),
-        (["calendar", "due", "--received", "2026-04-24T14:30+07:00", "--days", "ba"], "is not a number"),
+        (
+            ["calendar", "due", "--received", "2026-04-24T14:30+07:00", "--days", "ba"],
+            "is not a whole number",
+        ),
         (["calendar", "due", "--received", "2026-04-24T14:30+07:00", "--days", "-2"], "must be ≥ 0"),
+        (["calendar", "due", "--received", "2026-04-24T14:30+07:00", "--days", "1.5"], "not a whole number"),
         (["calendar", "due", "--received", "2026-02-30T14:30+07:00", "--days", "1"], "is not a date-time"),
     ],
 )
