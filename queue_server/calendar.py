@@ -11,15 +11,17 @@ The appointment rule implemented by `WorkingCalendar.due_at` (times in the site'
    from that minute; before opening, from opening; during the lunch break, from the afternoon session;
    after closing, on a day off (holiday, weekend, nghỉ bù), from opening of the next working day. A
    receipt on a make-up Saturday counts from that Saturday: the centre is open.
-2. Cut-off (NĐ 61/2018 and its successors: a same-day procedure received after 15:00 is returned the
-   next working day): a dossier received on a working day strictly after the procedure's cut-off time
-   (site default 15:00, per-procedure override, or none) counts from opening of the next working day.
+2. Cut-off (one-stop rules: a same-day procedure received after 15:00 is returned the next working
+   day; the time is a per-procedure parameter): a dossier received on a working day strictly after the
+   procedure's cut-off (site default 15:00, a per-procedure time, or none) counts from opening of the
+   next working day. The cut-off applies whatever N is: it is where the centre's receiving day ends
+   for that procedure; a site sets ``cutoff = "none"`` for procedures counted from the minute of receipt.
 3. N > 0 working days is N times the length of a working day (the sum of the site's sessions, 7 h 30
    with 07:30–11:30 and 13:30–17:00) of working time added to the start; the appointment is the instant
    where that time runs out, so a dossier received Monday 14:30 with N = 3 is due Thursday 14:30, and
    one counted from an opening is due at closing of the Nth working day. N is a whole number: the rules
-   give processing times in working days, and a half day would make a half-day procedure received in
-   the morning due before a same-day one.
+   give processing times in whole working days, and a half day received in the morning would fall due
+   before a same-day procedure received at the same minute.
 4. N = 0 (a same-day procedure): due at closing of the day counting starts on.
 
 The appointment is therefore always inside a session of a working day, and never earlier for a
