@@ -201,3 +201,8 @@ def test_the_table_ships_as_package_data() -> None:
     assert (REPO / "queue_server" / "holidays" / "__init__.py").is_file()  # a package, not a namespace
     assert any(fnmatch("queue_server.holidays", pattern) for pattern in include)
     assert "*.toml" in pyproject["tool"]["setuptools"]["package-data"]["*"]
+
+
+def test_a_missing_packaged_table_is_named() -> None:
+    with pytest.raises(CalendarError, match="no packaged holiday table 'xx'"):
+        packaged_tables("xx")

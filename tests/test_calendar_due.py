@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.calendar import CalendarError, WorkingCalendar, format_appointment_vi
+from queue_server.calendar import CalendarError, WorkingCalendar, WorkingHours, format_appointment_vi
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkingCalendar()  # Mon–Fri 07:30–11:30, 13:30–17:00, cut-off 15:00, packaged table
@@ -155,3 +155,26 @@ def test_due_date_agrees_with_working_day_counting(received: datetime, days: int
     assert CAL.working_days_between(start.date(), appointment.due.date()) == (
         days - 1 if whole_days_first else days
     )
+
+
+other_hours = st.sampled_from(
+    [
+        WorkingHours(frozenset(range(6)), ((time(7, 0), time(11, 0)),)),  # ward office open Saturday mornings
+        WorkingHours(frozenset(range(5)), ((time(7, 0), time(11, 30)), (time(13, 30), time(16, 30)))),
+        WorkingHours(frozenset({0, 2, 4}), ((time(8, 0), time(12, 0)), (time(13, 0), time(17, 0)))),
+    ]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(other_hours, receipts, amounts, st.integers(min_value=0, max_value=5_000))
+def test_properties_hold_for_other_hours(
+    hours: WorkingHours, received: datetime, days: int, later: int
+) -> None:
+    calendar = WorkingCalendar(hours=hours, cutoff=time(10, 30))
+    appointment = calendar.due_at(received, days)
+    clock = appointment.due.time().replace(tzinfo=None)
+    assert calendar.is_working_day(appointment.due.date())
+    assert any(start <= clock <= end for start, end in hours.sessions)
+    assert appointment.due <= calendar.due_at(received + timedelta(minutes=later), days).due
+    assert appointment.due <= calendar.due_at(received, days + 1).due
