@@ -1,0 +1,1 @@
+"""Packaged yearly tables of non-working days (``vn.toml``); read by ``queue_server.holiday_table``."""
