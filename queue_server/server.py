@@ -119,6 +119,7 @@ class QueueServer:
         self._last_issued: dict[tuple[str, str], str] = {}
         self._last_called: dict[tuple[str, str], str] = {}
         self._counter_seq: dict[int, int] = {}
+        self._officers: dict[int, str] = {}
         for event in events:
             self._note(Event(event.type, event.data, event.at))
         log.info("engine rebuilt from %d events", len(events))
@@ -135,6 +136,8 @@ class QueueServer:
             if ticket is not None:
                 self._last_called[(ticket.day, ticket.service)] = ticket.code
             self._counter_seq[int(data["counter"])] = int(data["seq"])
+        elif event.type == "counter_opened":
+            self._officers[int(data["counter"])] = str(data["officer"])
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -271,14 +274,24 @@ class QueueServer:
 
     def _execute(self, tx: Any, item: _Item, at: datetime, changes: Changes, out: _Outbox) -> m.Response:
         request = item.request
+
+        def apply(events: list[Event]) -> None:
+            for event in events:
+                tx.append(event.type, event.data, event.at, request.id)
+                changes.merge(self.engine.apply(event))
+                self._note(event)
+
         try:
+            if item.verb == "key" and self._keypad_opens(request):
+                # A keypad has no login: CALL at a closed counter opens it for its last officer.
+                assert isinstance(request, m.CounterRequest)
+                apply(self.engine.open_counter(request.counter, self._last_officer(request.counter), at))
             events = self._decide(request, at)
         except Refused as err:
-            return _refusal(request.id, err)
-        for event in events:
-            tx.append(event.type, event.data, event.at, request.id)
-            changes.merge(self.engine.apply(event))
-            self._note(event)
+            if err.code != "queue_empty" or item.verb != "key":
+                return _refusal(request.id, err)
+            events = []
+        apply(events)
         if isinstance(request, m.IssueTicket):
             ticket = self.engine.tickets[str(events[0].data["ticket_id"])]
             return m.Response(request_id=request.id, ok=True, ticket=self._issued(ticket, at))
@@ -328,6 +341,17 @@ class QueueServer:
             case a.CANCEL:
                 return e.cancel(self._ticket_id(request.ticket), at)
         raise Refused("bad_request", "Thao tác không được hỗ trợ.", f"unsupported action {request.action}")
+
+    def _keypad_opens(self, request: Inbound) -> bool:
+        if not isinstance(request, m.CounterRequest) or request.action is not m.CounterAction.CALL_NEXT:
+            return False
+        state = self.engine.counters.get(request.counter)
+        return state is not None and state.status != "open"
+
+    def _last_officer(self, counter: int) -> str:
+        """Who last logged in at ``counter`` (from the event log), or the counter itself."""
+        officer = self.engine.counters[counter].officer or self._officers.get(counter)
+        return officer or f"quay{counter}"
 
     def _officer(self, counter: int) -> str:
         state = self.engine.counters.get(counter)

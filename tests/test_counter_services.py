@@ -17,7 +17,7 @@ from counter_display.caller_bus import Key
 from counter_display.service import KeypadService, LedDisplayService
 from firmware_sim.centre import SimulatedDevices
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
+from queue_server.db import Store
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ class Counter:
 def counter(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Counter]:
     site_id = demo_site.site.id
     sims = SimulatedDevices(demo_site)
-    store = TicketStore(tmp_path / "services.db")
+    store = Store.open(f"sqlite:///{tmp_path}/services.db")
     server = QueueServer(demo_site, store, mosquitto).start()
     keypad = KeypadService(site_id, demo_site.device("keypad-2"), mosquitto).start()
     led = LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()

@@ -17,7 +17,7 @@ from kiosk.app import load_dispenser
 from kiosk.backend import KioskBackend
 from kiosk.dispenser import DispenserViewModel
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
+from queue_server.db import Store
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def backend(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[KioskBackend]:
-    store = TicketStore(tmp_path / "k.db")
+    store = Store.open(f"sqlite:///{tmp_path}/k.db")
     server = QueueServer(demo_site, store, mosquitto).start()
     kiosk = KioskBackend(demo_site, "kiosk-1", mosquitto).start()
     yield kiosk

@@ -1,28 +1,36 @@
-"""The queue server slice over a real Mosquitto with SQLite: tickets, calls, exactly-once, restart."""
+"""The queue server's MQTT API over a real Mosquitto with SQLite: tickets, calls, refusals, restart."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from support import wait_until
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
+from queue_server.db import Store
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
 
+A = m.CounterAction
+
+
+def open_store(path: Path) -> Store:
+    return Store.open(f"sqlite:///{path}")
+
 
 @pytest.fixture
 def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[QueueServer]:
-    store = TicketStore(tmp_path / "q.db")
+    store = open_store(tmp_path / "q.db")
     srv = QueueServer(demo_site, store, mosquitto).start()
     yield srv
     srv.stop()
@@ -38,47 +46,100 @@ def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
     c.stop()
 
 
-def issue(client: BusClient, service: str) -> m.Response:
-    return client.request("issue_ticket", m.IssueTicket(service=service))
+def issue(client: BusClient, service: str, priority: str | None = None) -> m.Response:
+    return client.request("issue_ticket", m.IssueTicket(service=service, priority=priority))
 
 
-def act(client: BusClient, counter: int, action: m.CounterAction) -> m.Response:
-    return client.request("counter", m.CounterRequest(counter=counter, action=action))
+def act(client: BusClient, counter: int, action: m.CounterAction, **fields: Any) -> m.Response:
+    return client.request("counter", m.CounterRequest(counter=counter, action=action, **fields))
+
+
+def open_counters(client: BusClient, *numbers: int) -> None:
+    for n in numbers:
+        assert act(client, n, A.OPEN, officer=f"cb{n:02d}").ok
+
+
+def called(response: m.Response) -> str | None:
+    assert response.ok, response.error
+    assert response.called is not None
+    return response.called.number
 
 
 def test_tickets_are_numbered_per_service(server: QueueServer, client: BusClient) -> None:
     numbers = [issue(client, s).ticket.number for s in ["land", "land", "civil", "land"]]  # type: ignore[union-attr]
     assert numbers == ["A1001", "A1002", "B2001", "A1003"]
-    third = issue(client, "land").ticket
-    assert third is not None
-    assert third.waiting_before == 3
-    assert third.counters == [1, 2]
-    assert len(third.token) >= 12
+    fifth = issue(client, "land").ticket
+    assert fifth is not None
+    assert fifth.waiting_before == 3
+    assert fifth.counters == [1, 2]
+    assert len(fifth.token) >= 12
+    assert fifth.ticket_id is not None and fifth.ticket_id.endswith("/1004")
 
 
-def test_refusals_carry_a_code_and_a_vietnamese_message(server: QueueServer, client: BusClient) -> None:
+def test_refusals_carry_a_code_and_a_message_in_both_languages(
+    server: QueueServer, client: BusClient
+) -> None:
+    before = server.store.head()
     resp = issue(client, "tax")
-    assert not resp.ok
-    assert resp.error is not None
-    assert resp.error.code == "unknown_service"
-    resp = act(client, 42, m.CounterAction.CALL_NEXT)
-    assert resp.error is not None
-    assert resp.error.code == "unknown_counter"
+    assert not resp.ok and resp.error is not None
+    assert resp.error.code == "unknown_service" and resp.error.message_en
+    assert act(client, 42, A.CALL_NEXT).error.code == "unknown_counter"  # type: ignore[union-attr]
+    assert act(client, 1, A.CALL_NEXT).error.code == "counter_closed"  # type: ignore[union-attr]
+    assert act(client, 1, A.OPEN).error.code == "bad_request"  # type: ignore[union-attr]  # no officer
+    open_counters(client, 1)
+    head = server.store.head()
+    assert act(client, 1, A.TRANSFER).error.code in {"bad_request", "no_current_ticket"}  # type: ignore[union-attr]
+    assert act(client, 1, A.CALL_TICKET, ticket="A9999").error.code == "unknown_ticket"  # type: ignore[union-attr]
+    assert act(client, 1, A.FINISH).error.code == "no_current_ticket"  # type: ignore[union-attr]
+    assert server.store.head() == head, "a refused request appended events"
+    assert before != head
+
+
+def test_a_request_on_the_wrong_verb_is_answered_with_the_problem(
+    server: QueueServer, client: BusClient
+) -> None:
+    answer = client.request("counter", m.IssueTicket(service="land"))
+    assert not answer.ok and answer.error is not None
+    assert answer.error.code == "bad_request" and "req/counter" in (answer.error.message_en or "")
 
 
 def test_daily_cap(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient) -> None:
     services = [s.model_copy(update={"daily_cap": 2}) for s in demo_site.services]
     site = demo_site.model_copy(update={"services": services})
-    srv = QueueServer(site, TicketStore(tmp_path / "cap.db"), mosquitto).start()
+    srv = QueueServer(site, open_store(tmp_path / "cap.db"), mosquitto).start()
     try:
-        assert issue(client, "land").ok
-        assert issue(client, "land").ok
-        refused = issue(client, "land")
+        # civil: its cap comes from [[services]] (a rule version in demo.toml changes land's)
+        assert issue(client, "civil").ok
+        assert issue(client, "civil").ok
+        refused = issue(client, "civil")
         assert refused.error is not None
         assert refused.error.code == "sold_out"
         assert "hết số hôm nay" in refused.error.message
     finally:
         srv.stop()
+        srv.store.close()
+
+
+def test_outside_issuing_hours(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
+) -> None:
+    from siteconf.model import Hours
+
+    site = demo_site.model_copy(update={"hours": Hours()})  # Mon-Fri 07:30-11:30, 13:30-17:00
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    clock = [datetime(2026, 11, 22, 9, 0, tzinfo=tz)]  # a Sunday
+    srv = QueueServer(site, open_store(tmp_path / "hours.db"), mosquitto, clock=lambda: clock[0]).start()
+    try:
+        refused = issue(client, "land")
+        assert refused.error is not None and refused.error.code == "outside_hours"
+        assert "ngoài giờ tiếp nhận" in refused.error.message
+        clock[0] = datetime(2026, 11, 23, 12, 0, tzinfo=tz)  # Monday, lunch break
+        assert issue(client, "land").error.code == "outside_hours"  # type: ignore[union-attr]
+        clock[0] = datetime(2026, 11, 23, 13, 45, tzinfo=tz)
+        assert issue(client, "land").ticket.number == "A1001"  # type: ignore[union-attr]
+    finally:
+        srv.stop()
+        srv.store.close()
 
 
 def test_a_retried_request_never_issues_two_tickets(server: QueueServer, client: BusClient) -> None:
@@ -89,20 +150,53 @@ def test_a_retried_request_never_issues_two_tickets(server: QueueServer, client:
     assert issue(client, "land").ticket.number == "A1002"  # type: ignore[union-attr]
 
 
-def test_calls_follow_issue_order_per_counter_services(server: QueueServer, client: BusClient) -> None:
+def test_calls_follow_the_rules_and_are_numbered(server: QueueServer, client: BusClient) -> None:
     calls: list[m.CallEvent] = []
     client.subscribe(client.topics.calls(), lambda _t, c: calls.append(c), m.CallEvent)
     for service in ["civil", "land", "business", "civil"]:
         issue(client, service)
-    assert act(client, 1, m.CounterAction.CALL_NEXT).called == m.Called(counter=1, number="A1001")
-    assert act(client, 3, m.CounterAction.CALL_NEXT).called == m.Called(counter=3, number="B2001")
-    assert act(client, 4, m.CounterAction.CALL_NEXT).called == m.Called(counter=4, number="C3001")
-    assert act(client, 2, m.CounterAction.CALL_NEXT).called == m.Called(counter=2, number="B2002")
-    assert act(client, 1, m.CounterAction.CALL_NEXT).called == m.Called(counter=1, number=None)
-    act(client, 3, m.CounterAction.RECALL)
+    open_counters(client, 1, 2, 3, 4)
+    assert called(act(client, 1, A.CALL_NEXT)) == "A1001"
+    assert called(act(client, 3, A.CALL_NEXT)) == "B2001"
+    assert called(act(client, 4, A.CALL_NEXT)) == "C3001"
+    assert called(act(client, 2, A.CALL_NEXT)) == "B2002"
+    assert called(act(client, 1, A.CALL_NEXT)) is None  # A1001 finished, nobody else for land
+    act(client, 3, A.RECALL)
     assert wait_until(lambda: len(calls) == 5)
     assert [c.seq for c in calls] == [1, 2, 3, 4, 5]
     assert [(c.number, c.counter, c.recall) for c in calls][-1] == ("B2001", 3, True)
+
+
+def test_priority_tickets_interleave_by_the_rule_in_force(server: QueueServer, client: BusClient) -> None:
+    normal = [issue(client, "civil").ticket.number for _ in range(5)]  # type: ignore[union-attr]
+    elderly = issue(client, "civil", priority="elderly").ticket
+    assert elderly is not None and elderly.priority == "elderly"
+    assert elderly.number not in normal
+    open_counters(client, 3)
+    order = [called(act(client, 3, A.CALL_NEXT)) for _ in range(6)]
+    ratio = server.rules.version_at(server.now()).normal_per_priority  # 2 since 2026-07 in demo.toml
+    assert order == [*normal[:ratio], elderly.number, *normal[ratio:]]
+
+
+def test_transfer_park_and_no_show(server: QueueServer, client: BusClient) -> None:
+    first = issue(client, "land").ticket
+    second = issue(client, "land").ticket
+    assert first is not None and second is not None
+    open_counters(client, 1, 3)
+    assert called(act(client, 1, A.CALL_NEXT)) == first.number
+    moved = act(client, 1, A.TRANSFER, to_service="civil", position=m.TransferPosition.FRONT)
+    assert moved.ok and moved.called is not None and moved.called.number is None
+    assert called(act(client, 3, A.CALL_NEXT)) == first.number  # served once, at the civil counter
+    assert called(act(client, 1, A.CALL_NEXT)) == second.number
+    assert act(client, 1, A.NO_SHOW).error.code == "not_allowed"  # type: ignore[union-attr]  # recall first
+    act(client, 1, A.RECALL)
+    act(client, 1, A.RECALL)
+    assert act(client, 1, A.NO_SHOW).ok
+    assert act(client, 1, A.REINSTATE, ticket=second.number).ok
+    assert called(act(client, 1, A.CALL_NEXT)) == second.number
+    assert act(client, 1, A.PARK).ok
+    assert act(client, 1, A.UNPARK, ticket=second.number).ok
+    assert server.counter_state(1).current == second.number
 
 
 def test_keypad_events_become_calls_and_counter_state(server: QueueServer, client: BusClient) -> None:
@@ -116,39 +210,43 @@ def test_keypad_events_become_calls_and_counter_state(server: QueueServer, clien
     client.publish(client.topics.device_evt("no-such-keypad"), m.KeyPressed(key=m.Key.CALL_NEXT))
     assert wait_until(lambda: any(s.current == "B2001" for s in states))
     time.sleep(0.3)
-    called = [s for s in states if s.current == "B2001"]
-    assert len(called) == 1
-    assert called[0].call_seq == 1
-    assert called[0].name == "Quầy 2"
+    shown = [s for s in states if s.current == "B2001"]
+    assert len(shown) == 1
+    assert shown[0].call_seq == 1
+    assert shown[0].name == "Quầy 2"
+    assert shown[0].status is m.CounterStatus.OPEN  # a keypad's CALL opens a closed counter
 
 
 def test_state_survives_a_server_restart_and_is_republished(
     demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
 ) -> None:
     db = tmp_path / "restart.db"
-    srv = QueueServer(demo_site, TicketStore(db), mosquitto).start()
+    srv = QueueServer(demo_site, open_store(db), mosquitto).start()
     request = m.IssueTicket(service="land")
     first = client.request("issue_ticket", request)
     issue(client, "land")
-    act(client, 1, m.CounterAction.CALL_NEXT)
+    open_counters(client, 1)
+    act(client, 1, A.CALL_NEXT)
     srv.stop()
     srv.store.close()
     # Forget what the broker retained, so only the restarted server can say where counter 1 is.
     client.publish(client.topics.counter_state(1), "", retain=True).wait_for_publish(2)
-    srv = QueueServer(demo_site, TicketStore(db), mosquitto).start()
+    srv = QueueServer(demo_site, open_store(db), mosquitto).start()
     try:
         got: list[Any] = []
         probe = BusClient(mosquitto, demo_site.site.id, "probe")
         probe.subscribe(probe.topics.counter_state(1), lambda _t, s: got.append(s), m.CounterState)
         probe.start()
         assert wait_until(lambda: bool(got))
-        assert got[-1].current == "A1001"
+        assert got[-1].current == "A1001" and got[-1].officer == "cb01"
         probe.stop()
         assert client.request("issue_ticket", request).ticket == first.ticket  # a late retry: same ticket
         assert issue(client, "land").ticket.number == "A1003"  # type: ignore[union-attr]
-        assert act(client, 1, m.CounterAction.CALL_NEXT).called == m.Called(counter=1, number="A1002")
+        assert called(act(client, 1, A.CALL_NEXT)) == "A1002"
+        assert srv.store.verify().ok
     finally:
         srv.stop()
+        srv.store.close()
 
 
 def test_expired_or_foreign_key_events_call_nobody(server: QueueServer, client: BusClient) -> None:
@@ -171,7 +269,7 @@ def test_a_kiosk_retries_until_the_server_is_back_and_gets_exactly_one_ticket(
     from kiosk.backend import KioskBackend
 
     kiosk = KioskBackend(demo_site, "kiosk-1", mosquitto).start()
-    store = TicketStore(tmp_path / "late.db")
+    store = open_store(tmp_path / "late.db")
     late = QueueServer(demo_site, store, mosquitto)
     starter = threading.Timer(0.8, late.start)
     starter.start()
@@ -179,9 +277,10 @@ def test_a_kiosk_retries_until_the_server_is_back_and_gets_exactly_one_ticket(
         outcome = kiosk.take_ticket("civil", timeout=0.5, attempts=6)
         assert outcome.ticket is not None
         assert outcome.ticket.number == "B2001"
-        with store.transaction() as tx:
-            assert tx.issued_today(late.business_day(late.now()), "civil") == 1
+        day = late.today()
+        assert [t["code"] for t in store.tickets(day)] == ["B2001"]
     finally:
         starter.join()
         late.stop()
         kiosk.stop()
+        store.close()

@@ -16,7 +16,7 @@ from counter_display.modbus_rtu import Direction, ModbusRtuDecoder, WriteSingleR
 from counter_display.service import KeypadService, LedDisplayService
 from firmware_sim.centre import SimulatedDevices
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
+from queue_server.db import Store
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def centre(
     from transport.sim import register_simulator
 
     register_simulator("led-2", tap)  # type: ignore[arg-type]
-    store = TicketStore(tmp_path / "flow.db")
+    store = Store.open(f"sqlite:///{tmp_path}/flow.db")
     site_id = demo_site.site.id
     server = QueueServer(demo_site, store, mosquitto).start()
     services = [
@@ -80,17 +80,18 @@ def test_a_call_key_frame_ends_as_a_modbus_frame_showing_the_called_number(
     keypad.press(Key.CALL)  # FF 68 03 03 68 02 01 0C 0F 16 onto the keypad line
 
     led = sims.leds[2]
-    assert wait_until(lambda: led.shown.strip() == "2001"), led.shown
+    # Counter 2 serves land with weight 2 and civil with weight 1 (sites/demo.toml): land goes first.
+    assert wait_until(lambda: led.shown.strip() == "1001"), led.shown
     assert wait_until(lambda: keypad.acked == 1)
     frames = ModbusRtuDecoder(Direction.REQUEST).feed(bytes(tap.bytes))
     shows = [f for f in frames if isinstance(f, WriteSingleRegister) and f.address == 0]
-    assert shows[-1] == WriteSingleRegister(1, 0, 2001)
+    assert shows[-1] == WriteSingleRegister(1, 0, 1001)
     assert shows[-1].encode() in bytes(tap.bytes)
 
     time.sleep(0.3)  # a clerk presses again later than the keypad driver's resend window (0.25 s)
-    keypad.press(Key.CALL)  # counter 2 serves land and civil: A1001 was issued after B2001
-    assert wait_until(lambda: led.shown.strip() == "1001"), led.shown
-    assert [v for v in led.history if v is not None][-2:] == [2001, 1001]
+    keypad.press(Key.CALL)  # then civil's turn in the weighted round robin
+    assert wait_until(lambda: led.shown.strip() == "2001"), led.shown
+    assert [v for v in led.history if v is not None][-2:] == [1001, 2001]
 
 
 def test_noise_on_the_keypad_line_calls_nobody(
