@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from bus import models as m
-from bus.broker import EmbeddedBroker
+from bus.broker import EmbeddedBroker, free_port
 from bus.client import BrokerUrl, BusClient
 from bus.models import DeviceKind
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
@@ -27,6 +28,7 @@ from kiosk.backend import KioskBackend
 from motcua_cli.devices import DeviceService, build_service
 from motcua_cli.main import wait_for_signal
 from queue_server.db import Store
+from queue_server.http import HttpServer, create_app
 from queue_server.server import QueueServer
 from siteconf import Site, load_site
 
@@ -71,10 +73,14 @@ class VirtualCentre:
         self.citizens = Citizens(self._take_ticket, codes, per_second=1.0 * speed, seed=seed)
         self.clerks = Clerks(self.sims.keypads, service_s=(2.0 / speed, 5.0 / speed), seed=seed)
         self._lock = threading.Lock()
+        self.api_key = secrets.token_urlsafe(16)
+        self.http: HttpServer | None = None
 
     def start(self, citizens: bool = True) -> VirtualCentre:
         self._observer.start()
         self.server.start()
+        app = create_app(self.server, self.api_key, self.site.site.name)
+        self.http = HttpServer(app, "127.0.0.1", free_port()).start()
         for service in self.services:
             service.start()
         for kiosk in self.kiosks:
@@ -119,6 +125,11 @@ class VirtualCentre:
     def _devices_idle(self) -> bool:
         return all(service.idle() for service in self.services)
 
+    def console_url(self, counter: int) -> str:
+        """The counter console page, with the API key in the fragment (it never reaches a server log)."""
+        assert self.http is not None
+        return f"{self.http.url}/console/{counter}#key={self.api_key}"
+
     def summary(self) -> str:
         return (
             f"tickets issued={self.citizens.issued} printed={self.sims.printed()} "
@@ -132,6 +143,8 @@ class VirtualCentre:
             kiosk.stop()
         for service in self.services:
             service.stop()
+        if self.http is not None:
+            self.http.stop()
         self.server.stop()
         self._observer.stop()
         self.store.close()
@@ -161,6 +174,8 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         centre = VirtualCentre(site, url, args.out, speed=args.speed, narrate=not args.headless)
         centre.start(citizens=not windows)
+        if not args.headless:
+            print(f"counter console (clerks without a keypad): {centre.console_url(1)}", flush=True)
         if windows:
             _run_windows(site, centre, args.duration)
         else:

@@ -16,8 +16,8 @@ from bus.client import BrokerUrl
 from kiosk.app import load_dispenser
 from kiosk.backend import KioskBackend
 from kiosk.dispenser import DispenserViewModel
-from queue_server.server import QueueServer
 from queue_server.db import Store
+from queue_server.server import QueueServer
 from siteconf import Site
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ from counter_display.caller_bus import Key
 from counter_display.modbus_rtu import Direction, ModbusRtuDecoder, WriteSingleRegister
 from counter_display.service import KeypadService, LedDisplayService
 from firmware_sim.centre import SimulatedDevices
-from queue_server.server import QueueServer
 from queue_server.db import Store
+from queue_server.server import QueueServer
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
