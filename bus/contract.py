@@ -158,9 +158,22 @@ SPECS: tuple[TopicSpec, ...] = (
                 counter=3,
                 action=m.CounterAction.CALL_NEXT,
             ),
+            m.RegisterDossier(
+                **_env(19),
+                reply_to="motcua/v1/demo/resp/console-3",
+                procedure="1.001234",
+                days=3,
+                counter=3,
+                ticket="B2005",
+            ),
         ),
-        "`verb` is the request's `kind` (`issue_ticket`, `counter`). `reply_to` names the topic for"
-        " the answer. Retrying with the same `id` never issues a second ticket.",
+        "`verb` is the request's `kind` (`issue_ticket`, `counter`, `register_dossier`,"
+        " `update_dossier`). `reply_to` names the topic for the answer; it must be a `resp/` topic of"
+        " the same site. Retrying with the same `id` never issues a second ticket. `counter` actions:"
+        " `open` (needs `officer`), `pause`, `resume`, `close`, `call_next` (finishes the current ticket"
+        " first), `call_ticket`, `recall`, `no_show` (after the site's recalls or seconds), `reinstate`,"
+        " `transfer` (`to_service` or `to_counter`, `position` front/back), `park`, `unpark`, `finish`,"
+        " `cancel`; `ticket` names the ticket where one is needed.",
     ),
     TopicSpec(
         "resp",

@@ -238,7 +238,53 @@ class CounterRequest(Envelope):
     position: TransferPosition = TransferPosition.BACK
 
 
-Request = Annotated[IssueTicket | CounterRequest, Field(discriminator="kind")]
+DossierCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9A-Z]{1,5}(\.[0-9A-Z]{1,5}){0,4}-[0-9]{6}-[0-9]{4,7}$",
+        max_length=30,
+        description="mã hồ sơ: {agency code}-{yymmdd}-{sequence}",
+        examples=["H21.65-220914-0011"],
+    ),
+]
+
+
+class DossierStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    SUPPLEMENT = "supplement"
+    READY = "ready"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+
+
+class RegisterDossier(Envelope):
+    """``req/register_dossier``: the counter received a dossier; the server dates its appointment.
+
+    Without ``code`` the server allocates the next one of the site's agency for today. ``days`` is
+    the procedure's processing time in working days; ``procedure`` names it (its cut-off time applies).
+    No personal data: the applicant's details stay on the paper receipt.
+    """
+
+    kind: Literal["register_dossier"] = "register_dossier"
+    code: DossierCode | None = None
+    procedure: str = Field(min_length=1, max_length=64)
+    days: int = Field(ge=0, le=365)
+    counter: int | None = Field(default=None, ge=1)
+    ticket: TicketNumber | None = None
+
+
+class UpdateDossier(Envelope):
+    """``req/update_dossier``: a dossier moved on (processing, ready to collect, returned...)."""
+
+    kind: Literal["update_dossier"] = "update_dossier"
+    code: DossierCode
+    status: DossierStatus
+
+
+Request = Annotated[
+    IssueTicket | CounterRequest | RegisterDossier | UpdateDossier, Field(discriminator="kind")
+]
 
 
 class TicketIssued(BaseModel):
@@ -272,6 +318,19 @@ class ErrorInfo(BaseModel):
     message_en: str | None = None
 
 
+class DossierInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: DossierCode
+    procedure: str
+    status: DossierStatus
+    received_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="ngày hẹn trả: receipt + processing days in working time")
+    provisional: bool = Field(
+        False, description="the due date crosses a year whose days off are not announced"
+    )
+
+
 class Response(Envelope):
     """``resp/{client}``: the answer to one request, sent only after the server committed it."""
 
@@ -280,6 +339,7 @@ class Response(Envelope):
     ok: bool
     ticket: TicketIssued | None = None
     called: Called | None = None
+    dossier: DossierInfo | None = None
     error: ErrorInfo | None = None
 
 

@@ -8,6 +8,9 @@
   ``req/counter`` (same checks, same transaction, same idempotency by ``request_id``). Needs
   ``Authorization: Bearer <key>``, the key coming from ``MOTCUA_API_KEY`` or the file named by
   ``MOTCUA_API_KEY_FILE``; without a configured key, operations over HTTP are refused.
+- ``GET /api/v1/dossiers/{code}``: where a dossier stands and its appointment date (lookup kiosks).
+- ``POST /api/v1/dossiers``: a counter registers a received dossier; the server dates the appointment
+  in working time (same key as counter operations).
 - ``GET /console/{n}``: the counter console for clerks without a keypad.
 
 The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 import threading
 from datetime import datetime
 from importlib import resources
@@ -31,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bus import models as m
 
 API_KEY_ENV = "MOTCUA_API_KEY"
+DOSSIER_CODE = re.compile(r"[0-9A-Z]{1,5}(\.[0-9A-Z]{1,5}){0,4}-[0-9]{6}-[0-9]{4,7}")
 API_KEY_FILE_ENV = "MOTCUA_API_KEY_FILE"
 
 
@@ -83,6 +88,25 @@ class CounterOperation(_View):
     position: m.TransferPosition = m.TransferPosition.BACK
 
 
+class DossierView(_View):
+    code: str = Field(examples=["H21.65-220914-0011"])
+    procedure: str
+    status: str = Field(description="received, processing, supplement, ready, returned, rejected")
+    status_vi: str = Field(examples=["Đang giải quyết"])
+    received_at: datetime
+    appointment: datetime = Field(description="ngày hẹn trả")
+    provisional: bool = False
+
+
+class DossierRegistration(_View):
+    request_id: str | None = Field(default=None, min_length=8, max_length=64, description="for retries")
+    code: str | None = Field(default=None, description="absent: the server allocates the next code")
+    procedure: str
+    days: int = Field(ge=0, le=365, description="processing time in working days")
+    counter: int | None = None
+    ticket: str | None = None
+
+
 class Problem(_View):
     detail: str
 
@@ -91,9 +115,10 @@ class QueueQueries(Protocol):
     """What the HTTP API needs from the queue server."""
 
     def ticket_view(self, token: str) -> TicketView | None: ...
+    def dossier_view(self, code: str) -> DossierView | None: ...
     def queue_views(self) -> list[QueueView]: ...
     def counter_views(self) -> list[CounterView]: ...
-    def handle(self, request: m.CounterRequest) -> m.Response: ...
+    def handle(self, request: m.CounterRequest | m.RegisterDossier) -> m.Response: ...
 
 
 def configured_api_key() -> str | None:
@@ -127,6 +152,24 @@ def create_app(queries: QueueQueries, api_key: str | None = None, site_name: str
             raise HTTPException(404, "no ticket with this token today")
         return view
 
+    @app.get(
+        "/api/v1/dossiers/{code}",
+        response_model=DossierView,
+        tags=["dossiers"],
+        responses={422: {"model": Problem}},
+    )
+    def dossier(code: str) -> DossierView:
+        """Where a dossier stands, by the code on its receipt (typed, or read from the receipt's QR)."""
+        code = code.strip().upper()
+        if not DOSSIER_CODE.fullmatch(code):
+            raise HTTPException(
+                422, f"{code!r} is not a dossier code: agency-yymmdd-sequence, e.g. H21.65-220914-0011"
+            )
+        view = queries.dossier_view(code)
+        if view is None:
+            raise HTTPException(404, f"no dossier {code}")
+        return view
+
     @app.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
     def queues() -> list[QueueView]:
         return queries.queue_views()
@@ -158,6 +201,26 @@ def create_app(queries: QueueQueries, api_key: str | None = None, site_name: str
             fields["id"] = operation.request_id
         try:
             request = m.CounterRequest(counter=number, **fields)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from err
+        return queries.handle(request)
+
+    @app.post(
+        "/api/v1/dossiers",
+        response_model=m.Response,
+        tags=["dossiers"],
+        responses={401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}},
+    )
+    def register(
+        registration: DossierRegistration, authorization: Annotated[str | None, Header()] = None
+    ) -> m.Response:
+        """Register a dossier received at a counter; the answer carries its code and appointment."""
+        authorise(authorization)
+        fields: dict[str, Any] = registration.model_dump(exclude={"request_id"}, exclude_none=True)
+        if registration.request_id:
+            fields["id"] = registration.request_id
+        try:
+            request = m.RegisterDossier(**fields)
         except ValueError as err:
             raise HTTPException(422, str(err)) from err
         return queries.handle(request)

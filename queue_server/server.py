@@ -31,10 +31,13 @@ from zoneinfo import ZoneInfo
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from bus.topics import Topics
+from queue_server.calendar import WorkingCalendar
 from queue_server.db import Store
+from queue_server.dossiers_registry import EVENT_TYPES as DOSSIER_EVENTS
+from queue_server.dossiers_registry import STATUS_VI, DossierRegistry
 from queue_server.engine import CallRecord, Changes, Engine, Event, Refused
 from queue_server.engine_model import Ticket, TicketStatus
-from queue_server.http import CounterView, QueueView, TicketView
+from queue_server.http import CounterView, DossierView, QueueView, TicketView
 from queue_server.rules import RuleBook
 from siteconf import Site
 
@@ -56,7 +59,7 @@ DEFAULT_KEY_ACTIONS = {
     m.Key.PAUSE: m.CounterAction.PAUSE,
 }
 
-Inbound = m.IssueTicket | m.CounterRequest
+Inbound = m.IssueTicket | m.CounterRequest | m.RegisterDossier | m.UpdateDossier
 
 
 @dataclass
@@ -112,8 +115,14 @@ class QueueServer:
     # --- state kept beside the engine: lookups the engine does not index ------------------------
 
     def _load(self) -> None:
-        events = list(self.store.events())
-        self.engine = Engine.replay(self.rules, (Event(e.type, e.data, e.at) for e in events))
+        events = [Event(e.type, e.data, e.at) for e in self.store.events()]
+        self.engine = Engine.replay(self.rules, (e for e in events if e.type not in DOSSIER_EVENTS))
+        self.dossiers = DossierRegistry(
+            WorkingCalendar.from_site(self.site.with_office_hours()), self.site.site.agency_code
+        )
+        for event in events:
+            if event.type in DOSSIER_EVENTS:
+                self.dossiers.apply(event)
         self._by_token: dict[str, str] = {}
         self._by_code: dict[tuple[str, str], str] = {}
         self._last_issued: dict[tuple[str, str], str] = {}
@@ -121,7 +130,7 @@ class QueueServer:
         self._counter_seq: dict[int, int] = {}
         self._officers: dict[int, str] = {}
         for event in events:
-            self._note(Event(event.type, event.data, event.at))
+            self._note(event)
         log.info("engine rebuilt from %d events", len(events))
 
     def _note(self, event: Event) -> None:
@@ -278,7 +287,10 @@ class QueueServer:
         def apply(events: list[Event]) -> None:
             for event in events:
                 tx.append(event.type, event.data, event.at, request.id)
-                changes.merge(self.engine.apply(event))
+                if event.type in DOSSIER_EVENTS:
+                    self.dossiers.apply(event)
+                else:
+                    changes.merge(self.engine.apply(event))
                 self._note(event)
 
         try:
@@ -292,6 +304,9 @@ class QueueServer:
                 return _refusal(request.id, err)
             events = []
         apply(events)
+        if isinstance(request, m.RegisterDossier | m.UpdateDossier):
+            code = str(events[0].data["code"])
+            return m.Response(request_id=request.id, ok=True, dossier=self.dossiers.dossiers[code].info())
         if isinstance(request, m.IssueTicket):
             ticket = self.engine.tickets[str(events[0].data["ticket_id"])]
             return m.Response(request_id=request.id, ok=True, ticket=self._issued(ticket, at))
@@ -303,6 +318,10 @@ class QueueServer:
 
     def _decide(self, request: Inbound, at: datetime) -> list[Event]:  # noqa: PLR0912 - one case per action
         e = self.engine
+        if isinstance(request, m.RegisterDossier):
+            return self.dossiers.register(request, at)
+        if isinstance(request, m.UpdateDossier):
+            return self.dossiers.update(request, at)
         if isinstance(request, m.IssueTicket):
             return e.issue(request.service, at, self.new_token(), request.priority, request.kiosk)
         n, a = request.counter, m.CounterAction
@@ -482,6 +501,21 @@ class QueueServer:
             counter_name=self.site.counter(ticket.counter).name if ticket.counter else None,
             called_at=ticket.called_at,
         )
+
+    def dossier_view(self, code: str) -> DossierView | None:
+        with self._lock:
+            dossier = self.dossiers.dossiers.get(code)
+            if dossier is None:
+                return None
+            return DossierView(
+                code=dossier.code,
+                procedure=dossier.procedure,
+                status=str(dossier.status),
+                status_vi=STATUS_VI[dossier.status],
+                received_at=dossier.received_at,
+                appointment=dossier.due_at,
+                provisional=dossier.provisional,
+            )
 
     def queue_views(self) -> list[QueueView]:
         with self._lock:

@@ -17,7 +17,15 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bus.client import BrokerUrl, BrokerUrlError
 from bus.models import DeviceKind
@@ -229,6 +237,7 @@ class Site(_Strict):
     broker: Broker = Broker()
     database: Database = Database()
     http: Http = Http()
+    _office_hours: Hours | None = PrivateAttr(default=None)
     services: list[Service] = Field(min_length=1)
     counters: list[Counter] = Field(min_length=1)
     devices: list[Device] = []
@@ -267,11 +276,24 @@ class Site(_Strict):
         return [self.queue, self.calendar, self.printing, self.display, self.kiosk, self.scanning]
 
     def around_the_clock(self) -> Site:
-        """This site with tickets issued every day at every hour: the demo and tests run any time."""
+        """This site issuing tickets every day at every hour, so the demo and tests run any time.
+
+        Only the queue is open around the clock: appointment dates still count the real office
+        hours (see `office_hours`).
+        """
         every_day = Hours(
             days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", "23:59")]
         )
-        return self.model_copy(update={"hours": every_day})
+        copy = self.model_copy(update={"hours": every_day})
+        copy._office_hours = self.office_hours()
+        return copy
+
+    def office_hours(self) -> Hours:
+        """The centre's real working hours, even when `around_the_clock` opened the queue."""
+        return self._office_hours or self.hours
+
+    def with_office_hours(self) -> Site:
+        return self.model_copy(update={"hours": self.office_hours()})
 
     def service(self, code: str) -> Service:
         """The service ``code``; ``KeyError`` if the site has none."""

@@ -137,6 +137,10 @@ def test_console_in_chromium_calls_the_next_citizen(api: tuple[QueueServer, str]
             page.click("#call_next")
             expect(page.locator("#current")).to_have_text(ticket.number)
             expect(page.locator("#message")).to_have_text(f"Đã gọi số {ticket.number}")
+            page.fill("#procedure", "1.001234")  # the citizen hands in a dossier: receipt and appointment
+            page.click("#register")
+            expect(page.locator("#dossier")).to_contain_text("Mã hồ sơ H99.01-")
+            expect(page.locator("#dossier")).to_contain_text("hẹn trả")
             page.click("#call_next")  # nobody else waits: the clerk is told so, in Vietnamese
             expect(page.locator("#current")).to_have_text("—")
             expect(page.locator("#message")).to_have_text("Không còn công dân chờ.")
@@ -145,3 +149,62 @@ def test_console_in_chromium_calls_the_next_citizen(api: tuple[QueueServer, str]
         finally:
             browser.close()
     assert server.engine.counters[3].officer == "cb03"
+    (dossier,) = server.dossiers.dossiers.values()
+    assert dossier.procedure == "1.001234"
+
+
+def register(url: str, key: str | None = KEY, **body: object) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.post(f"{url}/api/v1/dossiers", json=body, headers=headers, timeout=10)
+
+
+def test_a_dossier_gets_a_code_an_appointment_and_a_status(api: tuple[QueueServer, str]) -> None:
+    server, url = api
+    assert register(url, key=None, procedure="1.001234", days=3).status_code == 401
+    first = register(url, procedure="1.001234", days=3, counter=2, request_id="dossier-request-1").json()
+    assert first["ok"], first
+    code = first["dossier"]["code"]
+    today = server.now().strftime("%y%m%d")
+    assert code == f"H99.01-{today}-0001"  # the demo site's agency code, today, first of the day
+    again = register(url, procedure="1.001234", days=3, counter=2, request_id="dossier-request-1").json()
+    assert again == first, "a retried registration must not allocate a second code"
+    second = register(url, procedure="2.000001", days=0).json()
+    assert second["dossier"]["code"] == f"H99.01-{today}-0002"
+    received = server.dossiers.dossiers[code]
+    assert received.due_at == server.dossiers.calendar.due_at(received.received_at, 3, "1.001234").due
+
+    view = httpx.get(f"{url}/api/v1/dossiers/{code.lower()}", timeout=10).json()
+    assert view["status"] == "received" and view["status_vi"] == "Đã tiếp nhận"
+    assert view["appointment"] == first["dossier"]["due_at"]
+    bad = httpx.get(f"{url}/api/v1/dossiers/A1023", timeout=10)
+    assert bad.status_code == 422 and "dossier code" in bad.json()["detail"]
+    assert httpx.get(f"{url}/api/v1/dossiers/H99.01-200101-0001", timeout=10).status_code == 404
+
+    ready = server.handle(m.UpdateDossier(code=code, status=m.DossierStatus.READY))
+    assert ready.ok and ready.dossier is not None and ready.dossier.status is m.DossierStatus.READY
+    server.handle(m.UpdateDossier(code=code, status=m.DossierStatus.RETURNED))
+    late = server.handle(m.UpdateDossier(code=code, status=m.DossierStatus.PROCESSING))
+    assert not late.ok and late.error is not None and late.error.code == "not_allowed"
+    unknown = server.handle(m.UpdateDossier(code="H99.01-200101-0009", status=m.DossierStatus.READY))
+    assert unknown.error is not None and unknown.error.code == "unknown_dossier"
+    taken = server.handle(m.RegisterDossier(code=code, procedure="1.001234", days=1))
+    assert taken.error is not None and taken.error.code == "bad_request"
+
+
+def test_dossiers_survive_a_restart(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/queue.db"
+    store = Store.open(db)
+    server = QueueServer(demo_site, store, mosquitto).start()
+    code = server.handle(m.RegisterDossier(procedure="1.001234", days=5)).dossier.code  # type: ignore[union-attr]
+    server.stop()
+    store.close()
+    store = Store.open(db)
+    server = QueueServer(demo_site, store, mosquitto).start()
+    try:
+        assert server.dossier_view(code) is not None
+        nxt = server.handle(m.RegisterDossier(procedure="1.001234", days=5)).dossier
+        assert nxt is not None and nxt.code.endswith("-0002")
+        assert store.verify().ok
+    finally:
+        server.stop()
+        store.close()
