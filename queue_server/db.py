@@ -195,6 +195,9 @@ class Tx:
         self._head: tuple[int, str] | None = None
         self._savepoints = itertools.count(1)
 
+    def close(self) -> None:
+        self._cursor.close()
+
     def _run(self, statement: _Compiled, values: Mapping[str, Any]) -> Any:
         return self._cursor.execute(statement.sql, statement.params(values))
 
@@ -341,7 +344,11 @@ class Store:
             with self._engine.connect() as conn:
                 conn.execution_options(motcua_write=True)
                 with conn.begin():
-                    yield Tx(conn, self._hot)
+                    tx = Tx(conn, self._hot)
+                    try:
+                        yield tx
+                    finally:
+                        tx.close()
         except StoreError:
             raise
         except SQLAlchemyError as err:
