@@ -370,9 +370,12 @@ class Store:
                     r.prev_hash, r.hash,
                 )  # fmt: skip
 
-    def verify(self) -> VerifyReport:
-        """Check the whole chain, naming the first altered, missing or rewritten event."""
-        verifier = ChainVerifier()
+    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyReport:
+        """Check the whole chain, naming the first altered, missing or rewritten event.
+
+        ``anchor`` (seq, hash) is an event recorded earlier: it must still be there, with that hash.
+        """
+        verifier = ChainVerifier(anchor)
         for page in self._event_pages(0):
             rows = (ChainRow(r.seq, r.at, r.type, r.data, r.request_id, r.prev_hash, r.hash) for r in page)
             if not verifier.feed(rows):
