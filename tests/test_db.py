@@ -404,7 +404,6 @@ def test_a_savepoint_undoes_one_request_of_a_group(store: Store) -> None:
 
 @pytest.mark.skipif(not POSTGRES_DSN, reason="MOTCUA_TEST_POSTGRES is not set")
 def test_a_plain_postgresql_url_uses_psycopg(tmp_path: Path) -> None:
-    with database_url("postgres", tmp_path) as url:
-        with Store.open(url.replace("postgresql+psycopg://", "postgresql://", 1)) as store:
-            assert store.postgres and store.url.startswith("postgresql+psycopg://")
-            assert store.verify().ok
+    with database_url("postgres", tmp_path) as url, Store.open(url.replace("+psycopg", "", 1)) as store:
+        assert store.postgres and store.url.startswith("postgresql+psycopg://")
+        assert store.verify().ok
