@@ -389,7 +389,7 @@ class Store:
         return self._one(schema.tickets, schema.tickets.c.token == token)
 
     def tickets(self, business_day: str, status: str | None = None) -> list[Row]:
-        """The day's tickets in issue order (series, then number)."""
+        """The day's tickets in issue order (issue time, then series and number)."""
         t = schema.tickets
         query = sa.select(t).where(t.c.business_day == business_day)
         if status is not None:
