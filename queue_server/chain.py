@@ -58,9 +58,14 @@ class VerifyReport:
 
 
 class ChainVerifier:
-    """Walks the rows in seq order, stopping at the first one that breaks the chain."""
+    """Walks the rows in seq order, stopping at the first one that breaks the chain.
 
-    def __init__(self) -> None:
+    The chain alone cannot show that its last events were removed or rewritten; an ``anchor`` — the seq and
+    hash of an event recorded elsewhere earlier (printed by ``motcua audit verify``) — can.
+    """
+
+    def __init__(self, anchor: tuple[int, str] | None = None) -> None:
+        self.anchor = anchor
         self.checked = 0
         self._last_seq = 0
         self._last_hash = GENESIS_HASH
@@ -80,6 +85,10 @@ class ChainVerifier:
         return self._failure is None
 
     def report(self) -> VerifyReport:
+        if self._failure is None and self.anchor is not None and self._last_seq < self.anchor[0]:
+            seq, first = self.anchor[0], self._last_seq + 1
+            missing = f"event {seq} is" if first == seq else f"events {first}–{seq} are"
+            self._failure = (first, f"{missing} missing (the chain ends at {self._last_seq})")
         if self._failure is None:
             return VerifyReport(True, self.checked, head_seq=self._last_seq, head_hash=self._last_hash)
         seq, problem = self._failure
@@ -114,4 +123,6 @@ class ChainVerifier:
                 self._last_seq,
                 f"event {self._last_seq}: rewritten (event {row.seq} links to a different hash)",
             )
+        if self.anchor is not None and row.seq == self.anchor[0] and row.hash != self.anchor[1]:
+            return row.seq, f"event {row.seq}: hash differs from the one recorded ({self.anchor[1][:16]}…)"
         return None

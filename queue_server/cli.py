@@ -1,6 +1,7 @@
 """``motcua`` subcommands of the queue_server package (see ``motcua_cli.main.COMMAND_MODULES``).
 
-motcua audit verify (--site FILE | --db URL)   check the event hash chain; exit 0 intact, 1 broken,
+motcua audit verify (--site FILE | --db URL) [--anchor SEQ:HASH]
+                                               check the event hash chain; exit 0 intact, 1 broken,
                                                2 when the database cannot be read
 motcua db upgrade (--site FILE | --db URL)     bring the database schema to this version's latest
 """
@@ -21,6 +22,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "verify", help="check the event hash chain and name the first altered or missing event"
     )
     _database_arguments(verify)
+    verify.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        type=_anchor,
+        help="an event's seq and hash recorded earlier (from this command's output): it must still be there",
+    )
     verify.set_defaults(run=run_verify)
 
     db = sub.add_parser("db", help="the queue server's database")
@@ -34,6 +41,13 @@ def _database_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--site", type=Path, help="the site file whose [database] url to use")
     where.add_argument("--db", metavar="URL", help="sqlite:///path.db or postgresql+psycopg://user@host/db")
+
+
+def _anchor(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or digest.strip("0123456789abcdef"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SEQ:HASH, e.g. 1234:<64 hex digits>")
+    return int(seq), digest
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -50,7 +64,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     try:
         with Store.open(_url(args), create=False, migrate=False) as store:
-            report = store.verify()
+            report = store.verify(args.anchor)
     except StoreError as err:
         print(f"motcua audit verify: {err}", file=sys.stderr)
         return 2
@@ -62,6 +76,7 @@ def run_verify(args: argparse.Namespace) -> int:
         f"{store.url}: {report.events_checked} events, chain intact; "
         f"head event {report.head_seq} sha256 {report.head_hash}"
     )
+    print(f"record this to detect a later truncation: --anchor {report.head_seq}:{report.head_hash}")
     return 0
 
 

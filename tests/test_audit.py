@@ -183,3 +183,29 @@ def test_the_installed_command_exits_with_the_verdict(url: str) -> None:
     )
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == "event 6 is missing (the chain jumps from 5 to 7)"
+
+
+def test_a_truncated_tail_is_found_with_an_anchor(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = cli(url, capsys)
+    anchor = out.split("--anchor ")[1].split()[0]
+    assert code == 0 and anchor.startswith(f"{EVENTS}:")
+    raw(url, f"DELETE FROM events WHERE seq > {EVENTS - 3}")
+    assert cli(url, capsys)[0] == 0  # the chain alone cannot tell
+    assert main(["audit", "verify", "--db", url, "--anchor", anchor]) == 1
+    problem = f"events {EVENTS - 2}–{EVENTS} are missing (the chain ends at {EVENTS - 3})"
+    assert capsys.readouterr().out.splitlines()[0] == problem
+    with Store.open(url) as store:
+        seq, digest = anchor.split(":")
+        report = store.verify((int(seq), digest))
+        assert (report.ok, report.first_bad_seq) == (False, EVENTS - 2)
+        assert (
+            store.verify((2, digest)).problem
+            == f"event 2: hash differs from the one recorded ({digest[:16]}…)"
+        )
+
+
+def test_a_malformed_anchor_is_refused(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "verify", "--db", url, "--anchor", "12:nothex"])
+    assert exit_.value.code == 2
+    assert "'12:nothex': expected SEQ:HASH" in capsys.readouterr().err

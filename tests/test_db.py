@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from test_db_support import BACKENDS, DAY, at, database_url, raw, ticket_row
+from test_db_support import BACKENDS, DAY, POSTGRES_DSN, at, database_url, raw, ticket_row
 
 from queue_server import db
 from queue_server.db import Store, StoreConflictError, StoredEvent, StoreError
@@ -400,3 +400,10 @@ def test_a_savepoint_undoes_one_request_of_a_group(store: Store) -> None:
     assert sorted(t["id"] for t in store.tickets(DAY)) == [f"{DAY}/A/1-new", f"{DAY}/A/2", f"{DAY}/A/3-new"]
     with store.transaction() as tx:
         assert tx.response("req-2") is None and tx.response("req-3") == {"number": 3}
+
+
+@pytest.mark.skipif(not POSTGRES_DSN, reason="MOTCUA_TEST_POSTGRES is not set")
+def test_a_plain_postgresql_url_uses_psycopg(tmp_path: Path) -> None:
+    with database_url("postgres", tmp_path) as url, Store.open(url.replace("+psycopg", "", 1)) as store:
+        assert store.postgres and store.url.startswith("postgresql+psycopg://")
+        assert store.verify().ok
