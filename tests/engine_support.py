@@ -17,7 +17,10 @@ MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=TZ)
 def site_data(**queue: Any) -> dict[str, Any]:
     return {
         "site": {"id": "t", "name": "Trung tâm thử"},
-        "hours": {"days": ["mon", "tue", "wed", "thu", "fri"], "sessions": [["07:30", "11:30"], ["13:30", "17:00"]]},
+        "hours": {
+            "days": ["mon", "tue", "wed", "thu", "fri"],
+            "sessions": [["07:30", "11:30"], ["13:30", "17:00"]],
+        },
         "services": [
             {"code": "land", "name": "Đất đai", "name_en": "Land", "prefix": "A", "first_number": 1001},
             {"code": "civil", "name": "Hộ tịch", "prefix": "B", "first_number": 1, "last_number": 5},
