@@ -7,6 +7,8 @@ Public API (see docs/queue-server.md for the seam with the store)::
     events = engine.issue("land", at, token)    # decide: returns list[Event], state unchanged
     changes = engine.execute(events)            # apply them: Changes(tickets, counters, ratings, calls)
     engine.ticket_row(id) / counter_row(n) / rating_row(id)   # store rows
+    engine.queue_view(service, at) / estimate(service, at, priority) / estimate_errors(day)
+    engine.waiting(service, day) / eligible(counter, day)      # queues in order
     Engine.replay(rules, events)                # the same state from the event log
 
 Commands (each takes an aware ``at`` and raises ``Refused(code, message_vi, message_en)``):
@@ -20,7 +22,8 @@ Event types and their ``data`` keys:
 - ``ticket_issued``: ticket_id, day, service, series, number, code, token, priority, rules_version,
   issued_at, estimate_s, device, offline
 - ``block_reserved``: device, day, service, series, first, last
-- ``ticket_called``: ticket_id, counter, seq, specific, resumed, [credits, normals_since_priority]
+- ``ticket_called``: ticket_id, counter, officer, seq, specific, resumed,
+  and from ``call_next`` also credits, normals_since_priority
 - ``ticket_recalled``: ticket_id, counter, seq
 - ``ticket_finished``: ticket_id, counter, service_s
 - ``ticket_no_show``: ticket_id, counter
@@ -34,6 +37,7 @@ Event types and their ``data`` keys:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -45,6 +49,7 @@ from queue_server.engine_model import (
     CounterStatus,
     EstimateError,
     Event,
+    QueueView,
     Refused,
     Ticket,
     TicketStatus,
@@ -59,12 +64,23 @@ __all__ = [
     "Engine",
     "EstimateError",
     "Event",
+    "QueueView",
     "Refused",
     "RuleBook",
     "TicketStatus",
 ]
 
 MAX_BLOCK = 1000
+
+
+def _json_object(value: object) -> bool:
+    """Only values that survive a trip through the event table's JSON text, so replay stays exact."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        return False
+    try:
+        return bool(json.loads(json.dumps(value, allow_nan=False)) == value)
+    except (TypeError, ValueError):
+        return False
 
 
 def _aware(at: datetime) -> datetime:
@@ -254,9 +270,11 @@ class Engine(EngineState):
                 f"Điểm {score} không hợp lệ trên thang {scale}.",
                 f"score {score} is not on a scale of {scale} levels (0..{scale - 1})",
             )
-        if not isinstance(answers, dict) or not all(isinstance(k, str) for k in answers):
+        if not _json_object(answers):
             raise Refused(
-                "bad_request", "Câu trả lời không hợp lệ.", "answers must be an object of named values"
+                "bad_request",
+                "Câu trả lời không hợp lệ.",
+                "answers must be an object of named JSON values (text, numbers, true/false, null, lists)",
             )
         data = {
             "ticket_id": t.id,
@@ -326,16 +344,22 @@ class Engine(EngineState):
         pool = prio if take_priority else normal
         service, credits = self._pick_service(c, pool)
         ticket = min((t for t in pool if t.service == service), key=lambda t: t.order)
+        since = 0 if take_priority else self.normals_since_priority + 1
+        call = self._call_event(c, ticket, at, credits=credits, normals_since_priority=since)
+        return [*events, call]
+
+    def _call_event(self, c: CounterState, t: Ticket, at: datetime, **extra: JSON) -> Event:
+        """``ticket_called`` with the next ``seq``; the officer is copied in for the audit log."""
         data: dict[str, JSON] = {
-            "ticket_id": ticket.id,
-            "counter": counter,
+            "ticket_id": t.id,
+            "counter": c.number,
+            "officer": c.officer,
             "seq": self.call_seq + 1,
             "specific": False,
             "resumed": False,
-            "credits": credits,
-            "normals_since_priority": 0 if take_priority else self.normals_since_priority + 1,
+            **extra,
         }
-        return [*events, Event("ticket_called", data, at)]
+        return Event("ticket_called", data, at)
 
     def _pick_service(self, c: CounterState, pool: list[Ticket]) -> tuple[str, dict[str, int]]:
         """Smooth weighted round robin over the services that have someone waiting."""
@@ -366,14 +390,7 @@ class Engine(EngineState):
         if t.status is not TicketStatus.WAITING:
             raise self._not_now(t)
         events = self._finish_current(c, at, finish_current)
-        data = {
-            "ticket_id": t.id,
-            "counter": counter,
-            "seq": self.call_seq + 1,
-            "specific": True,
-            "resumed": False,
-        }
-        return [*events, Event("ticket_called", data, at)]
+        return [*events, self._call_event(c, t, at, specific=True)]
 
     def resume(self, counter: int, ticket_id: str, at: datetime) -> list[Event]:
         """Call a parked ticket back to ``counter`` (which must be free)."""
@@ -384,14 +401,7 @@ class Engine(EngineState):
             raise self._not_now(t)
         if c.ticket_id is not None:
             raise self._busy(c)
-        data = {
-            "ticket_id": t.id,
-            "counter": counter,
-            "seq": self.call_seq + 1,
-            "specific": False,
-            "resumed": True,
-        }
-        return [Event("ticket_called", data, at)]
+        return [self._call_event(c, t, at, resumed=True)]
 
     def recall(self, counter: int, at: datetime) -> list[Event]:
         """Announce the current ticket again."""

@@ -168,6 +168,18 @@ class Block:
 
 
 @dataclass(frozen=True)
+class QueueView:
+    """What a queue display shows for one service on one business day."""
+
+    service: str
+    day: str
+    waiting: int
+    last_issued: str | None
+    last_called: str | None
+    estimate_s: int
+
+
+@dataclass(frozen=True)
 class EstimateError:
     """How far the waits announced at issue were from the waits measured at the first call."""
 

@@ -20,6 +20,7 @@ from queue_server.engine_model import (
     CounterStatus,
     EstimateError,
     Event,
+    QueueView,
     Rating,
     Ticket,
     TicketStatus,
@@ -49,6 +50,8 @@ class EngineState:
         self._waiting: dict[tuple[str, str], dict[str, None]] = {}
         self._targeted: dict[int, dict[str, None]] = {}
         self._service_times: dict[str, deque[int]] = {}
+        self._last_issued: dict[tuple[str, str], str] = {}
+        self._last_called: dict[tuple[str, str], str] = {}
         self._handlers: dict[str, Callable[[Event, Changes], None]] = {
             "ticket_issued": self._on_issued,
             "block_reserved": self._on_block,
@@ -99,6 +102,7 @@ class EngineState:
         )
         self.tickets[t.id] = t
         self.tokens.add(t.token)
+        self._last_issued[(day, service)] = t.code
         if not t.offline:
             key = (day, series)
             self._next_number[key] = max(self._next_number.get(key, 0), number + 1)
@@ -140,6 +144,7 @@ class EngineState:
             t.first_called_at = ev.at
             t.waited_s = max(0, round((ev.at - t.issued_at).total_seconds()))
         counter.ticket_id = t.id
+        self._last_called[(t.day, t.service)] = t.code
         if "credits" in d:
             counter.credits = {str(k): int(v) for k, v in dict(d["credits"]).items()}
         if "normals_since_priority" in d:
@@ -300,6 +305,18 @@ class EngineState:
         ahead = sum(1 for i in ids if self.tickets[i].is_priority or not priority)
         return max(0, round(ahead * self.mean_service_s(service) / self.capacity(service)))
 
+    def queue_view(self, service: str, at: datetime) -> QueueView:
+        """Waiting count, last numbers issued and called, and the wait a new ticket would get."""
+        day = self.rules.business_day(at).isoformat()
+        return QueueView(
+            service=service,
+            day=day,
+            waiting=len(self._waiting.get((day, service), {})),
+            last_issued=self._last_issued.get((day, service)),
+            last_called=self._last_called.get((day, service)),
+            estimate_s=self.estimate(service, at),
+        )
+
     def estimate_errors(self, day: date | str | None = None) -> dict[str, EstimateError]:
         """Per service: mean absolute and mean signed (estimate - actual) error of announced waits."""
         diffs: dict[str, list[int]] = {}
@@ -334,4 +351,6 @@ class EngineState:
             "blocks": sorted((k, [vars(b) for b in v]) for k, v in self._blocks.items()),
             "waiting": sorted((k, list(v)) for k, v in self._waiting.items() if v),
             "service_times": sorted((k, list(v)) for k, v in self._service_times.items()),
+            "last_issued": sorted(self._last_issued.items()),
+            "last_called": sorted(self._last_called.items()),
         }

@@ -395,6 +395,24 @@ def test_rating_is_tied_to_counter_and_officer_once(engine: Engine, tok: Tokens)
     }  # fmt: skip
     with pytest.raises(Refused, match=r"^already_rated:"):
         engine.rate(a, 0, 3, {}, MONDAY)
+    b = issue(engine, tok)
+    call(engine, 1)
+    for answers in ({"when": MONDAY}, {"score": float("nan")}, {1: "x"}, ["x"]):
+        with pytest.raises(Refused, match=r"^bad_request:.*answers"):
+            engine.rate(b, 1, 3, answers, MONDAY)  # type: ignore[arg-type]
+
+
+def test_queue_view_for_displays(engine: Engine, tok: Tokens) -> None:
+    empty = engine.queue_view("land", MONDAY)
+    assert (empty.waiting, empty.last_issued, empty.last_called, empty.estimate_s) == (0, None, None, 0)
+    issue(engine, tok)
+    issue(engine, tok, priority="elderly")
+    issue(engine, tok)
+    call(engine, 1)
+    view = engine.queue_view("land", MONDAY)
+    assert (view.day, view.waiting, view.last_issued, view.last_called) == ("2026-11-23", 2, "A1002", "A1001")
+    assert view.estimate_s > 0
+    assert engine.queue_view("land", MONDAY + timedelta(days=1)).last_issued is None
 
 
 # --- replay --------------------------------------------------------------------------------------
