@@ -14,8 +14,8 @@ Public API (see docs/queue-server.md for the seam with the store)::
 Commands (each takes an aware ``at`` and raises ``Refused(code, message_vi, message_en)``):
 ``issue``, ``reserve_block``, ``register_offline_ticket``, ``open_counter``, ``pause_counter``,
 ``close_counter``, ``call_next``, ``call_ticket``, ``recall``, ``no_show``, ``reinstate``, ``transfer``,
-``park``, ``resume``, ``finish``, ``cancel``, ``rate``. An empty list means there was nothing to do
-(a counter already paused, an offline ticket already registered).
+``park``, ``resume``, ``finish``, ``cancel``, ``rate``, ``close_day``. An empty list means there was
+nothing to do (a counter already paused, an offline ticket already registered).
 
 Event types and their ``data`` keys:
 
@@ -32,6 +32,7 @@ Event types and their ``data`` keys:
 - ``ticket_parked``: ticket_id, counter
 - ``ticket_cancelled``: ticket_id
 - ``ticket_rated``: ticket_id, counter, officer, score, scale, answers
+- ``day_closed``: day (its waiting, parked and no-show tickets become ``expired``)
 - ``counter_opened``: counter, officer; ``counter_paused``: counter; ``counter_closed``: counter
 """
 
@@ -54,7 +55,7 @@ from queue_server.engine_model import (
     Ticket,
     TicketStatus,
 )
-from queue_server.engine_state import EngineState
+from queue_server.engine_state import OPEN_STATUSES, EngineState
 from queue_server.rules import RuleBook, ServiceRule
 
 __all__ = [
@@ -218,10 +219,23 @@ class Engine(EngineState):
         }
         return [Event("ticket_issued", data, at)]
 
+    def close_day(self, day: str, at: datetime) -> list[Event]:
+        """After a business day: its waiting, parked and no-show tickets expire ([] if none are left)."""
+        at = _aware(at)
+        if day >= self.rules.business_day(at).isoformat():
+            raise Refused(
+                "not_allowed",
+                f"Ngày {day} chưa kết thúc.",
+                f"business day {day} is not over yet",
+            )
+        if not any(t.day == day and t.status in OPEN_STATUSES for t in self.tickets.values()):
+            return []
+        return [Event("day_closed", {"day": day}, at)]
+
     def cancel(self, ticket_id: str, at: datetime) -> list[Event]:
         """The citizen leaves: a waiting, parked or no-show ticket is cancelled."""
         t = self._ticket(ticket_id)
-        if t.status not in {TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW}:
+        if t.status not in OPEN_STATUSES:
             raise self._not_now(t)
         return [Event("ticket_cancelled", {"ticket_id": t.id}, _aware(at))]
 

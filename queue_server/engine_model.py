@@ -90,6 +90,7 @@ class TicketStatus(StrEnum):
     NO_SHOW = "no_show"
     DONE = "done"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 class CounterStatus(StrEnum):

@@ -30,6 +30,8 @@ from queue_server.engine_model import (
 )
 from queue_server.rules import RuleBook
 
+OPEN_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW})
+
 
 class EngineState:
     """State of one site's queues; read it through the query methods, change it only with ``apply``."""
@@ -67,6 +69,7 @@ class EngineState:
             "counter_opened": self._on_counter_opened,
             "counter_paused": self._on_counter_paused,
             "counter_closed": self._on_counter_closed,
+            "day_closed": self._on_day_closed,
         }
 
     # --- applying events -----------------------------------------------------------------------
@@ -228,6 +231,15 @@ class EngineState:
             tid, int(d["counter"]), d["officer"], int(d["score"]), int(d["scale"]), dict(answers), ev.at
         )
         ch.ratings.add(tid)
+
+    def _on_day_closed(self, ev: Event, ch: Changes) -> None:
+        day = str(ev.data["day"])
+        for t in self.tickets.values():
+            if t.day == day and t.status in OPEN_STATUSES:
+                self._dequeue(t)
+                t.status = TicketStatus.EXPIRED
+                t.finished_at = ev.at
+                ch.tickets.add(t.id)
 
     def _on_counter_opened(self, ev: Event, ch: Changes) -> None:
         c = self.counters[int(ev.data["counter"])]

@@ -443,3 +443,20 @@ def test_replay_of_the_log_gives_the_same_state(tok: Tokens) -> None:
 def test_unknown_event_type_is_an_error(engine: Engine) -> None:
     with pytest.raises(ValueError, match=r"unknown event type 'ticket_eaten'"):
         engine.apply(Event("ticket_eaten", {}, MONDAY))
+
+
+def test_close_day_expires_what_was_left_waiting(engine: Engine, tok: Tokens) -> None:
+    a = issue(engine, tok)
+    b = issue(engine, tok)
+    c = issue(engine, tok)
+    call(engine, 1)
+    engine.execute(engine.park(1, MONDAY))
+    call(engine, 2)
+    with pytest.raises(Refused, match=r"^not_allowed:.*not over"):
+        engine.close_day("2026-11-23", MONDAY.replace(hour=23))
+    tuesday = MONDAY + timedelta(days=1)
+    changes = engine.execute(engine.close_day("2026-11-23", tuesday))
+    assert changes.tickets == {a, c}
+    assert [engine.ticket_row(t)["status"] for t in (a, b, c)] == ["expired", "called", "expired"]
+    assert engine.waiting("land", "2026-11-23") == []
+    assert engine.close_day("2026-11-23", tuesday) == []

@@ -44,10 +44,15 @@ class QueueMachine(RuleBasedStateMachine):
     @initialize(
         interleave=st.sampled_from(["strict", "ratio"]),
         n=st.integers(1, 3),
+        later=st.sampled_from(["strict", "ratio"]),
         tickets=st.lists(st.tuples(st.sampled_from(SERVICES), st.sampled_from(PRIORITIES)), max_size=12),
     )
-    def setup(self, interleave: str, n: int, tickets: list[tuple[str, str | None]]) -> None:
-        self.engine = make_engine(interleave=interleave, normal_per_priority=n, no_show_after_s=60)
+    def setup(self, interleave: str, n: int, later: str, tickets: list[tuple[str, str | None]]) -> None:
+        # from Tuesday on, another version of the rules: the invariants follow the version in force
+        version = {"effective": "2026-11-24", "interleave": later, "normal_per_priority": 4 - n}
+        self.engine = make_engine(
+            interleave=interleave, normal_per_priority=n, no_show_after_s=60, versions=[version]
+        )
         for counter in COUNTERS:
             self.run("open_counter", counter, f"cb-{counter}", self.now)
         self.issue(tickets)
@@ -195,6 +200,11 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(counter=st.sampled_from(COUNTERS))
     def finish(self, counter: int) -> None:
         self.run("finish", counter, self.now)
+
+    @rule(days_back=st.integers(0, 2))
+    def close_day(self, days_back: int) -> None:
+        day = self.engine.rules.business_day(self.now) - timedelta(days=days_back)
+        self.run("close_day", day.isoformat(), self.now)
 
     @rule(i=pick)
     def cancel(self, i: int) -> None:
