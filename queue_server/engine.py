@@ -342,7 +342,12 @@ class Engine(EngineState):
         c = self._open_counter(counter)
         events = self._finish_current(c, at, finish_current)
         day = self.rules.business_day(at).isoformat()
-        candidates = list(self.eligible(counter, day))
+        only_priority = self.rules.counters[counter].priority_only
+        candidates = [
+            t
+            for t in self.eligible(counter, day)
+            if not only_priority or t.is_priority or t.target_counter == counter
+        ]
         if not candidates:
             if events:
                 return events

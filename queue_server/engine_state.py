@@ -303,9 +303,9 @@ class EngineState:
             return float(self.rules.services[service].average_service_s)
         return sum(times) / len(times)
 
-    def capacity(self, service: str) -> float:
+    def capacity(self, service: str, priority: bool = False) -> float:
         """Counters' worth of attention the service gets: each open counter shares itself by weight."""
-        serving = self.rules.counters_serving(service)
+        serving = [c for c in self.rules.counters_serving(service) if priority or not c.priority_only]
         open_ = [c for c in serving if self.counters[c.number].status is CounterStatus.OPEN]
         share = sum(c.weight(service) / sum(c.weight(s) for s in c.services) for c in open_ or serving)
         return share if share > 0 else 1.0
@@ -315,7 +315,7 @@ class EngineState:
         day = self.rules.business_day(at)
         ids = self._waiting.get((day.isoformat(), service), {})
         ahead = sum(1 for i in ids if self.tickets[i].is_priority or not priority)
-        return max(0, round(ahead * self.mean_service_s(service) / self.capacity(service)))
+        return max(0, round(ahead * self.mean_service_s(service) / self.capacity(service, priority)))
 
     def queue_view(self, service: str, at: datetime) -> QueueView:
         """Waiting count, last numbers issued and called, and the wait a new ticket would get."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from engine_support import MONDAY, TZ, Tokens, make_engine, minutes
+from engine_support import MONDAY, TZ, Tokens, make_engine, minutes, site_data
 
 from queue_server.engine import Engine, Event, Refused
+from queue_server.rules import RuleBook
+from siteconf.model import parse_site
 
 
 @pytest.fixture
@@ -460,3 +462,24 @@ def test_close_day_expires_what_was_left_waiting(engine: Engine, tok: Tokens) ->
     assert [engine.ticket_row(t)["status"] for t in (a, b, c)] == ["expired", "called", "expired"]
     assert engine.waiting("land", "2026-11-23") == []
     assert engine.close_day("2026-11-23", tuesday) == []
+
+
+def test_a_priority_only_counter_calls_only_priority_tickets(tok: Tokens) -> None:
+    data = site_data()
+    data["counters"][0]["priority_only"] = True
+    e = Engine(RuleBook.from_site(parse_site(data)))
+    e.execute(e.open_counter(1, "cb-01", MONDAY))
+    e.execute(e.open_counter(2, "cb-02", MONDAY))
+    normal = issue(e, tok)
+    assert (
+        e.estimate("land", MONDAY) == 540
+    )  # one ahead x 360 s / (2/3 of counter 2); counter 1 does not count
+    assert e.estimate("land", MONDAY, priority=True) == 0
+    prio = issue(e, tok, priority="elderly")
+    assert call(e, 1) == prio
+    events = e.call_next(1, MONDAY + minutes(5))  # finishes prio; the normal ticket is not for counter 1
+    assert [ev.type for ev in events] == ["ticket_finished"]
+    e.execute(events)
+    with pytest.raises(Refused, match=r"^queue_empty:"):
+        e.call_next(1, MONDAY + minutes(5))
+    assert call(e, 2) == normal
