@@ -7,20 +7,23 @@ Public API (see docs/queue-server.md for the seam with the store)::
     events = engine.issue("land", at, token)    # decide: returns list[Event], state unchanged
     changes = engine.execute(events)            # apply them: Changes(tickets, counters, ratings, calls)
     engine.ticket_row(id) / counter_row(n) / rating_row(id)   # store rows
+    engine.queue_view(service, at) / estimate(service, at, priority) / estimate_errors(day)
+    engine.waiting(service, day) / eligible(counter, day)      # queues in order
     Engine.replay(rules, events)                # the same state from the event log
 
 Commands (each takes an aware ``at`` and raises ``Refused(code, message_vi, message_en)``):
 ``issue``, ``reserve_block``, ``register_offline_ticket``, ``open_counter``, ``pause_counter``,
 ``close_counter``, ``call_next``, ``call_ticket``, ``recall``, ``no_show``, ``reinstate``, ``transfer``,
-``park``, ``resume``, ``finish``, ``cancel``, ``rate``. An empty list means there was nothing to do
-(a counter already paused, an offline ticket already registered).
+``park``, ``resume``, ``finish``, ``cancel``, ``rate``, ``close_day``. An empty list means there was
+nothing to do (a counter already paused, an offline ticket already registered).
 
 Event types and their ``data`` keys:
 
 - ``ticket_issued``: ticket_id, day, service, series, number, code, token, priority, rules_version,
   issued_at, estimate_s, device, offline
 - ``block_reserved``: device, day, service, series, first, last
-- ``ticket_called``: ticket_id, counter, seq, specific, resumed, [credits, normals_since_priority]
+- ``ticket_called``: ticket_id, counter, officer, seq, specific, resumed,
+  and from ``call_next`` also credits, normals_since_priority
 - ``ticket_recalled``: ticket_id, counter, seq
 - ``ticket_finished``: ticket_id, counter, service_s
 - ``ticket_no_show``: ticket_id, counter
@@ -29,6 +32,7 @@ Event types and their ``data`` keys:
 - ``ticket_parked``: ticket_id, counter
 - ``ticket_cancelled``: ticket_id
 - ``ticket_rated``: ticket_id, counter, officer, score, scale, answers
+- ``day_closed``: day (its waiting, parked and no-show tickets become ``expired``)
 - ``counter_opened``: counter, officer; ``counter_paused``: counter; ``counter_closed``: counter
 """
 
@@ -45,11 +49,13 @@ from queue_server.engine_model import (
     CounterStatus,
     EstimateError,
     Event,
+    QueueView,
     Refused,
     Ticket,
     TicketStatus,
 )
-from queue_server.engine_state import EngineState
+from queue_server.engine_refusals import aware, busy, closed, json_object, not_now, sold_out
+from queue_server.engine_state import OPEN_STATUSES, EngineState
 from queue_server.rules import RuleBook, ServiceRule
 
 __all__ = [
@@ -59,18 +65,13 @@ __all__ = [
     "Engine",
     "EstimateError",
     "Event",
+    "QueueView",
     "Refused",
     "RuleBook",
     "TicketStatus",
 ]
 
 MAX_BLOCK = 1000
-
-
-def _aware(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise Refused("bad_request", "Thời điểm thiếu múi giờ.", "the time has no time zone offset")
-    return at
 
 
 class Engine(EngineState):
@@ -96,7 +97,7 @@ class Engine(EngineState):
         self, service: str, at: datetime, token: str, priority: str | None = None, device: str | None = None
     ) -> list[Event]:
         """A new ticket for ``service`` (in the priority series when ``priority`` names a category)."""
-        at = _aware(at)
+        at = aware(at)
         rule = self._service(service)
         self._check_token(token)
         self._check_priority(priority)
@@ -112,7 +113,7 @@ class Engine(EngineState):
         series = rule.series(priority is not None)
         number = self._next_number.get((day, series.id), series.first)
         if number > series.last:
-            raise self._sold_out(service)
+            raise sold_out(self.rules.services[service])
         return [
             Event(
                 "ticket_issued",
@@ -137,7 +138,7 @@ class Engine(EngineState):
 
     def reserve_block(self, device: str, service: str, count: int, at: datetime) -> list[Event]:
         """Keep ``count`` numbers of the service's normal series for kiosk ``device`` to issue offline."""
-        at = _aware(at)
+        at = aware(at)
         rule = self._service(service)
         if not device:
             raise Refused("bad_request", "Thiếu mã thiết bị.", "the device id is missing")
@@ -151,7 +152,7 @@ class Engine(EngineState):
         self._check_cap(service, day, count, self.rules.version_at(at).daily_caps.get(service))
         first = self._next_number.get((day, rule.normal.id), rule.normal.first)
         if first + count - 1 > rule.normal.last:
-            raise self._sold_out(service)
+            raise sold_out(self.rules.services[service])
         data = {"device": device, "day": day, "service": service, "series": rule.normal.id}
         return [Event("block_reserved", {**data, "first": first, "last": first + count - 1}, at)]
 
@@ -167,7 +168,7 @@ class Engine(EngineState):
         at: datetime,
     ) -> list[Event]:
         """A ticket kiosk ``device`` printed from its block while the server was away; [] if known."""
-        at, issued_at = _aware(at), _aware(issued_at)
+        at, issued_at = aware(at), aware(issued_at)
         rule = self._service(service)
         self._check_priority(priority)
         if issued_at > at:
@@ -202,19 +203,32 @@ class Engine(EngineState):
         }
         return [Event("ticket_issued", data, at)]
 
+    def close_day(self, day: str, at: datetime) -> list[Event]:
+        """After a business day: its waiting, parked and no-show tickets expire ([] if none are left)."""
+        at = aware(at)
+        if day >= self.rules.business_day(at).isoformat():
+            raise Refused(
+                "not_allowed",
+                f"Ngày {day} chưa kết thúc.",
+                f"business day {day} is not over yet",
+            )
+        if not any(t.day == day and t.status in OPEN_STATUSES for t in self.tickets.values()):
+            return []
+        return [Event("day_closed", {"day": day}, at)]
+
     def cancel(self, ticket_id: str, at: datetime) -> list[Event]:
         """The citizen leaves: a waiting, parked or no-show ticket is cancelled."""
         t = self._ticket(ticket_id)
-        if t.status not in {TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW}:
-            raise self._not_now(t)
-        return [Event("ticket_cancelled", {"ticket_id": t.id}, _aware(at))]
+        if t.status not in OPEN_STATUSES:
+            raise not_now(t)
+        return [Event("ticket_cancelled", {"ticket_id": t.id}, aware(at))]
 
     def reinstate(self, ticket_id: str, at: datetime, front: bool | None = None) -> list[Event]:
         """A no-show who came back within the window joins the queue again (front by default)."""
-        at = _aware(at)
+        at = aware(at)
         t = self._ticket(ticket_id)
         if t.status is not TicketStatus.NO_SHOW or t.no_show_at is None:
-            raise self._not_now(t)
+            raise not_now(t)
         policy = self.rules.version_at(at)
         late = (at - t.no_show_at).total_seconds() > policy.reinstate_window_s
         if late or self.rules.business_day(at).isoformat() != t.day:
@@ -230,7 +244,7 @@ class Engine(EngineState):
         self, ticket_id: str, score: int, scale: int, answers: dict[str, JSON], at: datetime
     ) -> list[Event]:
         """The citizen's rating of the service given on a ticket, tied to its counter and officer."""
-        at = _aware(at)
+        at = aware(at)
         t = self._ticket(ticket_id)
         if ticket_id in self.ratings:
             raise Refused(
@@ -254,9 +268,11 @@ class Engine(EngineState):
                 f"Điểm {score} không hợp lệ trên thang {scale}.",
                 f"score {score} is not on a scale of {scale} levels (0..{scale - 1})",
             )
-        if not isinstance(answers, dict) or not all(isinstance(k, str) for k in answers):
+        if not json_object(answers):
             raise Refused(
-                "bad_request", "Câu trả lời không hợp lệ.", "answers must be an object of named values"
+                "bad_request",
+                "Câu trả lời không hợp lệ.",
+                "answers must be an object of named JSON values (text, numbers, true/false, null, lists)",
             )
         data = {
             "ticket_id": t.id,
@@ -272,14 +288,14 @@ class Engine(EngineState):
 
     def open_counter(self, counter: int, officer: str, at: datetime) -> list[Event]:
         """An officer logs in and opens the counter (also: resumes after a pause, changes officer)."""
-        at = _aware(at)
+        at = aware(at)
         c = self._counter(counter)
         if not officer or not isinstance(officer, str):
             raise Refused("bad_request", "Thiếu mã cán bộ.", "the officer id is missing")
         if c.status is CounterStatus.OPEN and c.officer == officer:
             return []
         if c.ticket_id is not None and c.officer != officer:
-            raise self._busy(c)
+            raise busy(c)
         return [Event("counter_opened", {"counter": counter, "officer": officer}, at)]
 
     def pause_counter(self, counter: int, at: datetime) -> list[Event]:
@@ -289,14 +305,14 @@ class Engine(EngineState):
         return self._stop_counter(counter, at, CounterStatus.CLOSED, "counter_closed")
 
     def _stop_counter(self, counter: int, at: datetime, target: CounterStatus, kind: str) -> list[Event]:
-        at = _aware(at)
+        at = aware(at)
         c = self._counter(counter)
         if c.status is target:
             return []
         if c.status is CounterStatus.CLOSED:
-            raise self._closed(c)
+            raise closed(c)
         if c.ticket_id is not None:
-            raise self._busy(c)
+            raise busy(c)
         return [Event(kind, {"counter": counter}, at)]
 
     # --- calling -------------------------------------------------------------------------------
@@ -306,11 +322,16 @@ class Engine(EngineState):
 
         With nobody waiting, only the finish happens; with nothing to finish either: ``queue_empty``.
         """
-        at = _aware(at)
+        at = aware(at)
         c = self._open_counter(counter)
         events = self._finish_current(c, at, finish_current)
         day = self.rules.business_day(at).isoformat()
-        candidates = list(self.eligible(counter, day))
+        only_priority = self.rules.counters[counter].priority_only
+        candidates = [
+            t
+            for t in self.eligible(counter, day)
+            if not only_priority or t.is_priority or t.target_counter == counter
+        ]
         if not candidates:
             if events:
                 return events
@@ -326,16 +347,22 @@ class Engine(EngineState):
         pool = prio if take_priority else normal
         service, credits = self._pick_service(c, pool)
         ticket = min((t for t in pool if t.service == service), key=lambda t: t.order)
+        since = 0 if take_priority else self.normals_since_priority + 1
+        call = self._call_event(c, ticket, at, credits=credits, normals_since_priority=since)
+        return [*events, call]
+
+    def _call_event(self, c: CounterState, t: Ticket, at: datetime, **extra: JSON) -> Event:
+        """``ticket_called`` with the next ``seq``; the officer is copied in for the audit log."""
         data: dict[str, JSON] = {
-            "ticket_id": ticket.id,
-            "counter": counter,
+            "ticket_id": t.id,
+            "counter": c.number,
+            "officer": c.officer,
             "seq": self.call_seq + 1,
             "specific": False,
             "resumed": False,
-            "credits": credits,
-            "normals_since_priority": 0 if take_priority else self.normals_since_priority + 1,
+            **extra,
         }
-        return [*events, Event("ticket_called", data, at)]
+        return Event("ticket_called", data, at)
 
     def _pick_service(self, c: CounterState, pool: list[Ticket]) -> tuple[str, dict[str, int]]:
         """Smooth weighted round robin over the services that have someone waiting."""
@@ -354,7 +381,7 @@ class Engine(EngineState):
         self, counter: int, ticket_id: str, at: datetime, finish_current: bool = True
     ) -> list[Event]:
         """Call one chosen waiting ticket out of turn; recorded as ``specific`` in the audit log."""
-        at = _aware(at)
+        at = aware(at)
         if not self.rules.version_at(at).allow_call_specific:
             raise Refused(
                 "not_allowed",
@@ -364,38 +391,24 @@ class Engine(EngineState):
         c = self._open_counter(counter)
         t = self._ticket(ticket_id)
         if t.status is not TicketStatus.WAITING:
-            raise self._not_now(t)
+            raise not_now(t)
         events = self._finish_current(c, at, finish_current)
-        data = {
-            "ticket_id": t.id,
-            "counter": counter,
-            "seq": self.call_seq + 1,
-            "specific": True,
-            "resumed": False,
-        }
-        return [*events, Event("ticket_called", data, at)]
+        return [*events, self._call_event(c, t, at, specific=True)]
 
     def resume(self, counter: int, ticket_id: str, at: datetime) -> list[Event]:
         """Call a parked ticket back to ``counter`` (which must be free)."""
-        at = _aware(at)
+        at = aware(at)
         c = self._open_counter(counter)
         t = self._ticket(ticket_id)
         if t.status is not TicketStatus.PARKED:
-            raise self._not_now(t)
+            raise not_now(t)
         if c.ticket_id is not None:
-            raise self._busy(c)
-        data = {
-            "ticket_id": t.id,
-            "counter": counter,
-            "seq": self.call_seq + 1,
-            "specific": False,
-            "resumed": True,
-        }
-        return [Event("ticket_called", data, at)]
+            raise busy(c)
+        return [self._call_event(c, t, at, resumed=True)]
 
     def recall(self, counter: int, at: datetime) -> list[Event]:
         """Announce the current ticket again."""
-        at = _aware(at)
+        at = aware(at)
         t = self._current(counter)
         return [
             Event("ticket_recalled", {"ticket_id": t.id, "counter": counter, "seq": self.call_seq + 1}, at)
@@ -403,7 +416,7 @@ class Engine(EngineState):
 
     def no_show(self, counter: int, at: datetime) -> list[Event]:
         """The called citizen did not come: allowed after K recalls or T seconds since the call."""
-        at = _aware(at)
+        at = aware(at)
         t = self._current(counter)
         policy = self.rules.version_at(at)
         assert t.called_at is not None
@@ -418,14 +431,14 @@ class Engine(EngineState):
         return [Event("ticket_no_show", {"ticket_id": t.id, "counter": counter}, at)]
 
     def finish(self, counter: int, at: datetime) -> list[Event]:
-        at = _aware(at)
+        at = aware(at)
         c = self._counter(counter)
         self._current(counter)
         return self._finish_current(c, at, True)
 
     def park(self, counter: int, at: datetime) -> list[Event]:
         """Put the current ticket on hold (the citizen fetches a paper); the counter is free again."""
-        at = _aware(at)
+        at = aware(at)
         t = self._current(counter)
         return [Event("ticket_parked", {"ticket_id": t.id, "counter": counter}, at)]
 
@@ -438,7 +451,7 @@ class Engine(EngineState):
         front: bool = False,
     ) -> list[Event]:
         """Send the current ticket to another service's queue or to one counter, at the front or back."""
-        at = _aware(at)
+        at = aware(at)
         t = self._current(counter)
         if (to_service is None) == (to_counter is None):
             raise Refused(
@@ -469,7 +482,7 @@ class Engine(EngineState):
         if c.ticket_id is None:
             return []
         if not finish:
-            raise self._busy(c)
+            raise busy(c)
         t = self.tickets[c.ticket_id]
         assert t.called_at is not None
         service_s = max(0, round((at - t.called_at).total_seconds()))
@@ -492,7 +505,7 @@ class Engine(EngineState):
     def _open_counter(self, number: int) -> CounterState:
         c = self._counter(number)
         if c.status is not CounterStatus.OPEN:
-            raise self._closed(c)
+            raise closed(c)
         return c
 
     def _current(self, number: int) -> Ticket:
@@ -526,36 +539,4 @@ class Engine(EngineState):
 
     def _check_cap(self, service: str, day: str, count: int, cap: int | None) -> None:
         if cap is not None and self._allocated.get((day, service), 0) + count > cap:
-            raise self._sold_out(service)
-
-    def _sold_out(self, service: str) -> Refused:
-        rule = self.rules.services[service]
-        return Refused(
-            "sold_out",
-            f"Lĩnh vực {rule.name} đã hết số hôm nay.",
-            f"{rule.name_en or service}: no more tickets today",
-        )
-
-    @staticmethod
-    def _not_now(t: Ticket) -> Refused:
-        return Refused(
-            "not_allowed",
-            f"Số {t.code} đang ở trạng thái '{t.status}', không thể làm việc này.",
-            f"ticket {t.code} is {t.status}; this is not possible now",
-        )
-
-    @staticmethod
-    def _busy(c: CounterState) -> Refused:
-        return Refused(
-            "counter_busy",
-            f"Quầy {c.number} đang phục vụ một số khác.",
-            f"counter {c.number} is serving another ticket; finish it first",
-        )
-
-    @staticmethod
-    def _closed(c: CounterState) -> Refused:
-        return Refused(
-            "counter_closed",
-            f"Quầy {c.number} đang {'tạm dừng' if c.status is CounterStatus.PAUSED else 'đóng'}.",
-            f"counter {c.number} is {c.status}",
-        )
+            raise sold_out(self.rules.services[service])

@@ -90,6 +90,7 @@ class TicketStatus(StrEnum):
     NO_SHOW = "no_show"
     DONE = "done"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 class CounterStatus(StrEnum):
@@ -165,6 +166,18 @@ class Block:
     series: str
     first: int
     last: int
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """What a queue display shows for one service on one business day."""
+
+    service: str
+    day: str
+    waiting: int
+    last_issued: str | None
+    last_called: str | None
+    estimate_s: int
 
 
 @dataclass(frozen=True)

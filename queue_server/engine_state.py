@@ -20,6 +20,7 @@ from queue_server.engine_model import (
     CounterStatus,
     EstimateError,
     Event,
+    QueueView,
     Rating,
     Ticket,
     TicketStatus,
@@ -28,6 +29,8 @@ from queue_server.engine_model import (
     ticket_row,
 )
 from queue_server.rules import RuleBook
+
+OPEN_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW})
 
 
 class EngineState:
@@ -49,6 +52,8 @@ class EngineState:
         self._waiting: dict[tuple[str, str], dict[str, None]] = {}
         self._targeted: dict[int, dict[str, None]] = {}
         self._service_times: dict[str, deque[int]] = {}
+        self._last_issued: dict[tuple[str, str], str] = {}
+        self._last_called: dict[tuple[str, str], str] = {}
         self._handlers: dict[str, Callable[[Event, Changes], None]] = {
             "ticket_issued": self._on_issued,
             "block_reserved": self._on_block,
@@ -64,6 +69,7 @@ class EngineState:
             "counter_opened": self._on_counter_opened,
             "counter_paused": self._on_counter_paused,
             "counter_closed": self._on_counter_closed,
+            "day_closed": self._on_day_closed,
         }
 
     # --- applying events -----------------------------------------------------------------------
@@ -99,6 +105,7 @@ class EngineState:
         )
         self.tickets[t.id] = t
         self.tokens.add(t.token)
+        self._last_issued[(day, service)] = t.code
         if not t.offline:
             key = (day, series)
             self._next_number[key] = max(self._next_number.get(key, 0), number + 1)
@@ -140,6 +147,7 @@ class EngineState:
             t.first_called_at = ev.at
             t.waited_s = max(0, round((ev.at - t.issued_at).total_seconds()))
         counter.ticket_id = t.id
+        self._last_called[(t.day, t.service)] = t.code
         if "credits" in d:
             counter.credits = {str(k): int(v) for k, v in dict(d["credits"]).items()}
         if "normals_since_priority" in d:
@@ -224,6 +232,15 @@ class EngineState:
         )
         ch.ratings.add(tid)
 
+    def _on_day_closed(self, ev: Event, ch: Changes) -> None:
+        day = str(ev.data["day"])
+        for t in self.tickets.values():
+            if t.day == day and t.status in OPEN_STATUSES:
+                self._dequeue(t)
+                t.status = TicketStatus.EXPIRED
+                t.finished_at = ev.at
+                ch.tickets.add(t.id)
+
     def _on_counter_opened(self, ev: Event, ch: Changes) -> None:
         c = self.counters[int(ev.data["counter"])]
         c.status = CounterStatus.OPEN
@@ -286,9 +303,9 @@ class EngineState:
             return float(self.rules.services[service].average_service_s)
         return sum(times) / len(times)
 
-    def capacity(self, service: str) -> float:
+    def capacity(self, service: str, priority: bool = False) -> float:
         """Counters' worth of attention the service gets: each open counter shares itself by weight."""
-        serving = self.rules.counters_serving(service)
+        serving = [c for c in self.rules.counters_serving(service) if priority or not c.priority_only]
         open_ = [c for c in serving if self.counters[c.number].status is CounterStatus.OPEN]
         share = sum(c.weight(service) / sum(c.weight(s) for s in c.services) for c in open_ or serving)
         return share if share > 0 else 1.0
@@ -298,7 +315,19 @@ class EngineState:
         day = self.rules.business_day(at)
         ids = self._waiting.get((day.isoformat(), service), {})
         ahead = sum(1 for i in ids if self.tickets[i].is_priority or not priority)
-        return max(0, round(ahead * self.mean_service_s(service) / self.capacity(service)))
+        return max(0, round(ahead * self.mean_service_s(service) / self.capacity(service, priority)))
+
+    def queue_view(self, service: str, at: datetime) -> QueueView:
+        """Waiting count, last numbers issued and called, and the wait a new ticket would get."""
+        day = self.rules.business_day(at).isoformat()
+        return QueueView(
+            service=service,
+            day=day,
+            waiting=len(self._waiting.get((day, service), {})),
+            last_issued=self._last_issued.get((day, service)),
+            last_called=self._last_called.get((day, service)),
+            estimate_s=self.estimate(service, at),
+        )
 
     def estimate_errors(self, day: date | str | None = None) -> dict[str, EstimateError]:
         """Per service: mean absolute and mean signed (estimate - actual) error of announced waits."""
@@ -334,4 +363,6 @@ class EngineState:
             "blocks": sorted((k, [vars(b) for b in v]) for k, v in self._blocks.items()),
             "waiting": sorted((k, list(v)) for k, v in self._waiting.items() if v),
             "service_times": sorted((k, list(v)) for k, v in self._service_times.items()),
+            "last_issued": sorted(self._last_issued.items()),
+            "last_called": sorted(self._last_called.items()),
         }

@@ -57,6 +57,7 @@ class CounterRule:
     name: str
     services: tuple[str, ...]
     weights: dict[str, int]
+    priority_only: bool = False
 
     def weight(self, service: str) -> int:
         return self.weights.get(service, 1)
@@ -94,7 +95,8 @@ class RuleBook:
         days = frozenset(WEEKDAYS.index(d) for d in site.hours.days)
         services = {s.code: _service_rule(s, days, site.hours.parsed_sessions()) for s in site.services}
         counters = {
-            c.number: CounterRule(c.number, c.name, tuple(c.services), dict(c.weights)) for c in site.counters
+            c.number: CounterRule(c.number, c.name, tuple(c.services), dict(c.weights), c.priority_only)
+            for c in site.counters
         }
         base = Policy(
             version="base",

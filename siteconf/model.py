@@ -184,12 +184,18 @@ class Service(_Strict):
 
 
 class Counter(_Strict):
-    """A counter serving ``services``; ``weights`` (default 1 each) share its calls between them."""
+    """A counter serving ``services``; ``weights`` (default 1 each) share its calls between them.
+
+    A ``priority_only`` counter is reserved for the priority categories (elderly, pregnant...).
+    """
 
     number: int = Field(ge=1, le=999)
     name: str = Field(min_length=1)
     services: list[Level] = Field(min_length=1)
     weights: dict[str, int] = Field(default_factory=dict, description="service code -> weight, 1..100")
+    priority_only: bool = Field(
+        default=False, description="calls only priority tickets (and those sent to it)"
+    )
 
     @model_validator(mode="after")
     def _weights_fit(self) -> Self:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from engine_support import MONDAY, TZ, Tokens, make_engine, minutes
+from engine_support import MONDAY, TZ, Tokens, make_engine, minutes, site_data
 
 from queue_server.engine import Engine, Event, Refused
+from queue_server.rules import RuleBook
+from siteconf.model import parse_site
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_sold_out_by_daily_cap_and_by_number_range(engine: Engine, tok: Tokens) 
     assert err.value.code == "sold_out" and "hết số hôm nay" in err.value.message_vi
     for _ in range(5):
         issue(engine, tok, "civil")
-    with pytest.raises(Refused, match="^sold_out:"):
+    with pytest.raises(Refused, match=r"^sold_out:"):
         engine.issue("civil", MONDAY, tok())
 
 
@@ -97,15 +99,15 @@ def test_outside_hours_uses_site_hours_or_the_service_own(engine: Engine, tok: T
 
 
 def test_issue_refusals_for_bad_input(engine: Engine, tok: Tokens) -> None:
-    with pytest.raises(Refused, match="^unknown_service:"):
+    with pytest.raises(Refused, match=r"^unknown_service:"):
         engine.issue("nope", MONDAY, tok())
-    with pytest.raises(Refused, match="^bad_request:.*priority category 'vip'"):
+    with pytest.raises(Refused, match=r"^bad_request:.*priority category 'vip'"):
         engine.issue("land", MONDAY, tok(), priority="vip")
-    with pytest.raises(Refused, match="^bad_request:.*time zone"):
+    with pytest.raises(Refused, match=r"^bad_request:.*time zone"):
         engine.issue("land", MONDAY.replace(tzinfo=None), tok())
     used = tok()
     engine.execute(engine.issue("land", MONDAY, used))
-    with pytest.raises(Refused, match="^bad_request:.*token"):
+    with pytest.raises(Refused, match=r"^bad_request:.*token"):
         engine.issue("land", MONDAY, used)
 
 
@@ -114,7 +116,7 @@ def test_rule_version_in_force_is_recorded(tok: Tokens) -> None:
     assert e.ticket_row(issue(e, tok))["rules_version"] == "base"
     tuesday = MONDAY + timedelta(days=1)
     assert e.ticket_row(issue(e, tok, at=tuesday))["rules_version"] == "v2"
-    with pytest.raises(Refused, match="^sold_out:"):
+    with pytest.raises(Refused, match=r"^sold_out:"):
         e.issue("land", tuesday, tok())
 
 
@@ -123,28 +125,28 @@ def test_rule_version_in_force_is_recorded(tok: Tokens) -> None:
 
 def test_counter_open_pause_close_and_their_refusals(tok: Tokens) -> None:
     e = make_engine()
-    with pytest.raises(Refused, match="^counter_closed:"):
+    with pytest.raises(Refused, match=r"^counter_closed:"):
         e.call_next(1, MONDAY)
-    with pytest.raises(Refused, match="^counter_closed:"):
+    with pytest.raises(Refused, match=r"^counter_closed:"):
         e.pause_counter(1, MONDAY)
-    with pytest.raises(Refused, match="^bad_request:"):
+    with pytest.raises(Refused, match=r"^bad_request:"):
         e.open_counter(1, "", MONDAY)
-    with pytest.raises(Refused, match="^unknown_counter:"):
+    with pytest.raises(Refused, match=r"^unknown_counter:"):
         e.open_counter(9, "cb-09", MONDAY)
     e.execute(e.open_counter(1, "cb-01", MONDAY))
     assert e.open_counter(1, "cb-01", MONDAY) == []
     issue(e, tok)
     call(e, 1)
-    with pytest.raises(Refused, match="^counter_busy:"):
+    with pytest.raises(Refused, match=r"^counter_busy:"):
         e.pause_counter(1, MONDAY)
-    with pytest.raises(Refused, match="^counter_busy:"):
+    with pytest.raises(Refused, match=r"^counter_busy:"):
         e.close_counter(1, MONDAY)
-    with pytest.raises(Refused, match="^counter_busy:"):
+    with pytest.raises(Refused, match=r"^counter_busy:"):
         e.open_counter(1, "cb-99", MONDAY)
     e.execute(e.finish(1, MONDAY))
     e.execute(e.pause_counter(1, MONDAY))
     assert e.counter_row(1)["status"] == "paused"
-    with pytest.raises(Refused, match="^counter_closed:"):
+    with pytest.raises(Refused, match=r"^counter_closed:"):
         e.call_next(1, MONDAY)
     e.execute(e.close_counter(1, MONDAY))
     assert e.counter_row(1) | {"data": None} == {
@@ -170,7 +172,7 @@ def test_call_next_is_fifo_and_records_seq_officer_and_wait(engine: Engine, tok:
     row = engine.ticket_row(a)
     assert (row["status"], row["counter"], row["officer"], row["waited_s"]) == ("called", 1, "cb-01", 420)
     assert call(engine, 2, MONDAY + minutes(8)) == b
-    with pytest.raises(Refused, match="^queue_empty:"):
+    with pytest.raises(Refused, match=r"^queue_empty:"):
         engine.call_next(3, MONDAY)
 
 
@@ -180,7 +182,7 @@ def test_call_next_finishes_the_current_ticket_or_refuses_when_asked_not_to(
     a = issue(engine, tok)
     b = issue(engine, tok)
     call(engine, 1)
-    with pytest.raises(Refused, match="^counter_busy:"):
+    with pytest.raises(Refused, match=r"^counter_busy:"):
         engine.call_next(1, MONDAY, finish_current=False)
     events = engine.call_next(1, MONDAY + minutes(6))
     assert [e.type for e in events] == ["ticket_finished", "ticket_called"]
@@ -222,19 +224,19 @@ def test_call_specific_ticket_is_audited_and_can_be_forbidden(engine: Engine, to
     assert events[-1].data["specific"] is True
     engine.execute(events)
     assert engine.ticket_row(b)["status"] == "called"
-    with pytest.raises(Refused, match="^not_allowed:"):
+    with pytest.raises(Refused, match=r"^not_allowed:"):
         engine.call_ticket(2, b, MONDAY)
-    with pytest.raises(Refused, match="^unknown_ticket:"):
+    with pytest.raises(Refused, match=r"^unknown_ticket:"):
         engine.call_ticket(2, "2026-11-23/land/1", MONDAY)
     strict = make_engine(allow_call_specific=False)
     strict.execute(strict.open_counter(1, "cb-01", MONDAY))
     c = issue(strict, tok)
-    with pytest.raises(Refused, match="^not_allowed:.*do not allow"):
+    with pytest.raises(Refused, match=r"^not_allowed:.*do not allow"):
         strict.call_ticket(1, c, MONDAY)
 
 
 def test_recall_counts_and_numbers_each_announcement(engine: Engine, tok: Tokens) -> None:
-    with pytest.raises(Refused, match="^no_current_ticket:"):
+    with pytest.raises(Refused, match=r"^no_current_ticket:"):
         engine.recall(1, MONDAY)
     a = issue(engine, tok)
     call(engine, 1)
@@ -248,7 +250,7 @@ def test_no_show_needs_recalls_or_time_and_reinstate_has_a_window(engine: Engine
     a = issue(engine, tok)
     b = issue(engine, tok)
     call(engine, 1)
-    with pytest.raises(Refused, match="^not_allowed:.*recall"):
+    with pytest.raises(Refused, match=r"^not_allowed:.*recall"):
         engine.no_show(1, MONDAY + minutes(1))
     engine.execute(engine.no_show(1, MONDAY + minutes(2)))  # 120 s since the call
     assert engine.ticket_row(a)["status"] == "no_show" and engine.counter_row(1)["ticket_id"] is None
@@ -257,9 +259,9 @@ def test_no_show_needs_recalls_or_time_and_reinstate_has_a_window(engine: Engine
     for _ in range(2):
         engine.execute(engine.recall(1, MONDAY + minutes(11)))
     engine.execute(engine.no_show(1, MONDAY + minutes(11)))  # after two recalls
-    with pytest.raises(Refused, match="^not_allowed:.*missed its call"):
+    with pytest.raises(Refused, match=r"^not_allowed:.*missed its call"):
         engine.reinstate(a, MONDAY + minutes(42))
-    with pytest.raises(Refused, match="^not_allowed:"):
+    with pytest.raises(Refused, match=r"^not_allowed:"):
         engine.reinstate(b, MONDAY)
 
 
@@ -278,40 +280,40 @@ def test_transfer_to_a_service_or_a_counter_front_or_back(engine: Engine, tok: T
     assert call(engine, 3) == a  # at the front of civil
     engine.execute(engine.transfer(3, MONDAY, to_counter=1))
     assert call(engine, 2) == waiting_civil  # a is ahead in civil's queue but was sent to counter 1
-    with pytest.raises(Refused, match="^queue_empty:"):
+    with pytest.raises(Refused, match=r"^queue_empty:"):
         engine.call_next(3, MONDAY)
     assert call(engine, 1) == a  # counter 1 does not serve civil but the ticket was sent to it
-    with pytest.raises(Refused, match="^no_current_ticket:"):
+    with pytest.raises(Refused, match=r"^no_current_ticket:"):
         engine.transfer(3, MONDAY, to_service="land")
-    with pytest.raises(Refused, match="^bad_request:"):
+    with pytest.raises(Refused, match=r"^bad_request:"):
         engine.transfer(1, MONDAY)
-    with pytest.raises(Refused, match="^bad_request:"):
+    with pytest.raises(Refused, match=r"^bad_request:"):
         engine.transfer(1, MONDAY, to_service="land", to_counter=2)
-    with pytest.raises(Refused, match="^bad_request:.*itself"):
+    with pytest.raises(Refused, match=r"^bad_request:.*itself"):
         engine.transfer(1, MONDAY, to_counter=1)
-    with pytest.raises(Refused, match="^unknown_service:"):
+    with pytest.raises(Refused, match=r"^unknown_service:"):
         engine.transfer(1, MONDAY, to_service="nope")
-    with pytest.raises(Refused, match="^unknown_counter:"):
+    with pytest.raises(Refused, match=r"^unknown_counter:"):
         engine.transfer(1, MONDAY, to_counter=42)
 
 
 def test_park_and_resume(engine: Engine, tok: Tokens) -> None:
     a = issue(engine, tok)
     call(engine, 1)
-    with pytest.raises(Refused, match="^not_allowed:"):
+    with pytest.raises(Refused, match=r"^not_allowed:"):
         engine.resume(2, a, MONDAY)
     engine.execute(engine.park(1, MONDAY))
     assert engine.ticket_row(a)["status"] == "parked" and engine.counter_row(1)["ticket_id"] is None
     changes = engine.execute(engine.resume(1, a, MONDAY + minutes(5)))
     assert changes.calls[0].ticket_id == a and engine.ticket_row(a)["status"] == "called"
-    with pytest.raises(Refused, match="^no_current_ticket:"):
+    with pytest.raises(Refused, match=r"^no_current_ticket:"):
         engine.park(2, MONDAY)
 
 
 def test_finish_and_cancel(engine: Engine, tok: Tokens) -> None:
     a = issue(engine, tok)
     b = issue(engine, tok)
-    with pytest.raises(Refused, match="^no_current_ticket:"):
+    with pytest.raises(Refused, match=r"^no_current_ticket:"):
         engine.finish(1, MONDAY)
     call(engine, 1)
     engine.execute(engine.finish(1, MONDAY + minutes(6)))
@@ -323,11 +325,11 @@ def test_finish_and_cancel(engine: Engine, tok: Tokens) -> None:
     )
     engine.execute(engine.cancel(b, MONDAY))
     assert engine.ticket_row(b)["status"] == "cancelled"
-    with pytest.raises(Refused, match="^queue_empty:"):
+    with pytest.raises(Refused, match=r"^queue_empty:"):
         engine.call_next(1, MONDAY)
-    with pytest.raises(Refused, match="^not_allowed:"):
+    with pytest.raises(Refused, match=r"^not_allowed:"):
         engine.cancel(a, MONDAY)
-    with pytest.raises(Refused, match="^unknown_ticket:"):
+    with pytest.raises(Refused, match=r"^unknown_ticket:"):
         engine.cancel("x", MONDAY)
 
 
@@ -369,23 +371,23 @@ def test_offline_block_numbers_are_skipped_and_registered_once(engine: Engine, t
     )
     assert again == []
     for device, number in (("kiosk-1", 1012), ("kiosk-1", 1013), ("kiosk-2", 1006)):
-        with pytest.raises(Refused, match="^not_allowed:.*not in a block"):
+        with pytest.raises(Refused, match=r"^not_allowed:.*not in a block"):
             engine.register_offline_ticket(
                 device, "land", number, priority=None, token=tok(), issued_at=MONDAY, at=later
             )
-    with pytest.raises(Refused, match="^bad_request:"):
+    with pytest.raises(Refused, match=r"^bad_request:"):
         engine.reserve_block("kiosk-1", "land", 0, MONDAY)
-    with pytest.raises(Refused, match="^sold_out:"):
+    with pytest.raises(Refused, match=r"^sold_out:"):
         engine.reserve_block("kiosk-1", "civil", 6, MONDAY)
 
 
 def test_rating_is_tied_to_counter_and_officer_once(engine: Engine, tok: Tokens) -> None:
     a = issue(engine, tok)
-    with pytest.raises(Refused, match="^not_allowed:.*not been served"):
+    with pytest.raises(Refused, match=r"^not_allowed:.*not been served"):
         engine.rate(a, 2, 3, {}, MONDAY)
     call(engine, 2)
     engine.execute(engine.finish(2, MONDAY + minutes(5)))
-    with pytest.raises(Refused, match="^bad_request:"):
+    with pytest.raises(Refused, match=r"^bad_request:"):
         engine.rate(a, 3, 3, {}, MONDAY)
     changes = engine.execute(engine.rate(a, 2, 3, {"staff_attitude": 2}, MONDAY + minutes(6)))
     assert changes.ratings == {a}
@@ -393,8 +395,26 @@ def test_rating_is_tied_to_counter_and_officer_once(engine: Engine, tok: Tokens)
         "ticket_id": a, "counter": 2, "officer": "cb-02", "score": 2, "scale": 3,
         "answers": {"staff_attitude": 2}, "at": "2026-11-23T08:06:00+07:00",
     }  # fmt: skip
-    with pytest.raises(Refused, match="^already_rated:"):
+    with pytest.raises(Refused, match=r"^already_rated:"):
         engine.rate(a, 0, 3, {}, MONDAY)
+    b = issue(engine, tok)
+    call(engine, 1)
+    for answers in ({"when": MONDAY}, {"score": float("nan")}, {1: "x"}, ["x"]):
+        with pytest.raises(Refused, match=r"^bad_request:.*answers"):
+            engine.rate(b, 1, 3, answers, MONDAY)  # type: ignore[arg-type]
+
+
+def test_queue_view_for_displays(engine: Engine, tok: Tokens) -> None:
+    empty = engine.queue_view("land", MONDAY)
+    assert (empty.waiting, empty.last_issued, empty.last_called, empty.estimate_s) == (0, None, None, 0)
+    issue(engine, tok)
+    issue(engine, tok, priority="elderly")
+    issue(engine, tok)
+    call(engine, 1)
+    view = engine.queue_view("land", MONDAY)
+    assert (view.day, view.waiting, view.last_issued, view.last_called) == ("2026-11-23", 2, "A1002", "A1001")
+    assert view.estimate_s > 0
+    assert engine.queue_view("land", MONDAY + timedelta(days=1)).last_issued is None
 
 
 # --- replay --------------------------------------------------------------------------------------
@@ -423,5 +443,43 @@ def test_replay_of_the_log_gives_the_same_state(tok: Tokens) -> None:
 
 
 def test_unknown_event_type_is_an_error(engine: Engine) -> None:
-    with pytest.raises(ValueError, match="unknown event type 'ticket_eaten'"):
+    with pytest.raises(ValueError, match=r"unknown event type 'ticket_eaten'"):
         engine.apply(Event("ticket_eaten", {}, MONDAY))
+
+
+def test_close_day_expires_what_was_left_waiting(engine: Engine, tok: Tokens) -> None:
+    a = issue(engine, tok)
+    b = issue(engine, tok)
+    c = issue(engine, tok)
+    call(engine, 1)
+    engine.execute(engine.park(1, MONDAY))
+    call(engine, 2)
+    with pytest.raises(Refused, match=r"^not_allowed:.*not over"):
+        engine.close_day("2026-11-23", MONDAY.replace(hour=23))
+    tuesday = MONDAY + timedelta(days=1)
+    changes = engine.execute(engine.close_day("2026-11-23", tuesday))
+    assert changes.tickets == {a, c}
+    assert [engine.ticket_row(t)["status"] for t in (a, b, c)] == ["expired", "called", "expired"]
+    assert engine.waiting("land", "2026-11-23") == []
+    assert engine.close_day("2026-11-23", tuesday) == []
+
+
+def test_a_priority_only_counter_calls_only_priority_tickets(tok: Tokens) -> None:
+    data = site_data()
+    data["counters"][0]["priority_only"] = True
+    e = Engine(RuleBook.from_site(parse_site(data)))
+    e.execute(e.open_counter(1, "cb-01", MONDAY))
+    e.execute(e.open_counter(2, "cb-02", MONDAY))
+    normal = issue(e, tok)
+    assert (
+        e.estimate("land", MONDAY) == 540
+    )  # one ahead x 360 s / (2/3 of counter 2); counter 1 does not count
+    assert e.estimate("land", MONDAY, priority=True) == 0
+    prio = issue(e, tok, priority="elderly")
+    assert call(e, 1) == prio
+    events = e.call_next(1, MONDAY + minutes(5))  # finishes prio; the normal ticket is not for counter 1
+    assert [ev.type for ev in events] == ["ticket_finished"]
+    e.execute(events)
+    with pytest.raises(Refused, match=r"^queue_empty:"):
+        e.call_next(1, MONDAY + minutes(5))
+    assert call(e, 2) == normal
