@@ -117,9 +117,8 @@ class QueueServer:
     def _load(self) -> None:
         events = [Event(e.type, e.data, e.at) for e in self.store.events()]
         self.engine = Engine.replay(self.rules, (e for e in events if e.type not in DOSSIER_EVENTS))
-        self.dossiers = DossierRegistry(
-            WorkingCalendar.from_site(self.site.with_office_hours()), self.site.site.agency_code
-        )
+        self.calendar = WorkingCalendar.from_site(self.site.with_office_hours())
+        self.dossiers = DossierRegistry(self.calendar, self.site.site.agency_code)
         for event in events:
             if event.type in DOSSIER_EVENTS:
                 self.dossiers.apply(event)
@@ -129,6 +128,7 @@ class QueueServer:
         self._last_called: dict[tuple[str, str], str] = {}
         self._counter_seq: dict[int, int] = {}
         self._officers: dict[int, str] = {}
+        self._open_day: str | None = None
         for event in events:
             self._note(event)
         log.info("engine rebuilt from %d events", len(events))
@@ -249,6 +249,7 @@ class QueueServer:
             with self.store.transaction() as tx:
                 answered: dict[str, m.Response] = {}
                 changes = Changes()
+                self._close_past_days(tx, at, changes)
                 for item in batch:
                     request_id = item.request.id
                     stored = answered.get(request_id)
@@ -323,6 +324,7 @@ class QueueServer:
         if isinstance(request, m.UpdateDossier):
             return self.dossiers.update(request, at)
         if isinstance(request, m.IssueTicket):
+            self._check_day_off(at)
             return e.issue(request.service, at, self.new_token(), request.priority, request.kiosk)
         n, a = request.counter, m.CounterAction
         match request.action:
@@ -360,6 +362,34 @@ class QueueServer:
             case a.CANCEL:
                 return e.cancel(self._ticket_id(request.ticket), at)
         raise Refused("bad_request", "Thao tác không được hỗ trợ.", f"unsupported action {request.action}")
+
+    def _check_day_off(self, at: datetime) -> None:
+        """No tickets on a public holiday or a day off in lieu (the site's hours know only weekdays)."""
+        if self.site.is_around_the_clock():
+            return
+        local = at.astimezone(self.tz).date()
+        entry = self.calendar.entry(local)
+        if entry is not None and entry.kind.is_day_off:
+            raise Refused(
+                "outside_hours",
+                f"Hôm nay nghỉ ({entry.reason}): ngoài giờ tiếp nhận.",
+                f"today is a day off ({entry.reason}): outside the hours tickets are issued",
+            )
+
+    def _close_past_days(self, tx: Any, at: datetime, changes: Changes) -> None:
+        """The first batch of a business day expires what the previous days left waiting."""
+        today = self.rules.business_day(at).isoformat()
+        if today == self._open_day:
+            return
+        open_statuses = {TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW}
+        days = sorted(
+            {t.day for t in self.engine.tickets.values() if t.day < today and t.status in open_statuses}
+        )
+        for day in days:
+            for event in self.engine.close_day(day, at):
+                tx.append(event.type, event.data, event.at, None)
+                changes.merge(self.engine.apply(event))
+        self._open_day = today
 
     def _keypad_opens(self, request: Inbound) -> bool:
         if not isinstance(request, m.CounterRequest) or request.action is not m.CounterAction.CALL_NEXT:

@@ -294,12 +294,18 @@ class Site(_Strict):
         copy._office_hours = self.office_hours()
         return copy
 
+    def is_around_the_clock(self) -> bool:
+        return self._office_hours is not None
+
     def office_hours(self) -> Hours:
         """The centre's real working hours, even when `around_the_clock` opened the queue."""
         return self._office_hours or self.hours
 
     def with_office_hours(self) -> Site:
-        return self.model_copy(update={"hours": self.office_hours()})
+        """The site as its file says, undoing `around_the_clock`."""
+        copy = self.model_copy(update={"hours": self.office_hours()})
+        copy._office_hours = None
+        return copy
 
     def service(self, code: str) -> Service:
         """The service ``code``; ``KeyError`` if the site has none."""

@@ -123,9 +123,7 @@ def test_daily_cap(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client
 def test_outside_issuing_hours(
     demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
 ) -> None:
-    from siteconf.model import Hours
-
-    site = demo_site.model_copy(update={"hours": Hours()})  # Mon-Fri 07:30-11:30, 13:30-17:00
+    site = demo_site.with_office_hours()  # Mon-Fri 07:30-11:30, 13:30-17:00, and the holidays
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     clock = [datetime(2026, 11, 22, 9, 0, tzinfo=tz)]  # a Sunday
     srv = QueueServer(site, open_store(tmp_path / "hours.db"), mosquitto, clock=lambda: clock[0]).start()
@@ -137,6 +135,9 @@ def test_outside_issuing_hours(
         assert issue(client, "land").error.code == "outside_hours"  # type: ignore[union-attr]
         clock[0] = datetime(2026, 11, 23, 13, 45, tzinfo=tz)
         assert issue(client, "land").ticket.number == "A1001"  # type: ignore[union-attr]
+        clock[0] = datetime(2026, 9, 2, 9, 0, tzinfo=tz)  # a Wednesday, but Quốc khánh
+        holiday = issue(client, "land").error
+        assert holiday is not None and holiday.code == "outside_hours" and "nghỉ" in holiday.message
     finally:
         srv.stop()
         srv.store.close()
@@ -284,3 +285,23 @@ def test_a_kiosk_retries_until_the_server_is_back_and_gets_exactly_one_ticket(
         late.stop()
         kiosk.stop()
         store.close()
+
+
+def test_a_new_business_day_expires_what_yesterday_left(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
+) -> None:
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    clock = [datetime(2026, 11, 23, 16, 50, tzinfo=tz)]
+    srv = QueueServer(demo_site, open_store(tmp_path / "days.db"), mosquitto, clock=lambda: clock[0]).start()
+    try:
+        left = issue(client, "land").ticket
+        assert left is not None and left.number == "A1001"
+        clock[0] = datetime(2026, 11, 24, 7, 35, tzinfo=tz)
+        fresh = issue(client, "land").ticket
+        assert fresh is not None and fresh.number == "A1001"  # numbers start again each business day
+        assert fresh.waiting_before == 0
+        assert srv.engine.tickets[left.ticket_id].status == "expired"  # type: ignore[index]
+        assert srv.queue_state("land").waiting == 1
+    finally:
+        srv.stop()
+        srv.store.close()
