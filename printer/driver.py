@@ -35,6 +35,7 @@ from printer.status import (
     STATUS_KINDS,
     PaperState,
     PrinterStatus,
+    decode_asb,
     decode_paper_sensor,
     decode_status,
     is_asb_header,
@@ -70,6 +71,7 @@ class EscposPrinter:
         self.confirm_timeout = confirm_timeout
         self.pad_bands = pad_bands
         self._lock = threading.RLock()
+        self.on_asb: Callable[[PrinterStatus], None] | None = None
 
     @property
     def url(self) -> str:
@@ -183,13 +185,23 @@ class EscposPrinter:
                     return chunk[0]
                 if is_asb_header(chunk[0]):
                     rest = self.transport.read_exactly(ASB_BLOCK - 1, timeout=max(0.0, remaining))
-                    logger.debug("printer %s: skipped ASB block %s", self.url, (chunk + rest).hex(" "))
+                    self._on_asb_block(chunk + rest)
                 else:
                     logger.debug("printer %s: skipped byte 0x%02X waiting for %s", self.url, chunk[0], what)
         raise PrinterTimeoutError(
             f"printer {self.url} did not answer {what} within {timeout:.1f} s: check that it is powered "
             "on and connected, and that the port and baud rate are right"
         )
+
+    def _on_asb_block(self, block: bytes) -> None:
+        """An Automatic Status Back block met while waiting for something else: pass it on."""
+        logger.debug("printer %s: ASB block %s", self.url, block.hex(" "))
+        if len(block) != ASB_BLOCK or self.on_asb is None:
+            return
+        try:
+            self.on_asb(decode_asb(block))
+        except Exception:
+            logger.exception("printer %s: ASB handler failed", self.url)
 
     def _drain(self) -> None:
         with self._link_errors("discarding old input"):

@@ -106,7 +106,7 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
 
 
 def _present(value: Any) -> bool:
-    return value is not None and value != "" and value != [] and value != ()
+    return value is not None and value not in ("", [], ())
 
 
 class _Writer:

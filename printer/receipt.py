@@ -31,7 +31,9 @@ class ReceivedDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Text
-    form: str = Field(default="Bản chính", max_length=50, description="Bản chính, Bản sao, Bản sao chứng thực")
+    form: str = Field(
+        default="Bản chính", max_length=50, description="Bản chính, Bản sao, Bản sao chứng thực"
+    )
     count: int = Field(default=1, ge=1, le=999)
 
     @field_validator("name", "form")
@@ -103,23 +105,57 @@ RECEIPT_LAYOUT: Layout = make_layout(
         {"kind": "barcode", "text": "{dossier_code}"},
         {"kind": "rule"},
         {"kind": "text", "text": "Tiếp nhận hồ sơ của: {applicant_name}", "size_px": 22, "align": "left"},
-        {"kind": "text", "text": "Địa chỉ: {applicant_address}", "size_px": 22, "align": "left",
-         "when": "applicant_address"},
-        {"kind": "text", "text": "Số điện thoại: {applicant_phone}", "size_px": 22, "align": "left",
-         "when": "applicant_phone"},
-        {"kind": "text", "text": "Email: {applicant_email}", "size_px": 22, "align": "left",
-         "when": "applicant_email"},
+        {
+            "kind": "text",
+            "text": "Địa chỉ: {applicant_address}",
+            "size_px": 22,
+            "align": "left",
+            "when": "applicant_address",
+        },
+        {
+            "kind": "text",
+            "text": "Số điện thoại: {applicant_phone}",
+            "size_px": 22,
+            "align": "left",
+            "when": "applicant_phone",
+        },
+        {
+            "kind": "text",
+            "text": "Email: {applicant_email}",
+            "size_px": 22,
+            "align": "left",
+            "when": "applicant_email",
+        },
         {"kind": "text", "text": "Nội dung yêu cầu giải quyết: {request}", "size_px": 22, "align": "left"},
         {"kind": "text", "text": "Thành phần hồ sơ:", "size_px": 22, "align": "left", "when": "documents"},
-        {"kind": "text", "text": "{index}. {name} ({form}): {count}", "size_px": 22, "align": "left",
-         "each": "documents"},
+        {
+            "kind": "text",
+            "text": "{index}. {name} ({form}): {count}",
+            "size_px": 22,
+            "align": "left",
+            "each": "documents",
+        },
         {"kind": "text", "text": "Số lượng hồ sơ: {sets} bộ", "size_px": 22, "align": "left"},
-        {"kind": "text", "text": "Thời gian giải quyết: {processing_days} ngày làm việc", "size_px": 22,
-         "align": "left", "when": "processing_days"},
-        {"kind": "text", "text": "Nhận hồ sơ lúc: {received_at:%H giờ %M phút, ngày %d/%m/%Y}",
-         "size_px": 22, "align": "left"},
-        {"kind": "text", "text": "Hẹn trả kết quả: {return_at:%H giờ %M phút, ngày %d/%m/%Y}",
-         "size_px": 24, "bold": True, "align": "left"},
+        {
+            "kind": "text",
+            "text": "Thời gian giải quyết: {processing_days} ngày làm việc",
+            "size_px": 22,
+            "align": "left",
+            "when": "processing_days",
+        },
+        {
+            "kind": "text",
+            "text": "Nhận hồ sơ lúc: {received_at:%H giờ %M phút, ngày %d/%m/%Y}",
+            "size_px": 22,
+            "align": "left",
+        },
+        {
+            "kind": "text",
+            "text": "Hẹn trả kết quả: {return_at:%H giờ %M phút, ngày %d/%m/%Y}",
+            "size_px": 24,
+            "bold": True,
+            "align": "left",
+        },
         {"kind": "text", "text": "Nhận kết quả: {return_method}", "size_px": 22, "align": "left"},
         {"kind": "rule"},
         {"kind": "text", "text": "Người tiếp nhận hồ sơ", "size_px": 22, "bold": True},
