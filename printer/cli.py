@@ -82,7 +82,9 @@ def run_render(args: argparse.Namespace) -> int:
         print(f"{args.out}: {len(output)} bytes, {args.layout} for profile {args.profile}")
     if args.pdf is not None:
         from printer.form01_pdf import write_form01_pdf
+        from printer.receipt import ReceiptData
 
+        assert isinstance(data, ReceiptData)
         write_form01_pdf(data, args.pdf)
         print(f"{args.pdf}: Form 01, A5")
     return 0
