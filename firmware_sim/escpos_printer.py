@@ -29,6 +29,9 @@ Fault injection (constructor arguments, or calls from any thread while a host is
 - ``cutter_jam_next_cut()``: the next cut jams (DLE EOT 3 = 0x1A); data is dropped until
   ``close_cover()`` or ``clear_faults()``, which finish the cut.
 - ``silent=True`` (or set ``silent`` later): no replies and no printing, like an unplugged printer.
+- ``baud=N`` (or set ``baud`` later): a serial line at N baud; each write takes 10 bits a byte.
+- ``unplug(after_bytes=N)`` / ``plug_in()``: the cable is pulled after N more bytes (mid-job): silent,
+  the unfinished page lost, as a power cut; plugging in answers again.
 - ``kanji_default=True``: a Chinese clone that powers on in Kanji mode, printing bytes ≥ 0x80 as
   GB18030 until ``FS .`` (why every ticket sends ``FS .`` after ``ESC @``).
 """
@@ -38,6 +41,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -94,6 +98,7 @@ class EscposPrinterSim:
         silent: bool = False,
         kanji_default: bool = False,
         on_page: PageCallback | None = None,
+        baud: int | None = None,
     ) -> None:
         self.width_dots = width_dots
         self.paper_left_mm = paper_length_mm
@@ -101,6 +106,8 @@ class EscposPrinterSim:
         self.paper_out_at_job = paper_out_at_job
         self.near_end_at_job = near_end_at_job
         self.silent = silent
+        self.baud = baud
+        self._unplug_after: int | None = None
         self.on_page = on_page
         self.pages: list[Image.Image] = []
         self.page_texts: list[str] = []
@@ -136,7 +143,18 @@ class EscposPrinterSim:
 
     def receive(self, data: bytes) -> None:
         """Bytes from the host: ``DLE EOT`` is answered where it arrives, the rest is printed in order."""
+        if self.baud:
+            time.sleep(len(data) * 10 / self.baud)  # a serial line at this speed: the write takes this long
         with self._lock:
+            if self._unplug_after is not None:
+                if len(data) < self._unplug_after:
+                    self._unplug_after -= len(data)
+                else:
+                    data = data[: self._unplug_after]
+                    self._unplug_after = None
+                    self._accept(data)
+                    self._power_lost()
+                    return
             scan = self._rt_tail + data
             start = len(self._rt_tail)
             at = scan.find(DLE_EOT)
@@ -173,6 +191,26 @@ class EscposPrinterSim:
     def clear_faults(self) -> None:
         """Recover from a cutter jam (finishing the cut), as ``DLE ENQ`` or a power cycle would."""
         self._operate(self._clear_jam)
+
+    def unplug(self, after_bytes: int = 0) -> None:
+        """Pull the cable after ``after_bytes`` more bytes: silent, and the unfinished page is lost."""
+        with self._lock:
+            if after_bytes <= 0:
+                self._power_lost()
+            else:
+                self._unplug_after = after_bytes
+
+    def plug_in(self) -> None:
+        """Reconnect after :meth:`unplug`: answers again, starting from a clean state."""
+        with self._lock:
+            self.silent = False
+
+    def _power_lost(self) -> None:
+        self.silent = True
+        self._rows, self._page_lines, self._line = [], [], []
+        self._queue.clear()
+        self._decoder.reset()
+        logger.info("simulated printer unplugged; plug_in() to reconnect")
 
     def load_paper(self, length_mm: float = 50_000.0) -> None:
         """Put in a new roll; the unfinished page is torn off and printing resumes."""

@@ -227,6 +227,9 @@ class PrinterService:
                 return
             reason, code = outcome
             if not self._await_recovery(deadline):
+                if self._stop.is_set():
+                    log.info("%s: stopping; job %s stays in the spool", self.device.id, job_id)
+                    return
                 self._fail(job_id, f"{reason}; gave up waiting for the printer", code)
                 return
             log.info("%s: printer recovered; retrying job %s", self.device.id, job_id)

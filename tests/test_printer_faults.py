@@ -1,0 +1,161 @@
+"""Fault scenarios through the printer service on a real Mosquitto: every job ends printed or reported,
+never silently lost, never printed twice for one job id; the spool survives a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from support import wait_until
+from test_printer_service import PRINTER, Observer, job
+
+from bus import models as m
+from bus.client import BrokerUrl, BusClient
+from firmware_sim.escpos_printer import EscposPrinterSim
+from printer.service import PrinterService
+from printer.spool import JobSpool, JobState
+from siteconf import Site
+from transport.sim import register_simulator, unregister_simulator
+
+pytestmark = pytest.mark.integration
+
+
+@contextmanager
+def serving(
+    site: Site, broker: BrokerUrl, sim: EscposPrinterSim, spool: Path, hold_s: float = 20.0
+) -> Iterator[PrinterService]:
+    register_simulator(PRINTER, sim)
+    try:
+        service = PrinterService(
+            site.site.id, site.device(PRINTER), broker, spool=spool, hold_s=hold_s
+        ).start()
+        try:
+            yield service
+        finally:
+            service.stop()
+    finally:
+        unregister_simulator(PRINTER)
+
+
+@pytest.fixture
+def observer(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[Observer]:
+    bus = BusClient(mosquitto, demo_site.site.id, "test-printer-faults")
+    obs = Observer(bus)
+    bus.subscribe(bus.topics.device_evt(PRINTER), lambda _t, e: obs.events.append(e), m.device_event_adapter)
+    bus.subscribe(bus.topics.device_status(PRINTER), lambda _t, s: obs.statuses.append(s), m.DeviceStatus)
+    bus.start()
+    yield obs
+    bus.stop()
+
+
+def _status_has(observer: Observer, error: str) -> bool:
+    return bool(observer.statuses) and error in observer.statuses[-1].errors
+
+
+def test_paper_out_at_job_2_is_printed_once_after_a_new_roll(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim(paper_out_at_job=2)
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        observer.send(job("paper-1"))
+        assert wait_until(lambda: bool(observer.printed("paper-1")))
+        observer.send(job("paper-2"))
+        assert wait_until(lambda: _status_has(observer, "paper_out"), timeout=10)
+        assert observer.statuses[-1].paper is m.PaperLevel.OUT
+        assert not observer.printed("paper-2") and not observer.failed("paper-2")
+        sim.load_paper()
+        assert wait_until(lambda: bool(observer.printed("paper-2")), timeout=10)
+        assert len(sim.pages) == 2
+        observer.send(job("paper-2"))  # redelivered: answered, not printed again
+        assert wait_until(lambda: len(observer.printed("paper-2")) == 2)
+        assert len(sim.pages) == 2
+
+
+def test_cover_open_holds_the_job_until_closed(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim()
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        sim.open_cover()
+        assert wait_until(lambda: _status_has(observer, "cover_open"), timeout=3)
+        observer.send(job("cover-1"))
+        sim.close_cover()
+        assert wait_until(lambda: bool(observer.printed("cover-1")), timeout=10)
+        assert len(sim.pages) == 1
+
+
+def test_cutter_jam_is_confirmed_after_recovery_without_a_reprint(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim()
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        sim.cutter_jam_next_cut()
+        observer.send(job("jam-1"))
+        assert wait_until(lambda: _status_has(observer, "cutter_error"), timeout=10)
+        assert len(sim.pages) == 0
+        sim.close_cover()  # the operator clears the jam; the held page is cut
+        assert wait_until(lambda: bool(observer.printed("jam-1")), timeout=10)
+        assert len(sim.pages) == 1
+
+
+def test_a_fault_that_never_clears_is_reported(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim()
+    sim.open_cover()
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite", hold_s=1.0):
+        observer.send(job("never"))
+        assert wait_until(lambda: bool(observer.failed("never")), timeout=10)
+        assert observer.failed("never")[0].code == "cover_open"
+        assert "cover open" in observer.failed("never")[0].reason
+        assert len(sim.pages) == 0
+
+
+def test_unplugged_mid_job_is_reported_unconfirmed_and_not_printed_twice(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim()
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        assert wait_until(lambda: observer.health() is m.Health.OK, timeout=3)
+        sim.unplug(after_bytes=3000)
+        observer.send(job("unplug-1"))
+        assert wait_until(lambda: bool(observer.failed("unplug-1")), timeout=15)
+        assert observer.failed("unplug-1")[0].code == "unconfirmed"
+        sim.plug_in()
+        observer.send(job("unplug-2"))
+        assert wait_until(lambda: bool(observer.printed("unplug-2")), timeout=10)
+        assert len(sim.pages) == 1
+        assert not observer.printed("unplug-1")
+
+
+def test_slow_link_at_9600_baud_still_prints_once(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim(baud=115_200)
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        observer.send(job("slow-1"))
+        assert wait_until(lambda: bool(observer.printed("slow-1")), timeout=15)
+        assert len(sim.pages) == 1
+
+
+def test_the_spool_survives_a_restart(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.sqlite"
+    sim = EscposPrinterSim()
+    sim.open_cover()
+    with serving(demo_site, mosquitto, sim, spool):
+        observer.send(job("restart-1"))
+        assert wait_until(lambda: _status_has(observer, "cover_open"), timeout=3)
+        assert wait_until(lambda: JobSpool(spool).get("restart-1") is not None, timeout=3)
+    assert not observer.printed("restart-1") and not observer.failed("restart-1")
+    sim.close_cover()
+    with serving(demo_site, mosquitto, sim, spool):
+        assert wait_until(lambda: bool(observer.printed("restart-1")), timeout=10)
+        observer.send(job("restart-1"))
+        assert wait_until(lambda: len(observer.printed("restart-1")) == 2)
+    assert len(sim.pages) == 1
+    record = JobSpool(spool).get("restart-1")
+    assert record is not None and record.state is JobState.PRINTED and record.command is None
