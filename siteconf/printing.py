@@ -84,9 +84,8 @@ class PrintingConf(Section):
             if kinds.get(device) is not DeviceKind.PRINTER:
                 found.append(f"printing.printers.{device}: no printer device {device!r} in [[devices]]")
             if profile not in known:
-                found.append(
-                    f"printing.printers.{device}: unknown profile {profile!r}; known: {', '.join(sorted(known))}"
-                )
+                names = ", ".join(sorted(known))
+                found.append(f"printing.printers.{device}: unknown profile {profile!r}; known: {names}")
         return found
 
     def profile_for(self, device_id: str, width_dots: int) -> PrinterProfile:
