@@ -1,16 +1,23 @@
-"""The printer device service: executes ``print_ticket`` commands and reports paper and health.
+"""The printer device service: executes ``print_ticket`` / ``print_receipt`` and reports paper and health.
 
-Jobs run one at a time in arrival order on a worker thread, and every job is answered with exactly one
-event:
+Every job goes into an on-disk spool (:mod:`printer.spool`) before anything else, so a restart takes
+up what was left; jobs run one at a time in arrival order on a worker thread, and each is answered with
+exactly one event:
 
-- ``job_printed`` once the printer confirmed it; a job id already printed (commands may be
-  redelivered) is not printed again but answered with the same ``job_printed`` (same ``bytes_sent``);
-- ``job_failed`` if it cannot print (the kiosk then shows a virtual ticket): the printer is not ready
-  or silent, the ticket does not fit :class:`~printer.ticket.TicketData`, it expired while queued
-  (``"expired before it could print"``), or anything else went wrong; the worker then takes the next job.
+- ``job_printed`` once the printer confirmed it (``GS r 1``); a job id already printed (commands may be
+  redelivered, the kiosk may retry) is not printed again but answered with the same ``bytes_sent``;
+- ``job_failed`` with a ``code`` if it cannot print (the kiosk then shows a virtual ticket): bad data,
+  expired while queued, a fault (paper out, cover open, cutter error, offline) that did not clear
+  within ``hold_s`` or the job's ``expires_at``, or ``unconfirmed`` when the bytes were sent but the
+  printer went silent, since printing it again could print it twice.
 
-The status is polled with ``DLE EOT`` at start and every ``STATUS_POLL_S`` between jobs, and published
-(retained) as soon as it changes; a printer that stops answering is an error after one reply timeout.
+Faults met during a job: the job waits, polling the status, and is retried when the printer can print
+again: sent again if the page was lost (paper ran out), only confirmed if the printer kept it (cover
+opened, cutter jammed: the page comes out when the operator clears the fault).
+
+The status is polled with ``DLE EOT`` at start and every ``STATUS_POLL_S`` between jobs (and while a
+job waits for recovery), and published (retained) as soon as it changes; a printer that stops
+answering is an error after one reply timeout. ASB blocks met while reading are decoded and published.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from printer.errors import (
 from printer.profiles import PrinterProfile, profile_for_width
 from printer.receipt import ReceiptData, render_receipt
 from printer.spool import JobSpool, JobState, SpooledJob
-from printer.status import PAPER_SENSOR_REQUEST, PaperState, PrinterStatus
+from printer.status import PaperState, PrinterStatus
 from printer.ticket import TicketData, render_ticket
 from siteconf.model import Device
 from transport import open_transport
@@ -104,6 +111,7 @@ class PrinterService:
             transport=urlsplit(device.url).scheme,
             capabilities=self.profile.capabilities(),
         )
+        self.printer.on_asb = self._publish
         self.link = DeviceLink(broker, site_id, device.id, info)
         self.link.on_command(self._on_command)
         self.spool = JobSpool(spool)
@@ -238,16 +246,18 @@ class PrinterService:
         """One try; None when the job is answered (printed or failed), else (reason, code) to retry."""
         job = self.spool.get(job_id)
         assert job is not None
+        name = f"job {job_id}"
         try:
             with self._io:
                 if job.state is JobState.QUEUED:
-                    self.printer.ensure_ready(job=f"job {job_id}")
-                    self.printer.print_bytes(data + PAPER_SENSOR_REQUEST)
+                    self.printer.ensure_ready(job=name)
+                    self.printer.print_bytes(data)
                     job = self.spool.move(job_id, JobState.SENT, bytes_sent=len(data))
-                else:
-                    self.printer.print_bytes(PAPER_SENSOR_REQUEST)
-                self.printer.wait_printed(confirm_s)
+                self.printer.wait_printed(confirm_s, poll_s=STATUS_POLL_S, on_status=self._publish, job=name)
         except PrinterNotReadyError as err:
+            if job.state is JobState.SENT and isinstance(err, PaperOutError):
+                self.spool.move(job_id, JobState.QUEUED)  # the unfinished page was torn off: print it again
+            self._poll_status()
             return str(err), _code(err)
         except PrinterLinkError as err:
             if job.state is JobState.SENT:
@@ -261,6 +271,10 @@ class PrinterService:
         self.jobs_printed += 1
         self._emit(m.JobPrinted(job_id=job_id, bytes_sent=len(data)))
         return None
+
+    def _publish(self, status: PrinterStatus) -> None:
+        self._last_can_print = status.can_print
+        self._set_status(device_status(status))
 
     def _unconfirmed(self, job_id: str, job: SpooledJob, err: Exception) -> tuple[str, str] | None:
         """No ``GS r 1`` answer: the status says whether the page waits, was torn off, or nobody knows."""
@@ -332,8 +346,7 @@ class PrinterService:
         except Exception:
             log.exception("%s: status poll failed unexpectedly", self.device.id)
             return
-        self._last_can_print = status.can_print
-        self._set_status(device_status(status))
+        self._publish(status)
 
     def _set_status(self, status: m.DeviceStatus) -> None:
         try:
