@@ -7,12 +7,14 @@ Wire grammar (host → printer; any chunking; decoded by :class:`printer.escpos_
     styles    ESC @, ESC a n, ESC E n, ESC G n, ESC - n, ESC M n, ESC ! n, GS ! n, ESC 2, ESC 3 n
     cut       GS V m [n], ESC i, ESC m: ends the page
     replies   DLE EOT n → 1 status byte, GS r 1 → paper sensor byte, GS a n → Automatic Status Back
+    obeyed    DLE DC4 1 m t (drawer pulse, counted), DLE DC4 2 1 8 (power off: silent until plug_in)
     consumed  everything else the decoder knows (ESC =, GS B, GS ( L, GS 8 L, …); unknown ESC/GS/FS x
               skips two bytes and is logged at debug. Nothing raises, nothing waits forever.
 
-``DLE EOT n`` is answered the moment it arrives, even mid-job, offline or inside raster data (real
-firmware does the same); ``GS r 1`` after the data before it is printed; with ``GS a n`` (n ≠ 0) a
-4-byte ASB block goes out now and on every status change. Byte layouts: :mod:`printer.status`.
+``DLE EOT n`` is answered (and ``DLE DC4`` obeyed) the moment it arrives, even mid-job, offline or
+inside raster data (real firmware does the same, which is why the renderer defuses raster data);
+``GS r 1`` after the data before it is printed; with ``GS a n`` (n ≠ 0) a 4-byte ASB block goes out
+now and on every status change. Byte layouts: :mod:`printer.status`.
 
 A cut ends a page: its image (mode "1", white paper, ``width_dots`` wide) is appended to ``pages``, its
 native text lines (joined by newlines) to ``page_texts``, and ``on_page(index, image, text)`` is called
@@ -54,12 +56,14 @@ from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, 
 from qrcode.exceptions import DataOverflowError
 
 from printer.escpos_decoder import Command, EscposDecoder
-from printer.status import DLE_EOT, PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
+from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
 
 logger = logging.getLogger(__name__)
 
 MM_PER_ROW = 0.125
+_REALTIME_SIZES = {0x04: 3, 0x14: 5}  # DLE EOT n, DLE DC4 fn m t
+_REALTIME_TAIL = 4
 DEFAULT_LINE_SPACING = 30
 CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866"}
 QR_ECC = {48: ERROR_CORRECT_L, 49: ERROR_CORRECT_M, 50: ERROR_CORRECT_Q, 51: ERROR_CORRECT_H}
@@ -112,6 +116,7 @@ class EscposPrinterSim:
         self.pages: list[Image.Image] = []
         self.page_texts: list[str] = []
         self.jobs_started = 0
+        self.drawer_pulses = 0
         self._lock = threading.RLock()
         self._link: SimLink | None = None
         self._decoder = EscposDecoder(kanji_default=kanji_default)
@@ -155,21 +160,47 @@ class EscposPrinterSim:
                     self._accept(data)
                     self._power_lost()
                     return
-            scan = self._rt_tail + data
-            start = len(self._rt_tail)
-            at = scan.find(DLE_EOT)
-            while at != -1:
-                end = at + 3
-                if start < end <= len(scan) and 1 <= scan[at + 2] <= 4:
-                    self._accept(scan[start:end])
-                    self._notify_asb()
-                    start = end
-                    self._reply(bytes((encode_status(self.status, scan[at + 2]),)))
-                at = scan.find(DLE_EOT, at + 1)
-            self._accept(scan[start:])
-            self._rt_tail = scan[-2:]
-            self._notify_asb()
+            self._receive_realtime(data)
         self._fire_callbacks()
+
+    def _receive_realtime(self, data: bytes) -> None:
+        """Obey real-time commands wherever they are (inside raster data too), as firmware does."""
+        scan = self._rt_tail + data
+        start = len(self._rt_tail)
+        at = scan.find(b"\x10")
+        while at != -1 and at + 1 < len(scan):
+            size = _REALTIME_SIZES.get(scan[at + 1])
+            end = at + (size or 0)
+            if size is not None and start < end <= len(scan) and self._realtime(scan[at:end]):
+                self._accept(scan[start:end])
+                self._notify_asb()
+                start = end
+                if self.silent:
+                    self._rt_tail = b""
+                    return
+                self._realtime_reply(scan[at:end])
+            at = scan.find(b"\x10", at + 1)
+        self._accept(scan[start:])
+        self._rt_tail = scan[-(_REALTIME_TAIL):]
+        self._notify_asb()
+
+    def _realtime(self, command: bytes) -> bool:
+        """Whether ``command`` is a real-time command this printer obeys; power-off acts at once."""
+        if command[1] == 0x04:
+            return 1 <= command[2] <= 4
+        if command[2] == 1 and command[3] in (0, 1) and 1 <= command[4] <= 8:
+            self.drawer_pulses += 1
+            logger.info("simulated printer: drawer pulse (DLE DC4 1)")
+            return True
+        if command[2:] == b"\x02\x01\x08":
+            logger.warning("simulated printer: powered off by DLE DC4 2 in the data")
+            self._power_lost()
+            return True
+        return False
+
+    def _realtime_reply(self, command: bytes) -> None:
+        if command[1] == 0x04:
+            self._reply(bytes((encode_status(self.status, command[2]),)))
 
     # --- fault injection and operator actions ------------------------------------------------
 

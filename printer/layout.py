@@ -19,6 +19,7 @@ text for every item of a list field; the item's keys and ``index`` fill the temp
 from __future__ import annotations
 
 import logging
+import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -127,6 +128,15 @@ class _Writer:
     def raw(self, data: bytes) -> None:
         self.out._raw(data)
 
+    def raster(self, image: Any) -> None:
+        """``image`` as ``GS v 0`` through python-escpos, with real-time command lookalikes broken up."""
+        from escpos.printer import Dummy
+
+        band = Dummy()
+        band.profile = self.out.profile
+        band.image(image, impl="bitImageRaster", center=False)
+        self.raw(defuse_raster(band.output))
+
     def set_align(self, align: str) -> None:
         if align != self.align:
             self.raw(b"\x1b\x61" + bytes((ALIGN[align],)))
@@ -148,7 +158,7 @@ class _Writer:
             return
         if self.profile.pad_bands:
             band = _pad(band, self.width, self.align)
-        self.out.image(band, impl="bitImageRaster", center=False)
+        self.raster(band)
         self.raw(b"\x1b\x4a" + bytes((max(4, px // 4),)))
 
     def native(self, text: str, *, bold: bool = False, scale: int = 1) -> None:
@@ -187,7 +197,7 @@ class _Writer:
         image = _qr_image(data, size)
         if self.profile.pad_bands:
             image = _pad(image, self.width, self.align)
-        self.out.image(image, impl="bitImageRaster", center=False)
+        self.raster(image)
         self.raw(b"\x1b\x4a\x08")
 
     def barcode(self, data: str) -> None:
@@ -205,12 +215,33 @@ class _Writer:
             image = _code128_image(data, module)
             if self.profile.pad_bands:
                 image = _pad(image, self.width, self.align)
-            self.out.image(image, impl="bitImageRaster", center=False)
+            self.raster(image)
             self.native(data)
             return
         payload = b"{B" + data.encode("ascii")
         self.raw(b"\x1d\x68\x50\x1d\x77" + bytes((module,)) + b"\x1d\x48\x02")
         self.raw(b"\x1d\x6b\x49" + bytes((len(payload),)) + payload)
+
+
+_REALTIME_LOOKALIKE = re.compile(rb"\x10(?=[\x04\x05\x14])")
+
+
+def defuse_raster(data: bytes) -> bytes:
+    """Raster commands whose pixel data cannot be read as a real-time command.
+
+    Firmware obeys ``DLE EOT``, ``DLE ENQ`` and ``DLE DC4`` (``10 04``, ``10 05``, ``10 14``) even inside
+    image data: a band could pulse the drawer, clear the buffer or power the printer off. Each 0x10
+    that starts such a pair becomes 0x11: one dot more, in the 8th column of that byte, invisible on
+    paper. ``GS v 0`` headers cannot hold these pairs (they would mean more than 960 rows).
+    """
+    from printer.escpos_decoder import EscposDecoder
+
+    out = bytearray()
+    for command in EscposDecoder().feed(data):
+        if command.name != "GS v 0":
+            raise ValueError(f"defuse_raster takes GS v 0 commands only, not {command.name}")
+        out += b"\x1d\x76\x30" + command.args + _REALTIME_LOOKALIKE.sub(b"\x11", command.data)
+    return bytes(out)
 
 
 def render_layout(layout: Layout, values: Mapping[str, Any], profile: PrinterProfile) -> bytes:

@@ -294,3 +294,16 @@ def test_random_bytes_log_no_errors(caplog: pytest.LogCaptureFixture) -> None:
         for _ in range(200):
             sim.receive(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_dle_dc4_inside_raster_data_is_obeyed_as_firmware_does() -> None:
+    band = b"\x1d\x76\x30\x00\x02\x00\x03\x00" + b"\x00\x10\x14\x01\x00\x01"
+    sim = EscposPrinterSim()
+    sim.receive(band)
+    assert sim.drawer_pulses == 1
+    sim.receive(b"\x1d\x76\x30\x00\x05\x00\x01\x00\x10\x14\x02")  # power off, split across writes
+    assert not sim.silent
+    sim.receive(b"\x01\x08")
+    assert sim.silent
+    sim.plug_in()
+    assert not sim.silent
