@@ -97,4 +97,7 @@ class PrintingConf(Section):
 
 
 def _first(err: Any) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in err.errors())
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {str(e['msg']).removeprefix('Value error, ')}"
+        for e in err.errors()
+    )
