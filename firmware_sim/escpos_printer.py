@@ -55,6 +55,7 @@ from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 from qrcode.exceptions import DataOverflowError
 
+from printer import tcvn3
 from printer.escpos_decoder import Command, EscposDecoder
 from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
@@ -65,7 +66,17 @@ MM_PER_ROW = 0.125
 _REALTIME_SIZES = {0x04: 3, 0x14: 5}  # DLE EOT n, DLE DC4 fn m t
 _REALTIME_TAIL = 4
 DEFAULT_LINE_SPACING = 30
-CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866"}
+CODE_PAGES = {
+    0: "cp437",
+    2: "cp850",
+    3: "cp860",
+    4: "cp863",
+    5: "cp865",
+    16: "cp1252",
+    17: "cp866",
+    30: "TCVN-3-1",  # as on Epson-class firmware: TCVN-3 lower-case table
+    31: "TCVN-3-2",  # and its upper-case table
+}
 QR_ECC = {48: ERROR_CORRECT_L, 49: ERROR_CORRECT_M, 50: ERROR_CORRECT_Q, 51: ERROR_CORRECT_H}
 _INVERT = bytes(255 - i for i in range(256))
 _FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
@@ -483,9 +494,13 @@ class EscposPrinterSim:
     # --- text and rows -----------------------------------------------------------------------
 
     def _text(self, command: Command) -> None:
-        text = (
-            _decode_kanji(command.data) if self._kanji else command.data.decode(self._codec, errors="replace")
-        )
+        if self._kanji:
+            text = _decode_kanji(command.data)
+        elif self._codec.startswith("TCVN-3"):
+            table = tcvn3.decoding(self._codec)
+            text = "".join(chr(b) if b < 0x80 else table.get(b, "\ufffd") for b in command.data)
+        else:
+            text = command.data.decode(self._codec, errors="replace")
         for ch in text:
             self._put_char(ch)
 
@@ -621,6 +636,13 @@ def _mono_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default()
 
 
+@functools.cache
+def _vietnamese_font(size: int) -> ImageFont.FreeTypeFont:
+    from printer.textband import find_font
+
+    return ImageFont.truetype(str(find_font(False)), size)
+
+
 @functools.lru_cache(maxsize=4096)
 def _glyph(ch: str, style: _Style) -> Image.Image:
     """A character cell as firmware prints it: 12x24 (font A) or 9x17 (font B) dots, scaled by GS !."""
@@ -628,7 +650,11 @@ def _glyph(ch: str, style: _Style) -> Image.Image:
     cell = Image.new("L", (base_w, base_h), 255)
     draw = ImageDraw.Draw(cell)
     for dx in (0, 1) if style.bold else (0,):
-        draw.text((dx, 0), ch, font=_mono_font(15 if style.font_b else 20), fill=0)
+        if ch.isascii():
+            draw.text((dx, 0), ch, font=_mono_font(15 if style.font_b else 20), fill=0)
+        else:  # DejaVu Sans Mono lacks stacked tone marks (Ố, ẫ): a Vietnamese font, on a baseline
+            size, baseline = (13, 15) if style.font_b else (18, 21)
+            draw.text((dx + base_w / 2, baseline), ch, font=_vietnamese_font(size), fill=0, anchor="ms")
     if style.underline:
         draw.rectangle((0, base_h - style.underline, base_w - 1, base_h - 1), fill=0)
     mono = cell.point([0] * 128 + [255] * 128, "1")

@@ -123,6 +123,7 @@ class _Writer:
         self.scale = 1
         self.bold = False
         self.align = "center"
+        self.page: int | None = None
         self.size_factor = max(MIN_SIZE_FACTOR, min(1.0, self.width / REFERENCE_WIDTH))
 
     def raw(self, data: bytes) -> None:
@@ -152,6 +153,10 @@ class _Writer:
         if text.isascii():
             self.native(text, bold=bold, scale=scale)
             return
+        if self.profile.text_mode == "tcvn3" and self.tcvn3(
+            text, bold=bold, scale=max(scale, 2 if size_px >= 30 else 1)
+        ):
+            return
         px = max(12, round(size_px * self.size_factor))
         band = render_band(text, size_px=px, max_width=self.width, bold=bold, align=self.align)
         if band is None:
@@ -165,13 +170,29 @@ class _Writer:
         """One ASCII line as printer text; size (``GS !``) and bold (``ESC E``) only on change."""
         if not text.isascii():
             raise ValueError("native text must be ASCII; non-ASCII lines go through line()")
+        self.style(bold=bold, scale=scale)
+        self.raw(text.encode("ascii") + b"\n")  # not textln: its encoder would send its own ESC t
+
+    def tcvn3(self, text: str, *, bold: bool, scale: int) -> bool:
+        """``text`` as native TCVN-3 text; False (nothing sent) if a character is not in the tables."""
+        from printer.tcvn3 import encode_line
+
+        encoded = encode_line(text, self.profile.tcvn3_pages, self.page)
+        if encoded is None:
+            return False
+        data, self.page = encoded
+        self.style(bold=bold, scale=scale)
+        self.raw(data + b"\n")
+        return True
+
+    def style(self, *, bold: bool, scale: int) -> None:
+        """Size (``GS !``) and bold (``ESC E``), sent only when they change."""
         if scale != self.scale:
             self.out.set(custom_size=True, width=scale, height=scale)
             self.scale = scale
         if bold != self.bold:
             self.out.set(bold=bold)
             self.bold = bold
-        self.out.textln(text)
 
     def number(self, text: str, bold: bool) -> None:
         from printer.textband import clean_text
@@ -192,7 +213,7 @@ class _Writer:
         size = 6 if self.width >= 512 else 4
         if self.profile.qr_native:
             self.out.qr(data, ec=QR_ECLEVEL_M, size=size, native=True)
-            self.out.ln()
+            self.raw(b"\n")  # not ln(): it sends ESC t 0
             return
         image = _qr_image(data, size)
         if self.profile.pad_bands:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -39,12 +39,25 @@ class PrinterProfile(BaseModel):
     native_code128: bool = Field(default=True, description="GS k 73 CODE128; raster image otherwise")
     cancel_kanji: bool = Field(default=True, description="send FS . after ESC @ (clones boot in Kanji mode)")
     pad_bands: bool = Field(default=False, description="widen raster bands to the paper, text centred")
+    text_mode: Literal["raster", "tcvn3"] = Field(
+        default="raster",
+        description="raster: Vietnamese lines as images; tcvn3: native TCVN-3 text where every character "
+        "of a line encodes (printers whose base profile has both TCVN-3 pages; check a printout first)",
+    )
+    tcvn3_pages: tuple[int, int] = Field(default=(30, 31), description="ESC t pages: TCVN-3 lower, upper")
     chunk_size: int = Field(default=1024, ge=16, le=65536, description="bytes per transport write")
     baud: int | None = Field(default=None, ge=300, description="line speed, for confirmation timeouts")
 
     @model_validator(mode="after")
     def _base_exists(self) -> PrinterProfile:
-        base_profile(self.base)
+        pages = base_profile(self.base).profile_data.get("codePages", {})
+        if self.text_mode == "tcvn3":
+            for page, table in zip(self.tcvn3_pages, ("TCVN-3-1", "TCVN-3-2"), strict=True):
+                if pages.get(str(page)) != table:
+                    raise ValueError(
+                        f"text_mode tcvn3: the base profile {self.base!r} has no {table} at page {page}; "
+                        "use a base that lists both TCVN-3 pages, or text_mode raster"
+                    )
         return self
 
     @property
@@ -68,6 +81,8 @@ class PrinterProfile(BaseModel):
             found.append("qr_native")
         if self.native_code128:
             found.append("code128_native")
+        if self.text_mode == "tcvn3":
+            found.append("tcvn3_text")
         return found
 
     def escpos_profile(self) -> Any:
