@@ -8,7 +8,8 @@ exactly one event:
   redelivered, the kiosk may retry) is not printed again but answered with the same ``bytes_sent``;
 - ``job_failed`` with a ``code`` if it cannot print (the kiosk then shows a virtual ticket): bad data,
   expired while queued, a fault (paper out, cover open, cutter error, offline) that did not clear
-  within ``hold_s`` or the job's ``expires_at``, or ``unconfirmed`` when the bytes were sent but the
+  within the hold time (8 s for a ticket, 120 s for a receipt; ``[printing]`` sets them) or the
+  job's ``expires_at``, or ``unconfirmed`` when the bytes were sent but the
   printer went silent, since printing it again could print it twice.
 
 Faults met during a job: the job waits, polling the status, and is retried when the printer can print
@@ -61,8 +62,10 @@ if TYPE_CHECKING:
 
 STATUS_POLL_S = 0.5
 RECOVERY_POLL_S = 0.2
-HOLD_S = 120.0
-"""Longest a job waits for a printer fault to clear (paper, cover, cutter) before it is reported failed."""
+TICKET_HOLD_S = 8.0
+"""Longest a ticket waits for a fault to clear (a citizen stands at the kiosk) before it is reported."""
+RECEIPT_HOLD_S = 120.0
+"""Longest a Form 01 receipt waits for a fault to clear (the clerk can load paper) before it is reported."""
 CONFIRM_BASE_S = 2.0
 
 
@@ -96,12 +99,13 @@ class PrinterService:
         *,
         profile: PrinterProfile | None = None,
         spool: str | Path = ":memory:",
-        hold_s: float = HOLD_S,
+        ticket_hold_s: float = TICKET_HOLD_S,
+        receipt_hold_s: float = RECEIPT_HOLD_S,
     ) -> None:
         assert device.url is not None
         self.device = device
         self.profile = profile or profile_for_width(device.width_dots)
-        self.hold_s = hold_s
+        self.hold_s = {"print_ticket": ticket_hold_s, "print_receipt": receipt_hold_s}
         self.printer = EscposPrinter(
             open_transport(device.url), width_dots=self.profile.width, chunk_size=self.profile.chunk_size
         )
@@ -136,6 +140,8 @@ class PrinterService:
             broker,
             profile=printing.profile_for(device.id, device.width_dots),
             spool=spool,
+            ticket_hold_s=printing.ticket_hold_s,
+            receipt_hold_s=printing.receipt_hold_s,
         )
 
     def start(self) -> PrinterService:
@@ -225,7 +231,7 @@ class PrinterService:
 
     def _print(self, job_id: str, command: m.PrintTicket | m.PrintReceipt, data: bytes) -> None:
         """Send, confirm, and after a fault wait for recovery until the job's deadline (see spool)."""
-        deadline = time.monotonic() + self.hold_s
+        deadline = time.monotonic() + self.hold_s[command.kind]
         if command.expires_at is not None:
             deadline = min(deadline, time.monotonic() + (command.expires_at - m.now()).total_seconds())
         confirm_s = CONFIRM_BASE_S + len(data) * 10 / (self.profile.baud or 115_200)

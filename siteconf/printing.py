@@ -4,6 +4,8 @@
 
     [printing]
     spool_dir = "var/spool"                 # on-disk job spool of each printer service
+    ticket_hold_s = 8                       # a ticket waits this long for paper/cover/cutter, then fails
+    receipt_hold_s = 120                    # a Form 01 receipt waits longer (the clerk is there)
     printers = { printer-k1 = "generic-80" } # device id -> profile (default: generic, device width)
 
     [printing.profiles.xp80-clone]          # a site's own profile (fields: printer.profiles)
@@ -34,6 +36,10 @@ class PrintingConf(Section):
     """Printer profiles, the profile of each printer device, layout overrides and the spool folder."""
 
     spool_dir: str = "var/spool"
+    ticket_hold_s: float = Field(
+        default=8.0, ge=0, le=600, description="a ticket waits this long for a fault"
+    )
+    receipt_hold_s: float = Field(default=120.0, ge=0, le=3600, description="a receipt waits this long")
     printers: dict[str, str] = Field(default_factory=dict, description="printer device id -> profile name")
     profiles: dict[str, Any] = Field(
         default_factory=dict, description="name -> printer.profiles.PrinterProfile"

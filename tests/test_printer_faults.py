@@ -29,7 +29,7 @@ def serving(
     register_simulator(PRINTER, sim)
     try:
         service = PrinterService(
-            site.site.id, site.device(PRINTER), broker, spool=spool, hold_s=hold_s
+            site.site.id, site.device(PRINTER), broker, spool=spool, ticket_hold_s=hold_s
         ).start()
         try:
             yield service

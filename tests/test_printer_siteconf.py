@@ -119,3 +119,31 @@ def test_spool_keeps_order_and_ids_across_reopening(tmp_path: Path) -> None:
     with pytest.raises(SpoolError, match="not in the spool"):
         reopened.move("zz", JobState.SENT)
     reopened.close()
+
+
+def test_the_service_takes_its_profile_spool_and_holds_from_the_site(tmp_path: Path) -> None:
+    from firmware_sim.escpos_printer import EscposPrinterSim
+    from printer.service import PrinterService
+    from transport.sim import register_simulator, unregister_simulator
+
+    site = _site(
+        {
+            "spool_dir": str(tmp_path / "spool"),
+            "printers": {"printer-k1": "pos-5890"},
+            "ticket_hold_s": 3,
+            "receipt_hold_s": 60,
+        }
+    )
+    register_simulator("printer-k1", EscposPrinterSim(width_dots=384))
+    try:
+        service = PrinterService.from_site(site, site.device("printer-k1"), "mqtt://127.0.0.1:1")
+        try:
+            assert service.profile == find_profile("pos-5890")
+            assert service.printer.width_dots == 384
+            assert service.spool.path == str(tmp_path / "spool" / "printer-k1.sqlite")
+            assert service.hold_s == {"print_ticket": 3, "print_receipt": 60}
+        finally:
+            service.printer.close()
+            service.spool.close()
+    finally:
+        unregister_simulator("printer-k1")
