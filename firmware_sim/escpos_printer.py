@@ -40,22 +40,19 @@ Fault injection (constructor arguments, or calls from any thread while a host is
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
-from qrcode.exceptions import DataOverflowError
 
-from printer import tcvn3
+from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, code128_image, decode_text, glyph, qr_image
 from printer.escpos_decoder import Command, EscposDecoder
 from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
@@ -66,37 +63,11 @@ MM_PER_ROW = 0.125
 _REALTIME_SIZES = {0x04: 3, 0x14: 5}  # DLE EOT n, DLE DC4 fn m t
 _REALTIME_TAIL = 4
 DEFAULT_LINE_SPACING = 30
-CODE_PAGES = {
-    0: "cp437",
-    2: "cp850",
-    3: "cp860",
-    4: "cp863",
-    5: "cp865",
-    16: "cp1252",
-    17: "cp866",
-    30: "TCVN-3-1",  # as on Epson-class firmware: TCVN-3 lower-case table
-    31: "TCVN-3-2",  # and its upper-case table
-}
 QR_ECC = {48: ERROR_CORRECT_L, 49: ERROR_CORRECT_M, 50: ERROR_CORRECT_Q, 51: ERROR_CORRECT_H}
 _INVERT = bytes(255 - i for i in range(256))
-_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 
 PageCallback = Callable[[int, Image.Image, str], None]
 Row = Image.Image | int  # an image band, or that many blank dot rows
-
-
-@dataclass(frozen=True)
-class _Style:
-    font_b: bool = False
-    bold: bool = False
-    underline: int = 0
-    width: int = 1
-    height: int = 1
-
-    @property
-    def cell(self) -> tuple[int, int]:
-        base_w, base_h = (9, 17) if self.font_b else (12, 24)
-        return base_w * self.width, base_h * self.height
 
 
 class EscposPrinterSim:
@@ -138,7 +109,7 @@ class EscposPrinterSim:
         self._last_asb = b""
         self._fired: list[tuple[int, Image.Image, str]] = []
         self._rows: list[Row] = []
-        self._line: list[tuple[str, _Style]] = []
+        self._line: list[tuple[str, Style]] = []
         self._page_lines: list[str] = []
         self._qr = {"module": 3, "ecc": ERROR_CORRECT_L}
         self._qr_data = b""
@@ -393,7 +364,7 @@ class EscposPrinterSim:
         }
 
     def _init_modes(self) -> None:
-        self._style = _Style()
+        self._style = Style()
         self._align = 0
         self._line_spacing = DEFAULT_LINE_SPACING
         self._codec = "cp437"
@@ -439,18 +410,11 @@ class EscposPrinterSim:
             self._draw_qr()
 
     def _draw_qr(self) -> None:
-        code = qrcode.QRCode(version=None, error_correction=self._qr["ecc"], box_size=1, border=0)
-        try:
-            code.add_data(self._qr_data)
-            code.make(fit=True)
-        except (ValueError, DataOverflowError):
+        image = qr_image(self._qr_data, self._qr["ecc"], self._qr["module"])
+        if image is None:
             logger.debug("QR data of %d bytes cannot be encoded; nothing printed", len(self._qr_data))
             return
-        matrix = code.get_matrix()
-        image = Image.new("1", (len(matrix), len(matrix)), 255)
-        image.putdata([0 if dark else 255 for row in matrix for dark in row])
-        size = image.width * self._qr["module"]
-        self._place(image.resize((size, size), Image.Resampling.NEAREST))
+        self._place(image)
 
     def _raster(self, command: Command) -> None:
         mode, x_bytes, rows = (
@@ -470,21 +434,12 @@ class EscposPrinterSim:
         if command.args[0] != 73:
             logger.debug("barcode type %d not drawn by the simulator", command.args[0])
             return
-        from barcode import Code128  # type: ignore[import-untyped]  # python-barcode, via python-escpos
-
         text = command.data.decode("latin-1")
         human = "".join(part[1:] for part in text.split("{")) if text.startswith("{") else text
-        try:
-            modules = Code128(human).build()[0]
-        except Exception:
+        image = code128_image(human, self._barcode["module"], self._barcode["height"])
+        if image is None:
             logger.debug("CODE128 data %r cannot be drawn; skipped", human)
             return
-        unit, height = self._barcode["module"], self._barcode["height"]
-        image = Image.new("1", (len(modules) * unit, height), 1)
-        draw = ImageDraw.Draw(image)
-        for i, bit in enumerate(modules):
-            if bit == "1":
-                draw.rectangle((i * unit, 0, (i + 1) * unit - 1, height - 1), fill=0)
         self._place(image)
         if self._barcode["hri"] in (2, 3):
             for ch in human:
@@ -494,14 +449,7 @@ class EscposPrinterSim:
     # --- text and rows -----------------------------------------------------------------------
 
     def _text(self, command: Command) -> None:
-        if self._kanji:
-            text = _decode_kanji(command.data)
-        elif self._codec.startswith("TCVN-3"):
-            table = tcvn3.decoding(self._codec)
-            text = "".join(chr(b) if b < 0x80 else table.get(b, "\ufffd") for b in command.data)
-        else:
-            text = command.data.decode(self._codec, errors="replace")
-        for ch in text:
+        for ch in decode_text(command.data, self._codec, kanji=self._kanji):
             self._put_char(ch)
 
     def _tab(self) -> None:
@@ -524,9 +472,9 @@ class EscposPrinterSim:
         band = Image.new("1", (self.width_dots, max(height, self._line_spacing)), 1)
         x = self._x_for(sum(style.cell[0] for _, style in self._line))
         for ch, style in self._line:
-            glyph = _glyph(ch, style)
-            band.paste(glyph, (x, height - glyph.height))
-            x += glyph.width
+            cell = glyph(ch, style)
+            band.paste(cell, (x, height - cell.height))
+            x += cell.width
         text = "".join(ch for ch, _ in self._line).rstrip()
         self._line = []
         if self._emit(band) and text:
@@ -610,54 +558,3 @@ class EscposPrinterSim:
         self.pages.append(page)
         self.page_texts.append(text)
         self._fired.append((len(self.pages) - 1, page, text))
-
-
-def _decode_kanji(data: bytes) -> str:
-    """Clone firmware in Kanji mode: ASCII bytes alone, bytes ≥ 0x80 as GB18030 pairs."""
-    chars: list[str] = []
-    i = 0
-    while i < len(data):
-        if data[i] < 0x80:
-            chars.append(chr(data[i]))
-            i += 1
-            continue
-        pair = data[i : i + 2].decode("gb18030", errors="replace")
-        chars.append(pair if len(pair) == 1 else "\ufffd")
-        i += 2
-    return "".join(chars)
-
-
-@functools.cache
-def _mono_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for root in (r for r in _FONT_DIRS if r.is_dir()):
-        for path in sorted(root.rglob("DejaVuSansMono.ttf")):
-            return ImageFont.truetype(str(path), size)
-    logger.warning("DejaVuSansMono.ttf not found; the simulator prints with Pillow's default font")
-    return ImageFont.load_default()
-
-
-@functools.cache
-def _vietnamese_font(size: int) -> ImageFont.FreeTypeFont:
-    from printer.textband import find_font
-
-    return ImageFont.truetype(str(find_font(False)), size)
-
-
-@functools.lru_cache(maxsize=4096)
-def _glyph(ch: str, style: _Style) -> Image.Image:
-    """A character cell as firmware prints it: 12x24 (font A) or 9x17 (font B) dots, scaled by GS !."""
-    base_w, base_h = (9, 17) if style.font_b else (12, 24)
-    cell = Image.new("L", (base_w, base_h), 255)
-    draw = ImageDraw.Draw(cell)
-    for dx in (0, 1) if style.bold else (0,):
-        if ch.isascii():
-            draw.text((dx, 0), ch, font=_mono_font(15 if style.font_b else 20), fill=0)
-        else:  # DejaVu Sans Mono lacks stacked tone marks (Ố, ẫ): a Vietnamese font, on a baseline
-            size, baseline = (13, 15) if style.font_b else (18, 21)
-            draw.text((dx + base_w / 2, baseline), ch, font=_vietnamese_font(size), fill=0, anchor="ms")
-    if style.underline:
-        draw.rectangle((0, base_h - style.underline, base_w - 1, base_h - 1), fill=0)
-    mono = cell.point([0] * 128 + [255] * 128, "1")
-    if style.width == 1 and style.height == 1:
-        return mono
-    return mono.resize((base_w * style.width, base_h * style.height), Image.Resampling.NEAREST)
