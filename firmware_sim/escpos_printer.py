@@ -99,6 +99,7 @@ class EscposPrinterSim:
         self.page_texts: list[str] = []
         self.jobs_started = 0
         self.drawer_pulses = 0
+        self.bytes_received = 0
         self._lock = threading.RLock()
         self._link: SimLink | None = None
         self._decoder = EscposDecoder(kanji_default=kanji_default)
@@ -133,6 +134,7 @@ class EscposPrinterSim:
         if self.baud:
             time.sleep(len(data) * 10 / self.baud)  # a serial line at this speed: the write takes this long
         with self._lock:
+            self.bytes_received += len(data)
             if self._unplug_after is not None:
                 if len(data) < self._unplug_after:
                     self._unplug_after -= len(data)

@@ -80,11 +80,27 @@ class EscposPrinter:
     def url(self) -> str:
         return self.transport.url
 
-    def print_bytes(self, data: bytes) -> None:
-        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for."""
-        with self._lock, self._link_errors("sending print data"):
+    def print_bytes(
+        self,
+        data: bytes,
+        *,
+        poll_s: float | None = None,
+        on_status: Callable[[PrinterStatus], None] | None = None,
+    ) -> None:
+        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for.
+
+        With ``poll_s`` and ``on_status``, the status is asked between chunks whenever ``poll_s``
+        seconds have passed (a slow line takes seconds per job) and handed to ``on_status``; sending
+        goes on whatever it says: a printer with its cover open keeps what it received.
+        """
+        with self._lock:
+            last_poll = time.monotonic()
             for start in range(0, len(data), self.chunk_size):
-                self.transport.write(data[start : start + self.chunk_size])
+                with self._link_errors("sending print data"):
+                    self.transport.write(data[start : start + self.chunk_size])
+                if poll_s is not None and on_status is not None and time.monotonic() - last_poll >= poll_s:
+                    on_status(self._ask_status(DEFAULT_STATUS_TIMEOUT))
+                    last_poll = time.monotonic()
 
     def query_status(self, timeout: float = DEFAULT_STATUS_TIMEOUT) -> PrinterStatus:
         """Ask ``DLE EOT 1..4``; each reply must arrive within ``timeout`` seconds."""

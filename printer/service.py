@@ -257,7 +257,7 @@ class PrinterService:
             with self._io:
                 if job.state is JobState.QUEUED:
                     self.printer.ensure_ready(job=name)
-                    self.printer.print_bytes(data)
+                    self.printer.print_bytes(data, poll_s=STATUS_POLL_S, on_status=self._publish)
                     job = self.spool.move(job_id, JobState.SENT, bytes_sent=len(data))
                 self.printer.wait_printed(confirm_s, poll_s=STATUS_POLL_S, on_status=self._publish, job=name)
         except PrinterNotReadyError as err:

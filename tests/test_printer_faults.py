@@ -159,3 +159,23 @@ def test_the_spool_survives_a_restart(
     assert len(sim.pages) == 1
     record = JobSpool(spool).get("restart-1")
     assert record is not None and record.state is JobState.PRINTED and record.command is None
+
+
+def test_status_changes_are_published_while_a_slow_job_is_sent(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim(baud=9600)  # the job takes seconds on this line
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        assert wait_until(lambda: observer.health() is m.Health.OK, timeout=3)
+        before = sim.bytes_received
+        observer.send(job("slow-cover"))
+        assert wait_until(lambda: sim.jobs_started == 1, timeout=10)
+        sim.open_cover()
+        assert wait_until(lambda: _status_has(observer, "cover_open"), timeout=20)
+        on_the_line = sim.bytes_received - before
+        assert not observer.printed("slow-cover")
+        sim.close_cover()
+        assert wait_until(lambda: bool(observer.printed("slow-cover")), timeout=30)
+        job_bytes = observer.printed("slow-cover")[0].bytes_sent
+        assert on_the_line < job_bytes  # the status went out while the job was still being sent
+        assert len(sim.pages) == 1
