@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -170,7 +171,13 @@ class PrinterService:
     def _on_command(self, command: m.PrintTicket | m.PrintReceipt | m.ShowText | m.Beep) -> None:
         if not isinstance(command, m.PrintTicket | m.PrintReceipt):
             return
-        known = self.spool.add(command.job_id, command.model_dump_json())
+        try:
+            known = self.spool.add(command.job_id, command.model_dump_json())
+        except sqlite3.Error as err:
+            log.error("%s: cannot spool job %s (%s)", self.device.id, command.job_id, err)
+            reason = f"the printer service cannot store the job ({err}); check the disk of {self.spool.path}"
+            self._emit(m.JobFailed(job_id=command.job_id, reason=reason, code="internal"))
+            return
         if known is None:
             self._jobs.put(command.job_id)
         elif known.state is JobState.PRINTED:
@@ -266,6 +273,8 @@ class PrinterService:
             self._poll_status()
             return str(err), _code(err)
         except PrinterLinkError as err:
+            if self._stop.is_set():
+                return None  # stopping: the job stays in the spool for the next start
             if job.state is JobState.SENT:
                 self._fail(job_id, f"{err}; the job was sent and may have printed", "unconfirmed")
                 return None
@@ -284,6 +293,8 @@ class PrinterService:
 
     def _unconfirmed(self, job_id: str, job: SpooledJob, err: Exception) -> tuple[str, str] | None:
         """No ``GS r 1`` answer: the status says whether the page waits, was torn off, or nobody knows."""
+        if self._stop.is_set():
+            return None  # stopping: the job stays in the spool; the next start asks GS r 1 again
         try:
             with self._io:
                 status = self.printer.query_status()

@@ -179,3 +179,16 @@ def test_status_changes_are_published_while_a_slow_job_is_sent(
         job_bytes = observer.printed("slow-cover")[0].bytes_sent
         assert on_the_line < job_bytes  # the status went out while the job was still being sent
         assert len(sim.pages) == 1
+
+
+def test_a_job_that_cannot_be_spooled_is_reported(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    sim = EscposPrinterSim()
+    with serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite") as service:
+        service.spool.close()  # as if the disk went away
+        observer.send(job("no-disk"))
+        assert wait_until(lambda: bool(observer.failed("no-disk")))
+        failed = observer.failed("no-disk")[0]
+        assert failed.code == "internal" and "cannot store the job" in failed.reason
+        assert len(sim.pages) == 0
