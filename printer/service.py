@@ -283,6 +283,7 @@ class PrinterService:
         except PrinterTimeoutError as err:
             return self._unconfirmed(job_id, job, err)
         self.spool.move(job_id, JobState.PRINTED, bytes_sent=len(data))
+        log.info("%s: job %s printed (%d bytes)", self.device.id, job_id, len(data))
         self.jobs_printed += 1
         self._emit(m.JobPrinted(job_id=job_id, bytes_sent=len(data)))
         return None

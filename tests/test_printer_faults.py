@@ -3,6 +3,7 @@ never silently lost, never printed twice for one job id; the spool survives a re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -192,3 +193,59 @@ def test_a_job_that_cannot_be_spooled_is_reported(
         failed = observer.failed("no-disk")[0]
         assert failed.code == "internal" and "cannot store the job" in failed.reason
         assert len(sim.pages) == 0
+
+
+def test_a_sent_job_is_confirmed_not_reprinted_after_a_restart(
+    demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.sqlite"
+    sim = EscposPrinterSim()
+    sim.cutter_jam_next_cut()
+    with serving(demo_site, mosquitto, sim, spool):
+        observer.send(job("jam-restart"))
+        assert wait_until(lambda: _status_has(observer, "cutter_error"), timeout=10)
+    record = JobSpool(spool).get("jam-restart")
+    assert record is not None and record.state is JobState.SENT
+    sim.close_cover()  # cleared while the service was down: the held page comes out
+    assert len(sim.pages) == 1
+    with serving(demo_site, mosquitto, sim, spool):
+        assert wait_until(lambda: bool(observer.printed("jam-restart")), timeout=10)
+    assert len(sim.pages) == 1
+
+
+def test_a_form_01_receipt_prints_and_its_personal_data_is_not_logged(
+    demo_site: Site,
+    mosquitto: BrokerUrl,
+    observer: Observer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+
+    import zxingcpp
+
+    data = json.loads(
+        (Path(__file__).parent / "golden" / "printer" / "receipt.json").read_text(encoding="utf-8")
+    )
+    command = m.PrintReceipt(job_id="receipt-1", receipt=m.ReceiptPrint.model_validate(data))
+    bad = m.PrintReceipt(
+        job_id="receipt-bad", receipt=command.receipt.model_copy(update={"dossier_code": "bad code"})
+    )
+    sim = EscposPrinterSim()
+    with caplog.at_level(logging.DEBUG), serving(demo_site, mosquitto, sim, tmp_path / "spool.sqlite"):
+        observer.bus.publish(observer.bus.topics.device_cmd(PRINTER), command)
+        observer.bus.publish(observer.bus.topics.device_cmd(PRINTER), bad)
+        assert wait_until(
+            lambda: bool(observer.printed("receipt-1")) and bool(observer.failed("receipt-bad"))
+        )
+    assert "dossier_code" in observer.failed("receipt-bad")[0].reason
+    assert observer.failed("receipt-bad")[0].code == "bad_data"
+    (page,) = sim.pages
+    codes = {r.format.name: r.text for r in zxingcpp.read_barcodes(page.convert("L"))}
+    assert codes["Code128"] == "H21.65-220914-0011"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "receipt-1" in logged  # the log does talk about the job
+    for personal in ("Nguyễn Văn Mẫu", "Mẫu", "Trần Thị Tiếp Nhận"):
+        assert personal not in logged
+    record = JobSpool(tmp_path / "spool.sqlite").get("receipt-1")
+    assert record is not None and record.command is None  # the name left the spool with the job
