@@ -131,7 +131,7 @@ def test_unplugged_mid_job_is_reported_unconfirmed_and_not_printed_twice(
         assert not observer.printed("unplug-1")
 
 
-def test_slow_link_at_9600_baud_still_prints_once(
+def test_slow_link_at_115200_baud_still_prints_once(
     demo_site: Site, mosquitto: BrokerUrl, observer: Observer, tmp_path: Path
 ) -> None:
     sim = EscposPrinterSim(baud=115_200)
