@@ -48,6 +48,21 @@ _TICKET = m.TicketPrint(
     qr_url="https://hcc.example.gov.vn/t/3q9xv0a7",
 )
 
+_RECEIPT = m.ReceiptPrint(
+    agency_name="UBND phường Hoàn Kiếm",
+    dossier_code="H21.65-220914-0011",
+    applicant_name="Nguyễn Văn Mẫu",
+    request="Đăng ký khai sinh",
+    documents=[
+        m.ReceivedDocumentPrint(name="Tờ khai đăng ký khai sinh"),
+        m.ReceivedDocumentPrint(name="Giấy chứng sinh", form="Bản sao"),
+    ],
+    processing_days=1,
+    received_at=_T0,
+    return_at=_T0 + timedelta(days=1),
+    receiver_name="Trần Thị Tiếp Nhận",
+)
+
 SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(
         "server_availability",
@@ -120,7 +135,12 @@ SPECS: tuple[TopicSpec, ...] = (
         (
             m.KeyPressed(**_env(3), key=m.Key.CALL_NEXT, keypad_address=5),
             m.JobPrinted(**_env(4), job_id="k1-000042", bytes_sent=2817),
-            m.JobFailed(**_env(5), job_id="k1-000043", reason="paper out"),
+            m.JobFailed(
+                **_env(5),
+                job_id="k1-000043",
+                reason="printer sim://printer-k1 is out of paper (DLE EOT 4 = 0x72)",
+                code="paper_out",
+            ),
         ),
         "What happened at the device. `kind` tells which event. Duplicate `id`s are ignored.",
     ),
@@ -135,6 +155,9 @@ SPECS: tuple[TopicSpec, ...] = (
         (
             m.PrintTicket(
                 **_env(6), expires_at=_T0 + timedelta(seconds=36), job_id="k1-000042", ticket=_TICKET
+            ),
+            m.PrintReceipt(
+                **_env(41), expires_at=_T0 + timedelta(seconds=161), job_id="q3-000007", receipt=_RECEIPT
             ),
             m.ShowText(**_env(7), expires_at=_T0 + timedelta(seconds=17), text="8888", blink=True),
             m.Beep(**_env(8), expires_at=_T0 + timedelta(seconds=18)),

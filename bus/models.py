@@ -138,6 +138,12 @@ class JobFailed(Envelope):
     kind: Literal["job_failed"] = "job_failed"
     job_id: str
     reason: str
+    code: str | None = Field(
+        default=None,
+        description="why, for programs: paper_out, cover_open, cutter_error, offline, no_reply, "
+        "unconfirmed (sent, but the printer never confirmed: it may have printed), expired, bad_data, "
+        "internal",
+    )
 
 
 DeviceEvent = Annotated[KeyPressed | JobPrinted | JobFailed, Field(discriminator="kind")]
@@ -166,6 +172,43 @@ class PrintTicket(Envelope):
     ticket: TicketPrint
 
 
+class ReceivedDocumentPrint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    form: str = "Bản chính"
+    count: int = Field(default=1, ge=1)
+
+
+class ReceiptPrint(BaseModel):
+    """Form 01 (Giấy tiếp nhận hồ sơ và hẹn trả kết quả). Carries the applicant's name by regulation:
+    publish it only on the printer's own ``cmd`` topic, never log it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agency_name: str
+    dossier_code: str
+    applicant_name: str
+    applicant_address: str | None = None
+    applicant_phone: str | None = None
+    applicant_email: str | None = None
+    request: str
+    documents: list[ReceivedDocumentPrint] = []
+    sets: int = Field(default=1, ge=1)
+    processing_days: int | None = Field(default=None, ge=0)
+    received_at: AwareDatetime
+    return_at: AwareDatetime = Field(description="appointment, computed by the calendar")
+    return_method: str = "Tại Bộ phận Một cửa"
+    receiver_name: str | None = None
+    lookup_url: str | None = None
+
+
+class PrintReceipt(Envelope):
+    kind: Literal["print_receipt"] = "print_receipt"
+    job_id: str
+    receipt: ReceiptPrint
+
+
 class ShowText(Envelope):
     """Show text on a display now, e.g. a test pattern; normal numbers follow ``counter/{n}/state``."""
 
@@ -178,7 +221,7 @@ class Beep(Envelope):
     kind: Literal["beep"] = "beep"
 
 
-DeviceCommand = Annotated[PrintTicket | ShowText | Beep, Field(discriminator="kind")]
+DeviceCommand = Annotated[PrintTicket | PrintReceipt | ShowText | Beep, Field(discriminator="kind")]
 
 # --- requests and responses --------------------------------------------------------------------
 

@@ -7,12 +7,14 @@ Wire grammar (host → printer; any chunking; decoded by :class:`printer.escpos_
     styles    ESC @, ESC a n, ESC E n, ESC G n, ESC - n, ESC M n, ESC ! n, GS ! n, ESC 2, ESC 3 n
     cut       GS V m [n], ESC i, ESC m: ends the page
     replies   DLE EOT n → 1 status byte, GS r 1 → paper sensor byte, GS a n → Automatic Status Back
+    obeyed    DLE DC4 1 m t (drawer pulse, counted), DLE DC4 2 1 8 (power off: silent until plug_in)
     consumed  everything else the decoder knows (ESC =, GS B, GS ( L, GS 8 L, …); unknown ESC/GS/FS x
               skips two bytes and is logged at debug. Nothing raises, nothing waits forever.
 
-``DLE EOT n`` is answered the moment it arrives, even mid-job, offline or inside raster data (real
-firmware does the same); ``GS r 1`` after the data before it is printed; with ``GS a n`` (n ≠ 0) a
-4-byte ASB block goes out now and on every status change. Byte layouts: :mod:`printer.status`.
+``DLE EOT n`` is answered (and ``DLE DC4`` obeyed) the moment it arrives, even mid-job, offline or
+inside raster data (real firmware does the same, which is why the renderer defuses raster data);
+``GS r 1`` after the data before it is printed; with ``GS a n`` (n ≠ 0) a 4-byte ASB block goes out
+now and on every status change. Byte layouts: :mod:`printer.status`.
 
 A cut ends a page: its image (mode "1", white paper, ``width_dots`` wide) is appended to ``pages``, its
 native text lines (joined by newlines) to ``page_texts``, and ``on_page(index, image, text)`` is called
@@ -29,55 +31,43 @@ Fault injection (constructor arguments, or calls from any thread while a host is
 - ``cutter_jam_next_cut()``: the next cut jams (DLE EOT 3 = 0x1A); data is dropped until
   ``close_cover()`` or ``clear_faults()``, which finish the cut.
 - ``silent=True`` (or set ``silent`` later): no replies and no printing, like an unplugged printer.
+- ``baud=N`` (or set ``baud`` later): a serial line at N baud; each write takes 10 bits a byte.
+- ``unplug(after_bytes=N)`` / ``plug_in()``: the cable is pulled after N more bytes (mid-job): silent,
+  the unfinished page lost, as a power cut; plugging in answers again.
 - ``kanji_default=True``: a Chinese clone that powers on in Kanji mode, printing bytes ≥ 0x80 as
   GB18030 until ``FS .`` (why every ticket sends ``FS .`` after ``ESC @``).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
-from qrcode.exceptions import DataOverflowError
 
+from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, code128_image, decode_text, glyph, qr_image
 from printer.escpos_decoder import Command, EscposDecoder
-from printer.status import DLE_EOT, PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
+from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
 
 logger = logging.getLogger(__name__)
 
 MM_PER_ROW = 0.125
+_REALTIME_SIZES = {0x04: 3, 0x14: 5}  # DLE EOT n, DLE DC4 fn m t
+_REALTIME_TAIL = 4
 DEFAULT_LINE_SPACING = 30
-CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866"}
 QR_ECC = {48: ERROR_CORRECT_L, 49: ERROR_CORRECT_M, 50: ERROR_CORRECT_Q, 51: ERROR_CORRECT_H}
 _INVERT = bytes(255 - i for i in range(256))
-_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 
 PageCallback = Callable[[int, Image.Image, str], None]
 Row = Image.Image | int  # an image band, or that many blank dot rows
-
-
-@dataclass(frozen=True)
-class _Style:
-    font_b: bool = False
-    bold: bool = False
-    underline: int = 0
-    width: int = 1
-    height: int = 1
-
-    @property
-    def cell(self) -> tuple[int, int]:
-        base_w, base_h = (9, 17) if self.font_b else (12, 24)
-        return base_w * self.width, base_h * self.height
 
 
 class EscposPrinterSim:
@@ -94,6 +84,7 @@ class EscposPrinterSim:
         silent: bool = False,
         kanji_default: bool = False,
         on_page: PageCallback | None = None,
+        baud: int | None = None,
     ) -> None:
         self.width_dots = width_dots
         self.paper_left_mm = paper_length_mm
@@ -101,10 +92,14 @@ class EscposPrinterSim:
         self.paper_out_at_job = paper_out_at_job
         self.near_end_at_job = near_end_at_job
         self.silent = silent
+        self.baud = baud
+        self._unplug_after: int | None = None
         self.on_page = on_page
         self.pages: list[Image.Image] = []
         self.page_texts: list[str] = []
         self.jobs_started = 0
+        self.drawer_pulses = 0
+        self.bytes_received = 0
         self._lock = threading.RLock()
         self._link: SimLink | None = None
         self._decoder = EscposDecoder(kanji_default=kanji_default)
@@ -115,7 +110,7 @@ class EscposPrinterSim:
         self._last_asb = b""
         self._fired: list[tuple[int, Image.Image, str]] = []
         self._rows: list[Row] = []
-        self._line: list[tuple[str, _Style]] = []
+        self._line: list[tuple[str, Style]] = []
         self._page_lines: list[str] = []
         self._qr = {"module": 3, "ecc": ERROR_CORRECT_L}
         self._qr_data = b""
@@ -136,22 +131,60 @@ class EscposPrinterSim:
 
     def receive(self, data: bytes) -> None:
         """Bytes from the host: ``DLE EOT`` is answered where it arrives, the rest is printed in order."""
+        if self.baud:
+            time.sleep(len(data) * 10 / self.baud)  # a serial line at this speed: the write takes this long
         with self._lock:
-            scan = self._rt_tail + data
-            start = len(self._rt_tail)
-            at = scan.find(DLE_EOT)
-            while at != -1:
-                end = at + 3
-                if start < end <= len(scan) and 1 <= scan[at + 2] <= 4:
-                    self._accept(scan[start:end])
-                    self._notify_asb()
-                    start = end
-                    self._reply(bytes((encode_status(self.status, scan[at + 2]),)))
-                at = scan.find(DLE_EOT, at + 1)
-            self._accept(scan[start:])
-            self._rt_tail = scan[-2:]
-            self._notify_asb()
+            self.bytes_received += len(data)
+            if self._unplug_after is not None:
+                if len(data) < self._unplug_after:
+                    self._unplug_after -= len(data)
+                else:
+                    data = data[: self._unplug_after]
+                    self._unplug_after = None
+                    self._accept(data)
+                    self._power_lost()
+                    return
+            self._receive_realtime(data)
         self._fire_callbacks()
+
+    def _receive_realtime(self, data: bytes) -> None:
+        """Obey real-time commands wherever they are (inside raster data too), as firmware does."""
+        scan = self._rt_tail + data
+        start = len(self._rt_tail)
+        at = scan.find(b"\x10")
+        while at != -1 and at + 1 < len(scan):
+            size = _REALTIME_SIZES.get(scan[at + 1])
+            end = at + (size or 0)
+            if size is not None and start < end <= len(scan) and self._realtime(scan[at:end]):
+                self._accept(scan[start:end])
+                self._notify_asb()
+                start = end
+                if self.silent:
+                    self._rt_tail = b""
+                    return
+                self._realtime_reply(scan[at:end])
+            at = scan.find(b"\x10", at + 1)
+        self._accept(scan[start:])
+        self._rt_tail = scan[-(_REALTIME_TAIL):]
+        self._notify_asb()
+
+    def _realtime(self, command: bytes) -> bool:
+        """Whether ``command`` is a real-time command this printer obeys; power-off acts at once."""
+        if command[1] == 0x04:
+            return 1 <= command[2] <= 4
+        if command[2] == 1 and command[3] in (0, 1) and 1 <= command[4] <= 8:
+            self.drawer_pulses += 1
+            logger.info("simulated printer: drawer pulse (DLE DC4 1)")
+            return True
+        if command[2:] == b"\x02\x01\x08":
+            logger.warning("simulated printer: powered off by DLE DC4 2 in the data")
+            self._power_lost()
+            return True
+        return False
+
+    def _realtime_reply(self, command: bytes) -> None:
+        if command[1] == 0x04:
+            self._reply(bytes((encode_status(self.status, command[2]),)))
 
     # --- fault injection and operator actions ------------------------------------------------
 
@@ -173,6 +206,26 @@ class EscposPrinterSim:
     def clear_faults(self) -> None:
         """Recover from a cutter jam (finishing the cut), as ``DLE ENQ`` or a power cycle would."""
         self._operate(self._clear_jam)
+
+    def unplug(self, after_bytes: int = 0) -> None:
+        """Pull the cable after ``after_bytes`` more bytes: silent, and the unfinished page is lost."""
+        with self._lock:
+            if after_bytes <= 0:
+                self._power_lost()
+            else:
+                self._unplug_after = after_bytes
+
+    def plug_in(self) -> None:
+        """Reconnect after :meth:`unplug`: answers again, starting from a clean state."""
+        with self._lock:
+            self.silent = False
+
+    def _power_lost(self) -> None:
+        self.silent = True
+        self._rows, self._page_lines, self._line = [], [], []
+        self._queue.clear()
+        self._decoder.reset()
+        logger.info("simulated printer unplugged; plug_in() to reconnect")
 
     def load_paper(self, length_mm: float = 50_000.0) -> None:
         """Put in a new roll; the unfinished page is torn off and printing resumes."""
@@ -313,7 +366,7 @@ class EscposPrinterSim:
         }
 
     def _init_modes(self) -> None:
-        self._style = _Style()
+        self._style = Style()
         self._align = 0
         self._line_spacing = DEFAULT_LINE_SPACING
         self._codec = "cp437"
@@ -359,18 +412,11 @@ class EscposPrinterSim:
             self._draw_qr()
 
     def _draw_qr(self) -> None:
-        code = qrcode.QRCode(version=None, error_correction=self._qr["ecc"], box_size=1, border=0)
-        try:
-            code.add_data(self._qr_data)
-            code.make(fit=True)
-        except (ValueError, DataOverflowError):
+        image = qr_image(self._qr_data, self._qr["ecc"], self._qr["module"])
+        if image is None:
             logger.debug("QR data of %d bytes cannot be encoded; nothing printed", len(self._qr_data))
             return
-        matrix = code.get_matrix()
-        image = Image.new("1", (len(matrix), len(matrix)), 255)
-        image.putdata([0 if dark else 255 for row in matrix for dark in row])
-        size = image.width * self._qr["module"]
-        self._place(image.resize((size, size), Image.Resampling.NEAREST))
+        self._place(image)
 
     def _raster(self, command: Command) -> None:
         mode, x_bytes, rows = (
@@ -390,21 +436,12 @@ class EscposPrinterSim:
         if command.args[0] != 73:
             logger.debug("barcode type %d not drawn by the simulator", command.args[0])
             return
-        from barcode import Code128  # type: ignore[import-untyped]  # python-barcode, via python-escpos
-
         text = command.data.decode("latin-1")
         human = "".join(part[1:] for part in text.split("{")) if text.startswith("{") else text
-        try:
-            modules = Code128(human).build()[0]
-        except Exception:
+        image = code128_image(human, self._barcode["module"], self._barcode["height"])
+        if image is None:
             logger.debug("CODE128 data %r cannot be drawn; skipped", human)
             return
-        unit, height = self._barcode["module"], self._barcode["height"]
-        image = Image.new("1", (len(modules) * unit, height), 1)
-        draw = ImageDraw.Draw(image)
-        for i, bit in enumerate(modules):
-            if bit == "1":
-                draw.rectangle((i * unit, 0, (i + 1) * unit - 1, height - 1), fill=0)
         self._place(image)
         if self._barcode["hri"] in (2, 3):
             for ch in human:
@@ -414,10 +451,7 @@ class EscposPrinterSim:
     # --- text and rows -----------------------------------------------------------------------
 
     def _text(self, command: Command) -> None:
-        text = (
-            _decode_kanji(command.data) if self._kanji else command.data.decode(self._codec, errors="replace")
-        )
-        for ch in text:
+        for ch in decode_text(command.data, self._codec, kanji=self._kanji):
             self._put_char(ch)
 
     def _tab(self) -> None:
@@ -440,9 +474,9 @@ class EscposPrinterSim:
         band = Image.new("1", (self.width_dots, max(height, self._line_spacing)), 1)
         x = self._x_for(sum(style.cell[0] for _, style in self._line))
         for ch, style in self._line:
-            glyph = _glyph(ch, style)
-            band.paste(glyph, (x, height - glyph.height))
-            x += glyph.width
+            cell = glyph(ch, style)
+            band.paste(cell, (x, height - cell.height))
+            x += cell.width
         text = "".join(ch for ch, _ in self._line).rstrip()
         self._line = []
         if self._emit(band) and text:
@@ -526,43 +560,3 @@ class EscposPrinterSim:
         self.pages.append(page)
         self.page_texts.append(text)
         self._fired.append((len(self.pages) - 1, page, text))
-
-
-def _decode_kanji(data: bytes) -> str:
-    """Clone firmware in Kanji mode: ASCII bytes alone, bytes ≥ 0x80 as GB18030 pairs."""
-    chars: list[str] = []
-    i = 0
-    while i < len(data):
-        if data[i] < 0x80:
-            chars.append(chr(data[i]))
-            i += 1
-            continue
-        pair = data[i : i + 2].decode("gb18030", errors="replace")
-        chars.append(pair if len(pair) == 1 else "\ufffd")
-        i += 2
-    return "".join(chars)
-
-
-@functools.cache
-def _mono_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for root in (r for r in _FONT_DIRS if r.is_dir()):
-        for path in sorted(root.rglob("DejaVuSansMono.ttf")):
-            return ImageFont.truetype(str(path), size)
-    logger.warning("DejaVuSansMono.ttf not found; the simulator prints with Pillow's default font")
-    return ImageFont.load_default()
-
-
-@functools.lru_cache(maxsize=4096)
-def _glyph(ch: str, style: _Style) -> Image.Image:
-    """A character cell as firmware prints it: 12x24 (font A) or 9x17 (font B) dots, scaled by GS !."""
-    base_w, base_h = (9, 17) if style.font_b else (12, 24)
-    cell = Image.new("L", (base_w, base_h), 255)
-    draw = ImageDraw.Draw(cell)
-    for dx in (0, 1) if style.bold else (0,):
-        draw.text((dx, 0), ch, font=_mono_font(15 if style.font_b else 20), fill=0)
-    if style.underline:
-        draw.rectangle((0, base_h - style.underline, base_w - 1, base_h - 1), fill=0)
-    mono = cell.point([0] * 128 + [255] * 128, "1")
-    if style.width == 1 and style.height == 1:
-        return mono
-    return mono.resize((base_w * style.width, base_h * style.height), Image.Resampling.NEAREST)

@@ -35,11 +35,12 @@ from printer.status import (
     STATUS_KINDS,
     PaperState,
     PrinterStatus,
+    Reply,
+    ReplyKind,
+    StatusStream,
+    decode_asb,
     decode_paper_sensor,
     decode_status,
-    is_asb_header,
-    is_paper_sensor_reply,
-    is_status_reply,
     status_request,
 )
 from printer.ticket import TicketData, render_ticket
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_STATUS_TIMEOUT = 0.5
 DEFAULT_CONFIRM_TIMEOUT = 10.0
 ASB_BLOCK = 4
+READ_CHUNK = 64
 
 
 class EscposPrinter:
@@ -70,26 +72,50 @@ class EscposPrinter:
         self.confirm_timeout = confirm_timeout
         self.pad_bands = pad_bands
         self._lock = threading.RLock()
+        self.on_asb: Callable[[PrinterStatus], None] | None = None
+        self._stream = StatusStream()
+        self._pending: list[Reply] = []
 
     @property
     def url(self) -> str:
         return self.transport.url
 
-    def print_bytes(self, data: bytes) -> None:
-        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for."""
-        with self._lock, self._link_errors("sending print data"):
+    def print_bytes(
+        self,
+        data: bytes,
+        *,
+        poll_s: float | None = None,
+        on_status: Callable[[PrinterStatus], None] | None = None,
+    ) -> None:
+        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for.
+
+        With ``poll_s`` and ``on_status``, the status is asked between chunks whenever ``poll_s``
+        seconds have passed (a slow line takes seconds per job) and handed to ``on_status``; sending
+        goes on whatever it says: a printer with its cover open keeps what it received.
+        """
+        with self._lock:
+            last_poll = time.monotonic()
             for start in range(0, len(data), self.chunk_size):
-                self.transport.write(data[start : start + self.chunk_size])
+                with self._link_errors("sending print data"):
+                    self.transport.write(data[start : start + self.chunk_size])
+                if poll_s is not None and on_status is not None and time.monotonic() - last_poll >= poll_s:
+                    on_status(self._ask_status(DEFAULT_STATUS_TIMEOUT))
+                    last_poll = time.monotonic()
 
     def query_status(self, timeout: float = DEFAULT_STATUS_TIMEOUT) -> PrinterStatus:
         """Ask ``DLE EOT 1..4``; each reply must arrive within ``timeout`` seconds."""
-        replies: dict[int, int] = {}
         with self._lock:
             self._drain()
+            return self._ask_status(timeout)
+
+    def _ask_status(self, timeout: float) -> PrinterStatus:
+        """``DLE EOT 1..4`` without discarding input first (a ``GS r 1`` reply may be on its way)."""
+        replies: dict[int, int] = {}
+        with self._lock:
             for n in STATUS_KINDS:
                 with self._link_errors(f"asking DLE EOT {n}"):
                     self.transport.write(status_request(n))
-                replies[n] = self._read_reply(is_status_reply, timeout, f"DLE EOT {n}")
+                replies[n] = self._read_reply(ReplyKind.STATUS, timeout, f"DLE EOT {n}")
         status = decode_status(replies)
         logger.debug("printer %s status %s", self.url, status)
         return status
@@ -118,12 +144,38 @@ class EscposPrinter:
             f"{status.describe_reply(3)}){suffix}: check the printer, power-cycle it if the error stays"
         )
 
-    def wait_printed(self, timeout: float | None = None) -> PaperState:
-        """Send ``GS r 1`` and wait until the printer has printed everything before it."""
+    def wait_printed(
+        self,
+        timeout: float | None = None,
+        *,
+        ask: bool = True,
+        poll_s: float | None = None,
+        on_status: Callable[[PrinterStatus], None] | None = None,
+        job: str | None = None,
+    ) -> PaperState:
+        """Wait until the printer has printed everything sent before ``GS r 1`` (sent now if ``ask``).
+
+        With ``poll_s``, the status is asked (``DLE EOT``, answered even mid-job) every ``poll_s``
+        seconds while waiting, handed to ``on_status``, and the matching :class:`PrinterNotReadyError`
+        is raised as soon as the printer says it cannot print, instead of at the timeout.
+        """
         with self._lock:
-            with self._link_errors("asking GS r 1"):
-                self.transport.write(PAPER_SENSOR_REQUEST)
-            return self._await_printed(self.confirm_timeout if timeout is None else timeout)
+            if ask:
+                with self._link_errors("asking GS r 1"):
+                    self.transport.write(PAPER_SENSOR_REQUEST)
+            deadline = time.monotonic() + (self.confirm_timeout if timeout is None else timeout)
+            while True:
+                remaining = deadline - time.monotonic()
+                step = remaining if poll_s is None else min(poll_s, remaining)
+                try:
+                    return self._await_printed(max(0.0, step))
+                except PrinterTimeoutError:
+                    if step >= remaining:
+                        raise
+                status = self._ask_status(DEFAULT_STATUS_TIMEOUT)
+                if on_status is not None:
+                    on_status(status)
+                self.ensure_ready(status, job=job)
 
     def print_ticket(self, ticket: TicketData, *, confirm_timeout: float | None = None) -> int:
         """Check the status, print ``ticket``, wait for the printer to confirm it; return the bytes sent.
@@ -169,31 +221,52 @@ class EscposPrinter:
     # --- internals ---------------------------------------------------------------------------
 
     def _await_printed(self, timeout: float) -> PaperState:
-        return decode_paper_sensor(self._read_reply(is_paper_sensor_reply, timeout, "GS r 1 (job printed)"))
+        reply = self._read_reply(ReplyKind.PAPER_SENSOR, timeout, "GS r 1 (job printed)")
+        return decode_paper_sensor(reply)
 
-    def _read_reply(self, accept: Callable[[int], bool], timeout: float, what: str) -> int:
-        """The first byte ``accept`` takes before the deadline, skipping ASB blocks and stray bytes."""
+    def _read_reply(self, kind: ReplyKind, timeout: float, what: str) -> int:
+        """The first reply of ``kind`` before the deadline; other replies wait in ``_pending`` for their
+        reader, ASB blocks go to ``on_asb``, noise is dropped."""
         deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
+        while True:
+            for i, reply in enumerate(self._pending):
+                if reply.kind is kind:
+                    del self._pending[i]
+                    return reply.data[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             with self._link_errors(f"waiting for {what}"):
-                chunk = self.transport.read(1, timeout=remaining)
-                if not chunk:
-                    continue
-                if accept(chunk[0]):
-                    return chunk[0]
-                if is_asb_header(chunk[0]):
-                    rest = self.transport.read_exactly(ASB_BLOCK - 1, timeout=max(0.0, remaining))
-                    logger.debug("printer %s: skipped ASB block %s", self.url, (chunk + rest).hex(" "))
+                chunk = self.transport.read(READ_CHUNK, timeout=remaining)
+            for reply in self._stream.feed(chunk):
+                if reply.kind is ReplyKind.ASB:
+                    self._on_asb_block(reply.data)
+                elif reply.kind is ReplyKind.NOISE:
+                    logger.debug(
+                        "printer %s: skipped byte 0x%02X waiting for %s", self.url, reply.data[0], what
+                    )
                 else:
-                    logger.debug("printer %s: skipped byte 0x%02X waiting for %s", self.url, chunk[0], what)
+                    self._pending.append(reply)
         raise PrinterTimeoutError(
             f"printer {self.url} did not answer {what} within {timeout:.1f} s: check that it is powered "
             "on and connected, and that the port and baud rate are right"
         )
 
+    def _on_asb_block(self, block: bytes) -> None:
+        """An Automatic Status Back block met while waiting for something else: pass it on."""
+        logger.debug("printer %s: ASB block %s", self.url, block.hex(" "))
+        if len(block) != ASB_BLOCK or self.on_asb is None:
+            return
+        try:
+            self.on_asb(decode_asb(block))
+        except Exception:
+            logger.exception("printer %s: ASB handler failed", self.url)
+
     def _drain(self) -> None:
         with self._link_errors("discarding old input"):
             self.transport.reset_input()
+        self._pending.clear()
+        self._stream = StatusStream()
 
     @contextlib.contextmanager
     def _link_errors(self, doing: str) -> Iterator[None]:

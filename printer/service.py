@@ -1,24 +1,35 @@
-"""The printer device service: executes ``print_ticket`` commands and reports paper and health.
+"""The printer device service: executes ``print_ticket`` / ``print_receipt`` and reports paper and health.
 
-Jobs run one at a time in arrival order on a worker thread, and every job is answered with exactly one
-event:
+Every job goes into an on-disk spool (:mod:`printer.spool`) before anything else, so a restart takes
+up what was left; jobs run one at a time in arrival order on a worker thread, and each is answered with
+exactly one event:
 
-- ``job_printed`` once the printer confirmed it; a job id already printed (commands may be
-  redelivered) is not printed again but answered with the same ``job_printed`` (same ``bytes_sent``);
-- ``job_failed`` if it cannot print (the kiosk then shows a virtual ticket): the printer is not ready
-  or silent, the ticket does not fit :class:`~printer.ticket.TicketData`, it expired while queued
-  (``"expired before it could print"``), or anything else went wrong; the worker then takes the next job.
+- ``job_printed`` once the printer confirmed it (``GS r 1``); a job id already printed (commands may be
+  redelivered, the kiosk may retry) is not printed again but answered with the same ``bytes_sent``;
+- ``job_failed`` with a ``code`` if it cannot print (the kiosk then shows a virtual ticket): bad data,
+  expired while queued, a fault (paper out, cover open, cutter error, offline) that did not clear
+  within the hold time (8 s for a ticket, 120 s for a receipt; ``[printing]`` sets them) or the
+  job's ``expires_at``, or ``unconfirmed`` when the bytes were sent but the
+  printer went silent, since printing it again could print it twice.
 
-The status is polled with ``DLE EOT`` at start and every ``STATUS_POLL_S`` between jobs, and published
-(retained) as soon as it changes; a printer that stops answering is an error after one reply timeout.
+Faults met during a job: the job waits, polling the status, and is retried when the printer can print
+again: sent again if the page was lost (paper ran out), only confirmed if the printer kept it (cover
+opened, cutter jammed: the page comes out when the operator clears the fault).
+
+The status is polled with ``DLE EOT`` at start and every ``STATUS_POLL_S`` between jobs (and while a
+job waits for recovery), and published (retained) as soon as it changes; a printer that stops
+answering is an error after one reply timeout. ASB blocks met while reading are decoded and published.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
-from collections import OrderedDict
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -27,17 +38,36 @@ from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
 from printer.driver import EscposPrinter
-from printer.errors import PrinterError
+from printer.errors import (
+    CoverOpenError,
+    CutterError,
+    PaperOutError,
+    PrinterError,
+    PrinterLinkError,
+    PrinterNotReadyError,
+    PrinterTimeoutError,
+)
+from printer.profiles import PrinterProfile, profile_for_width
+from printer.receipt import ReceiptData, render_receipt
+from printer.spool import JobSpool, JobState, SpooledJob
 from printer.status import PaperState, PrinterStatus
-from printer.ticket import TicketData
+from printer.ticket import TicketData, render_ticket
 from siteconf.model import Device
 from transport import open_transport
 from transport.base import TransportError
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from siteconf.model import Site
+
 STATUS_POLL_S = 0.5
-_REMEMBERED_JOBS = 1024
+RECOVERY_POLL_S = 0.2
+TICKET_HOLD_S = 8.0
+"""Longest a ticket waits for a fault to clear (a citizen stands at the kiosk) before it is reported."""
+RECEIPT_HOLD_S = 120.0
+"""Longest a Form 01 receipt waits for a fault to clear (the clerk can load paper) before it is reported."""
+CONFIRM_BASE_S = 2.0
 
 
 def device_status(status: PrinterStatus) -> m.DeviceStatus:
@@ -60,24 +90,39 @@ def device_status(status: PrinterStatus) -> m.DeviceStatus:
 
 
 class PrinterService:
-    """Owns one ESC/POS printer."""
+    """Owns one ESC/POS printer: spooled, idempotent jobs and a live status."""
 
-    def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl) -> None:
+    def __init__(
+        self,
+        site_id: str,
+        device: Device,
+        broker: str | BrokerUrl,
+        *,
+        profile: PrinterProfile | None = None,
+        spool: str | Path = ":memory:",
+        ticket_hold_s: float = TICKET_HOLD_S,
+        receipt_hold_s: float = RECEIPT_HOLD_S,
+    ) -> None:
         assert device.url is not None
         self.device = device
-        self.printer = EscposPrinter(open_transport(device.url), width_dots=device.width_dots)
+        self.profile = profile or profile_for_width(device.width_dots)
+        self.hold_s = {"print_ticket": ticket_hold_s, "print_receipt": receipt_hold_s}
+        self.printer = EscposPrinter(
+            open_transport(device.url), width_dots=self.profile.width, chunk_size=self.profile.chunk_size
+        )
         info = m.DeviceInfo(
             device_kind=m.DeviceKind.PRINTER,
-            model=f"ESC/POS {device.width_dots} dots",
+            model=f"ESC/POS {self.profile.base} {self.profile.width} dots",
             transport=urlsplit(device.url).scheme,
-            capabilities=["raster", "qr_native", "cut"],
+            capabilities=self.profile.capabilities(),
         )
+        self.printer.on_asb = self._publish
         self.link = DeviceLink(broker, site_id, device.id, info)
         self.link.on_command(self._on_command)
+        self.spool = JobSpool(spool)
         self.jobs_printed = 0
         self.jobs_failed = 0
-        self._jobs: queue.Queue[m.PrintTicket | None] = queue.Queue()
-        self._done: OrderedDict[str, m.JobPrinted] = OrderedDict()
+        self._jobs: queue.Queue[str | None] = queue.Queue()
         self._io = threading.Lock()
         self._stop = threading.Event()
         self._threads = [
@@ -85,8 +130,28 @@ class PrinterService:
             threading.Thread(target=self._run_status, name=f"{device.id}-status", daemon=True),
         ]
 
+    @classmethod
+    def from_site(cls, site: Site, device: Device, broker: str | BrokerUrl) -> PrinterService:
+        """The service as the site file configures it: its ``[printing]`` profile and spool folder."""
+        printing = site.printing
+        spool = Path(printing.spool_dir) / f"{device.id}.sqlite"
+        return cls(
+            site.site.id,
+            device,
+            broker,
+            profile=printing.profile_for(device.id, device.width_dots),
+            spool=spool,
+            ticket_hold_s=printing.ticket_hold_s,
+            receipt_hold_s=printing.receipt_hold_s,
+        )
+
     def start(self) -> PrinterService:
         self.link.start()
+        for job in self.spool.open_jobs():
+            log.info(
+                "%s: job %s left %s before a restart; taking it up", self.device.id, job.job_id, job.state
+            )
+            self._jobs.put(job.job_id)
         for thread in self._threads:
             thread.start()
         return self
@@ -95,67 +160,180 @@ class PrinterService:
         self._stop.set()
         self._jobs.put(None)
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=10)
         self.link.stop()
         self.printer.transport.close()
+        self.spool.close()
 
     def idle(self) -> bool:
         return self._jobs.unfinished_tasks == 0
 
-    def _on_command(self, command: m.PrintTicket | m.ShowText | m.Beep) -> None:
-        if isinstance(command, m.PrintTicket):
-            self._jobs.put(command)
+    def _on_command(self, command: m.PrintTicket | m.PrintReceipt | m.ShowText | m.Beep) -> None:
+        if not isinstance(command, m.PrintTicket | m.PrintReceipt):
+            return
+        try:
+            known = self.spool.add(command.job_id, command.model_dump_json())
+        except sqlite3.Error as err:
+            log.error("%s: cannot spool job %s (%s)", self.device.id, command.job_id, err)
+            reason = f"the printer service cannot store the job ({err}); check the disk of {self.spool.path}"
+            self._emit(m.JobFailed(job_id=command.job_id, reason=reason, code="internal"))
+            return
+        if known is None:
+            self._jobs.put(command.job_id)
+        elif known.state is JobState.PRINTED:
+            log.info("%s: job %s was already printed; answering it again", self.device.id, command.job_id)
+            self._emit(m.JobPrinted(job_id=command.job_id, bytes_sent=known.bytes_sent))
+        elif known.state is JobState.FAILED:
+            self._emit(m.JobFailed(job_id=command.job_id, reason=known.reason or "failed", code=known.code))
+        else:
+            log.info("%s: job %s is already in the spool (%s)", self.device.id, command.job_id, known.state)
 
     def _run_jobs(self) -> None:
         while True:
-            job = self._jobs.get()
+            job_id = self._jobs.get()
             try:
-                if job is None:
+                if job_id is None:
                     return
-                self._take(job)
+                self._take(job_id)
             finally:
                 self._jobs.task_done()
 
-    def _take(self, job: m.PrintTicket) -> None:
+    def _take(self, job_id: str) -> None:
         """Answer one job; whatever goes wrong is reported as its ``job_failed``, never kills the worker."""
         try:
-            if (answer := self._done.get(job.job_id)) is not None:
-                log.info("%s: job %s was already printed; answering it again", self.device.id, job.job_id)
-                self._emit(m.JobPrinted(job_id=job.job_id, bytes_sent=answer.bytes_sent))
-            elif job.expired():
-                self._fail(job, "expired before it could print")
-            else:
-                self._print(job)
+            job = self.spool.get(job_id)
+            if job is None or job.finished or job.command is None:
+                return
+            command = m.device_command_adapter.validate_json(job.command)
+            assert isinstance(command, m.PrintTicket | m.PrintReceipt)
+            if command.expired():
+                self._fail(job_id, "expired before it could print", "expired")
+                return
+            data = self._render(command)
+            if data is not None:
+                self._print(job_id, command, data)
         except Exception as err:
-            log.exception("%s: job %s failed unexpectedly", self.device.id, job.job_id)
-            self._fail(job, f"printer service error ({type(err).__name__}); see the printer service log")
+            if self._stop.is_set():
+                return
+            log.exception("%s: job %s failed unexpectedly", self.device.id, job_id)
+            self._fail(
+                job_id,
+                f"printer service error ({type(err).__name__}); see the printer service log",
+                "internal",
+            )
 
-    def _print(self, job: m.PrintTicket) -> None:
+    def _render(self, command: m.PrintTicket | m.PrintReceipt) -> bytes | None:
         try:
-            data = TicketData.model_validate(job.ticket.model_dump())
+            if isinstance(command, m.PrintTicket):
+                ticket = TicketData.model_validate(command.ticket.model_dump())
+                return render_ticket(ticket, profile=self.profile)
+            receipt = ReceiptData.model_validate(command.receipt.model_dump())
+            return render_receipt(receipt, self.profile)
         except ValidationError as err:
-            self._fail(job, f"ticket cannot be printed: {_problems(err)}")
-            return
+            what = "ticket" if isinstance(command, m.PrintTicket) else "receipt"
+            self._fail(command.job_id, f"{what} cannot be printed: {_problems(err)}", "bad_data")
+        except PrinterError as err:
+            self._fail(command.job_id, str(err), "bad_data")
+        return None
+
+    def _print(self, job_id: str, command: m.PrintTicket | m.PrintReceipt, data: bytes) -> None:
+        """Send, confirm, and after a fault wait for recovery until the job's deadline (see spool)."""
+        deadline = time.monotonic() + self.hold_s[command.kind]
+        if command.expires_at is not None:
+            deadline = min(deadline, time.monotonic() + (command.expires_at - m.now()).total_seconds())
+        confirm_s = CONFIRM_BASE_S + len(data) * 10 / (self.profile.baud or 115_200)
+        while not self._stop.is_set():
+            outcome = self._attempt(job_id, data, confirm_s)
+            if outcome is None:
+                return
+            reason, code = outcome
+            if not self._await_recovery(deadline):
+                if self._stop.is_set():
+                    log.info("%s: stopping; job %s stays in the spool", self.device.id, job_id)
+                    return
+                self._fail(job_id, f"{reason}; gave up waiting for the printer", code)
+                return
+            log.info("%s: printer recovered; retrying job %s", self.device.id, job_id)
+
+    def _attempt(self, job_id: str, data: bytes, confirm_s: float) -> tuple[str, str] | None:
+        """One try; None when the job is answered (printed or failed), else (reason, code) to retry."""
+        job = self.spool.get(job_id)
+        assert job is not None
+        name = f"job {job_id}"
         try:
             with self._io:
-                sent = self.printer.print_ticket(data)
-        except (PrinterError, TransportError) as err:
-            self._fail(job, str(err))
+                if job.state is JobState.QUEUED:
+                    self.printer.ensure_ready(job=name)
+                    self.printer.print_bytes(data, poll_s=STATUS_POLL_S, on_status=self._publish)
+                    job = self.spool.move(job_id, JobState.SENT, bytes_sent=len(data))
+                self.printer.wait_printed(confirm_s, poll_s=STATUS_POLL_S, on_status=self._publish, job=name)
+        except PrinterNotReadyError as err:
+            if job.state is JobState.SENT and isinstance(err, PaperOutError):
+                self.spool.move(job_id, JobState.QUEUED)  # the unfinished page was torn off: print it again
             self._poll_status()
-            return
-        self._remember(m.JobPrinted(job_id=job.job_id, bytes_sent=sent))
-
-    def _remember(self, printed: m.JobPrinted) -> None:
-        self._done[printed.job_id] = printed
-        while len(self._done) > _REMEMBERED_JOBS:
-            self._done.popitem(last=False)
+            return str(err), _code(err)
+        except PrinterLinkError as err:
+            if self._stop.is_set():
+                return None  # stopping: the job stays in the spool for the next start
+            if job.state is JobState.SENT:
+                self._fail(job_id, f"{err}; the job was sent and may have printed", "unconfirmed")
+                return None
+            self._reopen()
+            return str(err), "no_reply"
+        except PrinterTimeoutError as err:
+            return self._unconfirmed(job_id, job, err)
+        self.spool.move(job_id, JobState.PRINTED, bytes_sent=len(data))
+        log.info("%s: job %s printed (%d bytes)", self.device.id, job_id, len(data))
         self.jobs_printed += 1
-        self._emit(printed)
+        self._emit(m.JobPrinted(job_id=job_id, bytes_sent=len(data)))
+        return None
 
-    def _fail(self, job: m.PrintTicket, reason: str) -> None:
+    def _publish(self, status: PrinterStatus) -> None:
+        self._last_can_print = status.can_print
+        self._set_status(device_status(status))
+
+    def _unconfirmed(self, job_id: str, job: SpooledJob, err: Exception) -> tuple[str, str] | None:
+        """No ``GS r 1`` answer: the status says whether the page waits, was torn off, or nobody knows."""
+        if self._stop.is_set():
+            return None  # stopping: the job stays in the spool; the next start asks GS r 1 again
+        try:
+            with self._io:
+                status = self.printer.query_status()
+        except PrinterError:
+            status = None
+        if status is not None:
+            self._set_status(device_status(status))
+        if status is None or status.can_print or job.state is not JobState.SENT:
+            self._fail(job_id, f"{err}; the job was sent and may have printed", "unconfirmed")
+            return None
+        if status.paper is PaperState.OUT:
+            self.spool.move(job_id, JobState.QUEUED)  # the unfinished page was torn off: print it again
+        return ", ".join(status.problems), _status_code(status)
+
+    def _await_recovery(self, deadline: float) -> bool:
+        while time.monotonic() < deadline and not self._stop.is_set():
+            self._poll_status()
+            if self._last_can_print:
+                return True
+            self._stop.wait(RECOVERY_POLL_S)
+        return False
+
+    def _reopen(self) -> None:
+        assert self.device.url is not None
+        with self._io:
+            try:
+                self.printer.transport.close()
+                self.printer.transport = open_transport(self.device.url)
+            except TransportError as err:
+                log.warning("%s: cannot reopen %s yet: %s", self.device.id, self.device.url, err)
+
+    def _fail(self, job_id: str, reason: str, code: str) -> None:
         self.jobs_failed += 1
-        log.warning("%s: job %s failed: %s", self.device.id, job.job_id, reason)
-        self._emit(m.JobFailed(job_id=job.job_id, reason=reason))
+        log.warning("%s: job %s failed: %s", self.device.id, job_id, reason)
+        job = self.spool.get(job_id)
+        if job is not None and not job.finished:
+            self.spool.move(job_id, JobState.FAILED, reason=reason, code=code)
+        self._emit(m.JobFailed(job_id=job_id, reason=reason, code=code))
 
     def _emit(self, event: m.JobPrinted | m.JobFailed) -> None:
         try:
@@ -168,12 +346,15 @@ class PrinterService:
         while not self._stop.wait(STATUS_POLL_S):
             self._poll_status()
 
+    _last_can_print = False
+
     def _poll_status(self) -> None:
         """Ask the printer (a silent one is an error within its reply timeout) and publish on change."""
         try:
             with self._io:
                 status = self.printer.query_status()
         except (PrinterError, TransportError) as err:
+            self._last_can_print = False
             self._set_status(
                 m.DeviceStatus(
                     health=m.Health.ERROR, paper=m.PaperLevel.UNKNOWN, errors=["no_reply"], detail=str(err)
@@ -183,13 +364,23 @@ class PrinterService:
         except Exception:
             log.exception("%s: status poll failed unexpectedly", self.device.id)
             return
-        self._set_status(device_status(status))
+        self._publish(status)
 
     def _set_status(self, status: m.DeviceStatus) -> None:
         try:
             self.link.set_status(status)
         except Exception:
             log.exception("%s: could not publish its status", self.device.id)
+
+
+def _code(err: PrinterNotReadyError) -> str:
+    return {PaperOutError: "paper_out", CoverOpenError: "cover_open", CutterError: "cutter_error"}.get(
+        type(err), "offline"
+    )
+
+
+def _status_code(status: PrinterStatus) -> str:
+    return status.problems[0].replace(" ", "_") if status.problems else "offline"
 
 
 def _problems(err: ValidationError) -> str:

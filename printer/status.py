@@ -27,6 +27,7 @@ from printer.errors import StatusReplyError
 DLE_EOT = b"\x10\x04"
 PAPER_SENSOR_REQUEST = b"\x1d\x72\x01"
 STATUS_KINDS = (1, 2, 3, 4)
+ASB_SIZE = 4
 HEALTHY_REPLIES: Mapping[int, int] = {1: 0x16, 2: 0x12, 3: 0x12, 4: 0x12}
 
 _REPLY_MASK = 0x93
@@ -227,3 +228,75 @@ def encode_asb(status: PrinterStatus) -> bytes:
 
 def _has_error(status: PrinterStatus) -> bool:
     return status.cutter_error or status.unrecoverable_error or status.recoverable_error
+
+
+def decode_asb(block: bytes) -> PrinterStatus:
+    """Decode a 4-byte Automatic Status Back block; :class:`StatusReplyError` if it is not one."""
+    if len(block) != ASB_SIZE or not is_asb_header(block[0]):
+        raise StatusReplyError(
+            f"ASB block {block.hex(' ')} is not 4 bytes starting with the 0xx1xx00b pattern; check the "
+            "port settings and retry"
+        )
+    first, second, third = block[0], block[1], block[2]
+    if third & 0x0C:
+        paper = PaperState.OUT
+    elif third & 0x03:
+        paper = PaperState.NEAR_END
+    else:
+        paper = PaperState.OK
+    return PrinterStatus(
+        paper=paper,
+        cover_open=bool(first & 0x20),
+        offline=bool(first & OFFLINE),
+        cutter_error=bool(second & CUTTER_ERROR),
+        unrecoverable_error=bool(second & UNRECOVERABLE_ERROR),
+        recoverable_error=bool(second & AUTO_RECOVERABLE_ERROR),
+    )
+
+
+class ReplyKind(enum.Enum):
+    """What a byte (or block) from the printer was, as :class:`StatusStream` tells them apart."""
+
+    STATUS = "status"  # a DLE EOT reply, 1 byte 0xx1xx10b
+    ASB = "asb"  # an Automatic Status Back block, 4 bytes, header 0xx1xx00b
+    PAPER_SENSOR = "paper_sensor"  # a GS r 1 reply, 1 byte 0xx0xxxxb
+    NOISE = "noise"  # anything else (bit 7 set, or 0xx1xx01b / 0xx1xx11b)
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    data: bytes
+
+
+class StatusStream:
+    """Demultiplexes what a printer sends (sans-IO): DLE EOT replies, ASB blocks, GS r replies, noise.
+
+    Bytes may arrive split anywhere; an ASB block is emitted once its 4 bytes are in. Any byte sequence
+    is accepted: bytes that fit no pattern come out as ``NOISE``, one each, and never raise.
+    """
+
+    def __init__(self) -> None:
+        self._asb = bytearray()
+
+    @property
+    def pending(self) -> int:
+        return len(self._asb)
+
+    def feed(self, data: bytes) -> list[Reply]:
+        out: list[Reply] = []
+        for byte in data:
+            if self._asb:
+                self._asb.append(byte)
+                if len(self._asb) == ASB_SIZE:
+                    out.append(Reply(ReplyKind.ASB, bytes(self._asb)))
+                    self._asb.clear()
+            elif is_status_reply(byte):
+                out.append(Reply(ReplyKind.STATUS, bytes((byte,))))
+            elif is_asb_header(byte):
+                self._asb.append(byte)
+            elif is_paper_sensor_reply(byte):
+                out.append(Reply(ReplyKind.PAPER_SENSOR, bytes((byte,))))
+            else:
+                out.append(Reply(ReplyKind.NOISE, bytes((byte,))))
+        return out

@@ -78,8 +78,10 @@ def wrap_to_width(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> li
     return lines
 
 
-def render_band(text: str, *, size_px: int, max_width: int, bold: bool = False) -> Image.Image | None:
-    """Render ``text`` (wrapped, centred) as a tight mode-"1" band; ``None`` if there is nothing to ink."""
+def render_band(
+    text: str, *, size_px: int, max_width: int, bold: bool = False, align: str = "center"
+) -> Image.Image | None:
+    """Render ``text`` (wrapped, lines aligned) as a tight mode-"1" band; ``None`` if nothing to ink."""
     font = load_font(size_px, bold)
     lines = wrap_to_width(clean_text(text), font, max_width)
     if not lines:
@@ -88,7 +90,8 @@ def render_band(text: str, *, size_px: int, max_width: int, bold: bool = False) 
     canvas = Image.new("L", (max_width, pitch * (len(lines) + 1)), 255)
     draw = ImageDraw.Draw(canvas)
     for row, line in enumerate(lines):
-        x = (max_width - font.getlength(line)) / 2
+        spare = max_width - font.getlength(line)
+        x = {"left": 0.0, "right": spare}.get(align, spare / 2)
         draw.text((x, pitch // 2 + row * pitch), line, font=font, fill=0)
     band = canvas.point([0] * THRESHOLD + [255] * (256 - THRESHOLD), "1")
     ink = ImageOps.invert(canvas.point([0] * THRESHOLD + [255] * (256 - THRESHOLD))).getbbox()

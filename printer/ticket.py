@@ -17,24 +17,17 @@ small (a full-raster ticket is ~50 KB, ~52 s at 9600 baud). No personal data goe
 
 from __future__ import annotations
 
-import copy
-import functools
 import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from escpos.capabilities import get_profile_class
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from printer.textband import clean_text, render_band
+from printer.layout import Layout, make_layout, render_layout
+from printer.profiles import PrinterProfile
+from printer.textband import clean_text
 
 logger = logging.getLogger(__name__)
-
-INIT = b"\x1b\x40"
-CANCEL_KANJI = b"\x1c\x2e"
-FONT_A_WIDTH = 12
 
 LABEL_NUMBER = "Số thứ tự"
 LABEL_WAITING = "Số người đang chờ"
@@ -72,91 +65,51 @@ class TicketData(BaseModel):
         return value
 
 
-class _TicketWriter:
-    """Builds one ticket on a python-escpos ``Dummy`` whose profile knows the paper width."""
-
-    def __init__(self, width_dots: int, pad_bands: bool) -> None:
-        self.width = width_dots
-        self.pad_bands = pad_bands
-        self.out = Dummy()
-        self.out.profile = _profile(width_dots)
-        self.scale = 1
-        self.bold = False
-
-    def raw(self, data: bytes) -> None:
-        self.out._raw(data)
-
-    def line(self, text: str, *, size_px: int = 26, bold: bool = False, scale: int = 1) -> None:
-        """One logical line: native text if it is ASCII, otherwise a raster band."""
-        text = clean_text(text)
-        if text.isascii():
-            self.native(text, bold=bold, scale=scale)
-            return
-        band = render_band(text, size_px=size_px, max_width=self.width, bold=bold)
-        if band is not None:
-            self.out.image(band, impl="bitImageRaster", center=self.pad_bands)
-            self.raw(b"\x1b\x4a" + bytes((max(4, size_px // 4),)))
-
-    def native(self, text: str, *, bold: bool = False, scale: int = 1) -> None:
-        """One ASCII line as printer text; size (``GS !``) and bold (``ESC E``) are sent only on change."""
-        if not text.isascii():
-            raise ValueError("native text must be ASCII; non-ASCII lines go through line()")
-        if scale != self.scale:
-            self.out.set(custom_size=True, width=scale, height=scale)
-            self.scale = scale
-        if bold != self.bold:
-            self.out.set(bold=bold)
-            self.bold = bold
-        self.out.textln(text)
-
-    def rule(self) -> None:
-        self.native("-" * (self.width // FONT_A_WIDTH))
-
-    def number_scale(self, number: str) -> int:
-        """The largest ``GS !`` multiplier (≤ 4) at which ``number`` fits on one line."""
-        return max(1, min(4, self.width // (FONT_A_WIDTH * len(number))))
+TICKET_LAYOUT: Layout = make_layout(
+    [
+        {"kind": "text", "text": "{centre_name}", "size_px": 24, "bold": True},
+        {"kind": "rule"},
+        {"kind": "text", "text": "{service_name}", "size_px": 34, "bold": True},
+        {"kind": "text", "text": LABEL_NUMBER, "size_px": 26},
+        {"kind": "number", "text": "{number}", "bold": True},
+        {"kind": "text", "text": "{priority_label}", "size_px": 28, "bold": True, "when": "priority_label"},
+        {"kind": "text", "text": "{issued_at:%d/%m/%Y %H:%M}"},
+        {"kind": "rule"},
+        {"kind": "text", "text": LABEL_WAITING, "size_px": 24},
+        {"kind": "text", "text": "{waiting}", "bold": True, "scale": 2},
+        {"kind": "text", "text": LABEL_ESTIMATE, "size_px": 24, "when": "estimated_wait_min"},
+        {
+            "kind": "text",
+            "text": "~{estimated_wait_min}",
+            "bold": True,
+            "scale": 2,
+            "when": "estimated_wait_min",
+        },
+        {"kind": "text", "text": LABEL_QR, "size_px": 22, "when": "qr_url"},
+        {"kind": "qr", "text": "{qr_url}", "when": "qr_url"},
+        {"kind": "text", "text": LABEL_FOOTER, "size_px": 24},
+    ]
+)
+"""The standard queue ticket (80 and 58 mm: raster text shrinks on narrow paper, numbers fit the width)."""
 
 
-def render_ticket(data: TicketData, width_dots: int = 576, *, pad_bands: bool = False) -> bytes:
-    """The ESC/POS bytes of one ticket for a printer ``width_dots`` wide (576 at 80 mm, 384 at 58 mm).
+def render_ticket(
+    data: TicketData,
+    width_dots: int = 576,
+    *,
+    pad_bands: bool = False,
+    profile: PrinterProfile | None = None,
+    layout: Layout | None = None,
+) -> bytes:
+    """The ESC/POS bytes of one ticket for ``profile`` (default: a generic printer ``width_dots`` wide).
 
     ``pad_bands`` widens each raster band to the full width with the text centred, for clones that
-    ignore ``ESC a`` on raster images (costs a few KB more).
+    ignore ``ESC a`` on raster images (costs a few KB more); a profile says the same with its own field.
     """
-    if width_dots < 96 or width_dots % 8:
-        raise ValueError(f"width_dots must be a multiple of 8 and at least 96, not {width_dots}")
-    w = _TicketWriter(width_dots, pad_bands)
-    w.raw(INIT + CANCEL_KANJI)
-    w.out.set(align="center")
-    w.line(data.centre_name, size_px=24, bold=True)
-    w.rule()
-    w.line(data.service_name, size_px=34, bold=True)
-    w.line(LABEL_NUMBER, size_px=26)
-    w.native(data.number, bold=True, scale=w.number_scale(data.number))
-    if data.priority_label:
-        w.line(data.priority_label, size_px=28, bold=True)
-    w.native(data.issued_at.strftime("%d/%m/%Y %H:%M"))
-    w.rule()
-    w.line(LABEL_WAITING, size_px=24)
-    w.native(str(data.waiting), bold=True, scale=2)
-    if data.estimated_wait_min is not None:
-        w.line(LABEL_ESTIMATE, size_px=24)
-        w.native(f"~{data.estimated_wait_min}", bold=True, scale=2)
-    if data.qr_url:
-        w.line(LABEL_QR, size_px=22)
-        w.out.qr(data.qr_url, ec=QR_ECLEVEL_M, size=6 if width_dots >= 512 else 4, native=True)
-        w.out.ln()
-    w.line(LABEL_FOOTER, size_px=24)
-    w.out.cut(mode="PART")
-    output: bytes = w.out.output
-    logger.debug("ticket %s rendered: %d bytes for %d dots", data.number, len(output), width_dots)
+    if profile is None:
+        if width_dots < 96 or width_dots % 8:
+            raise ValueError(f"width_dots must be a multiple of 8 and at least 96, not {width_dots}")
+        profile = PrinterProfile(width_dots=width_dots, pad_bands=pad_bands)
+    output = render_layout(layout or TICKET_LAYOUT, dict(data), profile)
+    logger.debug("ticket %s rendered: %d bytes for %d dots", data.number, len(output), profile.width)
     return output
-
-
-@functools.cache
-def _profile(width_dots: int) -> Any:
-    """The python-escpos default profile with the media width set, so width checks and centring work."""
-    base = get_profile_class("default")
-    data = copy.deepcopy(base.profile_data)
-    data["media"] = {"dpi": 203, "width": {"mm": width_dots // 8, "pixels": width_dots}}
-    return type(f"Motcua{width_dots}DotProfile", (base,), {"profile_data": data})()

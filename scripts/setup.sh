@@ -15,7 +15,7 @@ apt_packages=(
   xvfb socat
   # one line per part; keep each part's packages on its own line
   chromium chromium-driver       # queue server: the dashboard and counter console tested in a real browser
-  tesseract-ocr tesseract-ocr-vie  # printer: read the simulator's paper back to check the Vietnamese
+  tesseract-ocr tesseract-ocr-vie poppler-utils  # printer: OCR of the simulator's paper, Form 01 PDF checks
   espeak-ng sox                  # counter: the Vietnamese voice announcer
   xdotool                        # kiosk: real mouse events on a real window under Xvfb
   libzbar0 sane-utils poppler-utils  # scanner: barcodes (pyzbar), the SANE test backend, PDF checks

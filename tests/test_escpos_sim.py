@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from support import wait_until
 
 from firmware_sim.escpos_printer import MM_PER_ROW, EscposPrinterSim
 
@@ -294,3 +296,58 @@ def test_random_bytes_log_no_errors(caplog: pytest.LogCaptureFixture) -> None:
         for _ in range(200):
             sim.receive(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_dle_dc4_inside_raster_data_is_obeyed_as_firmware_does() -> None:
+    band = b"\x1d\x76\x30\x00\x02\x00\x03\x00" + b"\x00\x10\x14\x01\x00\x01"
+    sim = EscposPrinterSim()
+    sim.receive(band)
+    assert sim.drawer_pulses == 1
+    sim.receive(b"\x1d\x76\x30\x00\x05\x00\x01\x00\x10\x14\x02")  # power off, split across writes
+    assert not sim.silent
+    sim.receive(b"\x01\x08")
+    assert sim.silent
+    sim.plug_in()
+    assert not sim.silent
+
+
+def test_cli_serves_the_printer_on_tcp_for_a_real_driver(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from datetime import datetime
+
+    from printer.driver import EscposPrinter
+    from printer.ticket import TicketData
+    from transport import open_transport
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "motcua_cli.main", "sim", "printer", "--tcp", "0", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.split(" on ", 1)[1].split(";", 1)[0]
+        assert url.startswith("tcp://127.0.0.1:")
+        ticket = TicketData(
+            centre_name="Trung tâm",
+            service_name="Đất đai",
+            number="A7",
+            issued_at=datetime(2026, 1, 2),
+            waiting=0,
+        )
+        with EscposPrinter(open_transport(url)) as printer:
+            assert printer.query_status().can_print
+            printer.print_ticket(ticket)
+        assert wait_until((tmp_path / "page-0001.png").is_file, timeout=10)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()

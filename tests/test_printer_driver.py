@@ -177,3 +177,39 @@ def test_print_bytes_in_chunks(connect: Connect) -> None:
     printer.print_bytes(b"\x1b@\x1ba\x01CHUNKED\n\x1dV\x01")
     assert sim.page_texts == ["CHUNKED"]
     assert printer.wait_printed(timeout=0.5) is PaperState.OK
+
+
+def test_status_is_polled_while_waiting_and_a_jam_ends_the_wait(connect: Connect) -> None:
+    sim = EscposPrinterSim()
+    printer = connect(sim)
+    seen: list[PrinterStatus] = []
+    sim.cutter_jam_next_cut()
+    printer.print_bytes(b"\x1b@JAMMED\n\x1dV\x01")
+    with pytest.raises(CutterError, match="job j1 was not printed"):
+        printer.wait_printed(30.0, poll_s=0.2, on_status=seen.append, job="job j1")
+    assert seen and seen[-1].cutter_error
+    sim.close_cover()
+    assert printer.wait_printed(timeout=1.0) is PaperState.OK
+    assert sim.page_texts == ["JAMMED"]
+
+
+def test_a_gs_r_reply_that_comes_with_status_replies_is_kept(connect: Connect) -> None:
+    sim = EscposPrinterSim()
+    printer = connect(sim)
+    sim.open_cover()
+    printer.print_bytes(b"\x1b@HELD\n\x1dV\x01\x1dr\x01")  # held: the cover is open
+    sim.close_cover()  # prints, and the GS r 1 answer arrives before anyone waits for it
+    assert printer._ask_status(0.5).can_print  # reads past the GS r reply without losing it
+    assert printer.wait_printed(timeout=0.5, ask=False) is PaperState.OK
+
+
+def test_asb_blocks_reach_the_handler(connect: Connect) -> None:
+    sim = EscposPrinterSim()
+    printer = connect(sim)
+    got: list[PrinterStatus] = []
+    printer.on_asb = got.append
+    printer.print_bytes(b"\x1da\x0f")  # enable Automatic Status Back: one block now
+    sim.open_cover()  # and one on the change
+    with pytest.raises(PrinterTimeoutError):
+        printer.wait_printed(timeout=0.3, ask=False)
+    assert [s.cover_open for s in got] == [False, True]

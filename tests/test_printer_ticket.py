@@ -151,3 +151,21 @@ def _find_band(page: Image.Image, band: Image.Image) -> int | None:
 
 def _black_pixels(image: Image.Image) -> int:
     return image.convert("L").histogram()[0]
+
+
+def test_raster_that_looks_like_real_time_commands_is_defused() -> None:
+    from printer.layout import defuse_raster
+
+    rows = bytes.fromhex("10 14 02 01 08 00 10 04 01 00 10 05 02 00 10 10")
+    band = b"\x1d\x76\x30\x00\x10\x00\x01\x00" + rows
+    safe = defuse_raster(band)
+    assert safe[:8] == band[:8]
+    for danger in (b"\x10\x14", b"\x10\x04", b"\x10\x05"):
+        assert danger not in safe
+    assert safe[8:] == bytes.fromhex("11 14 02 01 08 00 11 04 01 00 11 05 02 00 10 10")
+    sim = EscposPrinterSim()
+    sim.receive(b"\x1b\x40" + safe + b"\x1d\x56\x01")
+    assert not sim.silent and sim.drawer_pulses == 0 and len(sim.pages) == 1
+    unsafe = EscposPrinterSim()
+    unsafe.receive(b"\x1b\x40" + band + b"\x1d\x56\x01")
+    assert unsafe.silent and not unsafe.pages  # what the raw band would have done: power off

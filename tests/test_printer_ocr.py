@@ -1,0 +1,76 @@
+"""The Vietnamese on the simulator's paper reads back right (Tesseract ``vie``, Debian tesseract-ocr-vie)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from firmware_sim.escpos_printer import EscposPrinterSim
+from printer.profiles import find_profile
+from printer.ticket import TicketData, render_ticket
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+
+
+def _words(text: str) -> list[str]:
+    """NFC words without punctuation-only tokens: dashes and spaces are how OCR differs, not letters."""
+    words = unicodedata.normalize("NFC", text).split()
+    return [w for w in words if any(ch.isalnum() for ch in w)]
+
+
+def _ocr_lines(png: Path) -> list[list[str]]:
+    done = subprocess.run(
+        ["tesseract", str(png), "-", "-l", "vie", "--psm", "6"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [_words(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("profile", ["generic-80", "generic-58"])
+def test_the_civil_status_ticket_reads_back(profile: str, tmp_path: Path) -> None:
+    ticket = TicketData(
+        centre_name="Trung tâm Phục vụ hành chính công",
+        service_name="Lĩnh vực Hộ tịch – Chứng thực",
+        number="B2023",
+        priority_label="Ưu tiên: Người cao tuổi",
+        issued_at=datetime(2026, 11, 23, 8, 5),
+        waiting=12,
+        estimated_wait_min=35,
+    )
+    chosen = find_profile(profile)
+    sim = EscposPrinterSim(width_dots=chosen.width)
+    (page,) = sim.replay(render_ticket(ticket, profile=chosen))
+    png = tmp_path / "ticket.png"
+    page.save(png)
+    text = " ".join(" ".join(words) for words in _ocr_lines(png))
+    for expected in (
+        "Lĩnh vực Hộ tịch – Chứng thực",
+        "Số thứ tự",
+        "Ưu tiên: Người cao tuổi",
+        "Số người đang chờ",
+    ):
+        assert " ".join(_words(expected)) in text, (expected, text)
+
+
+def test_the_check_can_fail(tmp_path: Path) -> None:
+    """A ticket with the tone marks stripped must not pass for the real text."""
+    ticket = TicketData(
+        centre_name="Trung tam",
+        service_name="Linh vuc Ho tich - Chung thuc",
+        number="B1",
+        issued_at=datetime(2026, 1, 1),
+        waiting=0,
+    )
+    sim = EscposPrinterSim()
+    (page,) = sim.replay(render_ticket(ticket))
+    page.save(tmp_path / "plain.png")
+    text = " ".join(" ".join(words) for words in _ocr_lines(tmp_path / "plain.png"))
+    assert " ".join(_words("Lĩnh vực Hộ tịch – Chứng thực")) not in text
