@@ -55,13 +55,13 @@ class VirtualCentre:
         self.out_dir = out_dir
         self.narrate = narrate
         out_dir.mkdir(parents=True, exist_ok=True)
-        for old in [*out_dir.glob("*.png"), *out_dir.glob("demo.db*")]:
+        for old in [*out_dir.glob("*.png"), *out_dir.glob("demo.db*"), *out_dir.glob("spool/*")]:
             old.unlink()
         self.store = Store.open(f"sqlite:///{out_dir / 'demo.db'}")
         self.sims = SimulatedDevices(site, out_dir)
         self.server = QueueServer(site, self.store, broker)
         self.services: list[DeviceService] = [
-            build_service(site, d, broker)
+            build_service(site, d, broker, spool_dir=out_dir / "spool")
             for d in site.devices
             if d.kind in {DeviceKind.PRINTER, DeviceKind.LED_DISPLAY, DeviceKind.KEYPAD}
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from bus.client import BrokerUrl
@@ -19,13 +20,21 @@ class DeviceService(Protocol):
         ...
 
 
-def build_service(site: Site, device: Device, broker: str | BrokerUrl) -> DeviceService:
-    """The service that owns ``device``; imports only the package of that device kind."""
+def build_service(
+    site: Site, device: Device, broker: str | BrokerUrl, spool_dir: Path | None = None
+) -> DeviceService:
+    """The service that owns ``device``; imports only the package of that device kind.
+
+    ``spool_dir`` replaces the site's ``[printing] spool_dir`` (the demo keeps its spool with its output).
+    """
     site_id = site.site.id
     if device.kind is DeviceKind.PRINTER:
         from printer.service import PrinterService
 
-        return PrinterService(site_id, device, broker)
+        if spool_dir is not None:
+            printing = site.printing.model_copy(update={"spool_dir": str(spool_dir)})
+            site = site.model_copy(update={"printing": printing})
+        return PrinterService.from_site(site, device, broker)
     if device.kind is DeviceKind.LED_DISPLAY:
         from counter_display.service import LedDisplayService
 
