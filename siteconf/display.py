@@ -118,7 +118,6 @@ class HallConf(Strict):
     shown_calls: int = Field(default=8, ge=1, le=40)
     notice: str = "Vui lòng giữ trật tự và chờ đến lượt. Xin cảm ơn!"
     notice_en: str = "Please wait for your number to be called. Thank you!"
-    highlight_s: float = Field(default=8.0, gt=0, description="how long the newest call stays highlighted")
 
 
 class VoiceEngineName(StrEnum):
