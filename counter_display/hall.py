@@ -192,7 +192,7 @@ class HallBoardViewModel(QObject):
     notice = Property(str, _get_notice, constant=True)
     layout = Property(str, _get_layout, constant=True)
     columns = Property(int, _get_columns, constant=True)
-    labels = Property("QVariantMap", _get_labels, constant=True)
+    labels = Property(dict, _get_labels, constant=True)
 
 
 def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> int:

@@ -141,7 +141,7 @@ def test_a_burst_of_ten_calls_is_all_shown_and_announced_in_seq_order(
     announcer = Announcer(VoiceConf(repeat=1, chime=False), EspeakEngine(), sink)
     server = BusClient(mosquitto, site.site.id, "fake-server").start()
     hall = HallBoardViewModel(site, mosquitto, announcer=announcer).start()
-    engine, window = _window(hall)
+    engine, _ = _window(hall)
     try:
         burst = [call(100 + i, f"A{1100 + i}", i + 1) for i in range(10)]
         for event in burst:  # well within 100 ms: back-to-back publishes
