@@ -21,6 +21,8 @@ Every key is optional; an absent table gives the defaults below. Example::
     template = "Mời công dân có số thứ tự {ticket} đến {counter_name}"
     repeat = 2
 
+    rf433_receivers = ["keypad-2"]      # these keypad devices are 433 MHz receivers, not caller buses
+
     [[display.remotes]]                 # EV1527 433 MHz remotes, each bound to one counter
     id = "0x5A3C1"
     counter = 2
@@ -177,6 +179,9 @@ class DisplayConf(Section):
     hall: HallConf = HallConf()
     voice: VoiceConf = VoiceConf()
     remotes: list[Remote] = Field(default_factory=list)
+    rf433_receivers: list[str] = Field(
+        default_factory=list, description="ids of keypad devices that are 433 MHz EV1527 receivers"
+    )
 
     def key_action(self, counter: int, key: Key) -> str | None:
         """The operation ``key`` triggers at ``counter``: its ``counter_keys`` entry, else ``keys``,
@@ -209,6 +214,12 @@ class DisplayConf(Section):
             if remote.id in seen:
                 found.append(f"display.remotes[{i}].id: 0x{remote.id:05X} appears twice")
             seen.add(remote.id)
+        keypads = {d.id: d for d in site.devices if d.kind.value == "keypad"}
+        found += [
+            f"display.rf433_receivers[{i}]: {device_id!r} is not a keypad device"
+            for i, device_id in enumerate(self.rf433_receivers)
+            if device_id not in keypads
+        ]
         if self.voice.engine is VoiceEngineName.CLIPS and self.voice.clips is None:
             found.append("display.voice.clips: the clips engine needs the folder of recorded words")
         return found
