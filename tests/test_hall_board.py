@@ -218,3 +218,52 @@ def test_english_list_layout_from_the_site_file(qtbot: QtBot, demo_site: Site, m
         hall.stop()
         server.stop()
         del engine
+
+
+@pytest.mark.integration
+def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from counter_display.caller_bus import Key
+    from counter_display.modbus_rtu import Direction, ModbusRtuDecoder, WriteSingleRegister
+    from counter_display.service import KeypadService, LedDisplayService
+    from firmware_sim.centre import SimulatedDevices
+    from queue_server.server import QueueServer
+    from queue_server.store import TicketStore
+
+    site_id = demo_site.site.id
+    sims = SimulatedDevices(demo_site)
+    store = TicketStore(tmp_path / "e2e.db")
+    server = QueueServer(demo_site, store, mosquitto).start()
+    keypad = KeypadService(site_id, demo_site.device("keypad-3"), mosquitto).start()
+    led = LedDisplayService(site_id, demo_site.device("led-3"), mosquitto).start()
+    hall = HallBoardViewModel(demo_site, mosquitto).start()
+    engine, window = _window(hall)
+    kiosk = BusClient(mosquitto, site_id, "kiosk-e2e")
+    kiosk.enable_requests()
+    led_sim = sims.leds[3]
+    received = bytearray()
+    original = led_sim.receive
+    led_sim.receive = lambda data: (received.extend(data), original(data))[1]  # type: ignore[method-assign]
+    try:
+        kiosk.start()
+        reply: Any = kiosk.request("issue_ticket", m.IssueTicket(service="civil"))
+        number = reply.ticket.number
+        sims.keypads[3].press(Key.CALL)  # FF 68 03 03 68 03 01 0C 10 16 onto counter 3's keypad line
+        qtbot.waitUntil(lambda: led_sim.shown.strip() == number[1:], timeout=5000)
+        frames = ModbusRtuDecoder(Direction.REQUEST).feed(bytes(received))
+        assert WriteSingleRegister(1, 0, int(number[1:])) in frames
+        qtbot.waitUntil(lambda: [c["number"] for c in hall.calls] == [number], timeout=5000)
+        tile = next(t for t in hall.counters if t["counter"] == 3)
+        assert tile["number"] == number and tile["newest"]
+        assert find_item(window, "newestCall").property("text") == f"Mời công dân số {number} đến Quầy 3"
+        qtbot.waitUntil(lambda: any(q["text"].startswith("Hộ tịch") for q in hall.queues), timeout=5000)
+    finally:
+        kiosk.stop()
+        hall.stop()
+        led.stop()
+        keypad.stop()
+        server.stop()
+        store.close()
+        sims.close()
+        del engine
