@@ -258,3 +258,11 @@ def test_say_reports_a_bad_ticket_clearly() -> None:
     done = _motcua("say", "--ticket", "12AB", "--counter", "5", "--text")
     assert done.returncode == 2
     assert "ticket number is letters then digits" in done.stderr
+
+
+def test_a_file_sink_keeps_only_the_newest_files(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "out", keep=2)
+    wav = silence(0.1).save(tmp_path / "a.wav")
+    for _ in range(4):
+        sink.play(wav)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0003.wav", "0004.wav"]

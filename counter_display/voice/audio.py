@@ -149,10 +149,12 @@ class CommandPlayer:
 
 
 class FileSink:
-    """Writes each announcement to ``folder`` as ``0001.wav``, ``0002.wav``, … instead of playing it."""
+    """Writes each announcement to ``folder`` as ``0001.wav``, ``0002.wav``, … instead of playing it,
+    keeping the newest ``keep`` files (a day of calls would otherwise fill the disk)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, keep: int = 1000) -> None:
         self.folder = folder
+        self.keep = keep
         self.folder.mkdir(parents=True, exist_ok=True)
         self._count = 0
         self._lock = threading.Lock()
@@ -167,6 +169,8 @@ class FileSink:
             target = self.folder / f"{self._count:04d}.wav"
         shutil.copyfile(wav, target)
         self.played.append(target)
+        while len(self.played) > self.keep:
+            self.played.pop(0).unlink(missing_ok=True)
 
 
 def _has_sound_card() -> bool:
@@ -191,5 +195,5 @@ def system_player(fallback: Path) -> Player:
         for command in (["aplay", "-q"], ["play", "-q"]):
             if shutil.which(command[0]):
                 return CommandPlayer(command)
-    log.warning("no audio output on this machine; announcements are written to %s", fallback)
-    return FileSink(fallback)
+    log.warning("no audio output on this machine; the latest announcements are written to %s", fallback)
+    return FileSink(fallback, keep=20)
