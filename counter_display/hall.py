@@ -1,37 +1,79 @@
-"""The hall board's view-model: the latest calls (newest first, in ``seq`` order) and the queues.
+"""The hall board's view-model and window: calls in ``seq`` order, the latest call per counter with
+the newest highlighted, waiting counts per service, a scrolling notice, and the voice.
 
-It reads ``calls`` and the retained ``queue/+/state`` through its own MQTT connection; messages
-arrive on paho's thread and are handed to the GUI thread through a queued signal. (Voice, layout
-options, languages and gap resync are the counter-hardware issue's work.)
+It reads ``calls``, the retained ``counter/+/state`` and ``queue/+/state`` through its own MQTT
+connection. Messages arrive on paho's thread and are handed to the GUI thread through a queued
+signal; :class:`~counter_display.hall_model.HallModel` decides what is presented. Each presented
+call that is fresh is given to the :class:`~counter_display.voice.announcer.Announcer`, which says
+them one after another. Layout, language and notice come from the site file's ``[display.hall]``.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
+from counter_display.hall_model import HallModel
+from counter_display.voice.announcer import Announcement, Announcer
 from siteconf import Site
+from siteconf.display import Language
 
-SHOWN_CALLS = 8
+log = logging.getLogger(__name__)
+
 HALL_QML = Path(__file__).parent / "qml" / "HallBoard.qml"
+GAP_CHECK_MS = 50
+
+LABELS = {
+    Language.VI: {
+        "call": "Mời công dân số {number} đến {counter}",
+        "welcome": "Xin chào quý khách",
+        "waiting": "{n} người chờ",
+        "closed": "Tạm nghỉ",
+        "counter": "Quầy",
+        "number": "Số",
+    },
+    Language.EN: {
+        "call": "Number {number}, please go to {counter}",
+        "welcome": "Welcome",
+        "waiting": "{n} waiting",
+        "closed": "Closed",
+        "counter": "Counter",
+        "number": "Number",
+    },
+}
 
 
 class HallBoardViewModel(QObject):
     changed = Signal()
     _incoming = Signal(object)
 
-    def __init__(self, site: Site, broker: str | BrokerUrl, client_id: str = "hall-board") -> None:
+    def __init__(
+        self,
+        site: Site,
+        broker: str | BrokerUrl,
+        client_id: str = "hall-board",
+        announcer: Announcer | None = None,
+    ) -> None:
         super().__init__()
         self._site = site
-        self._calls: list[m.CallEvent] = []
-        self._queues: dict[str, m.QueueState] = {}
+        self._conf = site.display.hall
+        self._labels = LABELS[self._conf.language]
+        self.model = HallModel()
+        self.announcer = announcer
+        self.announced: list[m.CallEvent] = []
         self._incoming.connect(self._apply)
+        self._gap_timer = QTimer(self)
+        self._gap_timer.setInterval(GAP_CHECK_MS)
+        self._gap_timer.timeout.connect(self._release_due)
         self.bus = BusClient(broker, site.site.id, client_id)
         self.bus.subscribe(self.bus.topics.calls(), self._relay, m.CallEvent)
+        self.bus.subscribe(self.bus.topics.all_counter_state(), self._relay, m.CounterState)
         self.bus.subscribe(self.bus.topics.all_queue_state(), self._relay, m.QueueState)
 
     def start(self) -> HallBoardViewModel:
@@ -39,34 +81,147 @@ class HallBoardViewModel(QObject):
         return self
 
     def stop(self) -> None:
+        self._gap_timer.stop()
         self.bus.stop()
 
-    def _relay(self, _topic: str, message: m.CallEvent | m.QueueState) -> None:
+    def _relay(self, _topic: str, message: m.CallEvent | m.CounterState | m.QueueState) -> None:
         self._incoming.emit(message)
 
     @Slot(object)
-    def _apply(self, message: m.CallEvent | m.QueueState) -> None:
+    def _apply(self, message: m.CallEvent | m.CounterState | m.QueueState) -> None:
         if isinstance(message, m.QueueState):
-            self._queues[message.service] = message
+            self.model.receive_queue_state(message)
+        elif isinstance(message, m.CounterState):
+            self.model.receive_counter_state(message)
         else:
-            self._calls = sorted([*self._calls, message], key=lambda c: c.seq or 0, reverse=True)
-            self._calls = self._calls[:SHOWN_CALLS]
+            self._presented(self.model.receive_call(message, time.monotonic()))
+        if self.model.waiting_for_gap:
+            self._gap_timer.start()
         self.changed.emit()
 
+    @Slot()
+    def _release_due(self) -> None:
+        presented = self.model.due(time.monotonic())
+        if not self.model.waiting_for_gap:
+            self._gap_timer.stop()
+        if presented:
+            self._presented(presented)
+            self.changed.emit()
+
+    def _presented(self, calls: list[m.CallEvent]) -> None:
+        for call in calls:
+            if not self.model.fresh(call):
+                log.info("call seq %s for %s is old; shown, not announced", call.seq, call.number)
+                continue
+            self.announced.append(call)
+            if self.announcer is not None:
+                service = next((s for s in self._site.services if s.code == call.service), None)
+                self.announcer.announce(
+                    Announcement(
+                        call.number,
+                        call.counter,
+                        call.counter_name,
+                        service.name if service else "",
+                        call.recall,
+                        call.seq,
+                    )
+                )
+
+    # --- properties for QML ----------------------------------------------------------------------
+
+    def _call_text(self, call: m.CallEvent) -> str:
+        return self._labels["call"].format(number=call.number, counter=call.counter_name)
+
     def _get_calls(self) -> list[dict[str, Any]]:
-        return [{"number": c.number, "counter": c.counter_name, "recall": c.recall} for c in self._calls]
+        shown = self.model.history[: self._conf.shown_calls]
+        return [
+            {"number": c.number, "counter": c.counter_name, "recall": c.recall, "newest": i == 0}
+            for i, c in enumerate(shown)
+        ]
+
+    def _get_counters(self) -> list[dict[str, Any]]:
+        newest = self.model.newest()
+        closed = {m.CounterStatus.CLOSED, m.CounterStatus.PAUSED}
+        return [
+            {
+                "counter": t.counter,
+                "name": t.name,
+                "number": t.number or "",
+                "closed": t.status in closed,
+                "newest": newest is not None and newest.counter == t.counter and newest.seq == t.seq,
+            }
+            for t in sorted(self.model.tiles.values(), key=lambda t: t.counter)
+        ]
 
     def _get_queues(self) -> list[dict[str, Any]]:
-        names = {s.code: s.name for s in self._site.services}
-        return [
-            {"name": names.get(q.service, q.service_name), "waiting": q.waiting}
-            for code in names
-            if (q := self._queues.get(code)) is not None
-        ]
+        english = self._conf.language is Language.EN
+        out = []
+        for service in self._site.services:
+            state = self.model.queues.get(service.code)
+            if state is None:
+                continue
+            name = (service.name_en or service.name) if english else service.name
+            text = f"{name}: " + self._labels["waiting"].format(n=state.waiting)
+            out.append({"name": name, "waiting": state.waiting, "text": text})
+        return out
+
+    def _get_newest_text(self) -> str:
+        newest = self.model.newest()
+        return self._call_text(newest) if newest else self._labels["welcome"]
 
     def _get_centre(self) -> str:
         return self._site.site.name
 
+    def _get_notice(self) -> str:
+        return self._conf.notice_en if self._conf.language is Language.EN else self._conf.notice
+
+    def _get_layout(self) -> str:
+        return str(self._conf.layout)
+
+    def _get_columns(self) -> int:
+        return self._conf.columns
+
+    def _get_labels(self) -> dict[str, str]:
+        return dict(self._labels)
+
     calls = Property(list, _get_calls, notify=changed)
+    counters = Property(list, _get_counters, notify=changed)
     queues = Property(list, _get_queues, notify=changed)
+    newestText = Property(str, _get_newest_text, notify=changed)
     centreName = Property(str, _get_centre, constant=True)
+    notice = Property(str, _get_notice, constant=True)
+    layout = Property(str, _get_layout, constant=True)
+    columns = Property(int, _get_columns, constant=True)
+    labels = Property(dict, _get_labels, constant=True)
+
+
+def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> int:
+    """``motcua hall``: the board full screen on this machine's display, until closed or Ctrl-C."""
+    import signal
+    import sys
+
+    from PySide6.QtGui import QGuiApplication
+
+    from kiosk.app import load_qml
+    from siteconf import SiteFileError, load_site
+
+    try:
+        site = load_site(site_path)
+    except SiteFileError as err:
+        print(f"motcua hall: {err}", file=sys.stderr)
+        return 2
+    app = QGuiApplication.instance() or QGuiApplication(sys.argv)
+    announcer = Announcer(site.display.voice) if voice and site.display.voice.enabled else None
+    hall = HallBoardViewModel(site, broker or site.broker.url, announcer=announcer).start()
+    engine = load_qml(HALL_QML, "hall", hall)
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    keepalive = QTimer()
+    keepalive.start(200)  # lets Python see Ctrl-C while Qt's loop runs
+    keepalive.timeout.connect(lambda: None)
+    try:
+        return int(app.exec())
+    finally:
+        hall.stop()
+        if announcer is not None:
+            announcer.stop()
+        del engine

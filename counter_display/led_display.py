@@ -16,6 +16,7 @@ first copy read is taken as the reply (the device's own copy, if any, is stale i
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 
@@ -106,6 +107,8 @@ class ModbusLedDisplay:
         retries: int = 2,
         reply_timeout: float = 0.3,
         digits: int = 4,
+        *,
+        lock: threading.RLock | None = None,
     ) -> None:
         if retries < 0 or reply_timeout <= 0 or digits < 1:
             raise ValueError(
@@ -117,6 +120,8 @@ class ModbusLedDisplay:
         self.retries = retries
         self.reply_timeout = reply_timeout
         self.digits = digits
+        self._lock = lock or threading.RLock()
+        """Held for a whole transaction: a bus master shares one lock among all units of a line."""
 
     def __repr__(self) -> str:
         return f"<ModbusLedDisplay unit {self.unit} on {self.transport.url}>"
@@ -152,6 +157,10 @@ class ModbusLedDisplay:
         self._transact(WriteSingleRegister(self.unit, address, value))
 
     def _transact(self, request: ModbusRequest) -> ModbusResponse | None:
+        with self._lock:
+            return self._transact_locked(request)
+
+    def _transact_locked(self, request: ModbusRequest) -> ModbusResponse | None:
         frame = request.encode()
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):

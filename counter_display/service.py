@@ -1,7 +1,10 @@
 """Device services of the counter: the LED display above it and the clerk's calling keypad.
 
 The LED display follows the retained ``counter/{n}/state``: whatever it missed while offline, it
-shows the counter's current number as soon as it (re)connects, and never replays an old call.
+shows the counter's current number as soon as it (re)connects, and never replays an old call. A
+state whose ``call_seq`` moved on (a new call or a recall) makes the number blink ``blinks`` times
+(segments off and on again, host-driven: numeric modules have no blink register); a closed or paused
+counter shows the closed mark ``----``; a newer state cuts a blink short.
 A write the display does not acknowledge stays pending and is retried with backoff (0.5 s doubling
 to 5 s) until it succeeds or a newer state replaces it; ``idle()`` tells when it has settled.
 The keypad turns caller-bus key frames into ``evt`` messages; the server maps keys to counter
@@ -24,6 +27,7 @@ from counter_display.caller_bus import Key as BusKey
 from counter_display.errors import CounterDeviceError, CounterLinkError, DisplayRejectedError
 from counter_display.keypad import CallerBusKeypad, KeyPress
 from counter_display.led_display import ModbusLedDisplay
+from counter_display.seven_segment import encode_text
 from siteconf.model import Device
 from transport import open_transport
 from transport.base import TransportError
@@ -33,6 +37,9 @@ log = logging.getLogger(__name__)
 LED_DIGITS = 4
 KEY_PRESS_TTL_S = 10.0
 CLOSED_MARK = "----"
+BLINKS = 3
+BLINK_HALF_S = 0.25
+"""Seconds the digits stay off, then on, in each blink of a new call."""
 RETRY_FIRST_S = 0.5
 """Seconds before the first retry of a failed display write or the first reopen of a failed line."""
 LED_RETRY_MAX_S = 5.0
@@ -75,9 +82,13 @@ class LedDisplayService:
     reopens it.
     """
 
-    def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl) -> None:
+    def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl, blinks: int = BLINKS) -> None:
         assert device.url is not None and device.counter is not None
         self.device = device
+        self.blinks = blinks
+        self._call_seq: int | None = None
+        self._had_state = False
+        self._blink = False
         self._url: str = device.url
         self.display = self._open_display()
         info = m.DeviceInfo(
@@ -122,32 +133,38 @@ class LedDisplayService:
         return ModbusLedDisplay(open_transport(self._url), unit=self.device.address or 1, digits=LED_DIGITS)
 
     def _on_state(self, _topic: str, state: m.CounterState) -> None:
-        self._want(display_text(state))
+        # The first state after start-up is the retained one: show it, do not blink an old call.
+        new_call = self._had_state and state.call_seq not in (None, self._call_seq)
+        self._had_state = True
+        if state.call_seq is not None:
+            self._call_seq = state.call_seq
+        self._want(display_text(state), blink=new_call and state.status is m.CounterStatus.OPEN)
 
     def _on_command(self, command: m.PrintTicket | m.ShowText | m.Beep) -> None:
         if isinstance(command, m.ShowText):
-            self._want(command.text)
+            self._want(command.text, blink=command.blink)
 
-    def _want(self, text: str | None) -> None:
+    def _want(self, text: str | None, blink: bool = False) -> None:
         """Only the newest wish matters: a burst of states ends in one write of the latest."""
         with self._dirty:
             self._wanted = text
+            self._blink = blink
             self._wished += 1
             self._dirty.notify_all()
 
     def _run(self) -> None:
         tried, retry_in = 0, None
         while (wish := self._next_wish(tried, retry_in)) is not None:
-            tried, text = wish
+            tried, text, blink = wish
             try:
-                settled = self._attempt(text)
+                settled = self._attempt(text, tried if blink else None)
             except Exception:  # never let the worker die: the display would stay stale for good
                 log.exception("%s: unexpected error writing the display; retrying later", self.device.id)
                 settled = False
             self._finish(tried, settled)
             retry_in = None if settled else _backoff(retry_in, LED_RETRY_MAX_S)
 
-    def _next_wish(self, tried: int, retry_in: float | None) -> tuple[int, str | None] | None:
+    def _next_wish(self, tried: int, retry_in: float | None) -> tuple[int, str | None, bool] | None:
         """The newest wish once there is one not tried yet or a retry is due; ``None`` on stop."""
         with self._dirty:
             self._dirty.wait_for(
@@ -156,7 +173,7 @@ class LedDisplayService:
             if not self._running:
                 return None
             self._busy = True
-            return self._wished, self._wanted
+            return self._wished, self._wanted, self._blink
 
     def _finish(self, wish: int, settled: bool) -> None:
         with self._dirty:
@@ -164,12 +181,15 @@ class LedDisplayService:
             if settled:
                 self._shown = max(self._shown, wish)
 
-    def _attempt(self, text: str | None) -> bool:
-        """Try to show ``text``; whether the wish is settled (shown, or not worth retrying)."""
+    def _attempt(self, text: str | None, blink_wish: int | None = None) -> bool:
+        """Try to show ``text`` (blinking it for wish ``blink_wish``); whether the wish is settled
+        (shown, or not worth retrying)."""
         try:
             if self.display.transport.closed:
                 self.display = self._open_display()
             self._show(text)
+            if blink_wish is not None and text is not None:
+                self._blink_digits(text, blink_wish)
         except (CounterLinkError, TransportError) as err:
             self.display.transport.close()  # reopened on the next attempt
             self._failed(text, "link", err)
@@ -185,6 +205,21 @@ class LedDisplayService:
             return False
         self.link.set_status(m.DeviceStatus(health=m.Health.OK))
         return True
+
+    def _blink_digits(self, text: str, wish: int) -> None:
+        """Segments off and on ``blinks`` times; stops early when a newer wish arrives."""
+        lit = encode_text(text.rjust(self.display.digits), self.display.digits)
+        for _ in range(self.blinks):
+            if self._newer_wish(wish, BLINK_HALF_S):
+                return
+            self.display.blank()
+            if self._newer_wish(wish, BLINK_HALF_S):
+                return
+            self.display.show_segments(lit)
+
+    def _newer_wish(self, wish: int, seconds: float) -> bool:
+        with self._dirty:
+            return self._dirty.wait_for(lambda: not self._running or self._wished != wish, seconds)
 
     def _show(self, text: str | None) -> None:
         if text is None:

@@ -51,7 +51,7 @@ from counter_display.modbus_rtu import (
     WriteSingleRegisterResponse,
 )
 from counter_display.seven_segment import decode_segments, encode_text, number_text, segment_on
-from transport.sim import SimLink
+from transport.sim import SimDevice, SimLink
 
 log = logging.getLogger(__name__)
 
@@ -268,3 +268,35 @@ def _segment_boxes(x: int, y: int, width: int, height: int) -> dict[str, tuple[i
         "g": (x + t, mid - t // 2, right - t, mid + t // 2),
         ".": (right + 2, bottom - t, right + 2 + t, bottom),
     }
+
+
+class SharedLine:
+    """Several simulated devices on one RS-485 pair, as a multi-drop bus (implements ``SimDevice``).
+
+    Everything the host writes reaches every device; every device's reply goes back to the host.
+    ``echo = True`` makes the line hand the host's own transmission back first, as a two-wire
+    adapter without echo suppression does; ``echoes`` counts the bytes echoed.
+    """
+
+    def __init__(self, devices: Iterable[SimDevice], echo: bool = False) -> None:
+        self.devices = list(devices)
+        self.echo = echo
+        self.echoes = 0
+        self._link: SimLink | None = None
+
+    def attach(self, link: SimLink) -> None:
+        self._link = link
+        for device in self.devices:
+            device.attach(link)
+
+    def detach(self) -> None:
+        for device in self.devices:
+            device.detach()
+        self._link = None
+
+    def receive(self, data: bytes) -> None:
+        if self.echo and self._link is not None:
+            self.echoes += len(data)
+            self._link.send(data)
+        for device in self.devices:
+            device.receive(data)

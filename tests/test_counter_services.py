@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -161,3 +162,44 @@ def test_led_service_survives_an_unexpected_error(counter: Counter, monkeypatch:
     assert failures == [int(number[1:])]
     assert counter.led._worker.is_alive()
     assert wait_until(counter.led.idle)
+
+
+def _blinked(history: list[str], digits: str) -> int:
+    """How many times ``digits`` came back on after the display went blank."""
+    return sum(1 for a, b in itertools.pairwise(history) if a.strip() == "" and b.strip() == digits)
+
+
+def test_led_blinks_on_a_new_call_and_shows_the_closed_mark_when_closed(counter: Counter) -> None:
+    led_sim = counter.sims.leds[2]
+    number = counter.issue()
+    counter.call()
+    assert wait_until(lambda: led_sim.shown.strip() == number[1:])
+    assert wait_until(counter.led.idle)
+    history = led_sim.shown_history
+    first = [t.strip() for t in history].index(number[1:])
+    assert _blinked(history[first:], number[1:]) == 3
+    assert led_sim.shown.strip() == number[1:]
+
+    reply: Any = counter.kiosk.request("counter", m.CounterRequest(counter=2, action=m.CounterAction.CLOSE))
+    assert reply.ok
+    assert wait_until(lambda: led_sim.shown == "----"), led_sim.shown
+    assert wait_until(counter.led.idle)
+    assert led_sim.shown == "----"
+
+
+def test_a_display_that_starts_later_shows_the_current_number_without_blinking(
+    counter: Counter, demo_site: Site, mosquitto: BrokerUrl
+) -> None:
+    number = counter.issue()
+    counter.call()
+    assert wait_until(lambda: counter.sims.leds[2].shown.strip() == number[1:])
+    counter.led.stop()
+    fresh = counter.sims.leds[2]
+    before = len(fresh.shown_history)
+    late = LedDisplayService(demo_site.site.id, demo_site.device("led-2"), mosquitto).start()
+    try:
+        assert wait_until(lambda: len(fresh.shown_history) > before and late.idle())
+        time.sleep(2 * 0.25)  # a blink would have switched the digits off by now
+        assert [t.strip() for t in fresh.shown_history[before:]] == [number[1:]]
+    finally:
+        late.stop()

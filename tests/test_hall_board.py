@@ -1,9 +1,11 @@
-"""The hall board window (offscreen) follows calls in seq order and the queues' waiting counts."""
+"""The hall board: calls presented one by one in seq order, tiles per counter, queues, notice,
+language and layout, resync from retained state, and the voice saying every call of a burst."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtQuick import QQuickWindow
@@ -13,10 +15,68 @@ from support import find_item
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from counter_display.hall import HALL_QML, HallBoardViewModel
+from counter_display.hall_model import HallModel
+from counter_display.voice.announcer import Announcer
+from counter_display.voice.audio import FileSink, read_wav
+from counter_display.voice.engines import EspeakEngine
 from kiosk.app import load_qml
 from siteconf import Site
+from siteconf.display import VoiceConf
+from siteconf.model import parse_site
 
-pytestmark = pytest.mark.integration
+
+def call(seq: int, number: str, counter: int) -> m.CallEvent:
+    return m.CallEvent(
+        seq=seq, number=number, service="land", counter=counter, counter_name=f"Quầy {counter}"
+    )
+
+
+# --- the model, no Qt, no broker --------------------------------------------------------------
+
+
+def test_out_of_order_calls_are_held_until_their_predecessor_arrives() -> None:
+    model = HallModel(gap_wait=0.3)
+    assert [c.seq for c in model.receive_call(call(1, "A1", 1), 0.0)] == [1]
+    assert model.receive_call(call(3, "A3", 2), 0.01) == []
+    assert [c.seq for c in model.receive_call(call(2, "A2", 3), 0.02)] == [2, 3]
+    assert [c.number for c in model.history] == ["A3", "A2", "A1"]
+
+
+def test_a_lost_call_holds_the_next_only_for_the_gap_wait() -> None:
+    model = HallModel(gap_wait=0.3)
+    model.receive_call(call(1, "A1", 1), 0.0)
+    assert model.receive_call(call(3, "A3", 2), 0.0) == []
+    assert model.due(0.2) == []
+    assert [c.seq for c in model.due(0.31)] == [3]
+    assert model.gaps_skipped == 1
+
+
+def test_duplicates_and_replays_are_never_presented_twice() -> None:
+    model = HallModel()
+    model.receive_call(call(5, "A5", 1), 0.0)
+    replay = call(5, "A5", 1)  # a new message id, the same call
+    assert model.receive_call(replay, 1.0) == []
+    assert model.receive_call(call(4, "A4", 2), 1.0) == []
+    assert len(model.history) == 1
+
+
+def test_counter_state_refreshes_tiles_without_presenting() -> None:
+    model = HallModel()
+    model.receive_counter_state(
+        m.CounterState(counter=2, name="Quầy 2", status=m.CounterStatus.OPEN, current="B7", call_seq=9)
+    )
+    model.receive_counter_state(m.CounterState(counter=3, name="Quầy 3", status=m.CounterStatus.CLOSED))
+    assert model.history == []
+    assert model.tiles[2].number == "B7" and model.tiles[3].status is m.CounterStatus.CLOSED
+    # a later call at counter 2 replaces the tile; an older state does not undo it
+    model.receive_call(call(10, "B8", 2), 0.0)
+    model.receive_counter_state(
+        m.CounterState(counter=2, name="Quầy 2", status=m.CounterStatus.OPEN, current="B7", call_seq=9)
+    )
+    assert model.tiles[2].number == "B8"
+
+
+# --- the window over a real Mosquitto ---------------------------------------------------------
 
 
 @pytest.fixture
@@ -26,19 +86,29 @@ def server_side(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
     client.stop()
 
 
-def call(seq: int, number: str, counter: int) -> m.CallEvent:
-    return m.CallEvent(
-        seq=seq, number=number, service="land", counter=counter, counter_name=f"Quầy {counter}"
-    )
+def _site_with(demo_site: Site, counters: int = 4, **hall: Any) -> Site:
+    data = demo_site.model_dump(mode="json", exclude_defaults=True)
+    data["counters"] = [
+        {"number": n, "name": f"Quầy {n}", "services": ["land"]} for n in range(1, counters + 1)
+    ]
+    data["devices"] = []
+    data["display"] = {"hall": hall} if hall else {}
+    return parse_site(data)
 
 
+def _window(hall: HallBoardViewModel) -> tuple[Any, QQuickWindow]:
+    engine = load_qml(HALL_QML, "hall", hall)
+    window = engine.rootObjects()[0]
+    assert isinstance(window, QQuickWindow)
+    return engine, window
+
+
+@pytest.mark.integration
 def test_calls_are_shown_newest_first_by_seq_even_when_they_arrive_out_of_order(
     qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, server_side: BusClient, tmp_path: Path
 ) -> None:
     hall = HallBoardViewModel(demo_site, mosquitto).start()
-    engine = load_qml(HALL_QML, "hall", hall)
-    window = engine.rootObjects()[0]
-    assert isinstance(window, QQuickWindow)
+    engine, window = _window(hall)
     try:
         t = server_side.topics
         server_side.publish(
@@ -48,9 +118,152 @@ def test_calls_are_shown_newest_first_by_seq_even_when_they_arrive_out_of_order(
             server_side.publish(t.calls(), event)
         qtbot.waitUntil(lambda: len(hall.calls) == 3, timeout=5000)
         assert [c["number"] for c in hall.calls] == ["A1003", "A1002", "A1001"]
-        assert hall.queues == [{"name": "Đất đai", "waiting": 3}]
+        assert [c["newest"] for c in hall.calls] == [True, False, False]
+        assert hall.counters == [
+            {"counter": 1, "name": "Quầy 1", "number": "A1002", "closed": False, "newest": False},
+            {"counter": 2, "name": "Quầy 2", "number": "A1003", "closed": False, "newest": True},
+        ]
+        assert [q["text"] for q in hall.queues] == ["Đất đai: 3 người chờ"]
         assert find_item(window, "newestCall").property("text") == "Mời công dân số A1003 đến Quầy 2"
+        assert find_item(window, "notice").property("text").startswith("Vui lòng")
         window.grabWindow().save(str(tmp_path / "hall.png"))
     finally:
         hall.stop()
+        del engine
+
+
+@pytest.mark.integration
+def test_a_burst_of_ten_calls_is_all_shown_and_announced_in_seq_order(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    site = _site_with(demo_site, counters=10)
+    sink = FileSink(tmp_path / "voice")
+    announcer = Announcer(VoiceConf(repeat=1, chime=False), EspeakEngine(), sink)
+    server = BusClient(mosquitto, site.site.id, "fake-server").start()
+    hall = HallBoardViewModel(site, mosquitto, announcer=announcer).start()
+    engine, _ = _window(hall)
+    try:
+        burst = [call(100 + i, f"A{1100 + i}", i + 1) for i in range(10)]
+        for event in burst:  # well within 100 ms: back-to-back publishes
+            server.publish(server.topics.calls(), event)
+        qtbot.waitUntil(lambda: len(hall.calls) == 8 and len(hall.counters) == 10, timeout=5000)
+        assert [c["number"] for c in hall.counters] == [c.number for c in burst]
+        assert [c["newest"] for c in hall.counters] == [False] * 9 + [True]
+        assert [c["number"] for c in hall.calls] == [c.number for c in reversed(burst)][:8]
+        assert announcer.wait_idle(60)
+        assert [a.seq for a in announcer.spoken] == [c.seq for c in burst]
+        assert [a.ticket for a in announcer.spoken] == [c.number for c in burst]
+        assert len(sink.played) == 10
+        assert all(read_wav(p.read_bytes()).seconds > 2.0 for p in sink.played)
+    finally:
+        hall.stop()
+        announcer.stop()
+        server.stop()
+        del engine
+
+
+@pytest.mark.integration
+def test_a_board_that_connects_later_resyncs_from_retained_state_and_replays_nothing(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, server_side: BusClient
+) -> None:
+    t = server_side.topics
+    server_side.publish(t.calls(), call(7, "A1007", 1))  # said before the board existed
+    for state in [
+        m.CounterState(counter=1, name="Quầy 1", status=m.CounterStatus.OPEN, current="A1007", call_seq=7),
+        m.CounterState(counter=3, name="Quầy 3", status=m.CounterStatus.CLOSED),
+    ]:
+        server_side.publish(t.counter_state(state.counter), state, retain=True).wait_for_publish(5)
+    hall = HallBoardViewModel(demo_site, mosquitto).start()
+    engine, window = _window(hall)
+    try:
+        qtbot.waitUntil(lambda: len(hall.counters) == 2, timeout=5000)
+        assert hall.counters[0]["number"] == "A1007"
+        assert hall.counters[1]["closed"] is True
+        assert find_item(window, "counterNumber").property("text") in {"A1007", "Tạm nghỉ"}
+        assert hall.calls == [] and hall.announced == []
+        # reconnect (another client takes the board's client id over, then leaves): the broker
+        # resends the retained states; still nothing is presented again
+        BusClient(mosquitto, demo_site.site.id, hall.bus.client_id).start().stop()
+        qtbot.waitUntil(lambda: hall.bus.connect_count == 2 and hall.bus.subscribed.is_set(), timeout=10000)
+        assert hall.calls == [] and hall.announced == []
+        server_side.publish(t.calls(), call(8, "A1008", 1))
+        qtbot.waitUntil(lambda: len(hall.announced) == 1, timeout=5000)
+        assert [c.number for c in hall.announced] == ["A1008"]
+    finally:
+        for n in (1, 3):
+            server_side.publish(t.counter_state(n), "", retain=True)
+        hall.stop()
+        del engine
+
+
+@pytest.mark.integration
+def test_english_list_layout_from_the_site_file(qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl) -> None:
+    site = _site_with(demo_site, language="en", layout="list", notice_en="Keep your ticket")
+    server = BusClient(mosquitto, site.site.id, "fake-server").start()
+    hall = HallBoardViewModel(site, mosquitto).start()
+    engine, window = _window(hall)
+    try:
+        server.publish(
+            server.topics.queue_state("land"), m.QueueState(service="land", service_name="x", waiting=2)
+        )
+        server.publish(server.topics.calls(), call(1, "A1001", 2))
+        qtbot.waitUntil(lambda: len(hall.calls) == 1 and len(hall.queues) == 1, timeout=5000)
+        assert find_item(window, "newestCall").property("text") == "Number A1001, please go to Quầy 2"
+        assert hall.queues[0]["text"] == "Land: 2 waiting"
+        assert find_item(window, "callList").property("visible") is True
+        assert find_item(window, "counterGrid").property("visible") is False
+        assert find_item(window, "notice").property("text") == "Keep your ticket"
+    finally:
+        server.publish(server.topics.queue_state("land"), "", retain=True)
+        hall.stop()
+        server.stop()
+        del engine
+
+
+@pytest.mark.integration
+def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from counter_display.caller_bus import Key
+    from counter_display.modbus_rtu import Direction, ModbusRtuDecoder, WriteSingleRegister
+    from counter_display.service import KeypadService, LedDisplayService
+    from firmware_sim.centre import SimulatedDevices
+    from queue_server.server import QueueServer
+    from queue_server.store import TicketStore
+
+    site_id = demo_site.site.id
+    sims = SimulatedDevices(demo_site)
+    store = TicketStore(tmp_path / "e2e.db")
+    server = QueueServer(demo_site, store, mosquitto).start()
+    keypad = KeypadService(site_id, demo_site.device("keypad-3"), mosquitto).start()
+    led = LedDisplayService(site_id, demo_site.device("led-3"), mosquitto).start()
+    hall = HallBoardViewModel(demo_site, mosquitto).start()
+    engine, window = _window(hall)
+    kiosk = BusClient(mosquitto, site_id, "kiosk-e2e")
+    kiosk.enable_requests()
+    led_sim = sims.leds[3]
+    received = bytearray()
+    original = led_sim.receive
+    led_sim.receive = lambda data: (received.extend(data), original(data))[1]  # type: ignore[method-assign]
+    try:
+        kiosk.start()
+        reply: Any = kiosk.request("issue_ticket", m.IssueTicket(service="civil"))
+        number = reply.ticket.number
+        sims.keypads[3].press(Key.CALL)  # FF 68 03 03 68 03 01 0C 10 16 onto counter 3's keypad line
+        qtbot.waitUntil(lambda: led_sim.shown.strip() == number[1:], timeout=5000)
+        frames = ModbusRtuDecoder(Direction.REQUEST).feed(bytes(received))
+        assert WriteSingleRegister(1, 0, int(number[1:])) in frames
+        qtbot.waitUntil(lambda: [c["number"] for c in hall.calls] == [number], timeout=5000)
+        tile = next(t for t in hall.counters if t["counter"] == 3)
+        assert tile["number"] == number and tile["newest"]
+        assert find_item(window, "newestCall").property("text") == f"Mời công dân số {number} đến Quầy 3"
+        qtbot.waitUntil(lambda: any(q["text"].startswith("Hộ tịch") for q in hall.queues), timeout=5000)
+    finally:
+        kiosk.stop()
+        hall.stop()
+        led.stop()
+        keypad.stop()
+        server.stop()
+        store.close()
+        sims.close()
         del engine

@@ -1,4 +1,5 @@
-// Hall board for a TV: the newest call large, the calls before it, and who is waiting where.
+// Hall board for a TV: the newest call large, every counter's latest number (the newest
+// highlighted), who is waiting where, and a notice scrolling along the bottom.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -31,28 +32,84 @@ ApplicationWindow {
             color: "white"
             font.pixelSize: 72
             font.bold: true
-            text: hall.calls.length > 0
-                  ? "Mời công dân số " + hall.calls[0].number + " đến " + hall.calls[0].counter
-                  : "Xin chào quý khách"
+            text: hall.newestText
         }
 
+        // Grid layout: one card per counter with the number it serves now.
         GridLayout {
-            columns: 4
+            objectName: "counterGrid"
+            visible: hall.layout === "grid"
+            columns: hall.columns
             Layout.fillWidth: true
             rowSpacing: 12
             columnSpacing: 24
             Repeater {
-                model: hall.calls.slice(1)
+                model: hall.counters
+                delegate: Rectangle {
+                    objectName: "counterCard"
+                    property bool highlighted: modelData.newest
+                    Layout.fillWidth: true
+                    Layout.preferredHeight: 140
+                    radius: 12
+                    color: highlighted ? "#ffb300" : (modelData.closed ? "#3a3f4b" : "#16325c")
+                    border.color: highlighted ? "white" : "transparent"
+                    border.width: 4
+                    SequentialAnimation on opacity {
+                        running: highlighted
+                        loops: 3
+                        NumberAnimation { to: 0.4; duration: 300 }
+                        NumberAnimation { to: 1.0; duration: 300 }
+                    }
+                    Column {
+                        anchors.centerIn: parent
+                        Label {
+                            anchors.horizontalCenter: parent.horizontalCenter
+                            color: highlighted ? "#0b1d3a" : "#b3c7e6"
+                            font.pixelSize: 32
+                            text: modelData.name
+                        }
+                        Label {
+                            objectName: "counterNumber"
+                            anchors.horizontalCenter: parent.horizontalCenter
+                            color: highlighted ? "#0b1d3a" : "white"
+                            font.pixelSize: 56
+                            font.bold: true
+                            text: modelData.closed ? hall.labels.closed : modelData.number
+                        }
+                    }
+                }
+            }
+        }
+
+        // List layout: the latest calls, newest first, one row each.
+        ColumnLayout {
+            objectName: "callList"
+            visible: hall.layout === "list"
+            Layout.fillWidth: true
+            spacing: 8
+            Repeater {
+                model: hall.calls
                 delegate: Rectangle {
                     Layout.fillWidth: true
-                    Layout.preferredHeight: 120
-                    radius: 12
-                    color: "#16325c"
-                    Label {
-                        anchors.centerIn: parent
-                        color: "white"
-                        font.pixelSize: 44
-                        text: modelData.number + "  →  " + modelData.counter
+                    Layout.preferredHeight: 80
+                    radius: 8
+                    color: modelData.newest ? "#ffb300" : "#16325c"
+                    RowLayout {
+                        anchors.fill: parent
+                        anchors.leftMargin: 24
+                        anchors.rightMargin: 24
+                        Label {
+                            color: modelData.newest ? "#0b1d3a" : "white"
+                            font.pixelSize: 48
+                            font.bold: true
+                            text: hall.labels.number + " " + modelData.number
+                            Layout.fillWidth: true
+                        }
+                        Label {
+                            color: modelData.newest ? "#0b1d3a" : "white"
+                            font.pixelSize: 48
+                            text: "→  " + modelData.counter
+                        }
                     }
                 }
             }
@@ -66,9 +123,31 @@ ApplicationWindow {
             Repeater {
                 model: hall.queues
                 delegate: Label {
+                    objectName: "queueLabel"
                     color: "#b3c7e6"
                     font.pixelSize: 36
-                    text: modelData.name + ": " + modelData.waiting + " người chờ"
+                    text: modelData.text
+                }
+            }
+        }
+
+        Rectangle {
+            Layout.fillWidth: true
+            Layout.preferredHeight: 64
+            color: "#102a52"
+            clip: true
+            Label {
+                id: noticeText
+                objectName: "notice"
+                anchors.verticalCenter: parent.verticalCenter
+                color: "#ffd54f"
+                font.pixelSize: 36
+                text: hall.notice
+                NumberAnimation on x {
+                    from: noticeText.parent ? noticeText.parent.width : 1920
+                    to: -noticeText.width
+                    duration: 18000
+                    loops: Animation.Infinite
                 }
             }
         }

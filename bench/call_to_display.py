@@ -1,0 +1,138 @@
+"""How long from a clerk's CALL key frame to the display frame at the counter's LED, through everything.
+
+Path: caller-bus key frame written into the keypad simulator → keypad driver and service → MQTT
+``evt`` → queue server (SQLite commit) → retained ``counter/N/state`` → LED display service →
+Modbus RTU FC06 frame → received and shown by the LED simulator. Transports are in-process
+simulators (no wire delay); the broker is a real Mosquitto on loopback. The baseline, in the same
+run and on the same broker, is one bare MQTT publish → subscriber delivery.
+
+    python bench/call_to_display.py [--calls 100]
+
+Prints one JSON line: {"bench": "call_to_display", "n", "p50_ms", "p99_ms", "baseline_mqtt": {...}, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bus import models as m
+from bus.broker import EmbeddedBroker
+from bus.client import BrokerUrl, BusClient
+from bus.models import DeviceKind
+from counter_display.caller_bus import Key
+from counter_display.service import KeypadService, LedDisplayService
+from firmware_sim.centre import SimulatedDevices
+from queue_server.server import QueueServer
+from queue_server.store import TicketStore
+from siteconf import load_site
+
+SITE = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
+KEY_REPEAT_GAP_S = 0.3  # the keypad driver merges a repeat of the same key within 0.25 s
+CIVIL_COUNTERS = [2, 3, 4]  # the demo counters that serve "civil"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def mqtt_baseline(url: BrokerUrl, n: int) -> list[float]:
+    got = threading.Event()
+    rx = BusClient(url, "bench", "bench-rx")
+    rx.subscribe(rx.topics.calls(), lambda _t, _m: got.set(), m.CallEvent)
+    rx.start()
+    tx = BusClient(url, "bench", "bench-tx").start()
+    samples = []
+    for i in range(n):
+        got.clear()
+        t0 = time.perf_counter()
+        tx.publish(
+            tx.topics.calls(), m.CallEvent(seq=i, number="A1", service="land", counter=1, counter_name="Q")
+        )
+        if not got.wait(5):
+            raise SystemExit("the baseline message never arrived")
+        samples.append((time.perf_counter() - t0) * 1000)
+    rx.stop()
+    tx.stop()
+    return samples
+
+
+def call_to_display(url: BrokerUrl, n: int, workdir: Path) -> list[float]:
+    site = load_site(SITE)
+    sims = SimulatedDevices(site)
+    store = TicketStore(workdir / "bench.db")
+    server = QueueServer(site, store, url).start()
+    services = [
+        (KeypadService if d.kind is DeviceKind.KEYPAD else LedDisplayService)(site.site.id, d, url).start()
+        for d in site.devices
+        if d.kind in {DeviceKind.KEYPAD, DeviceKind.LED_DISPLAY}
+    ]
+    kiosk = BusClient(url, site.site.id, "bench-kiosk")
+    kiosk.enable_requests()
+    kiosk.start()
+    try:
+        numbers = []
+        for _ in range(n):
+            reply = kiosk.request("issue_ticket", m.IssueTicket(service="civil"))
+            assert reply.ticket is not None, reply.error
+            numbers.append(reply.ticket.number)
+        samples = []
+        for i, number in enumerate(numbers):
+            counter = CIVIL_COUNTERS[i % len(CIVIL_COUNTERS)]
+            led, shown = sims.leds[counter], threading.Event()
+            digits = "".join(ch for ch in number if ch.isdigit())
+            led.on_show = lambda text, d=digits, e=shown: e.set() if text.strip() == d else None
+            time.sleep(KEY_REPEAT_GAP_S / len(CIVIL_COUNTERS))
+            t0 = time.perf_counter()
+            sims.keypads[counter].press(Key.CALL)
+            if not shown.wait(5):
+                raise SystemExit(f"{number} never reached the LED of counter {counter}")
+            samples.append((time.perf_counter() - t0) * 1000)
+        return samples
+    finally:
+        kiosk.stop()
+        for service in services:
+            service.stop()
+        server.stop()
+        store.close()
+        sims.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    args = parser.parse_args()
+    broker = EmbeddedBroker(port=0, engine="mosquitto")
+    url = broker.start()
+    try:
+        baseline = mqtt_baseline(url, 300)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = call_to_display(url, args.calls, Path(tmp))
+    finally:
+        broker.stop()
+    p50, p99 = statistics.median(path), percentile(path, 0.99)
+    base50, base99 = statistics.median(baseline), percentile(baseline, 0.99)
+    print(
+        json.dumps(
+            {
+                "bench": "call_to_display",
+                "n": len(path),
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(p99, 2),
+                "max_ms": round(max(path), 2),
+                "baseline_mqtt": {"n": len(baseline), "p50_ms": round(base50, 3), "p99_ms": round(base99, 3)},
+                "ratio_p50": round(p50 / base50, 1),
+                "goal_p99_ms": 15,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
