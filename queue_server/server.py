@@ -50,13 +50,18 @@ INTERNAL_ERROR = m.ErrorInfo(
     message_en="the server failed; please try again",
 )
 
-# A keypad's keys when the site file maps nothing else (the counter's display section may override).
-DEFAULT_KEY_ACTIONS = {
-    m.Key.CALL_NEXT: m.CounterAction.CALL_NEXT,
-    m.Key.RECALL: m.CounterAction.RECALL,
-    m.Key.NO_SHOW: m.CounterAction.NO_SHOW,
-    m.Key.FINISH: m.CounterAction.FINISH,
-    m.Key.PAUSE: m.CounterAction.PAUSE,
+# The operations a key may be mapped to in the site file ([display], siteconf/display.py) that are
+# counter operations here. Others (request_rating: the rating tablet's business; transfer: needs a
+# target a keypad cannot give) change nothing at the server and are logged.
+KEY_OPERATIONS = {
+    "call_next": m.CounterAction.CALL_NEXT,
+    "recall": m.CounterAction.RECALL,
+    "no_show": m.CounterAction.NO_SHOW,
+    "pause": m.CounterAction.PAUSE,
+    "resume": m.CounterAction.RESUME,
+    "finish": m.CounterAction.FINISH,
+    "park": m.CounterAction.PARK,
+    "close": m.CounterAction.CLOSE,
 }
 
 Inbound = m.IssueTicket | m.CounterRequest | m.RegisterDossier | m.UpdateDossier
@@ -207,9 +212,10 @@ class QueueServer:
         if device.kind is not m.DeviceKind.KEYPAD or device.counter is None:
             log.warning("ignored a key from %s: it is a %s, not a counter's keypad", device_id, device.kind)
             return None
-        action = DEFAULT_KEY_ACTIONS.get(event.key)
+        operation = self.site.display.key_action(device.counter, event.key)
+        action = KEY_OPERATIONS.get(operation) if operation else None
         if action is None:
-            log.info("key %s from %s has no counter action", event.key, device_id)
+            log.info("key %s from %s (%s) is no counter operation", event.key, device_id, operation)
             return None
         return m.CounterRequest(id=event.id, counter=device.counter, action=action)
 
