@@ -180,6 +180,8 @@ def test_led_blinks_on_a_new_call_and_shows_the_closed_mark_when_closed(counter:
     assert _blinked(history[first:], number[1:]) == 3
     assert led_sim.shown.strip() == number[1:]
 
+    finish = m.CounterRequest(counter=2, action=m.CounterAction.FINISH)  # a busy counter cannot close
+    assert counter.kiosk.request("counter", finish).ok
     reply: Any = counter.kiosk.request("counter", m.CounterRequest(counter=2, action=m.CounterAction.CLOSE))
     assert reply.ok
     assert wait_until(lambda: led_sim.shown == "----"), led_sim.shown

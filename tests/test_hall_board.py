@@ -92,6 +92,7 @@ def _site_with(demo_site: Site, counters: int = 4, **hall: Any) -> Site:
         {"number": n, "name": f"Quầy {n}", "services": ["land"]} for n in range(1, counters + 1)
     ]
     data["devices"] = []
+    data.pop("printing", None)  # it names the demo's printer device, gone with the devices
     data["display"] = {"hall": hall} if hall else {}
     return parse_site(data)
 
