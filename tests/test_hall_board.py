@@ -267,3 +267,34 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
         store.close()
         sims.close()
         del engine
+
+
+@pytest.mark.integration
+def test_motcua_hall_opens_the_window_and_closes_cleanly(
+    qtbot: QtBot, qapp: Any, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QTimer
+
+    from counter_display.hall import run_hall_window
+
+    site_file = tmp_path / "site.toml"
+    text = (Path(__file__).resolve().parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
+    site_file.write_text(text.replace('id = "demo"', f'id = "{demo_site.site.id}"', 1), encoding="utf-8")
+    seen: list[list[str]] = []
+
+    def look_then_quit() -> None:
+        seen.append([w.title() for w in qapp.topLevelWindows() if w.isVisible()])
+        qapp.quit()
+
+    QTimer.singleShot(1500, look_then_quit)
+    assert run_hall_window(site_file, str(mosquitto), voice=False) == 0
+    assert seen == [["motcua — bảng gọi số"]]
+
+
+def test_motcua_hall_reports_a_bad_site_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from counter_display.hall import run_hall_window
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[site]\nid = "x"\nname = "X"\n[display.hall]\nlanguage = "fr"\n', encoding="utf-8")
+    assert run_hall_window(bad, None, voice=False) == 2
+    assert "display.hall.language" in capsys.readouterr().err
