@@ -214,13 +214,15 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
     announcer = Announcer(site.display.voice) if voice and site.display.voice.enabled else None
     hall = HallBoardViewModel(site, broker or site.broker.url, announcer=announcer).start()
     engine = load_qml(HALL_QML, "hall", hall)
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
     keepalive = QTimer()
     keepalive.start(200)  # lets Python see Ctrl-C while Qt's loop runs
     keepalive.timeout.connect(lambda: None)
     try:
         return int(app.exec())
     finally:
+        signal.signal(signal.SIGINT, previous)
+        keepalive.stop()
         hall.stop()
         if announcer is not None:
             announcer.stop()

@@ -5,12 +5,15 @@ Calls come from the ``calls`` stream, each numbered by the server's per-site ``s
 *presented* (shown and announced) one by one in ``seq`` order, never merged: a call whose
 predecessor has not arrived yet is held for up to ``gap_wait`` seconds so that calls published
 close together but delivered out of order still come out in order; after that the gap is given
-up (a lost call) and the held calls go out in order. A call at or below the last presented ``seq``
-is a duplicate or a replay and is ignored.
+up and the held calls go out in order. A call that turns up after its gap was given up is still
+presented (late, but never dropped); a ``seq`` already presented is a duplicate or a replay and is
+ignored.
 
 After a (re)connect, the retained ``counter/N/state`` messages refresh each counter's tile (its
 current number, open or closed) without presenting anything: nobody is called twice by a reconnect.
-A call older than ``stale_after`` seconds is shown but never announced.
+A call older than ``stale_after`` seconds is shown but never announced. Until the first call, the
+board does not know which ``seq`` comes next: the retained states tell it (the newest ``call_seq``),
+and on a site with no call yet the first call waits ``gap_wait`` for a possible predecessor.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import datetime
 from bus import models as m
 
 HISTORY = 40
+REMEMBERED_SEQS = 5000
 
 
 @dataclass
@@ -45,17 +49,31 @@ class HallModel:
     queues: dict[str, m.QueueState] = field(default_factory=dict)
     last_seq: int | None = None
     gaps_skipped: int = 0
+    late_calls: int = 0
+    synced_seq: int | None = None
+    """The newest ``call_seq`` in the retained counter states read before the first call arrived."""
     _held: dict[int, tuple[m.CallEvent, float]] = field(default_factory=dict)
+    _presented: dict[int, None] = field(default_factory=dict)
 
     def receive_call(self, call: m.CallEvent, now: float) -> list[m.CallEvent]:
         """Take one call from the stream; return the calls presented now, in ``seq`` order."""
         seq = call.seq
         if seq is None:
             return self._present([call])
-        if (self.last_seq is not None and seq <= self.last_seq) or seq in self._held:
+        if seq in self._presented or seq in self._held:
             return []
+        newest = self.last_seq if self.last_seq is not None else self.synced_seq
+        if newest is not None and seq <= newest:
+            self.late_calls += 1  # its gap was given up already: show it now rather than never
+            self._remember(seq)
+            return self._present([call])
         self._held[seq] = (call, now)
         return self._release(now)
+
+    def _remember(self, seq: int) -> None:
+        self._presented[seq] = None
+        while len(self._presented) > REMEMBERED_SEQS:
+            del self._presented[next(iter(self._presented))]
 
     def due(self, now: float) -> list[m.CallEvent]:
         """Calls whose wait for a missing predecessor is over, presented now in ``seq`` order."""
@@ -69,14 +87,17 @@ class HallModel:
         out: list[m.CallEvent] = []
         while self._held:
             first = min(self._held)
-            call, since = self._held[first]
-            in_order = self.last_seq is None or first == self.last_seq + 1
+            call = self._held[first][0]
+            since = min(t for _, t in self._held.values())  # nothing waits longer than gap_wait
+            newest = self.last_seq if self.last_seq is not None else self.synced_seq
+            in_order = newest is not None and first == newest + 1
             if not in_order and now - since < self.gap_wait:
                 break
             if not in_order:
                 self.gaps_skipped += 1
             del self._held[first]
             self.last_seq = first
+            self._remember(first)
             out.append(call)
         return self._present(out)
 
@@ -93,7 +114,10 @@ class HallModel:
         return calls
 
     def receive_counter_state(self, state: m.CounterState) -> None:
-        """A counter's retained state: refresh its tile, present nothing."""
+        """A counter's retained state: refresh its tile, present nothing. Before the first call, it
+        also tells which ``seq`` comes next, so the first call need not wait for a predecessor."""
+        if self.last_seq is None and state.call_seq is not None:
+            self.synced_seq = max(self.synced_seq or 0, state.call_seq)
         tile = self.tiles.get(state.counter)
         seq = state.call_seq if state.call_seq is not None else -1
         if tile is None or seq >= tile.seq:

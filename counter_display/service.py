@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
+from counter_display.bus_master import BusMaster
 from counter_display.caller_bus import Key as BusKey
 from counter_display.errors import CounterDeviceError, CounterLinkError, DisplayRejectedError
 from counter_display.keypad import CallerBusKeypad, KeyPress
@@ -82,10 +83,19 @@ class LedDisplayService:
     reopens it.
     """
 
-    def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl, blinks: int = BLINKS) -> None:
+    def __init__(
+        self,
+        site_id: str,
+        device: Device,
+        broker: str | BrokerUrl,
+        blinks: int = BLINKS,
+        master: BusMaster | None = None,
+    ) -> None:
         assert device.url is not None and device.counter is not None
         self.device = device
         self.blinks = blinks
+        self.master = master
+        """The line's master when several displays share one RS-485 line; it owns the transport."""
         self._call_seq: int | None = None
         self._had_state = False
         self._blink = False
@@ -122,7 +132,8 @@ class LedDisplayService:
             self._dirty.notify_all()
         self._worker.join(timeout=5)
         self.link.stop()
-        self.display.transport.close()
+        if self.master is None:
+            self.display.transport.close()
 
     def idle(self) -> bool:
         """Whether the newest wish is on the display (nothing pending) and no write is in progress."""
@@ -130,6 +141,8 @@ class LedDisplayService:
             return self._shown == self._wished and not self._busy
 
     def _open_display(self) -> ModbusLedDisplay:
+        if self.master is not None:
+            return self.master.display(self.device.address or 1, LED_DIGITS)
         return ModbusLedDisplay(open_transport(self._url), unit=self.device.address or 1, digits=LED_DIGITS)
 
     def _on_state(self, _topic: str, state: m.CounterState) -> None:
@@ -185,13 +198,14 @@ class LedDisplayService:
         """Try to show ``text`` (blinking it for wish ``blink_wish``); whether the wish is settled
         (shown, or not worth retrying)."""
         try:
-            if self.display.transport.closed:
+            if self.display.transport.closed and self.master is None:
                 self.display = self._open_display()
             self._show(text)
             if blink_wish is not None and text is not None:
                 self._blink_digits(text, blink_wish)
         except (CounterLinkError, TransportError) as err:
-            self.display.transport.close()  # reopened on the next attempt
+            if self.master is None:
+                self.display.transport.close()  # reopened on the next attempt
             self._failed(text, "link", err)
             return False
         except DisplayRejectedError as err:
@@ -229,10 +243,77 @@ class LedDisplayService:
         else:
             self.display.show_text(text)
 
+    def answered_poll(self, online: bool) -> None:
+        """The line's poller heard this display answer, or stop answering: report its health."""
+        if online:
+            self.link.set_status(m.DeviceStatus(health=m.Health.OK))
+        else:
+            detail = f"unit {self.device.address or 1} does not answer the poll"
+            self.link.set_status(m.DeviceStatus(health=m.Health.ERROR, errors=["no_reply"], detail=detail))
+
     def _failed(self, text: str | None, error: str, err: Exception) -> None:
         status = m.DeviceStatus(health=m.Health.ERROR, errors=[error], detail=str(err))
         level = logging.WARNING if self.link.set_status(status) else logging.DEBUG
         log.log(level, "%s could not show %r: %s", self.device.id, text, err)
+
+
+class LedLineService:
+    """All LED displays of the site that share one RS-485 line (the same transport URL): one
+    :class:`BusMaster` owns the line and polls every unit; one :class:`LedDisplayService` per display
+    follows its counter through the master, so their writes never collide."""
+
+    def __init__(
+        self, site_id: str, devices: list[Device], broker: str | BrokerUrl, poll_s: float = 2.0
+    ) -> None:
+        urls = {d.url for d in devices}
+        if len(urls) != 1 or None in urls:
+            raise ValueError(
+                f"an LED line service needs displays on one transport URL, got {sorted(map(str, urls))}"
+            )
+        units = [d.address or 1 for d in devices]
+        if len(set(units)) != len(units):
+            raise ValueError(f"displays on one line need distinct Modbus units, got {units}")
+        url = devices[0].url
+        assert url is not None
+        self.master = BusMaster(open_transport(url), poll_s=poll_s, on_change=self._on_change)
+        self.services = {
+            d.address or 1: LedDisplayService(site_id, d, broker, master=self.master) for d in devices
+        }
+
+    def start(self) -> LedLineService:
+        for service in self.services.values():
+            service.start()
+        self.master.start()
+        return self
+
+    def stop(self) -> None:
+        self.master.stop()
+        for service in self.services.values():
+            service.stop()
+        self.master.transport.close()
+
+    def idle(self) -> bool:
+        return all(s.idle() for s in self.services.values())
+
+    def _on_change(self, unit: int, online: bool) -> None:
+        service = self.services.get(unit)
+        if service is not None:
+            service.answered_poll(online)
+
+
+def led_services(
+    site_id: str, devices: list[Device], broker: str | BrokerUrl
+) -> list[LedDisplayService | LedLineService]:
+    """One service per LED display, or one per shared line where several displays have the same URL."""
+    by_url: dict[str | None, list[Device]] = {}
+    for device in devices:
+        by_url.setdefault(device.url, []).append(device)
+    return [
+        LedLineService(site_id, group, broker)
+        if len(group) > 1
+        else LedDisplayService(site_id, group[0], broker)
+        for group in by_url.values()
+    ]
 
 
 class KeypadService:

@@ -15,7 +15,11 @@ Faults, triggered at run time from any thread:
   or a bouncing key does;
 - ``resend_unacked()``: send again every frame the host has not acknowledged (a keypad's retry);
 - ``inject_noise(n)`` / ``inject_noise(b"...")``: n random bytes (seeded by ``seed``) or the bytes
-  given go to the host, as line noise or a half-received frame would.
+  given go to the host, as line noise or a half-received frame would;
+- ``press(key, fault=...)``: the frame goes out damaged: ``"garble"`` (one data byte flipped, so the
+  checksum fails), ``"bad_checksum"`` (intact data, wrong CS), ``"truncate"`` (cut before CS 16);
+  the host must report nothing, and the keypad waits for an acknowledgement that never comes;
+- ``mute = True``: as if unplugged from the bus: presses send nothing and host frames are not heard.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class CallerBusKeypadSim:
         self.beeps = 0
         self.display_text = ""
         self.frames_ignored = 0
+        self.mute = False
 
     def __repr__(self) -> str:
         return f"<CallerBusKeypadSim addr {self.addr}: {self.acked} acked, {len(self._unacked)} waiting>"
@@ -73,13 +78,15 @@ class CallerBusKeypadSim:
         with self._lock:
             return self._decoder.rejected_bytes
 
-    def press(self, key: Key, repeats: int = 1) -> None:
-        """Press ``key``: send its frame ``repeats`` times, each waiting for its own acknowledgement."""
-        frame = key_frame(self.addr, key)
+    def press(self, key: Key, repeats: int = 1, fault: str | None = None) -> None:
+        """Press ``key``: send its frame ``repeats`` times, each waiting for its own acknowledgement;
+        ``fault`` damages every copy (see the module's list of faults)."""
+        frame = _damaged(key_frame(self.addr, key), fault)
         with self._lock:
             for _ in range(repeats):
                 self._unacked.append(key)
-                self._send(frame)
+                if not self.mute:
+                    self._send(frame)
             self.presses += 1
 
     def resend_unacked(self) -> int:
@@ -105,6 +112,8 @@ class CallerBusKeypadSim:
             self._link = None
 
     def receive(self, data: bytes) -> None:
+        if self.mute:
+            return
         with self._lock:
             for frame in self._decoder.feed(data):
                 self._handle(frame)
@@ -130,3 +139,19 @@ class CallerBusKeypadSim:
                 f"keypad simulator {self.addr} has no host; register it and open its sim:// URL first"
             )
         self._link.send(data)
+
+
+FAULTS = ("garble", "bad_checksum", "truncate")
+
+
+def _damaged(frame: bytes, fault: str | None) -> bytes:
+    """``frame`` as a keypad with ``fault`` would send it."""
+    if fault is None:
+        return frame
+    if fault == "garble":
+        return frame[:7] + bytes((frame[7] ^ 0x21,)) + frame[8:]
+    if fault == "bad_checksum":
+        return frame[:-2] + bytes(((frame[-2] + 1) % 256, frame[-1]))
+    if fault == "truncate":
+        return frame[:-2]
+    raise ValueError(f"unknown keypad fault {fault!r}; one of {', '.join(FAULTS)}")

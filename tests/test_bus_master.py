@@ -8,9 +8,14 @@ import threading
 import pytest
 from support import sim_link, wait_until
 
+from bus import models as m
+from bus.client import BrokerUrl, BusClient
 from counter_display.bus_master import BusMaster
 from counter_display.errors import DisplayTimeoutError
+from counter_display.service import LedLineService, led_services
 from firmware_sim.led_display import ModbusLedDisplaySim, SharedLine
+from siteconf import Site
+from transport.sim import register_simulator, unregister_simulator
 
 
 @pytest.fixture
@@ -84,3 +89,55 @@ def test_a_garbled_reply_is_retried_and_silence_times_out_naming_the_unit(
 def test_a_unit_outside_the_modbus_range_is_refused() -> None:
     with sim_link(SharedLine([]), "rs485") as transport, pytest.raises(ValueError, match=r"unit 1\.\.247"):
         BusMaster(transport).display(0)
+
+
+@pytest.mark.integration
+def test_displays_sharing_a_line_follow_their_counters_and_report_a_silent_unit(
+    demo_site: Site, mosquitto: BrokerUrl
+) -> None:
+    sims = [ModbusLedDisplaySim(unit=1), ModbusLedDisplaySim(unit=2)]
+    name = f"line-{demo_site.site.id}"
+    register_simulator(name, SharedLine(sims, echo=True))
+    devices = [
+        demo_site.device(f"led-{n}").model_copy(update={"url": f"sim://{name}", "address": n}) for n in (1, 2)
+    ]
+    register_simulator("led-3", ModbusLedDisplaySim())  # a display on a line of its own
+    services = led_services(demo_site.site.id, [*devices, demo_site.device("led-3")], mosquitto)
+    unregister_simulator("led-3")
+    assert [type(s).__name__ for s in services] == ["LedLineService", "LedDisplayService"]
+    services[1].start().stop()
+    line = services[0]
+    assert isinstance(line, LedLineService)
+    line.master.poll_s = 0.05
+    health: dict[str, list[m.Health]] = {"led-1": [], "led-2": []}
+    server = BusClient(mosquitto, demo_site.site.id, "fake-server-line")
+    for device_id, seen in health.items():
+        server.subscribe(
+            server.topics.device_status(device_id),
+            lambda _t, s, seen=seen: seen.append(s.health),
+            m.DeviceStatus,
+        )
+    try:
+        server.start()
+        line.start()
+        for counter, number in ((1, "A1001"), (2, "B2001")):
+            state = m.CounterState(
+                counter=counter,
+                name=f"Quầy {counter}",
+                status=m.CounterStatus.OPEN,
+                current=number,
+                call_seq=1,
+            )
+            server.publish(server.topics.counter_state(counter), state, retain=True)
+        assert wait_until(lambda: [s.shown for s in sims] == ["1001", "2001"]), [s.shown for s in sims]
+        sims[1].no_reply = True
+        assert wait_until(lambda: health["led-2"][-1:] == [m.Health.ERROR])
+        sims[1].no_reply = False
+        assert wait_until(lambda: health["led-2"][-1:] == [m.Health.OK])
+        assert m.Health.ERROR not in health["led-1"]
+    finally:
+        for counter in (1, 2):
+            server.publish(server.topics.counter_state(counter), "", retain=True)
+        line.stop()
+        server.stop()
+        unregister_simulator(name)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtQuick import QQuickWindow
 from pytestqt.qtbot import QtBot
 from support import find_item
@@ -35,7 +37,7 @@ def call(seq: int, number: str, counter: int) -> m.CallEvent:
 
 
 def test_out_of_order_calls_are_held_until_their_predecessor_arrives() -> None:
-    model = HallModel(gap_wait=0.3)
+    model = HallModel(gap_wait=0.3, synced_seq=0)
     assert [c.seq for c in model.receive_call(call(1, "A1", 1), 0.0)] == [1]
     assert model.receive_call(call(3, "A3", 2), 0.01) == []
     assert [c.seq for c in model.receive_call(call(2, "A2", 3), 0.02)] == [2, 3]
@@ -43,7 +45,7 @@ def test_out_of_order_calls_are_held_until_their_predecessor_arrives() -> None:
 
 
 def test_a_lost_call_holds_the_next_only_for_the_gap_wait() -> None:
-    model = HallModel(gap_wait=0.3)
+    model = HallModel(gap_wait=0.3, synced_seq=0)
     model.receive_call(call(1, "A1", 1), 0.0)
     assert model.receive_call(call(3, "A3", 2), 0.0) == []
     assert model.due(0.2) == []
@@ -52,12 +54,54 @@ def test_a_lost_call_holds_the_next_only_for_the_gap_wait() -> None:
 
 
 def test_duplicates_and_replays_are_never_presented_twice() -> None:
-    model = HallModel()
+    model = HallModel(synced_seq=4)
     model.receive_call(call(5, "A5", 1), 0.0)
     replay = call(5, "A5", 1)  # a new message id, the same call
     assert model.receive_call(replay, 1.0) == []
-    assert model.receive_call(call(4, "A4", 2), 1.0) == []
     assert len(model.history) == 1
+
+
+def test_the_first_call_waits_for_a_predecessor_unless_the_retained_state_says_what_comes_next() -> None:
+    fresh = HallModel(gap_wait=0.3)
+    assert fresh.receive_call(call(8, "A8", 1), 0.0) == []
+    assert [c.seq for c in fresh.receive_call(call(7, "A7", 2), 0.1)] == []
+    assert [c.seq for c in fresh.due(0.31)] == [7, 8]
+    synced = HallModel(gap_wait=0.3)
+    synced.receive_counter_state(
+        m.CounterState(counter=1, name="Quầy 1", status=m.CounterStatus.OPEN, current="A6", call_seq=6)
+    )
+    assert [c.seq for c in synced.receive_call(call(7, "A7", 2), 0.0)] == [7]
+
+
+def test_a_call_arriving_after_its_gap_was_given_up_is_still_presented() -> None:
+    model = HallModel(gap_wait=0.3, synced_seq=0)
+    model.receive_call(call(1, "A1", 1), 0.0)
+    model.receive_call(call(3, "A3", 2), 0.0)
+    assert [c.seq for c in model.due(0.5)] == [3]
+    assert [c.seq for c in model.receive_call(call(2, "A2", 3), 0.6)] == [2]
+    assert model.receive_call(call(2, "A2", 3), 0.7) == []
+    assert model.late_calls == 1 and len(model.history) == 3
+
+
+@settings(max_examples=200)
+@given(st.permutations(list(range(1, 11))), st.lists(st.floats(0, 1.0), min_size=10, max_size=10), st.data())
+def test_every_call_is_presented_exactly_once_whatever_the_arrival_order(
+    order: list[int], gaps: list[float], data: st.DataObject
+) -> None:
+    """Ten calls arriving in any order and spacing (some twice): each is presented exactly once, and
+    calls arriving within the gap wait of each other come out in seq order."""
+    model = HallModel(gap_wait=0.3)
+    presented: list[int] = []
+    now = 0.0
+    again = data.draw(st.lists(st.sampled_from(order), max_size=5))
+    for seq, gap in zip(order + again, gaps + [0.05] * len(again), strict=True):
+        now += gap
+        presented += [c.seq or 0 for c in model.due(now)]
+        presented += [c.seq or 0 for c in model.receive_call(call(seq, f"A{seq}", seq), now)]
+    presented += [c.seq or 0 for c in model.due(now + 1.0)]
+    assert sorted(presented) == list(range(1, 11))
+    if all(g < 0.3 for g in gaps[1:10]) and sum(gaps[1:10]) < 0.3:
+        assert presented == sorted(presented)
 
 
 def test_counter_state_refreshes_tiles_without_presenting() -> None:
@@ -268,3 +312,34 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
         store.close()
         sims.close()
         del engine
+
+
+@pytest.mark.integration
+def test_motcua_hall_opens_the_window_and_closes_cleanly(
+    qtbot: QtBot, qapp: Any, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QTimer
+
+    from counter_display.hall import run_hall_window
+
+    site_file = tmp_path / "site.toml"
+    text = (Path(__file__).resolve().parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
+    site_file.write_text(text.replace('id = "demo"', f'id = "{demo_site.site.id}"', 1), encoding="utf-8")
+    seen: list[list[str]] = []
+
+    def look_then_quit() -> None:
+        seen.append([w.title() for w in qapp.topLevelWindows() if w.isVisible()])
+        qapp.quit()
+
+    QTimer.singleShot(1500, look_then_quit)
+    assert run_hall_window(site_file, str(mosquitto), voice=False) == 0
+    assert seen == [["motcua — bảng gọi số"]]
+
+
+def test_motcua_hall_reports_a_bad_site_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from counter_display.hall import run_hall_window
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[site]\nid = "x"\nname = "X"\n[display.hall]\nlanguage = "fr"\n', encoding="utf-8")
+    assert run_hall_window(bad, None, voice=False) == 2
+    assert "display.hall.language" in capsys.readouterr().err

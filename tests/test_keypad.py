@@ -163,3 +163,30 @@ def test_closed_link_is_a_counter_link_error(keypad: CallerBusKeypad, link: SimT
 def test_pressing_a_detached_keypad_says_what_to_do() -> None:
     with pytest.raises(KeypadNotAttachedError, match="open its sim:// URL"):
         CallerBusKeypadSim(3).press(Key.CALL)
+
+
+@pytest.mark.parametrize("fault", ["garble", "bad_checksum", "truncate"])
+def test_a_keypad_sending_damaged_frames_presses_nothing_and_is_not_acked(
+    sim: CallerBusKeypadSim, keypad: CallerBusKeypad, fault: str
+) -> None:
+    sim.press(Key.CALL, repeats=3, fault=fault)
+    assert poll_for(keypad, 0.1) == []
+    assert sim.acked == 0 and sim.unacked == [Key.CALL] * 3
+    sim.press(Key.RECALL)
+    assert poll_for(keypad, 0.1) == [KeyPress(5, Key.RECALL)]
+
+
+def test_a_muted_keypad_sends_and_hears_nothing(sim: CallerBusKeypadSim, keypad: CallerBusKeypad) -> None:
+    sim.mute = True
+    sim.press(Key.CALL)
+    keypad.show_digits(5, "12")
+    assert poll_for(keypad, 0.1) == []
+    assert sim.display_text == ""
+    sim.mute = False
+    sim.resend_unacked()
+    assert poll_for(keypad, 0.1) == [KeyPress(5, Key.CALL)]
+
+
+def test_an_unknown_fault_is_refused(sim: CallerBusKeypadSim) -> None:
+    with pytest.raises(ValueError, match="unknown keypad fault 'melt'"):
+        sim.press(Key.CALL, fault="melt")
