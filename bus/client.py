@@ -170,6 +170,11 @@ class BusClient:
             info.wait_for_publish(timeout=2.0)
         self._mqtt.disconnect()
         self._mqtt.loop_stop()
+        # paho keeps a socket pair to wake its loop and closes it only when garbage-collected, which
+        # pytest reports as an unclosed-socket ResourceWarning at the end of a run; close it now.
+        reset = getattr(self._mqtt, "_reset_sockets", None)
+        if reset is not None:
+            reset()
         self.connected.clear()
 
     def _on_connect(self, client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:

@@ -25,7 +25,7 @@ from bus.client import BrokerUrl, BusClient
 from bus.models import DeviceKind
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
-from motcua_cli.devices import DeviceService, build_service
+from motcua_cli.devices import DeviceService, build_services
 from motcua_cli.main import wait_for_signal
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
@@ -60,11 +60,9 @@ class VirtualCentre:
         self.store = Store.open(f"sqlite:///{out_dir / 'demo.db'}")
         self.sims = SimulatedDevices(site, out_dir)
         self.server = QueueServer(site, self.store, broker)
-        self.services: list[DeviceService] = [
-            build_service(site, d, broker, spool_dir=out_dir / "spool")
-            for d in site.devices
-            if d.kind in {DeviceKind.PRINTER, DeviceKind.LED_DISPLAY, DeviceKind.KEYPAD}
-        ]
+        kinds = {DeviceKind.PRINTER, DeviceKind.LED_DISPLAY, DeviceKind.KEYPAD}
+        hardware = [d for d in site.devices if d.kind in kinds]
+        self.services: list[DeviceService] = build_services(site, hardware, broker, out_dir / "spool")
         self.kiosks = [KioskBackend(site, d.id, broker) for d in site.devices_of(DeviceKind.KIOSK)]
         self.calls_seen = 0
         self._observer = BusClient(broker, site.site.id, "demo-observer")

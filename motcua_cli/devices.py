@@ -39,6 +39,10 @@ def build_service(
         from counter_display.service import LedDisplayService
 
         return LedDisplayService(site_id, device, broker)
+    if device.kind is DeviceKind.KEYPAD and device.id in site.display.rf433_receivers:
+        from counter_display.rf433_receiver import Rf433KeypadService
+
+        return Rf433KeypadService(site_id, device, broker, site.display.remotes)
     if device.kind is DeviceKind.KEYPAD:
         from counter_display.service import KeypadService
 
@@ -48,12 +52,39 @@ def build_service(
     )
 
 
+def build_services(
+    site: Site, devices: list[Device], broker: str | BrokerUrl, spool_dir: Path | None = None
+) -> list[DeviceService]:
+    """The services of several devices in one process: LED displays that share one RS-485 line (the
+    same URL) get one line service, so two services never open the same port."""
+    from counter_display.service import led_services
+
+    leds = [d for d in devices if d.kind is DeviceKind.LED_DISPLAY]
+    services: list[DeviceService] = list(led_services(site.site.id, leds, broker)) if leds else []
+    services += [
+        build_service(site, d, broker, spool_dir) for d in devices if d.kind is not DeviceKind.LED_DISPLAY
+    ]
+    return services
+
+
 def run_device(site: Site, device_id: str, broker: str) -> int:
     ids = [d.id for d in site.devices]
     if device_id not in ids:
         raise SystemExit(f"motcua: no device {device_id!r} in the site file (devices: {', '.join(ids)})")
-    service = build_service(site, site.device(device_id), broker)
-    service.start()
+    device = site.device(device_id)
+    same_line = [d for d in site.devices if d.kind is DeviceKind.LED_DISPLAY and d.url == device.url]
+    if device.kind is DeviceKind.LED_DISPLAY and len(same_line) > 1:
+        # The displays of one RS-485 line are one process: run them all with the first device's id.
+        if device is not same_line[0]:
+            raise SystemExit(
+                f"motcua: {device_id} shares its line with {same_line[0].id}; run --device {same_line[0].id}"
+            )
+        services = build_services(site, same_line, broker)
+    else:
+        services = [build_service(site, device, broker)]
+    for service in services:
+        service.start()
     wait_for_signal()
-    service.stop()
+    for service in services:
+        service.stop()
     return 0
