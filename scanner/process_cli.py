@@ -1,0 +1,145 @@
+"""The ``motcua scan process`` command: files in, one PDF per document out, a line per page printed.
+
+Barcode texts other than dossier codes and separators are not printed: a CCCD QR holds personal data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from scanner.batch import Refused, load_all, process_loaded
+from scanner.dossier import validate_dossier_code
+from scanner.errors import ScanError
+from scanner.pdf import PdfMeta, assemble_pdf
+from scanner.pipeline import Document, PageResult, ScanSettings, split_documents
+
+
+def _settings(args: argparse.Namespace) -> ScanSettings:
+    if args.dpi < 200:
+        raise ScanError(f"--dpi {args.dpi}: digitised documents need at least 200 dpi")
+    if not 1 <= args.quality <= 95:
+        raise ScanError(f"--quality {args.quality}: use 1 to 95")
+    decoders = tuple(d.strip() for d in args.decoders.split(",") if d.strip())
+    for name in decoders:
+        if name not in ("zxing", "pyzbar"):
+            raise ScanError(f"--decoders: unknown decoder {name!r}; use zxing, pyzbar or both")
+    return ScanSettings(
+        dpi=args.dpi,
+        jpeg_quality=args.quality,
+        flatten=not args.no_flatten,
+        decoders=decoders,
+        assume_dpi=args.assume_dpi,
+    )
+
+
+def describe_codes(page: PageResult) -> str:
+    parts = []
+    for code in page.codes:
+        if page.separator is not None and code.text.startswith("MCSEP"):
+            parts.append(f"separator {code.text} ({code.decoder})")
+        elif code.text.strip() in page.dossier_codes:
+            parts.append(f"dossier {code.text.strip()} ({code.decoder})")
+        else:
+            parts.append(f"{code.symbology} of {len(code.text)} chars, not shown ({code.decoder})")
+    return "; ".join(parts) or "none"
+
+
+def page_line(number: int, page: PageResult) -> str:
+    ms = " ".join(f"{k} {v:.0f}" for k, v in page.ms.items())
+    total = sum(page.ms.values())
+    blank = (
+        f"BLANK (ink {page.ink_ratio:.2%}) kept, check it" if page.blank else f"no (ink {page.ink_ratio:.2%})"
+    )
+    sheet = " sheet found" if page.sheet is not None else ""
+    line = (
+        f"p{number:<3} {page.name}: turned {page.rotation:+7.2f}° ccw (skew {page.skew:+.2f}°, "
+        f"quarter turns {page.quarter_turns}){sheet} | blank {blank} | codes {describe_codes(page)} | "
+        f"{page.dpi:.0f} dpi {len(page.jpeg) // 1024} KB | ms {ms} total {total:.0f}"
+    )
+    for warning in page.warnings:
+        line += f"\n     warning: {warning}"
+    return line
+
+
+def _out_path(out: Path, index: int, count: int) -> Path:
+    return out if count == 1 else out.with_name(f"{out.stem}-{index:02d}{out.suffix or '.pdf'}")
+
+
+def _write(doc: Document, path: Path, dossier: str | None, doc_type: str | None) -> dict[str, object]:
+    code = doc.dossier_code or dossier
+    if dossier and doc.dossier_code and doc.dossier_code != dossier:
+        print(
+            f"warning: {path.name}: separator says dossier {doc.dossier_code}, --dossier says {dossier}; "
+            "the separator wins",
+            file=sys.stderr,
+        )
+    blanks = tuple(i + 1 for i, p in enumerate(doc.pages) if p.blank)
+    meta = PdfMeta(code, doc.doc_type or doc_type, None, blanks)
+    pdf = assemble_pdf([p.jpeg for p in doc.pages], path, meta)
+    return {
+        "pdf": str(pdf.path),
+        "sha256": pdf.sha256,
+        "bytes": pdf.bytes,
+        "dossier_code": code,
+        "doc_type": meta.doc_type,
+        "blank_pages": list(blanks),
+        "pages": [
+            {"source": p.name, "sha256": p.sha256, "blank": p.blank, "rotation": round(p.rotation, 2)}
+            for p in doc.pages
+        ],
+    }
+
+
+def process_command(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+        dossier = validate_dossier_code(args.dossier) if args.dossier else None
+    except ScanError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        return 2
+    images, refused = load_all(args.images)
+    for bad in refused:
+        print(f"refused {bad.reason}", file=sys.stderr)
+    pages: list[PageResult] = []
+    for number, page in enumerate(process_loaded(images, settings, args.jobs), start=1):
+        pages.append(page)
+        print(page_line(number, page), flush=True)
+    documents = []
+    for doc in split_documents(pages):
+        if doc.pages:
+            documents.append(doc)
+        elif doc.separator is not None:
+            print(f"note: separator sheet {doc.separator.name} has no pages after it", file=sys.stderr)
+    if not documents:
+        print("motcua scan: no usable page, no PDF written", file=sys.stderr)
+        return 2
+    written = []
+    try:
+        for i, doc in enumerate(documents, start=1):
+            written.append(_write(doc, _out_path(args.out, i, len(documents)), dossier, args.doc_type))
+    except (ScanError, OSError) as err:
+        print(f"motcua scan: cannot write the PDF: {err}", file=sys.stderr)
+        return 2
+    for entry in written:
+        print(
+            f"wrote {entry['pdf']}: {len(entry['pages'])} pages, {entry['bytes']} bytes, "  # type: ignore[arg-type]
+            f"dossier {entry['dossier_code'] or '(none)'}, sha256 {entry['sha256']}"
+        )
+    manifest = args.out.with_suffix(".manifest.json")
+    manifest.write_text(json.dumps(_manifest(written, refused, args), ensure_ascii=False, indent=1) + "\n")
+    return 1 if refused else 0
+
+
+def _manifest(written: list[dict[str, object]], refused: list[Refused], args: argparse.Namespace) -> object:
+    from scanner.pdf import sha256_file
+
+    inputs: list[dict[str, str | None]] = []
+    for path in args.images:
+        try:
+            inputs.append({"file": str(path), "sha256": sha256_file(path)})
+        except OSError:
+            inputs.append({"file": str(path), "sha256": None})
+    return {"documents": written, "inputs": inputs, "refused": [r.__dict__ for r in refused]}
