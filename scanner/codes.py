@@ -35,9 +35,7 @@ def read_zxing(grey: Image8) -> tuple[list[Code], bool]:
     """Codes read, and whether a symbol was seen that could not be decoded (worth a retry)."""
     import zxingcpp
 
-    formats = (
-        zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataMatrix | zxingcpp.BarcodeFormat.Code128
-    )
+    formats = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.Code128)
     found = zxingcpp.read_barcodes(grey, formats=formats, return_errors=True)
     codes = [Code(r.text, str(r.format), "zxing", float(r.orientation)) for r in found if r.valid]
     return codes, any(not r.valid for r in found)

@@ -23,7 +23,7 @@ from scanner.errors import ImageFileError
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_PIXELS = 120_000_000  # A3 at 600 dpi is 70 MP; more is a mistake or a decompression bomb
+MAX_PIXELS = 80_000_000  # A3 at 600 dpi is 70 MP; more is a mistake or a decompression bomb
 MIN_SIDE = 64
 MAX_FRAMES = 500
 
@@ -88,7 +88,7 @@ def load_images(path: Path) -> list[LoadedImage]:
 def _reason(err: BaseException) -> str:
     if isinstance(err, UnidentifiedImageError):
         return "unknown format; expected JPEG, PNG, TIFF or PNM"
-    return f"too many pixels, limit {MAX_PIXELS}"
+    return f"larger than a page can be: too many pixels, limit {MAX_PIXELS}"
 
 
 def _check_size(name: str, width: int, height: int) -> None:
