@@ -1,12 +1,13 @@
 """Running the pipeline over many files: one bad file is reported and skipped, never fatal.
 
-With ``jobs`` > 1 pages go through a process pool (OpenCV and the decoders hold the GIL in places);
-results come back in input order with a thumbnail in place of the full page image.
+With ``jobs`` > 1 pages go through a pool of spawned worker processes (OpenCV's thread pool does not
+survive fork); results come back in input order with a thumbnail in place of the full page image.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -62,5 +63,5 @@ def process_loaded(
         for loaded in images:
             yield process_image(loaded.image, _label(loaded), loaded.dpi, settings)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield from pool.map(_process, images, [settings] * len(images))

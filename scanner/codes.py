@@ -31,12 +31,20 @@ class Code:
     attempt: str = "direct"
 
 
-def read_zxing(grey: Image8) -> tuple[list[Code], bool]:
-    """Codes read, and whether a symbol was seen that could not be decoded (worth a retry)."""
+def read_zxing(grey: Image8, thorough: bool = False) -> tuple[list[Code], bool]:
+    """Codes read, and whether a symbol was seen that could not be decoded (worth a retry).
+
+    The quick pass looks at full resolution only and for linear codes only along the rows: the page is
+    already upright, and searching rotated and downscaled copies costs three times as much.
+    """
     import zxingcpp
 
-    formats = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.Code128)
-    found = zxingcpp.read_barcodes(grey, formats=formats, return_errors=True)
+    formats = zxingcpp.BarcodeFormats(
+        [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.Code128]
+    )
+    found = zxingcpp.read_barcodes(
+        grey, formats=formats, return_errors=True, try_rotate=thorough, try_downscale=thorough
+    )
     codes = [Code(r.text, str(r.format), "zxing", float(r.orientation)) for r in found if r.valid]
     return codes, any(not r.valid for r in found)
 
@@ -50,6 +58,10 @@ def repair_zbar_text(data: bytes) -> str:
         return text.encode("shift-jis").decode("utf-8")
     except UnicodeError:
         return text
+
+
+def read_zxing_thorough(grey: Image8) -> tuple[list[Code], bool]:
+    return read_zxing(grey, thorough=True)
 
 
 def read_pyzbar(grey: Image8) -> tuple[list[Code], bool]:
@@ -74,7 +86,12 @@ def _binarised(grey: Image8) -> Image8:
     return cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 10)
 
 
+def _same(grey: Image8) -> Image8:
+    return grey
+
+
 RETRIES: tuple[tuple[str, Callable[[Image8], Image8]], ...] = (
+    ("thorough", _same),
     ("rotated45", _turned),
     ("binarised", _binarised),
 )
@@ -90,7 +107,8 @@ def read_codes(grey: Image8, decoders: Sequence[str] = ("zxing",), retry: bool =
     """Codes on the page: each decoder in turn until one reads something.
 
     When nothing was read but a decoder saw a symbol it could not decode (zbar cannot tell, so it
-    always counts), the page is tried again turned by 45° and binarised before giving up.
+    always counts), the page is tried again: zxing searching every direction and scale, then the page
+    turned by 45°, then binarised, before giving up.
     """
     for name in decoders:
         if name not in READERS:
@@ -102,7 +120,8 @@ def read_codes(grey: Image8, decoders: Sequence[str] = ("zxing",), retry: bool =
         damaged = False
         for name in decoders:
             t0 = time.perf_counter()
-            codes, seen = READERS[name](image)
+            reader = read_zxing_thorough if name == "zxing" and attempt != "direct" else READERS[name]
+            codes, seen = reader(image)
             ms[name] = ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
             damaged = damaged or seen
             if codes:

@@ -76,17 +76,20 @@ def _refine(contour: npt.NDArray[np.float64], corners: npt.NDArray[np.float64]) 
     return np.array([_intersect(lines[i - 1], lines[i]) for i in range(4)])
 
 
-def find_sheet(image: Image8) -> npt.NDArray[np.float64] | None:
-    """Corners (tl, tr, br, bl) of a light sheet on a darker background, or None (e.g. a flatbed scan)."""
-    small, factor = small_grey(image)
-    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+def find_sheet(image: Image8, small: tuple[Image8, float] | None = None) -> npt.NDArray[np.float64] | None:
+    """Corners (tl, tr, br, bl) of a light sheet on a darker background, or None (e.g. a flatbed scan).
+
+    ``small`` is the image's ``small_grey`` when the caller already has it.
+    """
+    grey, factor = small or small_grey(image)
+    blurred = cv2.GaussianBlur(grey, (5, 5), 0)
     _, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return None
     contour = max(contours, key=cv2.contourArea)
-    frame = small.shape[0] * small.shape[1]
+    frame = grey.shape[0] * grey.shape[1]
     area = cv2.contourArea(contour)
     if not MIN_PAGE_AREA * frame <= area <= FULL_FRAME_AREA * frame:
         return None
@@ -136,7 +139,7 @@ class Orientation:
         return (self.skew + 90 * self.quarter_turns) % 360
 
 
-def ink_points(small: Image8, limit: int = 40_000) -> npt.NDArray[np.float64]:
+def ink_points(small: Image8, limit: int = 20_000) -> npt.NDArray[np.float64]:
     """Coordinates (x, y) of dark pixels of a small grey image, evenly thinned to ``limit``."""
     binary = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
     ys, xs = np.nonzero(binary)
@@ -162,11 +165,22 @@ def _profile_scores(
     return scores
 
 
-def estimate_skew(points: npt.NDArray[np.float64], around: float = 0.0) -> tuple[float, float]:
-    """Best text-line angle within ±MAX_SKEW of ``around`` and its score (coarse, then fine)."""
+def coarse_skew(points: npt.NDArray[np.float64], around: float = 0.0) -> tuple[float, float]:
+    """Best text-line angle within ±MAX_SKEW of ``around`` to the degree, and its score."""
     coarse = np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 1.0) + around
     scores = _profile_scores(points, coarse)
-    best = float(coarse[int(np.argmax(scores))])
+    i = int(np.argmax(scores))
+    return float(coarse[i]), float(scores[i])
+
+
+def estimate_skew(points: npt.NDArray[np.float64], around: float = 0.0) -> tuple[float, float]:
+    """Best text-line angle within ±MAX_SKEW of ``around`` and its score (coarse, then fine)."""
+    best, _ = coarse_skew(points, around)
+    return refine_skew(points, best)
+
+
+def refine_skew(points: npt.NDArray[np.float64], best: float) -> tuple[float, float]:
+    """Refine a coarse angle to a fiftieth of a degree."""
     fine = np.arange(best - 1.0, best + 1.01, 0.1)
     scores = _profile_scores(points, fine)
     best = float(fine[int(np.argmax(scores))])
@@ -209,10 +223,11 @@ def estimate_orientation(small: Image8) -> Orientation:
     points = ink_points(small)
     if len(points) < 200:
         return Orientation(0.0, 0, 0.0)
-    skew0, score0 = estimate_skew(points, 0.0)
-    skew90, score90 = estimate_skew(points, 90.0)
+    skew0, score0 = coarse_skew(points, 0.0)
+    skew90, score90 = coarse_skew(points, 90.0)
     base = 0 if score0 >= score90 else 1
-    skew = skew0 if base == 0 else skew90 - 90.0
+    found, _ = refine_skew(points, skew0 if base == 0 else skew90)
+    skew = found if base == 0 else found - 90.0
     upright = rotate_small(small, skew, base)
     binary = cv2.adaptiveThreshold(upright, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
     up, total = _up_score(binary)

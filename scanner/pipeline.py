@@ -103,7 +103,7 @@ def _geometry(
     h, w = image.shape[:2]
     with timer.stage("detect"):
         small, factor = geometry.small_grey(image)
-        corners = geometry.find_sheet(image) if settings.find_sheet else None
+        corners = geometry.find_sheet(image, (small, factor)) if settings.find_sheet else None
     if corners is not None:
         dpi = float(settings.dpi)
         size = geometry.sheet_size(corners, settings.dpi)
