@@ -121,6 +121,9 @@ SPECS: tuple[TopicSpec, ...] = (
             m.KeyPressed(**_env(3), key=m.Key.CALL_NEXT, keypad_address=5),
             m.JobPrinted(**_env(4), job_id="k1-000042", bytes_sent=2817),
             m.JobFailed(**_env(5), job_id="k1-000043", reason="paper out"),
+            m.DossierUploaded(
+                **_env(70), dossier_code="H21.65-220914-0011", sha256="5" * 64, bytes=1843200, doc_type="01"
+            ),
         ),
         "What happened at the device. `kind` tells which event. Duplicate `id`s are ignored.",
     ),

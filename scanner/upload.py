@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bus.models import DossierUploaded
 from scanner.errors import UploadError
 from scanner.spool import Spool, SpoolEntry
 
@@ -153,3 +154,10 @@ class Uploader:
 
 class _RetryableError(Exception):
     """A failure worth another attempt (server error, damaged chunk)."""
+
+
+def dossier_uploaded_event(entry: SpoolEntry) -> DossierUploaded:
+    """The ``evt`` a station publishes once the store confirmed a file (codes and hashes only)."""
+    return DossierUploaded(
+        dossier_code=entry.dossier_code, sha256=entry.sha256, bytes=entry.size, doc_type=entry.doc_type
+    )
