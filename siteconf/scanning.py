@@ -49,12 +49,12 @@ class ScanningConf(Section):
 
     dpi: int = Field(default=200, ge=200, le=600)
     jpeg_quality: int = Field(default=80, ge=30, le=95)
-    decoders: list[Literal["zxing", "pyzbar"]] = Field(default=["zxing"], min_length=1)
+    decoders: list[Literal["zxing", "pyzbar"]] = Field(default_factory=lambda: ["zxing"], min_length=1)
     blank_ink_ratio: float = Field(default=0.002, ge=0.0, le=0.05)
     store_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     spool_dir: str = "var/scan-spool"
     chunk_kib: int = Field(default=256, ge=16, le=16384)
-    stations: list[ScanStation] = []
+    stations: list[ScanStation] = Field(default_factory=list)
 
     def problems(self, site: Site) -> list[str]:
         from bus.models import DeviceKind
@@ -65,9 +65,8 @@ class ScanningConf(Section):
             if station.device not in kinds:
                 out.append(f"scanning.stations[{i}].device: no device {station.device!r} in [[devices]]")
             elif kinds[station.device] is not DeviceKind.SCANNER:
-                out.append(
-                    f"scanning.stations[{i}].device: {station.device!r} is a {kinds[station.device]}, not a scanner"
-                )
+                kind = kinds[station.device]
+                out.append(f"scanning.stations[{i}].device: {station.device!r} is a {kind}, not a scanner")
         if self.stations and self.store_url is None:
             out.append("scanning.store_url: needed when stations are listed (where do their PDFs go?)")
         return out
