@@ -29,6 +29,7 @@ from siteconf.base import Section, Strict
 if TYPE_CHECKING:
     from siteconf.model import Site
 
+Decoder = Literal["zxing", "pyzbar"]
 SOURCE_SCHEMES = ("escl://", "escls://", "sane:", "folder:", "camera:")
 
 
@@ -49,7 +50,7 @@ class ScanningConf(Section):
 
     dpi: int = Field(default=200, ge=200, le=600)
     jpeg_quality: int = Field(default=80, ge=30, le=95)
-    decoders: list[Literal["zxing", "pyzbar"]] = Field(default_factory=lambda: ["zxing"], min_length=1)
+    decoders: list[Decoder] = Field(default_factory=lambda: list[Decoder](["zxing"]), min_length=1)
     blank_ink_ratio: float = Field(default=0.002, ge=0.0, le=0.05)
     store_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     spool_dir: str = "var/scan-spool"
