@@ -1,6 +1,10 @@
 """``motcua scan ...``: the digitisation station's commands.
 
 motcua scan process IMAGES... --out OUT.pdf [--dossier CODE] [--doc-type T]   pipeline on image files
+motcua scan capture SOURCE --out OUT.pdf [--dossier CODE] [--spool DIR]       scan a batch from a source
+motcua scan upload --store URL --spool DIR                                    send spooled PDFs to the store
+
+SOURCE is a capture URL: escl://HOST:PORT?source=Feeder, sane:test, folder:/PATH, camera:0.
 """
 
 from __future__ import annotations
@@ -10,12 +14,7 @@ from pathlib import Path
 from typing import Any
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add ``motcua scan`` and its actions."""
-    scan = sub.add_parser("scan", help="document scanning station: pipeline, capture, upload")
-    actions = scan.add_subparsers(dest="scan_action", required=True)
-    process = actions.add_parser("process", help="clean, orient and bind page images into a PDF")
-    process.add_argument("images", nargs="+", type=Path, help="page images in order (JPEG, PNG, TIFF, PNM)")
+def _pipeline_options(process: argparse.ArgumentParser) -> None:
     process.add_argument("--out", type=Path, required=True, help="PDF to write (OUT-NN.pdf when split)")
     process.add_argument("--dossier", help="dossier code, e.g. H21.65-220914-0011")
     process.add_argument("--doc-type", help="document type code put in the PDF's metadata")
@@ -29,10 +28,42 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     process.add_argument("--no-flatten", action="store_true", help="keep the paper's own tint and shadows")
     process.add_argument("--jobs", type=int, default=1, help="worker processes")
+    process.add_argument(
+        "--spool", type=Path, help="encrypt the PDFs into this upload spool (key: MOTCUA_SCAN_KEY)"
+    )
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add ``motcua scan`` and its actions."""
+    scan = sub.add_parser("scan", help="document scanning station: pipeline, capture, upload")
+    actions = scan.add_subparsers(dest="scan_action", required=True)
+    process = actions.add_parser("process", help="clean, orient and bind page images into a PDF")
+    process.add_argument("images", nargs="+", type=Path, help="page images in order (JPEG, PNG, TIFF, PNM)")
+    _pipeline_options(process)
     process.set_defaults(run=run_process)
+    capture = actions.add_parser("capture", help="scan a batch from a scanner or folder into PDFs")
+    capture.add_argument("source", help="escl://HOST:PORT?source=Feeder, sane:test, folder:/PATH, camera:0")
+    _pipeline_options(capture)
+    capture.set_defaults(run=run_capture)
+    upload = actions.add_parser("upload", help="send the spooled PDFs to the dossier store")
+    upload.add_argument("--store", required=True, help="dossier store base URL, e.g. http://10.0.0.2:8080")
+    upload.add_argument("--spool", type=Path, required=True)
+    upload.set_defaults(run=run_upload)
 
 
 def run_process(args: argparse.Namespace) -> int:
     from scanner.process_cli import process_command
 
     return process_command(args)
+
+
+def run_capture(args: argparse.Namespace) -> int:
+    from scanner.process_cli import capture_command
+
+    return capture_command(args)
+
+
+def run_upload(args: argparse.Namespace) -> int:
+    from scanner.process_cli import upload_command
+
+    return upload_command(args)

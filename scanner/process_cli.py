@@ -13,6 +13,7 @@ from pathlib import Path
 from scanner.batch import Refused, load_all, process_loaded
 from scanner.dossier import validate_dossier_code
 from scanner.errors import ScanError
+from scanner.imagefile import LoadedImage
 from scanner.pdf import PdfMeta, assemble_pdf
 from scanner.pipeline import Document, PageResult, ScanSettings, split_documents
 
@@ -103,6 +104,64 @@ def process_command(args: argparse.Namespace) -> int:
     images, refused = load_all(args.images)
     for bad in refused:
         print(f"refused {bad.reason}", file=sys.stderr)
+    return _run_batch(images, refused, settings, dossier, args)
+
+
+def capture_command(args: argparse.Namespace) -> int:
+    """Scan a batch from a capture source; whatever was scanned before a fault is kept and bound."""
+    from scanner.errors import CaptureError
+    from scanner.sources import open_source
+
+    try:
+        settings = _settings(args)
+        dossier = validate_dossier_code(args.dossier) if args.dossier else None
+        source = open_source(args.source)
+    except ScanError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        return 2
+    images: list[LoadedImage] = []
+    try:
+        for image in source.pages():
+            images.append(image)
+            print(f"scanned {image.name}", file=sys.stderr, flush=True)
+    except CaptureError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        if not images:
+            return 2
+        print(f"motcua scan: keeping the {len(images)} pages scanned before the fault", file=sys.stderr)
+    code = _run_batch(images, [], settings, dossier, args)
+    return code
+
+
+def upload_command(args: argparse.Namespace) -> int:
+    from scanner.spool import Spool, load_key
+    from scanner.upload import Uploader
+
+    try:
+        spool = Spool(args.spool, load_key())
+        uploader = Uploader(args.store, spool)
+        try:
+            for result in uploader.upload_all(lambda done, size: None):
+                entry = result.entry
+                print(
+                    f"uploaded {entry.filename} for dossier {entry.dossier_code}: {entry.size} bytes, "
+                    f"sha256 {entry.sha256} (resumed at {result.resumed_at})"
+                )
+        finally:
+            uploader.close()
+    except ScanError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_batch(
+    images: list[LoadedImage],
+    refused: list[Refused],
+    settings: ScanSettings,
+    dossier: str | None,
+    args: argparse.Namespace,
+) -> int:
     pages: list[PageResult] = []
     for number, page in enumerate(process_loaded(images, settings, args.jobs), start=1):
         pages.append(page)
@@ -130,14 +189,38 @@ def process_command(args: argparse.Namespace) -> int:
         )
     manifest = args.out.with_suffix(".manifest.json")
     manifest.write_text(json.dumps(_manifest(written, refused, args), ensure_ascii=False, indent=1) + "\n")
+    if args.spool is not None:
+        spooled = _spool(written, args.spool)
+        if spooled:
+            return spooled
     return 1 if refused else 0
+
+
+def _spool(written: list[dict[str, object]], folder: Path) -> int:
+    """Move each written PDF into the encrypted spool; a PDF with no dossier code stays where it is."""
+    from scanner.spool import Spool, load_key
+
+    try:
+        spool = Spool(folder, load_key())
+    except ScanError as err:
+        print(f"motcua scan: cannot spool: {err}", file=sys.stderr)
+        return 2
+    for entry in written:
+        code = entry["dossier_code"]
+        if not isinstance(code, str):
+            print(f"note: {entry['pdf']} has no dossier code; not spooled (give --dossier)", file=sys.stderr)
+            continue
+        doc_type = entry["doc_type"] if isinstance(entry["doc_type"], str) else None
+        spooled = spool.put(Path(str(entry["pdf"])), code, doc_type)
+        print(f"spooled {spooled.filename} (encrypted, plain copy removed) as {spooled.entry_id}")
+    return 0
 
 
 def _manifest(written: list[dict[str, object]], refused: list[Refused], args: argparse.Namespace) -> object:
     from scanner.pdf import sha256_file
 
     inputs: list[dict[str, str | None]] = []
-    for path in args.images:
+    for path in getattr(args, "images", []):
         try:
             inputs.append({"file": str(path), "sha256": sha256_file(path)})
         except OSError:

@@ -224,3 +224,34 @@ def test_the_spool_is_encrypted_and_needs_the_right_key(
     key_file.write_text(new_key() + "\n")
     monkeypatch.setenv("MOTCUA_SCAN_KEY_FILE", str(key_file))
     assert len(load_key()) == 32
+
+
+def test_capture_from_escl_spool_encrypted_then_upload_with_the_cli(
+    tmp_path: Path, store: StoreServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from firmware_sim.escl_scanner import EsclFaults, EsclSimulator
+    from motcua_cli.main import main
+
+    monkeypatch.setenv("MOTCUA_SCAN_KEY", new_key())
+    monkeypatch.delenv("MOTCUA_SCAN_KEY_FILE", raising=False)
+    sim = EsclSimulator(faults=EsclFaults(jam_after=5))  # the sixth sheet jams
+    url = sim.start().replace("http://", "escl://") + "?source=Feeder"
+    spool_dir = tmp_path / "spool"
+    capture = ["scan", "capture", url, "--out", str(tmp_path / "b.pdf"), "--spool", str(spool_dir)]
+    try:
+        jammed = main(capture)
+        out = capsys.readouterr()
+        sim.clear_jam()
+        whole = main(capture)
+        again = capsys.readouterr()
+    finally:
+        sim.stop()
+    assert jammed == 0 and whole == 0
+    assert "paper jam after 5 pages" in out.err and "keeping the 5 pages" in out.err
+    assert "separator sheet" in out.err and "has no pages after it" in out.err
+    assert out.out.count("spooled ") == 1 and again.out.count("spooled ") == 2
+    assert list(tmp_path.glob("b*.pdf")) == []  # only encrypted copies remain on the counter machine
+    assert len(list(spool_dir.glob("*.enc"))) == 3
+    assert main(["scan", "upload", "--store", store.url, "--spool", str(spool_dir)]) == 0
+    assert {code for code, _ in store.uploaded} == {"H21.65-220914-0011", "H21.65-220914-0012"}
+    assert list(spool_dir.glob("*.enc")) == []
