@@ -31,6 +31,10 @@ def _pipeline_options(process: argparse.ArgumentParser) -> None:
     process.add_argument(
         "--spool", type=Path, help="encrypt the PDFs into this upload spool (key: MOTCUA_SCAN_KEY)"
     )
+    process.add_argument(
+        "--sign-p12", type=Path, help="clerk's PKCS#12 key (passphrase: MOTCUA_SIGN_PASSPHRASE)"
+    )
+    process.add_argument("--clerk", help="clerk's name shown in the signature stamp")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -9,13 +9,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.batch import Refused, load_all, process_loaded
 from scanner.dossier import validate_dossier_code
 from scanner.errors import ScanError
 from scanner.imagefile import LoadedImage
-from scanner.pdf import PdfMeta, assemble_pdf
+from scanner.pdf import PdfFile, PdfMeta, assemble_pdf, sha256_file
 from scanner.pipeline import Document, PageResult, ScanSettings, split_documents
+
+if TYPE_CHECKING:
+    from scanner.signing import ClerkSigner
 
 
 def _settings(args: argparse.Namespace) -> ScanSettings:
@@ -69,7 +73,9 @@ def _out_path(out: Path, index: int, count: int) -> Path:
     return out if count == 1 else out.with_name(f"{out.stem}-{index:02d}{out.suffix or '.pdf'}")
 
 
-def _write(doc: Document, path: Path, dossier: str | None, doc_type: str | None) -> dict[str, object]:
+def _write(
+    doc: Document, path: Path, dossier: str | None, doc_type: str | None, signer: ClerkSigner | None
+) -> dict[str, object]:
     code = doc.dossier_code or dossier
     if dossier and doc.dossier_code and doc.dossier_code != dossier:
         print(
@@ -80,6 +86,11 @@ def _write(doc: Document, path: Path, dossier: str | None, doc_type: str | None)
     blanks = tuple(i + 1 for i, p in enumerate(doc.pages) if p.blank)
     meta = PdfMeta(code, doc.doc_type or doc_type, None, blanks)
     pdf = assemble_pdf([p.jpeg for p in doc.pages], path, meta)
+    if signer is not None:
+        from scanner.signing import sign_pdf
+
+        sign_pdf(path, path, signer)
+        pdf = PdfFile(path, pdf.pages, path.stat().st_size, sha256_file(path))
     return {
         "pdf": str(pdf.path),
         "sha256": pdf.sha256,
@@ -176,9 +187,19 @@ def _run_batch(
         print("motcua scan: no usable page, no PDF written", file=sys.stderr)
         return 2
     written = []
+    signer = None
+    if args.sign_p12 is not None:
+        from scanner.signing import ClerkSigner
+
+        if not args.clerk:
+            print("motcua scan: --sign-p12 needs --clerk NAME for the stamp", file=sys.stderr)
+            return 2
+        signer = ClerkSigner.from_env(args.sign_p12, args.clerk)
     try:
         for i, doc in enumerate(documents, start=1):
-            written.append(_write(doc, _out_path(args.out, i, len(documents)), dossier, args.doc_type))
+            written.append(
+                _write(doc, _out_path(args.out, i, len(documents)), dossier, args.doc_type, signer)
+            )
     except (ScanError, OSError) as err:
         print(f"motcua scan: cannot write the PDF: {err}", file=sys.stderr)
         return 2
@@ -217,8 +238,6 @@ def _spool(written: list[dict[str, object]], folder: Path) -> int:
 
 
 def _manifest(written: list[dict[str, object]], refused: list[Refused], args: argparse.Namespace) -> object:
-    from scanner.pdf import sha256_file
-
     inputs: list[dict[str, str | None]] = []
     for path in getattr(args, "images", []):
         try:
