@@ -3,6 +3,7 @@
 motcua scan process IMAGES... --out OUT.pdf [--dossier CODE] [--doc-type T]   pipeline on image files
 motcua scan capture SOURCE --out OUT.pdf [--dossier CODE] [--spool DIR]       scan a batch from a source
 motcua scan upload --store URL --spool DIR                                    send spooled PDFs to the store
+motcua scan station SOURCE --spool DIR [--work DIR]                            the station window (Qt)
 
 SOURCE is a capture URL: escl://HOST:PORT?source=Feeder, sane:test, folder:/PATH, camera:0.
 """
@@ -53,6 +54,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     upload.add_argument("--store", required=True, help="dossier store base URL, e.g. http://10.0.0.2:8080")
     upload.add_argument("--spool", type=Path, required=True)
     upload.set_defaults(run=run_upload)
+    station = actions.add_parser("station", help="open the scanning station window")
+    station.add_argument("source", help="capture source URL, as for capture")
+    station.add_argument("--spool", type=Path, required=True, help="encrypted upload spool")
+    station.add_argument("--work", type=Path, default=Path("var/scan-work"), help="where PDFs are assembled")
+    station.set_defaults(run=run_station)
 
 
 def run_process(args: argparse.Namespace) -> int:
@@ -71,3 +77,26 @@ def run_upload(args: argparse.Namespace) -> int:
     from scanner.process_cli import upload_command
 
     return upload_command(args)
+
+
+def run_station(args: argparse.Namespace) -> int:
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from scanner.errors import ScanError
+    from scanner.sources import open_source
+    from scanner.spool import Spool, load_key
+    from scanner.station import StationBatch
+    from scanner.station_ui import StationWindow
+
+    try:
+        source = open_source(args.source)
+        spool = Spool(args.spool, load_key())
+    except ScanError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = StationWindow(StationBatch(), source.pages, spool, args.work)
+    window.show()
+    return int(app.exec())

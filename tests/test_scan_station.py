@@ -1,0 +1,76 @@
+"""The station window offscreen, fed by the eSCL simulator: scan, edit, validate the code, send."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from firmware_sim.escl_scanner import EsclSimulator
+from scanner.sources import EsclSource
+from scanner.spool import Spool, new_key, parse_key
+from scanner.station import StationBatch
+from scanner.station_ui import StationWindow
+
+
+@pytest.fixture
+def escl() -> Iterator[str]:
+    sim = EsclSimulator()
+    yield sim.start()
+    sim.stop()
+
+
+def test_scan_edit_and_send_from_the_station_window(qtbot, escl: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spool = Spool(tmp_path / "spool", parse_key(new_key()))
+    window = StationWindow(StationBatch(), EsclSource(escl).pages, spool, tmp_path / "out")
+    qtbot.addWidget(window)
+    window.show()
+    buttons, pages, code = window.buttons, window.pages, window.code
+    assert not buttons["send"].isEnabled()  # nothing scanned yet
+
+    qtbot.mouseClick(buttons["scan"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pages.count() == 6 and buttons["scan"].isEnabled(), timeout=60_000)
+    assert code.text() == "H21.65-220914-0011"  # read from the receipt's QR
+    assert "TRANG" in pages.item(1).text()  # the blank back is flagged, not dropped
+    assert buttons["send"].isEnabled()
+
+    pages.setCurrentRow(1)
+    qtbot.mouseClick(buttons["delete"], Qt.MouseButton.LeftButton)
+    assert pages.count() == 5 and not any(p.blank for p in window.batch.pages)
+
+    before = window.batch.pages[0].image.shape[:2]
+    pages.setCurrentRow(0)
+    qtbot.mouseClick(buttons["rotate"], Qt.MouseButton.LeftButton)
+    assert window.batch.pages[0].image.shape[:2] == before[::-1]
+
+    names = [p.name for p in window.batch.pages]
+    assert pages.model().moveRow(QModelIndex(), 2, QModelIndex(), 0)
+    assert [p.name for p in window.batch.pages] == [names[2], names[0], names[1], names[3], names[4]]
+
+    pages.setCurrentRow(1)
+    qtbot.mouseClick(buttons["rescan"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "quét lại trang 2" in window.status.text(), timeout=60_000)
+    assert window.batch.pages[1].dossier_codes == ["H21.65-220914-0011"]  # the feeder's first sheet again
+
+    code.setText("H21.65-22")
+    assert not buttons["send"].isEnabled()
+    code.setText("H21.65-220914-0011")
+    assert buttons["send"].isEnabled()
+
+    separators = sum(p.separator is not None for p in window.batch.pages)
+    expected_pages = len(window.batch.pages) - separators
+    qtbot.mouseClick(buttons["send"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "đã gửi" in window.status.text(), timeout=60_000)
+    entries = spool.entries()
+    assert len(entries) == 2 and pages.count() == 0
+    total = 0
+    for entry in entries:
+        with pikepdf.open(io.BytesIO(spool.read(entry))) as pdf:
+            total += len(pdf.pages)
+    assert total == expected_pages
+    assert list((tmp_path / "out").glob("*.pdf")) == []  # only the encrypted copies remain
+    window.close()
