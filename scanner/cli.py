@@ -36,6 +36,9 @@ def _pipeline_options(process: argparse.ArgumentParser) -> None:
         "--sign-p12", type=Path, help="clerk's PKCS#12 key (passphrase: MOTCUA_SIGN_PASSPHRASE)"
     )
     process.add_argument("--clerk", help="clerk's name shown in the signature stamp")
+    process.add_argument(
+        "--ocr", action="store_true", help="add a Vietnamese text layer, PDF/A-2b (≈ 1 s/page)"
+    )
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -74,10 +74,13 @@ def assemble_pdf(jpegs: list[bytes], out: Path, meta: PdfMeta) -> PdfFile:
             xmp["xmp:CreateDate"] = now
             if meta.title:
                 xmp["dc:title"] = meta.title
+            # Dublin Core copies survive PDF/A conversion, which drops undeclared namespaces.
             if meta.dossier_code:
                 xmp[f"{{{MOTCUA_NS}}}dossierCode"] = meta.dossier_code
+                xmp["dc:identifier"] = meta.dossier_code
             if meta.doc_type:
                 xmp[f"{{{MOTCUA_NS}}}documentType"] = meta.doc_type
+                xmp["dc:type"] = {meta.doc_type}
             xmp[f"{{{MOTCUA_NS}}}pageCount"] = str(len(jpegs))
             if meta.pages_blank:
                 xmp[f"{{{MOTCUA_NS}}}blankPages"] = ",".join(str(p) for p in meta.pages_blank)
@@ -96,4 +99,18 @@ def read_meta(path: Path) -> dict[str, str]:
             value = xmp.get(f"{{{MOTCUA_NS}}}{key}")
             if value is not None:
                 out[key] = str(value)
+        return out
+
+
+def read_dublin_core(path: Path) -> dict[str, str]:
+    """dc:identifier (dossier code) and dc:type (document type), which PDF/A keeps."""
+    with pikepdf.open(path) as pdf:
+        xmp = pdf.open_metadata()
+        out = {}
+        identifier = xmp.get("dc:identifier")
+        if identifier:
+            out["identifier"] = str(identifier)
+        kinds = xmp.get("dc:type")
+        if kinds:
+            out["type"] = ",".join(sorted(str(k) for k in kinds))
         return out

@@ -74,7 +74,13 @@ def _out_path(out: Path, index: int, count: int) -> Path:
 
 
 def _write(
-    doc: Document, path: Path, dossier: str | None, doc_type: str | None, signer: ClerkSigner | None
+    doc: Document,
+    path: Path,
+    dossier: str | None,
+    doc_type: str | None,
+    signer: ClerkSigner | None,
+    *,
+    ocr: bool = False,
 ) -> dict[str, object]:
     code = doc.dossier_code or dossier
     if dossier and doc.dossier_code and doc.dossier_code != dossier:
@@ -86,10 +92,18 @@ def _write(
     blanks = tuple(i + 1 for i, p in enumerate(doc.pages) if p.blank)
     meta = PdfMeta(code, doc.doc_type or doc_type, None, blanks)
     pdf = assemble_pdf([p.jpeg for p in doc.pages], path, meta)
+    if ocr:
+        from scanner.ocr import OcrError, ocr_to_pdfa
+
+        try:
+            ocr_to_pdfa(path, path)
+        except OcrError as err:
+            print(f"warning: {err}", file=sys.stderr)
     if signer is not None:
         from scanner.signing import sign_pdf
 
         sign_pdf(path, path, signer)
+    if signer is not None or ocr:
         pdf = PdfFile(path, pdf.pages, path.stat().st_size, sha256_file(path))
     return {
         "pdf": str(pdf.path),
@@ -198,7 +212,9 @@ def _run_batch(
     try:
         for i, doc in enumerate(documents, start=1):
             written.append(
-                _write(doc, _out_path(args.out, i, len(documents)), dossier, args.doc_type, signer)
+                _write(
+                    doc, _out_path(args.out, i, len(documents)), dossier, args.doc_type, signer, ocr=args.ocr
+                )
             )
     except (ScanError, OSError) as err:
         print(f"motcua scan: cannot write the PDF: {err}", file=sys.stderr)
