@@ -242,36 +242,33 @@ class SaneSource:
 
 
 class FolderSource:
-    """Files a scanner saved into a folder. A file is taken once its size stopped changing for
-    ``settle`` seconds; taken files move to ``.taken/``, unusable ones to ``.refused/`` with a reason."""
+    """Files a scanner saved into a folder. A file is taken once it was last written ``settle`` seconds
+    ago (a scanner still writing keeps touching it); taken files move to ``.taken/``, unusable ones to
+    ``.refused/`` with a ``.why.txt`` beside them."""
 
     def __init__(self, folder: Path, settle: float = 1.0) -> None:
         self.name = f"folder:{folder}"
         self.folder = folder
         self.settle = settle
         self.refused: list[tuple[str, str]] = []
-        self._sizes: dict[Path, tuple[int, float]] = {}
 
     def ready(self, now: float | None = None) -> list[Path]:
-        """Image files whose size has not changed for ``settle`` seconds, oldest first."""
-        now = time.monotonic() if now is None else now
-        ready = []
+        """Image files not written for ``settle`` seconds, oldest first."""
+        now = time.time() if now is None else now
         if not self.folder.is_dir():
             raise CaptureError(f"{self.name}: no such folder")
+        ready = []
         for path in sorted(self.folder.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
-            if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            size = path.stat().st_size
-            seen = self._sizes.get(path)
-            if seen is None or seen[0] != size:
-                self._sizes[path] = (size, now)
-            elif now - seen[1] >= self.settle:
+            if (
+                path.is_file()
+                and path.suffix.lower() in IMAGE_SUFFIXES
+                and now - path.stat().st_mtime >= self.settle
+            ):
                 ready.append(path)
         return ready
 
     def pages(self) -> Iterator[LoadedImage]:
         for path in self.ready():
-            self._sizes.pop(path, None)
             try:
                 images = load_images(path)
             except ImageFileError as err:

@@ -60,6 +60,12 @@ class StationBatch:
         self.pages[index] = page
         return page
 
+    def insert_after(self, index: int, loaded: LoadedImage) -> PageResult:
+        """A second scan of an annotated page, without the note, goes right after it (TT 01/2023)."""
+        page = process_image(loaded.image, loaded.name, loaded.dpi, self.settings)
+        self.pages.insert(index + 1, page)
+        return page
+
     def set_dossier_code(self, text: str) -> str:
         self.dossier_code = validate_dossier_code(text)
         return self.dossier_code

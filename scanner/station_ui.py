@@ -103,6 +103,7 @@ class StationWindow(QMainWindow):
             ("rotate", "Xoay", self.rotate_selected),
             ("delete", "Xóa trang", self.delete_selected),
             ("rescan", "Quét lại trang", self.rescan_selected),
+            ("again", "Quét bản không ghi chú", self.scan_clean_copy),
             ("send", "Gửi", self.send),
         ):
             button = _named(QPushButton(text), name)
@@ -129,6 +130,12 @@ class StationWindow(QMainWindow):
         row = self.pages.currentRow()
         if row >= 0:
             self._run(lambda: self._rescan(row))
+
+    def scan_clean_copy(self) -> None:
+        """The selected page carries a handwritten note: scan it again without, right after it."""
+        row = self.pages.currentRow()
+        if row >= 0:
+            self._run(lambda: self._insert_after(row))
 
     def rotate_selected(self) -> None:
         row = self.pages.currentRow()
@@ -177,6 +184,13 @@ class StationWindow(QMainWindow):
             raise ScanError("máy quét không trả về trang nào")
         self.batch.replace(row, loaded)
         self.signals.finished.emit(f"đã quét lại trang {row + 1}")
+
+    def _insert_after(self, row: int) -> None:
+        loaded = next(iter(self.feed()), None)
+        if loaded is None:
+            raise ScanError("máy quét không trả về trang nào")
+        self.batch.insert_after(row, loaded)
+        self.signals.finished.emit(f"đã thêm bản không ghi chú sau trang {row + 1}")
 
     def _send(self) -> None:
         entries = self.batch.send(self.out_dir, self.spool, self.signals.progress.emit)

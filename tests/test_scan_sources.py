@@ -105,7 +105,7 @@ def test_a_watched_folder_takes_settled_files_and_sets_bad_ones_aside(tmp_path: 
     (inbox / "scan002.jpg").write_bytes(b"\xff\xd8\xff\xe0 half a file")
     (inbox / "notes.txt").write_text("not a page")
     source = FolderSource(inbox, settle=0.3)
-    assert list(source.pages()) == []  # first sight: sizes not settled yet
+    assert list(source.pages()) == []  # just written: the scanner may still be writing
     time.sleep(0.35)
     pages = list(source.pages())
     assert [p.name.rsplit("/", 1)[-1] for p in pages] == ["scan001.jpg"]
@@ -136,3 +136,22 @@ def test_unknown_source_urls_are_refused() -> None:
         open_source("ftp://scanner")
     with pytest.raises(CaptureError, match="bad parameter"):
         open_source("escl://127.0.0.1:1?dpi=high")
+
+
+def test_scan_capture_from_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pikepdf
+
+    from motcua_cli.main import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(2):
+        path = inbox / f"scan{i}.png"
+        cv2.imwrite(str(path), sp.skew(sp.render_page(i, qr_text="H21.65-220914-0011"), 3.0 * i))
+        os.utime(path, (time.time() - 10, time.time() - 10 + i))
+    out = tmp_path / "d.pdf"
+    assert main(["scan", "capture", f"folder:{inbox}?settle=2", "--out", str(out)]) == 0
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 2
+    assert sorted(p.name for p in (inbox / ".taken").iterdir()) == ["scan0.png", "scan1.png"]
+    assert capsys.readouterr().out.count("dossier H21.65-220914-0011") >= 2

@@ -56,6 +56,11 @@ def test_scan_edit_and_send_from_the_station_window(qtbot, escl: str, tmp_path: 
     qtbot.waitUntil(lambda: "quét lại trang 2" in window.status.text(), timeout=60_000)
     assert window.batch.pages[1].dossier_codes == ["H21.65-220914-0011"]  # the feeder's first sheet again
 
+    pages.setCurrentRow(0)
+    qtbot.mouseClick(buttons["again"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "không ghi chú sau trang 1" in window.status.text(), timeout=60_000)
+    assert pages.count() == 6 and window.batch.pages[1].dossier_codes == ["H21.65-220914-0011"]
+
     code.setText("H21.65-22")
     assert not buttons["send"].isEnabled()
     code.setText("H21.65-220914-0011")
