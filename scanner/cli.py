@@ -61,6 +61,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     station.add_argument("source", help="capture source URL, as for capture")
     station.add_argument("--spool", type=Path, required=True, help="encrypted upload spool")
     station.add_argument("--work", type=Path, default=Path("var/scan-work"), help="where PDFs are assembled")
+    station.add_argument("--store", help="dossier store base URL; without it PDFs wait in the spool")
     station.set_defaults(run=run_station)
 
 
@@ -100,6 +101,9 @@ def run_station(args: argparse.Namespace) -> int:
         print(f"motcua scan: {err}", file=sys.stderr)
         return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = StationWindow(StationBatch(), source.pages, spool, args.work)
+    from scanner.upload import Uploader
+
+    uploader = Uploader(args.store, spool) if args.store else None
+    window = StationWindow(StationBatch(), source.pages, spool, args.work, uploader)
     window.show()
     return int(app.exec())

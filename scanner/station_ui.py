@@ -1,8 +1,9 @@
 """The scanning station window (Qt Widgets): thumbnails, reorder / rotate / delete / rescan, the
-dossier code, and Send, with a progress bar for scanning and sending.
+dossier code, and Send, with a progress bar for scanning, sending and uploading.
 
-Scanning and sending run in worker threads; the window only shows results, so a slow scanner never
-freezes it. Blank pages are shown with a red frame and "TRANG" in their caption, and stay until deleted.
+Scanning, sending and uploading (when an ``Uploader`` is given) run in worker threads; the window only
+shows results, so a slow scanner never freezes it. Blank pages are shown with a red frame and "TRANG"
+in their caption, and stay until deleted.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from scanner.imagefile import LoadedImage
 from scanner.pipeline import PageResult
 from scanner.spool import Spool
 from scanner.station import StationBatch
+from scanner.upload import Uploader
 
 PageFeed = Callable[[], Iterator[LoadedImage]]
 THUMB = 160
@@ -72,9 +74,17 @@ class _Signals(QObject):
 class StationWindow(QMainWindow):
     """One counter's scanning station."""
 
-    def __init__(self, batch: StationBatch, feed: PageFeed, spool: Spool, out_dir: Path) -> None:
+    def __init__(
+        self,
+        batch: StationBatch,
+        feed: PageFeed,
+        spool: Spool,
+        out_dir: Path,
+        uploader: Uploader | None = None,
+    ) -> None:
         super().__init__()
         self.batch, self.feed, self.spool, self.out_dir = batch, feed, spool, out_dir
+        self.uploader = uploader
         self.setWindowTitle("Số hóa hồ sơ")
         self.signals = _Signals()
         self.signals.page.connect(self._page_added)
@@ -194,7 +204,15 @@ class StationWindow(QMainWindow):
 
     def _send(self) -> None:
         entries = self.batch.send(self.out_dir, self.spool, self.signals.progress.emit)
-        self.signals.finished.emit(f"đã gửi {len(entries)} tài liệu")
+        if self.uploader is None:
+            self.signals.finished.emit(f"đã gửi {len(entries)} tài liệu vào hàng đợi")
+            return
+        for number, entry in enumerate(entries, start=1):
+            label = f"đang tải lên tài liệu {number}/{len(entries)}"
+            self.uploader.upload(
+                entry, lambda done, size, text=label: self.signals.progress.emit(done, size, text)
+            )
+        self.signals.finished.emit(f"đã gửi {len(entries)} tài liệu lên kho hồ sơ")
 
     # --- slots (GUI thread) -------------------------------------------------------------------
 

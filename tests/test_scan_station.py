@@ -15,6 +15,7 @@ from scanner.sources import EsclSource
 from scanner.spool import Spool, new_key, parse_key
 from scanner.station import StationBatch
 from scanner.station_ui import StationWindow
+from scanner.upload import Uploader
 
 
 @pytest.fixture
@@ -27,6 +28,36 @@ def escl() -> Iterator[str]:
 def test_scan_edit_and_send_from_the_station_window(qtbot, escl: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     spool = Spool(tmp_path / "spool", parse_key(new_key()))
     window = StationWindow(StationBatch(), EsclSource(escl).pages, spool, tmp_path / "out")
+    _scan_edit_send(qtbot, window, spool, tmp_path)
+
+
+def test_the_station_uploads_to_the_store_with_a_progress_bar(qtbot, escl: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_scan_upload import StoreServer, free_port
+
+    store = StoreServer(tmp_path / "store", free_port()).start()
+    spool = Spool(tmp_path / "spool", parse_key(new_key()))
+    uploader = Uploader(store.url, spool, chunk_bytes=32 * 1024)
+    window = StationWindow(StationBatch(), EsclSource(escl).pages, spool, tmp_path / "out", uploader)
+    seen: list[tuple[int, int]] = []
+    window.progress_bar.valueChanged.connect(lambda v: seen.append((v, window.progress_bar.maximum())))
+    try:
+        qtbot.addWidget(window)
+        qtbot.mouseClick(window.buttons["scan"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: window.pages.count() == 6 and window.buttons["send"].isEnabled(), timeout=60_000
+        )
+        qtbot.mouseClick(window.buttons["send"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "lên kho hồ sơ" in window.status.text(), timeout=60_000)
+        assert sorted(code for code, _ in store.uploaded) == ["H21.65-220914-0011", "H21.65-220914-0012"]
+        assert spool.entries() == []
+        assert len({m for _, m in seen if m > 1000}) >= 1  # the bar followed the bytes of an upload
+        window.close()
+    finally:
+        uploader.close()
+        store.stop()
+
+
+def _scan_edit_send(qtbot, window: StationWindow, spool: Spool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     qtbot.addWidget(window)
     window.show()
     buttons, pages, code = window.buttons, window.pages, window.code
