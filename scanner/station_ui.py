@@ -202,15 +202,20 @@ class StationWindow(QMainWindow):
         self.batch.insert_after(row, loaded)
         self.signals.finished.emit(f"đã thêm bản không ghi chú sau trang {row + 1}")
 
+    def _upload_progress(self, label: str) -> Callable[[int, int], None]:
+        def report(done: int, size: int) -> None:
+            self.signals.progress.emit(done, size, label)
+
+        return report
+
     def _send(self) -> None:
         entries = self.batch.send(self.out_dir, self.spool, self.signals.progress.emit)
         if self.uploader is None:
             self.signals.finished.emit(f"đã gửi {len(entries)} tài liệu vào hàng đợi")
             return
         for number, entry in enumerate(entries, start=1):
-            label = f"đang tải lên tài liệu {number}/{len(entries)}"
             self.uploader.upload(
-                entry, lambda done, size, text=label: self.signals.progress.emit(done, size, text)
+                entry, self._upload_progress(f"đang tải lên tài liệu {number}/{len(entries)}")
             )
         self.signals.finished.emit(f"đã gửi {len(entries)} tài liệu lên kho hồ sơ")
 
