@@ -23,7 +23,9 @@ def background(image: Image8) -> Image8:
     h, w = image.shape[:2]
     factor = min(1.0, BACKGROUND_WIDTH / w)
     size = (max(8, round(w * factor)), max(8, round(h * factor)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    # Linear sampling is ten times cheaper than area averaging here, and the max filter below removes
+    # whatever text pixels it happens to pick.
+    small = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
     field = cv2.dilate(small, kernel)
     field = cv2.GaussianBlur(field, (0, 0), 3)

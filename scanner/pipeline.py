@@ -98,8 +98,8 @@ class _Timer:
 
 def _geometry(
     image: Image8, source_dpi: float, settings: ScanSettings, timer: _Timer
-) -> tuple[Image8, float, geometry.Orientation, npt.NDArray[np.float64] | None]:
-    """Find the sheet, skew and turns and apply them in one warp: image, dpi, orientation, corners."""
+) -> tuple[Image8, Image8, float, geometry.Orientation, npt.NDArray[np.float64] | None]:
+    """Find the sheet, skew and turns; one warp. Returns image, small grey (unturned), dpi, turns, corners."""
     h, w = image.shape[:2]
     with timer.stage("detect"):
         small, factor = geometry.small_grey(image)
@@ -132,7 +132,7 @@ def _geometry(
             )
         elif orientation.quarter_turns:
             image = turn(image, orientation.quarter_turns)
-    return image, dpi, orientation, corners
+    return image, small, dpi, orientation, corners
 
 
 def process_image(
@@ -144,14 +144,13 @@ def process_image(
     warnings: list[str] = []
     if source_dpi is None:
         source_dpi = settings.assume_dpi
-    image, dpi, orientation, corners = _geometry(image, source_dpi, settings, timer)
+    image, small, dpi, orientation, corners = _geometry(image, source_dpi, settings, timer)
     if settings.flatten:
         with timer.stage("flatten"):
             image = enhance.flatten(image)
     with timer.stage("blank"):
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        small, _ = geometry.small_grey(grey)
-        ratio = enhance.ink_ratio(small)
+        ratio = enhance.ink_ratio(small)  # the sheet's small copy from _geometry: turning changes no count
     blank = enhance.is_blank(ratio, settings.blank_ink_ratio)
     with timer.stage("codes"):
         # A blank page has no code of its own; what a decoder finds there is the front showing through.
