@@ -21,7 +21,7 @@ from bus.device import DeviceLink
 from queue_server.dossiers import dossier_router
 from scanner.errors import UploadError
 from scanner.spool import Spool, SpoolError, load_key, new_key, parse_key
-from scanner.upload import Uploader, dossier_uploaded_event
+from scanner.upload import Uploader
 from tests.support import wait_until
 
 DOSSIER = "H21.65-220914-0011"
@@ -133,7 +133,11 @@ def test_a_confirmed_upload_is_announced_on_the_bus(
     link.start()
     try:
         entry = spool.put(_pdf(tmp_path, 300_000), DOSSIER, "GIAY_KS")
-        uploader = Uploader(store.url, spool, on_uploaded=lambda e: link.emit(dossier_uploaded_event(e)))
+        from scanner.service import ScannerService
+        from scanner.sources import FolderSource
+
+        station = ScannerService(link, FolderSource(tmp_path))
+        uploader = Uploader(store.url, spool, on_uploaded=station.uploaded)
         uploader.upload_all()
         uploader.close()
         assert wait_until(lambda: len(got) == 1)
