@@ -96,6 +96,15 @@ class _Timer:
             self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
 
 
+def _bgra(image: Image8) -> Image8:
+    """OpenCV warps four-channel pixels with wider SIMD than three: converting there and back is cheaper."""
+    return cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+
+
+def _bgr(image: Image8) -> Image8:
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+
+
 def _geometry(
     image: Image8, source_dpi: float, settings: ScanSettings, timer: _Timer
 ) -> tuple[Image8, Image8, float, geometry.Orientation, npt.NDArray[np.float64] | None]:
@@ -123,12 +132,16 @@ def _geometry(
     with timer.stage("warp"):
         matrix = rotation @ homography
         if corners is not None:
-            image = cv2.warpPerspective(
-                image, matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 3
+            image = _bgr(
+                cv2.warpPerspective(
+                    _bgra(image), matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 4
+                )
             )
         elif abs(orientation.skew) >= 0.05:
-            image = cv2.warpAffine(
-                image, matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 3
+            image = _bgr(
+                cv2.warpAffine(
+                    _bgra(image), matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 4
+                )
             )
         elif orientation.quarter_turns:
             image = turn(image, orientation.quarter_turns)
