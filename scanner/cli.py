@@ -4,6 +4,7 @@ motcua scan process IMAGES... --out OUT.pdf [--dossier CODE] [--doc-type T]   pi
 motcua scan capture SOURCE --out OUT.pdf [--dossier CODE] [--spool DIR]       scan a batch from a source
 motcua scan upload --store URL --spool DIR                                    send spooled PDFs to the store
 motcua scan station SOURCE --spool DIR [--work DIR]                            the station window (Qt)
+motcua scan separator --out SEP.pdf [--dossier CODE] [--doc-type T]           a printable separator sheet
 
 SOURCE is a capture URL: escl://HOST:PORT?source=Feeder, sane:test, folder:/PATH, camera:0.
 """
@@ -63,6 +64,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     station.add_argument("--work", type=Path, default=Path("var/scan-work"), help="where PDFs are assembled")
     station.add_argument("--store", help="dossier store base URL; without it PDFs wait in the spool")
     station.set_defaults(run=run_station)
+    separator = actions.add_parser("separator", help="write a printable separator sheet (PDF)")
+    separator.add_argument("--out", type=Path, required=True)
+    separator.add_argument("--dossier", help="dossier code of the document that follows")
+    separator.add_argument("--doc-type", help="document type code of the document that follows")
+    separator.set_defaults(run=run_separator)
 
 
 def run_process(args: argparse.Namespace) -> int:
@@ -107,3 +113,23 @@ def run_station(args: argparse.Namespace) -> int:
     window = StationWindow(StationBatch(), source.pages, spool, args.work, uploader)
     window.show()
     return int(app.exec())
+
+
+def run_separator(args: argparse.Namespace) -> int:
+    import sys
+
+    from scanner.dossier import Separator, parse_separator
+    from scanner.errors import ScanError
+    from scanner.separator import write_separator_pdf
+
+    try:
+        if args.doc_type is not None and args.dossier is None:
+            raise ScanError("--doc-type needs --dossier: the sheet names the dossier first")
+        checked = parse_separator(Separator(args.dossier, args.doc_type).encode())
+    except ScanError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        return 2
+    if checked is None:  # encode() always starts with the separator prefix
+        return 2
+    print(f"wrote {write_separator_pdf(checked, args.out)}: separator {checked.encode()}")
+    return 0

@@ -135,3 +135,22 @@ def test_pdf_is_colour_200_dpi_a4_version_1_4_with_no_id_number(tmp_path: Path) 
         assemble_pdf([page.jpeg], tmp_path / "b.pdf", PdfMeta(DOSSIER, title="CCCD 079123456789"))
     with pytest.raises(ScanError):
         assemble_pdf([], tmp_path / "c.pdf", PdfMeta())
+
+
+def test_a_printed_separator_sheet_is_read_back_as_a_separator(tmp_path: Path) -> None:
+    import subprocess
+
+    from scanner.dossier import Separator
+    from scanner.pipeline import process_image
+
+    sheet = tmp_path / "sep.pdf"
+    assert (
+        main(["scan", "separator", "--out", str(sheet), "--dossier", DOSSIER, "--doc-type", "GIAY_KS"]) == 0
+    )
+    subprocess.run(["pdftoppm", "-r", "200", "-png", str(sheet), str(tmp_path / "sep")], check=True)
+    printed = cv2.imread(str(next(tmp_path.glob("sep*.png"))))
+    scanned = sp.quarter_turns(sp.skew(printed, -6.0), 2)  # fed upside down and skewed
+    result = process_image(scanned, "sep")
+    assert result.separator == Separator(DOSSIER, "GIAY_KS")
+    assert main(["scan", "separator", "--out", str(sheet), "--doc-type", "01"]) == 2
+    assert main(["scan", "separator", "--out", str(sheet), "--dossier", "12345"]) == 2
