@@ -34,6 +34,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -158,6 +159,10 @@ def dossier_router(storage_dir: Path, on_uploaded: Callable[[str, str], None]) -
         chunk_sha256: Annotated[str, Header(pattern=r"^[0-9a-f]{64}$")],
     ) -> JSONResponse:
         data = await request.body()
+        # Writing and fsyncing block: do it on a worker thread, not on the event loop.
+        return await run_in_threadpool(_store_chunk, upload_id, upload_offset, chunk_sha256, data)
+
+    def _store_chunk(upload_id: str, upload_offset: int, chunk_sha256: str, data: bytes) -> JSONResponse:
         if len(data) > MAX_CHUNK_BYTES:
             raise HTTPException(413, f"chunk of {len(data)} bytes; at most {MAX_CHUNK_BYTES}")
         if hashlib.sha256(data).hexdigest() != chunk_sha256:
