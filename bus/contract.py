@@ -141,6 +141,9 @@ SPECS: tuple[TopicSpec, ...] = (
                 reason="printer sim://printer-k1 is out of paper (DLE EOT 4 = 0x72)",
                 code="paper_out",
             ),
+            m.DossierUploaded(
+                **_env(70), dossier_code="H21.65-220914-0011", sha256="5" * 64, bytes=1843200, doc_type="01"
+            ),
         ),
         "What happened at the device. `kind` tells which event. Duplicate `id`s are ignored.",
     ),

@@ -146,7 +146,17 @@ class JobFailed(Envelope):
     )
 
 
-DeviceEvent = Annotated[KeyPressed | JobPrinted | JobFailed, Field(discriminator="kind")]
+class DossierUploaded(Envelope):
+    """A scanning station's PDF is safely in the dossier store (hash confirmed); no personal data."""
+
+    kind: Literal["dossier_uploaded"] = "dossier_uploaded"
+    dossier_code: str = Field(pattern=r"^[0-9A-Z.]{3,13}-\d{6}-\d{4,7}$", examples=["H21.65-220914-0011"])
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(gt=0)
+    doc_type: str | None = Field(default=None, pattern=r"^[0-9A-Z._]{1,16}$")
+
+
+DeviceEvent = Annotated[KeyPressed | JobPrinted | JobFailed | DossierUploaded, Field(discriminator="kind")]
 
 # --- device commands (-> device, never retained, dropped after expires_at) ---------------------
 

@@ -18,7 +18,7 @@ apt_packages=(
   tesseract-ocr tesseract-ocr-vie poppler-utils  # printer: OCR of the simulator's paper, Form 01 PDF checks
   espeak-ng sox                  # counter: the Vietnamese voice announcer
   xdotool                        # kiosk: real mouse events on a real window under Xvfb
-  libzbar0 sane-utils poppler-utils  # scanner: barcodes (pyzbar), the SANE test backend, PDF checks
+  libzbar0 sane-utils poppler-utils ghostscript  # scanner: barcodes (pyzbar), SANE test backend, PDF checks, PDF/A
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -1,0 +1,54 @@
+"""Paper clean-up: flatten uneven light and paper tint to white, and tell blank pages from written ones.
+
+Blank pages are only ever *flagged*: the clerk sees them marked and decides; nothing is dropped here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
+
+BACKGROUND_WIDTH = 160  # the light field varies slowly: estimate it on a thumbnail this wide
+INK_LEVEL = 0.6  # a pixel darker than 60 % of its local paper white counts as ink
+BLANK_INK_RATIO = 0.002  # fewer ink pixels than this share of the page (inner 90 %): blank
+
+
+def background(image: Image8) -> Image8:
+    """The paper's light field at full size: text removed by a max filter, then smoothed."""
+    h, w = image.shape[:2]
+    factor = min(1.0, BACKGROUND_WIDTH / w)
+    size = (max(8, round(w * factor)), max(8, round(h * factor)))
+    # Linear sampling is ten times cheaper than area averaging here, and the max filter below removes
+    # whatever text pixels it happens to pick.
+    small = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
+    field = cv2.dilate(small, kernel)
+    field = cv2.GaussianBlur(field, (0, 0), 3)
+    field = np.maximum(field, 32)  # a black sheet is not "paper" to be stretched to white
+    return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def flatten(image: Image8) -> Image8:
+    """Divide by the light field, so the paper is white and shadows and tint are gone; ink stays."""
+    return cv2.divide(image, background(image), scale=255)
+
+
+def ink_ratio(grey_small: Image8) -> float:
+    """Share of ink pixels in the inner 90 % of a small grey, flattened page (specks removed)."""
+    h, w = grey_small.shape
+    inner = grey_small[h // 20 : h - h // 20, w // 20 : w - w // 20]
+    if inner.size == 0:
+        return 0.0
+    field = cv2.GaussianBlur(cv2.dilate(inner, np.ones((9, 9), np.uint8)), (0, 0), 3)
+    dark = (inner.astype(np.float32) < INK_LEVEL * field.astype(np.float32)).astype(np.uint8)
+    ink = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return float(ink.mean())
+
+
+def is_blank(ratio: float, threshold: float = BLANK_INK_RATIO) -> bool:
+    return ratio < threshold

@@ -1,0 +1,160 @@
+"""The page pipeline on generated pages whose ground truth is known: angle, corners, codes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from firmware_sim import scanner_pages as sp
+from scanner import codes as barcodes
+from scanner import geometry
+from scanner.dossier import Separator, parse_separator, validate_dossier_code
+from scanner.errors import DossierCodeError
+from scanner.pipeline import ScanSettings, process_image, split_documents
+
+DOSSIER = "H21.65-220914-0011"
+
+
+@pytest.fixture(scope="module")
+def page() -> np.ndarray:
+    return sp.render_page(1, qr_text=DOSSIER)
+
+
+def _qr_centre(image: np.ndarray) -> np.ndarray:
+    found, _ = barcodes.read_zxing(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    assert found, "no QR on the page"
+    import zxingcpp
+
+    result = zxingcpp.read_barcodes(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))[0]
+    p = result.position
+    pts = np.array([[p.top_left.x, p.top_left.y], [p.bottom_right.x, p.bottom_right.y]], float)
+    return pts.mean(axis=0)
+
+
+@pytest.mark.parametrize("angle", [-19.6, -12.5, -7.3, -2.2, 0.0, 0.8, 4.4, 9.9, 15.1, 19.5])
+def test_deskew_finds_the_angle_within_half_a_degree(page: np.ndarray, angle: float) -> None:
+    result = process_image(sp.skew(page, angle), "skewed")
+    assert abs(result.skew - angle) < 0.5
+    assert result.quarter_turns == 0
+    assert result.dossier_codes == [DOSSIER]
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_quarter_and_half_turns_are_set_upright_without_a_qr(turns: int, seed: int) -> None:
+    plain = sp.render_page(seed, lines=[30, 12, 6][seed % 3])
+    turned = sp.quarter_turns(sp.skew(plain, 3.0), turns)
+    result = process_image(turned, "turned")
+    assert (result.quarter_turns + turns) % 4 == 0
+    assert abs(result.skew - 3.0) < 0.5
+    assert result.image.shape[0] > result.image.shape[1]  # portrait again
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_separator_sheet_is_turned_upright_by_its_qr(turns: int) -> None:
+    sheet = sp.quarter_turns(sp.separator_sheet("MCSEP|H21.65-220914-0012|01"), turns)
+    result = process_image(sheet, "sep")
+    assert (result.quarter_turns + turns) % 4 == 0
+    assert result.separator == Separator("H21.65-220914-0012", "01")
+
+
+@pytest.mark.parametrize("seed,angle", [(1, 0.0), (2, 6.0), (3, -11.0), (4, 18.0)])
+def test_a_fed_sheet_over_a_dark_backing_is_found_to_one_percent(
+    page: np.ndarray, seed: int, angle: float
+) -> None:
+    shot = sp.feed(page, angle, seed)
+    corners = geometry.find_sheet(shot.image)
+    assert corners is not None
+    size = max(page.shape[:2])
+    assert np.abs(corners - shot.corners).max() < 0.01 * size
+    result = process_image(shot.image, "fed")
+    assert result.image.shape[:2] == page.shape[:2]  # A4 at 200 dpi again
+    assert result.dossier_codes == [DOSSIER]
+    assert np.abs(_qr_centre(result.image) - _qr_centre(page)).max() < 0.01 * size
+
+
+@pytest.mark.parametrize(
+    "seed,rotate,tilt", [(1, 0.0, 0.08), (5, 8.0, 0.12), (7, -15.0, 0.1), (9, 4.0, 0.15)]
+)
+def test_a_camera_shot_is_cut_out_and_flattened_to_the_page(
+    page: np.ndarray, seed: int, rotate: float, tilt: float
+) -> None:
+    shot = sp.photograph(page, seed, rotate=rotate, tilt=tilt)
+    result = process_image(shot.image, "camera")
+    assert result.sheet is not None
+    shot_size = max(np.ptp(shot.corners[:, 0]), np.ptp(shot.corners[:, 1]))
+    assert np.abs(result.sheet - shot.corners).max() < 0.01 * shot_size
+    assert result.image.shape[:2] == page.shape[:2]
+    assert result.dossier_codes == [DOSSIER]
+    # the page came out where the original was: its QR lands where it was printed
+    assert np.abs(_qr_centre(result.image) - _qr_centre(page)).max() < 0.01 * max(page.shape[:2])
+    # the light gradient of the desk lamp is gone: paper left and right are both near white
+    grey = cv2.cvtColor(result.image, cv2.COLOR_BGR2GRAY)
+    assert grey[:, :100].max() > 230 and np.median(grey[:, :100]) > 230 and np.median(grey[:, -100:]) > 230
+
+
+def test_blank_backs_are_flagged_and_kept_written_pages_are_not(page: np.ndarray) -> None:
+    back = process_image(sp.blank_back(3, bleed_from=page), "back")
+    assert back.blank
+    assert back.codes == []  # the front's QR showing through is not read as this page's code
+    one_line = sp.render_page(2, lines=1)
+    written = process_image(one_line, "one line")
+    assert not written.blank
+    assert written.ink_ratio > back.ink_ratio
+    documents = split_documents([written, back])
+    assert [p.name for p in documents[0].pages] == ["one line", "back"]
+
+
+def test_every_code_is_read_by_zxing_and_pyzbar_reads_vietnamese_too() -> None:
+    text = "Hồ sơ đất đai — Phường Bến Nghé"
+    upright = sp.render_page(4, qr_text=text)
+    for decoder in ("zxing", "pyzbar"):
+        result = process_image(sp.skew(upright, 5.0), decoder, settings=ScanSettings(decoders=(decoder,)))
+        assert [c.text for c in result.codes] == [text], decoder
+        assert result.codes[0].decoder == decoder
+
+
+def test_zbar_mojibake_is_repaired() -> None:
+    text = "Đăng ký khai sinh"
+    mangled = text.encode("utf-8").decode("shift-jis", errors="strict").encode("utf-8")
+    assert barcodes.repair_zbar_text(mangled) == text
+    assert barcodes.repair_zbar_text(b"H21.65-220914-0011") == "H21.65-220914-0011"
+
+
+def test_a_batch_is_split_on_separator_sheets(page: np.ndarray) -> None:
+    settings = ScanSettings()
+    pages = [
+        process_image(page, "a1", settings=settings),
+        process_image(sp.separator_sheet("MCSEP|H21.65-220914-0012|GIAY_KS"), "sep1", settings=settings),
+        process_image(sp.render_page(2), "b1", settings=settings),
+        process_image(sp.blank_back(1), "b2", settings=settings),
+        process_image(sp.separator_sheet("MCSEP"), "sep2", settings=settings),
+        process_image(sp.render_page(3), "c1", settings=settings),
+    ]
+    docs = split_documents(pages)
+    assert [[p.name for p in d.pages] for d in docs] == [["a1"], ["b1", "b2"], ["c1"]]
+    assert [d.dossier_code for d in docs] == [DOSSIER, "H21.65-220914-0012", None]
+    assert docs[1].doc_type == "GIAY_KS"
+    assert docs[1].pages[1].blank
+
+
+def test_dossier_codes_and_separator_payloads_are_validated() -> None:
+    assert validate_dossier_code(" H15.50.05.13-261008-0975 ") == "H15.50.05.13-261008-0975"
+    for bad in ("H21.65-22091-0011", "h21.65-220914-0011", "H21.65-220914-01", "", "H21-220914-00112233"):
+        with pytest.raises(DossierCodeError, match="not a dossier code"):
+            validate_dossier_code(bad)
+    assert parse_separator("MCSEP") == Separator()
+    assert parse_separator("H21.65-220914-0011") is None
+    assert parse_separator(Separator(DOSSIER, "01").encode()) == Separator(DOSSIER, "01")
+    with pytest.raises(DossierCodeError):
+        parse_separator("MCSEP|not-a-code")
+    with pytest.raises(DossierCodeError):
+        parse_separator("MCSEP|H21.65-220914-0011|lower case")
+
+
+def test_a_scan_below_200_dpi_is_warned_about(page: np.ndarray) -> None:
+    small = cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2))
+    result = process_image(small, "low", source_dpi=100)
+    assert any("below the legal 200 dpi" in w for w in result.warnings)
+    assert process_image(page, "ok", source_dpi=200).warnings == []
