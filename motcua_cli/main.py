@@ -170,7 +170,7 @@ def _serve(site: Site, broker: str) -> int:
     http = None
     address = site.http.address()
     if address is not None:
-        app = create_app(server, configured_api_key(), site.site.name)
+        app = create_app(server, configured_api_key(), site.site.name, Path(site.http.dossier_dir))
         http = HttpServer(app, *address).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()

@@ -11,6 +11,8 @@
 - ``GET /api/v1/dossiers/{code}``: where a dossier stands and its appointment date (lookup kiosks).
 - ``POST /api/v1/dossiers``: a counter registers a received dossier; the server dates the appointment
   in working time (same key as counter operations).
+- ``/api/v1/dossiers/{code}/uploads``, ``/api/v1/uploads/{id}``, ``/api/v1/dossiers/{code}/files``: the
+  store of scanned dossiers (``queue_server/dossiers.py``: chunked, resumable, hash-checked uploads).
 - ``GET /console/{n}``: the counter console for clerks without a keypad.
 
 The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
@@ -20,19 +22,23 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import re
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import FastAPI, Header, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+
+log = logging.getLogger(__name__)
 
 API_KEY_ENV = "MOTCUA_API_KEY"
 DOSSIER_CODE = re.compile(r"[0-9A-Z]{1,5}(\.[0-9A-Z]{1,5}){0,4}-[0-9]{6}-[0-9]{4,7}")
@@ -129,7 +135,13 @@ def configured_api_key() -> str | None:
     return key or None
 
 
-def create_app(queries: QueueQueries, api_key: str | None = None, site_name: str = "") -> FastAPI:
+def create_app(  # noqa: PLR0915 - one small nested function per route
+    queries: QueueQueries,
+    api_key: str | None = None,
+    site_name: str = "",
+    dossier_dir: Path | None = None,
+) -> FastAPI:
+    """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs."""
     app = FastAPI(
         title="motcua queue server",
         version="1",
@@ -225,12 +237,32 @@ def create_app(queries: QueueQueries, api_key: str | None = None, site_name: str
             raise HTTPException(422, str(err)) from err
         return queries.handle(request)
 
+    if dossier_dir is not None:
+
+        def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
+            authorise(authorization)
+
+        mount_dossier_store(app, dossier_dir, require_key)
+
     @app.get("/console/{number}", response_class=HTMLResponse, include_in_schema=False)
     def console(number: int) -> str:
         page = resources.files("queue_server").joinpath("static/console.html").read_text(encoding="utf-8")
         return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
 
     return app
+
+
+def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[..., None]) -> None:
+    """The scanning stations' uploads go to ``dossier_dir`` through ``/api/v1/dossiers/{code}/uploads``,
+    with the same API key as counter operations."""
+    from queue_server.dossiers import dossier_router
+
+    def uploaded(code: str, sha256: str) -> None:
+        log.info("dossier %s: scanned file %s stored", code, sha256[:12])
+
+    app.include_router(
+        dossier_router(dossier_dir, uploaded), prefix="/api/v1", dependencies=[Depends(require_key)]
+    )
 
 
 class HttpServer:

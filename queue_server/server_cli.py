@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def openapi_text() -> str:
     from queue_server.http import create_app, openapi_document
 
-    return openapi_document(create_app(_NoQueries()))
+    with tempfile.TemporaryDirectory() as empty:  # the dossier store makes its folders when mounted
+        return openapi_document(create_app(_NoQueries(), dossier_dir=Path(empty)))
 
 
 def run_openapi(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,8 +51,12 @@ class Uploader:
         backoff: float = 0.2,
         on_uploaded: Callable[[SpoolEntry], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        api_key: str | None = None,
     ) -> None:
-        self.client = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        # The queue server's store takes uploads with its API key (MOTCUA_API_KEY, never the site file).
+        key = api_key if api_key is not None else os.environ.get("MOTCUA_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.client = httpx.Client(base_url=base_url, timeout=timeout, transport=transport, headers=headers)
         self.spool = spool
         self.chunk_bytes = chunk_bytes
         self.attempts = attempts

@@ -124,6 +124,7 @@ class Http(_Strict):
         pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$",
         description="host:port of the queue server's HTTP API and counter console; absent: no HTTP",
     )
+    dossier_dir: str = Field(default="var/dossiers", description="where scanned dossier PDFs are stored")
 
     def address(self) -> tuple[str, int] | None:
         if self.listen is None:

@@ -208,3 +208,39 @@ def test_dossiers_survive_a_restart(demo_site: Site, mosquitto: BrokerUrl, tmp_p
     finally:
         server.stop()
         store.close()
+
+
+def test_scanned_dossiers_upload_to_the_server_with_its_key(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from scanner.spool import Spool
+    from scanner.upload import Uploader
+
+    store = Store.open(f"sqlite:///{tmp_path}/queue.db")
+    server = QueueServer(demo_site, store, mosquitto).start()
+    app = create_app(server, KEY, dossier_dir=tmp_path / "dossiers")
+    http = HttpServer(app, "127.0.0.1", free_port()).start()
+    pdf = tmp_path / "scan.pdf"
+    try:
+        for key, expect_ok in ((None, False), ("wrong-key", False), (KEY, True)):
+            pdf.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 300 + b"\n%%EOF\n")
+            spool = Spool(tmp_path / f"spool-{key}", bytes(32))
+            entry = spool.put(pdf, "H99.01-261122-0001")
+            uploader = Uploader(f"{http.url}/api/v1", spool, api_key=key or "", attempts=1)
+            try:
+                if expect_ok:
+                    result = uploader.upload(entry)
+                    assert result.bytes_sent == entry.size
+                    assert spool.entries() == []  # deleted only after the store confirmed it
+                else:
+                    with pytest.raises(Exception, match="401"):
+                        uploader.upload(entry)
+                    assert spool.entries() == [entry]  # nothing lost
+            finally:
+                uploader.close()
+        stored = list((tmp_path / "dossiers").rglob("*.pdf"))
+        assert len(stored) == 1
+    finally:
+        http.stop()
+        server.stop()
+        store.close()
