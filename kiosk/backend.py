@@ -307,7 +307,7 @@ class KioskBackend:
         if online and was is not True and self.journal is not None:
             self._in_background(self._back_online)
         if was != online:
-            log.warning("queue server is %s", "online" if online else "OFFLINE")
+            log.log(logging.INFO if online else logging.WARNING, "queue server is %s", "online" if online else "OFFLINE")
             self._changed()
 
     def _back_online(self) -> None:
