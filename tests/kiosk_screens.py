@@ -13,7 +13,9 @@ from PySide6.QtQuick import QQuickItem
 from bus import models as m
 from kiosk.backend import KioskBackend, TicketOutcome
 from kiosk.dispenser import DispenserViewModel
+from kiosk.rating import CounterView, RatingViewModel
 from siteconf import Site
+from siteconf.model import Device
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "kiosk"
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -66,6 +68,30 @@ def dispenser_states(vm: DispenserViewModel) -> Iterator[str]:
     vm.ui.idleReset()
 
 
+def new_rating(site: Site) -> RatingViewModel:
+    tablet = Device(id="tablet-2", kind=m.DeviceKind.RATING_TABLET, counter=2)
+    site = site.model_copy(update={"devices": [*site.devices, tablet]})
+    return RatingViewModel(site, "tablet-2", "mqtt://127.0.0.1:1")  # never started: states fed directly
+
+
+def rating_states(vm: RatingViewModel) -> Iterator[str]:
+    yield "idle"
+    vm._apply_state(CounterView(counter=2, current="A1001", officer="cb-002"))
+    yield "serving"
+    vm._apply_state(CounterView(counter=2, current=None, officer="cb-002"))
+    yield "rate"
+    vm.rate(2)
+    vm.answer("attitude", 2)
+    yield "questions"
+    vm.submit()
+    yield "thanks"
+    vm.ui.toggleLanguage()
+    vm._apply_state(CounterView(counter=2, current="A1002", officer="cb-002"))
+    vm._apply_state(CounterView(counter=2, current="A1003", officer="cb-002"))
+    yield "rate-english"
+    vm.ui.idleReset()
+
+
 def new_dispenser(site: Site) -> DispenserViewModel:
     backend = KioskBackend(site, "kiosk-1", "mqtt://127.0.0.1:1")  # never started: no broker needed
     return DispenserViewModel(site, backend)
@@ -73,6 +99,7 @@ def new_dispenser(site: Site) -> DispenserViewModel:
 
 SCREEN_MAKERS: dict[str, tuple[Callable[[Site], QObject], Callable[[Any], Iterator[str]]]] = {
     "dispenser": (new_dispenser, dispenser_states),
+    "rating": (new_rating, rating_states),
 }
 
 
