@@ -37,6 +37,7 @@ class DispenserViewModel(QObject):
     _outcome = Signal(object)
     _job_failed = Signal(str)
     _backend_changed = Signal()
+    _scanned = Signal(str)
 
     def __init__(self, site: Site, backend: KioskBackend, idle_reset_ms: int | None = None) -> None:
         super().__init__()
@@ -56,6 +57,7 @@ class DispenserViewModel(QObject):
         self._outcome.connect(self._show_outcome)
         self._job_failed.connect(self._on_job_failed)
         self._backend_changed.connect(self.changed)
+        self._scanned.connect(self.scan_card)
         backend.on_job_failed = lambda event: self._job_failed.emit(event.job_id)
         backend.on_change = self._backend_changed.emit
 
@@ -142,6 +144,10 @@ class DispenserViewModel(QObject):
         self._set_screen("working")
         args = (service, self._priority or None, self._person)
         threading.Thread(target=self._request, args=args, daemon=True, name="kiosk-request").start()
+
+    def feed_scan(self, raw: str) -> None:
+        """A scan from any thread (scanner, camera); handled on the GUI thread."""
+        self._scanned.emit(raw)
 
     def scan_card(self, raw: str) -> bool:
         """A CCCD QR was read: remember only its salted hash, and suggest the elderly group at 60+.

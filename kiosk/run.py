@@ -54,12 +54,16 @@ def _build(site: Site, args: argparse.Namespace, broker: str) -> tuple[QObject, 
 
         journal = OfflineJournal(site.kiosk.journal.format(device=args.device))
         backend = KioskBackend(site, args.device, broker, journal=journal).start()
+        vm = DispenserViewModel(site, backend)
+        readers = _qr_readers(site, vm.feed_scan)
 
         def stop() -> None:
+            for reader in readers:
+                reader.stop()
             backend.stop()
             journal.close()
 
-        return DispenserViewModel(site, backend), stop
+        return vm, stop
     if args.mode == "rating":
         from kiosk.rating import RatingViewModel
 
@@ -68,7 +72,27 @@ def _build(site: Site, args: argparse.Namespace, broker: str) -> tuple[QObject, 
     from kiosk.lookup import LookupViewModel
 
     lookup = LookupViewModel(site, args.server_url)
-    return lookup, lambda: None
+    readers = _qr_readers(site, lookup.feed_scan)
+    return lookup, lambda: [reader.stop() for reader in readers]
+
+
+def _qr_readers(site: Site, feed: Any) -> list[Any]:
+    """The site's QR scanner and camera, feeding ``feed(text)``; a missing device is logged, not fatal."""
+    from kiosk.qr_input import CameraReader, ScannerReader
+    from transport.base import TransportError
+
+    readers: list[Any] = []
+    if site.kiosk.qr_scanner:
+        try:
+            readers.append(ScannerReader(site.kiosk.qr_scanner, feed).start())
+        except TransportError as err:
+            log.warning("no QR scanner: %s", err)
+    if site.kiosk.camera is not None:
+        try:
+            readers.append(CameraReader(site.kiosk.camera, feed).start())
+        except OSError as err:
+            log.warning("no camera: %s", err)
+    return readers
 
 
 def dump_targets(root: QQuickItem, path: Path) -> None:

@@ -9,6 +9,7 @@ high_contrast = false
 voice = false                  # voice guidance hook
 block_size = 20                # numbers reserved per service for offline issuing
 journal = "var/kiosk-{device}.db"
+qr_scanner = "serial:///dev/ttyACM0"  # CCCD / receipt QR scanner in serial mode (or camera = 0)
 
 [kiosk.screen]                 # the panel, for the 15 mm touch-target rule
 width_mm = 268.0
@@ -52,7 +53,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bus.topics import LEVEL_PATTERN
 from siteconf.base import Section, Strict
@@ -142,12 +143,23 @@ class KioskConf(Section):
     block_size: int = Field(default=20, ge=1, le=1000)
     journal: str = Field(default="var/kiosk-{device}.db", description="offline journal (SQLite)")
     min_target_mm: float = Field(default=MIN_TARGET_MM, ge=MIN_TARGET_MM)
+    qr_scanner: str | None = Field(default=None, description="transport URL of a serial QR scanner")
+    camera: int | None = Field(default=None, ge=0, description="camera index for reading QR codes")
     screen: ScreenConf = ScreenConf()
     groups: list[ServiceGroup] = []
     priorities: list[PriorityCategory] = DEFAULT_PRIORITIES
     rating: RatingConf = RatingConf()
     officers: list[Officer] = []
     procedures: list[Procedure] = []
+
+    @field_validator("qr_scanner")
+    @classmethod
+    def _scanner_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            from transport.url import parse_transport_url
+
+            parse_transport_url(value)
+        return value
 
     def problems(self, site: Site) -> list[str]:
         codes = {s.code for s in site.services}
