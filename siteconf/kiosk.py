@@ -145,6 +145,9 @@ class KioskConf(Section):
     min_target_mm: float = Field(default=MIN_TARGET_MM, ge=MIN_TARGET_MM)
     qr_scanner: str | None = Field(default=None, description="transport URL of a serial QR scanner")
     camera: int | None = Field(default=None, ge=0, description="camera index for reading QR codes")
+    server_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="lookup: base URL of the queue server's HTTP API"
+    )
     screen: ScreenConf = ScreenConf()
     groups: list[ServiceGroup] = []
     priorities: list[PriorityCategory] = DEFAULT_PRIORITIES

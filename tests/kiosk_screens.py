@@ -13,6 +13,7 @@ from PySide6.QtQuick import QQuickItem
 from bus import models as m
 from kiosk.backend import KioskBackend, TicketOutcome
 from kiosk.dispenser import DispenserViewModel
+from kiosk.lookup import DossierStatus, LookupViewModel
 from kiosk.rating import CounterView, RatingViewModel
 from siteconf import Site
 from siteconf.model import Device
@@ -92,6 +93,27 @@ def rating_states(vm: RatingViewModel) -> Iterator[str]:
     vm.ui.idleReset()
 
 
+def new_lookup(site: Site) -> LookupViewModel:
+    return LookupViewModel(site)
+
+
+def lookup_states(vm: LookupViewModel) -> Iterator[str]:
+    yield "menu"
+    vm.show("procedures")
+    yield "procedures"
+    vm.openProcedure("1.012345")
+    yield "procedure"
+    vm.show("dossier")
+    vm.lookUp("H21.65-22091-0011")
+    yield "dossier-bad-code"
+    vm._show_answer(DossierStatus("H21.65-220914-0011", "ready", "Đã có kết quả, mời nhận tại quầy", "25/11/2026 14:00"))
+    yield "result"
+    vm.ui.toggleLanguage()
+    vm.show("procedures")
+    yield "procedures-english"
+    vm.ui.idleReset()
+
+
 def new_dispenser(site: Site) -> DispenserViewModel:
     backend = KioskBackend(site, "kiosk-1", "mqtt://127.0.0.1:1")  # never started: no broker needed
     return DispenserViewModel(site, backend)
@@ -100,6 +122,7 @@ def new_dispenser(site: Site) -> DispenserViewModel:
 SCREEN_MAKERS: dict[str, tuple[Callable[[Site], QObject], Callable[[Any], Iterator[str]]]] = {
     "dispenser": (new_dispenser, dispenser_states),
     "rating": (new_rating, rating_states),
+    "lookup": (new_lookup, lookup_states),
 }
 
 
