@@ -34,6 +34,7 @@ _REFUSAL_TEXTS = {OUTSIDE_HOURS, "out_of_hours", "sold_out", "already_has_ticket
 
 class DispenserViewModel(QObject):
     changed = Signal()
+    listsChanged = Signal()  # groups and priority names: only when the language or the search changes
     _outcome = Signal(object)
     _job_failed = Signal(str)
     _backend_changed = Signal()
@@ -45,6 +46,7 @@ class DispenserViewModel(QObject):
         self.ui = Looks(site, idle_reset_ms)
         self.ui.idle.connect(self.goHome)
         self.ui.looks.connect(self.changed)
+        self.ui.looks.connect(self.listsChanged)
         self._backend = backend
         self._screen = "home"
         self._ticket: dict[str, Any] = {}
@@ -106,8 +108,8 @@ class DispenserViewModel(QObject):
     def _get_card(self) -> bool:
         return self._person is not None
 
-    groups = Property(list, _get_groups, notify=changed)
-    priorities = Property(list, _get_priorities, notify=changed)
+    groups = Property(list, _get_groups, notify=listsChanged)
+    priorities = Property(list, _get_priorities, notify=listsChanged)
     screen = Property(str, _get_screen, notify=changed)
     ticket = Property(dict, _get_ticket, notify=changed)
     errorMessage = Property(str, _get_error, notify=changed)
@@ -128,6 +130,7 @@ class DispenserViewModel(QObject):
         self._search = value
         self.ui.touched()
         self.changed.emit()
+        self.listsChanged.emit()
 
     @Slot(str)
     def choosePriority(self, code: str) -> None:
@@ -241,7 +244,9 @@ class DispenserViewModel(QObject):
     @Slot()
     def goHome(self) -> None:
         self.ui.stop_idle()
-        self._search = ""
+        if self._search:
+            self._search = ""
+            self.listsChanged.emit()
         self._priority = ""
         self._person = None
         self._set_screen("home")

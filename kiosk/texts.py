@@ -79,5 +79,11 @@ def text(lang: str, key: str) -> str:
     return unicodedata.normalize("NFC", table.get(key, TEXTS["vi"][key]))
 
 
+_CACHE: dict[str, dict[str, str]] = {}
+
+
 def texts(lang: str) -> dict[str, str]:
-    return {key: text(lang, key) for key in TEXTS["vi"]}
+    """Every sentence in ``lang`` (falling back to Vietnamese), computed once per language."""
+    if lang not in _CACHE:
+        _CACHE[lang] = {key: text(lang, key) for key in TEXTS["vi"]}
+    return dict(_CACHE[lang])
