@@ -180,9 +180,7 @@ SPECS: tuple[TopicSpec, ...] = (
                 reply_to="motcua/v1/demo/resp/kiosk-1",
                 kiosk="kiosk-1",
                 tickets=[
-                    m.OfflineTicket(
-                        number="A1141", service="land", issued_at=_T0, token="Zk3v9Qw1Lm0p"
-                    ),
+                    m.OfflineTicket(number="A1141", service="land", issued_at=_T0, token="Zk3v9Qw1Lm0p"),
                     m.OfflineTicket(
                         number="A1142",
                         service="land",

@@ -149,7 +149,9 @@ class RatingGiven(Envelope):
     """
 
     kind: Literal["rating_given"] = "rating_given"
-    ticket: str = Field(min_length=1, max_length=64, description="ticket id, or its number when no id is known")
+    ticket: str = Field(
+        min_length=1, max_length=64, description="ticket id, or its number when no id is known"
+    )
     number: TicketNumber | None = None
     counter: int = Field(ge=1)
     officer: Level | None = None
@@ -260,9 +262,7 @@ class OfflineTickets(Envelope):
     tickets: list[OfflineTicket] = Field(min_length=1, max_length=1000)
 
 
-Request = Annotated[
-    IssueTicket | CounterRequest | ReserveBlock | OfflineTickets, Field(discriminator="kind")
-]
+Request = Annotated[IssueTicket | CounterRequest | ReserveBlock | OfflineTickets, Field(discriminator="kind")]
 
 
 class TicketIssued(BaseModel):

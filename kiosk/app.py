@@ -13,7 +13,7 @@ SCREENS = {"dispenser": "Dispenser.qml", "lookup": "Lookup.qml", "rating": "Rati
 
 
 def load_qml(path: Path, name: str, model: QObject, **extra: QObject) -> QQmlApplicationEngine:
-    """Load ``path`` with ``model`` as the context property ``name`` (and ``extra`` ones); raise if it fails."""
+    """Load ``path`` with ``model`` as context property ``name`` (and ``extra`` ones); raise if it fails."""
     engine = QQmlApplicationEngine()
     engine.rootContext().setContextProperty(name, model)
     for key, value in extra.items():
@@ -28,7 +28,10 @@ def load_screen(
     mode: str, vm: QObject, size: tuple[int, int] | None = None, fullscreen: bool = False
 ) -> QQmlApplicationEngine:
     """Load the screen of ``mode`` (dispenser, lookup, rating) bound to ``vm`` as ``vm``."""
-    engine = load_qml(QML_DIR / SCREENS[mode], "vm", vm, ui=vm.ui)
+    ui = getattr(vm, "ui", None)  # the view-model's Looks: language, accessibility, idle
+    if not isinstance(ui, QObject):
+        raise TypeError(f"{type(vm).__name__} has no 'ui' (kiosk.screen.Looks) for the {mode} screen")
+    engine = load_qml(QML_DIR / SCREENS[mode], "vm", vm, ui=ui)
     window = window_of(engine)
     if size is not None:
         window.resize(*size)

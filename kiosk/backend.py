@@ -68,7 +68,9 @@ class KioskBackend:
         self.bus.subscribe(
             self.bus.topics.device_evt(self.printer_id), self._on_printer_event, m.device_event_adapter
         )
-        self.bus.subscribe(self.bus.topics.device_status(self.printer_id), self._on_printer_status, m.DeviceStatus)
+        self.bus.subscribe(
+            self.bus.topics.device_status(self.printer_id), self._on_printer_status, m.DeviceStatus
+        )
         self.bus.subscribe(self.bus.topics.server_availability(), self._on_server_availability)
         self.jobs_sent = 0
         self.jobs_printed = 0
@@ -103,7 +105,9 @@ class KioskBackend:
     def printer_can_print(self) -> bool:
         """False when the printer's retained status says it cannot print (paper out, cover open...)."""
         status = self.printer_status
-        return status is None or (status.health is not m.Health.ERROR and status.paper is not m.PaperLevel.OUT)
+        return status is None or (
+            status.health is not m.Health.ERROR and status.paper is not m.PaperLevel.OUT
+        )
 
     def within_hours(self, at: datetime) -> bool:
         """Whether ``at`` falls in the site's issuing hours (used while the server cannot be asked)."""
@@ -142,7 +146,9 @@ class KioskBackend:
             outcome = self._ask_server(service, priority, timeout, attempts)
         if outcome.ticket is not None:
             self._remember_person(person_key, service, outcome.ticket.number)
-            outcome = TicketOutcome(outcome.ticket, None, self.print_ticket(outcome.ticket, priority), outcome.offline)
+            outcome = TicketOutcome(
+                outcome.ticket, None, self.print_ticket(outcome.ticket, priority), outcome.offline
+            )
             if not outcome.offline:
                 self._in_background(self.refill_blocks)
         return outcome
@@ -177,13 +183,16 @@ class KioskBackend:
         try:
             conf = self.site.service(service)
         except KeyError:
-            return TicketOutcome(None, m.ErrorInfo(code="unknown_service", message=f"Không có lĩnh vực '{service}'"))
+            return TicketOutcome(
+                None, m.ErrorInfo(code="unknown_service", message=f"Không có lĩnh vực '{service}'")
+            )
         assert self.journal is not None
         try:
             issued = self.journal.issue(service, conf.prefix, self.business_day(at), at, priority)
         except LookupError:
             return TicketOutcome(
-                None, m.ErrorInfo(code=NO_OFFLINE_NUMBERS, message=f"Lĩnh vực {conf.name} tạm hết số dự phòng.")
+                None,
+                m.ErrorInfo(code=NO_OFFLINE_NUMBERS, message=f"Lĩnh vực {conf.name} tạm hết số dự phòng."),
             )
         counters = [c.number for c in self.site.counters if service in c.services]
         ticket = m.TicketIssued(
@@ -239,7 +248,9 @@ class KioskBackend:
             number = self._active.get((person_key, service))
         if number is None:
             return None
-        return m.ErrorInfo(code=ALREADY_HAS_TICKET, message=f"Bạn đã có số {number} cho lĩnh vực này hôm nay.")
+        return m.ErrorInfo(
+            code=ALREADY_HAS_TICKET, message=f"Bạn đã có số {number} cho lĩnh vực này hôm nay."
+        )
 
     def _remember_person(self, person_key: str | None, service: str, number: str) -> None:
         if person_key is not None:
@@ -283,7 +294,9 @@ class KioskBackend:
                 day = pending[0].business_day
                 batch = [p.ticket for p in pending if p.business_day == day]
                 try:
-                    response = self.bus.request("offline_tickets", m.OfflineTickets(kiosk=self.kiosk_id, tickets=batch), 5.0)
+                    response = self.bus.request(
+                        "offline_tickets", m.OfflineTickets(kiosk=self.kiosk_id, tickets=batch), 5.0
+                    )
                 except BusError as err:
                     log.warning("could not hand over %d offline tickets: %s", len(batch), err)
                     return accepted
@@ -307,7 +320,11 @@ class KioskBackend:
         if online and was is not True and self.journal is not None:
             self._in_background(self._back_online)
         if was != online:
-            log.log(logging.INFO if online else logging.WARNING, "queue server is %s", "online" if online else "OFFLINE")
+            log.log(
+                logging.INFO if online else logging.WARNING,
+                "queue server is %s",
+                "online" if online else "OFFLINE",
+            )
             self._changed()
 
     def _back_online(self) -> None:
@@ -322,7 +339,9 @@ class KioskBackend:
         self.printer_status = status
         self._changed()
 
-    def _on_printer_event(self, _topic: str, event: m.KeyPressed | m.JobPrinted | m.JobFailed | m.RatingGiven) -> None:
+    def _on_printer_event(
+        self, _topic: str, event: m.KeyPressed | m.JobPrinted | m.JobFailed | m.RatingGiven
+    ) -> None:
         if isinstance(event, m.JobPrinted):
             with self._lock:
                 self.jobs_printed += 1

@@ -26,7 +26,15 @@ from siteconf import Site
 log = logging.getLogger(__name__)
 
 _DAYS = {
-    "vi": {"mon": "Thứ Hai", "tue": "Thứ Ba", "wed": "Thứ Tư", "thu": "Thứ Năm", "fri": "Thứ Sáu", "sat": "Thứ Bảy", "sun": "Chủ Nhật"},
+    "vi": {
+        "mon": "Thứ Hai",
+        "tue": "Thứ Ba",
+        "wed": "Thứ Tư",
+        "thu": "Thứ Năm",
+        "fri": "Thứ Sáu",
+        "sat": "Thứ Bảy",
+        "sun": "Chủ Nhật",
+    },
     "en": {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"},
 }
 _REFUSAL_TEXTS = {OUTSIDE_HOURS, "out_of_hours", "sold_out", "already_has_ticket", "no_offline_numbers"}
@@ -82,7 +90,9 @@ class DispenserViewModel(QObject):
         return groups
 
     def _get_priorities(self) -> list[dict[str, str]]:
-        return [{"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in self._site.kiosk.priorities]
+        return [
+            {"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in self._site.kiosk.priorities
+        ]
 
     def _get_screen(self) -> str:
         return self._screen
@@ -196,7 +206,9 @@ class DispenserViewModel(QObject):
     def _show_ticket(self, outcome: TicketOutcome) -> None:
         t = outcome.ticket
         assert t is not None
-        service = self._site.service(t.service) if t.service in {s.code for s in self._site.services} else None
+        service = (
+            self._site.service(t.service) if t.service in {s.code for s in self._site.services} else None
+        )
         url = self._backend.ticket_url(t) or f"motcua:{self._site.site.id}:{t.number}:{t.token}"
         self._job_id = outcome.job_id
         self._ticket = {

@@ -68,7 +68,7 @@ class DossierClient:
             raise ValueError(f"{code!r} is not a dossier code like H21.65-220914-0011")
         url = f"{self.base_url}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as reply:  # noqa: S310 - http(s) only
+            with urllib.request.urlopen(url, timeout=self.timeout) as reply:
                 body = reply.read()
         except urllib.error.HTTPError as err:
             if err.code == 404:
@@ -85,7 +85,9 @@ class DossierClient:
                 appointment=data.get("appointment"),
             )
         except (ValueError, KeyError, TypeError) as err:
-            raise DossierLookupError("bad_answer", f"the server's answer for {code} is not a dossier status") from err
+            raise DossierLookupError(
+                "bad_answer", f"the server's answer for {code} is not a dossier status"
+            ) from err
 
 
 TEXTS = {

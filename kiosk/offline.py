@@ -80,7 +80,9 @@ class OfflineJournal:
             ).fetchone()
         return int(row[0])
 
-    def issue(self, service: str, prefix: str, day: date, at: datetime, priority: str | None) -> m.OfflineTicket:
+    def issue(
+        self, service: str, prefix: str, day: date, at: datetime, priority: str | None
+    ) -> m.OfflineTicket:
         """Take the next free number of ``service`` for ``day`` and journal the ticket.
 
         Raises ``LookupError`` when no reserved number is left.
@@ -131,7 +133,11 @@ class OfflineJournal:
             JournalTicket(
                 date.fromisoformat(r[0]),
                 m.OfflineTicket(
-                    number=r[1], service=r[2], priority=r[3], issued_at=datetime.fromisoformat(r[4]), token=r[5]
+                    number=r[1],
+                    service=r[2],
+                    priority=r[3],
+                    issued_at=datetime.fromisoformat(r[4]),
+                    token=r[5],
                 ),
             )
             for r in rows

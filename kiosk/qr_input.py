@@ -103,7 +103,7 @@ class ScannerReader:
 def decode_image(image: Any) -> list[str]:
     """Texts of the QR codes in an image (a numpy array, grey or BGR), e.g. a camera frame."""
     import numpy as np
-    from pyzbar import pyzbar
+    from pyzbar import pyzbar  # type: ignore[import-untyped]
 
     frame = np.asarray(image)
     if frame.ndim == 3:

@@ -26,7 +26,11 @@ from siteconf import Site
 log = logging.getLogger(__name__)
 
 LEVELS: dict[int, list[tuple[int, str, str]]] = {
-    3: [(2, "Rất hài lòng", "Very satisfied"), (1, "Hài lòng", "Satisfied"), (0, "Không hài lòng", "Not satisfied")],
+    3: [
+        (2, "Rất hài lòng", "Very satisfied"),
+        (1, "Hài lòng", "Satisfied"),
+        (0, "Không hài lòng", "Not satisfied"),
+    ],
     5: [
         (4, "Rất hài lòng", "Very satisfied"),
         (3, "Hài lòng", "Satisfied"),

@@ -106,7 +106,13 @@ def dump_targets(root: QQuickItem, path: Path) -> None:
         if "Button" in item.metaObject().className():
             corner = item.mapToScene(QPointF(0, 0))
             found.append(
-                {"name": item.objectName(), "x": corner.x(), "y": corner.y(), "width": item.width(), "height": item.height()}
+                {
+                    "name": item.objectName(),
+                    "x": corner.x(),
+                    "y": corner.y(),
+                    "width": item.width(),
+                    "height": item.height(),
+                }
             )
         todo += item.childItems()
     path.write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")

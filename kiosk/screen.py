@@ -48,7 +48,9 @@ class Looks(QObject):
         self.voice_enabled = conf.voice
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
-        self._idle.setInterval(idle_reset_ms if idle_reset_ms is not None else int(conf.idle_timeout_s * 1000))
+        self._idle.setInterval(
+            idle_reset_ms if idle_reset_ms is not None else int(conf.idle_timeout_s * 1000)
+        )
         self._idle.timeout.connect(self.idleReset)
 
     @property

@@ -53,7 +53,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "wait": "Estimated wait",
         "minutes": "min",
         "printing": "Your ticket is printing below.",
-        "virtual": "The printer is out of paper. Take a photo of this screen or scan the QR: it is your ticket.",
+        "virtual": (
+            "The printer is out of paper. Take a photo of this screen or scan the QR: it is your ticket."
+        ),
         "offline": "Issued while the server was unreachable – you will be called in order.",
         "offline_mark": "OFFLINE",
         "done": "Done",

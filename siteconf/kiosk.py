@@ -64,6 +64,11 @@ if TYPE_CHECKING:
 Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
 
 MIN_TARGET_MM = 15.0
+Language = Literal["vi", "en"]
+
+
+def _both_languages() -> list[Language]:
+    return ["vi", "en"]
 
 
 class ServiceGroup(Strict):
@@ -94,7 +99,7 @@ class RatingQuestion(Strict):
 class RatingConf(Strict):
     levels: Literal[3, 5] = 3
     timeout_s: float = Field(default=30.0, gt=0, le=600)
-    questions: list[RatingQuestion] = []
+    questions: list[RatingQuestion] = Field(default_factory=list)
 
 
 class Officer(Strict):
@@ -109,10 +114,10 @@ class Procedure(Strict):
     name: str = Field(min_length=1)
     name_en: str | None = None
     service: Level
-    documents: list[str] = []
+    documents: list[str] = Field(default_factory=list)
     fee: str = ""
     processing_time: str = ""
-    counters: list[int] = Field(default=[], description="empty: the counters serving the service")
+    counters: list[int] = Field(default_factory=list, description="empty: the counters serving the service")
 
 
 class ScreenConf(Strict):
@@ -136,7 +141,7 @@ class KioskConf(Section):
     """Kiosk screens: service groups, priorities, rating, officers, procedures, accessibility."""
 
     idle_timeout_s: float = Field(default=30.0, ge=3, le=3600)
-    languages: list[Literal["vi", "en"]] = Field(default=["vi", "en"], min_length=1)
+    languages: list[Language] = Field(default_factory=_both_languages, min_length=1)
     large_text: bool = False
     high_contrast: bool = False
     voice: bool = False
@@ -149,11 +154,11 @@ class KioskConf(Section):
         default=None, pattern=r"^https?://", description="lookup: base URL of the queue server's HTTP API"
     )
     screen: ScreenConf = ScreenConf()
-    groups: list[ServiceGroup] = []
-    priorities: list[PriorityCategory] = DEFAULT_PRIORITIES
+    groups: list[ServiceGroup] = Field(default_factory=list)
+    priorities: list[PriorityCategory] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES))
     rating: RatingConf = RatingConf()
-    officers: list[Officer] = []
-    procedures: list[Procedure] = []
+    officers: list[Officer] = Field(default_factory=list)
+    procedures: list[Procedure] = Field(default_factory=list)
 
     @field_validator("qr_scanner")
     @classmethod
@@ -175,7 +180,9 @@ class KioskConf(Section):
         for i, proc in enumerate(self.procedures):
             if proc.service not in codes:
                 out.append(f"kiosk.procedures[{i}].service: unknown service {proc.service!r}")
-            out += [f"kiosk.procedures[{i}].counters: no counter {n}" for n in proc.counters if n not in counters]
+            out += [
+                f"kiosk.procedures[{i}].counters: no counter {n}" for n in proc.counters if n not in counters
+            ]
         for table, ids in (
             ("officers", [o.id for o in self.officers]),
             ("priorities", [p.code for p in self.priorities]),

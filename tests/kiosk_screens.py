@@ -55,7 +55,9 @@ def dispenser_states(vm: DispenserViewModel) -> Iterator[str]:
     yield "ticket"
     vm._show_outcome(TicketOutcome(issued(), None, job_id=None))
     yield "ticket-virtual"
-    vm._show_outcome(TicketOutcome(issued("B2041", "civil", "Hộ tịch – Chứng thực"), None, job_id="j", offline=True))
+    vm._show_outcome(
+        TicketOutcome(issued("B2041", "civil", "Hộ tịch – Chứng thực"), None, job_id="j", offline=True)
+    )
     yield "ticket-offline"
     vm._show_outcome(TicketOutcome(None, m.ErrorInfo(code="outside_hours", message="x")))
     yield "error-outside-hours"
@@ -106,7 +108,9 @@ def lookup_states(vm: LookupViewModel) -> Iterator[str]:
     vm.show("dossier")
     vm.lookUp("H21.65-22091-0011")
     yield "dossier-bad-code"
-    vm._show_answer(DossierStatus("H21.65-220914-0011", "ready", "Đã có kết quả, mời nhận tại quầy", "25/11/2026 14:00"))
+    vm._show_answer(
+        DossierStatus("H21.65-220914-0011", "ready", "Đã có kết quả, mời nhận tại quầy", "25/11/2026 14:00")
+    )
     yield "result"
     vm.ui.toggleLanguage()
     vm.show("procedures")

@@ -76,8 +76,11 @@ def test_any_text_parses_or_is_refused_cleanly(raw: str) -> None:
     try:
         card = parse_cccd(raw)
     except CccdError as err:  # one of a few fixed sentences: nothing of the scanned text is echoed
-        assert re.fullmatch(r"not a CCCD QR: (\d+ field\(s\), expected at least 4 separated by '\|'|"
-                            r"the first field is not a 12-digit ID number)", str(err))
+        assert re.fullmatch(
+            r"not a CCCD QR: (\d+ field\(s\), expected at least 4 separated by '\|'|"
+            r"the first field is not a 12-digit ID number)",
+            str(err),
+        )
     else:
         assert len(card.id_number) == 12 and card.id_number.isdigit()
 
@@ -143,7 +146,9 @@ def test_a_serial_scanner_delivers_whole_scans(caplog: pytest.LogCaptureFixture)
 
 def qr_image(text: str, bgr: bool = False) -> Any:
     grey = np.array(qrcode.make(text.encode("utf-8"), box_size=6).convert("L"))
-    canvas = np.full((grey.shape[0] + 200, grey.shape[1] + 300), 255, dtype=np.uint8)  # a frame, code off-centre
+    canvas = np.full(
+        (grey.shape[0] + 200, grey.shape[1] + 300), 255, dtype=np.uint8
+    )  # a frame, code off-centre
     canvas[150 : 150 + grey.shape[0], 250 : 250 + grey.shape[1]] = grey
     return np.stack([canvas] * 3, axis=2) if bgr else canvas
 
@@ -185,7 +190,7 @@ def test_the_id_number_never_reaches_logs_mqtt_files_or_screen(
         assert wait_until(lambda: len(rig.printed_texts()) == 2, timeout=10)
         screen_text = str(vm.ticket) + vm.errorMessage
     assert payloads, "the spy saw no MQTT traffic"
-    needles = [ID.encode(), "Nguyễn Văn Ấn".encode(), "023456789".encode()]
+    needles = [ID.encode(), "Nguyễn Văn Ấn".encode(), b"023456789"]
     for payload in payloads:
         assert not any(n in payload for n in needles)
     assert ID not in caplog.text and "Nguyễn Văn Ấn" not in caplog.text

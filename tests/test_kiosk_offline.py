@@ -20,7 +20,6 @@ from bus.topics import OFFLINE, ONLINE
 from kiosk.backend import KioskBackend
 from kiosk.offline import OfflineJournal
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
 from siteconf import Site
 from siteconf.model import Hours
 
@@ -113,7 +112,9 @@ class ContractServer:
     def _on_request(self, _topic: str, request: Any) -> None:
         if not self.online:
             return  # a dead server answers nothing
-        response = m.Response(request_id=request.id, ok=False, error=m.ErrorInfo(code="bad_request", message="?"))
+        response = m.Response(
+            request_id=request.id, ok=False, error=m.ErrorInfo(code="bad_request", message="?")
+        )
         if isinstance(request, m.ReserveBlock):
             first = self.next_free[request.service]
             self.next_free[request.service] = first + request.size
@@ -123,7 +124,9 @@ class ContractServer:
         elif isinstance(request, m.OfflineTickets):
             for ticket in request.tickets:
                 self.accepted.setdefault(ticket.number, ticket)
-            response = m.Response(request_id=request.id, ok=True, accepted=[t.number for t in request.tickets])
+            response = m.Response(
+                request_id=request.id, ok=True, accepted=[t.number for t in request.tickets]
+            )
         assert request.reply_to is not None
         self.bus.publish(request.reply_to, response)
 
@@ -166,7 +169,11 @@ def test_the_kiosk_issues_offline_from_its_blocks_and_hands_them_over_when_the_s
         assert all(o.offline and o.ticket is not None for o in outcomes)
         numbers = [o.ticket.number for o in outcomes if o.ticket is not None]
         assert len(set(numbers)) == 60
-        granted = {f"{site.service(b.service).prefix}{n}" for b in contract_server.blocks for n in range(b.first, b.last + 1)}
+        granted = {
+            f"{site.service(b.service).prefix}{n}"
+            for b in contract_server.blocks
+            for n in range(b.first, b.last + 1)
+        }
         assert set(numbers) <= granted
         assert kiosk.unsent_offline() == 60
         contract_server.set_online(True)  # the server is back: the kiosk reconciles on its own
@@ -205,15 +212,22 @@ def test_server_killed_fifty_tickets_server_back_reconciled_without_duplicates(
     site = always_open(demo_site, block_size=60)
     with KioskRig(site, mosquitto, tmp_path) as rig:
         assert rig.server is not None
-        probe = rig.backend.bus.request("reserve_block", m.ReserveBlock(kiosk="kiosk-1", service="land", size=1), 5)
+        probe = rig.backend.bus.request(
+            "reserve_block", m.ReserveBlock(kiosk="kiosk-1", service="land", size=1), 5
+        )
         if not probe.ok:
             pytest.skip(
                 "the queue server does not implement reserve_block/offline_tickets yet "
-                f"(answered {probe.error.code if probe.error else '?'}); the kiosk side is tested against the "
-                "contract above"
+                f"(answered {probe.error.code if probe.error else '?'}); "
+                "the kiosk side is tested against the contract above"
             )
         online = [rig.backend.take_ticket("land").ticket for _ in range(3)]
-        assert wait_until(lambda: rig.backend.journal is not None and rig.backend.journal.remaining("land", rig.backend.business_day()) > 0)
+        assert wait_until(
+            lambda: (
+                rig.backend.journal is not None
+                and rig.backend.journal.remaining("land", rig.backend.business_day()) > 0
+            )
+        )
         rig.server.stop()  # the server dies (its Last Will says offline)
         assert wait_until(lambda: rig.backend.server_online is False)
         offline = [rig.backend.take_ticket(("land", "civil")[i % 2], timeout=0.3) for i in range(50)]
@@ -222,7 +236,11 @@ def test_server_killed_fifty_tickets_server_back_reconciled_without_duplicates(
         rig.server = QueueServer(site, rig.store, mosquitto).start()  # back
         assert wait_until(lambda: rig.backend.unsent_offline() == 0, timeout=30)
         after = rig.backend.take_ticket("land").ticket
-        numbers = [t.number for t in online if t] + [o.ticket.number for o in offline if o.ticket] + [after.number if after else ""]
+        numbers = (
+            [t.number for t in online if t]
+            + [o.ticket.number for o in offline if o.ticket]
+            + [after.number if after else ""]
+        )
         assert len(numbers) == len(set(numbers)) == 54
         rows = rig.store.tickets(rig.backend.business_day().isoformat())  # type: ignore[attr-defined]
         stored = {row["number"] if isinstance(row, dict) else row.number for row in rows}

@@ -37,7 +37,9 @@ def server(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[tuple[BusClient, l
     """A stand-in for the queue server's retained counter state, and a spy on the tablet's events."""
     client = BusClient(mosquitto, demo_site.site.id, "state-stand-in")
     events: list[Any] = []
-    client.subscribe(client.topics.device_evt("tablet-2"), lambda _t, e: events.append(e), m.device_event_adapter)
+    client.subscribe(
+        client.topics.device_evt("tablet-2"), lambda _t, e: events.append(e), m.device_event_adapter
+    )
     client.start()
     yield client, events
     client.publish(client.topics.counter_state(2), "", retain=True)
@@ -45,9 +47,18 @@ def server(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[tuple[BusClient, l
 
 
 def publish_state(client: BusClient, current: str | None, officer: str = "cb-001") -> None:
-    state = {"v": 1, "id": m.new_id(), "ts": m.now().isoformat(), "kind": "counter_state", "counter": 2,
-             "name": "Quầy 2", "status": "open", "current": current, "officer": officer,
-             "ticket_id": f"2026-11-23/A/{current[1:]}" if current else None}
+    state = {
+        "v": 1,
+        "id": m.new_id(),
+        "ts": m.now().isoformat(),
+        "kind": "counter_state",
+        "counter": 2,
+        "name": "Quầy 2",
+        "status": "open",
+        "current": current,
+        "officer": officer,
+        "ticket_id": f"2026-11-23/A/{current[1:]}" if current else None,
+    }
     client.publish(client.topics.counter_state(2), json.dumps(state), retain=True)
 
 
@@ -79,7 +90,12 @@ def test_finishing_a_ticket_asks_once_and_publishes_the_rating_with_officer_and_
     assert wait_until(lambda: len(events) == 1)
     rating = events[0]
     assert isinstance(rating, m.RatingGiven)
-    assert (rating.ticket, rating.number, rating.counter, rating.officer) == ("2026-11-23/A/1001", "A1001", 2, "cb-001")
+    assert (rating.ticket, rating.number, rating.counter, rating.officer) == (
+        "2026-11-23/A/1001",
+        "A1001",
+        2,
+        "cb-001",
+    )
     assert (rating.score, rating.scale, rating.answers) == (2, 3, {"attitude": 2})
     publish_state(client, "A1001")  # a recall of a rated ticket, then finished again: never rated twice
     qtbot.wait(200)

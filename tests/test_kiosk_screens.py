@@ -38,7 +38,9 @@ def test_every_screen_is_drawn_with_targets_of_at_least_15_mm(
             corner = item.mapToScene(QPointF(0, 0))
             where = f"{mode}/{state}/{orientation}: {item.objectName() or item.metaObject().className()}"
             assert min(item.width(), item.height()) >= min_px, f"{where} is {item.width()}x{item.height()} px"
-            assert corner.x() >= 0 and corner.x() + item.width() <= window.width() + 1, f"{where} is off screen"
+            assert corner.x() >= 0 and corner.x() + item.width() <= window.width() + 1, (
+                f"{where} is off screen"
+            )
     assert shots >= 3
     window.close()
     del engine

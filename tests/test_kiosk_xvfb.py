@@ -26,7 +26,9 @@ from siteconf import Site
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool"),
+    pytest.mark.skipif(
+        shutil.which("Xvfb") is None or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool"
+    ),
 ]
 
 
@@ -54,7 +56,9 @@ def xserver(tmp_path: Path) -> Iterator[str]:
 def site_file(site: Site, tmp_path: Path) -> Path:
     text = (REPO / "sites" / "demo.toml").read_text(encoding="utf-8")
     text = text.replace('id = "demo"', f'id = "{site.site.id}"', 1)
-    text = text.replace('journal = "var/demo/kiosk-{device}.db"', f'journal = "{tmp_path}/kiosk-{{device}}.db"')
+    text = text.replace(
+        'journal = "var/demo/kiosk-{device}.db"', f'journal = "{tmp_path}/kiosk-{{device}}.db"'
+    )
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -62,7 +66,9 @@ def site_file(site: Site, tmp_path: Path) -> Path:
 
 def xdotool(display: str, *args: str) -> str:
     env = {**os.environ, "DISPLAY": display}
-    return subprocess.run(["xdotool", *args], env=env, check=True, capture_output=True, text=True, timeout=30).stdout
+    return subprocess.run(
+        ["xdotool", *args], env=env, check=True, capture_output=True, text=True, timeout=30
+    ).stdout
 
 
 def test_a_real_click_on_a_real_window_prints_the_number_shown(
@@ -74,9 +80,9 @@ def test_a_real_click_on_a_real_window_prints_the_number_shown(
     with KioskRig(demo_site, mosquitto, tmp_path, journal=False) as rig:
         log = (tmp_path / "kiosk.log").open("wb")
         kiosk_args = ["--site", str(site_file(demo_site, tmp_path)), "--device", "kiosk-1"]
+        extra = ["--broker", str(mosquitto), "--windowed", "--dump-targets", str(targets)]
         kiosk = subprocess.Popen(
-            [sys.executable, "-m", "motcua_cli.main", "-v", "kiosk", *kiosk_args, "--broker", str(mosquitto)]
-            + ["--windowed", "--dump-targets", str(targets)],
+            [sys.executable, "-m", "motcua_cli.main", "-v", "kiosk", *kiosk_args, *extra],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -84,7 +90,9 @@ def test_a_real_click_on_a_real_window_prints_the_number_shown(
         try:
             assert wait_until(targets.exists, timeout=60), (tmp_path / "kiosk.log").read_text()
             window = xdotool(xserver, "search", "--sync", "--name", "máy lấy số").split()[0]
-            origin = dict(line.split("=") for line in xdotool(xserver, "getwindowgeometry", "--shell", window).split())
+            origin = dict(
+                line.split("=") for line in xdotool(xserver, "getwindowgeometry", "--shell", window).split()
+            )
             button = next(t for t in json.loads(targets.read_text()) if t["name"] == "service-land")
             x = int(origin["X"]) + int(button["x"] + button["width"] / 2)
             y = int(origin["Y"]) + int(button["y"] + button["height"] / 2)
@@ -97,7 +105,9 @@ def test_a_real_click_on_a_real_window_prints_the_number_shown(
             if shutil.which("import") is not None:  # ImageMagick, when installed: the real screen
                 shot = REPO / "artifacts" / "kiosk" / "xvfb-after-click.png"
                 shot.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["import", "-display", xserver, "-window", "root", str(shot)], check=False, timeout=30)
+                subprocess.run(
+                    ["import", "-display", xserver, "-window", "root", str(shot)], check=False, timeout=30
+                )
         finally:
             kiosk.terminate()
             kiosk.wait(timeout=20)
