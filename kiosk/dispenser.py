@@ -112,6 +112,15 @@ class DispenserViewModel(QObject):
     def _get_offline(self) -> bool:
         return self._backend.server_online is False
 
+    def _get_offline_mark(self) -> str:
+        """For staff: "OFFLINE" while the server is away, and the offline tickets not yet handed over."""
+        unsent = self._backend.unsent_offline()
+        if self._backend.server_online is not False and unsent == 0:
+            return ""
+        mark = text(self.ui.language, "offline_mark") if self._backend.server_online is False else ""
+        pending = f"{unsent} ⇡" if unsent else ""
+        return " · ".join(p for p in (mark, pending) if p)
+
     def _get_printer_ok(self) -> bool:
         return self._backend.printer_can_print()
 
@@ -126,6 +135,7 @@ class DispenserViewModel(QObject):
     searchText = Property(str, _get_search, notify=changed)
     priority = Property(str, _get_priority, notify=changed)
     offline = Property(bool, _get_offline, notify=changed)
+    offlineMark = Property(str, _get_offline_mark, notify=changed)
     printerOk = Property(bool, _get_printer_ok, notify=changed)
     cardRead = Property(bool, _get_card, notify=changed)
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.app import load_screen, window_of
+from kiosk.offline import JournalError
 from siteconf import Site, load_site
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,17 @@ def run(args: argparse.Namespace) -> int:
     if args.device not in ids:
         raise SystemExit(f"motcua: no device {args.device!r} in the site file (devices: {', '.join(ids)})")
     app = QGuiApplication.instance() or QGuiApplication([])
-    vm, stop = _build(site, args, broker)
+    try:
+        vm, stop = _build(site, args, broker)
+    except (
+        ValueError,
+        OSError,
+        JournalError,
+    ) as err:  # a device that cannot be this screen, a journal it cannot open
+        print(f"motcua: {err}", file=sys.stderr)
+        return 2
+    if site.kiosk.voice:
+        _add_voice(vm)
     engine = load_screen(args.mode, vm, fullscreen=not args.windowed)
     window = window_of(engine)
     if args.windowed:
@@ -46,12 +58,25 @@ def run(args: argparse.Namespace) -> int:
     return int(code)
 
 
+def _add_voice(vm: QObject) -> None:
+    from kiosk.voice import EspeakVoice
+
+    ui = getattr(vm, "ui", None)
+    try:
+        if ui is not None:
+            ui.voice = EspeakVoice()
+    except OSError as err:
+        log.warning("no voice guidance: %s", err)
+
+
 def _build(site: Site, args: argparse.Namespace, broker: str) -> tuple[QObject, Any]:
     if args.mode == "dispenser":
         from kiosk.backend import KioskBackend
         from kiosk.dispenser import DispenserViewModel
         from kiosk.offline import OfflineJournal
 
+        if site.device(args.device).printer is None:
+            raise ValueError(f"kiosk {args.device} has no printer in the site file")
         journal = OfflineJournal(site.kiosk.journal.format(device=args.device))
         backend = KioskBackend(site, args.device, broker, journal=journal).start()
         vm = DispenserViewModel(site, backend)

@@ -39,6 +39,10 @@ def issued(number: str = "A1023", service: str = "land", name: str = "Đất đa
 def dispenser_states(vm: DispenserViewModel) -> Iterator[str]:
     """Drive ``vm`` through every dispenser screen; yield the state's name once it shows."""
     yield "home"
+    vm._backend.server_online = False  # the server's Last Will said offline: staff see the mark
+    vm.changed.emit()
+    yield "home-offline"
+    vm._backend.server_online = None
     vm.choosePriority("elderly")
     yield "home-priority"
     vm.goHome()

@@ -18,6 +18,7 @@ from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from bus.topics import OFFLINE, ONLINE
 from kiosk.backend import KioskBackend
+from kiosk.dispenser import DispenserViewModel
 from kiosk.offline import OfflineJournal
 from queue_server.server import QueueServer
 from siteconf import Site
@@ -149,7 +150,7 @@ def contract_server(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[ContractS
 
 
 def test_the_kiosk_issues_offline_from_its_blocks_and_hands_them_over_when_the_server_returns(
-    demo_site: Site, mosquitto: BrokerUrl, contract_server: ContractServer, tmp_path: Path
+    qapp: Any, demo_site: Site, mosquitto: BrokerUrl, contract_server: ContractServer, tmp_path: Path
 ) -> None:
     site = always_open(demo_site)
     journal = OfflineJournal(tmp_path / "j.db")
@@ -176,8 +177,11 @@ def test_the_kiosk_issues_offline_from_its_blocks_and_hands_them_over_when_the_s
         }
         assert set(numbers) <= granted
         assert kiosk.unsent_offline() == 60
+        screen = DispenserViewModel(site, kiosk)
+        assert screen.offline and screen.offlineMark == "NGOẠI TUYẾN · 60 ⇡"  # what staff see
         contract_server.set_online(True)  # the server is back: the kiosk reconciles on its own
         assert wait_until(lambda: kiosk.unsent_offline() == 0, timeout=15)
+        assert screen.offlineMark == ""
         assert set(contract_server.accepted) == set(numbers)
         assert wait_until(lambda: len(contract_server.blocks) == 6)  # and reserves fresh blocks
     finally:

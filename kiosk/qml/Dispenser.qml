@@ -7,7 +7,7 @@ import QtQuick.Layouts
 KioskWindow {
     id: win
     title: "motcua — máy lấy số"
-    offlineMark: vm.offline
+    offlineMark: vm.offlineMark
 
     // --- home: priority groups, search, services grouped by field ---------------------------------
     ColumnLayout {

@@ -20,7 +20,7 @@ ApplicationWindow {
     readonly property color card: ui.highContrast ? "#000000" : "#ffffff"
     readonly property color danger: ui.highContrast ? "#ffff00" : "#b00020"
     readonly property int gap: Math.round(ui.target / 3)
-    property bool offlineMark: false
+    property string offlineMark: ""
     default property alias content: body.data
 
     color: bg
@@ -44,7 +44,7 @@ ApplicationWindow {
             }
             Rectangle {
                 objectName: "offlineMark"
-                visible: root.offlineMark
+                visible: root.offlineMark !== ""
                 color: root.danger
                 radius: 8
                 implicitWidth: offlineText.implicitWidth + root.gap * 2
@@ -52,7 +52,7 @@ ApplicationWindow {
                 Label {
                     id: offlineText
                     anchors.centerIn: parent
-                    text: ui.t.offline_mark || "OFFLINE"
+                    text: root.offlineMark
                     color: ui.highContrast ? "#000000" : "#ffffff"
                     font.bold: true
                     font.pixelSize: Math.round(ui.font * 0.8)
