@@ -4,6 +4,7 @@ the ID number never reaches a log line, an MQTT payload, a file or the screen.""
 from __future__ import annotations
 
 import logging
+import threading
 import re
 import unicodedata
 from datetime import date
@@ -201,3 +202,29 @@ def test_the_id_number_never_reaches_logs_mqtt_files_or_screen(
     for path in files:
         data = path.read_bytes()
         assert not any(n in data for n in needles), f"{path.name} holds personal data"
+
+
+def test_a_camera_stream_reports_each_card_once(tmp_path: Path) -> None:
+    """OpenCV's VideoCapture on a recorded clip stands where the camera would be."""
+    import cv2
+
+    from kiosk.qr_input import CameraReader
+
+    frame = qr_image(CARD, bgr=True)
+    height, width = frame.shape[:2]
+    clip = tmp_path / "camera.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, height))
+    blank = np.full_like(frame, 255)
+    for image in [blank] * 3 + [frame] * 6 + [blank] * 3:
+        writer.write(image)
+    writer.release()
+    got: list[str] = []
+    reader = CameraReader(str(clip), got.append, interval=0.01).start()
+    try:
+        assert wait_until(lambda: len(got) >= 1)
+        threading.Event().wait(0.3)  # the rest of the clip: the same card, held still
+        assert got == [CARD]
+    finally:
+        reader.stop()
+    with pytest.raises(OSError, match="cannot open camera"):
+        CameraReader(str(tmp_path / "no-such-camera.avi"), got.append)
