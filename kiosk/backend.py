@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,7 @@ PRINT_COMMAND_TTL_S = 30.0
 OUTSIDE_HOURS = "outside_hours"
 ALREADY_HAS_TICKET = "already_has_ticket"
 NO_OFFLINE_NUMBERS = "no_offline_numbers"
+REFILL_RETRY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class KioskBackend:
         self._active: dict[tuple[str, str], str] = {}  # (person key, service) -> number, today only
         self._active_day: date | None = None
         self._threads: list[threading.Thread] = []
+        self._refill_after = 0.0
 
     def start(self, wait: float = 10.0) -> KioskBackend:
         self.bus.start(wait)
@@ -261,7 +264,7 @@ class KioskBackend:
 
     def refill_blocks(self) -> int:
         """Reserve a block for every service whose reserved numbers run low; return blocks added."""
-        if self.journal is None or not self.server_online:
+        if self.journal is None or not self.server_online or time.monotonic() < self._refill_after:
             return 0
         added = 0
         size = self.site.kiosk.block_size
@@ -274,11 +277,17 @@ class KioskBackend:
                     response = self.bus.request("reserve_block", request, 3.0)
                 except BusError as err:
                     log.warning("could not reserve offline numbers for %s: %s", service.code, err)
+                    self._refill_after = time.monotonic() + REFILL_RETRY_S
                     return added
                 if response.ok and response.block is not None:
                     added += self.journal.add_block(response.block)
                 elif response.error is not None:
                     log.info("no offline block for %s: %s", service.code, response.error.code)
+                    if response.error.code not in {"sold_out", OUTSIDE_HOURS}:
+                        self._refill_after = (
+                            time.monotonic() + REFILL_RETRY_S
+                        )  # e.g. a server without the verb
+                        return added
         return added
 
     def reconcile(self) -> int:
@@ -328,6 +337,7 @@ class KioskBackend:
             self._changed()
 
     def _back_online(self) -> None:
+        self._refill_after = 0.0
         try:
             self.reconcile()
             self.refill_blocks()

@@ -17,7 +17,7 @@ apt_packages=(
   chromium chromium-driver       # queue server: the dashboard and counter console tested in a real browser
   tesseract-ocr tesseract-ocr-vie  # printer: read the simulator's paper back to check the Vietnamese
   espeak-ng sox                  # counter: the Vietnamese voice announcer
-  xdotool                        # kiosk: real mouse events on a real window under Xvfb
+  xdotool                        # kiosk: real mouse events on a real window under Xvfb (also libzbar0, espeak-ng)
   libzbar0 sane-utils poppler-utils  # scanner: barcodes (pyzbar), the SANE test backend, PDF checks
 )
 missing=()
