@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from support import wait_until
 
+from bus.client import BrokerUrl
 from kiosk.voice import EspeakVoice
 from motcua_cli.main import main
 
@@ -51,3 +57,44 @@ def test_voice_guidance_speaks_vietnamese_without_blocking(tmp_path: Path) -> No
     for wav in wavs:
         data = wav.read_bytes()
         assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 10_000  # real speech
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("mode", "device", "button"), [("lookup", "kiosk-1", "menu-dossier"), ("rating", "tablet-2", "")]
+)
+def test_each_mode_starts_as_its_own_process(
+    tmp_path: Path, mosquitto: BrokerUrl, mode: str, device: str, button: str
+) -> None:
+    site = tmp_path / "site.toml"
+    text = DEMO.read_text(encoding="utf-8").replace('id = "demo"', f'id = "cli-{mode}"', 1)
+    site.write_text(
+        text + '\n[[devices]]\nid = "tablet-2"\nkind = "rating_tablet"\ncounter = 2\n', encoding="utf-8"
+    )
+    targets = tmp_path / "targets.json"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(DEMO.parent.parent)}
+    args = ["--site", str(site), "--device", device, "--mode", mode, "--broker", str(mosquitto)]
+    with (tmp_path / "log").open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "motcua_cli.main",
+                "kiosk",
+                *args,
+                "--windowed",
+                "--dump-targets",
+                str(targets),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_until(targets.exists, timeout=60), (tmp_path / "log").read_text()
+        names = {t["name"] for t in json.loads(targets.read_text())}
+        assert "btn-language" in names and (not button or button in names)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert proc.returncode == 0, (tmp_path / "log").read_text()
