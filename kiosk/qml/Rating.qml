@@ -69,9 +69,9 @@ KioskWindow {
                 delegate: KButton {
                     objectName: "rate-" + modelData.score
                     Layout.fillWidth: true
+                    Layout.preferredWidth: 1  // equal widths: no level looks like the expected answer
                     Layout.preferredHeight: ui.target * 2.5
                     text: modelData.label
-                    primary: modelData.score === vm.levels[0].score
                     onClicked: vm.rate(modelData.score)
                 }
             }
