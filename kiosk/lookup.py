@@ -127,7 +127,7 @@ class LookupViewModel(QObject):
         self._message = ""
         self.requests = 0
         self._answer.connect(self._show_answer)
-        self._scanned.connect(self.lookUp)
+        self._scanned.connect(self._on_scan)
 
     # --- properties --------------------------------------------------------------------------------
 
@@ -201,6 +201,16 @@ class LookupViewModel(QObject):
     def feed_scan(self, text: str) -> None:
         """A scanned receipt QR, from any thread."""
         self._scanned.emit(text)
+
+    @Slot(str)
+    def _on_scan(self, text: str) -> None:
+        """A scan that holds no dossier code (a CCCD, say) is refused without showing what it held."""
+        if normalise_code(text) is None:
+            self._code = ""
+            self._message = TEXTS[self.ui.language]["bad_code"]
+            self._set_screen("dossier")
+            return
+        self.lookUp(text)
 
     @Slot(str)
     def lookUp(self, text: str) -> None:

@@ -4,8 +4,8 @@ the ID number never reaches a log line, an MQTT payload, a file or the screen.""
 from __future__ import annotations
 
 import logging
-import threading
 import re
+import threading
 import unicodedata
 from datetime import date
 from pathlib import Path

@@ -148,6 +148,10 @@ def test_a_citizen_types_a_code_and_sees_the_status(qtbot: QtBot, demo_site: Sit
     vm.feed_scan("https://dichvucong.example.gov.vn/tra-cuu?ma=H21.65-220914-0099")  # a receipt's QR
     qtbot.waitUntil(lambda: vm.current_screen() == "dossier" and vm.message != "", timeout=5000)
     assert vm.message.startswith("Không tìm thấy hồ sơ")
+    vm.feed_scan("079160012345|023456789|Nguyễn Văn Ấn|15031958|Nam|Hà Nội|20042021")  # a CCCD, not a receipt
+    qtbot.waitUntil(lambda: vm.message.startswith("Mã hồ sơ không đúng dạng"), timeout=5000)
+    assert vm.code == "" and "079160012345" not in find_item(window, "codeInput").property("text")
+    assert len(api.requests) == 2
     window.close()
     del engine
 
