@@ -30,6 +30,7 @@ OUTSIDE_HOURS = "outside_hours"
 ALREADY_HAS_TICKET = "already_has_ticket"
 NO_OFFLINE_NUMBERS = "no_offline_numbers"
 REFILL_RETRY_S = 60.0
+QUICK_TRY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class KioskBackend:
         self._active_day: date | None = None
         self._threads: list[threading.Thread] = []
         self._refill_after = 0.0
+        self._offline_by_timeout = False
 
     def start(self, wait: float = 10.0) -> KioskBackend:
         self.bus.start(wait)
@@ -143,8 +145,11 @@ class KioskBackend:
         refusal = self._person_refusal(person_key, service)
         if refusal is not None:
             return TicketOutcome(None, refusal)
-        if self.server_online is False and self.journal is not None:
+        if self.server_online is False and self.journal is not None and not self._offline_by_timeout:
             outcome = self._issue_offline(service, priority)
+        elif self._offline_by_timeout:
+            # Only suspected dead (it did not answer, its Last Will has not come): one quick try first.
+            outcome = self._ask_server(service, priority, min(timeout, QUICK_TRY_S), 1)
         else:
             outcome = self._ask_server(service, priority, timeout, attempts)
         if outcome.ticket is not None:
@@ -172,9 +177,14 @@ class KioskBackend:
                     if self.journal is None:
                         raise
                     log.warning("the server did not answer %d tries; issuing offline", attempts)
-                    self._set_server_online(False)
+                    if self.server_online is not False:
+                        self._offline_by_timeout = True
+                        self._set_server_online(False)
                     return self._issue_offline(service, priority)
                 log.warning("no answer to a ticket request (try %d of %d); asking again", attempt, attempts)
+        if self._offline_by_timeout:  # it answers again: back online, hand over the offline tickets
+            self._offline_by_timeout = False
+            self._set_server_online(True)
         if not response.ok or response.ticket is None:
             return TicketOutcome(None, response.error)
         return TicketOutcome(response.ticket, None)
@@ -321,6 +331,9 @@ class KioskBackend:
     # --- bus events --------------------------------------------------------------------------------
 
     def _on_server_availability(self, _topic: str, text: str) -> None:
+        if not text:
+            return  # a cleared retained availability says nothing
+        self._offline_by_timeout = False  # the server's own word (or its Last Will) settles it
         self._set_server_online(text.strip() == ONLINE)
 
     def _set_server_online(self, online: bool) -> None:

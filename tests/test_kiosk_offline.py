@@ -100,6 +100,7 @@ class ContractServer:
         self.blocks: list[m.NumberBlock] = []
         self.accepted: dict[str, m.OfflineTicket] = {}
         self.online = True
+        self.answer_tickets = True  # False: alive on the bus (no Last Will) but not answering
 
     def start(self) -> ContractServer:
         self.bus.start()
@@ -122,6 +123,21 @@ class ContractServer:
             granted = block(request.service, first, first + request.size - 1, datetime.now(_VN).date())
             self.blocks.append(granted)
             response = m.Response(request_id=request.id, ok=True, block=granted)
+        elif isinstance(request, m.IssueTicket):
+            if not self.answer_tickets:
+                return
+            service = self.site.service(request.service)
+            number = self.next_free[request.service]
+            self.next_free[request.service] = number + 1
+            ticket = m.TicketIssued(
+                number=f"{service.prefix}{number}",
+                service=service.code,
+                service_name=service.name,
+                issued_at=m.now(),
+                waiting_before=0,
+                token=m.new_id(),
+            )
+            response = m.Response(request_id=request.id, ok=True, ticket=ticket)
         elif isinstance(request, m.OfflineTickets):
             for ticket in request.tickets:
                 self.accepted.setdefault(ticket.number, ticket)
@@ -184,6 +200,31 @@ def test_the_kiosk_issues_offline_from_its_blocks_and_hands_them_over_when_the_s
         assert screen.offlineMark == ""
         assert set(contract_server.accepted) == set(numbers)
         assert wait_until(lambda: len(contract_server.blocks) == 6)  # and reserves fresh blocks
+    finally:
+        kiosk.stop()
+        journal.close()
+
+
+def test_a_server_that_stops_answering_is_worked_around_and_rejoined_without_its_last_will(
+    demo_site: Site, mosquitto: BrokerUrl, contract_server: ContractServer, tmp_path: Path
+) -> None:
+    site = always_open(demo_site)
+    journal = OfflineJournal(tmp_path / "j.db")
+    kiosk = KioskBackend(site, "kiosk-1", mosquitto, journal=journal).start()
+    try:
+        assert wait_until(lambda: len(contract_server.blocks) == 3)
+        first = kiosk.take_ticket("land", timeout=0.3)
+        assert first.ticket is not None and not first.offline
+        contract_server.answer_tickets = False  # hung, but its availability still says online
+        hung = [kiosk.take_ticket("land", timeout=0.3) for _ in range(3)]
+        assert all(o.offline for o in hung) and kiosk.server_online is False
+        contract_server.answer_tickets = True
+        back = kiosk.take_ticket("land", timeout=0.3)  # one quick try succeeds: online again
+        assert back.ticket is not None and not back.offline and kiosk.server_online is True
+        assert wait_until(lambda: kiosk.unsent_offline() == 0)
+        numbers = [o.ticket.number for o in [first, *hung, back] if o.ticket is not None]
+        assert len(set(numbers)) == 5
+        assert set(contract_server.accepted) == {o.ticket.number for o in hung if o.ticket is not None}
     finally:
         kiosk.stop()
         journal.close()
