@@ -132,3 +132,31 @@ def test_an_unanswered_question_times_out_politely_without_a_rating(
         vm._screen, vm._asking, vm._score = "rate", vm._view, None
         vm.rate(7)
     vm.stop()
+
+
+def test_the_officer_photo_comes_from_the_site_folder(qtbot: QtBot, demo_site: Site, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from kiosk.rating import CounterView
+
+    Image.new("RGB", (300, 400), (120, 80, 60)).save(tmp_path / "cb-001.png")
+    officers = [o.model_copy(update={"photo": "cb-001.png"}) for o in demo_site.kiosk.officers]
+    site = tablet_site(demo_site)
+    site = site.model_copy(update={"kiosk": site.kiosk.model_copy(update={"officers": officers})})
+    vm = RatingViewModel(site, "tablet-2", "mqtt://127.0.0.1:1", photos=tmp_path)  # never started
+    engine = load_screen("rating", vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    vm._apply_state(CounterView(counter=2, current="A1001", officer="cb-001"))
+    assert vm.officer["photo"] == (tmp_path / "cb-001.png").as_uri()
+    qtbot.waitUntil(lambda: find_item(window, "officerPhoto").property("paintedWidth") > 0, timeout=3000)
+    vm._apply_state(CounterView(counter=2, current="A1002", officer="cb-404"))
+    assert vm.current_screen() == "rate" and vm.officer["name"] == "Nguyễn Thị Lan"  # who served A1001
+    vm.rate(1)
+    vm.submit()
+    vm._after_thanks()
+    assert vm.current_screen() == "serving" and vm.number == "A1002"
+    assert vm.officer == {"name": "", "title": "", "photo": ""}  # an officer id the site does not list
+    assert not find_item(window, "officerView").property("visible")
+    window.close()
+    del engine
