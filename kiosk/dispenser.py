@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
@@ -19,7 +20,7 @@ from bus import models as m
 from bus.client import BusError
 from kiosk.backend import OUTSIDE_HOURS, KioskBackend, TicketOutcome
 from kiosk.cccd import CccdError, parse_cccd, person_key
-from kiosk.screen import Looks, qr_data_url
+from kiosk.screen import Looks, qr_data_url, weak_emitter
 from kiosk.texts import text
 from siteconf import Site
 
@@ -51,7 +52,7 @@ class DispenserViewModel(QObject):
     def __init__(self, site: Site, backend: KioskBackend, idle_reset_ms: int | None = None) -> None:
         super().__init__()
         self._site = site
-        self.ui = Looks(site, idle_reset_ms)
+        self.ui = Looks(site, idle_reset_ms, parent=self)
         self.ui.idle.connect(self.goHome)
         self.ui.looks.connect(self.changed)
         self.ui.looks.connect(self.listsChanged)
@@ -68,8 +69,9 @@ class DispenserViewModel(QObject):
         self._job_failed.connect(self._on_job_failed)
         self._backend_changed.connect(self.changed)
         self._scanned.connect(self.scan_card)
-        backend.on_job_failed = lambda event: self._job_failed.emit(event.job_id)
-        backend.on_change = self._backend_changed.emit
+        job_failed = weak_emitter(self, "_job_failed")
+        backend.on_job_failed = lambda event: job_failed(event.job_id)
+        backend.on_change = weak_emitter(self, "_backend_changed")
 
     # --- properties --------------------------------------------------------------------------------
 
@@ -165,8 +167,8 @@ class DispenserViewModel(QObject):
         if self._screen == "working":
             return
         self._set_screen("working")
-        args = (service, self._priority or None, self._person)
-        threading.Thread(target=self._request, args=args, daemon=True, name="kiosk-request").start()
+        args = (self._backend, weak_emitter(self, "_outcome"), service, self._priority or None, self._person)
+        threading.Thread(target=_request, args=args, daemon=True, name="kiosk-request").start()
 
     def feed_scan(self, raw: str) -> None:
         """A scan from any thread (scanner, camera); handled on the GUI thread."""
@@ -189,17 +191,6 @@ class DispenserViewModel(QObject):
         self.ui.touched()
         self.changed.emit()
         return True
-
-    def _request(self, service: str, priority: str | None, person: str | None) -> None:
-        try:
-            outcome: TicketOutcome | str = self._backend.take_ticket(service, priority, person_key=person)
-        except (BusError, TimeoutError) as err:
-            log.warning("ticket request failed: %s", err)
-            outcome = "busy"
-        except Exception:  # the screen must never stay on "working"
-            log.exception("ticket request failed unexpectedly")
-            outcome = "failed"
-        self._outcome.emit(outcome)
 
     @Slot(object)
     def _show_outcome(self, outcome: TicketOutcome | str) -> None:
@@ -284,3 +275,22 @@ def _plain(value: str) -> str:
 
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _request(
+    backend: KioskBackend,
+    done: Callable[[object], None],
+    service: str,
+    priority: str | None,
+    person: str | None,
+) -> None:
+    """Off the GUI thread: ask for the ticket, then hand the outcome back (holding no view-model)."""
+    try:
+        outcome: TicketOutcome | str = backend.take_ticket(service, priority, person_key=person)
+    except (BusError, TimeoutError) as err:
+        log.warning("ticket request failed: %s", err)
+        outcome = "busy"
+    except Exception:  # the screen must never stay on "working"
+        log.exception("ticket request failed unexpectedly")
+        outcome = "failed"
+    done(outcome)

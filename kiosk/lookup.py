@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
-from kiosk.screen import Looks
+from kiosk.screen import Looks, weak_emitter
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class LookupViewModel(QObject):
     def __init__(self, site: Site, server_url: str | None = None, idle_reset_ms: int | None = None) -> None:
         super().__init__()
         self._site = site
-        self.ui = Looks(site, idle_reset_ms)
+        self.ui = Looks(site, idle_reset_ms, parent=self)
         self.ui.looks.connect(self.changed)
         self.ui.idle.connect(self.goHome)
         url = server_url or site.kiosk.server_url
@@ -231,7 +231,8 @@ class LookupViewModel(QObject):
         self._set_screen("working")
         self.requests += 1
         client = self.client
-        threading.Thread(target=lambda: self._answer.emit(self._ask(client, code)), daemon=True).start()
+        answer = weak_emitter(self, "_answer")
+        threading.Thread(target=lambda: answer(LookupViewModel._ask(client, code)), daemon=True).start()
 
     @staticmethod
     def _ask(client: DossierClient, code: str) -> DossierStatus | DossierLookupError:

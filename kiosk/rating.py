@@ -12,6 +12,8 @@ answers given so far are sent.
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +75,12 @@ class RatingViewModel(QObject):
         self.tablet_id = tablet_id
         self.counter = device.counter
         self._photos = photos
-        self.ui = Looks(site, idle_reset_ms)
+        self.ui = Looks(site, idle_reset_ms, parent=self)
         self.ui.looks.connect(self.changed)
         conf = site.kiosk.rating
         self.scale = conf.levels
         self.bus = BusClient(broker, site.site.id, tablet_id, availability_topic=self._topics_avail())
-        self.bus.subscribe(self.bus.topics.counter_state(self.counter), self._on_state_text)
+        self.bus.subscribe(self.bus.topics.counter_state(self.counter), _weak_handler(self))
         self._state.connect(self._apply_state)
         self._view: CounterView | None = None
         self._screen = "idle"
@@ -244,3 +246,15 @@ class RatingViewModel(QObject):
 
 def _key(view: CounterView) -> str:
     return view.ticket_id or view.current or ""
+
+
+def _weak_handler(vm: RatingViewModel) -> Callable[[str, str], None]:
+    """The MQTT callback, holding the view-model weakly (no cycle through its own bus client)."""
+    ref = weakref.ref(vm)
+
+    def handle(topic: str, text: str) -> None:
+        target = ref()
+        if target is not None:
+            target._on_state_text(topic, text)
+
+    return handle

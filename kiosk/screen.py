@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import weakref
 from collections.abc import Callable
 
 import qrcode
@@ -20,6 +21,22 @@ log = logging.getLogger(__name__)
 
 VoiceHook = Callable[[str, str], None]
 """``voice(language, sentence)``: speak a sentence (e.g. through espeak-ng); must not block."""
+
+
+def weak_emitter(owner: QObject, signal: str) -> Callable[..., None]:
+    """``emit(*args)`` on ``owner``'s ``signal`` without keeping ``owner`` alive.
+
+    Worker threads and MQTT callbacks hold this instead of the view-model, so a view-model is never
+    kept in a reference cycle or freed on a thread other than the GUI's (Qt objects must not be).
+    """
+    ref = weakref.ref(owner)
+
+    def emit(*args: object) -> None:
+        target = ref()
+        if target is not None:
+            getattr(target, signal).emit(*args)
+
+    return emit
 
 
 def qr_data_url(content: str) -> str:
@@ -36,8 +53,8 @@ class Looks(QObject):
     looks = Signal()
     idle = Signal()
 
-    def __init__(self, site: Site, idle_reset_ms: int | None = None) -> None:
-        super().__init__()
+    def __init__(self, site: Site, idle_reset_ms: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._site = site
         conf = site.kiosk
         self._languages = list(conf.languages)
