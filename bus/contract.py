@@ -144,8 +144,22 @@ SPECS: tuple[TopicSpec, ...] = (
             m.DossierUploaded(
                 **_env(70), dossier_code="H21.65-220914-0011", sha256="5" * 64, bytes=1843200, doc_type="01"
             ),
+            m.RatingGiven(
+                **_env(17),
+                ticket="2026-11-23/A/1019",
+                number="A1019",
+                counter=3,
+                officer="cb-017",
+                score=2,
+                scale=3,
+                answers={"attitude": 2, "time": 1},
+            ),
         ),
-        "What happened at the device. `kind` tells which event. Duplicate `id`s are ignored.",
+        "What happened at the device. `kind` tells which event. Duplicate `id`s are ignored."
+        " `rating_given` comes from a counter's rating tablet (`device/{tablet}/evt`) when the clerk has"
+        " finished a ticket: `score` 0 (worst) .. `scale`-1 (best); the 3-level scale's 2/1/0 are Rất hài"
+        " lòng / Hài lòng / Không hài lòng. One rating per ticket: the server stores the first and refuses"
+        " later ones (`already_rated`); `officer` is the officer id the counter state showed.",
     ),
     TopicSpec(
         "device_cmd",
@@ -192,14 +206,43 @@ SPECS: tuple[TopicSpec, ...] = (
                 counter=3,
                 ticket="B2005",
             ),
+            m.ReserveBlock(
+                **_env(18), reply_to="motcua/v1/demo/resp/kiosk-1", kiosk="kiosk-1", service="land", size=20
+            ),
+            m.OfflineTickets(
+                **_env(19),
+                reply_to="motcua/v1/demo/resp/kiosk-1",
+                kiosk="kiosk-1",
+                tickets=[
+                    m.OfflineTicket(number="A1141", service="land", issued_at=_T0, token="Zk3v9Qw1Lm0p"),
+                    m.OfflineTicket(
+                        number="A1142",
+                        service="land",
+                        priority="elderly",
+                        issued_at=_T0 + timedelta(seconds=40),
+                        token="b7Rt0aXq2Ne5",
+                    ),
+                ],
+            ),
         ),
-        "`verb` is the request's `kind` (`issue_ticket`, `counter`, `register_dossier`,"
-        " `update_dossier`). `reply_to` names the topic for the answer; it must be a `resp/` topic of"
-        " the same site. Retrying with the same `id` never issues a second ticket. `counter` actions:"
-        " `open` (needs `officer`), `pause`, `resume`, `close`, `call_next` (finishes the current ticket"
-        " first), `call_ticket`, `recall`, `no_show` (after the site's recalls or seconds), `reinstate`,"
-        " `transfer` (`to_service` or `to_counter`, `position` front/back), `park`, `unpark`, `finish`,"
-        " `cancel`; `ticket` names the ticket where one is needed.",
+        "`verb` is the request's `kind` (`issue_ticket`, `counter`, `register_dossier`, `update_dossier`,"
+        " `reserve_block`, `offline_tickets`). `reply_to` names the topic for the answer; it must be a"
+        " `resp/` topic of the same site. Retrying with the same `id` never issues a second ticket."
+        " `counter` actions: `open` (needs `officer`), `pause`, `resume`, `close`, `call_next` (finishes"
+        " the current ticket first), `call_ticket`, `recall`, `no_show` (after the site's recalls or"
+        " seconds), `reinstate`, `transfer` (`to_service` or `to_counter`, `position` front/back), `park`,"
+        " `unpark`, `finish`, `cancel`; `ticket` names the ticket where one is needed.\n\n"
+        "Offline issuing: while online a kiosk asks `reserve_block` for `size` numbers of a service; the"
+        " server answers `block` = {service, business_day, first, last}, consecutive numbers of that day's"
+        " series that it removes from its own issuing (a daily cap counts them; a block may be shorter than"
+        " asked, and `sold_out` when nothing is left; outside issuing hours `outside_hours`). While the"
+        " server is unreachable (`server/availability` = `offline`, or a request unanswered) the kiosk issues"
+        " the block's numbers in order with its own random `token` and journals them. When the server is"
+        " back it sends them in `offline_tickets` (at most 1000 per request, oldest first); the server"
+        " inserts each as a waiting ticket with its kiosk `issued_at` (into the queue in issue order),"
+        " answers `accepted` = every number it now knows (a number it already holds from an earlier try"
+        " is accepted again, never duplicated), and refuses a number outside a block reserved by that kiosk"
+        " (`not_allowed`). The kiosk forgets a journalled ticket only once it is accepted.",
     ),
     TopicSpec(
         "resp",
@@ -231,6 +274,13 @@ SPECS: tuple[TopicSpec, ...] = (
                 ok=False,
                 error=m.ErrorInfo(code="sold_out", message="Lĩnh vực Đất đai đã hết số hôm nay"),
             ),
+            m.Response(
+                **_env(20),
+                request_id=f"{18:032x}",
+                ok=True,
+                block=m.NumberBlock(service="land", business_day=_T0.date(), first=1141, last=1160),
+            ),
+            m.Response(**_env(21), request_id=f"{19:032x}", ok=True, accepted=["A1141", "A1142"]),
         ),
         "Sent only after the server committed the request. `request_id` is the request's `id`.",
     ),

@@ -9,7 +9,7 @@ message id, used to drop duplicates), ``ts`` (ISO 8601 with offset), and optiona
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -156,7 +156,29 @@ class DossierUploaded(Envelope):
     doc_type: str | None = Field(default=None, pattern=r"^[0-9A-Z._]{1,16}$")
 
 
-DeviceEvent = Annotated[KeyPressed | JobPrinted | JobFailed | DossierUploaded, Field(discriminator="kind")]
+class RatingGiven(Envelope):
+    """A citizen rated the service at a counter's rating tablet; one per ticket, tied to the officer.
+
+    ``score`` runs from 0 (worst) to ``scale - 1`` (best): on the 3-level scale 2/1/0 are
+    Rất hài lòng / Hài lòng / Không hài lòng; on the 5-level scale 4..0 add Bình thường and
+    Rất không hài lòng. ``answers`` maps the site's optional question ids to scores on the same scale.
+    """
+
+    kind: Literal["rating_given"] = "rating_given"
+    ticket: str = Field(
+        min_length=1, max_length=64, description="ticket id, or its number when no id is known"
+    )
+    number: TicketNumber | None = None
+    counter: int = Field(ge=1)
+    officer: Level | None = None
+    score: int = Field(ge=0, le=4)
+    scale: Literal[3, 5]
+    answers: dict[Level, Annotated[int, Field(ge=0, le=4)]] = {}
+
+
+DeviceEvent = Annotated[
+    KeyPressed | JobPrinted | JobFailed | DossierUploaded | RatingGiven, Field(discriminator="kind")
+]
 
 # --- device commands (-> device, never retained, dropped after expires_at) ---------------------
 
@@ -335,8 +357,42 @@ class UpdateDossier(Envelope):
     status: DossierStatus
 
 
+class ReserveBlock(Envelope):
+    """``req/reserve_block``: a kiosk reserves numbers of one service it may issue while offline.
+
+    The server answers with a ``block`` of consecutive numbers of today's series that it will never
+    issue itself; the kiosk keeps the block in its journal until it is used up or the day ends.
+    """
+
+    kind: Literal["reserve_block"] = "reserve_block"
+    kiosk: Level
+    service: Level
+    size: int = Field(default=20, ge=1, le=1000)
+
+
+class OfflineTicket(BaseModel):
+    """A ticket a kiosk issued from its reserved block while the server was unreachable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: TicketNumber
+    service: Level
+    priority: Level | None = None
+    issued_at: AwareDatetime
+    token: str = Field(min_length=8, max_length=64)
+
+
+class OfflineTickets(Envelope):
+    """``req/offline_tickets``: a kiosk hands over the tickets it issued offline, once back online."""
+
+    kind: Literal["offline_tickets"] = "offline_tickets"
+    kiosk: Level
+    tickets: list[OfflineTicket] = Field(min_length=1, max_length=1000)
+
+
 Request = Annotated[
-    IssueTicket | CounterRequest | RegisterDossier | UpdateDossier, Field(discriminator="kind")
+    IssueTicket | CounterRequest | RegisterDossier | UpdateDossier | ReserveBlock | OfflineTickets,
+    Field(discriminator="kind"),
 ]
 
 
@@ -384,6 +440,17 @@ class DossierInfo(BaseModel):
     )
 
 
+class NumberBlock(BaseModel):
+    """Numbers ``first``..``last`` (inclusive) of ``service`` on ``business_day``, reserved for one kiosk."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: Level
+    business_day: date
+    first: int = Field(ge=0, le=999_999)
+    last: int = Field(ge=0, le=999_999)
+
+
 class Response(Envelope):
     """``resp/{client}``: the answer to one request, sent only after the server committed it."""
 
@@ -394,6 +461,10 @@ class Response(Envelope):
     called: Called | None = None
     dossier: DossierInfo | None = None
     error: ErrorInfo | None = None
+    block: NumberBlock | None = None
+    accepted: list[TicketNumber] | None = Field(
+        default=None, description="offline_tickets: numbers now known to the server (new or already known)"
+    )
 
 
 # --- server state and the call stream ----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Start the dispenser window: ``motcua kiosk --site FILE --device ID``."""
+"""Load the kiosk's Qt Quick screens over their view-models: ``motcua kiosk --site FILE --device ID``."""
 
 from __future__ import annotations
 
@@ -6,22 +6,46 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtQml import QQmlApplicationEngine
-
-from kiosk.dispenser import DispenserViewModel
+from PySide6.QtQuick import QQuickWindow
 
 QML_DIR = Path(__file__).parent / "qml"
+SCREENS = {"dispenser": "Dispenser.qml", "lookup": "Lookup.qml", "rating": "Rating.qml"}
 
 
-def load_qml(path: Path, name: str, model: QObject) -> QQmlApplicationEngine:
-    """Load ``path`` with ``model`` as the context property ``name``; raise if the QML fails."""
+def load_qml(path: Path, name: str, model: QObject, **extra: QObject) -> QQmlApplicationEngine:
+    """Load ``path`` with ``model`` as context property ``name`` (and ``extra`` ones); raise if it fails."""
     engine = QQmlApplicationEngine()
     engine.rootContext().setContextProperty(name, model)
+    for key, value in extra.items():
+        engine.rootContext().setContextProperty(key, value)
     engine.load(str(path))
     if not engine.rootObjects():
         raise RuntimeError(f"the screen {path} failed to load")
     return engine
 
 
-def load_dispenser(vm: DispenserViewModel) -> QQmlApplicationEngine:
+def load_screen(
+    mode: str, vm: QObject, size: tuple[int, int] | None = None, fullscreen: bool = False
+) -> QQmlApplicationEngine:
+    """Load the screen of ``mode`` (dispenser, lookup, rating) bound to ``vm`` as ``vm``."""
+    ui = getattr(vm, "ui", None)  # the view-model's Looks: language, accessibility, idle
+    if not isinstance(ui, QObject):
+        raise TypeError(f"{type(vm).__name__} has no 'ui' (kiosk.screen.Looks) for the {mode} screen")
+    engine = load_qml(QML_DIR / SCREENS[mode], "vm", vm, ui=ui)
+    window = window_of(engine)
+    if size is not None:
+        window.resize(*size)
+    if fullscreen:
+        window.showFullScreen()
+    return engine
+
+
+def window_of(engine: QQmlApplicationEngine) -> QQuickWindow:
+    window = engine.rootObjects()[0]
+    assert isinstance(window, QQuickWindow)
+    return window
+
+
+def load_dispenser(vm: QObject) -> QQmlApplicationEngine:
     """Load the dispenser QML bound to ``vm``."""
-    return load_qml(QML_DIR / "Dispenser.qml", "vm", vm)
+    return load_screen("dispenser", vm)

@@ -1,47 +1,100 @@
 """The ticket dispenser's view-model: what the Qt Quick screen shows and what a touch does.
 
-Kept free of QML details so it can be tested directly; the long request runs off the GUI thread
-and its result comes back as a queued signal.
+Screens: ``home`` (services grouped by field, a search, the priority groups as toggles), ``working``,
+``ticket`` (number, counters, people waiting, estimated wait, the QR that is also a virtual ticket)
+and ``error`` (out of hours, sold out, ...). One touch on a service gives a ticket; two with a priority
+group. Kept free of QML details so it can be tested directly; the request runs off the GUI thread and
+its result comes back as a queued signal.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import Property, QObject, Signal, Slot
 
+from bus import models as m
 from bus.client import BusError
-from kiosk.backend import KioskBackend, TicketOutcome
+from kiosk.backend import OUTSIDE_HOURS, KioskBackend, TicketOutcome
+from kiosk.cccd import CccdError, parse_cccd, person_key
+from kiosk.screen import Looks, qr_data_url, weak_emitter
+from kiosk.texts import text
 from siteconf import Site
 
 log = logging.getLogger(__name__)
 
+_DAYS = {
+    "vi": {
+        "mon": "Thứ Hai",
+        "tue": "Thứ Ba",
+        "wed": "Thứ Tư",
+        "thu": "Thứ Năm",
+        "fri": "Thứ Sáu",
+        "sat": "Thứ Bảy",
+        "sun": "Chủ Nhật",
+    },
+    "en": {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"},
+}
+_REFUSAL_TEXTS = {OUTSIDE_HOURS, "out_of_hours", "sold_out", "already_has_ticket", "no_offline_numbers"}
+
 
 class DispenserViewModel(QObject):
     changed = Signal()
+    listsChanged = Signal()  # groups and priority names: only when the language or the search changes
     _outcome = Signal(object)
+    _job_failed = Signal(str)
+    _backend_changed = Signal()
+    _scanned = Signal(str)
 
-    def __init__(self, site: Site, backend: KioskBackend, idle_reset_ms: int = 20_000) -> None:
+    def __init__(self, site: Site, backend: KioskBackend, idle_reset_ms: int | None = None) -> None:
         super().__init__()
         self._site = site
+        self.ui = Looks(site, idle_reset_ms, parent=self)
+        self.ui.idle.connect(self.goHome)
+        self.ui.looks.connect(self.changed)
+        self.ui.looks.connect(self.listsChanged)
         self._backend = backend
         self._screen = "home"
         self._ticket: dict[str, Any] = {}
         self._error = ""
+        self._search = ""
+        self._priority = ""
+        self._person: str | None = None  # salted hash of a scanned CCCD, never the number
+        self._job_id: str | None = None
         self.tickets_shown = 0
         self._outcome.connect(self._show_outcome)
-        self._idle = QTimer(self)
-        self._idle.setSingleShot(True)
-        self._idle.setInterval(idle_reset_ms)
-        self._idle.timeout.connect(self.goHome)
+        self._job_failed.connect(self._on_job_failed)
+        self._backend_changed.connect(self.changed)
+        self._scanned.connect(self.scan_card)
+        job_failed = weak_emitter(self, "_job_failed")
+        backend.on_job_failed = lambda event: job_failed(event.job_id)
+        backend.on_change = weak_emitter(self, "_backend_changed")
 
-    def _get_centre(self) -> str:
-        return self._site.site.name
+    # --- properties --------------------------------------------------------------------------------
 
-    def _get_services(self) -> list[dict[str, str]]:
-        return [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in self._site.services]
+    def _get_groups(self) -> list[dict[str, Any]]:
+        needle = self._search.casefold().strip()
+        groups = []
+        for name, name_en, codes in self._site.kiosk.grouped_services(self._site):
+            group_name = self.ui.name_of(name, name_en)
+            services = []
+            for code in codes:
+                service = self._site.service(code)
+                label = self.ui.name_of(service.name, service.name_en)
+                haystack = f"{label} {service.name} {service.name_en or ''} {group_name}".casefold()
+                if not needle or needle in haystack or _plain(needle) in _plain(haystack):
+                    services.append({"code": code, "name": label, "prefix": service.prefix})
+            if services:
+                groups.append({"name": group_name, "services": services})
+        return groups
+
+    def _get_priorities(self) -> list[dict[str, str]]:
+        return [
+            {"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in self._site.kiosk.priorities
+        ]
 
     def _get_screen(self) -> str:
         return self._screen
@@ -52,15 +105,61 @@ class DispenserViewModel(QObject):
     def _get_error(self) -> str:
         return self._error
 
-    centreName = Property(str, _get_centre, constant=True)
-    services = Property(list, _get_services, constant=True)
+    def _get_search(self) -> str:
+        return self._search
+
+    def _get_priority(self) -> str:
+        return self._priority
+
+    def _get_offline(self) -> bool:
+        return self._backend.server_online is False
+
+    def _get_offline_mark(self) -> str:
+        """For staff: "OFFLINE" while the server is away, and the offline tickets not yet handed over."""
+        unsent = self._backend.unsent_offline()
+        if self._backend.server_online is not False and unsent == 0:
+            return ""
+        mark = text(self.ui.language, "offline_mark") if self._backend.server_online is False else ""
+        pending = f"{unsent} ⇡" if unsent else ""
+        return " · ".join(p for p in (mark, pending) if p)
+
+    def _get_printer_ok(self) -> bool:
+        return self._backend.printer_can_print()
+
+    def _get_card(self) -> bool:
+        return self._person is not None
+
+    groups = Property(list, _get_groups, notify=listsChanged)
+    priorities = Property(list, _get_priorities, notify=listsChanged)
     screen = Property(str, _get_screen, notify=changed)
     ticket = Property(dict, _get_ticket, notify=changed)
     errorMessage = Property(str, _get_error, notify=changed)
+    searchText = Property(str, _get_search, notify=changed)
+    priority = Property(str, _get_priority, notify=changed)
+    offline = Property(bool, _get_offline, notify=changed)
+    offlineMark = Property(str, _get_offline_mark, notify=changed)
+    printerOk = Property(bool, _get_printer_ok, notify=changed)
+    cardRead = Property(bool, _get_card, notify=changed)
 
     def current_screen(self) -> str:
         """The screen shown now (``home``, ``working``, ``ticket``, ``error``), for Python callers."""
         return self._screen
+
+    # --- touches -----------------------------------------------------------------------------------
+
+    @Slot(str)
+    def setSearch(self, value: str) -> None:
+        self._search = value
+        self.ui.touched()
+        self.changed.emit()
+        self.listsChanged.emit()
+
+    @Slot(str)
+    def choosePriority(self, code: str) -> None:
+        """Toggle a priority group (the officer checks it; the kiosk only records the declaration)."""
+        self._priority = "" if self._priority == code else code
+        self.ui.touched()
+        self.changed.emit()
 
     @Slot(str)
     def takeTicket(self, service: str) -> None:
@@ -68,45 +167,130 @@ class DispenserViewModel(QObject):
         if self._screen == "working":
             return
         self._set_screen("working")
-        threading.Thread(target=self._request, args=(service,), daemon=True, name="kiosk-request").start()
+        args = (self._backend, weak_emitter(self, "_outcome"), service, self._priority or None, self._person)
+        threading.Thread(target=_request, args=args, daemon=True, name="kiosk-request").start()
 
-    def _request(self, service: str) -> None:
+    def feed_scan(self, raw: str) -> None:
+        """A scan from any thread (scanner, camera); handled on the GUI thread."""
+        self._scanned.emit(raw)
+
+    def scan_card(self, raw: str) -> bool:
+        """A CCCD QR was read: remember only its salted hash, and suggest the elderly group at 60+.
+
+        The raw text and the ID number are dropped here; nothing of them is shown, logged or sent.
+        """
         try:
-            outcome: TicketOutcome | str = self._backend.take_ticket(service)
-        except (BusError, TimeoutError) as err:
-            log.warning("ticket request failed: %s", err)
-            outcome = "Hệ thống đang bận, xin vui lòng thử lại."
-        except Exception:  # the screen must never stay on "working"
-            log.exception("ticket request failed unexpectedly")
-            outcome = "Máy lấy số gặp lỗi, xin vui lòng thử lại hoặc hỏi cán bộ hướng dẫn."
-        self._outcome.emit(outcome)
+            card = parse_cccd(raw)
+        except CccdError as err:
+            log.warning("ignored a scanned code: %s", err)
+            return False
+        self._person = person_key(card.id_number, self._backend.site.site.id)
+        elderly = {p.code for p in self._site.kiosk.priorities} & {"elderly"}
+        if elderly and card.age() is not None and (card.age() or 0) >= 60 and not self._priority:
+            self._priority = "elderly"
+        self.ui.touched()
+        self.changed.emit()
+        return True
 
     @Slot(object)
     def _show_outcome(self, outcome: TicketOutcome | str) -> None:
         if isinstance(outcome, str):
-            self._error = outcome
+            self._error = text(self.ui.language, outcome)
             self._set_screen("error")
         elif outcome.ticket is None:
-            self._error = outcome.error.message if outcome.error else "Không lấy được số."
+            self._error = self._refusal(outcome.error)
             self._set_screen("error")
         else:
-            t = outcome.ticket
-            self._ticket = {
-                "number": t.number,
-                "service": t.service_name,
-                "waiting": t.waiting_before,
-                "wait_min": t.estimated_wait_min or 0,
-                "counters": ", ".join(str(c) for c in t.counters),
-            }
-            self.tickets_shown += 1
-            self._set_screen("ticket")
-        self._idle.start()
+            self._show_ticket(outcome)
+        self.ui.touched()
+
+    def _show_ticket(self, outcome: TicketOutcome) -> None:
+        t = outcome.ticket
+        assert t is not None
+        service = (
+            self._site.service(t.service) if t.service in {s.code for s in self._site.services} else None
+        )
+        url = self._backend.ticket_url(t) or f"motcua:{self._site.site.id}:{t.number}:{t.token}"
+        self._job_id = outcome.job_id
+        self._ticket = {
+            "number": t.number,
+            "service": self.ui.name_of(t.service_name, service.name_en if service else None),
+            "waiting": t.waiting_before,
+            "wait_min": t.estimated_wait_min if t.estimated_wait_min is not None else -1,
+            "counters": ", ".join(self._site.counter(c).name for c in t.counters if self._has_counter(c)),
+            "priority": next((p["name"] for p in self._get_priorities() if p["code"] == self._priority), ""),
+            "qr": qr_data_url(url),
+            "virtual": outcome.job_id is None,
+            "offline": outcome.offline,
+        }
+        self.tickets_shown += 1
+        self._set_screen("ticket")
+        self.ui.say(f"{text(self.ui.language, 'your_number')} {t.number}")
+
+    def _has_counter(self, number: int) -> bool:
+        return any(c.number == number for c in self._site.counters)
+
+    def _refusal(self, error: m.ErrorInfo | None) -> str:
+        if error is None:
+            return text(self.ui.language, "refused")
+        if error.code in {OUTSIDE_HOURS, "out_of_hours"}:
+            return f"{text(self.ui.language, 'outside_hours')}\n{self.hours_text()}"
+        if error.code in _REFUSAL_TEXTS:
+            return text(self.ui.language, error.code)
+        return error.message
+
+    def hours_text(self) -> str:
+        hours = self._site.office_hours()  # the centre's hours, even when the queue runs around the clock
+        names = _DAYS.get(self.ui.language, _DAYS["vi"])
+        days = f"{names[hours.days[0]]} – {names[hours.days[-1]]}" if hours.days else ""
+        sessions = ", ".join(f"{a}–{b}" for a, b in hours.sessions)
+        return f"{days}: {sessions}"
+
+    @Slot(str)
+    def _on_job_failed(self, job_id: str) -> None:
+        """The printer failed this ticket's job: the screen's QR becomes the citizen's ticket."""
+        if self._screen == "ticket" and job_id == self._job_id:
+            self._ticket = {**self._ticket, "virtual": True}
+            self.ui.touched()
+            self.changed.emit()
 
     @Slot()
     def goHome(self) -> None:
-        self._idle.stop()
+        self.ui.stop_idle()
+        if self._search:
+            self._search = ""
+            self.listsChanged.emit()
+        self._priority = ""
+        self._person = None
         self._set_screen("home")
 
     def _set_screen(self, screen: str) -> None:
         self._screen = screen
         self.changed.emit()
+
+
+def _plain(value: str) -> str:
+    """``value`` without Vietnamese tone marks, so "dat dai" finds "Đất đai"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _request(
+    backend: KioskBackend,
+    done: Callable[[object], None],
+    service: str,
+    priority: str | None,
+    person: str | None,
+) -> None:
+    """Off the GUI thread: ask for the ticket, then hand the outcome back (holding no view-model)."""
+    try:
+        outcome: TicketOutcome | str = backend.take_ticket(service, priority, person_key=person)
+    except (BusError, TimeoutError) as err:
+        log.warning("ticket request failed: %s", err)
+        outcome = "busy"
+    except Exception:  # the screen must never stay on "working"
+        log.exception("ticket request failed unexpectedly")
+        outcome = "failed"
+    done(outcome)

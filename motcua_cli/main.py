@@ -73,7 +73,6 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (
         ("server", "run the queue server"),
         ("device", "run one device service"),
-        ("kiosk", "run the ticket dispenser window"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--site", type=Path, required=True)
@@ -120,13 +119,9 @@ def _run(args: argparse.Namespace) -> int:
     broker = args.broker or site.broker.url
     if args.command == "server":
         return _serve(site, broker)
-    if args.command == "device":
-        from motcua_cli.devices import run_device
+    from motcua_cli.devices import run_device
 
-        return run_device(site, args.device, broker)
-    from motcua_cli.demo import run_kiosk_window
-
-    return run_kiosk_window(site, args.device, broker)
+    return run_device(site, args.device, broker)
 
 
 def check_site(path: Path) -> int:

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,7 +64,15 @@ KEY_OPERATIONS = {
     "close": m.CounterAction.CLOSE,
 }
 
-Inbound = m.IssueTicket | m.CounterRequest | m.RegisterDossier | m.UpdateDossier
+Inbound = (
+    m.IssueTicket
+    | m.CounterRequest
+    | m.RegisterDossier
+    | m.UpdateDossier
+    | m.ReserveBlock
+    | m.OfflineTickets
+    | m.RatingGiven
+)
 
 
 @dataclass
@@ -194,13 +202,37 @@ class QueueServer:
             return
         self._inbox.put(_Item(request, request.kind, reply_to=request.reply_to))
 
-    def _on_event(self, topic: str, event: m.KeyPressed | m.JobPrinted | m.JobFailed) -> None:
+    def _on_event(self, topic: str, event: m.DeviceEvent) -> None:
         device_id = self.topics.device_id_of(topic)
-        if not isinstance(event, m.KeyPressed) or device_id is None:
+        if device_id is None:
+            return
+        if isinstance(event, m.RatingGiven):
+            if self._rating_from_its_tablet(device_id, event):
+                self._inbox.put(_Item(event, "rating"))
+            return
+        if not isinstance(event, m.KeyPressed):
             return
         request = self.key_request(device_id, event)
         if request is not None:
             self._inbox.put(_Item(request, "key"))
+
+    def _rating_from_its_tablet(self, device_id: str, rating: m.RatingGiven) -> bool:
+        """Only the rating tablet of the counter that served may rate (a stray message rates nothing)."""
+        try:
+            device = self.site.device(device_id)
+        except KeyError:
+            log.warning("ignored a rating from %s: no such device in the site file", device_id)
+            return False
+        if device.kind is not m.DeviceKind.RATING_TABLET or device.counter != rating.counter:
+            log.warning(
+                "ignored a rating for counter %s from %s (a %s of counter %s)",
+                rating.counter,
+                device_id,
+                device.kind,
+                device.counter,
+            )
+            return False
+        return True
 
     def key_request(self, device_id: str, event: m.KeyPressed) -> m.CounterRequest | None:
         """The counter operation a keypad key stands for, or None (logged) when it stands for none."""
@@ -300,6 +332,9 @@ class QueueServer:
                     changes.merge(self.engine.apply(event))
                 self._note(event)
 
+        if isinstance(request, m.OfflineTickets):
+            accepted = self._offline_tickets(request, at, apply)
+            return m.Response(request_id=request.id, ok=True, accepted=accepted)
         try:
             if item.verb == "key" and self._keypad_opens(request):
                 # A keypad has no login: CALL at a closed counter opens it for its last officer.
@@ -311,6 +346,17 @@ class QueueServer:
                 return _refusal(request.id, err)
             events = []
         apply(events)
+        if isinstance(request, m.ReserveBlock):
+            data = events[0].data
+            block = m.NumberBlock(
+                service=str(data["service"]),
+                business_day=date.fromisoformat(str(data["day"])),
+                first=int(data["first"]),
+                last=int(data["last"]),
+            )
+            return m.Response(request_id=request.id, ok=True, block=block)
+        if isinstance(request, m.RatingGiven):
+            return m.Response(request_id=request.id, ok=True)
         if isinstance(request, m.RegisterDossier | m.UpdateDossier):
             code = str(events[0].data["code"])
             return m.Response(request_id=request.id, ok=True, dossier=self.dossiers.dossiers[code].info())
@@ -325,6 +371,15 @@ class QueueServer:
 
     def _decide(self, request: Inbound, at: datetime) -> list[Event]:  # noqa: PLR0912 - one case per action
         e = self.engine
+        if isinstance(request, m.ReserveBlock):
+            self._check_day_off(at)
+            return e.reserve_block(request.kiosk, request.service, request.size, at)
+        if isinstance(request, m.RatingGiven):
+            known = request.ticket if request.ticket in e.tickets else None
+            ticket_id = known or self._ticket_id(request.number or request.ticket)
+            return e.rate(ticket_id, request.score, request.scale, dict(request.answers), at)
+        if isinstance(request, m.OfflineTickets):
+            raise AssertionError("offline tickets are handled one by one")
         if isinstance(request, m.RegisterDossier):
             return self.dossiers.register(request, at)
         if isinstance(request, m.UpdateDossier):
@@ -368,6 +423,41 @@ class QueueServer:
             case a.CANCEL:
                 return e.cancel(self._ticket_id(request.ticket), at)
         raise Refused("bad_request", "Thao tác không được hỗ trợ.", f"unsupported action {request.action}")
+
+    def _offline_tickets(
+        self, request: m.OfflineTickets, at: datetime, apply: Callable[[list[Event]], None]
+    ) -> list[str]:
+        """Each ticket the kiosk issued from its blocks while the server was away, in its order.
+
+        A ticket that fits none of the kiosk's blocks is logged and left out of ``accepted`` (the kiosk
+        keeps it in its journal); it does not hold back the others. A ticket already known (an earlier
+        try) is accepted again and not duplicated.
+        """
+        accepted: list[str] = []
+        for ticket in sorted(request.tickets, key=lambda t: t.issued_at):
+            rule = self.rules.services.get(ticket.service)
+            digits = ticket.number.removeprefix(rule.normal.prefix) if rule else ""
+            if rule is None or not digits.isdigit():
+                log.warning(
+                    "offline ticket %s from %s: not a %s number", ticket.number, request.kiosk, ticket.service
+                )
+                continue
+            try:
+                events = self.engine.register_offline_ticket(
+                    request.kiosk,
+                    ticket.service,
+                    int(digits),
+                    priority=ticket.priority,
+                    token=ticket.token,
+                    issued_at=ticket.issued_at,
+                    at=at,
+                )
+            except Refused as err:
+                log.warning("offline ticket %s from %s refused: %s", ticket.number, request.kiosk, err)
+                continue
+            apply(events)  # the next ticket is decided against this one
+            accepted.append(ticket.number)
+        return accepted
 
     def _check_day_off(self, at: datetime) -> None:
         """No tickets on a public holiday or a day off in lieu (the site's hours know only weekdays)."""

@@ -17,7 +17,7 @@ apt_packages=(
   chromium chromium-driver       # queue server: the dashboard and counter console tested in a real browser
   tesseract-ocr tesseract-ocr-vie poppler-utils  # printer: OCR of the simulator's paper, Form 01 PDF checks
   espeak-ng sox                  # counter: the Vietnamese voice announcer
-  xdotool                        # kiosk: real mouse events on a real window under Xvfb
+  xdotool                        # kiosk: real mouse events on a real window under Xvfb (also libzbar0, espeak-ng)
   libzbar0 sane-utils poppler-utils ghostscript  # scanner: barcodes (pyzbar), SANE test backend, PDF checks, PDF/A
 )
 missing=()

@@ -1,37 +1,43 @@
-"""The dispenser window (Qt Quick, offscreen) with a real server and broker behind it."""
+"""Dispenser journeys (Qt Quick, offscreen) with a real server, broker, printer service and simulator."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kiosk_rig import KioskRig, answer_with_error
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
-from support import find_item
+from support import find_item, wait_until
 
+from bus import models as m
 from bus.client import BrokerUrl
-from kiosk.app import load_dispenser
-from kiosk.backend import KioskBackend
+from kiosk.app import load_dispenser, window_of
 from kiosk.dispenser import DispenserViewModel
-from queue_server.db import Store
-from queue_server.server import QueueServer
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def backend(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[KioskBackend]:
-    store = Store.open(f"sqlite:///{tmp_path}/k.db")
-    server = QueueServer(demo_site, store, mosquitto).start()
-    kiosk = KioskBackend(demo_site, "kiosk-1", mosquitto).start()
-    yield kiosk
-    kiosk.stop()
-    server.stop()
-    store.close()
+def rig(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[KioskRig]:
+    with KioskRig(demo_site, mosquitto, tmp_path, journal=False) as rig:
+        yield rig
+
+
+@pytest.fixture
+def screen(qtbot: QtBot, rig: KioskRig) -> Iterator[tuple[DispenserViewModel, QQuickWindow]]:
+    vm = DispenserViewModel(rig.site, rig.backend)
+    engine = load_dispenser(vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    yield vm, window
+    window.close()
+    del engine
 
 
 def click(window: QQuickWindow, item: QQuickItem) -> None:
@@ -39,35 +45,117 @@ def click(window: QQuickWindow, item: QQuickItem) -> None:
     QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(centre))
 
 
-def test_a_touch_on_a_service_shows_the_ticket_and_sends_it_to_the_printer(
-    qtbot: QtBot, demo_site: Site, backend: KioskBackend, tmp_path: Path
+def spy_requests(rig: KioskRig) -> list[Any]:
+    seen: list[Any] = []
+    spy = rig.client("spy")
+    spy.subscribe(spy.topics.all_req(), lambda _t, r: seen.append(r), m.request_adapter, dedupe=False)
+    spy.start()
+    return seen
+
+
+def test_one_touch_on_a_service_prints_that_number(
+    qtbot: QtBot, rig: KioskRig, screen: tuple[DispenserViewModel, QQuickWindow]
 ) -> None:
-    vm = DispenserViewModel(demo_site, backend)
-    engine = load_dispenser(vm)
-    window = engine.rootObjects()[0]
-    assert isinstance(window, QQuickWindow)
-    qtbot.waitExposed(window)
-    assert find_item(window, "centreName").property("text") == demo_site.site.name
-    click(window, find_item(window, "service-civil"))
+    vm, window = screen
+    assert find_item(window, "centreName").property("text") == rig.site.site.name
+    click(window, find_item(window, "service-civil"))  # the only touch
     qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
     assert find_item(window, "ticketNumber").property("text") == "B2001"
-    assert find_item(window, "ticketView").property("visible")
-    assert backend.jobs_sent == 1
-    window.grabWindow().save(str(tmp_path / "dispenser-ticket.png"))
+    assert vm.ticket["counters"] == "Quầy 2, Quầy 3, Quầy 4"
+    assert vm.ticket["virtual"] is False
+    assert vm.ticket["qr"].startswith("data:image/png;base64,")
+    assert wait_until(lambda: any("B2001" in t for t in rig.printed_texts()), timeout=10)
     click(window, find_item(window, "done"))
     qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
 
 
-def test_a_refused_ticket_shows_the_reason(qtbot: QtBot, demo_site: Site, backend: KioskBackend) -> None:
-    vm = DispenserViewModel(demo_site, backend)
-    vm.takeTicket("no-such-service")
-    qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
-    assert "Không có lĩnh vực" in vm.errorMessage
-    assert backend.jobs_sent == 0
+def test_a_priority_ticket_takes_two_touches_and_carries_the_group(
+    qtbot: QtBot, rig: KioskRig, screen: tuple[DispenserViewModel, QQuickWindow]
+) -> None:
+    vm, window = screen
+    requests = spy_requests(rig)
+    click(window, find_item(window, "priority-elderly"))
+    assert vm.priority == "elderly"
+    click(window, find_item(window, "service-land"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    assert vm.ticket["priority"] == "Người cao tuổi (từ 60 tuổi)"
+    assert wait_until(lambda: any(getattr(r, "priority", None) == "elderly" for r in requests))
+    assert wait_until(lambda: any("A1001" in t for t in rig.printed_texts()), timeout=10)
+    click(window, find_item(window, "done"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
+    assert vm.priority == ""  # the next citizen starts without it
 
 
-def test_idle_reset_returns_home(qtbot: QtBot, demo_site: Site, backend: KioskBackend) -> None:
-    vm = DispenserViewModel(demo_site, backend, idle_reset_ms=200)
+def test_a_printer_out_of_paper_turns_the_qr_into_the_ticket(
+    qtbot: QtBot, rig: KioskRig, screen: tuple[DispenserViewModel, QQuickWindow]
+) -> None:
+    vm, window = screen
+    sim = rig.sims.printers["printer-k1"]
+    sim.paper_out_at_job = sim.jobs_started + 1  # the roll ends as this job starts
+    click(window, find_item(window, "service-land"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    qtbot.waitUntil(lambda: vm.ticket.get("virtual") is True, timeout=15000)  # JobFailed came back
+    assert find_item(window, "ticketNote").property("text").startswith("Máy in tạm hết giấy")
+    assert find_item(window, "qr").property("paintedWidth") > 100  # the QR image decoded and shown
+    # The retained status now says "paper out": the next ticket sends no job at all.
+    qtbot.waitUntil(lambda: not rig.backend.printer_can_print(), timeout=5000)
+    sent = rig.backend.jobs_sent
+    vm.goHome()
+    click(window, find_item(window, "service-business"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    assert vm.ticket["number"] == "C3001" and vm.ticket["virtual"] is True
+    assert rig.backend.jobs_sent == sent
+
+
+def test_outside_hours_the_kiosk_says_when_to_come_back(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    with KioskRig(demo_site, mosquitto, tmp_path, with_server=False, journal=False) as rig:
+        stand_in = rig.client("server-stand-in")
+        seen = answer_with_error(stand_in, "outside_hours", "Ngoài giờ cấp số")
+        stand_in.start()
+        vm = DispenserViewModel(rig.site, rig.backend)
+        engine = load_dispenser(vm)
+        window = window_of(engine)
+        qtbot.waitExposed(window)
+        click(window, find_item(window, "service-land"))
+        qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
+        message = find_item(window, "errorMessage").property("text")
+        assert message.startswith("Hiện ngoài giờ cấp số")
+        assert "Thứ Hai – Thứ Sáu: 07:30–11:30, 13:30–17:00" in message
+        assert len(seen) == 1 and rig.backend.jobs_sent == 0
+        vm.ui.toggleLanguage()
+        vm.goHome()
+        vm.takeTicket("land")
+        qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
+        assert vm.errorMessage.startswith("Tickets are issued only during working hours")
+        assert "Mon – Fri" in vm.errorMessage
+        window.close()
+        del engine
+
+
+def test_a_sold_out_service_is_refused_in_plain_words(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    services = [s.model_copy(update={"daily_cap": 1}) for s in demo_site.services]
+    site = demo_site.model_copy(update={"services": services})
+    with KioskRig(site, mosquitto, tmp_path, journal=False) as rig:
+        vm = DispenserViewModel(rig.site, rig.backend)
+        # civil: its cap is the service's own (a rule version in demo.toml raises land's)
+        vm.takeTicket("civil")
+        qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+        vm.goHome()
+        vm.takeTicket("civil")
+        qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
+        assert vm.errorMessage.startswith("Lĩnh vực này đã hết số hôm nay")
+        assert rig.backend.jobs_sent == 1
+
+
+def test_idle_reset_returns_home_with_the_defaults(qtbot: QtBot, rig: KioskRig) -> None:
+    vm = DispenserViewModel(rig.site, rig.backend, idle_reset_ms=300)
+    vm.ui.toggleLanguage()
+    vm.choosePriority("pregnant")
     vm.takeTicket("land")
     qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
     qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=3000)
+    assert vm.ui.language == "vi" and vm.priority == ""

@@ -1,0 +1,84 @@
+// The frame every kiosk screen shares: title bar with the centre's name, the staff's offline mark,
+// and the accessibility toggles (language, large text, high contrast). Colours follow ui.highContrast.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+ApplicationWindow {
+    id: root
+    visible: true
+    width: 1080
+    height: 1920
+    title: "motcua"
+    font.family: "Noto Sans"
+    font.pixelSize: ui.font
+
+    readonly property bool landscape: width > height
+    readonly property color bg: ui.highContrast ? "#000000" : "#f3f5f7"
+    readonly property color fg: ui.highContrast ? "#ffffff" : "#1a1a1a"
+    readonly property color accent: ui.highContrast ? "#ffff00" : "#8b0000"
+    readonly property color card: ui.highContrast ? "#000000" : "#ffffff"
+    readonly property color danger: ui.highContrast ? "#ffff00" : "#b00020"
+    readonly property int gap: Math.round(ui.target / 3)
+    property string offlineMark: ""
+    default property alias content: body.data
+
+    color: bg
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: root.gap
+        spacing: root.gap
+
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: root.gap
+            Label {
+                objectName: "centreName"
+                text: ui.centreName
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                font.pixelSize: Math.round(ui.font * 1.3)
+                font.bold: true
+                color: root.accent
+            }
+            Rectangle {
+                objectName: "offlineMark"
+                visible: root.offlineMark !== ""
+                color: root.danger
+                radius: 8
+                implicitWidth: offlineText.implicitWidth + root.gap * 2
+                implicitHeight: ui.target
+                Label {
+                    id: offlineText
+                    anchors.centerIn: parent
+                    text: root.offlineMark
+                    color: ui.highContrast ? "#000000" : "#ffffff"
+                    font.bold: true
+                    font.pixelSize: Math.round(ui.font * 0.8)
+                }
+            }
+        }
+
+        Flow {
+            Layout.fillWidth: true
+            spacing: root.gap
+            KButton { objectName: "btn-language"; text: ui.t.language; small: true; onClicked: ui.toggleLanguage() }
+            KButton { objectName: "btn-large"; text: ui.t.large_text; small: true; checked: ui.largeText; onClicked: ui.toggleLargeText() }
+            KButton { objectName: "btn-contrast"; text: ui.t.contrast; small: true; checked: ui.highContrast; onClicked: ui.toggleContrast() }
+        }
+
+        Item {
+            id: body
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+        }
+    }
+
+    // A touch anywhere keeps the screen from resetting.
+    MouseArea {
+        anchors.fill: parent
+        z: -1
+        onPressed: (mouse) => { ui.touch(); mouse.accepted = false }
+    }
+}
