@@ -305,3 +305,32 @@ def test_a_new_business_day_expires_what_yesterday_left(
     finally:
         srv.stop()
         srv.store.close()
+
+
+def test_a_rating_is_stored_once_against_the_ticket_and_its_officer(
+    server: QueueServer, client: BusClient
+) -> None:
+    ticket = issue(client, "civil").ticket
+    assert ticket is not None
+    open_counters(client, 2)
+    assert called(act(client, 2, A.CALL_NEXT)) == ticket.number
+    assert act(client, 2, A.FINISH).ok
+    evt = client.topics.device_evt
+    stray = m.RatingGiven(ticket=ticket.number, number=ticket.number, counter=2, score=0, scale=3)
+    client.publish(evt("keypad-2"), stray)  # not a rating tablet
+    client.publish(
+        evt("tablet-2"), stray.model_copy(update={"counter": 3, "id": m.new_id()})
+    )  # not its counter
+    given = m.RatingGiven(
+        ticket=ticket.ticket_id or ticket.number, number=ticket.number, counter=2, score=2, scale=3,
+        answers={"attitude": 2},
+    )  # fmt: skip
+    client.publish(evt("tablet-2"), given)
+    assert wait_until(lambda: bool(server.store.ratings()))
+    again = given.model_copy(update={"id": m.new_id(), "score": 0})  # a second tap: refused, not stored
+    client.publish(evt("tablet-2"), again)
+    time.sleep(0.5)
+    (rating,) = server.store.ratings()
+    assert (rating["counter"], rating["officer"], rating["score"], rating["scale"]) == (2, "cb02", 2, 3)
+    assert rating["answers"] == {"attitude": 2}
+    assert server.store.ratings(officer="cb02") == [rating]
