@@ -198,8 +198,14 @@ SPECS: tuple[TopicSpec, ...] = (
                 counter=3,
                 action=m.CounterAction.CALL_NEXT,
             ),
+            m.UpdateDossier(
+                **_env(23),
+                reply_to="motcua/v1/demo/resp/console-3",
+                code="H99.01-261123-0007",
+                status=m.DossierStatus.READY,
+            ),
             m.RegisterDossier(
-                **_env(19),
+                **_env(22),
                 reply_to="motcua/v1/demo/resp/console-3",
                 procedure="1.001234",
                 days=3,

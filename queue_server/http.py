@@ -13,6 +13,7 @@
   in working time (same key as counter operations).
 - ``/api/v1/dossiers/{code}/uploads``, ``/api/v1/uploads/{id}``, ``/api/v1/dossiers/{code}/files``: the
   store of scanned dossiers (``queue_server/dossiers.py``: chunked, resumable, hash-checked uploads).
+- ``GET /t/{token}``: the page a ticket's QR opens (``public_url`` + token), refreshed while waiting.
 - ``GET /console/{n}``: the counter console for clerks without a keypad.
 
 The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
@@ -21,6 +22,7 @@ The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http 
 from __future__ import annotations
 
 import hmac
+import html
 import json
 import logging
 import os
@@ -244,12 +246,54 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
 
         mount_dossier_store(app, dossier_dir, require_key)
 
+    @app.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
+    def ticket_page(token: str) -> HTMLResponse:
+        """What the QR on a ticket opens: the number, where it stands, refreshed every 15 s."""
+        view = queries.ticket_view(token)
+        if view is None:
+            body = "<h1>Không tìm thấy số thứ tự</h1><p>Vé đã hết hạn hoặc mã không đúng.</p>"
+            return HTMLResponse(_ticket_html(site_name, body, refresh=False), status_code=404)
+        return HTMLResponse(_ticket_html(site_name, _ticket_body(view), refresh=view.status == "waiting"))
+
     @app.get("/console/{number}", response_class=HTMLResponse, include_in_schema=False)
     def console(number: int) -> str:
         page = resources.files("queue_server").joinpath("static/console.html").read_text(encoding="utf-8")
         return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
 
     return app
+
+
+_STATUS_VI = {
+    "waiting": "Đang chờ",
+    "called": "Đã được gọi",
+    "parked": "Tạm giữ",
+    "no_show": "Vắng mặt khi được gọi",
+    "done": "Đã phục vụ",
+    "cancelled": "Đã hủy",
+    "expired": "Hết hạn",
+}
+
+
+def _ticket_body(view: TicketView) -> str:
+    lines = [f"<p class=service>{html.escape(view.service_name)}</p>", f"<p class=number>{view.number}</p>"]
+    lines.append(f"<p class=status>{_STATUS_VI.get(view.status, html.escape(view.status))}</p>")
+    if view.status == "waiting" and view.waiting_before is not None:
+        lines.append(f"<p>Còn <b>{view.waiting_before}</b> người trước bạn")
+        if view.estimated_wait_min is not None:
+            lines[-1] += f", dự kiến khoảng <b>{view.estimated_wait_min}</b> phút"
+        lines[-1] += ".</p>"
+    if view.counter_name:
+        lines.append(f"<p class=counter>Mời đến <b>{html.escape(view.counter_name)}</b></p>")
+    return "\n".join(lines)
+
+
+def _ticket_html(site_name: str, body: str, refresh: bool) -> str:
+    meta = '<meta http-equiv="refresh" content="15">' if refresh else ""
+    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">{meta}<title>Số thứ tự</title>
+<style>body{{font-family:"Noto Sans","DejaVu Sans",sans-serif;text-align:center;margin:24px;color:#102a43}}
+.number{{font-size:72px;font-weight:700;margin:8px}}.service{{font-size:20px}}.status{{font-size:24px}}</style>
+</head><body><p>{html.escape(site_name)}</p>{body}</body></html>"""
 
 
 def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[..., None]) -> None:

@@ -65,6 +65,10 @@ def test_a_ticket_is_followed_by_its_token_and_only_by_it(api: tuple[QueueServer
     assert view["status"] == "waiting" and view["waiting_before"] == 0
     assert httpx.get(f"{url}/api/v1/tickets/{issued.ticket.number}", timeout=10).status_code == 404
     assert httpx.get(f"{url}/api/v1/tickets/not-a-token", timeout=10).status_code == 404
+    page = httpx.get(f"{url}/t/{issued.ticket.token}", timeout=10)  # what the ticket's QR opens
+    assert page.status_code == 200 and issued.ticket.number in page.text and "Đang chờ" in page.text
+    gone = httpx.get(f"{url}/t/{issued.ticket.number}", timeout=10)
+    assert gone.status_code == 404 and "Không tìm thấy" in gone.text
 
 
 def test_counter_operations_need_the_key(api: tuple[QueueServer, str]) -> None:

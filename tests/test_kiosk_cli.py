@@ -68,9 +68,7 @@ def test_each_mode_starts_as_its_own_process(
 ) -> None:
     site = tmp_path / "site.toml"
     text = DEMO.read_text(encoding="utf-8").replace('id = "demo"', f'id = "cli-{mode}"', 1)
-    site.write_text(
-        text + '\n[[devices]]\nid = "tablet-2"\nkind = "rating_tablet"\ncounter = 2\n', encoding="utf-8"
-    )
+    site.write_text(text, encoding="utf-8")  # the demo site has counter 2's rating tablet, tablet-2
     targets = tmp_path / "targets.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(DEMO.parent.parent)}
     args = ["--site", str(site), "--device", device, "--mode", mode, "--broker", str(mosquitto)]
