@@ -28,8 +28,8 @@ from bus.models import DeviceKind
 from counter_display.caller_bus import Key
 from counter_display.service import KeypadService, LedDisplayService
 from firmware_sim.centre import SimulatedDevices
+from queue_server.db import Store
 from queue_server.server import QueueServer
-from queue_server.store import TicketStore
 from siteconf import load_site
 
 SITE = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
@@ -66,7 +66,7 @@ def mqtt_baseline(url: BrokerUrl, n: int) -> list[float]:
 def call_to_display(url: BrokerUrl, n: int, workdir: Path) -> list[float]:
     site = load_site(SITE)
     sims = SimulatedDevices(site)
-    store = TicketStore(workdir / "bench.db")
+    store = Store.open(f"sqlite:///{workdir / 'bench.db'}")
     server = QueueServer(site, store, url).start()
     services = [
         (KeypadService if d.kind is DeviceKind.KEYPAD else LedDisplayService)(site.site.id, d, url).start()

@@ -114,12 +114,12 @@ def centre(url: BrokerUrl, workdir: Path, job_at: list[float]) -> Iterator[Kiosk
     """Queue server, printer service on its simulator, a spy on the printer's commands, the kiosk."""
     from firmware_sim.centre import SimulatedDevices
     from printer.service import PrinterService
+    from queue_server.db import Store
     from queue_server.server import QueueServer
-    from queue_server.store import TicketStore
 
     site = load_site(SITE)
     sims = SimulatedDevices(site)
-    store = TicketStore(workdir / "bench.db")
+    store = Store.open(f"sqlite:///{workdir / 'bench.db'}")
     server = QueueServer(site, store, url).start()
     printer = PrinterService(site.site.id, site.device("printer-k1"), url).start()
     spy = BusClient(url, site.site.id, "bench-spy")

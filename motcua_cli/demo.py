@@ -239,20 +239,3 @@ def _quit_on_signal(app: Any) -> None:
     app._signal_timer = QTimer(interval=200)
     app._signal_timer.timeout.connect(lambda: None)
     app._signal_timer.start()
-
-
-def run_kiosk_window(site: Site, kiosk_id: str, broker: str) -> int:
-    from PySide6.QtGui import QGuiApplication
-
-    from kiosk.app import load_dispenser
-    from kiosk.dispenser import DispenserViewModel
-
-    app = QGuiApplication([])
-    backend = KioskBackend(site, kiosk_id, broker).start()
-    vm = DispenserViewModel(site, backend)
-    engine = load_dispenser(vm)
-    _quit_on_signal(app)
-    code = app.exec()
-    backend.stop()
-    del engine
-    return int(code)

@@ -273,12 +273,12 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
     from counter_display.modbus_rtu import Direction, ModbusRtuDecoder, WriteSingleRegister
     from counter_display.service import KeypadService, LedDisplayService
     from firmware_sim.centre import SimulatedDevices
+    from queue_server.db import Store
     from queue_server.server import QueueServer
-    from queue_server.store import TicketStore
 
     site_id = demo_site.site.id
     sims = SimulatedDevices(demo_site)
-    store = TicketStore(tmp_path / "e2e.db")
+    store = Store.open(f"sqlite:///{tmp_path / 'e2e.db'}")
     server = QueueServer(demo_site, store, mosquitto).start()
     keypad = KeypadService(site_id, demo_site.device("keypad-3"), mosquitto).start()
     led = LedDisplayService(site_id, demo_site.device("led-3"), mosquitto).start()
