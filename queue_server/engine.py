@@ -101,7 +101,7 @@ class Engine(EngineState):
         rule = self._service(service)
         self._check_token(token)
         self._check_priority(priority)
-        if not rule.issuing_at(self.rules.local(at)):
+        if not self.rules.issuing(rule, self.rules.local(at)):
             raise Refused(
                 "outside_hours",
                 f"Lĩnh vực {rule.name} ngoài giờ tiếp nhận.",

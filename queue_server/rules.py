@@ -88,6 +88,20 @@ class RuleBook:
     priorities: dict[str, tuple[str, str | None]]
     versions: tuple[Policy, ...]
     service_time_window: int = 20
+    # From the working calendar: days off that fall on working weekdays (holidays, nghỉ bù) and
+    # days worked that are not (làm bù, usually a Saturday, with the usual sessions).
+    closed_days: frozenset[date] = frozenset()
+    open_days: frozenset[date] = frozenset()
+
+    def issuing(self, rule: ServiceRule, local: datetime) -> bool:
+        """Whether tickets of ``rule`` are issued at ``local`` (site time), with holidays and make-up days."""
+        day = local.date()
+        if day in self.closed_days:
+            return False
+        if day in self.open_days:
+            now = local.time().replace(tzinfo=None)
+            return any(start <= now < end for start, end in rule.sessions)
+        return rule.issuing_at(local)
 
     @classmethod
     def from_site(cls, site: Site) -> RuleBook:

@@ -23,7 +23,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,7 +111,8 @@ class QueueServer:
         self.tz = ZoneInfo(site.site.timezone)
         self.clock = clock or (lambda: datetime.now(self.tz))
         self.new_token = new_token
-        self.rules = RuleBook.from_site(site)
+        self.calendar = WorkingCalendar.from_site(site.with_office_hours())
+        self.rules = self._with_calendar(RuleBook.from_site(site))
         self.topics = Topics(site.site.id)
         self.bus = BusClient(
             broker, site.site.id, "queue-server", availability_topic=self.topics.server_availability()
@@ -125,12 +126,23 @@ class QueueServer:
         self._lock = threading.RLock()
         self._load()
 
+    def _with_calendar(self, rules: RuleBook) -> RuleBook:
+        """The rule book with this year's and the next's holidays and make-up days (not around the clock)."""
+        if self.site.is_around_the_clock():
+            return rules
+        year = self.now().year
+        closed: set[date] = set()
+        opened: set[date] = set()
+        for y in (year - 1, year, year + 1):
+            for day, entry in self.calendar.year(y).days.items():
+                (closed if entry.kind.is_day_off else opened).add(day)
+        return replace(rules, closed_days=frozenset(closed), open_days=frozenset(opened))
+
     # --- state kept beside the engine: lookups the engine does not index ------------------------
 
     def _load(self) -> None:
         events = [Event(e.type, e.data, e.at) for e in self.store.events()]
         self.engine = Engine.replay(self.rules, (e for e in events if e.type not in DOSSIER_EVENTS))
-        self.calendar = WorkingCalendar.from_site(self.site.with_office_hours())
         self.dossiers = DossierRegistry(self.calendar, self.site.site.agency_code)
         for event in events:
             if event.type in DOSSIER_EVENTS:
@@ -539,11 +551,12 @@ class QueueServer:
 
     def _publish(self, out: _Outbox) -> None:
         with self._lock:
-            for item, response in out.replies:
-                self._reply(item, response)
+            # Calls first: the hall board and the voice are what the citizen is waiting for.
             for call in out.calls:
                 self.bus.publish(self.topics.calls(), self._call_event(call))
                 self.calls_published += 1
+            for item, response in out.replies:
+                self._reply(item, response)
             for number in sorted(out.counters):
                 self.bus.publish(self.topics.counter_state(number), self.counter_state(number), retain=True)
             for code in sorted(out.services):

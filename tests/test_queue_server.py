@@ -138,6 +138,13 @@ def test_outside_issuing_hours(
         clock[0] = datetime(2026, 9, 2, 9, 0, tzinfo=tz)  # a Wednesday, but Quốc khánh
         holiday = issue(client, "land").error
         assert holiday is not None and holiday.code == "outside_hours" and "nghỉ" in holiday.message
+        clock[0] = datetime(
+            2026, 1, 2, 9, 0, tzinfo=tz
+        )  # a Friday swapped for Saturday 10/1 (Tết Dương lịch)
+        assert issue(client, "land").error.code == "outside_hours"  # type: ignore[union-attr]
+        clock[0] = datetime(2026, 1, 10, 9, 0, tzinfo=tz)  # that make-up Saturday: the centre works
+        made_up = issue(client, "land")
+        assert made_up.ok, made_up.error
     finally:
         srv.stop()
         srv.store.close()
