@@ -172,7 +172,15 @@ class _AmqttThread(threading.Thread):
 
         self.loop.run_until_complete(start())
         self.started.set()
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            # Close the loop (and its self-pipe sockets) once stopped, so nothing leaks at exit.
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self.loop.close()
 
     def stop(self) -> None:
         if self._broker is not None and self.started.is_set():
