@@ -117,7 +117,7 @@ def centre(url: BrokerUrl, workdir: Path, job_at: list[float]) -> Iterator[Kiosk
     from queue_server.db import Store
     from queue_server.server import QueueServer
 
-    site = load_site(SITE)
+    site = load_site(SITE).around_the_clock()  # the bench runs at any hour
     sims = SimulatedDevices(site)
     store = Store.open(f"sqlite:///{workdir / 'bench.db'}")
     server = QueueServer(site, store, url).start()
