@@ -21,6 +21,7 @@ import math
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,7 @@ from siteconf import Site
 log = logging.getLogger(__name__)
 
 BATCH = 64  # requests per transaction at most
+TYPED_DIGITS_S = 10.0  # digits typed on a keypad count for the next key pressed within this time
 INTERNAL_ERROR = m.ErrorInfo(
     code="internal_error",
     message="Hệ thống gặp lỗi, xin vui lòng thử lại.",
@@ -120,6 +122,7 @@ class QueueServer:
         self.calls_published = 0
         self.batches = 0
         self._inbox: queue.Queue[_Item | None] = queue.Queue()
+        self._typed: dict[str, tuple[str, float]] = {}  # keypad -> digits typed, when (for TRANSFER)
         self._worker = threading.Thread(target=self._work, name="queue-server", daemon=True)
         # Held by the worker from decision to publish, and by every reader of the engine (HTTP views,
         # the republish after a reconnect), so nobody sees the engine half-way through a batch.
@@ -256,12 +259,29 @@ class QueueServer:
         if device.kind is not m.DeviceKind.KEYPAD or device.counter is None:
             log.warning("ignored a key from %s: it is a %s, not a counter's keypad", device_id, device.kind)
             return None
+        if event.key is m.Key.DIGIT and event.digit is not None:
+            typed, at = self._typed.get(device_id, ("", 0.0))
+            fresh = time.monotonic() - at < TYPED_DIGITS_S
+            self._typed[device_id] = ((typed if fresh else "")[-2:] + str(event.digit), time.monotonic())
+            return None
         operation = self.site.display.key_action(device.counter, event.key)
+        if operation == "transfer":
+            return self._keypad_transfer(device_id, device.counter, event)
         action = KEY_OPERATIONS.get(operation) if operation else None
         if action is None:
             log.info("key %s from %s (%s) is no counter operation", event.key, device_id, operation)
             return None
         return m.CounterRequest(id=event.id, counter=device.counter, action=action)
+
+    def _keypad_transfer(self, device_id: str, counter: int, event: m.KeyPressed) -> m.CounterRequest | None:
+        """Digits typed just before TRANSFER name the counter the current citizen is sent to."""
+        typed, at = self._typed.pop(device_id, ("", 0.0))
+        if not typed or time.monotonic() - at >= TYPED_DIGITS_S:
+            log.info("TRANSFER on %s without a counter number typed first: nothing done", device_id)
+            return None
+        return m.CounterRequest(
+            id=event.id, counter=counter, action=m.CounterAction.TRANSFER, to_counter=max(1, int(typed))
+        )
 
     def handle(self, request: Inbound, timeout: float = 30.0) -> m.Response:
         """Run one request through the worker and wait for its committed answer (HTTP, tests)."""

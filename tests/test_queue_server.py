@@ -341,3 +341,21 @@ def test_a_rating_is_stored_once_against_the_ticket_and_its_officer(
     assert (rating["counter"], rating["officer"], rating["score"], rating["scale"]) == (2, "cb02", 2, 3)
     assert rating["answers"] == {"attitude": 2}
     assert server.store.ratings(officer="cb02") == [rating]
+
+
+def test_a_keypad_transfers_to_the_counter_number_typed_before_transfer(
+    server: QueueServer, client: BusClient
+) -> None:
+    ticket = issue(client, "land").ticket
+    assert ticket is not None
+    open_counters(client, 1, 3)
+    assert called(act(client, 1, A.CALL_NEXT)) == ticket.number
+    keypad = client.topics.device_evt("keypad-1")
+    client.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))  # no number typed: nothing happens
+    time.sleep(0.3)
+    assert server.counter_state(1).current == ticket.number
+    client.publish(keypad, m.KeyPressed(key=m.Key.DIGIT, digit=3))
+    client.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))
+    assert wait_until(lambda: server.counter_state(1).current is None)
+    # Counter 3 serves civil only, but the citizen was sent to it: it calls them next.
+    assert called(act(client, 3, A.CALL_NEXT)) == ticket.number
