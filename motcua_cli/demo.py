@@ -202,7 +202,8 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     app = QGuiApplication.instance() or QGuiApplication([])
     vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)
     engine = load_dispenser(vm)
-    hall = HallBoardViewModel(site, centre.broker, client_id="demo-hall").start()
+    announcer = _announcer(site)
+    hall = HallBoardViewModel(site, centre.broker, client_id="demo-hall", announcer=announcer).start()
     hall_engine = load_qml(HALL_QML, "hall", hall)
     rng = random.Random()
     codes = [s.code for s in site.services]
@@ -225,7 +226,22 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
         QTimer.singleShot(int(duration * 1000), app.quit)
     app.exec()
     hall.stop()
+    if announcer is not None:
+        announcer.stop()
     del engine, hall_engine
+
+
+def _announcer(site: Site) -> Any:
+    """The hall's Vietnamese voice, or None (with a warning) when this machine cannot speak."""
+    if not site.display.voice.enabled:
+        return None
+    try:
+        from counter_display.voice.announcer import Announcer
+
+        return Announcer(site.display.voice)
+    except Exception as err:  # no espeak-ng, no clips folder: the board still shows every call
+        log.warning("the hall board stays silent: %s", err)
+        return None
 
 
 def _quit_on_signal(app: Any) -> None:
