@@ -25,7 +25,11 @@ def build_service(
 ) -> DeviceService:
     """The service that owns ``device``; imports only the package of that device kind.
 
-    ``spool_dir`` replaces the site's ``[printing] spool_dir`` (the demo keeps its spool with its output).
+    ``spool_dir`` replaces the site's ``[printing] spool_dir`` (the demo keeps its spool with its output);
+    a scanner keeps its encrypted PDFs in ``[scanning] spool_dir`` whatever it says.
+
+    A scanner raises ``scanner.errors.ScanError`` when it cannot be set up (no ``[[scanning.stations]]``
+    entry, no scan key, a bad source URL).
     """
     site_id = site.site.id
     if device.kind is DeviceKind.PRINTER:
@@ -47,6 +51,10 @@ def build_service(
         from counter_display.service import KeypadService
 
         return KeypadService(site_id, device, broker)
+    if device.kind is DeviceKind.SCANNER:
+        from scanner.service import ScannerDeviceService
+
+        return ScannerDeviceService.from_site(site, device, broker)
     raise ValueError(
         f"device {device.id} is a {device.kind}: run it with `motcua {device.kind}`, not as a device"
     )
@@ -81,7 +89,12 @@ def run_device(site: Site, device_id: str, broker: str) -> int:
             )
         services = build_services(site, same_line, broker)
     else:
-        services = [build_service(site, device, broker)]
+        from scanner.errors import ScanError
+
+        try:
+            services = [build_service(site, device, broker)]
+        except (ScanError, ValueError) as err:
+            raise SystemExit(f"motcua: {err}") from err
     for service in services:
         service.start()
     wait_for_signal()

@@ -3,7 +3,8 @@
 motcua scan process IMAGES... --out OUT.pdf [--dossier CODE] [--doc-type T]   pipeline on image files
 motcua scan capture SOURCE --out OUT.pdf [--dossier CODE] [--spool DIR]       scan a batch from a source
 motcua scan upload --store URL --spool DIR                                    send spooled PDFs to the store
-motcua scan station SOURCE --spool DIR [--work DIR]                            the station window (Qt)
+motcua scan station SOURCE --spool DIR [--store URL] [--work DIR]              the station window (Qt)
+motcua scan station --site F --device ID [--broker URL] [--work DIR]          ... as that device on the bus
 motcua scan separator --out SEP.pdf [--dossier CODE] [--doc-type T]           a printable separator sheet
 
 SOURCE is a capture URL: escl://HOST:PORT?source=Feeder, sane:test, folder:/PATH, camera:0.
@@ -13,7 +14,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanner.spool import Spool
+    from scanner.station import StationBatch
+    from scanner.station_ui import EntryUploader, PageFeed
 
 
 def _pipeline_options(process: argparse.ArgumentParser) -> None:
@@ -55,14 +61,25 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _pipeline_options(capture)
     capture.set_defaults(run=run_capture)
     upload = actions.add_parser("upload", help="send the spooled PDFs to the dossier store")
-    upload.add_argument("--store", required=True, help="dossier store base URL, e.g. http://10.0.0.2:8080")
+    upload.add_argument(
+        "--store",
+        required=True,
+        help="dossier store URL, e.g. http://10.0.0.2:8080/api/v1 (the queue server)",
+    )
     upload.add_argument("--spool", type=Path, required=True)
     upload.set_defaults(run=run_upload)
     station = actions.add_parser("station", help="open the scanning station window")
-    station.add_argument("source", help="capture source URL, as for capture")
-    station.add_argument("--spool", type=Path, required=True, help="encrypted upload spool")
+    station.add_argument("source", nargs="?", help="capture source URL, as for capture (not with --site)")
+    station.add_argument("--spool", type=Path, help="encrypted upload spool (not with --site)")
     station.add_argument("--work", type=Path, default=Path("var/scan-work"), help="where PDFs are assembled")
-    station.add_argument("--store", help="dossier store base URL; without it PDFs wait in the spool")
+    station.add_argument(
+        "--store", help="dossier store URL, e.g. http://SERVER:8080/api/v1; without it PDFs wait in the spool"
+    )
+    station.add_argument(
+        "--site", type=Path, help="site file: source, spool and store of --device's [[scanning.stations]]"
+    )
+    station.add_argument("--device", help="with --site: the scanner's device id; the window joins the bus")
+    station.add_argument("--broker", help="with --site: override the site file's broker URL")
     station.set_defaults(run=run_station)
     separator = actions.add_parser("separator", help="write a printable separator sheet (PDF)")
     separator.add_argument("--out", type=Path, required=True)
@@ -92,13 +109,19 @@ def run_upload(args: argparse.Namespace) -> int:
 def run_station(args: argparse.Namespace) -> int:
     import sys
 
-    from PySide6.QtWidgets import QApplication
-
     from scanner.errors import ScanError
+    from scanner.station import StationBatch
+
+    if args.site is not None:
+        return _run_device_station(args)
+    if args.device is not None or args.broker is not None:
+        print("motcua scan: --device and --broker go with --site", file=sys.stderr)
+        return 2
+    if args.source is None or args.spool is None:
+        print("motcua scan: give SOURCE and --spool, or --site and --device", file=sys.stderr)
+        return 2
     from scanner.sources import open_source
     from scanner.spool import Spool, load_key
-    from scanner.station import StationBatch
-    from scanner.station_ui import StationWindow
 
     try:
         source = open_source(args.source)
@@ -106,11 +129,65 @@ def run_station(args: argparse.Namespace) -> int:
     except ScanError as err:
         print(f"motcua scan: {err}", file=sys.stderr)
         return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     from scanner.upload import Uploader
 
     uploader = Uploader(args.store, spool) if args.store else None
-    window = StationWindow(StationBatch(), source.pages, spool, args.work, uploader)
+    try:
+        return _show_station(StationBatch(), source.pages, spool, args.work, uploader)
+    finally:
+        if uploader is not None:
+            uploader.close()
+
+
+def _run_device_station(args: argparse.Namespace) -> int:
+    """The window as the scanner device of the site file: status and ``dossier_uploaded`` on the bus,
+    and what waits in the spool keeps going to the store in the background (``ScannerDeviceService``)."""
+    import sys
+
+    from bus.models import DeviceKind
+    from scanner.errors import ScanError
+    from scanner.service import ScannerDeviceService
+    from scanner.station import StationBatch
+    from siteconf import load_site
+
+    if args.device is None:
+        print("motcua scan: --site needs --device (the scanner's id in [[devices]])", file=sys.stderr)
+        return 2
+    if args.source is not None or args.spool is not None or args.store is not None:
+        print(
+            "motcua scan: with --site, the source, spool and store come from the site file", file=sys.stderr
+        )
+        return 2
+    site = load_site(args.site)
+    scanners = [d.id for d in site.devices if d.kind is DeviceKind.SCANNER]
+    if args.device not in scanners:
+        print(f"motcua scan: no scanner {args.device!r} (scanners: {', '.join(scanners)})", file=sys.stderr)
+        return 2
+    try:
+        device = ScannerDeviceService.from_site(
+            site, site.device(args.device), args.broker or site.broker.url
+        )
+    except ScanError as err:
+        print(f"motcua scan: {err}", file=sys.stderr)
+        return 2
+    device.start(wait=None)  # the clerk can scan while the broker is away; the bus catches up
+    try:
+        return _show_station(StationBatch(), device.service.pages, device.spool, args.work, device)
+    finally:
+        device.stop()
+
+
+def _show_station(
+    batch: StationBatch, feed: PageFeed, spool: Spool, work: Path, uploader: EntryUploader | None
+) -> int:
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from scanner.station_ui import StationWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = StationWindow(batch, feed, spool, work, uploader)
     window.show()
     return int(app.exec())
 

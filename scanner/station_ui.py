@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import cv2
 from PySide6.QtCore import QObject, QRegularExpression, QSize, Qt, Signal
@@ -34,11 +34,20 @@ from scanner.dossier import DOSSIER_CODE
 from scanner.errors import ScanError
 from scanner.imagefile import LoadedImage
 from scanner.pipeline import PageResult
-from scanner.spool import Spool
+from scanner.spool import Spool, SpoolEntry
 from scanner.station import StationBatch
-from scanner.upload import Uploader
+from scanner.upload import Progress
 
 PageFeed = Callable[[], Iterator[LoadedImage]]
+
+
+class EntryUploader(Protocol):
+    """Sends one spool entry to the dossier store: an ``Uploader``, or a ``ScannerDeviceService``
+    (which also announces it on the bus and never sends an entry its background worker sent)."""
+
+    def upload(self, entry: SpoolEntry, progress: Progress | None = None) -> object: ...
+
+
 THUMB = 160
 
 
@@ -80,7 +89,7 @@ class StationWindow(QMainWindow):
         feed: PageFeed,
         spool: Spool,
         out_dir: Path,
-        uploader: Uploader | None = None,
+        uploader: EntryUploader | None = None,
     ) -> None:
         super().__init__()
         self.batch, self.feed, self.spool, self.out_dir = batch, feed, spool, out_dir

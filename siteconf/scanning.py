@@ -6,7 +6,7 @@ dpi = 200                      # output resolution of camera shots; legal floor 
 jpeg_quality = 80
 decoders = ["zxing"]           # in order; "pyzbar" as a second opinion
 blank_ink_ratio = 0.002        # pages with less ink are flagged blank (never dropped)
-store_url = "http://127.0.0.1:8080"   # the dossier store (queue server's HTTP API)
+store_url = "http://127.0.0.1:8080/api/v1"   # the queue server's HTTP API + /api/v1
 spool_dir = "var/scan-spool"   # encrypted PDFs waiting for the store
 chunk_kib = 256
 
