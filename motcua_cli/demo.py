@@ -174,6 +174,8 @@ def run_demo(args: argparse.Namespace) -> int:
         centre.start(citizens=not windows)
         if not args.headless:
             print(f"counter console (clerks without a keypad): {centre.console_url(1)}", flush=True)
+            assert centre.http is not None
+            print(f"device dashboard (facility staff): {centre.http.url}/dashboard", flush=True)
         if windows:
             _run_windows(site, centre, args.duration)
         else:

@@ -14,6 +14,7 @@
 - ``/api/v1/dossiers/{code}/uploads``, ``/api/v1/uploads/{id}``, ``/api/v1/dossiers/{code}/files``: the
   store of scanned dossiers (``queue_server/dossiers.py``: chunked, resumable, hash-checked uploads).
 - ``GET /t/{token}``: the page a ticket's QR opens (``public_url`` + token), refreshed while waiting.
+- ``GET /api/v1/devices`` and ``GET /dashboard``: every device's availability and health for staff.
 - ``GET /console/{n}``: the counter console for clerks without a keypad.
 
 The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
@@ -115,6 +116,21 @@ class DossierRegistration(_View):
     ticket: str | None = None
 
 
+class DeviceView(_View):
+    """A device as facility staff see it: is it there, and is it well (paper, cover, errors)."""
+
+    id: str
+    kind: str
+    counter: int | None = None
+    online: bool | None = Field(description="None: the device never said anything since the server started")
+    since: datetime | None = None
+    health: str = Field(description="ok, warning, error, unknown")
+    paper: str | None = Field(default=None, description="printers: ok, near_end, out")
+    cover_open: bool | None = None
+    errors: list[str] = []
+    detail: str | None = None
+
+
 class Problem(_View):
     detail: str
 
@@ -126,6 +142,7 @@ class QueueQueries(Protocol):
     def dossier_view(self, code: str) -> DossierView | None: ...
     def queue_views(self) -> list[QueueView]: ...
     def counter_views(self) -> list[CounterView]: ...
+    def device_views(self) -> list[DeviceView]: ...
     def handle(self, request: m.CounterRequest | m.RegisterDossier) -> m.Response: ...
 
 
@@ -191,6 +208,16 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
     @app.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
     def counters() -> list[CounterView]:
         return queries.counter_views()
+
+    @app.get("/api/v1/devices", response_model=list[DeviceView], tags=["devices"])
+    def devices() -> list[DeviceView]:
+        """Every device of the site: online or not, health, paper, cover, errors."""
+        return queries.device_views()
+
+    @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard() -> str:
+        page = resources.files("queue_server").joinpath("static/dashboard.html").read_text(encoding="utf-8")
+        return page.replace("{{SITE}}", json.dumps(site_name))
 
     @app.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
     def counter(number: int) -> CounterView:

@@ -38,7 +38,7 @@ from queue_server.dossiers_registry import EVENT_TYPES as DOSSIER_EVENTS
 from queue_server.dossiers_registry import STATUS_VI, DossierRegistry
 from queue_server.engine import CallRecord, Changes, Engine, Event, Refused
 from queue_server.engine_model import Ticket, TicketStatus
-from queue_server.http import CounterView, DossierView, QueueView, TicketView
+from queue_server.http import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.rules import RuleBook
 from siteconf import Site
 
@@ -122,6 +122,9 @@ class QueueServer:
         self.calls_published = 0
         self.batches = 0
         self._inbox: queue.Queue[_Item | None] = queue.Queue()
+        self._devices_lock = threading.Lock()
+        self._device_seen: dict[str, tuple[bool, datetime]] = {}
+        self._device_status: dict[str, m.DeviceStatus] = {}
         self._typed: dict[str, tuple[str, float]] = {}  # keypad -> digits typed, when (for TRANSFER)
         self._worker = threading.Thread(target=self._work, name="queue-server", daemon=True)
         # Held by the worker from decision to publish, and by every reader of the engine (HTTP views,
@@ -182,6 +185,9 @@ class QueueServer:
         self._worker.start()
         self.bus.subscribe(self.topics.all_req(), self._on_request, m.request_adapter, dedupe=False)
         self.bus.subscribe(self.topics.all_device("evt"), self._on_event, m.device_event_adapter)
+        # Facility staff's view of every device: availability (Last Will) and health, both retained.
+        self.bus.subscribe(self.topics.all_device("availability"), self._on_availability, None, dedupe=False)
+        self.bus.subscribe(self.topics.all_device("status"), self._on_status, m.DeviceStatus, dedupe=False)
         self.bus.on_every_connect(self.publish_all_state)  # a restarted broker lost retained state
         self.bus.start(wait)
         return self
@@ -248,6 +254,41 @@ class QueueServer:
             )
             return False
         return True
+
+    def _on_availability(self, topic: str, payload: str) -> None:
+        device_id = self.topics.device_id_of(topic)
+        if device_id is not None:
+            with self._devices_lock:
+                self._device_seen[device_id] = (payload == "online", datetime.now(self.tz))
+
+    def _on_status(self, topic: str, status: m.DeviceStatus) -> None:
+        device_id = self.topics.device_id_of(topic)
+        if device_id is not None:
+            with self._devices_lock:
+                self._device_status[device_id] = status
+
+    def device_views(self) -> list[DeviceView]:
+        """Every device of the site file with what it last said about itself (nothing: unknown)."""
+        views = []
+        with self._devices_lock:
+            for device in self.site.devices:
+                seen = self._device_seen.get(device.id)
+                status = self._device_status.get(device.id)
+                views.append(
+                    DeviceView(
+                        id=device.id,
+                        kind=str(device.kind),
+                        counter=device.counter,
+                        online=seen[0] if seen else None,
+                        since=seen[1] if seen else None,
+                        health=str(status.health) if status else "unknown",
+                        paper=str(status.paper) if status and status.paper else None,
+                        cover_open=status.cover_open if status else None,
+                        errors=list(status.errors) if status else [],
+                        detail=status.detail if status else None,
+                    )
+                )
+        return views
 
     def key_request(self, device_id: str, event: m.KeyPressed) -> m.CounterRequest | None:
         """The counter operation a keypad key stands for, or None (logged) when it stands for none."""

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import wait_until
 
 from bus import models as m
 from bus.broker import free_port
 from bus.client import BrokerUrl
 from queue_server.db import Store
-from queue_server.http import HttpServer, create_app
+from queue_server.http import DeviceView, HttpServer, create_app
 from queue_server.server import QueueServer
 from queue_server.server_cli import DOCS, openapi_text
 from siteconf.model import Site, parse_site
@@ -248,3 +249,49 @@ def test_scanned_dossiers_upload_to_the_server_with_its_key(
         http.stop()
         server.stop()
         store.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_dashboard_warns_staff_before_the_paper_runs_out(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from firmware_sim.centre import SimulatedDevices
+    from printer.service import PrinterService
+
+    sims = SimulatedDevices(demo_site)
+    store = Store.open(f"sqlite:///{tmp_path}/queue.db")
+    server = QueueServer(demo_site, store, mosquitto).start()
+    printer = PrinterService(demo_site.site.id, demo_site.device("printer-k1"), mosquitto).start()
+    http = HttpServer(create_app(server, KEY, demo_site.site.name), "127.0.0.1", free_port()).start()
+    try:
+        assert wait_until(lambda: _device(server, "printer-k1").online is True)
+        assert _device(server, "led-1").online is None  # never heard of: shown as unknown, not as fine
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"{http.url}/dashboard")
+                row = page.locator("#device-printer-k1")
+                expect(row).to_contain_text("trực tuyến")
+                expect(row).to_contain_text("Đủ giấy")
+                sims.printers["printer-k1"].paper_left_mm = 1_000  # past the near-end sensor
+                expect(row).to_contain_text("Sắp hết giấy", timeout=10_000)
+                expect(page.locator("#alerts")).to_contain_text("printer-k1: sắp hết giấy")
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+                printer.stop()  # unplugged: staff see it go
+                expect(row).to_contain_text("mất kết nối", timeout=10_000)
+            finally:
+                browser.close()
+    finally:
+        http.stop()
+        printer.stop()
+        server.stop()
+        store.close()
+        sims.close()
+
+
+def _device(server: QueueServer, device_id: str) -> DeviceView:
+    return next(d for d in server.device_views() if d.id == device_id)
