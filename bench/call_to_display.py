@@ -6,7 +6,7 @@ Modbus RTU FC06 frame → received and shown by the LED simulator. Transports ar
 simulators (no wire delay); the broker is a real Mosquitto on loopback. The baseline, in the same
 run and on the same broker, is one bare MQTT publish → subscriber delivery.
 
-    python bench/call_to_display.py [--calls 100]
+    python bench/call_to_display.py [--calls 100] [--engine mosquitto|amqtt]
 
 Prints one JSON line: {"bench": "call_to_display", "n", "p50_ms", "p99_ms", "baseline_mqtt": {...}, ...}.
 """
@@ -107,8 +107,9 @@ def call_to_display(url: BrokerUrl, n: int, workdir: Path) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--engine", choices=["mosquitto", "amqtt"], default="mosquitto")
     args = parser.parse_args()
-    broker = EmbeddedBroker(port=0, engine="mosquitto")
+    broker = EmbeddedBroker(port=0, engine=args.engine)
     url = broker.start()
     try:
         baseline = mqtt_baseline(url, 300)
@@ -122,6 +123,7 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "call_to_display",
+                "broker": args.engine,
                 "n": len(path),
                 "p50_ms": round(p50, 2),
                 "p99_ms": round(p99, 2),
