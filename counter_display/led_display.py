@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from counter_display.errors import CounterLinkError, DisplayRejectedError, DisplayTimeoutError
 from counter_display.modbus_rtu import (
+    BROADCAST_UNIT,
     Direction,
     ExceptionResponse,
     ModbusRequest,
@@ -39,8 +40,6 @@ from counter_display.seven_segment import encode_text, number_text
 from transport.base import Transport, TransportError
 
 log = logging.getLogger(__name__)
-
-BROADCAST_UNIT = 0
 
 
 class EchoFilter:

@@ -41,6 +41,7 @@ from counter_display.framing import StreamDecoder
 log = logging.getLogger(__name__)
 
 MAX_UNIT = 247
+BROADCAST_UNIT = 0  # every unit obeys a write to unit 0 and none answers it
 MAX_READ_COUNT = 125
 MAX_WRITE_COUNT = 123
 MAX_FRAME = 256

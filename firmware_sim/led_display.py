@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from counter_display.modbus_rtu import (
+    BROADCAST_UNIT,
     MAX_UNIT,
     Direction,
     ExceptionCode,
@@ -55,7 +56,6 @@ from transport.sim import SimDevice, SimLink
 
 log = logging.getLogger(__name__)
 
-BROADCAST_UNIT = 0
 LIT = (255, 32, 24)
 UNLIT = (48, 6, 4)
 
