@@ -245,6 +245,7 @@ class Site(_Strict):
     database: Database = Database()
     http: Http = Http()
     _office_hours: Hours | None = PrivateAttr(default=None)
+    _office_services: list[Service] | None = PrivateAttr(default=None)
     services: list[Service] = Field(min_length=1)
     counters: list[Counter] = Field(min_length=1)
     devices: list[Device] = []
@@ -286,13 +287,16 @@ class Site(_Strict):
         """This site issuing tickets every day at every hour, so the demo and tests run any time.
 
         Only the queue is open around the clock: appointment dates still count the real office
-        hours (see `office_hours`).
+        hours (see `office_hours`). A service's own issuing hours are lifted too, or a test run in
+        the evening would find that service closed.
         """
         every_day = Hours(
             days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", "23:59")]
         )
-        copy = self.model_copy(update={"hours": every_day})
+        services = [s.model_copy(update={"issuing_hours": None}) for s in self.services]
+        copy = self.model_copy(update={"hours": every_day, "services": services})
         copy._office_hours = self.office_hours()
+        copy._office_services = self._office_services or self.services
         return copy
 
     def is_around_the_clock(self) -> bool:
@@ -304,8 +308,10 @@ class Site(_Strict):
 
     def with_office_hours(self) -> Site:
         """The site as its file says, undoing `around_the_clock`."""
-        copy = self.model_copy(update={"hours": self.office_hours()})
+        services = self._office_services or self.services
+        copy = self.model_copy(update={"hours": self.office_hours(), "services": services})
         copy._office_hours = None
+        copy._office_services = None
         return copy
 
     def service(self, code: str) -> Service:

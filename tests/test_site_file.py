@@ -111,3 +111,12 @@ def test_bad_site_file_exits_non_zero_from_the_installed_command(tmp_path: Path)
     )
     assert proc.returncode == 2
     assert "site.owner: unknown key" in proc.stderr
+
+
+def test_around_the_clock_lifts_every_service_s_own_hours_and_office_hours_restores_them() -> None:
+    site = load_site(DEMO)
+    own = {s.code: s.issuing_hours for s in site.services}
+    assert own["business"], "the demo site gives one service hours of its own"
+    open_all = site.around_the_clock()
+    assert all(s.issuing_hours is None for s in open_all.services)
+    assert {s.code: s.issuing_hours for s in open_all.with_office_hours().services} == own
