@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bus import models as m
+from kiosk.errors import KioskError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS tickets (
 """
 
 
-class JournalError(Exception):
+class JournalError(KioskError):
     """The offline journal cannot be opened or written."""
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from printer.layout import make_layout
-from printer.profiles import BUILTIN_PROFILES, find_profile
+from printer.profiles import BUILTIN_PROFILES, find_profile, site_profiles
 from printer.receipt import RECEIPT_LAYOUT, ReceiptData, render_receipt
 from printer.ticket import TICKET_LAYOUT, TicketData, render_ticket
 
@@ -23,7 +23,7 @@ def render_named(
 
     Raises pydantic ``ValidationError`` for bad data, ``UnknownProfileError`` for an unknown profile.
     """
-    profiles = dict(printing.profiles) if printing is not None else {}
+    profiles = site_profiles(printing) if printing is not None else {}
     profile = find_profile(profile_name, profiles)
     overrides = printing.layouts if printing is not None else {}
     chosen = make_layout(overrides[layout]) if layout in overrides else LAYOUTS[layout]
