@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, KioskInputError
 from kiosk.screen import Looks, weak_emitter
 from siteconf import Site
 
@@ -66,7 +66,7 @@ class DossierClient:
 
     def status(self, code: str) -> DossierStatus:
         if not DOSSIER_CODE.match(code):
-            raise ValueError(f"{code!r} is not a dossier code like H21.65-220914-0011")
+            raise KioskInputError(f"{code!r} is not a dossier code like H21.65-220914-0011")
         url = f"{self.base_url}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as reply:
