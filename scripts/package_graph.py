@@ -52,8 +52,11 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
         node = stack.pop()
         nodes.append(node)
         for child in ast.iter_child_nodes(node):
-            test = child.test if isinstance(child, ast.If) else None
-            if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
+            if (
+                isinstance(child, ast.If)
+                and isinstance(child.test, ast.Name)
+                and child.test.id == "TYPE_CHECKING"
+            ):
                 stack.extend(child.orelse)
                 continue
             stack.append(child)
