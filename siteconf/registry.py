@@ -54,7 +54,14 @@ def load_hooks() -> None:
     global _loaded  # noqa: PLW0603  one discovery per process, like python-can's backend table
     if _loaded:
         return
-    for point in entry_points(group=ENTRY_POINT_GROUP):
+    points = entry_points(group=ENTRY_POINT_GROUP)
+    if not points:
+        log.warning(
+            "no %s entry points: the parts' own site-file checks will not run; install motcua"
+            " (pip install -e . or scripts/setup.sh) so its entry points are known",
+            ENTRY_POINT_GROUP,
+        )
+    for point in points:
         importlib.import_module(point.value.partition(":")[0])
         log.debug("site-file hook %s from %s", point.name, point.value)
     _loaded = True
