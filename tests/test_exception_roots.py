@@ -64,6 +64,14 @@ def test_an_unknown_printer_profile_is_a_printer_error_and_still_a_key_error() -
     assert "known: " in str(err.value)
 
 
+def test_an_unknown_layout_is_a_printer_error_naming_the_known_ones() -> None:
+    from printer.errors import PrinterError
+    from printer.render import render_named
+
+    with pytest.raises(PrinterError, match="unknown layout 'flyer'; known: ticket, receipt"):
+        render_named("flyer", {}, "generic-80")
+
+
 def test_the_queue_servers_errors_keep_their_old_homes() -> None:
     """Imports from the modules that used to define them still name the same classes."""
     from queue_server import db, errors, holiday_table, lunar
