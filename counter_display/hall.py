@@ -202,7 +202,7 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
 
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.app import load_qml
+    from qtview import load_qml
     from siteconf import SiteFileError, load_site
 
     try:

@@ -8,20 +8,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
+from qtview import load_qml
+
 QML_DIR = Path(__file__).parent / "qml"
 SCREENS = {"dispenser": "Dispenser.qml", "lookup": "Lookup.qml", "rating": "Rating.qml"}
-
-
-def load_qml(path: Path, name: str, model: QObject, **extra: QObject) -> QQmlApplicationEngine:
-    """Load ``path`` with ``model`` as context property ``name`` (and ``extra`` ones); raise if it fails."""
-    engine = QQmlApplicationEngine()
-    engine.rootContext().setContextProperty(name, model)
-    for key, value in extra.items():
-        engine.rootContext().setContextProperty(key, value)
-    engine.load(str(path))
-    if not engine.rootObjects():
-        raise RuntimeError(f"the screen {path} failed to load")
-    return engine
 
 
 def load_screen(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bus import models as m
 from bus.client import BrokerUrl, BusClient, BusError, RequestTimeoutError
 from bus.topics import ONLINE, Topics
+from kiosk.errors import KioskConfigError
 from kiosk.offline import JournalError, OfflineJournal
 from siteconf import Site
 
@@ -57,7 +58,10 @@ class KioskBackend:
     ) -> None:
         device = site.device(kiosk_id)
         if device.printer is None:
-            raise ValueError(f"kiosk {kiosk_id} has no printer in the site file")
+            raise KioskConfigError(
+                f"kiosk {kiosk_id} has no printer in the site file:"
+                ' add printer = "ID" to its [[devices]] entry'
+            )
         self.site = site
         self.kiosk_id = kiosk_id
         self.printer_id = device.printer

@@ -22,12 +22,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from kiosk.errors import KioskError
+
 _ID = re.compile(r"^\d{12}$")
 _DATE = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
 _SALT = secrets.token_bytes(32)
 
 
-class CccdError(ValueError):
+class CccdError(KioskError, ValueError):
     """Text that is not a CCCD QR; the message never repeats the text itself."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
+from kiosk.errors import KioskError, KioskInputError
 from kiosk.screen import Looks, weak_emitter
 from siteconf import Site
 
@@ -31,7 +32,7 @@ DOSSIER_CODE = re.compile(r"^(?P<agency>[0-9A-Z.]{3,13})-(?P<date>\d{6})-(?P<seq
 _CODE_INSIDE = re.compile(r"(?<![0-9A-Z.])[0-9A-Z.]{3,13}-\d{6}-\d{4,7}(?!\d)")
 
 
-class DossierLookupError(Exception):
+class DossierLookupError(KioskError):
     """A lookup that could not be answered; ``code`` is ``not_found``, ``unreachable`` or ``bad_answer``."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -65,7 +66,7 @@ class DossierClient:
 
     def status(self, code: str) -> DossierStatus:
         if not DOSSIER_CODE.match(code):
-            raise ValueError(f"{code!r} is not a dossier code like H21.65-220914-0011")
+            raise KioskInputError(f"{code!r} is not a dossier code like H21.65-220914-0011")
         url = f"{self.base_url}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as reply:

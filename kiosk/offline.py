@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bus import models as m
+from kiosk.errors import KioskError, KioskInputError, NumbersExhaustedError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
@@ -32,7 +33,7 @@ CREATE TABLE IF NOT EXISTS tickets (
 """
 
 
-class JournalError(Exception):
+class JournalError(KioskError):
     """The offline journal cannot be opened or written."""
 
 
@@ -63,7 +64,7 @@ class OfflineJournal:
     def add_block(self, block: m.NumberBlock) -> bool:
         """Keep ``block``; return False if it was already known (a repeated answer)."""
         if block.last < block.first:
-            raise ValueError(f"empty block {block.first}-{block.last} for {block.service}")
+            raise KioskInputError(f"empty block {block.first}-{block.last} for {block.service}")
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO blocks VALUES (?, ?, ?, ?, ?)",
@@ -97,7 +98,7 @@ class OfflineJournal:
                 ).fetchone()
                 if row is None:
                     self._db.execute("ROLLBACK")
-                    raise LookupError(f"no reserved number left for {service} on {day}")
+                    raise NumbersExhaustedError(f"no reserved number left for {service} on {day}")
                 first, number = int(row[0]), int(row[1])
                 ticket = m.OfflineTicket(
                     number=f"{prefix}{number}",

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.errors import KioskDeviceError
 from transport.base import TransportError
 from transport.url import open_transport
 
@@ -126,7 +127,9 @@ class CameraReader:
 
         self.capture = cv2.VideoCapture(source)
         if not self.capture.isOpened():
-            raise OSError(f"cannot open camera {source!r}")
+            raise KioskDeviceError(
+                f"cannot open camera {source!r}: check it is plugged in and not used by another program"
+            )
         self.on_text = on_text
         self.interval = interval
         self._last: tuple[str, float] | None = None

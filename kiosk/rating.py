@@ -22,6 +22,7 @@ from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
+from kiosk.errors import KioskConfigError, KioskInputError
 from kiosk.screen import Looks
 from siteconf import Site
 
@@ -70,7 +71,10 @@ class RatingViewModel(QObject):
         super().__init__()
         device = site.device(tablet_id)
         if device.counter is None:
-            raise ValueError(f"rating tablet {tablet_id} needs the counter it belongs to in the site file")
+            raise KioskConfigError(
+                f"rating tablet {tablet_id} needs the counter it belongs to:"
+                " add counter = N to its [[devices]] entry"
+            )
         self._site = site
         self.tablet_id = tablet_id
         self.counter = device.counter
@@ -188,7 +192,7 @@ class RatingViewModel(QObject):
         if self._asking is None or self._screen != "rate":
             return
         if score not in {s for s, _vi, _en in LEVELS[self.scale]}:
-            raise ValueError(f"score {score} is not on the {self.scale}-level scale")
+            raise KioskInputError(f"score {score} is not on the {self.scale}-level scale")
         self._score = score
         if self._site.kiosk.rating.questions:
             self._timeout.start()

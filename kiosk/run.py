@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.app import load_screen, window_of
+from kiosk.errors import KioskConfigError
 from kiosk.offline import JournalError
 from siteconf import Site, load_site
 
@@ -76,7 +77,10 @@ def _build(site: Site, args: argparse.Namespace, broker: str) -> tuple[QObject, 
         from kiosk.offline import OfflineJournal
 
         if site.device(args.device).printer is None:
-            raise ValueError(f"kiosk {args.device} has no printer in the site file")
+            raise KioskConfigError(
+                f"kiosk {args.device} has no printer in the site file:"
+                ' add printer = "ID" to its [[devices]] entry'
+            )
         journal = OfflineJournal(site.kiosk.journal.format(device=args.device))
         backend = KioskBackend(site, args.device, broker, journal=journal).start()
         vm = DispenserViewModel(site, backend)

@@ -13,6 +13,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+from kiosk.errors import KioskDeviceError
+
 log = logging.getLogger(__name__)
 
 VOICES = {"vi": "vi", "en": "en"}
@@ -22,7 +24,7 @@ class EspeakVoice:
     def __init__(self, out_dir: Path | None = None, speed_wpm: int = 140) -> None:
         self.program = shutil.which("espeak-ng")
         if self.program is None:
-            raise OSError("espeak-ng is not installed: apt-get install espeak-ng")
+            raise KioskDeviceError("espeak-ng is not installed: apt-get install espeak-ng")
         self.out_dir = out_dir
         self.speed_wpm = speed_wpm
         self.spoken = 0

@@ -23,10 +23,10 @@ from bus import models as m
 from bus.broker import EmbeddedBroker, free_port
 from bus.client import BrokerUrl, BusClient
 from bus.models import DeviceKind
+from bus.process import wait_for_signal
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.devices import DeviceService, build_services
-from motcua_cli.main import wait_for_signal
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
 from queue_server.server import QueueServer
@@ -198,8 +198,9 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     from PySide6.QtGui import QGuiApplication
 
     from counter_display.hall import HALL_QML, HallBoardViewModel
-    from kiosk.app import load_dispenser, load_qml
+    from kiosk.app import load_dispenser
     from kiosk.dispenser import DispenserViewModel
+    from qtview import load_qml
 
     app = QGuiApplication.instance() or QGuiApplication([])
     vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)

@@ -96,9 +96,9 @@ def _problem(error: Any) -> str:
 
 
 def run_profiles(args: argparse.Namespace) -> int:
-    from printer.profiles import BUILTIN_PROFILES
+    from printer.profiles import BUILTIN_PROFILES, site_profiles
 
     printing = _printing(args.site)
-    for name, profile in sorted({**BUILTIN_PROFILES, **printing.profiles}.items()):
+    for name, profile in sorted({**BUILTIN_PROFILES, **site_profiles(printing)}.items()):
         print(f"{name}: {profile.width} dots, base {profile.base}, {', '.join(profile.capabilities())}")
     return 0

@@ -45,3 +45,7 @@ class PrinterFaultError(PrinterNotReadyError):
 
 class TicketRenderError(PrinterError):
     """A ticket could not be turned into printer bytes (no usable font, text cannot fit)."""
+
+
+class UnknownLayoutError(PrinterError, ValueError):
+    """A layout name that is not one of the built-in layouts (ticket, receipt)."""

@@ -19,9 +19,14 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from printer.errors import PrinterError
+
+if TYPE_CHECKING:
+    from siteconf.printing import PrintingConf
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +95,7 @@ class PrinterProfile(BaseModel):
         return _escpos_profile(self.base, self.width)
 
 
-class UnknownProfileError(KeyError):
+class UnknownProfileError(PrinterError, KeyError):
     """A profile name that is neither built in nor defined by the site."""
 
 
@@ -108,6 +113,17 @@ def find_profile(name: str, extra: dict[str, PrinterProfile] | None = None) -> P
 def profile_for_width(width_dots: int) -> PrinterProfile:
     """A generic profile for a printer known only by its width."""
     return PrinterProfile(base="default", width_dots=width_dots)
+
+
+def site_profiles(printing: PrintingConf) -> dict[str, PrinterProfile]:
+    """The site's own profiles of ``[printing.profiles]`` as profiles (the site file was checked)."""
+    return {name: PrinterProfile.model_validate(table) for name, table in printing.profiles.items()}
+
+
+def profile_for(printing: PrintingConf, device_id: str, width_dots: int) -> PrinterProfile:
+    """The profile of printer ``device_id``: the one ``[printing]`` names, or a generic one of its width."""
+    name = printing.printers.get(device_id)
+    return find_profile(name, site_profiles(printing)) if name else profile_for_width(width_dots)
 
 
 @functools.cache

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from printer.errors import UnknownLayoutError
 from printer.layout import make_layout
-from printer.profiles import BUILTIN_PROFILES, find_profile
+from printer.profiles import BUILTIN_PROFILES, find_profile, site_profiles
 from printer.receipt import RECEIPT_LAYOUT, ReceiptData, render_receipt
 from printer.ticket import TICKET_LAYOUT, TicketData, render_ticket
 
@@ -21,9 +22,12 @@ def render_named(
 ) -> tuple[TicketData | ReceiptData, bytes]:
     """Validate ``values`` for ``layout`` (ticket or receipt) and render them for ``profile_name``.
 
-    Raises pydantic ``ValidationError`` for bad data, ``UnknownProfileError`` for an unknown profile.
+    Raises pydantic ``ValidationError`` for bad data, ``UnknownProfileError`` for an unknown profile,
+    ``UnknownLayoutError`` for an unknown layout (both ``PrinterError``).
     """
-    profiles = dict(printing.profiles) if printing is not None else {}
+    if layout not in LAYOUTS:
+        raise UnknownLayoutError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    profiles = site_profiles(printing) if printing is not None else {}
     profile = find_profile(profile_name, profiles)
     overrides = printing.layouts if printing is not None else {}
     chosen = make_layout(overrides[layout]) if layout in overrides else LAYOUTS[layout]
@@ -33,7 +37,7 @@ def render_named(
     if layout == "receipt":
         receipt = ReceiptData.model_validate(values)
         return receipt, render_receipt(receipt, profile, chosen)
-    raise ValueError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    raise UnknownLayoutError(f"layout {layout!r} has no renderer")
 
 
 __all__ = ["BUILTIN_PROFILES", "LAYOUTS", "render_named"]

@@ -47,7 +47,7 @@ from printer.errors import (
     PrinterNotReadyError,
     PrinterTimeoutError,
 )
-from printer.profiles import PrinterProfile, profile_for_width
+from printer.profiles import PrinterProfile, profile_for, profile_for_width
 from printer.receipt import ReceiptData, render_receipt
 from printer.spool import JobSpool, JobState, SpooledJob
 from printer.status import PaperState, PrinterStatus
@@ -139,7 +139,7 @@ class PrinterService:
             site.site.id,
             device,
             broker,
-            profile=printing.profile_for(device.id, device.width_dots),
+            profile=profile_for(printing, device.id, device.width_dots),
             spool=spool,
             ticket_hold_s=printing.ticket_hold_s,
             receipt_hold_s=printing.receipt_hold_s,

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from printer.errors import PrinterError
+
 KEEP_FINISHED = 2048
 
 
@@ -39,7 +41,7 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 }
 
 
-class SpoolError(Exception):
+class SpoolError(PrinterError):
     """A transition the state machine does not allow, or a job id the spool does not hold."""
 
 

@@ -39,15 +39,14 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from queue_server.errors import CalendarError
 from queue_server.holiday_table import (
-    CalendarError,
-    DayKind,
-    SpecialDay,
     YearTable,
     packaged_tables,
     provisional_table,
 )
 from queue_server.lunar import FIRST_YEAR, LAST_YEAR
+from siteconf.days import DayKind, SpecialDay
 
 if TYPE_CHECKING:
     from siteconf.model import Site

@@ -39,6 +39,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from queue_server import schema
 from queue_server.chain import GENESIS_HASH, ChainRow, ChainVerifier, VerifyReport, canonical_json, event_hash
+from queue_server.errors import StoreConflictError, StoreError
 
 __all__ = ["Store", "StoreConflictError", "StoreError", "StoredEvent", "Tx", "VerifyReport"]
 
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 # An arbitrary constant naming the "append to events" lock among PostgreSQL advisory locks.
 _APPEND_LOCK = 0x6D6F74637561
-_MIGRATE_LOCK = _APPEND_LOCK + 1
 _PAGE = 1000
 _SYNCHRONOUS = ("full", "normal", "extra")
 Row = dict[str, Any]
@@ -58,14 +58,6 @@ _INSERT_REQUEST = schema.requests.insert()
 _INSERT_EVENT = schema.events.insert()
 _HEAD = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(schema.events.c.seq.desc()).limit(1)
 _APPEND_LOCK_SQL = sa.select(sa.func.pg_advisory_xact_lock(_APPEND_LOCK))
-
-
-class StoreError(Exception):
-    """The database cannot be used as asked; the message names the database and the problem."""
-
-
-class StoreConflictError(StoreError):
-    """The database refused a row that would break one of its rules (a duplicate number, token or id)."""
 
 
 @dataclass(frozen=True)
@@ -518,8 +510,3 @@ def _postgres_engine(url: URL) -> tuple[Engine, str]:
             f"database {shown}: psycopg is not installed (pip install 'motcua[server]')"
         ) from err
     return engine, shown
-
-
-def postgres_lock(conn: Connection) -> None:
-    """Serialise schema changes between processes opening the same PostgreSQL database at once."""
-    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_LOCK)))

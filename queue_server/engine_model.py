@@ -13,10 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from queue_server.errors import QueueServerError
+
 JSON = Any  # a value made of dict, list, str, int, float, bool and None
 
 
-class Refused(Exception):  # noqa: N818 - the seam's documented name
+class Refused(QueueServerError):  # noqa: N818 - the seam's documented name
     """A command the rules do not allow; ``code`` is stable, the messages are for people."""
 
     def __init__(self, code: str, message_vi: str, message_en: str) -> None:

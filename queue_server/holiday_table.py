@@ -19,57 +19,13 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from queue_server.lunar import LunarDateError, hung_kings_day, lunar_new_year
-
-
-class CalendarError(ValueError):
-    """A calendar question that cannot be answered: bad date, bad duration, year out of range, bad data."""
-
-
-class DayKind(StrEnum):
-    """Why a day is listed in a year's table."""
-
-    HOLIDAY = "holiday"  # ngày lễ, tết
-    SUBSTITUTE = "substitute"  # nghỉ bù: a holiday fell on a day off
-    BRIDGE = "bridge"  # nghỉ hoán đổi: a working day swapped with a Saturday
-    LOCAL = "local"  # a day off decided locally (site file only)
-    MAKEUP = "makeup"  # làm bù: a Saturday (or other day off) worked
-    WORKING = "working"  # site file: cancels a listed day off, the centre works
-
-    @property
-    def is_day_off(self) -> bool:
-        return self not in (DayKind.MAKEUP, DayKind.WORKING)
-
-    @property
-    def label(self) -> str:
-        """Vietnamese label printed before the reason."""
-        return _LABELS[self]
-
-
-_LABELS = {
-    DayKind.HOLIDAY: "Nghỉ lễ",
-    DayKind.SUBSTITUTE: "Nghỉ bù",
-    DayKind.BRIDGE: "Nghỉ hoán đổi",
-    DayKind.LOCAL: "Nghỉ theo quyết định địa phương",
-    DayKind.MAKEUP: "Làm bù",
-    DayKind.WORKING: "Làm việc",
-}
-
-
-@dataclass(frozen=True)
-class SpecialDay:
-    """One entry of a year's table."""
-
-    day: date
-    kind: DayKind
-    reason: str
-    source: str = ""
-    confirmed: bool = True
+from queue_server.errors import CalendarError, LunarDateError
+from queue_server.lunar import hung_kings_day, lunar_new_year
+from siteconf.days import DayKind, SpecialDay
 
 
 @dataclass(frozen=True)

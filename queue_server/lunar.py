@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from queue_server.errors import LunarDateError
+
 VIETNAM_UTC_OFFSET_HOURS = 7.0
 FIRST_YEAR = 1800
 LAST_YEAR = 2199
@@ -24,10 +26,6 @@ _JD_OF_ORDINAL_ZERO = 1_721_425  # Julian day number of date.fromordinal(1) is 1
 _SYNODIC_MONTH = 29.530588853
 _EPOCH_NEW_MOON = 2_415_021.076998695  # new moon of 1 Jan 1900, the k = 0 of the series below
 _DEG = math.pi / 180
-
-
-class LunarDateError(ValueError):
-    """A lunar date that does not exist, or a year outside the supported range."""
 
 
 @dataclass(frozen=True, order=True)

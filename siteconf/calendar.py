@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator, model_validator
 
 from siteconf.base import Section, Strict
+from siteconf.days import DayKind, SpecialDay
 
 if TYPE_CHECKING:
-    from queue_server.holiday_table import SpecialDay
     from siteconf.model import Site
 
 _CUTOFF = re.compile(r"^(none|([01]\d|2[0-3]):[0-5]\d)$")
@@ -114,7 +114,5 @@ class CalendarConf(Section):
         return {code: _parse_cutoff(rule.cutoff) for code, rule in self.procedures.items()}
 
     def special_days(self) -> list[SpecialDay]:
-        """The site's days as calendar entries (imported lazily: the site file loads without the server)."""
-        from queue_server.holiday_table import DayKind, SpecialDay
-
+        """The site's days as entries of the queue server's year tables."""
         return [SpecialDay(d.date, DayKind(d.kind), d.reason, d.source or "site file") for d in self.days]

@@ -36,6 +36,7 @@ from siteconf.display import DisplayConf
 from siteconf.kiosk import KioskConf
 from siteconf.printing import PrintingConf
 from siteconf.queue import QueueRules
+from siteconf.registry import section_problems
 from siteconf.scanning import ScanningConf
 
 Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
@@ -276,6 +277,7 @@ class Site(_Strict):
             if device.printer is not None and kinds.get(device.printer) is not DeviceKind.PRINTER:
                 raise ValueError(f"devices[{i}].printer: {device.printer!r} is not a printer device")
         problems = [p for section in self.sections() for p in section.problems(self)]
+        problems += section_problems(self)  # the checks each part registers for its own table
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -21,7 +21,7 @@ from counter_display.hall_model import HallModel
 from counter_display.voice.announcer import Announcer
 from counter_display.voice.audio import FileSink, read_wav
 from counter_display.voice.engines import EspeakEngine
-from kiosk.app import load_qml
+from qtview import load_qml
 from siteconf import Site
 from siteconf.display import VoiceConf
 from siteconf.model import parse_site

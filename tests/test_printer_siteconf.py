@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from printer.escpos_decoder import EscposDecoder
-from printer.profiles import find_profile
+from printer.profiles import find_profile, profile_for, site_profiles
 from printer.render import render_named
 from printer.spool import TRANSITIONS, JobSpool, JobState, SpoolError
 from siteconf import SiteFileError, load_site
@@ -27,10 +27,10 @@ def _site(printing: dict[str, Any]) -> Any:
 
 def test_demo_printing_table() -> None:
     site = load_site(DEMO)
-    assert site.printing.profile_for("printer-k1", 576) == find_profile("generic-80")
-    clone = site.printing.profiles["xprinter-80-clone"]
+    assert profile_for(site.printing, "printer-k1", 576) == find_profile("generic-80")
+    clone = site_profiles(site.printing)["xprinter-80-clone"]
     assert (clone.width, clone.qr_native, clone.pad_bands) == (576, False, True)
-    assert site.printing.profile_for("printer-unlisted", 384).width == 384
+    assert profile_for(site.printing, "printer-unlisted", 384).width == 384
 
 
 @pytest.mark.parametrize(

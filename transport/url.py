@@ -23,16 +23,18 @@ from __future__ import annotations
 import logging
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from transport import loop, serialport, sim, tcp, usbbulk
 from transport.base import DEFAULT_TIMEOUT, Transport, TransportUrlError
+from transport.loop import SCHEME as LOOP
 from transport.scheme import Param, ParamValue, Scheme, TransportUrl, flag, seconds
+from transport.serialport import SCHEME as SERIAL
+from transport.sim import SCHEME as SIM
 from transport.spy import SpyTransport
+from transport.tcp import SCHEME as TCP
+from transport.usbbulk import SCHEME as USB
 
 logger = logging.getLogger(__name__)
 
-SCHEMES: dict[str, Scheme] = {
-    scheme.name: scheme for scheme in (serialport.SCHEME, tcp.SCHEME, usbbulk.SCHEME, sim.SCHEME, loop.SCHEME)
-}
+SCHEMES: dict[str, Scheme] = {scheme.name: scheme for scheme in (SERIAL, TCP, USB, SIM, LOOP)}
 """The registry: URL scheme name → how to parse and open it."""
 
 COMMON_PARAMS: dict[str, Param] = {

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from counter_display.errors import CounterDeviceError
+
 log = logging.getLogger(__name__)
 
 SAMPLE_WIDTH = 2
 DEFAULT_RATE = 22050
 
 
-class AudioError(Exception):
+class AudioError(CounterDeviceError):
     """A clip that cannot be read or played; the message names the file or the player."""
 
 

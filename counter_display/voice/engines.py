@@ -15,11 +15,12 @@ import unicodedata
 from pathlib import Path
 from typing import Protocol
 
+from counter_display.errors import CounterDeviceError
 from counter_display.voice.audio import AudioError, Clip, join, read_wav
 from counter_display.voice.words import words_of
 
 
-class VoiceError(Exception):
+class VoiceError(CounterDeviceError):
     """A sentence that cannot be turned into speech; the message says what is missing."""
 
 

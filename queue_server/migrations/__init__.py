@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -16,7 +17,16 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
+from queue_server.errors import StoreError
+
 HERE = Path(__file__).resolve().parent
+# The advisory lock serialising schema changes: one above the store's "append to events" lock.
+_MIGRATE_LOCK = 0x6D6F74637561 + 1
+
+
+def postgres_lock(conn: Connection) -> None:
+    """Serialise schema changes between processes opening the same PostgreSQL database at once."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_LOCK)))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -34,8 +44,6 @@ def head_revision() -> str:
 
 def bring_to_head(engine: Engine, shown: str, *, upgrade: bool) -> None:
     """Check the schema revision of the database; upgrade it to the latest when ``upgrade`` is true."""
-    from queue_server.db import StoreError, postgres_lock
-
     with engine.connect() as conn:
         conn.execution_options(motcua_write=True)
         with conn.begin():
