@@ -23,19 +23,19 @@ sys.path.insert(0, str(HERE.parent))
 from engine_support import MONDAY, Tokens, make_engine  # noqa: E402
 
 from queue_server.chain import GENESIS_HASH, canonical_json, event_hash  # noqa: E402
-from queue_server.engine import Engine  # noqa: E402
+from queue_server.engine import Engine, Event  # noqa: E402
 
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
 
 
-def day_one(engine: Engine, tok: Tokens) -> list[tuple[object, str | None]]:
+def day_one(engine: Engine, tok: Tokens) -> list[tuple[Event, str | None]]:
     """Commands that between them decide every event kind; each with the request id it came in."""
-    log: list[tuple[object, str | None]] = []
+    log: list[tuple[Event, str | None]] = []
 
-    def run(events: list[object], request_id: str | None = None) -> None:
-        engine.execute(events)  # type: ignore[arg-type]
+    def run(events: list[Event], request_id: str | None = None) -> None:
+        engine.execute(events)
         log.extend((e, request_id) for e in events)
 
     at = MONDAY
@@ -86,8 +86,8 @@ def main() -> None:
     log = day_one(engine, tok)
     prev, lines = GENESIS_HASH, []
     for seq, (event, request_id) in enumerate(log, start=1):
-        at = event.at.isoformat()  # type: ignore[attr-defined]
-        etype, data = event.type, json.loads(canonical_json(event.data))  # type: ignore[attr-defined]
+        at = event.at.isoformat()
+        etype, data = event.type, json.loads(canonical_json(event.data))
         digest = event_hash(prev, seq=seq, at=at, type=etype, data=data, request_id=request_id)
         row = {
             "seq": seq,
