@@ -105,6 +105,7 @@ class Engine(EngineState):
             self._issued(
                 series,
                 number,
+                day=day,
                 service=service,
                 token=token,
                 priority=priority,
@@ -174,6 +175,7 @@ class Engine(EngineState):
         issued = self._issued(
             series,
             number,
+            day=day,
             service=service,
             token=token,
             priority=priority,
@@ -361,6 +363,7 @@ class Engine(EngineState):
         series: SeriesRule,
         number: int,
         *,
+        day: str,
         service: str,
         token: str,
         priority: str | None,
@@ -371,7 +374,6 @@ class Engine(EngineState):
         at: datetime,
     ) -> ev.TicketIssued:
         """``ticket_issued``, from the server (an estimate) or from a kiosk's block (none, offline)."""
-        day = self.rules.business_day(issued_at).isoformat()
         return ev.TicketIssued(
             at=at,
             ticket_id=f"{day}/{series.id}/{number}",

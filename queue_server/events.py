@@ -2,10 +2,10 @@
 
 The event log stores an event as a ``type`` tag and a JSON object ``data`` (the ``events`` table and
 its hash chain, ``queue_server.chain``). ``Event`` is that stored form; every engine kind below is a
-subclass of it with typed fields, so a misspelt key is a ``mypy --strict`` error where the event is
+frozen subclass of it with typed fields, so a misspelt key is a ``mypy --strict`` error where the event is
 built or read, while ``.type``/``.data``/``.at`` keep working for the store and other registries
-(the dossier registry still writes plain ``Event``). ``data`` is computed once, when the event is made,
-and holds exactly the keys older servers wrote, so a log written before these models replays and
+(the dossier registry still writes plain ``Event``). ``data`` is computed on first use and kept, and holds
+exactly the keys older servers wrote, so a log written before these models replays and
 re-serialises to the same bytes and hashes (``tests/golden/events_v1.jsonl``).
 
 ``parse_event`` turns a stored event back into its model (the tag selects the class, as the
@@ -18,10 +18,12 @@ Kinds and their keys: see each class. ``ticket_called`` carries ``credits`` and
 
 from __future__ import annotations
 
+import operator
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from datetime import datetime
+from functools import cached_property
 from types import NoneType, UnionType
 from typing import Any, ClassVar
 
@@ -32,33 +34,67 @@ class EventDataError(ValueError):
     """A stored event whose type is unknown or whose data does not fit its kind."""
 
 
-@dataclass(frozen=True)
 class Event:
-    """An event as the log stores it: ``type`` names the kind, ``data`` is its JSON object."""
+    """An event as the log stores it: ``type`` names the kind, ``data`` is its JSON object.
 
-    type: str
-    data: dict[str, JSON]
+    Read-only, like the typed kinds below, which are its subclasses.
+    """
+
+    __hash__ = None  # type: ignore[assignment]  # data is a dict
+
     at: datetime
+    _type: str
+    _data: dict[str, JSON]
+
+    def __init__(self, type: str, data: dict[str, JSON], at: datetime) -> None:
+        object.__setattr__(self, "_type", type)
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "at", at)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}: events are read-only")
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def data(self) -> dict[str, JSON]:
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.type, self.data, self.at) == (other.type, other.data, other.at)
+
+    def __repr__(self) -> str:
+        return f"Event({self.type!r}, {self.data!r}, {self.at!r})"
 
 
 @dataclass(frozen=True, kw_only=True)
 class EngineEvent(Event):
-    """Base of the engine's kinds: ``type`` and ``data`` follow from the class and its fields."""
+    """Base of the engine's kinds: ``type`` is the class's ``KIND``, ``data`` follows from the fields.
+
+    ``data`` is made on first use and kept (the engine alone never needs it; the store does).
+    """
 
     KIND: ClassVar[str] = ""
     #: keys left out of ``data`` when their value is None (older servers did not write them).
     OMIT_NONE: ClassVar[frozenset[str]] = frozenset()
-    type: str = field(init=False, repr=False)
-    data: dict[str, JSON] = field(init=False, repr=False, compare=False)
     at: datetime
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type", self.KIND)
-        object.__setattr__(self, "data", self.to_data())
+    @property
+    def type(self) -> str:
+        return self.KIND
+
+    @cached_property
+    def data(self) -> dict[str, JSON]:
+        return self.to_data()
 
     def to_data(self) -> dict[str, JSON]:
         """The JSON object stored in the ``data`` column (a new dict each call)."""
-        out = {name: getattr(self, name) for name in _PAYLOAD[type(self)]}
+        names, values = _PAYLOAD[type(self)]
+        out = dict(zip(names, values(self), strict=True))
         for name in self.OMIT_NONE:
             if out[name] is None:
                 del out[name]
@@ -229,9 +265,20 @@ AnyEngineEvent = (
 KINDS: dict[str, type[EngineEvent]] = {cls.KIND: cls for cls in typing.get_args(AnyEngineEvent)}
 EVENT_TYPES = frozenset(KINDS)
 
-_BASE_FIELDS = frozenset({"type", "data", "at"})
-_PAYLOAD: dict[type[EngineEvent], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls) if f.name not in _BASE_FIELDS) for cls in KINDS.values()
+_BASE_FIELDS = frozenset({"at"})
+
+
+def _one(name: str) -> Callable[[object], tuple[JSON, ...]]:
+    """``attrgetter`` of one name returns the value itself; the payload wants a 1-tuple."""
+    get = operator.attrgetter(name)
+    return lambda obj: (get(obj),)
+
+
+_NAMES = {cls: tuple(f.name for f in fields(cls) if f.name not in _BASE_FIELDS) for cls in KINDS.values()}
+#: per kind: its keys, and a getter of their values as a tuple (faster than one getattr per key).
+_PAYLOAD: dict[type[EngineEvent], tuple[tuple[str, ...], Callable[[object], tuple[JSON, ...]]]] = {
+    cls: (names, operator.attrgetter(*names) if len(names) > 1 else _one(names[0]))
+    for cls, names in _NAMES.items()
 }
 
 
@@ -273,7 +320,7 @@ def _specs(cls: type[EngineEvent]) -> list[tuple[str, Check, str, bool]]:
     hints = typing.get_type_hints(cls)
     by_name = {f.name: f for f in fields(cls)}
     out = []
-    for name in _PAYLOAD[cls]:
+    for name in _NAMES[cls]:
         check, what = _check(hints[name])
         required = by_name[name].default is MISSING and by_name[name].default_factory is MISSING
         out.append((name, check, what, required))

@@ -134,6 +134,10 @@ def test_events_are_frozen() -> None:
     with pytest.raises(FrozenInstanceError):
         event.counter = 2  # type: ignore[misc]
     assert (event.type, event.data) == ("counter_opened", {"counter": 1, "officer": "cb-01"})
+    raw = Event("counter_opened", {"counter": 1, "officer": "cb-01"}, MONDAY)
+    with pytest.raises(FrozenInstanceError):
+        raw.at = MONDAY
+    assert ev.parse_event(raw) == event and raw == Event(event.type, event.data, event.at)
 
 
 @pytest.mark.parametrize(
