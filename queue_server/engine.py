@@ -17,23 +17,9 @@ Commands (each takes an aware ``at`` and raises ``Refused(code, message_vi, mess
 ``park``, ``resume``, ``finish``, ``cancel``, ``rate``, ``close_day``. An empty list means there was
 nothing to do (a counter already paused, an offline ticket already registered).
 
-Event types and their ``data`` keys:
-
-- ``ticket_issued``: ticket_id, day, service, series, number, code, token, priority, rules_version,
-  issued_at, estimate_s, device, offline
-- ``block_reserved``: device, day, service, series, first, last
-- ``ticket_called``: ticket_id, counter, officer, seq, specific, resumed,
-  and from ``call_next`` also credits, normals_since_priority
-- ``ticket_recalled``: ticket_id, counter, seq
-- ``ticket_finished``: ticket_id, counter, service_s
-- ``ticket_no_show``: ticket_id, counter
-- ``ticket_reinstated``: ticket_id, front
-- ``ticket_transferred``: ticket_id, from_counter, service, counter (target or null), front
-- ``ticket_parked``: ticket_id, counter
-- ``ticket_cancelled``: ticket_id
-- ``ticket_rated``: ticket_id, counter, officer, score, scale, answers
-- ``day_closed``: day (its waiting, parked and no-show tickets become ``expired``)
-- ``counter_opened``: counter, officer; ``counter_paused``: counter; ``counter_closed``: counter
+The events are the typed models of ``queue_server.events`` (``TicketIssued``, ``TicketCalled``, …), one
+frozen class per kind; each is also an ``Event`` whose ``type`` and ``data`` are what the log stores.
+``apply`` and ``replay`` take them or plain stored ``Event`` rows, which are parsed into their model.
 """
 
 from __future__ import annotations
@@ -41,14 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from queue_server import events as ev
 from queue_server.engine_model import (
-    JSON,
     CallRecord,
     Changes,
     CounterState,
     CounterStatus,
     EstimateError,
-    Event,
     QueueView,
     Refused,
     Ticket,
@@ -56,7 +41,8 @@ from queue_server.engine_model import (
 )
 from queue_server.engine_refusals import aware, busy, closed, json_object, not_now, sold_out
 from queue_server.engine_state import OPEN_STATUSES, EngineState
-from queue_server.rules import RuleBook, ServiceRule
+from queue_server.events import JSON, Event
+from queue_server.rules import RuleBook, SeriesRule
 
 __all__ = [
     "CallRecord",
@@ -72,6 +58,7 @@ __all__ = [
 ]
 
 MAX_BLOCK = 1000
+RATEABLE = frozenset({TicketStatus.CALLED, TicketStatus.DONE})
 
 
 class Engine(EngineState):
@@ -115,24 +102,18 @@ class Engine(EngineState):
         if number > series.last:
             raise sold_out(self.rules.services[service])
         return [
-            Event(
-                "ticket_issued",
-                {
-                    "ticket_id": f"{day}/{series.id}/{number}",
-                    "day": day,
-                    "service": service,
-                    "series": series.id,
-                    "number": number,
-                    "code": series.code(number),
-                    "token": token,
-                    "priority": priority,
-                    "rules_version": version.version,
-                    "issued_at": at.isoformat(),
-                    "estimate_s": self.estimate(service, at, priority is not None),
-                    "device": device,
-                    "offline": False,
-                },
-                at,
+            self._issued(
+                series,
+                number,
+                day=day,
+                service=service,
+                token=token,
+                priority=priority,
+                rules_version=version.version,
+                issued_at=at,
+                estimate_s=self.estimate(service, at, priority is not None),
+                device=device,
+                at=at,
             )
         ]
 
@@ -153,8 +134,12 @@ class Engine(EngineState):
         first = self._next_number.get((day, rule.normal.id), rule.normal.first)
         if first + count - 1 > rule.normal.last:
             raise sold_out(self.rules.services[service])
-        data = {"device": device, "day": day, "service": service, "series": rule.normal.id}
-        return [Event("block_reserved", {**data, "first": first, "last": first + count - 1}, at)]
+        series = rule.normal.id
+        last = first + count - 1
+        block = ev.BlockReserved(
+            at=at, device=device, day=day, service=service, series=series, first=first, last=last
+        )
+        return [block]
 
     def register_offline_ticket(
         self,
@@ -186,22 +171,21 @@ class Engine(EngineState):
         if ticket_id in self.tickets:
             return []
         self._check_token(token)
-        data: dict[str, JSON] = {
-            "ticket_id": ticket_id,
-            "day": day,
-            "service": service,
-            "series": series.id,
-            "number": number,
-            "code": series.code(number),
-            "token": token,
-            "priority": priority,
-            "rules_version": self.rules.version_at(issued_at).version,
-            "issued_at": issued_at.isoformat(),
-            "estimate_s": None,
-            "device": device,
-            "offline": True,
-        }
-        return [Event("ticket_issued", data, at)]
+        version = self.rules.version_at(issued_at).version
+        issued = self._issued(
+            series,
+            number,
+            day=day,
+            service=service,
+            token=token,
+            priority=priority,
+            rules_version=version,
+            issued_at=issued_at,
+            estimate_s=None,
+            device=device,
+            at=at,
+        )
+        return [issued]
 
     def close_day(self, day: str, at: datetime) -> list[Event]:
         """After a business day: its waiting, parked and no-show tickets expire ([] if none are left)."""
@@ -214,14 +198,14 @@ class Engine(EngineState):
             )
         if not any(t.day == day and t.status in OPEN_STATUSES for t in self.tickets.values()):
             return []
-        return [Event("day_closed", {"day": day}, at)]
+        return [ev.DayClosed(at=at, day=day)]
 
     def cancel(self, ticket_id: str, at: datetime) -> list[Event]:
         """The citizen leaves: a waiting, parked or no-show ticket is cancelled."""
         t = self._ticket(ticket_id)
         if t.status not in OPEN_STATUSES:
             raise not_now(t)
-        return [Event("ticket_cancelled", {"ticket_id": t.id}, aware(at))]
+        return [ev.TicketCancelled(at=aware(at), ticket_id=t.id)]
 
     def reinstate(self, ticket_id: str, at: datetime, front: bool | None = None) -> list[Event]:
         """A no-show who came back within the window joins the queue again (front by default)."""
@@ -238,7 +222,7 @@ class Engine(EngineState):
                 f"ticket {t.code} missed its call more than {policy.reinstate_window_s} s ago",
             )
         position = policy.reinstate_to == "front" if front is None else front
-        return [Event("ticket_reinstated", {"ticket_id": t.id, "front": position}, at)]
+        return [ev.TicketReinstated(at=at, ticket_id=t.id, front=position)]
 
     def rate(
         self, ticket_id: str, score: int, scale: int, answers: dict[str, JSON], at: datetime
@@ -250,15 +234,7 @@ class Engine(EngineState):
             raise Refused(
                 "already_rated", f"Số {t.code} đã được đánh giá.", f"ticket {t.code} is already rated"
             )
-        if (
-            t.first_called_at is None
-            or t.counter is None
-            or t.status
-            not in {
-                TicketStatus.CALLED,
-                TicketStatus.DONE,
-            }
-        ):
+        if t.first_called_at is None or t.counter is None or t.status not in RATEABLE:
             raise Refused(
                 "not_allowed", f"Số {t.code} chưa được phục vụ.", f"ticket {t.code} has not been served"
             )
@@ -274,15 +250,16 @@ class Engine(EngineState):
                 "Câu trả lời không hợp lệ.",
                 "answers must be an object of named JSON values (text, numbers, true/false, null, lists)",
             )
-        data = {
-            "ticket_id": t.id,
-            "counter": t.counter,
-            "officer": t.officer,
-            "score": score,
-            "scale": scale,
-            "answers": answers,
-        }
-        return [Event("ticket_rated", data, at)]
+        rated = ev.TicketRated(
+            at=at,
+            ticket_id=t.id,
+            counter=t.counter,
+            officer=t.officer,
+            score=score,
+            scale=scale,
+            answers=answers,
+        )
+        return [rated]
 
     # --- counters ------------------------------------------------------------------------------
 
@@ -296,15 +273,21 @@ class Engine(EngineState):
             return []
         if c.ticket_id is not None and c.officer != officer:
             raise busy(c)
-        return [Event("counter_opened", {"counter": counter, "officer": officer}, at)]
+        return [ev.CounterOpened(at=at, counter=counter, officer=officer)]
 
     def pause_counter(self, counter: int, at: datetime) -> list[Event]:
-        return self._stop_counter(counter, at, CounterStatus.PAUSED, "counter_paused")
+        return self._stop_counter(counter, at, CounterStatus.PAUSED, ev.CounterPaused)
 
     def close_counter(self, counter: int, at: datetime) -> list[Event]:
-        return self._stop_counter(counter, at, CounterStatus.CLOSED, "counter_closed")
+        return self._stop_counter(counter, at, CounterStatus.CLOSED, ev.CounterClosed)
 
-    def _stop_counter(self, counter: int, at: datetime, target: CounterStatus, kind: str) -> list[Event]:
+    def _stop_counter(
+        self,
+        counter: int,
+        at: datetime,
+        target: CounterStatus,
+        kind: type[ev.CounterPaused | ev.CounterClosed],
+    ) -> list[Event]:
         at = aware(at)
         c = self._counter(counter)
         if c.status is target:
@@ -313,7 +296,7 @@ class Engine(EngineState):
             raise closed(c)
         if c.ticket_id is not None:
             raise busy(c)
-        return [Event(kind, {"counter": counter}, at)]
+        return [kind(at=at, counter=counter)]
 
     # --- calling -------------------------------------------------------------------------------
 
@@ -351,31 +334,62 @@ class Engine(EngineState):
         call = self._call_event(c, ticket, at, credits=credits, normals_since_priority=since)
         return [*events, call]
 
-    def _call_event(self, c: CounterState, t: Ticket, at: datetime, **extra: JSON) -> Event:
+    def _call_event(
+        self,
+        c: CounterState,
+        t: Ticket,
+        at: datetime,
+        *,
+        specific: bool = False,
+        resumed: bool = False,
+        credits: dict[str, int] | None = None,
+        normals_since_priority: int | None = None,
+    ) -> ev.TicketCalled:
         """``ticket_called`` with the next ``seq``; the officer is copied in for the audit log."""
-        data: dict[str, JSON] = {
-            "ticket_id": t.id,
-            "counter": c.number,
-            "officer": c.officer,
-            "seq": self.call_seq + 1,
-            "specific": False,
-            "resumed": False,
-            **extra,
-        }
-        return Event("ticket_called", data, at)
-
-    def _pick_service(self, c: CounterState, pool: list[Ticket]) -> tuple[str, dict[str, int]]:
-        """Smooth weighted round robin over the services that have someone waiting."""
-        rule = self.rules.counters[c.number]
-        services = sorted(
-            {t.service for t in pool}, key=lambda s: min(t.order for t in pool if t.service == s)
+        return ev.TicketCalled(
+            at=at,
+            ticket_id=t.id,
+            counter=c.number,
+            officer=c.officer,
+            seq=self.call_seq + 1,
+            specific=specific,
+            resumed=resumed,
+            credits=credits,
+            normals_since_priority=normals_since_priority,
         )
-        credits = dict(c.credits)
-        for s in services:
-            credits[s] = credits.get(s, 0) + rule.weight(s)
-        pick = max(services, key=lambda s: credits[s])  # ties: the service with the oldest ticket
-        credits[pick] -= sum(rule.weight(s) for s in services)
-        return pick, credits
+
+    def _issued(
+        self,
+        series: SeriesRule,
+        number: int,
+        *,
+        day: str,
+        service: str,
+        token: str,
+        priority: str | None,
+        rules_version: str,
+        issued_at: datetime,
+        estimate_s: int | None,
+        device: str | None,
+        at: datetime,
+    ) -> ev.TicketIssued:
+        """``ticket_issued``, from the server (an estimate) or from a kiosk's block (none, offline)."""
+        return ev.TicketIssued(
+            at=at,
+            ticket_id=f"{day}/{series.id}/{number}",
+            day=day,
+            service=service,
+            series=series.id,
+            number=number,
+            code=series.code(number),
+            token=token,
+            priority=priority,
+            rules_version=rules_version,
+            issued_at=issued_at.isoformat(),
+            estimate_s=estimate_s,
+            device=device,
+            offline=estimate_s is None,
+        )
 
     def call_ticket(
         self, counter: int, ticket_id: str, at: datetime, finish_current: bool = True
@@ -410,9 +424,7 @@ class Engine(EngineState):
         """Announce the current ticket again."""
         at = aware(at)
         t = self._current(counter)
-        return [
-            Event("ticket_recalled", {"ticket_id": t.id, "counter": counter, "seq": self.call_seq + 1}, at)
-        ]
+        return [ev.TicketRecalled(at=at, ticket_id=t.id, counter=counter, seq=self.call_seq + 1)]
 
     def no_show(self, counter: int, at: datetime) -> list[Event]:
         """The called citizen did not come: allowed after K recalls or T seconds since the call."""
@@ -428,7 +440,7 @@ class Engine(EngineState):
                 f"recall {t.code} {policy.no_show_after_recalls} times"
                 f" or wait {policy.no_show_after_s} s first",
             )
-        return [Event("ticket_no_show", {"ticket_id": t.id, "counter": counter}, at)]
+        return [ev.TicketNoShow(at=at, ticket_id=t.id, counter=counter)]
 
     def finish(self, counter: int, at: datetime) -> list[Event]:
         at = aware(at)
@@ -440,7 +452,7 @@ class Engine(EngineState):
         """Put the current ticket on hold (the citizen fetches a paper); the counter is free again."""
         at = aware(at)
         t = self._current(counter)
-        return [Event("ticket_parked", {"ticket_id": t.id, "counter": counter}, at)]
+        return [ev.TicketParked(at=at, ticket_id=t.id, counter=counter)]
 
     def transfer(
         self,
@@ -467,16 +479,13 @@ class Engine(EngineState):
                 raise Refused(
                     "bad_request", "Không thể chuyển về chính quầy này.", "cannot transfer to itself"
                 )
-        data: dict[str, JSON] = {
-            "ticket_id": t.id,
-            "from_counter": counter,
-            "service": to_service or t.service,
-            "counter": to_counter,
-            "front": front,
-        }
-        return [Event("ticket_transferred", data, at)]
+        service = to_service or t.service
+        moved = ev.TicketTransferred(
+            at=at, ticket_id=t.id, from_counter=counter, service=service, counter=to_counter, front=front
+        )
+        return [moved]
 
-    # --- checks --------------------------------------------------------------------------------
+    # --- helpers -------------------------------------------------------------------------------
 
     def _finish_current(self, c: CounterState, at: datetime, finish: bool) -> list[Event]:
         if c.ticket_id is None:
@@ -486,57 +495,4 @@ class Engine(EngineState):
         t = self.tickets[c.ticket_id]
         assert t.called_at is not None
         service_s = max(0, round((at - t.called_at).total_seconds()))
-        return [
-            Event("ticket_finished", {"ticket_id": t.id, "counter": c.number, "service_s": service_s}, at)
-        ]
-
-    def _service(self, code: str) -> ServiceRule:
-        rule = self.rules.services.get(code)
-        if rule is None:
-            raise Refused("unknown_service", f"Không có lĩnh vực '{code}'.", f"no service {code!r}")
-        return rule
-
-    def _counter(self, number: int) -> CounterState:
-        c = self.counters.get(number)
-        if c is None:
-            raise Refused("unknown_counter", f"Không có quầy số {number}.", f"no counter {number}")
-        return c
-
-    def _open_counter(self, number: int) -> CounterState:
-        c = self._counter(number)
-        if c.status is not CounterStatus.OPEN:
-            raise closed(c)
-        return c
-
-    def _current(self, number: int) -> Ticket:
-        c = self._counter(number)
-        if c.ticket_id is None:
-            raise Refused(
-                "no_current_ticket",
-                f"Quầy {number} chưa gọi số nào.",
-                f"counter {number} is serving no ticket",
-            )
-        return self.tickets[c.ticket_id]
-
-    def _ticket(self, ticket_id: str) -> Ticket:
-        t = self.tickets.get(ticket_id)
-        if t is None:
-            raise Refused("unknown_ticket", "Không tìm thấy số này.", f"no ticket {ticket_id!r}")
-        return t
-
-    def _check_token(self, token: str) -> None:
-        if not token or not isinstance(token, str) or token in self.tokens:
-            raise Refused("bad_request", "Mã vé không hợp lệ.", "the ticket token is missing or already used")
-
-    def _check_priority(self, priority: str | None) -> None:
-        if priority is not None and priority not in self.rules.priorities:
-            known = ", ".join(sorted(self.rules.priorities))
-            raise Refused(
-                "bad_request",
-                f"Không có đối tượng ưu tiên '{priority}'.",
-                f"no priority category {priority!r}; known: {known}",
-            )
-
-    def _check_cap(self, service: str, day: str, count: int, cap: int | None) -> None:
-        if cap is not None and self._allocated.get((day, service), 0) + count > cap:
-            raise sold_out(self.rules.services[service])
+        return [ev.TicketFinished(at=at, ticket_id=t.id, counter=c.number, service_s=service_s)]

@@ -1,9 +1,9 @@
-"""Values the queue engine hands out (events, changes, call records, refusals) and its mutable state.
+"""Values the queue engine hands out (changes, call records, refusals) and its mutable state.
 
-Everything here is plain data. ``Event.data`` holds only JSON values, so that an event read back from
-the store's event table replays to the same state. The ``*_row`` functions produce exactly the columns
-of the store's ``tickets``, ``counters`` and ``ratings`` tables (docs/queue-server.md); times there are
-ISO 8601 text with offset and ``data``/``answers`` are JSON-able dicts for the store to serialise.
+Everything here is plain data; the events are in ``queue_server.events``. The ``*_row`` functions produce
+exactly the columns of the store's ``tickets``, ``counters`` and ``ratings`` tables (docs/queue-server.md);
+times there are ISO 8601 text with offset and ``data``/``answers`` are JSON-able dicts for the store to
+serialise.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from queue_server.errors import QueueServerError
-
-JSON = Any  # a value made of dict, list, str, int, float, bool and None
+from queue_server.events import JSON
 
 
 class Refused(QueueServerError):  # noqa: N818 - the seam's documented name
@@ -44,15 +42,6 @@ REFUSAL_CODES = frozenset(
         "bad_request",
     }
 )
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened; ``type`` is one of ``EVENT_TYPES``."""
-
-    type: str
-    data: dict[str, JSON]
-    at: datetime
 
 
 @dataclass(frozen=True)

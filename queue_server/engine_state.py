@@ -2,7 +2,8 @@
 
 Apply never decides anything: every choice (the number, the ticket called, the weighted-round-robin
 credits, the interleave count, the call ``seq``) was made by the command and written into the event,
-so replaying the event log gives exactly the same state.
+so replaying the event log gives exactly the same state. Handlers read the typed event models of
+``queue_server.events``; a stored event is parsed into its model before it is applied.
 """
 
 from __future__ import annotations
@@ -10,25 +11,28 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from typing import Any
 
+from queue_server import events as ev
 from queue_server.engine_model import (
-    JSON,
     Block,
     CallRecord,
     Changes,
     CounterState,
     CounterStatus,
     EstimateError,
-    Event,
     QueueView,
     Rating,
+    Refused,
     Ticket,
     TicketStatus,
     counter_row,
     rating_row,
     ticket_row,
 )
-from queue_server.rules import RuleBook
+from queue_server.engine_refusals import closed, sold_out
+from queue_server.events import JSON, Event
+from queue_server.rules import RuleBook, ServiceRule
 
 OPEN_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW})
 
@@ -54,75 +58,69 @@ class EngineState:
         self._service_times: dict[str, deque[int]] = {}
         self._last_issued: dict[tuple[str, str], str] = {}
         self._last_called: dict[tuple[str, str], str] = {}
-        self._handlers: dict[str, Callable[[Event, Changes], None]] = {
-            "ticket_issued": self._on_issued,
-            "block_reserved": self._on_block,
-            "ticket_called": self._on_called,
-            "ticket_recalled": self._on_recalled,
-            "ticket_finished": self._on_finished,
-            "ticket_no_show": self._on_no_show,
-            "ticket_reinstated": self._on_reinstated,
-            "ticket_transferred": self._on_transferred,
-            "ticket_parked": self._on_parked,
-            "ticket_cancelled": self._on_cancelled,
-            "ticket_rated": self._on_rated,
-            "counter_opened": self._on_counter_opened,
-            "counter_paused": self._on_counter_paused,
-            "counter_closed": self._on_counter_closed,
-            "day_closed": self._on_day_closed,
+        self._handlers: dict[type[Event], Callable[[Any, Changes], None]] = {
+            ev.TicketIssued: self._on_issued,
+            ev.BlockReserved: self._on_block,
+            ev.TicketCalled: self._on_called,
+            ev.TicketRecalled: self._on_recalled,
+            ev.TicketFinished: self._on_finished,
+            ev.TicketNoShow: self._on_no_show,
+            ev.TicketReinstated: self._on_reinstated,
+            ev.TicketTransferred: self._on_transferred,
+            ev.TicketParked: self._on_parked,
+            ev.TicketCancelled: self._on_cancelled,
+            ev.TicketRated: self._on_rated,
+            ev.CounterOpened: self._on_counter_opened,
+            ev.CounterPaused: self._on_counter_paused,
+            ev.CounterClosed: self._on_counter_closed,
+            ev.DayClosed: self._on_day_closed,
         }
 
     # --- applying events -----------------------------------------------------------------------
 
     def apply(self, event: Event) -> Changes:
-        """Change the state by one event; returns the rows it touched and the calls it made."""
-        handler = self._handlers.get(event.type)
+        """Change the state by one event; returns the rows it touched and the calls it made.
+
+        A stored event (plain ``Event``) is read into its model first; ``EventDataError`` if it does not fit.
+        """
+        handler = self._handlers.get(type(event))
         if handler is None:
-            raise ValueError(f"unknown event type {event.type!r}")
+            event = ev.parse_event(event)
+            handler = self._handlers[type(event)]
         changes = Changes()
         handler(event, changes)
         return changes
 
-    def _on_issued(self, ev: Event, ch: Changes) -> None:
-        d = ev.data
-        day, service, series, number = str(d["day"]), str(d["service"]), str(d["series"]), int(d["number"])
+    def _on_issued(self, e: ev.TicketIssued, ch: Changes) -> None:
         self._order_back += 1
         t = Ticket(
-            id=str(d["ticket_id"]),
-            day=day,
-            service=service,
-            series=series,
-            number=number,
-            code=str(d["code"]),
-            token=str(d["token"]),
-            priority=d["priority"],
-            rules_version=str(d["rules_version"]),
-            issued_at=datetime.fromisoformat(str(d["issued_at"])),
-            estimate_s=d["estimate_s"],
+            id=e.ticket_id,
+            day=e.day,
+            service=e.service,
+            series=e.series,
+            number=e.number,
+            code=e.code,
+            token=e.token,
+            priority=e.priority,
+            rules_version=e.rules_version,
+            issued_at=datetime.fromisoformat(e.issued_at),
+            estimate_s=e.estimate_s,
             order=self._order_back,
-            device=d.get("device"),
-            offline=bool(d.get("offline", False)),
+            device=e.device,
+            offline=e.offline,
         )
         self.tickets[t.id] = t
         self.tokens.add(t.token)
-        self._last_issued[(day, service)] = t.code
+        self._last_issued[(e.day, e.service)] = t.code
         if not t.offline:
-            key = (day, series)
-            self._next_number[key] = max(self._next_number.get(key, 0), number + 1)
-            self._allocated[(day, service)] = self._allocated.get((day, service), 0) + 1
+            key = (e.day, e.series)
+            self._next_number[key] = max(self._next_number.get(key, 0), e.number + 1)
+            self._allocated[(e.day, e.service)] = self._allocated.get((e.day, e.service), 0) + 1
         self._enqueue(t)
         ch.tickets.add(t.id)
 
-    def _on_block(self, ev: Event, ch: Changes) -> None:
-        d = ev.data
-        block = Block(
-            str(d["device"]),
-            str(d["day"]),
-            str(d["service"]),
-            str(d["series"]),
-            int(d["first"]),
-            int(d["last"]),
-        )
+    def _on_block(self, e: ev.BlockReserved, ch: Changes) -> None:
+        block = Block(e.device, e.day, e.service, e.series, e.first, e.last)
         key = (block.day, block.series)
         self._blocks.setdefault(key, []).append(block)
         self._next_number[key] = max(self._next_number.get(key, 0), block.last + 1)
@@ -131,43 +129,40 @@ class EngineState:
             self._allocated.get((block.day, block.service), 0) + size
         )
 
-    def _on_called(self, ev: Event, ch: Changes) -> None:
-        d = ev.data
-        t = self.tickets[str(d["ticket_id"])]
-        counter = self.counters[int(d["counter"])]
+    def _on_called(self, e: ev.TicketCalled, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
+        counter = self.counters[e.counter]
         self._dequeue(t)
         t.status = TicketStatus.CALLED
         t.counter = counter.number
         t.officer = counter.officer
         t.target_counter = None
         t.parked_by = None
-        t.called_at = ev.at
+        t.called_at = e.at
         t.calls += 1
         if t.first_called_at is None:
-            t.first_called_at = ev.at
-            t.waited_s = max(0, round((ev.at - t.issued_at).total_seconds()))
+            t.first_called_at = e.at
+            t.waited_s = max(0, round((e.at - t.issued_at).total_seconds()))
         counter.ticket_id = t.id
         self._last_called[(t.day, t.service)] = t.code
-        if "credits" in d:
-            counter.credits = {str(k): int(v) for k, v in dict(d["credits"]).items()}
-        if "normals_since_priority" in d:
-            self.normals_since_priority = int(d["normals_since_priority"])
-        self.call_seq = int(d["seq"])
-        ch.calls.append(CallRecord(self.call_seq, ev.at, t.id, t.code, t.service, counter.number, False))
+        if e.credits is not None:
+            counter.credits = dict(e.credits)
+        if e.normals_since_priority is not None:
+            self.normals_since_priority = e.normals_since_priority
+        self.call_seq = e.seq
+        ch.calls.append(CallRecord(self.call_seq, e.at, t.id, t.code, t.service, counter.number, False))
         ch.tickets.add(t.id)
         ch.counters.add(counter.number)
 
-    def _on_recalled(self, ev: Event, ch: Changes) -> None:
-        t = self.tickets[str(ev.data["ticket_id"])]
+    def _on_recalled(self, e: ev.TicketRecalled, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         t.recalls += 1
-        self.call_seq = int(ev.data["seq"])
-        ch.calls.append(
-            CallRecord(self.call_seq, ev.at, t.id, t.code, t.service, int(ev.data["counter"]), True)
-        )
+        self.call_seq = e.seq
+        ch.calls.append(CallRecord(self.call_seq, e.at, t.id, t.code, t.service, e.counter, True))
         ch.tickets.add(t.id)
 
     def _release(self, t: Ticket, ch: Changes) -> CounterState:
-        counter = self.counters[int(t.counter)] if t.counter is not None else None
+        counter = self.counters[t.counter] if t.counter is not None else None
         if counter is None or counter.ticket_id != t.id:
             raise ValueError(f"ticket {t.id} is not at a counter")
         counter.ticket_id = None
@@ -175,88 +170,136 @@ class EngineState:
         ch.counters.add(counter.number)
         return counter
 
-    def _on_finished(self, ev: Event, ch: Changes) -> None:
-        t = self.tickets[str(ev.data["ticket_id"])]
+    def _on_finished(self, e: ev.TicketFinished, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         counter = self._release(t, ch)
         counter.served += 1
         t.status = TicketStatus.DONE
-        t.finished_at = ev.at
-        t.service_s = int(ev.data["service_s"])
+        t.finished_at = e.at
+        t.service_s = e.service_s
         window = self._service_times.setdefault(t.service, deque(maxlen=self.rules.service_time_window))
-        window.append(t.service_s)
+        window.append(e.service_s)
 
-    def _on_no_show(self, ev: Event, ch: Changes) -> None:
-        t = self.tickets[str(ev.data["ticket_id"])]
+    def _on_no_show(self, e: ev.TicketNoShow, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         self._release(t, ch)
         t.status = TicketStatus.NO_SHOW
-        t.no_show_at = ev.at
+        t.no_show_at = e.at
 
-    def _on_reinstated(self, ev: Event, ch: Changes) -> None:
-        t = self.tickets[str(ev.data["ticket_id"])]
+    def _on_reinstated(self, e: ev.TicketReinstated, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         t.status = TicketStatus.WAITING
         t.no_show_at = None
-        t.order = self._new_order(bool(ev.data["front"]))
+        t.order = self._new_order(e.front)
         self._enqueue(t)
         ch.tickets.add(t.id)
 
-    def _on_transferred(self, ev: Event, ch: Changes) -> None:
-        d = ev.data
-        t = self.tickets[str(d["ticket_id"])]
+    def _on_transferred(self, e: ev.TicketTransferred, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         self._release(t, ch)
         t.status = TicketStatus.WAITING
-        t.service = str(d["service"])
-        t.target_counter = None if d["counter"] is None else int(d["counter"])
+        t.service = e.service
+        t.target_counter = e.counter
         t.transfers += 1
-        t.order = self._new_order(bool(d["front"]))
+        t.order = self._new_order(e.front)
         self._enqueue(t)
 
-    def _on_parked(self, ev: Event, ch: Changes) -> None:
-        t = self.tickets[str(ev.data["ticket_id"])]
+    def _on_parked(self, e: ev.TicketParked, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         counter = self._release(t, ch)
         t.status = TicketStatus.PARKED
         t.parked_by = counter.number
 
-    def _on_cancelled(self, ev: Event, ch: Changes) -> None:
-        t = self.tickets[str(ev.data["ticket_id"])]
+    def _on_cancelled(self, e: ev.TicketCancelled, ch: Changes) -> None:
+        t = self.tickets[e.ticket_id]
         self._dequeue(t)
         t.status = TicketStatus.CANCELLED
-        t.finished_at = ev.at
+        t.finished_at = e.at
         ch.tickets.add(t.id)
 
-    def _on_rated(self, ev: Event, ch: Changes) -> None:
-        d = ev.data
-        tid = str(d["ticket_id"])
-        answers = d["answers"]
-        self.ratings[tid] = Rating(
-            tid, int(d["counter"]), d["officer"], int(d["score"]), int(d["scale"]), dict(answers), ev.at
+    def _on_rated(self, e: ev.TicketRated, ch: Changes) -> None:
+        self.ratings[e.ticket_id] = Rating(
+            e.ticket_id, e.counter, e.officer, e.score, e.scale, dict(e.answers), e.at
         )
-        ch.ratings.add(tid)
+        ch.ratings.add(e.ticket_id)
 
-    def _on_day_closed(self, ev: Event, ch: Changes) -> None:
-        day = str(ev.data["day"])
+    def _on_day_closed(self, e: ev.DayClosed, ch: Changes) -> None:
         for t in self.tickets.values():
-            if t.day == day and t.status in OPEN_STATUSES:
+            if t.day == e.day and t.status in OPEN_STATUSES:
                 self._dequeue(t)
                 t.status = TicketStatus.EXPIRED
-                t.finished_at = ev.at
+                t.finished_at = e.at
                 ch.tickets.add(t.id)
 
-    def _on_counter_opened(self, ev: Event, ch: Changes) -> None:
-        c = self.counters[int(ev.data["counter"])]
+    def _on_counter_opened(self, e: ev.CounterOpened, ch: Changes) -> None:
+        c = self.counters[e.counter]
         c.status = CounterStatus.OPEN
-        c.officer = str(ev.data["officer"])
+        c.officer = e.officer
         ch.counters.add(c.number)
 
-    def _on_counter_paused(self, ev: Event, ch: Changes) -> None:
-        c = self.counters[int(ev.data["counter"])]
+    def _on_counter_paused(self, e: ev.CounterPaused, ch: Changes) -> None:
+        c = self.counters[e.counter]
         c.status = CounterStatus.PAUSED
         ch.counters.add(c.number)
 
-    def _on_counter_closed(self, ev: Event, ch: Changes) -> None:
-        c = self.counters[int(ev.data["counter"])]
+    def _on_counter_closed(self, e: ev.CounterClosed, ch: Changes) -> None:
+        c = self.counters[e.counter]
         c.status = CounterStatus.CLOSED
         c.officer = None
         ch.counters.add(c.number)
+
+    # --- lookups that refuse (for the commands) -------------------------------------------------
+
+    def _service(self, code: str) -> ServiceRule:
+        rule = self.rules.services.get(code)
+        if rule is None:
+            raise Refused("unknown_service", f"Không có lĩnh vực '{code}'.", f"no service {code!r}")
+        return rule
+
+    def _counter(self, number: int) -> CounterState:
+        c = self.counters.get(number)
+        if c is None:
+            raise Refused("unknown_counter", f"Không có quầy số {number}.", f"no counter {number}")
+        return c
+
+    def _open_counter(self, number: int) -> CounterState:
+        c = self._counter(number)
+        if c.status is not CounterStatus.OPEN:
+            raise closed(c)
+        return c
+
+    def _current(self, number: int) -> Ticket:
+        c = self._counter(number)
+        if c.ticket_id is None:
+            raise Refused(
+                "no_current_ticket",
+                f"Quầy {number} chưa gọi số nào.",
+                f"counter {number} is serving no ticket",
+            )
+        return self.tickets[c.ticket_id]
+
+    def _ticket(self, ticket_id: str) -> Ticket:
+        t = self.tickets.get(ticket_id)
+        if t is None:
+            raise Refused("unknown_ticket", "Không tìm thấy số này.", f"no ticket {ticket_id!r}")
+        return t
+
+    def _check_token(self, token: str) -> None:
+        if not token or not isinstance(token, str) or token in self.tokens:
+            raise Refused("bad_request", "Mã vé không hợp lệ.", "the ticket token is missing or already used")
+
+    def _check_priority(self, priority: str | None) -> None:
+        if priority is not None and priority not in self.rules.priorities:
+            known = ", ".join(sorted(self.rules.priorities))
+            raise Refused(
+                "bad_request",
+                f"Không có đối tượng ưu tiên '{priority}'.",
+                f"no priority category {priority!r}; known: {known}",
+            )
+
+    def _check_cap(self, service: str, day: str, count: int, cap: int | None) -> None:
+        if cap is not None and self._allocated.get((day, service), 0) + count > cap:
+            raise sold_out(self.rules.services[service])
 
     # --- queue bookkeeping ---------------------------------------------------------------------
 
@@ -296,6 +339,19 @@ class EngineState:
             t = self.tickets[tid]
             if t.day == str(day) and t.service not in rule.services:
                 yield t
+
+    def _pick_service(self, c: CounterState, pool: list[Ticket]) -> tuple[str, dict[str, int]]:
+        """Smooth weighted round robin over the services that have someone waiting."""
+        rule = self.rules.counters[c.number]
+        services = sorted(
+            {t.service for t in pool}, key=lambda s: min(t.order for t in pool if t.service == s)
+        )
+        credits = dict(c.credits)
+        for s in services:
+            credits[s] = credits.get(s, 0) + rule.weight(s)
+        pick = max(services, key=lambda s: credits[s])  # ties: the service with the oldest ticket
+        credits[pick] -= sum(rule.weight(s) for s in services)
+        return pick, credits
 
     def mean_service_s(self, service: str) -> float:
         times = self._service_times.get(service)

@@ -4,14 +4,19 @@ Every rule runs one command; a refusal must leave the state untouched. The invar
 two counters at once; no ticket disappears; numbers are unique per series per business day; the
 interleave policy and FIFO within a class hold at every call; a ticket is finished at most once (a
 transferred one included); estimates are never negative; the event log replays to the same state.
+
+By default 100 random machines run (about 15 s); ``MOTCUA_TEST_LONG_HYPOTHESIS=1`` adds the long
+profile of 300 machines (``slow``; about two minutes), worth running after changing the engine.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter as Tally
 from datetime import datetime, timedelta
 
+import pytest
 from engine_support import MONDAY, Tokens, make_engine
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -24,6 +29,7 @@ SERVICES = ["land", "civil", "tax"]
 COUNTERS = [1, 2, 3]
 PRIORITIES = [None, None, None, "elderly", "disabled"]
 pick = st.integers(min_value=0, max_value=10_000)
+LONG_ENV = "MOTCUA_TEST_LONG_HYPOTHESIS"
 
 
 class QueueMachine(RuleBasedStateMachine):
@@ -286,7 +292,26 @@ def through_json(event: Event) -> Event:
     return Event(event.type, json.loads(json.dumps(event.data)), datetime.fromisoformat(event.at.isoformat()))
 
 
-QueueMachine.TestCase.settings = settings(
-    max_examples=300, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+def profile(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=50,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+#: the default run: 100 machines of up to 50 steps (a third of the long profile).
+QueueMachine.TestCase.settings = profile(100)
 TestQueueEngine = QueueMachine.TestCase
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get(LONG_ENV) != "1",
+    reason=f"the 300-machine profile (about 2 min) runs with {LONG_ENV}=1",
+)
+class TestQueueEngineLong(QueueMachine.TestCase):  # type: ignore[misc, valid-type]
+    """The same machine searched harder: before a release or after changing the engine's rules."""
+
+    settings = profile(300)
