@@ -40,6 +40,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -50,39 +51,6 @@ API_KEY_FILE_ENV = "MOTCUA_API_KEY_FILE"
 
 class _View(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TicketView(_View):
-    number: str = Field(examples=["A1023"])
-    service: str
-    service_name: str
-    status: str = Field(description="waiting, called, serving, parked, no_show, done, cancelled")
-    issued_at: datetime
-    waiting_before: int | None = Field(default=None, description="people ahead while waiting")
-    estimated_wait_min: int | None = None
-    counter: int | None = Field(default=None, description="the counter that called it")
-    counter_name: str | None = None
-    called_at: datetime | None = None
-
-
-class QueueView(_View):
-    service: str
-    service_name: str
-    waiting: int
-    last_issued: str | None = None
-    last_called: str | None = None
-    estimated_wait_min: int | None = None
-    open_counters: int = 0
-
-
-class CounterView(_View):
-    counter: int
-    name: str
-    status: str
-    officer: str | None = None
-    current: str | None = None
-    services: list[str] = []
-    waiting: int = Field(0, description="tickets waiting for this counter's services")
 
 
 class CounterOperation(_View):
@@ -97,16 +65,6 @@ class CounterOperation(_View):
     position: m.TransferPosition = m.TransferPosition.BACK
 
 
-class DossierView(_View):
-    code: str = Field(examples=["H21.65-220914-0011"])
-    procedure: str
-    status: str = Field(description="received, processing, supplement, ready, returned, rejected")
-    status_vi: str = Field(examples=["Đang giải quyết"])
-    received_at: datetime
-    appointment: datetime = Field(description="ngày hẹn trả")
-    provisional: bool = False
-
-
 class DossierRegistration(_View):
     request_id: str | None = Field(default=None, min_length=8, max_length=64, description="for retries")
     code: str | None = Field(default=None, description="absent: the server allocates the next code")
@@ -114,21 +72,6 @@ class DossierRegistration(_View):
     days: int = Field(ge=0, le=365, description="processing time in working days")
     counter: int | None = None
     ticket: str | None = None
-
-
-class DeviceView(_View):
-    """A device as facility staff see it: is it there, and is it well (paper, cover, errors)."""
-
-    id: str
-    kind: str
-    counter: int | None = None
-    online: bool | None = Field(description="None: the device never said anything since the server started")
-    since: datetime | None = None
-    health: str = Field(description="ok, warning, error, unknown")
-    paper: str | None = Field(default=None, description="printers: ok, near_end, out")
-    cover_open: bool | None = None
-    errors: list[str] = []
-    detail: str | None = None
 
 
 class Problem(_View):
