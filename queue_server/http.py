@@ -30,16 +30,16 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -50,39 +50,6 @@ API_KEY_FILE_ENV = "MOTCUA_API_KEY_FILE"
 
 class _View(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TicketView(_View):
-    number: str = Field(examples=["A1023"])
-    service: str
-    service_name: str
-    status: str = Field(description="waiting, called, serving, parked, no_show, done, cancelled")
-    issued_at: datetime
-    waiting_before: int | None = Field(default=None, description="people ahead while waiting")
-    estimated_wait_min: int | None = None
-    counter: int | None = Field(default=None, description="the counter that called it")
-    counter_name: str | None = None
-    called_at: datetime | None = None
-
-
-class QueueView(_View):
-    service: str
-    service_name: str
-    waiting: int
-    last_issued: str | None = None
-    last_called: str | None = None
-    estimated_wait_min: int | None = None
-    open_counters: int = 0
-
-
-class CounterView(_View):
-    counter: int
-    name: str
-    status: str
-    officer: str | None = None
-    current: str | None = None
-    services: list[str] = []
-    waiting: int = Field(0, description="tickets waiting for this counter's services")
 
 
 class CounterOperation(_View):
@@ -97,16 +64,6 @@ class CounterOperation(_View):
     position: m.TransferPosition = m.TransferPosition.BACK
 
 
-class DossierView(_View):
-    code: str = Field(examples=["H21.65-220914-0011"])
-    procedure: str
-    status: str = Field(description="received, processing, supplement, ready, returned, rejected")
-    status_vi: str = Field(examples=["Đang giải quyết"])
-    received_at: datetime
-    appointment: datetime = Field(description="ngày hẹn trả")
-    provisional: bool = False
-
-
 class DossierRegistration(_View):
     request_id: str | None = Field(default=None, min_length=8, max_length=64, description="for retries")
     code: str | None = Field(default=None, description="absent: the server allocates the next code")
@@ -114,21 +71,6 @@ class DossierRegistration(_View):
     days: int = Field(ge=0, le=365, description="processing time in working days")
     counter: int | None = None
     ticket: str | None = None
-
-
-class DeviceView(_View):
-    """A device as facility staff see it: is it there, and is it well (paper, cover, errors)."""
-
-    id: str
-    kind: str
-    counter: int | None = None
-    online: bool | None = Field(description="None: the device never said anything since the server started")
-    since: datetime | None = None
-    health: str = Field(description="ok, warning, error, unknown")
-    paper: str | None = Field(default=None, description="printers: ok, near_end, out")
-    cover_open: bool | None = None
-    errors: list[str] = []
-    detail: str | None = None
 
 
 class Problem(_View):
@@ -154,19 +96,37 @@ def configured_api_key() -> str | None:
     return key or None
 
 
-def create_app(  # noqa: PLR0915 - one small nested function per route
+def create_app(
     queries: QueueQueries,
     api_key: str | None = None,
     site_name: str = "",
     dossier_dir: Path | None = None,
 ) -> FastAPI:
-    """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs."""
+    """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs.
+
+    Each group of routes is its own router; a new group joins with one ``app.include_router``.
+    """
     app = FastAPI(
         title="motcua queue server",
         version="1",
         description="Tickets, queues and counter operations of a one-stop centre.",
         responses={404: {"model": Problem}},
     )
+    authorise = _authoriser(api_key)
+    app.include_router(_read_routes(queries))
+    app.include_router(_operation_routes(queries, authorise))
+    if dossier_dir is not None:
+
+        def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
+            authorise(authorization)
+
+        mount_dossier_store(app, dossier_dir, require_key)
+    app.include_router(_page_routes(queries, site_name))
+    return app
+
+
+def _authoriser(api_key: str | None) -> Callable[[str | None], None]:
+    """The check of an ``Authorization`` header against the configured key (none: operations off)."""
 
     def authorise(authorization: str | None) -> None:
         if api_key is None:
@@ -175,7 +135,14 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), api_key.encode()):
             raise HTTPException(401, "missing or wrong API key (Authorization: Bearer <key>)")
 
-    @app.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"])
+    return authorise
+
+
+def _read_routes(queries: QueueQueries) -> APIRouter:
+    """Tickets, dossiers, queues, counters and devices as the boards, kiosks and dashboards read them."""
+    router = APIRouter()
+
+    @router.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"])
     def ticket(token: str) -> TicketView:
         """The ticket whose QR carries ``token``."""
         view = queries.ticket_view(token)
@@ -183,7 +150,7 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
             raise HTTPException(404, "no ticket with this token today")
         return view
 
-    @app.get(
+    @router.get(
         "/api/v1/dossiers/{code}",
         response_model=DossierView,
         tags=["dossiers"],
@@ -201,36 +168,47 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
             raise HTTPException(404, f"no dossier {code}")
         return view
 
-    @app.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
+    _board_routes(router, queries)
+    return router
+
+
+def _board_routes(router: APIRouter, queries: QueueQueries) -> None:
+    """Queues, counters and devices: lists for the hall board and the staff dashboard."""
+
+    @router.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
     def queues() -> list[QueueView]:
         return queries.queue_views()
 
-    @app.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
+    @router.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
     def counters() -> list[CounterView]:
         return queries.counter_views()
 
-    @app.get("/api/v1/devices", response_model=list[DeviceView], tags=["devices"])
+    @router.get("/api/v1/devices", response_model=list[DeviceView], tags=["devices"])
     def devices() -> list[DeviceView]:
         """Every device of the site: online or not, health, paper, cover, errors."""
         return queries.device_views()
 
-    @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
-    def dashboard() -> str:
-        page = resources.files("queue_server").joinpath("static/dashboard.html").read_text(encoding="utf-8")
-        return page.replace("{{SITE}}", json.dumps(site_name))
-
-    @app.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
+    @router.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
     def counter(number: int) -> CounterView:
         for view in queries.counter_views():
             if view.counter == number:
                 return view
         raise HTTPException(404, f"no counter {number}")
 
-    @app.post(
-        "/api/v1/counters/{number}/actions",
-        response_model=m.Response,
-        tags=["counters"],
-        responses={401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}},
+
+_GUARDED: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    422: {"model": Problem},
+}
+
+
+def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], None]) -> APIRouter:
+    """A clerk's counter operations and dossier registrations, behind the API key."""
+    router = APIRouter()
+
+    @router.post(
+        "/api/v1/counters/{number}/actions", response_model=m.Response, tags=["counters"], responses=_GUARDED
     )
     def act(
         number: int, operation: CounterOperation, authorization: Annotated[str | None, Header()] = None
@@ -246,12 +224,7 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
             raise HTTPException(422, str(err)) from err
         return queries.handle(request)
 
-    @app.post(
-        "/api/v1/dossiers",
-        response_model=m.Response,
-        tags=["dossiers"],
-        responses={401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}},
-    )
+    @router.post("/api/v1/dossiers", response_model=m.Response, tags=["dossiers"], responses=_GUARDED)
     def register(
         registration: DossierRegistration, authorization: Annotated[str | None, Header()] = None
     ) -> m.Response:
@@ -266,14 +239,14 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
             raise HTTPException(422, str(err)) from err
         return queries.handle(request)
 
-    if dossier_dir is not None:
+    return router
 
-        def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
-            authorise(authorization)
 
-        mount_dossier_store(app, dossier_dir, require_key)
+def _page_routes(queries: QueueQueries, site_name: str) -> APIRouter:
+    """The HTML pages: a ticket's QR page, the staff dashboard, the counter console."""
+    router = APIRouter(include_in_schema=False)
 
-    @app.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
+    @router.get("/t/{token}", response_class=HTMLResponse)
     def ticket_page(token: str) -> HTMLResponse:
         """What the QR on a ticket opens: the number, where it stands, refreshed every 15 s."""
         view = queries.ticket_view(token)
@@ -282,12 +255,20 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
             return HTMLResponse(_ticket_html(site_name, body, refresh=False), status_code=404)
         return HTMLResponse(_ticket_html(site_name, _ticket_body(view), refresh=view.status == "waiting"))
 
-    @app.get("/console/{number}", response_class=HTMLResponse, include_in_schema=False)
+    @router.get("/dashboard", response_class=HTMLResponse)
+    def dashboard() -> str:
+        return _static("dashboard.html").replace("{{SITE}}", json.dumps(site_name))
+
+    @router.get("/console/{number}", response_class=HTMLResponse)
     def console(number: int) -> str:
-        page = resources.files("queue_server").joinpath("static/console.html").read_text(encoding="utf-8")
+        page = _static("console.html")
         return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
 
-    return app
+    return router
+
+
+def _static(name: str) -> str:
+    return resources.files("queue_server").joinpath(f"static/{name}").read_text(encoding="utf-8")
 
 
 _STATUS_VI = {

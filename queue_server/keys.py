@@ -1,0 +1,112 @@
+"""What a counter's own devices ask of the server: keypad keys and ratings, checked against the site.
+
+A keypad sends bare keys (``evt`` ``key_pressed``); the site file (``[display]``,
+``siteconf/display.py``) maps each key of each counter to an operation. ``KeypadKeys`` turns a key
+into the ``CounterRequest`` it stands for, keeping per keypad the digits typed just before TRANSFER
+(the counter the current citizen is sent to). A rating counts only when it comes from the rating
+tablet of the counter it rates (``rating_from_its_tablet``), so a stray message rates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from bus import models as m
+from siteconf import Site
+
+log = logging.getLogger(__name__)
+
+TYPED_DIGITS_S = 10.0  # digits typed on a keypad count for the next key pressed within this time
+
+# The operations a key may be mapped to in the site file that are counter operations here. Others
+# (request_rating: the rating tablet's business; transfer without digits) change nothing and are logged.
+KEY_OPERATIONS = {
+    "call_next": m.CounterAction.CALL_NEXT,
+    "recall": m.CounterAction.RECALL,
+    "no_show": m.CounterAction.NO_SHOW,
+    "pause": m.CounterAction.PAUSE,
+    "resume": m.CounterAction.RESUME,
+    "finish": m.CounterAction.FINISH,
+    "park": m.CounterAction.PARK,
+    "close": m.CounterAction.CLOSE,
+}
+
+
+class KeypadKeys:
+    """Keypad key → counter operation, with each keypad's typed-digit buffer."""
+
+    def __init__(self, site: Site, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.site = site
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._typed: dict[str, tuple[str, float]] = {}  # keypad -> digits typed, when (for TRANSFER)
+
+    def request(self, device_id: str, event: m.KeyPressed) -> m.CounterRequest | None:
+        """The counter operation a keypad key stands for, or None (logged) when it stands for none."""
+        counter = self._counter_of(device_id)
+        if counter is None:
+            return None
+        if event.key is m.Key.DIGIT and event.digit is not None:
+            self._type(device_id, event.digit)
+            return None
+        operation = self.site.display.key_action(counter, event.key)
+        if operation == "transfer":
+            return self._transfer(device_id, counter, event)
+        action = KEY_OPERATIONS.get(operation) if operation else None
+        if action is None:
+            log.info("key %s from %s (%s) is no counter operation", event.key, device_id, operation)
+            return None
+        return m.CounterRequest(id=event.id, counter=counter, action=action)
+
+    def _counter_of(self, device_id: str) -> int | None:
+        """The counter whose keypad ``device_id`` is, or None (logged) for anything else."""
+        try:
+            device = self.site.device(device_id)
+        except KeyError:
+            log.warning("ignored a key from %s: no such device in the site file", device_id)
+            return None
+        if device.kind is not m.DeviceKind.KEYPAD or device.counter is None:
+            log.warning("ignored a key from %s: it is a %s, not a counter's keypad", device_id, device.kind)
+            return None
+        return device.counter
+
+    def _type(self, device_id: str, digit: int) -> None:
+        """One more digit typed; the last three typed within ``TYPED_DIGITS_S`` of each other count."""
+        now = self._monotonic()
+        with self._lock:
+            typed, at = self._typed.get(device_id, ("", 0.0))
+            fresh = now - at < TYPED_DIGITS_S
+            self._typed[device_id] = ((typed if fresh else "")[-2:] + str(digit), now)
+
+    def _transfer(self, device_id: str, counter: int, event: m.KeyPressed) -> m.CounterRequest | None:
+        """Digits typed just before TRANSFER name the counter the current citizen is sent to."""
+        with self._lock:
+            typed, at = self._typed.pop(device_id, ("", 0.0))
+        if not typed or self._monotonic() - at >= TYPED_DIGITS_S:
+            log.info("TRANSFER on %s without a counter number typed first: nothing done", device_id)
+            return None
+        return m.CounterRequest(
+            id=event.id, counter=counter, action=m.CounterAction.TRANSFER, to_counter=max(1, int(typed))
+        )
+
+
+def rating_from_its_tablet(site: Site, device_id: str, rating: m.RatingGiven) -> bool:
+    """Only the rating tablet of the counter that served may rate (a stray message rates nothing)."""
+    try:
+        device = site.device(device_id)
+    except KeyError:
+        log.warning("ignored a rating from %s: no such device in the site file", device_id)
+        return False
+    if device.kind is not m.DeviceKind.RATING_TABLET or device.counter != rating.counter:
+        log.warning(
+            "ignored a rating for counter %s from %s (a %s of counter %s)",
+            rating.counter,
+            device_id,
+            device.kind,
+            device.counter,
+        )
+        return False
+    return True

@@ -1,0 +1,80 @@
+"""Catching up with what happened while the server was not deciding: offline tickets, ended days.
+
+- A kiosk that lost the server keeps issuing from number blocks it reserved earlier
+  (``reserve_block``) and later sends the tickets it issued (``offline_tickets``). Each is registered
+  in the order it was issued, against the kiosk's blocks; one that fits none is logged and left out of
+  the answer's ``accepted`` (the kiosk keeps it in its journal) without holding back the others.
+- The first batch of a business day expires what earlier days left waiting, parked or absent
+  (``close_past_days``), so a queue never carries yesterday's citizens.
+
+Both run inside the worker's transaction (``queue_server/worker.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bus import models as m
+from queue_server.core import Core, store_event
+from queue_server.db import Tx
+from queue_server.engine import Changes, Event, Refused
+from queue_server.engine_model import TicketStatus
+
+log = logging.getLogger(__name__)
+
+_OPEN = {TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW}
+
+
+def offline_tickets(
+    core: Core, request: m.OfflineTickets, at: datetime, apply: Callable[[list[Event]], None]
+) -> list[str]:
+    """Each ticket the kiosk issued from its blocks while the server was away, in its order.
+
+    A ticket already known (an earlier try) is accepted again and not duplicated.
+    """
+    accepted: list[str] = []
+    for ticket in sorted(request.tickets, key=lambda t: t.issued_at):
+        events = _offline_ticket(core, request.kiosk, ticket, at)
+        if events is None:
+            continue
+        apply(events)  # the next ticket is decided against this one
+        accepted.append(ticket.number)
+    return accepted
+
+
+def _offline_ticket(core: Core, kiosk: str, ticket: m.OfflineTicket, at: datetime) -> list[Event] | None:
+    """The events registering one offline ticket, or None (logged) when it fits no block."""
+    rule = core.rules.services.get(ticket.service)
+    digits = ticket.number.removeprefix(rule.normal.prefix) if rule else ""
+    if rule is None or not digits.isdigit():
+        log.warning("offline ticket %s from %s: not a %s number", ticket.number, kiosk, ticket.service)
+        return None
+    try:
+        return core.engine.register_offline_ticket(
+            kiosk,
+            ticket.service,
+            int(digits),
+            priority=ticket.priority,
+            token=ticket.token,
+            issued_at=ticket.issued_at,
+            at=at,
+        )
+    except Refused as err:
+        log.warning("offline ticket %s from %s refused: %s", ticket.number, kiosk, err)
+        return None
+
+
+def close_past_days(core: Core, tx: Tx, at: datetime, changes: Changes) -> None:
+    """The first batch of a business day expires what the previous days left waiting."""
+    today = core.rules.business_day(at).isoformat()
+    if today == core.open_day:
+        return
+    engine = core.engine
+    days = sorted({t.day for t in engine.tickets.values() if t.day < today and t.status in _OPEN})
+    for day in days:
+        for event in engine.close_day(day, at):
+            store_event(tx, event, None)
+            changes.merge(engine.apply(event))
+    core.open_day = today
