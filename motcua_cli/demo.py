@@ -26,7 +26,7 @@ from bus.models import DeviceKind
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.devices import DeviceService, build_services
-from motcua_cli.main import wait_for_signal
+from motcua_cli.signals import wait_for_signal
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
 from queue_server.server import QueueServer

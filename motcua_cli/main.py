@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from bus.client import BusError
+from motcua_cli.signals import wait_for_signal
 from queue_server.db import StoreError
 from siteconf import Site, SiteFileError, load_site
 from transport.base import TransportError
@@ -174,23 +173,6 @@ def _serve(site: Site, broker: str) -> int:
     server.stop()
     store.close()
     return 0
-
-
-def wait_for_signal(duration: float | None = None) -> None:
-    """Block until Ctrl-C / SIGTERM or until ``duration`` seconds have passed.
-
-    Afterwards a repeated Ctrl-C is only logged, so the clean stop that follows is not cut short.
-    """
-    stop = threading.Event()
-
-    def request_stop(*_: object) -> None:
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, request_stop)
-    stop.wait(duration)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: log.warning("already stopping; please wait"))
 
 
 if __name__ == "__main__":
