@@ -74,7 +74,7 @@ def _replay(source: Path, png: Path | None, width: int) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from firmware_sim.escpos_printer import EscposPrinterSim
     from firmware_sim.serve import serve_on_pty, serve_on_tcp
-    from motcua_cli.main import wait_for_signal
+    from motcua_cli.signals import wait_for_signal
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
