@@ -43,7 +43,10 @@ def parse_value(kind: Any, text: str) -> Any:
         if word == "none" and type(None) in get_args(kind):
             return None
         inner = [a for a in get_args(kind) if a is not type(None)]
-        return parse_value(inner[0], text)
+        try:
+            return parse_value(inner[0], text)
+        except ValueError:
+            raise ValueError(f"expected {_accepted(kind)}") from None
     if kind is bool:
         if word in TRUE | FALSE:
             return word in TRUE
