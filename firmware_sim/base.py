@@ -22,6 +22,20 @@ class SimNotAttachedError(RuntimeError):
     """The simulator was asked to send while no host has opened its link."""
 
 
+class FaultAttribute:
+    """``mute = FaultAttribute()``: ``sim.mute`` reads and writes ``sim.faults.mute``, so code and
+    tests written before faults were data keep working."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, sim: Any, owner: type | None = None) -> Any:
+        return getattr(sim.faults, self.name)
+
+    def __set__(self, sim: Any, value: Any) -> None:
+        setattr(sim.faults, self.name, value)
+
+
 class LinkedSim(Faults):
     """Base of the serial simulators: ``faults`` is their dataclass, ``_decoder`` (if any) their parser."""
 

@@ -41,7 +41,7 @@ from counter_display.caller_bus import (
     key_of,
     text_of,
 )
-from firmware_sim.base import LinkedSim
+from firmware_sim.base import FaultAttribute, LinkedSim
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class CallerBusKeypadSim(LinkedSim):
     """A calling keypad at bus address ``addr`` (implements ``SimDevice``)."""
 
     not_attached = KeypadNotAttachedError
+    mute = FaultAttribute()
 
     def __init__(self, addr: int, seed: int | None = None) -> None:
         super().__init__(KeypadFaults(), seed)
@@ -75,14 +76,6 @@ class CallerBusKeypadSim(LinkedSim):
         self.beeps = 0
         self.display_text = ""
         self.frames_ignored = 0
-
-    @property
-    def mute(self) -> bool:
-        return bool(self.faults.mute)
-
-    @mute.setter
-    def mute(self, value: bool) -> None:
-        self.faults.mute = value
 
     def __repr__(self) -> str:
         return f"<CallerBusKeypadSim addr {self.addr}: {self.acked} acked, {len(self._unacked)} waiting>"

@@ -57,7 +57,7 @@ from counter_display.modbus_rtu import (
     WriteSingleRegisterResponse,
 )
 from counter_display.seven_segment import decode_segments, encode_text, number_text, segment_on
-from firmware_sim.base import LinkedSim
+from firmware_sim.base import FaultAttribute, LinkedSim
 from transport.sim import SimDevice, SimLink
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,9 @@ class LedFaults:
 
 class ModbusLedDisplaySim(LinkedSim):
     """An LED-485 display at Modbus ``unit`` with ``digits`` digits (implements ``SimDevice``)."""
+
+    no_reply = FaultAttribute()
+    echo_requests = FaultAttribute()
 
     def __init__(self, unit: int = 1, digits: int = 4, baud_code: int = 3) -> None:
         super().__init__(LedFaults(), lock=threading.RLock())  # type: ignore[arg-type]
@@ -127,22 +130,6 @@ class ModbusLedDisplaySim(LinkedSim):
         """Every text shown, in order (same length as ``history``)."""
         with self._lock:
             return list(self._shown_history)
-
-    @property
-    def no_reply(self) -> bool:
-        return bool(self.faults.no_reply)
-
-    @no_reply.setter
-    def no_reply(self, value: bool) -> None:
-        self.faults.no_reply = value
-
-    @property
-    def echo_requests(self) -> bool:
-        return bool(self.faults.echo_requests)
-
-    @echo_requests.setter
-    def echo_requests(self, value: bool) -> None:
-        self.faults.echo_requests = value
 
     def garble_next_reply(self, count: int = 1) -> None:
         with self._lock:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from counter_display.rf433 import encode_frame
-from firmware_sim.base import LinkedSim
+from firmware_sim.base import FaultAttribute, LinkedSim
 
 
 class ReceiverNotAttachedError(RuntimeError):
@@ -42,19 +42,12 @@ class Ev1527ReceiverSim(LinkedSim):
     """A receiver module (implements ``SimDevice``)."""
 
     not_attached = ReceiverNotAttachedError
+    silent = FaultAttribute()
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(ReceiverFaults(), seed)
         self.sent = 0
         self.ignored_bytes = 0
-
-    @property
-    def silent(self) -> bool:
-        return bool(self.faults.silent)
-
-    @silent.setter
-    def silent(self, value: bool) -> None:
-        self.faults.silent = value
 
     def press(self, remote_id: int, key: int, repeats: int = 1, truncate: int | None = None) -> bytes:
         """Remote ``remote_id`` presses button ``key``; return the bytes the module wrote."""
