@@ -73,6 +73,13 @@ def register_kind(kind: str, entry: KindEntry) -> None:
         _kinds[kind] = entry
 
 
+def unregister_kind(kind: str) -> None:
+    """Forget ``kind``'s registration (tests); a shipped kind registers again on its next lookup
+    only in a new process, since its module is imported once."""
+    with _lock:
+        _kinds.pop(kind, None)
+
+
 def registered_kinds() -> list[str]:
     """Kinds that can be looked up (registered already, shipped, or offered by a plug-in), sorted."""
     plugins = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
