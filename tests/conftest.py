@@ -14,6 +14,7 @@ import pytest
 from bus.broker import EmbeddedBroker
 from bus.client import BrokerUrl
 from siteconf import Site, load_site
+from tests.contract_support import ContractTargets
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SITE = REPO / "sites" / "demo.toml"
@@ -72,3 +73,8 @@ def demo_site() -> Site:
     """
     site = load_site(DEMO_SITE).around_the_clock()
     return site.model_copy(update={"site": site.site.model_copy(update={"id": f"t{next(_site_ids)}"})})
+
+
+@pytest.fixture
+def contract_targets(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> ContractTargets:
+    return ContractTargets(request, hardware_url)

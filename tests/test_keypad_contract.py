@@ -6,7 +6,7 @@ Tests that need a finger on a key run on the simulator only; on hardware they sk
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,8 +14,8 @@ import pytest
 from counter_display.caller_bus import Key
 from counter_display.keypad import CallerBusKeypad
 from firmware_sim.keypad import CallerBusKeypadSim
+from tests.contract_support import ContractTargets, Target
 from transport import open_transport
-from transport.sim import register_simulator, unregister_simulator
 
 ADDRESS = 1
 
@@ -23,29 +23,21 @@ ADDRESS = 1
 @dataclass
 class Rig:
     keypad: CallerBusKeypad
-    sim: CallerBusKeypadSim | None
-    """The simulated keypad; ``None`` on real hardware."""
+    target: Target[CallerBusKeypadSim]
+
+    @property
+    def sim(self) -> CallerBusKeypadSim | None:
+        return self.target.sim
 
     def hand(self) -> CallerBusKeypadSim:
-        if self.sim is None:
-            pytest.skip("needs a person pressing keys on the real keypad; covered on the simulator")
-        return self.sim
+        return self.target.needs_sim("needs a person pressing keys")
 
 
 @pytest.fixture(params=["sim", "hardware"])
-def rig(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> Iterator[Rig]:
-    sim = None
-    url = "sim://keypad-contract"
-    if request.param == "hardware":
-        url = hardware_url("keypad")
-    else:
-        sim = CallerBusKeypadSim(ADDRESS, seed=7)
-        register_simulator("keypad-contract", sim)
-    try:
-        with open_transport(url) as link:
-            yield Rig(CallerBusKeypad(link), sim)
-    finally:
-        unregister_simulator("keypad-contract")
+def rig(request: pytest.FixtureRequest, contract_targets: ContractTargets) -> Iterator[Rig]:
+    target = contract_targets.open(request.param, "keypad", lambda: CallerBusKeypadSim(ADDRESS, seed=7))
+    with open_transport(target.url) as link:
+        yield Rig(CallerBusKeypad(link), target)
 
 
 def test_an_idle_bus_reports_nothing_and_no_noise(rig: Rig) -> None:

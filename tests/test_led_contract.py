@@ -6,7 +6,7 @@ Without the option the hardware run is skipped with a message saying how to give
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,24 +15,17 @@ from counter_display.led_display import ModbusLedDisplay
 from counter_display.modbus_rtu import Register
 from counter_display.seven_segment import encode_text
 from firmware_sim.led_display import ModbusLedDisplaySim
+from tests.contract_support import ContractTargets
 from transport import open_transport
-from transport.sim import register_simulator, unregister_simulator
 
 DIGITS = 4
 
 
 @pytest.fixture(params=["sim", "hardware"])
-def led(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> Iterator[ModbusLedDisplay]:
-    url = "sim://led-contract"
-    if request.param == "hardware":
-        url = hardware_url("led")
-    else:
-        register_simulator("led-contract", ModbusLedDisplaySim(unit=1, digits=DIGITS))
-    try:
-        with open_transport(url) as link:
-            yield ModbusLedDisplay(link, unit=1, digits=DIGITS)
-    finally:
-        unregister_simulator("led-contract")
+def led(request: pytest.FixtureRequest, contract_targets: ContractTargets) -> Iterator[ModbusLedDisplay]:
+    target = contract_targets.open(request.param, "led", lambda: ModbusLedDisplaySim(unit=1, digits=DIGITS))
+    with open_transport(target.url) as link:
+        yield ModbusLedDisplay(link, unit=1, digits=DIGITS)
 
 
 def _segments(led: ModbusLedDisplay) -> tuple[int, ...]:

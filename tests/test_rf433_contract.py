@@ -6,7 +6,7 @@ Tests that need a remote pressed run on the simulator only; on hardware they ski
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -15,8 +15,8 @@ from bus import models as m
 from counter_display.rf433_receiver import Ev1527Receiver, RemotePress
 from firmware_sim.rf433 import Ev1527ReceiverSim
 from siteconf.display import Remote
+from tests.contract_support import ContractTargets, Target
 from transport import open_transport
-from transport.sim import register_simulator, unregister_simulator
 
 BOUND = Remote(id=0x5A5A5, counter=4, keys={1: m.Key.CALL_NEXT, 2: m.Key.RECALL})
 STRANGER = 0x12345
@@ -25,28 +25,17 @@ STRANGER = 0x12345
 @dataclass
 class Rig:
     receiver: Ev1527Receiver
-    sim: Ev1527ReceiverSim | None
+    target: Target[Ev1527ReceiverSim]
 
     def remote(self) -> Ev1527ReceiverSim:
-        if self.sim is None:
-            pytest.skip("needs a remote pressed next to the real receiver; covered on the simulator")
-        return self.sim
+        return self.target.needs_sim("needs a remote pressed next to the receiver")
 
 
 @pytest.fixture(params=["sim", "hardware"])
-def rig(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> Iterator[Rig]:
-    sim = None
-    url = "sim://rf433-contract"
-    if request.param == "hardware":
-        url = hardware_url("rf433")
-    else:
-        sim = Ev1527ReceiverSim(seed=3)
-        register_simulator("rf433-contract", sim)
-    try:
-        with open_transport(url) as link:
-            yield Rig(Ev1527Receiver(link, [BOUND]), sim)
-    finally:
-        unregister_simulator("rf433-contract")
+def rig(request: pytest.FixtureRequest, contract_targets: ContractTargets) -> Iterator[Rig]:
+    target = contract_targets.open(request.param, "rf433", lambda: Ev1527ReceiverSim(seed=3))
+    with open_transport(target.url) as link:
+        yield Rig(Ev1527Receiver(link, [BOUND]), target)
 
 
 def test_a_quiet_receiver_reports_no_press_of_a_bound_remote(rig: Rig) -> None:

@@ -7,42 +7,34 @@ The paper-jam test needs a jam on demand and runs on the simulator only; on hard
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from firmware_sim.escl_scanner import EsclSimulator, blank_pages
 from scanner.errors import PaperJamError
 from scanner.sources import SCAN_NS, EsclSource
+from tests.contract_support import Target
 
 DPI = 200
 ADF_STATES = {"ScannerAdfLoaded", "ScannerAdfEmpty", "ScannerAdfJam", "ScannerAdfProcessing"}
 
 
-@dataclass
-class Rig:
-    url: str
-    sim: EsclSimulator | None
-
-    def jam_on_demand(self) -> EsclSimulator:
-        if self.sim is None:
-            pytest.skip("needs a paper jam on demand; covered on the simulator")
-        return self.sim
-
-
 @pytest.fixture(params=["sim", "hardware"])
-def rig(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> Iterator[Rig]:
+def rig(
+    request: pytest.FixtureRequest, hardware_url: Callable[[str], str]
+) -> Iterator[Target[EsclSimulator]]:
+    """The scanner speaks HTTP, not a ``sim://`` link: its simulator serves on a local port."""
     if request.param == "hardware":
-        yield Rig(hardware_url("scanner").rstrip("/"), None)
+        yield Target(hardware_url("scanner").rstrip("/"), None)
         return
     sim = EsclSimulator(blank_pages(3))
     try:
-        yield Rig(sim.start(), sim)
+        yield Target(sim.start(), sim)
     finally:
         sim.stop()
 
 
-def test_capabilities_offer_the_feeder_at_200_dpi_in_colour(rig: Rig) -> None:
+def test_capabilities_offer_the_feeder_at_200_dpi_in_colour(rig: Target[EsclSimulator]) -> None:
     with EsclSource(rig.url) as source:
         caps = source.capabilities()
         assert source.adf_state() in ADF_STATES
@@ -51,7 +43,7 @@ def test_capabilities_offer_the_feeder_at_200_dpi_in_colour(rig: Rig) -> None:
     assert DPI in resolutions
 
 
-def test_a_feeder_batch_gives_a4_pages_at_the_asked_resolution(rig: Rig) -> None:
+def test_a_feeder_batch_gives_a4_pages_at_the_asked_resolution(rig: Target[EsclSimulator]) -> None:
     with EsclSource(rig.url, source="Feeder", dpi=DPI) as source:
         pages = list(source.pages())
     assert pages
@@ -61,8 +53,8 @@ def test_a_feeder_batch_gives_a4_pages_at_the_asked_resolution(rig: Rig) -> None
         assert abs(min(height, width) - 210 / 25.4 * DPI) < 0.05 * 210 / 25.4 * DPI
 
 
-def test_a_jam_is_a_paper_jam_error_naming_where_to_rescan(rig: Rig) -> None:
-    sim = rig.jam_on_demand()
+def test_a_jam_is_a_paper_jam_error_naming_where_to_rescan(rig: Target[EsclSimulator]) -> None:
+    sim = rig.needs_sim("needs a paper jam on demand")
     sim.set_faults({"jam_after": "1"})
     with EsclSource(rig.url) as source:
         with pytest.raises(PaperJamError, match="rescan from page 2"):
