@@ -47,18 +47,21 @@ def parse_value(kind: Any, text: str) -> Any:
             return parse_value(inner[0], text)
         except ValueError:
             raise ValueError(f"expected {_accepted(kind)}") from None
+    value = _plain_value(kind, word)
+    if value is None:
+        raise ValueError(f"expected {_accepted(kind)}")
+    return text if kind is str else value
+
+
+def _plain_value(kind: Any, word: str) -> object | None:
+    """``word`` as a bool, int, one of a Literal's words or text; ``None`` if it is none of those."""
     if kind is bool:
-        if word in TRUE | FALSE:
-            return word in TRUE
-    elif kind is int:
-        if word.lstrip("-").isdigit():
-            return int(word)
-    elif get_origin(kind) is Literal:
-        if word in get_args(kind):
-            return word
-    elif kind is str:
-        return text
-    raise ValueError(f"expected {_accepted(kind)}")
+        return word in TRUE if word in TRUE | FALSE else None
+    if kind is int:
+        return int(word) if word.lstrip("-").isdigit() else None
+    if get_origin(kind) is Literal:
+        return word if word in get_args(kind) else None
+    return word if kind is str else None
 
 
 class Faults:

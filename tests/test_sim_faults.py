@@ -11,6 +11,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -19,7 +20,7 @@ from counter_display.keypad import CallerBusKeypad
 from firmware_sim.control import answer, serve_control
 from firmware_sim.escl_scanner import EsclSimulator, blank_pages
 from firmware_sim.escpos_printer import EscposPrinterSim
-from firmware_sim.faults import FaultError
+from firmware_sim.faults import FaultError, parse_value
 from firmware_sim.keypad import CallerBusKeypadSim
 from firmware_sim.led_display import ModbusLedDisplaySim
 from firmware_sim.rf433 import Ev1527ReceiverSim
@@ -217,3 +218,32 @@ def test_a_served_printer_takes_paper_out_cover_open_and_a_cutter_jam_from_anoth
             proc.stdout.close()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        (bool, "ON", True),
+        (bool, " no ", False),
+        (int, "-3", -3),
+        (int | None, "None", None),
+        (int | None, "12", 12),
+        (Literal["ok", "out"], "OUT", "out"),
+    ],
+)
+def test_fault_values_are_read_by_their_field_type(kind: object, text: str, value: object) -> None:
+    assert parse_value(kind, text) == value
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "accepted"),
+    [
+        (bool, "maybe", "true or false"),
+        (int, "1.5", "a whole number"),
+        (int | None, "", "a whole number or none"),
+        (Literal["ok", "out"], "gone", "ok | out"),
+    ],
+)
+def test_a_fault_value_that_does_not_fit_says_what_would(kind: object, text: str, accepted: str) -> None:
+    with pytest.raises(ValueError, match=f"^expected {re.escape(accepted)}$"):
+        parse_value(kind, text)
