@@ -13,7 +13,6 @@ device of the site file listed in ``display.rf433_receivers``); it publishes the
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from bus.client import BrokerUrl
 from bus.device import DeviceLink
 from counter_display.errors import CounterDeviceError, CounterLinkError
 from counter_display.rf433 import Ev1527Decoder, RemoteCode, RepeatFilter
+from device_service.base import PolledDeviceService
 from siteconf.display import Remote
 from siteconf.model import Device
 from transport import open_transport
@@ -96,8 +96,16 @@ class Ev1527Receiver:
         return RemotePress(code.id, remote.counter, key)
 
 
-class Rf433KeypadService:
-    """Owns one receiver standing for ``device``'s counter; presses become ``key_pressed`` events."""
+class Rf433KeypadService(PolledDeviceService[RemotePress]):
+    """Owns one receiver standing for ``device``'s counter; presses become ``key_pressed`` events.
+
+    A failing receiver line is reported ERROR once, closed and reopened every ``RETRY_S`` until a
+    poll works (``device_service.base.PolledDeviceService``).
+    """
+
+    retry_first_s = RETRY_S
+    retry_max_s = RETRY_S
+    line_errors = (CounterDeviceError, TransportError)
 
     def __init__(
         self,
@@ -119,49 +127,17 @@ class Rf433KeypadService:
             capabilities=["ev1527"],
             counter=device.counter,
         )
-        self.link = DeviceLink(broker, site_id, device.id, info)
+        super().__init__(device.id, DeviceLink(broker, site_id, device.id, info))
         self.poll_s = poll_s
         self.presses = 0
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run, name=f"{device.id}-rf433", daemon=True)
 
-    def start(self) -> Rf433KeypadService:
-        self.link.start()
-        self.link.set_status(m.DeviceStatus(health=m.Health.OK))
-        self._worker.start()
-        return self
+    def _poll(self) -> list[RemotePress]:
+        if self.receiver.transport.closed:
+            self.receiver = Ev1527Receiver(open_transport(self._url), self._remotes)
+        return self.receiver.poll(self.poll_s)
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._worker.join(timeout=5)
-        self.link.stop()
+    def _close_line(self) -> None:
         self.receiver.transport.close()
-
-    def idle(self) -> bool:
-        return True
-
-    def _run(self) -> None:
-        failing = False
-        while not self._stop.is_set():
-            try:
-                if self.receiver.transport.closed:
-                    self.receiver = Ev1527Receiver(open_transport(self._url), self._remotes)
-                for press in self.receiver.poll(self.poll_s):
-                    self._publish(press)
-                if failing:
-                    failing = False
-                    self.link.set_status(m.DeviceStatus(health=m.Health.OK))
-                continue
-            except (CounterDeviceError, TransportError) as err:
-                if not failing:
-                    failing = True
-                    self.link.set_status(
-                        m.DeviceStatus(health=m.Health.ERROR, errors=["link"], detail=str(err))
-                    )
-                self.receiver.transport.close()
-            except Exception:  # the counter could not call again if this thread died
-                log.exception("%s: unexpected error reading the receiver", self.device.id)
-            self._stop.wait(RETRY_S)
 
     def _publish(self, press: RemotePress) -> None:
         self.presses += 1

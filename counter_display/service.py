@@ -11,7 +11,8 @@ The keypad turns caller-bus key frames into ``evt`` messages; the server maps ke
 operations. A keypad line that fails is reported ERROR once, then closed and reopened with backoff
 (0.5 s doubling to 10 s) and reported OK again once polling works.
 
-Neither worker thread ever dies of an error: each is logged, backed off and retried.
+Neither worker thread ever dies of an error: each is logged, backed off and retried. Both services
+take their life cycle (threads, bus link, status) from ``device_service.base``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from counter_display.errors import CounterDeviceError, CounterLinkError, Display
 from counter_display.keypad import CallerBusKeypad, KeyPress
 from counter_display.led_display import ModbusLedDisplay
 from counter_display.seven_segment import encode_text
+from device_service.base import Backoff, DeviceService, PolledDeviceService
 from siteconf.model import Device
 from transport import open_transport
 from transport.base import TransportError
@@ -69,12 +71,7 @@ def display_text(state: m.CounterState, digits: int = LED_DIGITS) -> str | None:
     return "".join(ch for ch in state.current if ch.isdigit())[-digits:]
 
 
-def _backoff(previous: float | None, longest: float) -> float:
-    """The next wait before a retry: ``RETRY_FIRST_S`` first, then doubling up to ``longest``."""
-    return RETRY_FIRST_S if previous is None else min(previous * 2, longest)
-
-
-class LedDisplayService:
+class LedDisplayService(DeviceService):
     """Owns one Modbus LED display; shows its counter's current number.
 
     Each wish (a counter state or a ``show_text`` command) gets a number; the worker writes the
@@ -108,30 +105,25 @@ class LedDisplayService:
             capabilities=["digits4", "segments"],
             counter=device.counter,
         )
-        self.link = DeviceLink(broker, site_id, device.id, info)
+        super().__init__(device.id, DeviceLink(broker, site_id, device.id, info))
         self._dirty = threading.Condition()
         self._wanted: str | None = None
         self._wished = 0  # number of the newest wish
         self._shown = 0  # number of the newest wish written (or given up as unshowable)
         self._busy = False
         self._running = True
-        self._worker = threading.Thread(target=self._run, name=f"{device.id}-worker", daemon=True)
+        self._worker = self.add_worker(self._run, "worker")
         self.link.bus.subscribe(
             self.link.topics.counter_state(device.counter), self._on_state, m.CounterState
         )
         self.link.on_command(self._on_command)
 
-    def start(self) -> LedDisplayService:
-        self._worker.start()
-        self.link.start()
-        return self
-
-    def stop(self) -> None:
+    def _stopping(self) -> None:
         with self._dirty:
             self._running = False
             self._dirty.notify_all()
-        self._worker.join(timeout=5)
-        self.link.stop()
+
+    def _release(self) -> None:
         if self.master is None:
             self.display.transport.close()
 
@@ -166,7 +158,7 @@ class LedDisplayService:
             self._dirty.notify_all()
 
     def _run(self) -> None:
-        tried, retry_in = 0, None
+        tried, retry_in, backoff = 0, None, Backoff(RETRY_FIRST_S, LED_RETRY_MAX_S)
         while (wish := self._next_wish(tried, retry_in)) is not None:
             tried, text, blink = wish
             try:
@@ -175,7 +167,9 @@ class LedDisplayService:
                 log.exception("%s: unexpected error writing the display; retrying later", self.device.id)
                 settled = False
             self._finish(tried, settled)
-            retry_in = None if settled else _backoff(retry_in, LED_RETRY_MAX_S)
+            if settled:
+                backoff.reset()
+            retry_in = backoff.current if settled else backoff.next()
 
     def _next_wish(self, tried: int, retry_in: float | None) -> tuple[int, str | None, bool] | None:
         """The newest wish once there is one not tried yet or a retry is due; ``None`` on stop."""
@@ -316,12 +310,17 @@ def led_services(
     ]
 
 
-class KeypadService:
+class KeypadService(PolledDeviceService[KeyPress]):
     """Owns one caller-bus keypad line; every key press becomes a ``key_pressed`` event.
 
     When the line fails (adapter unplugged), the status goes ERROR once and the transport is closed
-    and reopened with backoff; the status goes back to OK after the first poll that works.
+    and reopened with backoff; the status goes back to OK after the first poll that works (all of
+    which :class:`~device_service.base.PolledDeviceService` does).
     """
+
+    retry_first_s = RETRY_FIRST_S
+    retry_max_s = KEYPAD_RETRY_MAX_S
+    line_errors = (CounterDeviceError, TransportError)
 
     def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl, poll_s: float = 0.1) -> None:
         assert device.url is not None
@@ -335,60 +334,16 @@ class KeypadService:
             capabilities=["keys21"],
             counter=device.counter,
         )
-        self.link = DeviceLink(broker, site_id, device.id, info)
+        super().__init__(device.id, DeviceLink(broker, site_id, device.id, info))
         self.poll_s = poll_s
         self.presses = 0
-        self._link_lost = False
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run, name=f"{device.id}-poll", daemon=True)
 
-    def start(self) -> KeypadService:
-        self.link.start()
-        self.link.set_status(m.DeviceStatus(health=m.Health.OK))
-        self._worker.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._worker.join(timeout=5)
-        self.link.stop()
-        self.keypad.transport.close()
-
-    def idle(self) -> bool:
-        """Always true: a keypad receives nothing that still has to reach its hardware."""
-        return True
-
-    def _run(self) -> None:
-        retry_in: float | None = None
-        while not self._stop.is_set():
-            try:
-                self._poll()
-                retry_in = None
-                continue
-            except (CounterDeviceError, TransportError) as err:
-                self._lose_link(err)
-            except Exception:  # never let the worker die: the counter could not call again
-                log.exception("%s: unexpected error polling the keypad; retrying", self.device.id)
-            retry_in = _backoff(retry_in, KEYPAD_RETRY_MAX_S)
-            self._stop.wait(retry_in)
-
-    def _poll(self) -> None:
+    def _poll(self) -> list[KeyPress]:
         if self.keypad.transport.closed:
             self.keypad = CallerBusKeypad(open_transport(self._url))
-        presses = self.keypad.poll(self.poll_s)
-        if self._link_lost:
-            self._link_lost = False
-            log.info("%s: keypad line is back", self.device.id)
-            self.link.set_status(m.DeviceStatus(health=m.Health.OK))
-        for press in presses:
-            self._publish(press)
+        return self.keypad.poll(self.poll_s)
 
-    def _lose_link(self, err: Exception) -> None:
-        """Report the failure once per outage and close the line; ``_poll`` reopens it."""
-        if not self._link_lost:
-            self._link_lost = True
-            log.warning("%s: keypad line failed, reopening with backoff: %s", self.device.id, err)
-            self.link.set_status(m.DeviceStatus(health=m.Health.ERROR, errors=["link"], detail=str(err)))
+    def _close_line(self) -> None:
         self.keypad.transport.close()
 
     def _publish(self, press: KeyPress) -> None:

@@ -3,9 +3,12 @@
     motcua sim printer --replay FILE.bin --png OUT.png [--width 576]   bytes → paper image
     motcua sim printer --tcp 9100 [--host 127.0.0.1] [--out DIR]      serve a printer on TCP
     motcua sim printer --pty [--out DIR]                              serve a printer on a pty
+    … --control PORT                                                  and its faults on a control port
 
 A replay prints every page the bytes cut (and what is left uncut) one under the other into OUT.png.
 A served printer saves each cut page into ``--out`` (default ``var/sim-printer``) until Ctrl-C.
+With ``--control PORT`` (0: any free port) another process sets its faults with lines such as
+``set paper=out`` (``firmware_sim.control``, ``docs/simulators.md``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     printer.add_argument("--width", type=int, default=576, help="printable width in dots (576 or 384)")
     printer.add_argument("--host", default="127.0.0.1", help="with --tcp: address to listen on")
     printer.add_argument("--out", type=Path, default=Path("var/sim-printer"), help="where served pages go")
+    printer.add_argument(
+        "--control", type=int, metavar="PORT", help="serving: set faults over TCP on this port (0: any free)"
+    )
     printer.set_defaults(run=run_printer)
 
 
@@ -73,6 +79,7 @@ def _replay(source: Path, png: Path | None, width: int) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bus.process import wait_for_signal
+    from firmware_sim.control import serve_control
     from firmware_sim.escpos_printer import EscposPrinterSim
     from firmware_sim.serve import serve_on_pty, serve_on_tcp
 
@@ -87,7 +94,15 @@ def _serve(args: argparse.Namespace) -> int:
         server = serve_on_tcp(sim, args.host, args.tcp) if args.tcp is not None else serve_on_pty(sim)
     except OSError as err:
         return _fail(f"cannot serve: {err.strerror or err}")
+    try:
+        control = serve_control(sim, args.host, args.control) if args.control is not None else None
+    except OSError as err:
+        server.close()
+        return _fail(f"cannot open the control port: {err.strerror or err}")
     with server:
-        print(f"printer simulator on {server.url}; pages go to {out}; Ctrl-C to stop", flush=True)
+        where = f"; control port {control.address}" if control is not None else ""
+        print(f"printer simulator on {server.url}{where}; pages go to {out}; Ctrl-C to stop", flush=True)
         wait_for_signal()
+    if control is not None:
+        control.close()
     return 0

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware_sim import scanner_pages as sp
+from firmware_sim.faults import Faults
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ def demo_stack(dpi: int) -> list[Image8]:
 
 @dataclass
 class EsclFaults:
+    """``empty`` feeder; ``jam_after`` n sheets of a job (0: the first sheet jams); the scanner drops
+    off the network after ``disconnect_after`` sheets; ``busy_once``: the next job is refused 503."""
+
     empty: bool = False
     jam_after: int | None = None
     disconnect_after: int | None = None
@@ -235,8 +239,20 @@ class _Server(ThreadingHTTPServer):
     disconnected: threading.Event
 
 
-class EsclSimulator:
-    """Serve ``make_pages(dpi)`` as an eSCL scanner on 127.0.0.1; ``url`` once started."""
+class EsclSimulator(Faults):
+    """Serve ``make_pages(dpi)`` as an eSCL scanner on 127.0.0.1; ``url`` once started.
+
+    Its faults are :class:`EsclFaults`, set by name (``set_faults({"jam_after": "0"})``) here or
+    through the control port (``firmware_sim.control``), also while a job runs.
+    """
+
+    @property
+    def faults(self) -> EsclFaults:
+        return self.state.faults
+
+    def _apply_fault(self, name: str, value: Any) -> None:
+        with self.state.lock:
+            setattr(self.state.faults, name, value)
 
     def __init__(self, make_pages: PageMaker = demo_stack, faults: EsclFaults | None = None) -> None:
         self.state = EsclState(make_pages, faults or EsclFaults())

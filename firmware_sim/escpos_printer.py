@@ -36,6 +36,9 @@ Fault injection (constructor arguments, or calls from any thread while a host is
   the unfinished page lost, as a power cut; plugging in answers again.
 - ``kanji_default=True``: a Chinese clone that powers on in Kanji mode, printing bytes ≥ 0x80 as
   GB18030 until ``FS .`` (why every ticket sends ``FS .`` after ``ESC @``).
+
+The same faults as data (``paper``, ``cover``, ``cutter``, ``unplugged``) are set by name from a
+``sim://`` query or the control port: :mod:`firmware_sim.printer_faults`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
 from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, code128_image, decode_text, glyph, qr_image
+from firmware_sim.printer_faults import PrinterFaultControl
 from printer.escpos_decoder import Command, EscposDecoder
 from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
@@ -70,7 +74,7 @@ PageCallback = Callable[[int, Image.Image, str], None]
 Row = Image.Image | int  # an image band, or that many blank dot rows
 
 
-class EscposPrinterSim:
+class EscposPrinterSim(PrinterFaultControl):
     """An ESC/POS printer simulator; implements ``transport.sim.SimDevice``."""
 
     def __init__(

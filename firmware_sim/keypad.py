@@ -20,13 +20,17 @@ Faults, triggered at run time from any thread:
   checksum fails), ``"bad_checksum"`` (intact data, wrong CS), ``"truncate"`` (cut before CS 16);
   the host must report nothing, and the keypad waits for an acknowledgement that never comes;
 - ``mute = True``: as if unplugged from the bus: presses send nothing and host frames are not heard.
+
+The standing faults are the :class:`KeypadFaults` dataclass (``mute``, and ``damage``: every
+press goes out damaged that way until set back to ``none``), settable from ``sim://keys?mute=1``
+and the control port (``docs/simulators.md``).
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import threading
+from dataclasses import dataclass
+from typing import Literal
 
 from counter_display.caller_bus import (
     CallerBusDecoder,
@@ -37,7 +41,7 @@ from counter_display.caller_bus import (
     key_of,
     text_of,
 )
-from transport.sim import SimLink
+from firmware_sim.base import FaultAttribute, LinkedSim
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +50,32 @@ class KeypadNotAttachedError(RuntimeError):
     """The simulator was asked to send while no host has opened its link."""
 
 
-class CallerBusKeypadSim:
+@dataclass
+class KeypadFaults:
+    """Standing faults of a keypad simulator."""
+
+    mute: bool = False
+    """Unplugged from the bus: presses send nothing, host frames are not heard."""
+    damage: Literal["none", "garble", "bad_checksum", "truncate"] = "none"
+    """Every press goes out damaged this way (see :func:`_damaged`)."""
+
+
+class CallerBusKeypadSim(LinkedSim):
     """A calling keypad at bus address ``addr`` (implements ``SimDevice``)."""
 
+    not_attached = KeypadNotAttachedError
+    mute = FaultAttribute()
+
     def __init__(self, addr: int, seed: int | None = None) -> None:
+        super().__init__(KeypadFaults(), seed)
         self.addr = addr
-        self._lock = threading.Lock()
-        self._link: SimLink | None = None
         self._decoder = CallerBusDecoder()
-        self._random = random.Random(seed)
         self._unacked: list[Key] = []
         self.acked = 0
         self.presses = 0
         self.beeps = 0
         self.display_text = ""
         self.frames_ignored = 0
-        self.mute = False
 
     def __repr__(self) -> str:
         return f"<CallerBusKeypadSim addr {self.addr}: {self.acked} acked, {len(self._unacked)} waiting>"
@@ -72,16 +86,11 @@ class CallerBusKeypadSim:
         with self._lock:
             return list(self._unacked)
 
-    @property
-    def rejected_bytes(self) -> int:
-        """Bytes from the host that were not part of a valid frame."""
-        with self._lock:
-            return self._decoder.rejected_bytes
-
     def press(self, key: Key, repeats: int = 1, fault: str | None = None) -> None:
         """Press ``key``: send its frame ``repeats`` times, each waiting for its own acknowledgement;
         ``fault`` damages every copy (see the module's list of faults)."""
-        frame = _damaged(key_frame(self.addr, key), fault)
+        standing = None if self.faults.damage == "none" else self.faults.damage
+        frame = _damaged(key_frame(self.addr, key), fault or standing)
         with self._lock:
             for _ in range(repeats):
                 self._unacked.append(key)
@@ -95,21 +104,6 @@ class CallerBusKeypadSim:
             for key in self._unacked:
                 self._send(key_frame(self.addr, key))
             return len(self._unacked)
-
-    def inject_noise(self, noise: int | bytes) -> bytes:
-        """Send ``noise`` random bytes, or the given bytes, to the host; return what was sent."""
-        with self._lock:
-            data = noise if isinstance(noise, bytes) else self._random.randbytes(noise)
-            self._send(data)
-        return data
-
-    def attach(self, link: SimLink) -> None:
-        with self._lock:
-            self._link = link
-
-    def detach(self) -> None:
-        with self._lock:
-            self._link = None
 
     def receive(self, data: bytes) -> None:
         if self.mute:
@@ -132,13 +126,6 @@ class CallerBusKeypadSim:
             self.beeps += 1
         else:
             self.frames_ignored += 1
-
-    def _send(self, data: bytes) -> None:
-        if self._link is None:
-            raise KeypadNotAttachedError(
-                f"keypad simulator {self.addr} has no host; register it and open its sim:// URL first"
-            )
-        self._link.send(data)
 
 
 FAULTS = ("garble", "bad_checksum", "truncate")

@@ -25,6 +25,10 @@ Faults, settable at run time from any thread:
 - ``bad_crc_next_reply(count=1)``: the next reply(s) go out with intact data and a wrong CRC;
 - ``echo_requests = True``: the line hands every request back to the host before the reply, like a
   two-wire RS-485 adapter without echo suppression.
+
+These are the :class:`LedFaults` dataclass (``no_reply``, ``echo_requests``, ``garble_replies``,
+``bad_crc_replies``: how many of the next replies go out damaged), settable from
+``sim://led-1?no_reply=1`` and the control port (``docs/simulators.md``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from counter_display.modbus_rtu import (
@@ -52,6 +57,7 @@ from counter_display.modbus_rtu import (
     WriteSingleRegisterResponse,
 )
 from counter_display.seven_segment import decode_segments, encode_text, number_text, segment_on
+from firmware_sim.base import FaultAttribute, LinkedSim
 from transport.sim import SimDevice, SimLink
 
 log = logging.getLogger(__name__)
@@ -60,21 +66,33 @@ LIT = (255, 32, 24)
 UNLIT = (48, 6, 4)
 
 
-class ModbusLedDisplaySim:
+@dataclass
+class LedFaults:
+    """Standing faults of an LED display simulator."""
+
+    no_reply: bool = False
+    """As if unplugged: requests are neither executed nor answered."""
+    echo_requests: bool = False
+    """The line hands every request back before the reply (RS-485 without echo suppression)."""
+    garble_replies: int = 0
+    """The next n replies go out with one data byte flipped."""
+    bad_crc_replies: int = 0
+    """The next n replies go out with a wrong CRC."""
+
+
+class ModbusLedDisplaySim(LinkedSim):
     """An LED-485 display at Modbus ``unit`` with ``digits`` digits (implements ``SimDevice``)."""
 
+    no_reply = FaultAttribute()
+    echo_requests = FaultAttribute()
+
     def __init__(self, unit: int = 1, digits: int = 4, baud_code: int = 3) -> None:
+        super().__init__(LedFaults(), lock=threading.RLock())  # type: ignore[arg-type]
         self.unit = unit
         self.digits = digits
-        self.no_reply = False
-        self.echo_requests = False
         self.on_show: Callable[[str], None] | None = None
         self.requests_served = 0
-        self._lock = threading.RLock()
-        self._link: SimLink | None = None
         self._decoder = ModbusRtuDecoder(Direction.REQUEST)
-        self._garble = 0
-        self._bad_crc = 0
         self._registers: dict[int, int] = {
             Register.VALUE: 0,
             Register.UNIT_ID: unit,
@@ -113,27 +131,13 @@ class ModbusLedDisplaySim:
         with self._lock:
             return list(self._shown_history)
 
-    @property
-    def rejected_bytes(self) -> int:
-        """Received bytes that were not part of a valid frame (noise, bad CRC)."""
-        with self._lock:
-            return self._decoder.rejected_bytes
-
     def garble_next_reply(self, count: int = 1) -> None:
         with self._lock:
-            self._garble += count
+            self.faults.garble_replies += count
 
     def bad_crc_next_reply(self, count: int = 1) -> None:
         with self._lock:
-            self._bad_crc += count
-
-    def attach(self, link: SimLink) -> None:
-        with self._lock:
-            self._link = link
-
-    def detach(self) -> None:
-        with self._lock:
-            self._link = None
+            self.faults.bad_crc_replies += count
 
     def receive(self, data: bytes) -> None:
         shown: list[str] = []
@@ -222,12 +226,12 @@ class ModbusLedDisplaySim:
         log.info("LED display unit %d shows %r", self.unit, text)
 
     def _with_faults(self, frame: bytes) -> bytes:
-        if self._garble:
-            self._garble -= 1
+        if self.faults.garble_replies:
+            self.faults.garble_replies -= 1
             middle = len(frame) // 2
             return frame[:middle] + bytes((frame[middle] ^ 0x5A,)) + frame[middle + 1 :]
-        if self._bad_crc:
-            self._bad_crc -= 1
+        if self.faults.bad_crc_replies:
+            self.faults.bad_crc_replies -= 1
             return frame[:-2] + bytes((frame[-2] ^ 0xFF, frame[-1]))
         return frame
 

@@ -9,64 +9,59 @@ Faults, triggered at run time from any thread:
 
 - ``inject_noise(n)`` / ``inject_noise(b"...")``: n random bytes (seeded by ``seed``) or the bytes given;
 - ``press(..., truncate=k)``: only the first k bytes of each frame, as a code cut off by interference;
-- ``silent = True``: the module hears nothing (a flat battery in the remote, an unplugged antenna).
+- ``silent = True``: the module hears nothing (a flat battery in the remote, an unplugged antenna);
+- ``truncate = k`` (a standing fault): every frame is cut to its first k bytes.
+
+The standing faults are the :class:`ReceiverFaults` dataclass, settable from
+``sim://rf-1?silent=1`` and the control port (``docs/simulators.md``).
 """
 
 from __future__ import annotations
 
-import random
-import threading
+from dataclasses import dataclass
 
 from counter_display.rf433 import encode_frame
-from transport.sim import SimLink
+from firmware_sim.base import FaultAttribute, LinkedSim
 
 
 class ReceiverNotAttachedError(RuntimeError):
     """The simulator was asked to send while no host has opened its link."""
 
 
-class Ev1527ReceiverSim:
+@dataclass
+class ReceiverFaults:
+    """Standing faults of a receiver module simulator."""
+
+    silent: bool = False
+    """The module hears nothing."""
+    truncate: int | None = None
+    """Every frame is cut to its first ``truncate`` bytes (interference)."""
+
+
+class Ev1527ReceiverSim(LinkedSim):
     """A receiver module (implements ``SimDevice``)."""
 
+    not_attached = ReceiverNotAttachedError
+    silent = FaultAttribute()
+
     def __init__(self, seed: int | None = None) -> None:
-        self.silent = False
+        super().__init__(ReceiverFaults(), seed)
         self.sent = 0
         self.ignored_bytes = 0
-        self._random = random.Random(seed)
-        self._link: SimLink | None = None
-        self._lock = threading.Lock()
 
     def press(self, remote_id: int, key: int, repeats: int = 1, truncate: int | None = None) -> bytes:
         """Remote ``remote_id`` presses button ``key``; return the bytes the module wrote."""
-        frame = encode_frame(remote_id, key)[:truncate]
+        cut = truncate if truncate is not None else self.faults.truncate
+        frame = encode_frame(remote_id, key)[:cut]
         data = b"" if self.silent else frame * repeats
-        self._send(data)
+        with self._lock:
+            self._send(data)
         return data
-
-    def inject_noise(self, noise: int | bytes) -> bytes:
-        with self._lock:
-            data = noise if isinstance(noise, bytes) else self._random.randbytes(noise)
-        self._send(data)
-        return data
-
-    def attach(self, link: SimLink) -> None:
-        with self._lock:
-            self._link = link
-
-    def detach(self) -> None:
-        with self._lock:
-            self._link = None
 
     def receive(self, data: bytes) -> None:
         with self._lock:
             self.ignored_bytes += len(data)
 
     def _send(self, data: bytes) -> None:
-        with self._lock:
-            if self._link is None:
-                raise ReceiverNotAttachedError(
-                    "receiver simulator has no host; register it and open its sim:// URL"
-                )
-            if data:
-                self._link.send(data)
-                self.sent += len(data)
+        super()._send(data)
+        self.sent += len(data)

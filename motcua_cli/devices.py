@@ -1,103 +1,93 @@
-"""Build the device service for a device of the site file: ``motcua device --device ID``."""
+"""``motcua device --device ID``: run the service of a device of the site file.
+
+The command knows no device kind: it looks the kind up in ``device_service.registry``, whose
+factory (registered by the kind's own package) builds the service.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 from bus.client import BrokerUrl
-from bus.models import DeviceKind
-from motcua_cli.main import wait_for_signal
+from device_service.base import Service
+from device_service.registry import ServiceContext, UnknownDeviceKindError, lookup
+from device_service.registry import build_services as build_registered
+from bus.process import wait_for_signal
 from siteconf import Site
 from siteconf.model import Device
 
-
-class DeviceService(Protocol):
-    def start(self) -> object: ...
-    def stop(self) -> None: ...
-    def idle(self) -> bool:
-        """True when nothing received is still waiting to reach the hardware."""
-        ...
+DeviceService = Service
+"""The service interface (kept under its old name for the demo)."""
 
 
 def build_service(
     site: Site, device: Device, broker: str | BrokerUrl, spool_dir: Path | None = None
-) -> DeviceService:
+) -> Service:
     """The service that owns ``device``; imports only the package of that device kind.
 
     ``spool_dir`` replaces the site's ``[printing] spool_dir`` (the demo keeps its spool with its output);
     a scanner keeps its encrypted PDFs in ``[scanning] spool_dir`` whatever it says.
 
-    A scanner raises ``scanner.errors.ScanError`` when it cannot be set up (no ``[[scanning.stations]]``
-    entry, no scan key, a bad source URL).
+    Raises ``ValueError`` for a kind that is not a device service (a kiosk, a hall board) and the
+    kind's own setup errors (a scanner's ``ScanError``: no station entry, no scan key, a bad source).
     """
-    site_id = site.site.id
-    if device.kind is DeviceKind.PRINTER:
-        from printer.service import PrinterService
-
-        if spool_dir is not None:
-            printing = site.printing.model_copy(update={"spool_dir": str(spool_dir)})
-            site = site.model_copy(update={"printing": printing})
-        return PrinterService.from_site(site, device, broker)
-    if device.kind is DeviceKind.LED_DISPLAY:
-        from counter_display.service import LedDisplayService
-
-        return LedDisplayService(site_id, device, broker)
-    if device.kind is DeviceKind.KEYPAD and device.id in site.display.rf433_receivers:
-        from counter_display.rf433_receiver import Rf433KeypadService
-
-        return Rf433KeypadService(site_id, device, broker, site.display.remotes)
-    if device.kind is DeviceKind.KEYPAD:
-        from counter_display.service import KeypadService
-
-        return KeypadService(site_id, device, broker)
-    if device.kind is DeviceKind.SCANNER:
-        from scanner.service import ScannerDeviceService
-
-        return ScannerDeviceService.from_site(site, device, broker)
-    raise ValueError(
-        f"device {device.id} is a {device.kind}: run it with `motcua {device.kind}`, not as a device"
-    )
+    try:
+        entry = lookup(str(device.kind))
+    except UnknownDeviceKindError as err:
+        raise ValueError(
+            f"device {device.id} is a {device.kind}: run it with `motcua {device.kind}`, not as a device"
+        ) from err
+    return entry.factory(ServiceContext(site, broker, spool_dir), [device])[0]
 
 
 def build_services(
     site: Site, devices: list[Device], broker: str | BrokerUrl, spool_dir: Path | None = None
-) -> list[DeviceService]:
+) -> list[Service]:
     """The services of several devices in one process: LED displays that share one RS-485 line (the
     same URL) get one line service, so two services never open the same port."""
-    from counter_display.service import led_services
-
-    leds = [d for d in devices if d.kind is DeviceKind.LED_DISPLAY]
-    services: list[DeviceService] = list(led_services(site.site.id, leds, broker)) if leds else []
-    services += [
-        build_service(site, d, broker, spool_dir) for d in devices if d.kind is not DeviceKind.LED_DISPLAY
-    ]
-    return services
+    return build_registered(ServiceContext(site, broker, spool_dir), devices)
 
 
-def run_device(site: Site, device_id: str, broker: str) -> int:
+def _devices_to_run(site: Site, device_id: str) -> list[Device]:
+    """``device_id``, or every device of its line when its kind shares lines (one process per line)."""
     ids = [d.id for d in site.devices]
     if device_id not in ids:
         raise SystemExit(f"motcua: no device {device_id!r} in the site file (devices: {', '.join(ids)})")
     device = site.device(device_id)
-    same_line = [d for d in site.devices if d.kind is DeviceKind.LED_DISPLAY and d.url == device.url]
-    if device.kind is DeviceKind.LED_DISPLAY and len(same_line) > 1:
-        # The displays of one RS-485 line are one process: run them all with the first device's id.
-        if device is not same_line[0]:
-            raise SystemExit(
-                f"motcua: {device_id} shares its line with {same_line[0].id}; run --device {same_line[0].id}"
-            )
-        services = build_services(site, same_line, broker)
-    else:
-        from scanner.errors import ScanError
+    try:
+        shares_line = lookup(str(device.kind)).shares_line
+    except UnknownDeviceKindError:
+        shares_line = False
+    same_line = [d for d in site.devices if d.kind is device.kind and d.url == device.url]
+    if not shares_line or len(same_line) == 1:
+        return [device]
+    if device is not same_line[0]:
+        raise SystemExit(
+            f"motcua: {device_id} shares its line with {same_line[0].id}; run --device {same_line[0].id}"
+        )
+    return same_line
 
-        try:
-            services = [build_service(site, device, broker)]
-        except (ScanError, ValueError) as err:
-            raise SystemExit(f"motcua: {err}") from err
+
+def run_device(site: Site, device_id: str, broker: str) -> int:
+    devices = _devices_to_run(site, device_id)
+    setup_errors: tuple[type[Exception], ...] = (ValueError, *_setup_errors(devices[0]))
+    try:
+        if len(devices) > 1:
+            services = build_services(site, devices, broker)
+        else:
+            services = [build_service(site, devices[0], broker)]
+    except setup_errors as err:
+        raise SystemExit(f"motcua: {err}") from err
     for service in services:
         service.start()
     wait_for_signal()
     for service in services:
         service.stop()
     return 0
+
+
+def _setup_errors(device: Device) -> tuple[type[Exception], ...]:
+    try:
+        return lookup(str(device.kind)).setup_errors
+    except UnknownDeviceKindError:
+        return ()

@@ -37,6 +37,8 @@ from pydantic import ValidationError
 from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
+from device_service.base import DeviceService, Service
+from device_service.registry import KindEntry, ServiceContext, register_kind
 from printer.driver import EscposPrinter
 from printer.errors import (
     CoverOpenError,
@@ -89,8 +91,14 @@ def device_status(status: PrinterStatus) -> m.DeviceStatus:
     )
 
 
-class PrinterService:
-    """Owns one ESC/POS printer: spooled, idempotent jobs and a live status."""
+class PrinterService(DeviceService):
+    """Owns one ESC/POS printer: spooled, idempotent jobs and a live status.
+
+    Its threads (jobs, status) and bus link start and stop as every device service's do
+    (``device_service.base.DeviceService``).
+    """
+
+    join_timeout_s = 10.0
 
     def __init__(
         self,
@@ -117,18 +125,16 @@ class PrinterService:
             capabilities=self.profile.capabilities(),
         )
         self.printer.on_asb = self._publish
-        self.link = DeviceLink(broker, site_id, device.id, info)
+        super().__init__(device.id, DeviceLink(broker, site_id, device.id, info))
         self.link.on_command(self._on_command)
         self.spool = JobSpool(spool)
         self.jobs_printed = 0
         self.jobs_failed = 0
         self._jobs: queue.Queue[str | None] = queue.Queue()
         self._io = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._run_jobs, name=f"{device.id}-jobs", daemon=True),
-            threading.Thread(target=self._run_status, name=f"{device.id}-status", daemon=True),
-        ]
+        self._stop = self.stopping
+        self.add_worker(self._run_jobs, "jobs")
+        self.add_worker(self._run_status, "status")
 
     @classmethod
     def from_site(cls, site: Site, device: Device, broker: str | BrokerUrl) -> PrinterService:
@@ -145,23 +151,18 @@ class PrinterService:
             receipt_hold_s=printing.receipt_hold_s,
         )
 
-    def start(self) -> PrinterService:
-        self.link.start()
+    def _started(self) -> None:
+        """Take up what the spool kept from before a restart, before the job worker starts."""
         for job in self.spool.open_jobs():
             log.info(
                 "%s: job %s left %s before a restart; taking it up", self.device.id, job.job_id, job.state
             )
             self._jobs.put(job.job_id)
-        for thread in self._threads:
-            thread.start()
-        return self
 
-    def stop(self) -> None:
-        self._stop.set()
+    def _stopping(self) -> None:
         self._jobs.put(None)
-        for thread in self._threads:
-            thread.join(timeout=10)
-        self.link.stop()
+
+    def _release(self) -> None:
         self.printer.transport.close()
         self.spool.close()
 
@@ -386,3 +387,16 @@ def _status_code(status: PrinterStatus) -> str:
 def _problems(err: ValidationError) -> str:
     """Where and what is wrong, without the values (they never go into a log or an event)."""
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'ticket'}: {e['msg']}" for e in err.errors())
+
+
+def build_printers(context: ServiceContext, devices: list[Device]) -> list[Service]:
+    """The registry's factory: each printer as ``[printing]`` configures it (``context.spool_dir``
+    replaces its spool folder)."""
+    site = context.site
+    if context.spool_dir is not None:
+        printing = site.printing.model_copy(update={"spool_dir": str(context.spool_dir)})
+        site = site.model_copy(update={"printing": printing})
+    return [PrinterService.from_site(site, device, context.broker) for device in devices]
+
+
+register_kind("printer", KindEntry(build_printers))

@@ -21,15 +21,17 @@ from urllib.parse import urlsplit
 from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
+from device_service.base import Service
+from device_service.registry import KindEntry, ServiceContext, register_kind
 from scanner.errors import CaptureError, FeederEmptyError, PaperJamError, ScanError
 from scanner.imagefile import LoadedImage
 from scanner.sources import CaptureSource, open_source
 from scanner.spool import Spool, SpoolEntry, SpoolError, load_key
 from scanner.upload import Progress, Uploader, UploadResult, dossier_uploaded_event
+from siteconf.model import Device
 
 if TYPE_CHECKING:
     from siteconf import Site
-    from siteconf.model import Device
 
 log = logging.getLogger(__name__)
 
@@ -288,3 +290,11 @@ class ScannerDeviceService:
     @property
     def _id(self) -> str:
         return self.service.link.device_id
+
+
+def build_scanners(context: ServiceContext, devices: list[Device]) -> list[Service]:
+    """The registry's factory: each station of ``[[scanning.stations]]`` (raises ``ScanError``)."""
+    return [ScannerDeviceService.from_site(context.site, d, context.broker) for d in devices]
+
+
+register_kind("scanner", KindEntry(build_scanners, setup_errors=(ScanError,)))

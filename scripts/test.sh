@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy --strict bus transport siteconf counter_display printer queue_server firmware_sim kiosk scanner motcua_cli qtview
+.venv/bin/mypy --strict bus transport siteconf device_service counter_display printer queue_server firmware_sim kiosk scanner motcua_cli qtview
 .venv/bin/lint-imports  # import layering: the contracts of [tool.importlinter] in pyproject.toml
 .venv/bin/motcua contract export --check
 .venv/bin/motcua http openapi --check

@@ -1,10 +1,12 @@
-"""Shared fixtures: a real Mosquitto on a free port per test session, site files, unique sites."""
+"""Shared fixtures: a real Mosquitto on a free port per test session, site files, unique sites, and
+the ``--hw-KIND URL`` options that run a device kind's contract suite on real hardware."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,43 @@ import pytest
 from bus.broker import EmbeddedBroker
 from bus.client import BrokerUrl
 from siteconf import Site, load_site
+from tests.contract_support import ContractTargets
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SITE = REPO / "sites" / "demo.toml"
 _site_ids = itertools.count(1)
+
+HARDWARE = {
+    "printer": "an ESC/POS printer: serial:///dev/ttyUSB0?baudrate=115200, tcp://10.0.0.50:9100, usb://0x0416:0x5011",
+    "led": "a Modbus RTU LED display at unit 1: serial:///dev/ttyUSB0?baudrate=9600",
+    "keypad": "a caller-bus keypad at address 1: serial:///dev/ttyUSB1?baudrate=9600",
+    "rf433": "a 433 MHz EV1527 receiver module: serial:///dev/ttyUSB2?baudrate=9600",
+    "scanner": "an eSCL network scanner with paper in its feeder: http://192.168.1.40",
+}
+"""Device kinds with a contract suite → what ``--hw-KIND`` takes."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("motcua hardware", "run the device contract suites on real hardware too")
+    for kind, what in HARDWARE.items():
+        group.addoption(f"--hw-{kind}", metavar="URL", help=f"{what} (default: simulator only)")
+
+
+@pytest.fixture
+def hardware_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """``hardware_url("led")``: the ``--hw-led`` URL, or skip saying how to give one.
+
+    ``MOTCUA_HW_PRINTER`` is still read for the printer (the option wins)."""
+
+    def url(kind: str) -> str:
+        given = request.config.getoption(f"--hw-{kind}")
+        if not given and kind == "printer":
+            given = os.environ.get("MOTCUA_HW_PRINTER")
+        if not given:
+            pytest.skip(f"no real {kind}: run pytest with --hw-{kind}=URL ({HARDWARE[kind]})")
+        return str(given)
+
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +73,8 @@ def demo_site() -> Site:
     """
     site = load_site(DEMO_SITE).around_the_clock()
     return site.model_copy(update={"site": site.site.model_copy(update={"id": f"t{next(_site_ids)}"})})
+
+
+@pytest.fixture
+def contract_targets(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> ContractTargets:
+    return ContractTargets(request, hardware_url)

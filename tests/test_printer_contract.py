@@ -1,15 +1,15 @@
 """What any ESC/POS printer must do for motcua: the simulator by default, real hardware on request.
 
-Set ``MOTCUA_HW_PRINTER`` to a transport URL (``serial:///dev/ttyUSB0?baudrate=115200``,
-``tcp://10.0.0.50:9100``, ``usb://0x0416:0x5011``) to run the same tests on a real printer; it
-prints two short tickets. Without it the hardware run is skipped with this message.
+Run pytest with ``--hw-printer URL`` (``serial:///dev/ttyUSB0?baudrate=115200``,
+``tcp://10.0.0.50:9100``, ``usb://0x0416:0x5011``; ``MOTCUA_HW_PRINTER`` still works) to run the
+same tests on a real printer; it prints two short tickets. Without it the hardware run is skipped
+with a message saying so.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +22,12 @@ from transport import open_transport
 from transport.sim import register_simulator, unregister_simulator
 
 GOLDEN = Path(__file__).parent / "golden" / "printer"
-HW = os.environ.get("MOTCUA_HW_PRINTER")
 
 
 @pytest.fixture(params=["sim", "hardware"])
-def printer(request: pytest.FixtureRequest) -> Iterator[EscposPrinter]:
+def printer(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> Iterator[EscposPrinter]:
     if request.param == "hardware":
-        if not HW:
-            pytest.skip("no real printer: set MOTCUA_HW_PRINTER=serial:///dev/ttyUSB0 (or tcp://, usb://)")
-        with EscposPrinter(open_transport(HW)) as real:
+        with EscposPrinter(open_transport(hardware_url("printer"))) as real:
             yield real
         return
     register_simulator("printer-contract", EscposPrinterSim())

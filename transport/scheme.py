@@ -100,6 +100,8 @@ class TransportUrl:
     params: Mapping[str, ParamValue] = field(hash=False)
     url: str
     spy: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Parameters a ``free_params`` scheme does not know itself, as written (a simulator's faults)."""
 
     def __str__(self) -> str:
         return self.url
@@ -125,6 +127,8 @@ class Scheme:
     opener: Opener
     params: Mapping[str, Param] = field(default_factory=dict)
     check: ParamsCheck | None = None
+    free_params: bool = False
+    """Unknown query parameters go to ``TransportUrl.extra`` for the opener instead of being errors."""
 
     def settings(self, url: TransportUrl) -> dict[str, ParamValue]:
         """Every parameter of this scheme: the value written in ``url``, else its default."""

@@ -1,18 +1,23 @@
 """``sim://NAME``: an in-process link to a registered device simulator.
 
-URL grammar: ``sim://NAME[?timeout=SECONDS]``. NAME must have been registered with
+URL grammar: ``sim://NAME[?timeout=SECONDS][&FAULT=VALUE...]``. NAME must have been registered with
 :func:`register_simulator` by whoever runs the simulator (the demo, a test). The host side is a
 normal :class:`Transport`; the simulator side implements :class:`SimDevice`, receiving what the
 host wrote through ``receive`` and answering through the :class:`SimLink` it was attached to.
 The same simulator objects can also be served on a pty or TCP (``firmware_sim.serve``).
+
+Any other query parameter is a fault of the simulator, set when the link opens
+(``sim://printer-1?paper=near_end&cover=open``; ``docs/simulators.md`` lists every simulator's
+faults): the simulator must implement :class:`FaultableSim`, and a fault it does not know, or a
+value that does not fit, is a ``TransportUrlError`` naming it.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Protocol, runtime_checkable
 from urllib.parse import SplitResult
 
 from transport.base import DEFAULT_TIMEOUT, Transport, TransportClosedError, TransportUrlError
@@ -40,6 +45,14 @@ class SimDevice(Protocol):
 
     def detach(self) -> None:
         """The host closed the link."""
+
+
+@runtime_checkable
+class FaultableSim(Protocol):
+    """A simulator whose faults can be set by name from text (``firmware_sim.faults.Faults``)."""
+
+    def set_faults(self, values: Mapping[str, object]) -> None:
+        """Set every ``name → value``; ``ValueError`` naming a bad one, changing nothing then."""
 
 
 _registry: dict[str, SimDevice] = {}
@@ -99,13 +112,20 @@ class SimTransport(Transport):
             self._device.detach()
 
 
-def open_sim(url: str, name: str, timeout: float) -> SimTransport:
-    """Attach a new host link to the simulator registered as ``name``."""
+def open_sim(url: str, name: str, timeout: float, faults: Mapping[str, str] | None = None) -> SimTransport:
+    """Attach a new host link to the simulator registered as ``name``, first setting ``faults``."""
     with _registry_lock:
         device = _registry.get(name)
     if device is None:
         known = ", ".join(registered_simulators()) or "none"
         raise TransportUrlError(url, f"no simulator named {name!r} is running (registered: {known})")
+    if faults:
+        if not isinstance(device, FaultableSim):
+            raise TransportUrlError(url, f"simulator {name!r} has no faults to set ({', '.join(faults)})")
+        try:
+            device.set_faults(faults)
+        except ValueError as err:
+            raise TransportUrlError(url, str(err)) from err
     return SimTransport(url, device, timeout)
 
 
@@ -123,7 +143,7 @@ def _parse_target(parts: SplitResult) -> str:
 
 
 def _open(url: TransportUrl, timeout: float) -> SimTransport:
-    return open_sim(url.url, url.target, timeout)
+    return open_sim(url.url, url.target, timeout, url.extra)
 
 
 SCHEME = Scheme(
@@ -131,4 +151,5 @@ SCHEME = Scheme(
     grammar="sim://NAME",
     parse_target=_parse_target,
     opener=_open,
+    free_params=True,
 )

@@ -67,14 +67,14 @@ def parse_transport_url(url: str) -> TransportUrl:
         raise TransportUrlError(url, f"{err}, expected {scheme.grammar}") from err
     if parts.fragment:
         raise TransportUrlError(url, f"unexpected '#{parts.fragment}'")
-    params = _params(url, parts.query, scheme)
+    params, extra = _params(url, parts.query, scheme)
     spy = bool(params.pop("spy", False))
     if scheme.check is not None:
         try:
             scheme.check(params)
         except ValueError as err:
             raise TransportUrlError(url, str(err)) from err
-    return TransportUrl(scheme=scheme.name, target=target, params=params, url=url, spy=spy)
+    return TransportUrl(scheme=scheme.name, target=target, params=params, url=url, spy=spy, extra=extra)
 
 
 def open_transport(url: str, *, timeout: float | None = None) -> Transport:
@@ -110,8 +110,9 @@ def _scheme_of(url: str, parts: SplitResult) -> Scheme:
     return scheme
 
 
-def _params(url: str, query: str, scheme: Scheme) -> dict[str, ParamValue]:
-    """The query's parameters converted to their types; unknown, repeated or bad ones are errors."""
+def _params(url: str, query: str, scheme: Scheme) -> tuple[dict[str, ParamValue], dict[str, str]]:
+    """The query's parameters converted to their types; unknown, repeated or bad ones are errors,
+    except in a scheme with ``free_params``, where unknown ones are returned apart, as text."""
     accepted = {**COMMON_PARAMS, **scheme.params}
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
@@ -120,17 +121,21 @@ def _params(url: str, query: str, scheme: Scheme) -> dict[str, ParamValue]:
             url, f"malformed query {query!r}: write NAME=VALUE pairs joined by &"
         ) from err
     values: dict[str, ParamValue] = {}
+    extra: dict[str, str] = {}
     for name, text in pairs:
         param = accepted.get(name)
+        if name in values or name in extra:
+            raise TransportUrlError(url, f"parameter {name!r} given twice")
+        if param is None and scheme.free_params:
+            extra[name] = text
+            continue
         if param is None:
             names = ", ".join(sorted(accepted))
             raise TransportUrlError(
                 url, f"unknown parameter {name!r} for {scheme.name}:// (it takes {names})"
             )
-        if name in values:
-            raise TransportUrlError(url, f"parameter {name!r} given twice")
         try:
             values[name] = param.parse(text)
         except ValueError as err:
             raise TransportUrlError(url, f"bad {name}={text!r}: {err}") from err
-    return values
+    return values, extra
