@@ -108,7 +108,7 @@ class Worker(threading.Thread):
         self.client.start(wait=10)
         try:
             self.work()
-        except BaseException as err:  # reported by the test
+        except BaseException as err:  # noqa: BLE001  a thread's failure of any kind is re-raised by the test
             self.failure = err
         finally:
             self.client.stop()
