@@ -12,8 +12,9 @@ import weakref
 from collections.abc import Callable
 
 import qrcode
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from kiosk.qtprop import qt_property
 from kiosk.texts import texts
 from siteconf import Site
 
@@ -100,13 +101,13 @@ class Looks(QObject):
     def _get_centre(self) -> str:
         return self._site.site.name
 
-    lang = Property(str, _get_lang, notify=looks)
-    t = Property(dict, _get_texts, notify=looks)
-    largeText = Property(bool, _get_large, notify=looks)
-    highContrast = Property(bool, _get_contrast, notify=looks)
-    target = Property(int, _get_target, notify=looks)
-    font = Property(int, _get_font, notify=looks)
-    centreName = Property(str, _get_centre, constant=True)
+    lang = qt_property(str, _get_lang, notify=looks)
+    t = qt_property(dict, _get_texts, notify=looks)
+    largeText = qt_property(bool, _get_large, notify=looks)
+    highContrast = qt_property(bool, _get_contrast, notify=looks)
+    target = qt_property(int, _get_target, notify=looks)
+    font = qt_property(int, _get_font, notify=looks)
+    centreName = qt_property(str, _get_centre, constant=True)
 
     @Slot()
     def toggleLanguage(self) -> None:
