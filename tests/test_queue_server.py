@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +51,17 @@ def issue(client: BusClient, service: str, priority: str | None = None) -> m.Res
 
 def act(client: BusClient, counter: int, action: m.CounterAction, **fields: Any) -> m.Response:
     return client.request("counter", m.CounterRequest(counter=counter, action=action, **fields))
+
+
+def barrier(client: BusClient) -> None:
+    """Wait until the server has handled everything ``client`` sent before, with no effect of its own.
+
+    A request for no such service is refused, but only once it is read: the server reads its MQTT
+    connection in order and its worker takes requests, key presses and ratings from one inbox in order;
+    what it published before the refusal (calls, states) reaches ``client`` before the refusal does.
+    """
+    refused = issue(client, "no-such-service")
+    assert refused.error is not None and refused.error.code == "unknown_service", refused
 
 
 def open_counters(client: BusClient, *numbers: int) -> None:
@@ -209,17 +219,20 @@ def test_transfer_park_and_no_show(server: QueueServer, client: BusClient) -> No
 
 def test_keypad_events_become_calls_and_counter_state(server: QueueServer, client: BusClient) -> None:
     states: list[m.CounterState] = []
+    calls: list[m.CallEvent] = []
     client.subscribe(client.topics.counter_state(2), lambda _t, s: states.append(s), m.CounterState)
-    time.sleep(0.2)
+    client.subscribe(client.topics.calls(), lambda _t, c: calls.append(c), m.CallEvent)
+    assert wait_until(lambda: bool(states))  # the retained state: the subscription is live
     issue(client, "civil")
+    issue(client, "civil")  # B2002: a press handled twice would call it
     press = m.KeyPressed(key=m.Key.CALL_NEXT, keypad_address=2)
     client.publish(client.topics.device_evt("keypad-2"), press)
     client.publish(client.topics.device_evt("keypad-2"), press)  # redelivered: one call only
     client.publish(client.topics.device_evt("no-such-keypad"), m.KeyPressed(key=m.Key.CALL_NEXT))
-    assert wait_until(lambda: any(s.current == "B2001" for s in states))
-    time.sleep(0.3)
-    shown = [s for s in states if s.current == "B2001"]
-    assert len(shown) == 1
+    barrier(client)
+    assert [(c.number, c.counter) for c in calls] == [("B2001", 2)]
+    shown = [s for s in states if s.current is not None]
+    assert [s.current for s in shown] == ["B2001"]
     assert shown[0].call_seq == 1
     assert shown[0].name == "Quầy 2"
     assert shown[0].status is m.CounterStatus.OPEN  # a keypad's CALL opens a closed counter
@@ -264,7 +277,7 @@ def test_expired_or_foreign_key_events_call_nobody(server: QueueServer, client: 
     stale = m.KeyPressed(key=m.Key.CALL_NEXT, expires_at=m.expires_in(-1))  # queued during a network cut
     client.publish(client.topics.device_evt("keypad-1"), stale)
     client.publish(client.topics.device_evt("led-1"), m.KeyPressed(key=m.Key.CALL_NEXT))  # not a keypad
-    time.sleep(0.5)
+    barrier(client)
     assert calls == []
     client.publish(client.topics.device_evt("keypad-1"), m.KeyPressed(key=m.Key.CALL_NEXT))
     assert wait_until(lambda: len(calls) == 1)
@@ -336,7 +349,7 @@ def test_a_rating_is_stored_once_against_the_ticket_and_its_officer(
     assert wait_until(lambda: bool(server.store.ratings()))
     again = given.model_copy(update={"id": m.new_id(), "score": 0})  # a second tap: refused, not stored
     client.publish(evt("tablet-2"), again)
-    time.sleep(0.5)
+    barrier(client)
     (rating,) = server.store.ratings()
     assert (rating["counter"], rating["officer"], rating["score"], rating["scale"]) == (2, "cb02", 2, 3)
     assert rating["answers"] == {"attitude": 2}
@@ -352,7 +365,7 @@ def test_a_keypad_transfers_to_the_counter_number_typed_before_transfer(
     assert called(act(client, 1, A.CALL_NEXT)) == ticket.number
     keypad = client.topics.device_evt("keypad-1")
     client.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))  # no number typed: nothing happens
-    time.sleep(0.3)
+    barrier(client)
     assert server.counter_state(1).current == ticket.number
     client.publish(keypad, m.KeyPressed(key=m.Key.DIGIT, digit=3))
     client.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))
