@@ -254,7 +254,7 @@ def test_state_survives_a_server_restart_and_is_republished(
     client.publish(client.topics.counter_state(1), "", retain=True).wait_for_publish(2)
     srv = QueueServer(demo_site, open_store(db), mosquitto).start()
     try:
-        got: list[Any] = []
+        got: list[m.CounterState] = []
         probe = BusClient(mosquitto, demo_site.site.id, "probe")
         probe.subscribe(probe.topics.counter_state(1), lambda _t, s: got.append(s), m.CounterState)
         probe.start()

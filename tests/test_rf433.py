@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -137,7 +136,7 @@ def test_a_remote_press_is_published_as_a_key_pressed_event(demo_site: Site, mos
     name = f"rf-{demo_site.site.id}"
     register_simulator(name, sim)
     device = demo_site.device("keypad-2").model_copy(update={"url": f"sim://{name}"})
-    events: list[Any] = []
+    events: list[m.KeyPressed] = []
     watcher = BusClient(mosquitto, demo_site.site.id, "rf-watcher")
     watcher.subscribe(watcher.topics.device_evt("keypad-2"), lambda _t, e: events.append(e), m.KeyPressed)
     service = Rf433KeypadService(demo_site.site.id, device, mosquitto, REMOTES)
