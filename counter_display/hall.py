@@ -33,7 +33,7 @@ T = TypeVar("T")
 def _qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None = None) -> T:
     """A Qt property typed as its getter's value (PySide6's stubs type reads as ``Property``).
 
-    Same idea as ``kiosk.qtprop.qt_property``; kept here so counter_display need not import kiosk.
+    Same as ``kiosk.screen.qt_property``; kept here so counter_display need not import kiosk.
     A property without ``notify`` is constant.
     """
     if notify is not None:

@@ -22,8 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from kiosk.qtprop import qt_property
-from kiosk.screen import Looks, weak_emitter
+from kiosk.screen import Looks, qt_property, weak_emitter
 from siteconf import Site
 
 log = logging.getLogger(__name__)

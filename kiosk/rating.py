@@ -22,8 +22,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
-from kiosk.qtprop import qt_property
-from kiosk.screen import Looks
+from kiosk.screen import Looks, qt_property
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -148,7 +147,7 @@ class RatingViewModel(QObject):
     number = qt_property(str, _get_number, notify=changed)
     levels = qt_property(list, _get_levels, notify=changed)
     questions = qt_property(list, _get_questions, notify=changed)
-    counterName = qt_property(str, _get_counter_name, constant=True)
+    counterName = qt_property(str, _get_counter_name)
 
     def current_screen(self) -> str:
         return self._screen
