@@ -31,6 +31,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtQuick import QQuickItem
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
@@ -197,13 +201,13 @@ class _Watch:
             self.loop.quit()
 
 
-def _find(root: object, name: str) -> object:
+def _find(root: QQuickItem, name: str) -> QQuickItem:
     todo = [root]
     while todo:
         item = todo.pop()
-        if item.objectName() == name:  # type: ignore[attr-defined]
+        if item.objectName() == name:
             return item
-        todo += item.childItems()  # type: ignore[attr-defined]
+        todo += item.childItems()
     raise LookupError(name)
 
 
@@ -236,10 +240,10 @@ def main() -> None:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connected(self, client, *rest)  # type: ignore[arg-type]
 
-        bus.client.BusClient._on_connect = on_connect  # type: ignore[method-assign]
+        bus.client.BusClient._on_connect = on_connect  # type: ignore[assignment]
 
         plain = bus.broker.mosquitto_config
-        bus.broker.mosquitto_config = lambda *a, **k: plain(*a, **k) + "set_tcp_nodelay true\n"  # type: ignore[assignment]
+        bus.broker.mosquitto_config = lambda *a, **k: plain(*a, **k) + "set_tcp_nodelay true\n"
     broker = EmbeddedBroker(port=0, engine="mosquitto")
     url = broker.start()
     try:

@@ -262,7 +262,7 @@ class Worker:
 def worker_main(plan: Plan, shared: Shared) -> None:
     try:
         result = Worker(plan, shared).run()
-    except Exception as err:  # report it: the parent must not wait for a dead worker
+    except Exception as err:  # noqa: BLE001  any failure is reported: the parent must not wait for a dead worker
         result = WorkerResult(errors=[f"worker {plan.index}: {err!r}"])
     shared.results.put(("done", plan.index, result))
 

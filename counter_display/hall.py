@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
@@ -25,6 +26,20 @@ from siteconf import Site
 from siteconf.display import Language
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None = None) -> T:
+    """A Qt property typed as its getter's value (PySide6's stubs type reads as ``Property``).
+
+    Same as ``kiosk.screen.qt_property``; kept here so counter_display need not import kiosk.
+    A property without ``notify`` is constant.
+    """
+    if notify is not None:
+        return cast(T, Property(kind, fget, notify=notify))
+    return cast(T, Property(kind, fget, constant=True))
+
 
 HALL_QML = Path(__file__).parent / "qml" / "HallBoard.qml"
 GAP_CHECK_MS = 50
@@ -184,15 +199,15 @@ class HallBoardViewModel(QObject):
     def _get_labels(self) -> dict[str, str]:
         return dict(self._labels)
 
-    calls = Property(list, _get_calls, notify=changed)
-    counters = Property(list, _get_counters, notify=changed)
-    queues = Property(list, _get_queues, notify=changed)
-    newestText = Property(str, _get_newest_text, notify=changed)
-    centreName = Property(str, _get_centre, constant=True)
-    notice = Property(str, _get_notice, constant=True)
-    layout = Property(str, _get_layout, constant=True)
-    columns = Property(int, _get_columns, constant=True)
-    labels = Property(dict, _get_labels, constant=True)
+    calls = _qt_property(list, _get_calls, notify=changed)
+    counters = _qt_property(list, _get_counters, notify=changed)
+    queues = _qt_property(list, _get_queues, notify=changed)
+    newestText = _qt_property(str, _get_newest_text, notify=changed)
+    centreName = _qt_property(str, _get_centre)
+    notice = _qt_property(str, _get_notice)
+    layout = _qt_property(str, _get_layout)
+    columns = _qt_property(int, _get_columns)
+    labels = _qt_property(dict, _get_labels)
 
 
 def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> int:

@@ -14,13 +14,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from bus import models as m
 from bus.client import BusError
 from kiosk.backend import OUTSIDE_HOURS, KioskBackend, TicketOutcome
 from kiosk.cccd import CccdError, parse_cccd, person_key
-from kiosk.screen import Looks, qr_data_url, weak_emitter
+from kiosk.screen import Looks, qr_data_url, qt_property, weak_emitter
 from kiosk.texts import text
 from siteconf import Site
 
@@ -129,17 +129,17 @@ class DispenserViewModel(QObject):
     def _get_card(self) -> bool:
         return self._person is not None
 
-    groups = Property(list, _get_groups, notify=listsChanged)
-    priorities = Property(list, _get_priorities, notify=listsChanged)
-    screen = Property(str, _get_screen, notify=changed)
-    ticket = Property(dict, _get_ticket, notify=changed)
-    errorMessage = Property(str, _get_error, notify=changed)
-    searchText = Property(str, _get_search, notify=changed)
-    priority = Property(str, _get_priority, notify=changed)
-    offline = Property(bool, _get_offline, notify=changed)
-    offlineMark = Property(str, _get_offline_mark, notify=changed)
-    printerOk = Property(bool, _get_printer_ok, notify=changed)
-    cardRead = Property(bool, _get_card, notify=changed)
+    groups = qt_property(list, _get_groups, notify=listsChanged)
+    priorities = qt_property(list, _get_priorities, notify=listsChanged)
+    screen = qt_property(str, _get_screen, notify=changed)
+    ticket = qt_property(dict, _get_ticket, notify=changed)
+    errorMessage = qt_property(str, _get_error, notify=changed)
+    searchText = qt_property(str, _get_search, notify=changed)
+    priority = qt_property(str, _get_priority, notify=changed)
+    offline = qt_property(bool, _get_offline, notify=changed)
+    offlineMark = qt_property(str, _get_offline_mark, notify=changed)
+    printerOk = qt_property(bool, _get_printer_ok, notify=changed)
+    cardRead = qt_property(bool, _get_card, notify=changed)
 
     def current_screen(self) -> str:
         """The screen shown now (``home``, ``working``, ``ticket``, ``error``), for Python callers."""

@@ -20,10 +20,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from kiosk.errors import KioskError, KioskInputError
-from kiosk.screen import Looks, weak_emitter
+from kiosk.screen import Looks, qt_property, weak_emitter
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -169,12 +169,12 @@ class LookupViewModel(QObject):
     def _get_code(self) -> str:
         return self._code
 
-    procedures = Property(list, _get_procedures, notify=changed)
-    screen = Property(str, _get_screen, notify=changed)
-    procedure = Property(dict, _get_procedure, notify=changed)
-    result = Property(dict, _get_result, notify=changed)
-    message = Property(str, _get_message, notify=changed)
-    code = Property(str, _get_code, notify=changed)
+    procedures = qt_property(list, _get_procedures, notify=changed)
+    screen = qt_property(str, _get_screen, notify=changed)
+    procedure = qt_property(dict, _get_procedure, notify=changed)
+    result = qt_property(dict, _get_result, notify=changed)
+    message = qt_property(str, _get_message, notify=changed)
+    code = qt_property(str, _get_code, notify=changed)
 
     def current_screen(self) -> str:
         return self._screen

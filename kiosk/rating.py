@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from kiosk.errors import KioskConfigError, KioskInputError
-from kiosk.screen import Looks
+from kiosk.screen import Looks, qt_property
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -146,12 +146,12 @@ class RatingViewModel(QObject):
     def _get_counter_name(self) -> str:
         return self._site.counter(self.counter).name
 
-    screen = Property(str, _get_screen, notify=changed)
-    officer = Property(dict, _get_officer, notify=changed)
-    number = Property(str, _get_number, notify=changed)
-    levels = Property(list, _get_levels, notify=changed)
-    questions = Property(list, _get_questions, notify=changed)
-    counterName = Property(str, _get_counter_name, constant=True)
+    screen = qt_property(str, _get_screen, notify=changed)
+    officer = qt_property(dict, _get_officer, notify=changed)
+    number = qt_property(str, _get_number, notify=changed)
+    levels = qt_property(list, _get_levels, notify=changed)
+    questions = qt_property(list, _get_questions, notify=changed)
+    counterName = qt_property(str, _get_counter_name)
 
     def current_screen(self) -> str:
         return self._screen

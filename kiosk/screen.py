@@ -10,6 +10,7 @@ import io
 import logging
 import weakref
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import qrcode
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
@@ -21,6 +22,22 @@ log = logging.getLogger(__name__)
 
 VoiceHook = Callable[[str, str], None]
 """``voice(language, sentence)``: speak a sentence (e.g. through espeak-ng); must not block."""
+
+
+T = TypeVar("T")
+
+
+def qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None = None) -> T:
+    """A read-only Qt property of ``kind`` read through ``fget``; constant unless it has a ``notify``.
+
+    QML reads view-model state through ``PySide6.QtCore.Property`` objects, but PySide6's stubs give
+    ``Property`` no typed ``__get__``, so ``model.screen`` would read as ``Property`` in Python and a
+    test comparing it with a string would fail ``mypy --strict``. This builds the very same
+    ``Property`` and tells the type checker it is the getter's return type.
+    """
+    if notify is not None:
+        return cast(T, Property(kind, fget, notify=notify))
+    return cast(T, Property(kind, fget, constant=True))
 
 
 def weak_emitter(owner: QObject, signal: str) -> Callable[..., None]:
@@ -100,13 +117,13 @@ class Looks(QObject):
     def _get_centre(self) -> str:
         return self._site.site.name
 
-    lang = Property(str, _get_lang, notify=looks)
-    t = Property(dict, _get_texts, notify=looks)
-    largeText = Property(bool, _get_large, notify=looks)
-    highContrast = Property(bool, _get_contrast, notify=looks)
-    target = Property(int, _get_target, notify=looks)
-    font = Property(int, _get_font, notify=looks)
-    centreName = Property(str, _get_centre, constant=True)
+    lang = qt_property(str, _get_lang, notify=looks)
+    t = qt_property(dict, _get_texts, notify=looks)
+    largeText = qt_property(bool, _get_large, notify=looks)
+    highContrast = qt_property(bool, _get_contrast, notify=looks)
+    target = qt_property(int, _get_target, notify=looks)
+    font = qt_property(int, _get_font, notify=looks)
+    centreName = qt_property(str, _get_centre)
 
     @Slot()
     def toggleLanguage(self) -> None:

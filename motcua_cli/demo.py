@@ -242,7 +242,7 @@ def _announcer(site: Site) -> Any:
         from counter_display.voice.announcer import Announcer
 
         return Announcer(site.display.voice)
-    except Exception as err:  # no espeak-ng, no clips folder: the board still shows every call
+    except Exception as err:  # noqa: BLE001  no espeak-ng, no clips, any audio fault: the board still shows calls
         log.warning("the hall board stays silent: %s", err)
         return None
 

@@ -48,8 +48,6 @@ def _printing(site_path: Path | None) -> Any:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    import json
-
     from pydantic import ValidationError
 
     from printer.errors import PrinterError
@@ -60,14 +58,9 @@ def run_render(args: argparse.Namespace) -> int:
         return _fail("say where to write: --out FILE.bin and/or --pdf FILE.pdf")
     if args.pdf is not None and args.layout != "receipt":
         return _fail("--pdf is for the receipt layout (Form 01) only")
-    try:
-        values = json.loads(args.data.read_text(encoding="utf-8"))
-    except OSError as err:
-        return _fail(f"cannot read {args.data}: {err.strerror}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        return _fail(f"{args.data} is not UTF-8 JSON: {err}")
-    if not isinstance(values, dict):
-        return _fail(f"{args.data} must hold a JSON object with the layout's fields")
+    values = _read_values(args.data)
+    if isinstance(values, str):
+        return _fail(values)
     printing = _printing(args.site)
     try:
         data, output = render_named(args.layout, values, args.profile, printing)
@@ -88,6 +81,21 @@ def run_render(args: argparse.Namespace) -> int:
         write_form01_pdf(data, args.pdf)
         print(f"{args.pdf}: Form 01, A5")
     return 0
+
+
+def _read_values(path: Path) -> dict[str, Any] | str:
+    """The layout's fields from a UTF-8 JSON file, or a message saying what is wrong with it."""
+    import json
+
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        return f"cannot read {path}: {err.strerror}"
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return f"{path} is not UTF-8 JSON: {err}"
+    if not isinstance(values, dict):
+        return f"{path} must hold a JSON object with the layout's fields"
+    return values
 
 
 def _problem(error: Any) -> str:

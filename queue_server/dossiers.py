@@ -160,36 +160,14 @@ def dossier_router(storage_dir: Path, on_uploaded: Callable[[str, str], None]) -
     ) -> JSONResponse:
         data = await request.body()
         # Writing and fsyncing block: do it on a worker thread, not on the event loop.
-        return await run_in_threadpool(_store_chunk, upload_id, upload_offset, chunk_sha256, data)
-
-    def _store_chunk(upload_id: str, upload_offset: int, chunk_sha256: str, data: bytes) -> JSONResponse:
-        if len(data) > MAX_CHUNK_BYTES:
-            raise HTTPException(413, f"chunk of {len(data)} bytes; at most {MAX_CHUNK_BYTES}")
-        if hashlib.sha256(data).hexdigest() != chunk_sha256:
-            raise HTTPException(400, "chunk does not match its Chunk-SHA256: send it again")
-        with store.lock:
-            state = store.state(upload_id)
-            if upload_offset != state["offset"]:
-                return JSONResponse(
-                    {
-                        "detail": f"offset {upload_offset} is not the store's {state['offset']}",
-                        "offset": state["offset"],
-                    },
-                    status_code=409,
-                )
-            if state["offset"] + len(data) > state["size"]:
-                raise HTTPException(413, f"chunk goes past the declared size {state['size']}")
-            offset = store.append(state, data)
-            if offset < state["size"]:
-                return JSONResponse({"offset": offset, "size": state["size"], "complete": False})
-            if not store.finish(state):
-                raise HTTPException(
-                    422, "the file's SHA-256 does not match the declared one; upload discarded"
-                )
-        log.info("dossier %s: stored file %s (%d bytes)", state["code"], state["sha256"][:12], state["size"])
-        on_uploaded(state["code"], state["sha256"])
-        return JSONResponse(
-            {"offset": offset, "size": state["size"], "complete": True, "sha256": state["sha256"]}
+        return await run_in_threadpool(
+            _store_chunk,
+            store,
+            on_uploaded,
+            upload_id,
+            upload_offset=upload_offset,
+            chunk_sha256=chunk_sha256,
+            data=data,
         )
 
     @router.get("/dossiers/{code}/files")
@@ -197,6 +175,44 @@ def dossier_router(storage_dir: Path, on_uploaded: Callable[[str, str], None]) -
         return store.files(code)
 
     return router
+
+
+def _store_chunk(
+    store: DossierStore,
+    on_uploaded: Callable[[str, str], None],
+    upload_id: str,
+    *,
+    upload_offset: int,
+    chunk_sha256: str,
+    data: bytes,
+) -> JSONResponse:
+    """Check and append one chunk of an upload; finish it when the last byte is in."""
+    if len(data) > MAX_CHUNK_BYTES:
+        raise HTTPException(413, f"chunk of {len(data)} bytes; at most {MAX_CHUNK_BYTES}")
+    if hashlib.sha256(data).hexdigest() != chunk_sha256:
+        raise HTTPException(400, "chunk does not match its Chunk-SHA256: send it again")
+    with store.lock:
+        state = store.state(upload_id)
+        if upload_offset != state["offset"]:
+            return JSONResponse(
+                {
+                    "detail": f"offset {upload_offset} is not the store's {state['offset']}",
+                    "offset": state["offset"],
+                },
+                status_code=409,
+            )
+        if state["offset"] + len(data) > state["size"]:
+            raise HTTPException(413, f"chunk goes past the declared size {state['size']}")
+        offset = store.append(state, data)
+        if offset < state["size"]:
+            return JSONResponse({"offset": offset, "size": state["size"], "complete": False})
+        if not store.finish(state):
+            raise HTTPException(422, "the file's SHA-256 does not match the declared one; upload discarded")
+    log.info("dossier %s: stored file %s (%d bytes)", state["code"], state["sha256"][:12], state["size"])
+    on_uploaded(state["code"], state["sha256"])
+    return JSONResponse(
+        {"offset": offset, "size": state["size"], "complete": True, "sha256": state["sha256"]}
+    )
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:

@@ -191,12 +191,7 @@ def _run_batch(
     for number, page in enumerate(process_loaded(images, settings, args.jobs), start=1):
         pages.append(page)
         print(page_line(number, page), flush=True)
-    documents = []
-    for doc in split_documents(pages):
-        if doc.pages:
-            documents.append(doc)
-        elif doc.separator is not None:
-            print(f"note: separator sheet {doc.separator.name} has no pages after it", file=sys.stderr)
+    documents = _documents(pages)
     if not documents:
         print("motcua scan: no usable page, no PDF written", file=sys.stderr)
         return 2
@@ -231,6 +226,17 @@ def _run_batch(
         if spooled:
             return spooled
     return 1 if refused else 0
+
+
+def _documents(pages: list[PageResult]) -> list[Document]:
+    """The documents with pages in them; a separator sheet with nothing after it is noted and dropped."""
+    documents = []
+    for doc in split_documents(pages):
+        if doc.pages:
+            documents.append(doc)
+        elif doc.separator is not None:
+            print(f"note: separator sheet {doc.separator.name} has no pages after it", file=sys.stderr)
+    return documents
 
 
 def _spool(written: list[dict[str, object]], folder: Path) -> int:

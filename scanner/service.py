@@ -264,7 +264,7 @@ class ScannerDeviceService:
         while not self._stop.is_set():
             try:
                 self.drain()
-            except Exception as err:  # a dead or refusing store, a broken spool: log and retry later
+            except Exception as err:  # noqa: BLE001  dead store, broken spool, anything: log, back off, retry
                 self.failures += 1
                 pause = min(self.max_backoff_s, self.poll_s * 2 ** min(self.failures, 16))
                 log.warning("%s: upload failed (%s); next try in %.1f s", self._id, err, pause)

@@ -6,9 +6,12 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from transport.sim import SimDevice, SimTransport, open_sim, register_simulator, unregister_simulator
+
+if TYPE_CHECKING:  # Qt is imported only by the tests that show a window
+    from PySide6.QtQuick import QQuickItem, QQuickWindow
 
 _sim_names = itertools.count()
 
@@ -23,7 +26,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
     return predicate()
 
 
-def find_item(window: Any, name: str) -> Any:
+def find_item(window: QQuickWindow, name: str) -> QQuickItem:
     """The Qt Quick item called ``name`` in ``window``'s visual tree.
 
     Repeater delegates are not QObject children of the window, so ``findChild`` misses them.

@@ -112,11 +112,11 @@ def test_displays_sharing_a_line_follow_their_counters_and_report_a_silent_unit(
     health: dict[str, list[m.Health]] = {"led-1": [], "led-2": []}
     server = BusClient(mosquitto, demo_site.site.id, "fake-server-line")
     for device_id, seen in health.items():
-        server.subscribe(
-            server.topics.device_status(device_id),
-            lambda _t, s, seen=seen: seen.append(s.health),
-            m.DeviceStatus,
-        )
+
+        def record(_t: str, s: m.DeviceStatus, seen: list[m.Health] = seen) -> None:
+            seen.append(s.health)
+
+        server.subscribe(server.topics.device_status(device_id), record, m.DeviceStatus)
     try:
         server.start()
         line.start()

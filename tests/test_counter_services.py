@@ -61,11 +61,11 @@ def counter(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[C
     state = Counter(sims, keypad, led, kiosk)
     for device_id in ("keypad-2", "led-2"):
         health = state.statuses.setdefault(device_id, [])
-        watcher.subscribe(
-            watcher.topics.device_status(device_id),
-            lambda _t, status, health=health: health.append(status.health),
-            m.DeviceStatus,
-        )
+
+        def record(_t: str, status: m.DeviceStatus, health: list[m.Health] = health) -> None:
+            health.append(status.health)
+
+        watcher.subscribe(watcher.topics.device_status(device_id), record, m.DeviceStatus)
     watcher.subscribe(watcher.topics.calls(), lambda _t, c: state.calls.append(c), m.CallEvent)
     try:
         watcher.start()
@@ -99,7 +99,7 @@ def test_keypad_service_survives_an_unexpected_error(
     counter: Counter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     poll = counter.keypad.keypad.poll
-    failures = []
+    failures: list[int] = []
 
     def flaky_poll(timeout: float = 0.1) -> Any:
         if not failures:
@@ -147,7 +147,7 @@ def test_led_service_stops_promptly_while_retrying(counter: Counter) -> None:
 def test_led_service_survives_an_unexpected_error(counter: Counter, monkeypatch: pytest.MonkeyPatch) -> None:
     display = counter.led.display
     show_number = display.show_number
-    failures = []
+    failures: list[int] = []
 
     def flaky_show_number(n: int) -> None:
         if not failures:

@@ -289,7 +289,12 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
     led_sim = sims.leds[3]
     received = bytearray()
     original = led_sim.receive
-    led_sim.receive = lambda data: (received.extend(data), original(data))[1]  # type: ignore[method-assign]
+
+    def tapped(data: bytes) -> None:
+        received.extend(data)
+        original(data)
+
+    led_sim.receive = tapped  # type: ignore[method-assign]
     try:
         kiosk.start()
         reply: Any = kiosk.request("issue_ticket", m.IssueTicket(service="civil"))

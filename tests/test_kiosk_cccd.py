@@ -213,7 +213,7 @@ def test_a_camera_stream_reports_each_card_once(tmp_path: Path) -> None:
     frame = qr_image(CARD, bgr=True)
     height, width = frame.shape[:2]
     clip = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (width, height))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 10, (width, height))
     blank = np.full_like(frame, 255)
     for image in [blank] * 3 + [frame] * 6 + [blank] * 3:
         writer.write(image)

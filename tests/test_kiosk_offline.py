@@ -139,8 +139,8 @@ class ContractServer:
             )
             response = m.Response(request_id=request.id, ok=True, ticket=ticket)
         elif isinstance(request, m.OfflineTickets):
-            for ticket in request.tickets:
-                self.accepted.setdefault(ticket.number, ticket)
+            for offline in request.tickets:
+                self.accepted.setdefault(offline.number, offline)
             response = m.Response(
                 request_id=request.id, ok=True, accepted=[t.number for t in request.tickets]
             )

@@ -54,8 +54,12 @@ def act(client: BusClient, counter: int, action: m.CounterAction, **fields: Any)
 
 
 def barrier(client: BusClient) -> None:
-    """Wait until the server handled all this client published before: messages arrive in order and
-    one worker empties one inbox in order, so the answer to a request sent now comes after them."""
+    """Wait until the server has handled everything ``client`` sent before, with no effect of its own.
+
+    A request for no such service is refused, but only once it is read: the server reads its MQTT
+    connection in order and its worker takes requests, key presses and ratings from one inbox in order;
+    what it published before the refusal (calls, states) reaches ``client`` before the refusal does.
+    """
     refused = issue(client, "no-such-service")
     assert refused.error is not None and refused.error.code == "unknown_service", refused
 
@@ -215,17 +219,20 @@ def test_transfer_park_and_no_show(server: QueueServer, client: BusClient) -> No
 
 def test_keypad_events_become_calls_and_counter_state(server: QueueServer, client: BusClient) -> None:
     states: list[m.CounterState] = []
+    calls: list[m.CallEvent] = []
     client.subscribe(client.topics.counter_state(2), lambda _t, s: states.append(s), m.CounterState)
-    assert wait_until(lambda: bool(states)), "the retained state came: the subscription is in place"
+    client.subscribe(client.topics.calls(), lambda _t, c: calls.append(c), m.CallEvent)
+    assert wait_until(lambda: bool(states))  # the retained state: the subscription is live
     issue(client, "civil")
+    issue(client, "civil")  # B2002: a press handled twice would call it
     press = m.KeyPressed(key=m.Key.CALL_NEXT, keypad_address=2)
     client.publish(client.topics.device_evt("keypad-2"), press)
     client.publish(client.topics.device_evt("keypad-2"), press)  # redelivered: one call only
     client.publish(client.topics.device_evt("no-such-keypad"), m.KeyPressed(key=m.Key.CALL_NEXT))
-    assert wait_until(lambda: any(s.current == "B2001" for s in states))
     barrier(client)
-    shown = [s for s in states if s.current == "B2001"]
-    assert len(shown) == 1
+    assert [(c.number, c.counter) for c in calls] == [("B2001", 2)]
+    shown = [s for s in states if s.current is not None]
+    assert [s.current for s in shown] == ["B2001"]
     assert shown[0].call_seq == 1
     assert shown[0].name == "Quầy 2"
     assert shown[0].status is m.CounterStatus.OPEN  # a keypad's CALL opens a closed counter
@@ -247,7 +254,7 @@ def test_state_survives_a_server_restart_and_is_republished(
     client.publish(client.topics.counter_state(1), "", retain=True).wait_for_publish(2)
     srv = QueueServer(demo_site, open_store(db), mosquitto).start()
     try:
-        got: list[Any] = []
+        got: list[m.CounterState] = []
         probe = BusClient(mosquitto, demo_site.site.id, "probe")
         probe.subscribe(probe.topics.counter_state(1), lambda _t, s: got.append(s), m.CounterState)
         probe.start()

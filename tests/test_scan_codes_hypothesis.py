@@ -54,4 +54,5 @@ _JPEG = cv2.imencode(".jpg", np.full((16, 16, 3), 200, np.uint8))[1].tobytes()
 def test_the_jfif_density_is_what_was_written_and_the_image_still_decodes(dpi: int) -> None:
     patched = set_jfif_dpi(_JPEG, dpi)
     assert jfif_dpi(patched) == dpi and len(patched) == len(_JPEG)
-    assert cv2.imdecode(np.frombuffer(patched, np.uint8), cv2.IMREAD_COLOR).shape == (16, 16, 3)
+    decoded = cv2.imdecode(np.frombuffer(patched, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None and decoded.shape == (16, 16, 3)

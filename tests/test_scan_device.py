@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import wait_until
 
 from bus import models as m
 from bus.broker import free_port
@@ -25,7 +26,6 @@ from scanner.errors import ScanError
 from scanner.service import ScannerDeviceService
 from scanner.spool import Spool, new_key, parse_key
 from siteconf import Site, load_site
-from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
 

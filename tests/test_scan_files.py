@@ -149,6 +149,7 @@ def test_a_printed_separator_sheet_is_read_back_as_a_separator(tmp_path: Path) -
     )
     subprocess.run(["pdftoppm", "-r", "200", "-png", str(sheet), str(tmp_path / "sep")], check=True)
     printed = cv2.imread(str(next(tmp_path.glob("sep*.png"))))
+    assert printed is not None
     scanned = sp.quarter_turns(sp.skew(printed, -6.0), 2)  # fed upside down and skewed
     result = process_image(scanned, "sep")
     assert result.separator == Separator(DOSSIER, "GIAY_KS")

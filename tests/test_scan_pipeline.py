@@ -29,7 +29,7 @@ def _qr_centre(image: np.ndarray) -> np.ndarray:
     result = zxingcpp.read_barcodes(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))[0]
     p = result.position
     pts = np.array([[p.top_left.x, p.top_left.y], [p.bottom_right.x, p.bottom_right.y]], float)
-    return pts.mean(axis=0)
+    return np.asarray(pts.mean(axis=0))
 
 
 @pytest.mark.parametrize("angle", [-19.6, -12.5, -7.3, -2.2, 0.0, 0.8, 4.4, 9.9, 15.1, 19.5])

@@ -61,7 +61,7 @@ def test_a_signed_copy_validates_and_shows_the_stamp_top_left(tmp_path: Path) ->
         embedded = reader.embedded_signatures[0]
         status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[root]))
         assert status.intact and status.valid and status.trusted
-        assert status.coverage.name == "ENTIRE_FILE"
+        assert status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
     with pikepdf.open(signed) as pdf:
         widget = next(
             a

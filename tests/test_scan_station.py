@@ -32,7 +32,7 @@ def test_scan_edit_and_send_from_the_station_window(qtbot, escl: str, tmp_path: 
 
 
 def test_the_station_uploads_to_the_store_with_a_progress_bar(qtbot, escl: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_scan_upload import StoreServer, free_port
+    from test_scan_upload import StoreServer, free_port
 
     store = StoreServer(tmp_path / "store", free_port()).start()
     spool = Spool(tmp_path / "spool", parse_key(new_key()))

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from support import wait_until
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
@@ -22,7 +23,6 @@ from queue_server.dossiers import dossier_router
 from scanner.errors import UploadError
 from scanner.spool import Spool, SpoolError, load_key, new_key, parse_key
 from scanner.upload import Uploader
-from tests.support import wait_until
 
 DOSSIER = "H21.65-220914-0011"
 
