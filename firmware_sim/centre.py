@@ -98,7 +98,7 @@ class Citizens(threading.Thread):
             try:
                 if self.take(self.rng.choice(self.services)):
                     self.issued += 1
-            except Exception as err:  # a failed request must not end the simulation
+            except Exception as err:  # noqa: BLE001  a failed request, of any kind, must not end the simulation
                 log.warning("a simulated citizen got no ticket: %s", err)
 
 

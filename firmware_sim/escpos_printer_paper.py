@@ -84,7 +84,7 @@ def code128_image(text: str, module: int, height: int) -> Image.Image | None:
 
     try:
         modules = Code128(text).build()[0]
-    except Exception:
+    except Exception:  # noqa: BLE001  python-barcode raises several unrelated types for text it cannot encode
         return None
     image = Image.new("1", (len(modules) * module, height), 1)
     draw = ImageDraw.Draw(image)

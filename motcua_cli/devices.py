@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bus.client import BrokerUrl
+from bus.process import wait_for_signal
 from device_service.base import Service
 from device_service.registry import ServiceContext, UnknownDeviceKindError, lookup
 from device_service.registry import build_services as build_registered
-from bus.process import wait_for_signal
 from siteconf import Site
 from siteconf.model import Device
 

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from contract_support import ContractTargets
 
 from bus.broker import EmbeddedBroker
 from bus.client import BrokerUrl
 from siteconf import Site, load_site
-from tests.contract_support import ContractTargets
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SITE = REPO / "sites" / "demo.toml"

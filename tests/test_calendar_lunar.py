@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_server.lunar import LunarDate, LunarDateError, hung_kings_day, lunar_new_year, to_lunar, to_solar
+from queue_server.errors import LunarDateError
+from queue_server.lunar import LunarDate, hung_kings_day, lunar_new_year, to_lunar, to_solar
 
 # Mùng 1 Tết as printed in Vietnamese calendars (lịch vạn niên) for 2000–2030.
 TET = {

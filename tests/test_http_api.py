@@ -16,9 +16,10 @@ from bus import models as m
 from bus.broker import free_port
 from bus.client import BrokerUrl
 from queue_server.db import Store
-from queue_server.http import DeviceView, HttpServer, create_app
+from queue_server.http import HttpServer, create_app
 from queue_server.server import QueueServer
 from queue_server.server_cli import DOCS, openapi_text
+from queue_server.views import DeviceView
 from siteconf.model import Site, parse_site
 
 pytestmark = pytest.mark.integration

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from contract_support import ContractTargets, Target
 
 from counter_display.caller_bus import Key
 from counter_display.keypad import CallerBusKeypad
 from firmware_sim.keypad import CallerBusKeypadSim
-from tests.contract_support import ContractTargets, Target
 from transport import open_transport
 
 ADDRESS = 1

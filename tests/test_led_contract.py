@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from contract_support import ContractTargets
 
 from counter_display.errors import CounterDeviceError
 from counter_display.led_display import ModbusLedDisplay
 from counter_display.modbus_rtu import Register
 from counter_display.seven_segment import encode_text
 from firmware_sim.led_display import ModbusLedDisplaySim
-from tests.contract_support import ContractTargets
 from transport import open_transport
 
 DIGITS = 4

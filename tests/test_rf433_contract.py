@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from contract_support import ContractTargets, Target
 
 from bus import models as m
 from counter_display.rf433_receiver import Ev1527Receiver, RemotePress
 from firmware_sim.rf433 import Ev1527ReceiverSim
 from siteconf.display import Remote
-from tests.contract_support import ContractTargets, Target
 from transport import open_transport
 
 BOUND = Remote(id=0x5A5A5, counter=4, keys={1: m.Key.CALL_NEXT, 2: m.Key.RECALL})

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from contract_support import Target
 
 from firmware_sim.escl_scanner import EsclSimulator, blank_pages
 from scanner.errors import PaperJamError
 from scanner.sources import SCAN_NS, EsclSource
-from tests.contract_support import Target
 
 DPI = 200
 ADF_STATES = {"ScannerAdfLoaded", "ScannerAdfEmpty", "ScannerAdfJam", "ScannerAdfProcessing"}
