@@ -15,12 +15,18 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from bus.print_models import ReceiptPrint, ReceivedDocumentPrint, TicketNumber, TicketPrint
 from bus.topics import LEVEL_PATTERN
 
 SCHEMA_VERSION: Literal[1] = 1
+__all__ = [  # the print payloads live in bus.print_models; they are part of this contract too
+    "ReceiptPrint",
+    "ReceivedDocumentPrint",
+    "TicketNumber",
+    "TicketPrint",
+]
 
 Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
-TicketNumber = Annotated[str, Field(pattern=r"^[A-Z]{0,3}[0-9]{1,6}$", examples=["A1023"])]
 
 
 def new_id() -> str:
@@ -183,56 +189,10 @@ DeviceEvent = Annotated[
 # --- device commands (-> device, never retained, dropped after expires_at) ---------------------
 
 
-class TicketPrint(BaseModel):
-    """What goes on a queue ticket. No personal data, ever."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    centre_name: str
-    service_name: str
-    number: TicketNumber
-    priority_label: str | None = None
-    issued_at: AwareDatetime
-    waiting: int = Field(ge=0)
-    estimated_wait_min: int | None = Field(default=None, ge=0)
-    qr_url: str | None = None
-
-
 class PrintTicket(Envelope):
     kind: Literal["print_ticket"] = "print_ticket"
     job_id: str
     ticket: TicketPrint
-
-
-class ReceivedDocumentPrint(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    form: str = "Bản chính"
-    count: int = Field(default=1, ge=1)
-
-
-class ReceiptPrint(BaseModel):
-    """Form 01 (Giấy tiếp nhận hồ sơ và hẹn trả kết quả). Carries the applicant's name by regulation:
-    publish it only on the printer's own ``cmd`` topic, never log it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    agency_name: str
-    dossier_code: str
-    applicant_name: str
-    applicant_address: str | None = None
-    applicant_phone: str | None = None
-    applicant_email: str | None = None
-    request: str
-    documents: list[ReceivedDocumentPrint] = []
-    sets: int = Field(default=1, ge=1)
-    processing_days: int | None = Field(default=None, ge=0)
-    received_at: AwareDatetime
-    return_at: AwareDatetime = Field(description="appointment, computed by the calendar")
-    return_method: str = "Tại Bộ phận Một cửa"
-    receiver_name: str | None = None
-    lookup_url: str | None = None
 
 
 class PrintReceipt(Envelope):
