@@ -350,6 +350,26 @@ class OfflineTickets(Envelope):
     tickets: list[OfflineTicket] = Field(min_length=1, max_length=1000)
 
 
+class CallEvent(Envelope):
+    """``calls``: one call or recall, numbered by the envelope's per-site ``seq``."""
+
+    kind: Literal["call"] = "call"
+    number: TicketNumber
+    service: Level
+    counter: int = Field(ge=1)
+    counter_name: str
+    recall: bool = False
+
+
+class CallsSince(Envelope):
+    """Ask for the calls after ``after_seq`` (a display or announcer that saw a gap in ``seq``, or that
+    starts and rebuilds its list); answered with ``calls`` in ``seq`` order, at most ``limit`` of them."""
+
+    kind: Literal["calls_since"] = "calls_since"
+    after_seq: int = Field(ge=0)
+    limit: int = Field(default=50, ge=1, le=500)
+
+
 Request = Annotated[
     IssueTicket | CounterRequest | RegisterDossier | UpdateDossier | ReserveBlock | OfflineTickets,
     Field(discriminator="kind"),
@@ -425,6 +445,9 @@ class Response(Envelope):
     accepted: list[TicketNumber] | None = Field(
         default=None, description="offline_tickets: numbers now known to the server (new or already known)"
     )
+    calls: list[CallEvent] | None = Field(
+        default=None, description="calls_since: the calls after the asked seq, oldest first"
+    )
 
 
 # --- server state and the call stream ----------------------------------------------------------
@@ -453,17 +476,6 @@ class CounterState(Envelope):
     officer: Level | None = Field(default=None, description="id of the officer logged in (not a name)")
     current_ticket_id: str | None = Field(default=None, description="id of the ticket being served")
     services: list[Level] = []
-
-
-class CallEvent(Envelope):
-    """``calls``: one call or recall, numbered by the envelope's per-site ``seq``."""
-
-    kind: Literal["call"] = "call"
-    number: TicketNumber
-    service: Level
-    counter: int = Field(ge=1)
-    counter_name: str
-    recall: bool = False
 
 
 device_event_adapter: TypeAdapter[DeviceEvent] = TypeAdapter(DeviceEvent)
