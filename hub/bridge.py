@@ -61,8 +61,12 @@ def acl_text(sites: list[str]) -> str:
         "",
     ]
     for site in sites:
-        lines += [f"user {centre_user(site)}", f"topic write {ht.prefix(site)}#",
-                  f"topic read {ht.topic(site, ht.BACKFILL)}", ""]  # fmt: skip
+        lines += [
+            f"user {centre_user(site)}",
+            f"topic write {ht.prefix(site)}#",
+            f"topic read {ht.topic(site, ht.BACKFILL)}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -116,7 +120,7 @@ def write_hub_broker(
 
 
 def bridge_conf(
-    site: str, hub_host: str, hub_port: int, password: str, ca_file: Path | None, restart_s: int = 5
+    site: str, hub_host: str, hub_port: int, password: str, *, ca_file: Path | None, restart_s: int = 5
 ) -> str:
     """The ``connection`` block a centre's Mosquitto includes to bridge to the hub broker."""
     user = centre_user(site)

@@ -42,7 +42,9 @@ def register(sub: Any) -> None:
     add.add_argument("--role", default="viewer", choices=("viewer", "admin"))
     add.set_defaults(run=run_user_add)
 
-    broker = actions.add_parser("broker-conf", help="write the hub broker's CA, certificate, passwd, ACL, conf")
+    broker = actions.add_parser(
+        "broker-conf", help="write the hub broker's CA, certificate, passwd, ACL, conf"
+    )
     broker.add_argument("--config", type=Path, required=True)
     broker.add_argument("--port", type=int, default=8883)
     broker.add_argument("--name", action="append", required=True, help="host name or address of the hub")
@@ -146,7 +148,7 @@ def run_bridge_conf(args: argparse.Namespace) -> int:
         password = args.password_file.read_text(encoding="utf-8").strip()
     except OSError as err:
         raise HubError(f"cannot read the centre's secret {args.password_file}: {err}") from err
-    text = bridge_conf(site.site.id, host, int(port), password, args.ca)
+    text = bridge_conf(site.site.id, host, int(port), password, ca_file=args.ca)
     if args.out is None:
         sys.stdout.write(text)
         return 0
@@ -167,7 +169,9 @@ def run_ship(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     broker = BrokerUrl.parse(args.broker or site.broker.url)
     state = args.state or Path(f"var/hub-shipper-{site.site.id}.json")
-    shipper = Shipper(site.site.id, site.database.url, broker, state, heartbeat_s=args.heartbeat).start(wait=None)
+    shipper = Shipper(site.site.id, site.database.url, broker, state, heartbeat_s=args.heartbeat).start(
+        wait=None
+    )
     log.warning("shipping centre %s's events to %s (state %s)", site.site.id, broker, state)
     wait_for_signal()
     shipper.stop()

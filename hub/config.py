@@ -151,9 +151,7 @@ def parse_config(text: str, path: Path) -> HubConfig:
     try:
         return HubConfig.model_validate(raw)
     except ValidationError as err:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in err.errors()
-        ]
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in err.errors()]
         raise HubConfigError(path, problems) from None
 
 

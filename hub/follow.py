@@ -54,8 +54,15 @@ class ShippedEvent:
             raise EventFormatError(f"event {seq}: {', '.join(bad or ['request_id'])} must be text")
         if len(value["hash"]) != 64 or len(value["prev_hash"]) != 64:
             raise EventFormatError(f"event {seq}: hash and prev_hash must be 64 hex digits")
-        return cls(seq, texts["at"], texts["type"], texts["data"], value["request_id"],
-                   texts["prev_hash"], texts["hash"])  # fmt: skip
+        return cls(
+            seq,
+            texts["at"],
+            texts["type"],
+            texts["data"],
+            value["request_id"],
+            texts["prev_hash"],
+            texts["hash"],
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in _FIELDS}
@@ -69,9 +76,13 @@ def check_link(event: ShippedEvent, head_seq: int, head_hash: str) -> str | None
         return f"event {event.seq}: its data is not valid JSON"
     try:
         digest = event_hash(
-            event.prev_hash, seq=event.seq, at=event.at, type=event.type, data=data,
+            event.prev_hash,
+            seq=event.seq,
+            at=event.at,
+            type=event.type,
+            data=data,
             request_id=event.request_id,
-        )  # fmt: skip
+        )
     except ValueError:
         return f"event {event.seq}: its data holds a value the chain cannot encode"
     if digest != event.hash:

@@ -21,8 +21,8 @@ from typing import Any
 import paho.mqtt.client as paho
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from hub import HubError
 from hub import topics as ht
@@ -87,12 +87,15 @@ class Ingest:
             self.followers[head.site] = ChainFollower(head.site, head.seq, head.hash, head.broken)
         self._thread.start()
         broker = self.config.broker
-        self._mqtt.connect_async(broker.host, broker.port, keepalive=30, clean_start=False,
-                                 properties=_session_properties())  # fmt: skip
+        self._mqtt.connect_async(
+            broker.host, broker.port, keepalive=30, clean_start=False, properties=_session_properties()
+        )
         self._mqtt.loop_start()
         if not self.connected.wait(wait):
             self.stop()
-            raise HubError(f"the hub broker {broker.host}:{broker.port} did not accept the hub within {wait:.0f} s")
+            raise HubError(
+                f"the hub broker {broker.host}:{broker.port} did not accept the hub within {wait:.0f} s"
+            )
         return self
 
     def stop(self) -> None:
@@ -105,8 +108,9 @@ class Ingest:
             self._conn.close()
 
     def _make_client(self) -> paho.Client:
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5,
-                             manual_ack=True)  # fmt: skip
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5, manual_ack=True
+        )
         broker = self.config.broker
         client.username_pw_set(broker.username, broker.password())
         if broker.ca_file is not None:
@@ -183,7 +187,9 @@ class Ingest:
         self.stats["events"] += len(batch.events)
         self.stats["held"] += len(batch.held)
 
-    def _offer(self, conn: psycopg.Connection[Any], site: str, events: list[ShippedEvent], batch: WriteBatch) -> None:
+    def _offer(
+        self, conn: psycopg.Connection[Any], site: str, events: list[ShippedEvent], batch: WriteBatch
+    ) -> None:
         follower = self._follower(site)
         before = (follower.head_seq, follower.head_hash, follower.broken)
         offered = follower.offer(events)
@@ -246,8 +252,8 @@ class Ingest:
         with conn.cursor() as cur:
             if s.state:
                 cur.executemany(
-                    "INSERT INTO hub_state (site, leaf, payload) VALUES (%s, %s, %s) ON CONFLICT (site, leaf) "
-                    "DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()",
+                    "INSERT INTO hub_state (site, leaf, payload) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (site, leaf) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()",
                     [(site, leaf, p) for (site, leaf), p in s.state.items() if p],
                 )
                 gone = [(site, leaf) for (site, leaf), p in s.state.items() if not p]
@@ -291,7 +297,7 @@ class Ingest:
 
 
 def _session_properties() -> Properties:
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = _SESSION_EXPIRY_S
     return props
 

@@ -51,7 +51,9 @@ class ShippedMark:
             try:
                 self.seq = int(json.loads(path.read_text(encoding="utf-8"))["shipped_seq"])
             except (OSError, ValueError, KeyError, TypeError) as err:
-                raise ShipperError(f"shipper state {path} is unreadable ({err}); remove it to ship again") from err
+                raise ShipperError(
+                    f"shipper state {path} is unreadable ({err}); remove it to ship again"
+                ) from err
 
     def save(self, seq: int) -> None:
         self.seq = seq
@@ -81,9 +83,9 @@ class Shipper:
         self._engine = sa.create_engine(database_url)
         self._client = BusClient(broker, site, f"hub-shipper-{site}")
         self._client.subscribe(ht.topic(site, ht.BACKFILL), self._on_backfill, None, dedupe=False)
-        self._client.on_every_connect(lambda: self._wake.set())
-        self._requests: queue.Queue[tuple[int, int]] = queue.Queue()
         self._wake = threading.Event()
+        self._client.on_every_connect(self._wake.set)
+        self._requests: queue.Queue[tuple[int, int]] = queue.Queue()
         self._stop = threading.Event()
         self._last_head: tuple[int, float] = (-1, 0.0)
         self._thread = threading.Thread(target=self._run, name="hub-shipper", daemon=True)
@@ -169,9 +171,15 @@ class Shipper:
         if seq == self.mark.seq and now - when < self.heartbeat_s:
             return
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(_E.c.seq, _E.c.hash, _E.c.at).where(_E.c.seq == self.mark.seq)).first()
-        head = {"seq": self.mark.seq, "hash": row.hash if row else None, "at": row.at if row else None,
-                "ts": datetime.now(UTC).isoformat()}  # fmt: skip
+            row = conn.execute(
+                sa.select(_E.c.seq, _E.c.hash, _E.c.at).where(_E.c.seq == self.mark.seq)
+            ).first()
+        head = {
+            "seq": self.mark.seq,
+            "hash": row.hash if row else None,
+            "at": row.at if row else None,
+            "ts": datetime.now(UTC).isoformat(),
+        }
         info = self._client.publish(ht.topic(self.site, ht.HEAD), json.dumps(head), retain=True)
         if info.rc == 0:
             self._last_head = (self.mark.seq, now)

@@ -65,10 +65,13 @@ _EVENTS = """CREATE TABLE IF NOT EXISTS hub_events (
     received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (site, seq)){partition}"""
 
 _UPSERT_TICKET = (
-    "INSERT INTO hub_tickets (site, ticket_id, " + ", ".join(COLUMNS) + ") VALUES (%s, %s, "
-    + ", ".join(["%s"] * len(COLUMNS)) + ") ON CONFLICT (site, ticket_id) DO UPDATE SET "
+    "INSERT INTO hub_tickets (site, ticket_id, "
+    + ", ".join(COLUMNS)
+    + ") VALUES (%s, %s, "
+    + ", ".join(["%s"] * len(COLUMNS))
+    + ") ON CONFLICT (site, ticket_id) DO UPDATE SET "
     + ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, hub_tickets.{c})" for c in COLUMNS)
-)  # fmt: skip
+)
 _EXPIRE_DAY = "UPDATE hub_tickets SET status = 'expired' WHERE site = %s AND day = %s AND status = ANY(%s)"
 _HOLD = (
     "INSERT INTO hub_held (site, seq, hash, problem, event) VALUES (%s, %s, %s, %s, %s) "
@@ -105,7 +108,9 @@ def conninfo(url: str) -> tuple[str, str]:
     try:
         parsed = sa.make_url(url)
     except ArgumentError:
-        raise HubStoreError(f"database URL {url!r} is not a URL: use postgresql+psycopg://USER@HOST/DB") from None
+        raise HubStoreError(
+            f"database URL {url!r} is not a URL: use postgresql+psycopg://USER@HOST/DB"
+        ) from None
     if parsed.get_backend_name() != "postgresql":
         raise HubStoreError(f"database URL {url!r}: the hub needs PostgreSQL (postgresql+psycopg://...)")
     shown = parsed.render_as_string(hide_password=True)
@@ -143,15 +148,16 @@ class HubStore:
         partition = " PARTITION BY HASH (site)" if partitions else ""
         with self.connect() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INGEST_LOCK + 1,))
-            conn.execute(_TABLES)  # type: ignore[arg-type]
-            conn.execute(_EVENTS.format(partition=partition))  # type: ignore[arg-type]
+            conn.execute(_TABLES)
+            conn.execute(_EVENTS.format(partition=partition))
             for n in range(partitions):
                 conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS hub_events_p{n} PARTITION OF hub_events "  # type: ignore[arg-type]
+                    f"CREATE TABLE IF NOT EXISTS hub_events_p{n} PARTITION OF hub_events "
                     f"FOR VALUES WITH (MODULUS {partitions}, REMAINDER {n})"
                 )
             conn.execute(
-                "INSERT INTO hub_meta VALUES ('schema', %s) ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),)
+                "INSERT INTO hub_meta VALUES ('schema', %s) ON CONFLICT (key) DO NOTHING",
+                (str(SCHEMA_VERSION),),
             )
 
     def register(self, centres: Iterable[tuple[str, str]]) -> None:
@@ -196,10 +202,16 @@ class HubStore:
             "UPDATE hub_sites SET head_seq = %s, head_hash = %s, broken_seq = %s, problem = %s, "
             "held = held + %s, last_heard = now() WHERE site = %s",
             [
-                (seq, digest, broken[0] if broken else None, broken[1] if broken else None,
-                 held.get(site, 0), site)
+                (
+                    seq,
+                    digest,
+                    broken[0] if broken else None,
+                    broken[1] if broken else None,
+                    held.get(site, 0),
+                    site,
+                )
                 for site, (seq, digest, broken) in batch.heads.items()
-            ],  # fmt: skip
+            ],
         )
 
     def stored_hashes(self, conn: psycopg.Connection[Any], site: str, seqs: list[int]) -> dict[int, str]:

@@ -17,8 +17,14 @@ from hub.follow import ShippedEvent
 
 # Statuses the hub shows; ``expired`` is what a closed day makes of tickets left open.
 WAITING, CALLED, DONE, NO_SHOW, PARKED, CANCELLED, EXPIRED = (
-    "waiting", "called", "done", "no_show", "parked", "cancelled", "expired",
-)  # fmt: skip
+    "waiting",
+    "called",
+    "done",
+    "no_show",
+    "parked",
+    "cancelled",
+    "expired",
+)
 OPEN = (WAITING, PARKED, NO_SHOW)
 COLUMNS = ("day", "service", "status", "issued_at", "called_at", "finished_at", "counter", "score", "scale")
 

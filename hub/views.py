@@ -79,17 +79,21 @@ def _centres(conn: Any, site: str | None) -> dict[str, CentreView]:
         "SELECT site, name, link, EXTRACT(EPOCH FROM now() - last_heard), GREATEST(centre_seq - head_seq, 0),"
         " head_seq, problem, held FROM hub_sites"
     )
-    rows = conn.execute(query + (" WHERE site = %s" if site else "") + " ORDER BY name",
-                        (site,) if site else ()).fetchall()  # fmt: skip
+    rows = conn.execute(
+        query + (" WHERE site = %s" if site else "") + " ORDER BY name", (site,) if site else ()
+    ).fetchall()
     return {
-        r[0]: CentreView(r[0], r[1], r[2], None if r[3] is None else float(r[3]), int(r[4]), int(r[5]), r[6], r[7])
+        r[0]: CentreView(
+            r[0], r[1], r[2], None if r[3] is None else float(r[3]), int(r[4]), int(r[5]), r[6], r[7]
+        )
         for r in rows
     }
 
 
 def _tickets(conn: Any, centres: dict[str, CentreView], day: str, site: str | None) -> None:
     query = (
-        "SELECT site, count(*), count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'waiting'),"
+        "SELECT site, count(*), count(*) FILTER (WHERE status = 'done'),"
+        " count(*) FILTER (WHERE status = 'waiting'),"
         " EXTRACT(EPOCH FROM now() - min(issued_at) FILTER (WHERE status = 'waiting')), count(score),"
         " avg(score::float / NULLIF(scale - 1, 0)) FROM hub_tickets WHERE day = %s"
     )
@@ -180,7 +184,8 @@ def overview(store: HubStore, timezone: str, site: str | None = None) -> list[Ce
 def held_events(store: HubStore, site: str, limit: int = 20) -> list[tuple[int, str, datetime]]:
     with store.connect() as conn:
         rows = conn.execute(
-            "SELECT seq, problem, received_at FROM hub_held WHERE site = %s ORDER BY seq LIMIT %s", (site, limit)
+            "SELECT seq, problem, received_at FROM hub_held WHERE site = %s ORDER BY seq LIMIT %s",
+            (site, limit),
         ).fetchall()
     return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
@@ -196,5 +201,7 @@ def totals(centres: list[CentreView]) -> dict[str, Any]:
         "waiting": sum(c.waiting for c in centres),
         "tickets": sum(c.tickets_today for c in centres),
         "counters_open": sum(c.counters_open for c in centres),
-        "satisfaction_pct": round(sum(c.satisfaction_pct or 0 for c in rated) / len(rated)) if rated else None,
+        "satisfaction_pct": round(sum(c.satisfaction_pct or 0 for c in rated) / len(rated))
+        if rated
+        else None,
     }

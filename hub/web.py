@@ -58,94 +58,112 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[-1] for k, v in fields.items()}
 
 
+class _Pages:
+    """The dashboard's pages and forms for one province's hub (routes are bound methods)."""
+
+    def __init__(self, config: HubConfig, store: HubStore) -> None:
+        self.config = config
+        self.store = store
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
+        )
+        self.accounts = Accounts(store)
+
+    def page(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(hub=self.config.hub, **values)
+        return HTMLResponse(html, status_code=status)
+
+    def session_of(self, request: Request) -> Session | None:
+        found = self.accounts.session(request.cookies.get(SESSION_COOKIE))
+        return found if found is not None and found.user.province == self.config.hub.province else None
+
+    def login_form(self, request: Request, failed: int = 0) -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        response = self.page("login.html", csrf=token, failed=bool(failed))
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+            secure=request.url.scheme == "https", max_age=900,
+        )  # fmt: skip
+        return response
+
+    async def login(self, request: Request) -> Response:
+        form = await _form(request)
+        if not same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+            return self.page("error.html", 403, message="The sign-in form expired; open it again.")
+        found = self.accounts.login(form.get("username", "")[:64], form.get("password", "")[:200])
+        if found is None:
+            return RedirectResponse("/login?failed=1", status_code=303)
+        token, session = found
+        if session.user.province != self.config.hub.province:
+            self.accounts.logout(token)
+            return self.page("error.html", 403, message="This account belongs to another province.")
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        session = self.session_of(request)
+        form = await _form(request)
+        if session is None or not same(form.get("csrf"), session.csrf):
+            return self.page("error.html", 403, message="Sign-out refused: missing or wrong form token.")
+        self.accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    def province(self, request: Request) -> Response:
+        session = self.session_of(request)
+        if session is None:
+            return RedirectResponse("/login", status_code=303)
+        centres = views.overview(self.store, self.config.hub.timezone)
+        return self.page("overview.html", session=session, centres=centres, totals=views.totals(centres))
+
+    def centre(self, request: Request, site: str) -> Response:
+        session = self.session_of(request)
+        if session is None:
+            return RedirectResponse("/login", status_code=303)
+        try:
+            check_level(site, "site id")
+        except ValueError:
+            return self.page("error.html", 404, message="No such centre.")
+        found = views.overview(self.store, self.config.hub.timezone, site)
+        if not found:
+            return self.page("error.html", 404, message="No such centre.")
+        return self.page("centre.html", session=session, c=found[0], held=views.held_events(self.store, site))
+
+    def api_overview(self, request: Request) -> Response:
+        if self.session_of(request) is None:
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        centres = views.overview(self.store, self.config.hub.timezone)
+        rows = [
+            {
+                **dataclasses.asdict(c),
+                "link_state": c.link_state,
+                "alerts": c.alerts,
+                "counters_open": c.counters_open,
+            }
+            for c in centres
+        ]
+        return JSONResponse(
+            {"province": self.config.hub.province, "totals": views.totals(centres), "centres": rows}
+        )
+
+
 def create_app(config: HubConfig, store: HubStore) -> FastAPI:
     """The dashboard app for one province's hub."""
     app = FastAPI(title=f"motcua hub {config.hub.province}", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(_SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
-    accounts = Accounts(store)
-
-    def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        html = env.get_template(name).render(hub=config.hub, **values)
-        return HTMLResponse(html, status_code=status)
-
-    def session_of(request: Request) -> Session | None:
-        found = accounts.session(request.cookies.get(SESSION_COOKIE))
-        return found if found is not None and found.user.province == config.hub.province else None
-
-    def to_login() -> RedirectResponse:
-        return RedirectResponse("/login", status_code=303)
-
-    @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, failed: int = 0) -> HTMLResponse:
-        token = secrets.token_urlsafe(24)
-        response = page("login.html", csrf=token, failed=bool(failed))
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", max_age=900)  # fmt: skip
-        return response
-
-    @app.post("/login")
-    async def login(request: Request) -> Response:
-        form = await _form(request)
-        if not same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
-            return page("error.html", 403, message="The sign-in form expired; open it again.")
-        found = accounts.login(form.get("username", "")[:64], form.get("password", "")[:200])
-        if found is None:
-            return RedirectResponse("/login?failed=1", status_code=303)
-        token, session = found
-        if session.user.province != config.hub.province:
-            accounts.logout(token)
-            return page("error.html", 403, message="This account belongs to another province.")
-        response = RedirectResponse("/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https")  # fmt: skip
-        response.delete_cookie(LOGIN_CSRF_COOKIE)
-        return response
-
-    @app.post("/logout")
-    async def logout(request: Request) -> Response:
-        session = session_of(request)
-        form = await _form(request)
-        if session is None or not same(form.get("csrf"), session.csrf):
-            return page("error.html", 403, message="Sign-out refused: missing or wrong form token.")
-        accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
-        response = to_login()
-        response.delete_cookie(SESSION_COOKIE)
-        return response
-
-    @app.get("/", response_class=HTMLResponse)
-    def province(request: Request) -> Response:
-        session = session_of(request)
-        if session is None:
-            return to_login()
-        centres = views.overview(store, config.hub.timezone)
-        return page("overview.html", session=session, centres=centres, totals=views.totals(centres))
-
-    @app.get("/centre/{site}", response_class=HTMLResponse)
-    def centre(request: Request, site: str) -> Response:
-        session = session_of(request)
-        if session is None:
-            return to_login()
-        try:
-            check_level(site, "site id")
-        except ValueError:
-            return page("error.html", 404, message="No such centre.")
-        found = views.overview(store, config.hub.timezone, site)
-        if not found:
-            return page("error.html", 404, message="No such centre.")
-        return page("centre.html", session=session, c=found[0], held=views.held_events(store, site))
-
-    @app.get("/api/overview")
-    def api_overview(request: Request) -> Response:
-        if session_of(request) is None:
-            return JSONResponse({"error": "sign in first"}, status_code=401)
-        centres = views.overview(store, config.hub.timezone)
-        body = {"province": config.hub.province, "totals": views.totals(centres),
-                "centres": [{**dataclasses.asdict(c), "link_state": c.link_state, "alerts": c.alerts,
-                             "counters_open": c.counters_open} for c in centres]}  # fmt: skip
-        return JSONResponse(body)
-
+    pages = _Pages(config, store)
+    app.get("/login", response_class=HTMLResponse)(pages.login_form)
+    app.post("/login")(pages.login)
+    app.post("/logout")(pages.logout)
+    app.get("/", response_class=HTMLResponse)(pages.province)
+    app.get("/centre/{site}", response_class=HTMLResponse)(pages.centre)
+    app.get("/api/overview")(pages.api_overview)
     return app
 
 

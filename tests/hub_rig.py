@@ -8,6 +8,7 @@ be cut while the others stay up. The hub is ``motcua hub serve`` on its own Post
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -46,8 +47,9 @@ class Mosquitto:
         # As root Mosquitto would drop to its own user, who cannot read the 0600 files made by the tests.
         path.write_text(("user root\n" if os.geteuid() == 0 else "") + conf, encoding="utf-8")
         log = (self.workdir / f"{self.name}.log").open("ab")
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(path)], stdout=log, stderr=log,
-                                     start_new_session=True)  # fmt: skip
+        self.proc = subprocess.Popen(
+            ["mosquitto", "-c", str(path)], stdout=log, stderr=log, start_new_session=True
+        )
         log.close()
         if not wait_for_port("127.0.0.1", self.port, 10):
             self.stop()
@@ -60,7 +62,11 @@ class Mosquitto:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:  # seen with Mosquitto 2.0.11 spinning in a TLS bridge
+                self.proc.kill()
+                self.proc.wait(10)
         self.proc = None
 
 
@@ -107,10 +113,8 @@ class LinkProxy(threading.Thread):
         except OSError:
             pass
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def cut(self) -> None:
         listener, self._listener = self._listener, None
@@ -118,10 +122,8 @@ class LinkProxy(threading.Thread):
             listener.close()
         with self._lock:
             for s in self._socks:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
             self._socks.clear()
 
@@ -159,7 +161,9 @@ class Clerk(Worker):
 
     def work(self) -> None:
         act = m.CounterAction
-        self.ask("counter", m.CounterRequest(counter=self.counter, action=act.OPEN, officer=f"cb{self.counter}"))
+        self.ask(
+            "counter", m.CounterRequest(counter=self.counter, action=act.OPEN, officer=f"cb{self.counter}")
+        )
         tablet = self.client.topics.device_evt(f"tablet-{self.counter}")
         while not self.stop_event.is_set():
             response = self.ask("counter", m.CounterRequest(counter=self.counter, action=act.CALL_NEXT))
@@ -197,14 +201,22 @@ class Centre:
         self.broker = Mosquitto(workdir, "mosquitto")
         self.url = BrokerUrl("127.0.0.1", self.broker.port, username="motcua")
         self.site_file.write_text(
-            SITE.format(site=site, db=self.db).replace("[database]", f'[broker]\nurl = "mqtt://motcua@127.0.0.1:{self.broker.port}"\n[database]')
+            SITE.format(site=site, db=self.db).replace(
+                "[database]", f'[broker]\nurl = "mqtt://motcua@127.0.0.1:{self.broker.port}"\n[database]'
+            )
             + TABLETS,
             encoding="utf-8",
         )
         self.link = LinkProxy(hub_port)
         self.link.start()
-        self.bridge = bridge_conf(site, "127.0.0.1", self.link.port, secret_for(hub_dir, centre_user(site)),
-                                  hub_dir / "ca.pem", restart_s=2)  # fmt: skip
+        self.bridge = bridge_conf(
+            site,
+            "127.0.0.1",
+            self.link.port,
+            secret_for(hub_dir, centre_user(site)),
+            ca_file=hub_dir / "ca.pem",
+            restart_s=2,
+        )
         self.server = ServerProcess(self.site_file, self.url, workdir)
         self.shipper: subprocess.Popen[bytes] | None = None
         self.stop_traffic = threading.Event()
@@ -217,8 +229,19 @@ class Centre:
 
     def start_shipper(self) -> None:
         log = (self.dir / "shipper.log").open("ab")
-        cmd = [sys.executable, "-m", "motcua_cli.main", "hub", "ship", "--site", str(self.site_file),
-               "--state", str(self.dir / "shipped.json"), "--heartbeat", "1"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "motcua_cli.main",
+            "hub",
+            "ship",
+            "--site",
+            str(self.site_file),
+            "--state",
+            str(self.dir / "shipped.json"),
+            "--heartbeat",
+            "1",
+        ]
         self.shipper = subprocess.Popen(cmd, cwd=self.dir, env=ENV, stdout=log, stderr=log)
         log.close()
 
@@ -258,10 +281,16 @@ class Centre:
         self.stop_traffic.set()
         for w in self.workers:
             w.join(30)
-        self.stop_shipper()
-        self.server.stop()
-        self.broker.stop()
-        self.link.close()
+        try:
+            self.stop_shipper()
+            self.server.stop()
+        finally:
+            for proc in (self.shipper, self.server.proc):
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
+            self.broker.stop()
+            self.link.close()
 
 
 class HubProcess:
@@ -286,13 +315,19 @@ class HubProcess:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(30)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self.proc = None
 
 
 def hub_events(dsn: str, site: str) -> list[tuple[int, str]]:
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute("SELECT seq, hash FROM hub_events WHERE site = %s ORDER BY seq", (site,)).fetchall()
+        rows = conn.execute(
+            "SELECT seq, hash FROM hub_events WHERE site = %s ORDER BY seq", (site,)
+        ).fetchall()
     return [(int(s), str(h)) for s, h in rows]
 
 

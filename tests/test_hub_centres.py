@@ -71,9 +71,16 @@ class HubRig:
         self.http_port = free_port()
         centres = "".join(f'[[centres]]\nsite = "{s}"\nname = "Trung tâm {s}"\n' for s in sites)
         self.config_path = tmp / "hub.toml"
-        self.config_path.write_text(HUB_TOML.format(
-            port=self.broker.port, dir=self.hub_dir, url=self.url.render_as_string(hide_password=False),
-            http=self.http_port, centres=centres), encoding="utf-8")  # fmt: skip
+        self.config_path.write_text(
+            HUB_TOML.format(
+                port=self.broker.port,
+                dir=self.hub_dir,
+                url=self.url.render_as_string(hide_password=False),
+                http=self.http_port,
+                centres=centres,
+            ),
+            encoding="utf-8",
+        )
         self.config = load_config(self.config_path)
         write_hub_broker(self.config, self.broker.port, ["127.0.0.1"], listen="127.0.0.1")
         self.broker.start((self.hub_dir / "mosquitto.conf").read_text())
@@ -90,15 +97,25 @@ class HubRig:
 
     def site_row(self, site: str) -> tuple[int, int | None, int]:
         with psycopg.connect(self.dsn) as conn:
-            row = conn.execute("SELECT head_seq, broken_seq, held FROM hub_sites WHERE site = %s", (site,)).fetchone()
+            row = conn.execute(
+                "SELECT head_seq, broken_seq, held FROM hub_sites WHERE site = %s", (site,)
+            ).fetchone()
         assert row is not None
         return int(row[0]), row[1], int(row[2])
 
     def close(self) -> None:
-        self.hub.stop()
-        for centre in self.centres.values():
-            centre.stop()
-        self.broker.stop()
+        """Stop everything even if one part fails to stop (a leaked broker would outlive the test)."""
+        failures: list[BaseException] = []
+        for stop in [self.hub.stop, *(c.stop for c in self.centres.values()), self.broker.stop]:
+            try:
+                stop()
+            except (OSError, subprocess.SubprocessError, AssertionError) as err:
+                failures.append(err)
+        self._drop_schema()
+        if failures:
+            raise failures[0]
+
+    def _drop_schema(self) -> None:
         with psycopg.connect(_plain(POSTGRES_DSN or ""), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')  # type: ignore[arg-type]
 
@@ -128,7 +145,9 @@ def _check_chains(rig: HubRig) -> None:
 
 
 @needs_postgres
-def test_three_centres_converge_through_cut_link_hub_restart_and_db_restore(rig: HubRig, tmp_path: Path) -> None:
+def test_three_centres_converge_through_cut_link_hub_restart_and_db_restore(
+    rig: HubRig, tmp_path: Path
+) -> None:
     a, b, c = rig.centres
     rig.hub.start()
     for centre in rig.centres.values():
@@ -148,12 +167,17 @@ def test_three_centres_converge_through_cut_link_hub_restart_and_db_restore(rig:
 
     # A dump of the hub database, soon to be older than the last events.
     dump = tmp_path / "hub.dump"
-    subprocess.run(["pg_dump", "-Fc", "-n", rig.schema, "-f", str(dump), _plain(POSTGRES_DSN or "")],
-                   check=True, timeout=60)  # fmt: skip
+    subprocess.run(
+        ["pg_dump", "-Fc", "-n", rig.schema, "-f", str(dump), _plain(POSTGRES_DSN or "")],
+        check=True,
+        timeout=60,
+    )
 
     # The hub is killed mid-traffic and comes back.
     rig.hub.kill()
-    wait_for(lambda: len(rig.centres[c].events()) > rig.site_row(c)[0] + 20, 60, "traffic while the hub is down")
+    wait_for(
+        lambda: len(rig.centres[c].events()) > rig.site_row(c)[0] + 20, 60, "traffic while the hub is down"
+    )
     rig.hub.start()
     rig.wait_converged()
 
@@ -181,7 +205,6 @@ def test_an_event_altered_at_the_centre_is_flagged_and_kept_aside(rig: HubRig) -
     centre.start()
     centre.start_traffic()
     wait_for(lambda: len(centre.events()) > 20, 60, "traffic")
-    rig.wait_converged_one = None
     wait_for(lambda: rig.converged(a), 60, "the hub caught up")
     centre.stop_shipper()
     shipped = len(centre.events())
@@ -193,11 +216,13 @@ def test_an_event_altered_at_the_centre_is_flagged_and_kept_aside(rig: HubRig) -
         conn.execute("UPDATE events SET data = json_set(data, '$.counter', 9) WHERE seq = ?", (target,))
     centre.start_shipper()
     wait_for(lambda: rig.site_row(a)[1] == target, 60, "the hub flags the altered event")
-    head, broken, held = rig.site_row(a)
+    head, _broken, held = rig.site_row(a)
     assert head == target - 1 and held >= 1
     with psycopg.connect(rig.dsn) as conn:
         problem = conn.execute("SELECT problem FROM hub_sites WHERE site = %s", (a,)).fetchone()
-        kept = conn.execute("SELECT seq, event FROM hub_held WHERE site = %s AND seq = %s", (a, target)).fetchall()
+        kept = conn.execute(
+            "SELECT seq, event FROM hub_held WHERE site = %s AND seq = %s", (a, target)
+        ).fetchall()
     assert problem is not None and f"event {target}: hash does not match its content" in problem[0]
     assert kept and json.loads(kept[0][1])["seq"] == target, "the altered event is kept aside"
     assert hub_events(rig.dsn, a)[-1][0] == target - 1, "nothing past the altered event was accepted"
@@ -218,13 +243,16 @@ def test_hub_broker_keeps_each_centre_to_its_own_prefix(rig: HubRig) -> None:
         return client
 
     spy = connect("hub")
-    spy.on_message = lambda _c, _u, msg: (got.append(msg.topic), msg.topic.endswith("/barrier") and done.set())
+    spy.on_message = lambda _c, _u, msg: (
+        got.append(msg.topic),
+        msg.topic.endswith("/barrier") and done.set(),
+    )
     spy.subscribe("motcua/v1/#", qos=1)
     intruder = connect(centre_user(a))
     heard: list[str] = []
     intruder.on_message = lambda _c, _u, msg: heard.append(msg.topic)
     intruder.subscribe("motcua/v1/#", qos=1)
-    wait_for(lambda: intruder.is_connected(), 10, "the centre's probe connects")
+    wait_for(intruder.is_connected, 10, "the centre's probe connects")
     # Reads: of two backfill requests, in this order, the centre hears only its own.
     spy.publish(f"motcua/v1/{b}/hub/backfill", '{"from_seq": 1, "to_seq": 2}', qos=1).wait_for_publish(5)
     spy.publish(f"motcua/v1/{a}/hub/backfill", '{"from_seq": 1, "to_seq": 2}', qos=1).wait_for_publish(5)
@@ -233,7 +261,7 @@ def test_hub_broker_keeps_each_centre_to_its_own_prefix(rig: HubRig) -> None:
     # Writes: under another centre's prefix nothing arrives (Mosquitto also drops the connection).
     intruder.publish(f"motcua/v1/{b}/hub/events", '{"events": []}', qos=1).wait_for_publish(5)
     honest = connect(centre_user(a))
-    wait_for(lambda: honest.is_connected(), 10, "the centre's second probe connects")
+    wait_for(honest.is_connected, 10, "the centre's second probe connects")
     honest.publish(f"motcua/v1/{a}/hub/barrier", "x", qos=1).wait_for_publish(5)
     assert done.wait(10), "the centre's own topic did not arrive"
     assert f"motcua/v1/{b}/hub/events" not in got, "a centre published under another centre's prefix"
