@@ -89,7 +89,7 @@ def hub_broker_conf(directory: Path, port: int, host: str = "0.0.0.0", tls: bool
         f"persistence_location {directory}/\n"
         "autosave_interval 30\n"
         "# The hub acknowledges after its database commit: let it have many messages in flight.\n"
-        "max_inflight_messages 2000\n"
+        "max_inflight_messages 20000\n"
         "max_queued_messages 0\n"
         "set_tcp_nodelay true\n"
     )

@@ -26,9 +26,12 @@ class EventFormatError(HubError):
     """A shipped event is not an object with the fields the chain needs."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShippedEvent:
-    """One event as the centre stored it; ``data`` is the stored JSON text, byte for byte."""
+    """One event as the centre stored it; ``data`` is the stored JSON text, byte for byte.
+
+    ``parsed`` keeps ``data`` decoded once the chain check has read it, so nothing parses it twice.
+    """
 
     seq: int
     at: str
@@ -37,41 +40,46 @@ class ShippedEvent:
     request_id: str | None
     prev_hash: str
     hash: str
+    parsed: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_json(cls, value: Any) -> ShippedEvent:
-        if not isinstance(value, dict):
-            raise EventFormatError(f"an event must be a JSON object, got {type(value).__name__}")
-        missing = [f for f in _FIELDS if f not in value]
-        if missing:
-            raise EventFormatError(f"event lacks {', '.join(missing)}")
-        seq = value["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        try:
+            seq, at, type_, data = value["seq"], value["at"], value["type"], value["data"]
+            request_id, prev_hash, digest = value["request_id"], value["prev_hash"], value["hash"]
+        except (TypeError, KeyError, IndexError):
+            raise EventFormatError(_format_problem(value)) from None
+        if type(seq) is not int or seq < 1:
             raise EventFormatError(f"event seq must be a whole number >= 1, got {seq!r}")
-        texts = {f: value[f] for f in ("at", "type", "data", "prev_hash", "hash")}
-        bad = [f for f, v in texts.items() if not isinstance(v, str)]
-        if bad or not isinstance(value["request_id"], str | None):
-            raise EventFormatError(f"event {seq}: {', '.join(bad or ['request_id'])} must be text")
-        if len(value["hash"]) != 64 or len(value["prev_hash"]) != 64:
+        texts = (at, type_, data, prev_hash, digest)
+        if not all(type(t) is str for t in texts) or not (request_id is None or type(request_id) is str):
+            raise EventFormatError(
+                f"event {seq}: at, type, data, prev_hash, hash must be text, request_id text or null"
+            )
+        if len(digest) != 64 or len(prev_hash) != 64:
             raise EventFormatError(f"event {seq}: hash and prev_hash must be 64 hex digits")
-        return cls(
-            seq,
-            texts["at"],
-            texts["type"],
-            texts["data"],
-            value["request_id"],
-            texts["prev_hash"],
-            texts["hash"],
-        )
+        return cls(seq, at, type_, data, request_id, prev_hash, digest)
 
     def to_json(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in _FIELDS}
+
+    def decoded(self) -> Any:
+        """``data`` as JSON (parsed once)."""
+        if self.parsed is None:
+            object.__setattr__(self, "parsed", json.loads(self.data))
+        return self.parsed
+
+
+def _format_problem(value: Any) -> str:
+    if not isinstance(value, dict):
+        return f"an event must be a JSON object, got {type(value).__name__}"
+    return f"event lacks {', '.join(f for f in _FIELDS if f not in value)}"
 
 
 def check_link(event: ShippedEvent, head_seq: int, head_hash: str) -> str | None:
     """Why ``event`` does not extend the chain ending at (head_seq, head_hash), or ``None`` if it does."""
     try:
-        data = json.loads(event.data)
+        data = event.decoded()
     except ValueError:
         return f"event {event.seq}: its data is not valid JSON"
     try:

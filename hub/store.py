@@ -29,7 +29,7 @@ from hub.tickets import COLUMNS, OPEN, TicketFold
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-_INGEST_LOCK = 0x6875625F696E  # "hub_in": one ingest process per hub database
+_INGEST_LOCK = 0x6875625F  # "hub_": with the schema's name, one ingest process per hub schema
 EVENT_COLUMNS = ("site", "seq", "at", "type", "data", "request_id", "prev_hash", "hash")
 
 _TABLES = """
@@ -64,12 +64,11 @@ _EVENTS = """CREATE TABLE IF NOT EXISTS hub_events (
     request_id text, prev_hash text NOT NULL, hash text NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (site, seq)){partition}"""
 
-_UPSERT_TICKET = (
-    "INSERT INTO hub_tickets (site, ticket_id, "
-    + ", ".join(COLUMNS)
-    + ") VALUES (%s, %s, "
-    + ", ".join(["%s"] * len(COLUMNS))
-    + ") ON CONFLICT (site, ticket_id) DO UPDATE SET "
+# Ticket rows of a batch go in by COPY to a temporary table, then one upsert keeps what a row lacks.
+_TICKETS_IN = "CREATE TEMP TABLE IF NOT EXISTS hub_tickets_in (LIKE hub_tickets) ON COMMIT DELETE ROWS"
+_COPY_TICKETS = "COPY hub_tickets_in (site, ticket_id, " + ", ".join(COLUMNS) + ") FROM STDIN"
+_UPSERT_TICKETS = (
+    "INSERT INTO hub_tickets SELECT * FROM hub_tickets_in ON CONFLICT (site, ticket_id) DO UPDATE SET "
     + ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, hub_tickets.{c})" for c in COLUMNS)
 )
 _EXPIRE_DAY = "UPDATE hub_tickets SET status = 'expired' WHERE site = %s AND day = %s AND status = ANY(%s)"
@@ -147,7 +146,7 @@ class HubStore:
         """Make the tables; ``partitions`` > 0 splits the events by hash of the site into that many."""
         partition = " PARTITION BY HASH (site)" if partitions else ""
         with self.connect() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_INGEST_LOCK + 1,))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (_INGEST_LOCK + 1,))
             conn.execute(_TABLES)
             conn.execute(_EVENTS.format(partition=partition))
             for n in range(partitions):
@@ -187,9 +186,12 @@ class HubStore:
                         copy.write_row((site, e.seq, e.at, e.type, e.data, e.request_id, e.prev_hash, e.hash))
             if batch.held:
                 cur.executemany(_HOLD, [(s, e.seq, e.hash, p, _event_text(e)) for s, e, p in batch.held])
-            rows = [(s, t, *(row[c] for c in COLUMNS)) for (s, t), row in batch.tickets.rows.items()]
-            if rows:
-                cur.executemany(_UPSERT_TICKET, rows)
+            if batch.tickets.rows:
+                cur.execute(_TICKETS_IN)
+                with cur.copy(_COPY_TICKETS) as copy:
+                    for (site, ticket), row in batch.tickets.rows.items():
+                        copy.write_row((site, ticket, *(row[c] for c in COLUMNS)))
+                cur.execute(_UPSERT_TICKETS)
             for site, day in batch.tickets.closed_days:
                 cur.execute(_EXPIRE_DAY, (site, day, list(OPEN)))
             self._write_heads(cur, batch)
@@ -222,7 +224,9 @@ class HubStore:
 
     def lock_ingest(self, conn: psycopg.Connection[Any]) -> bool:
         """Take the session lock that makes this the one ingest of the database."""
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (_INGEST_LOCK,)).fetchone()
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (_INGEST_LOCK,)
+        ).fetchone()
         return bool(row and row[0])
 
     def events(self, site: str, after_seq: int = 0, limit: int = 10_000) -> list[ShippedEvent]:

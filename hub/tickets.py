@@ -8,7 +8,6 @@ events becomes one partial row per ticket (``None`` = keep what the hub has) plu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +43,9 @@ class TicketFold:
             handler = _HANDLERS.get(event.type)
             if handler is None:
                 continue
-            data = json.loads(event.data)
+            data = event.decoded()
+            if not isinstance(data, dict):
+                continue
             if event.type == "day_closed":
                 if isinstance(data.get("day"), str):
                     self.closed_days.append((site, data["day"]))

@@ -95,7 +95,8 @@ def test_the_first_event_must_start_from_the_genesis_hash() -> None:
         ({"seq": 1}, "event lacks at, type, data"),
         ({**chain(1)[0].to_json(), "seq": 0}, "seq must be a whole number >= 1"),
         ({**chain(1)[0].to_json(), "seq": True}, "seq must be a whole number"),
-        ({**chain(1)[0].to_json(), "data": {"a": 1}}, "data must be text"),
+        ({**chain(1)[0].to_json(), "data": {"a": 1}}, "data, prev_hash, hash must be text"),
+        ({**chain(1)[0].to_json(), "request_id": 5}, "request_id text or null"),
         ({**chain(1)[0].to_json(), "hash": "abc"}, "64 hex digits"),
     ],
 )
