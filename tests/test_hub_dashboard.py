@@ -73,8 +73,7 @@ def _devices(rig: HubRig) -> None:
     client.stop()
 
 
-def _signed_in(url: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, follow_redirects=False)
+def _sign_in(client: httpx.Client) -> httpx.Client:
     form = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert csrf is not None
@@ -87,10 +86,10 @@ def test_pages_are_locked_down(live: tuple[HubRig, str]) -> None:
     _rig, url = live
     with (
         httpx.Client(base_url=url) as anonymous,
-        _signed_in(url) as client,
+        httpx.Client(base_url=url, follow_redirects=False) as client,
         httpx.Client(base_url=url) as other,
     ):
-        _check_locks(anonymous, client, other)
+        _check_locks(anonymous, _sign_in(client), other)
 
 
 def _check_locks(anonymous: httpx.Client, client: httpx.Client, other: httpx.Client) -> None:

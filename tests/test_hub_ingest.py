@@ -44,7 +44,8 @@ def hub(mosquitto: BrokerUrl) -> Iterator[tuple[HubConfig, HubStore, str]]:
     url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     url_text = url.render_as_string(hide_password=False)
     config = parse_config(
-        f'[hub]\nprovince = "HN"\nname = "Hà Nội"\n[broker]\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+        f'[hub]\nprovince = "HN"\nname = "Hà Nội"\n'
+        f'[broker]\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
         f'username = "hub-{schema}"\n[database]\nurl = "{url_text}"\n[ingest]\nbackfill_after_s = 1.0\n'
         '[[centres]]\nsite = "ha"\nname = "A"\n[[centres]]\nsite = "hb"\nname = "B"\n',
         Path("hub.toml"),
