@@ -49,6 +49,7 @@ def register(sub: Any) -> None:
     broker.add_argument("--port", type=int, default=8883)
     broker.add_argument("--name", action="append", required=True, help="host name or address of the hub")
     broker.add_argument("--no-tls", action="store_true", help="plain TCP (only behind a VPN or for tests)")
+    broker.add_argument("--local-port", type=int, help="a loopback listener without TLS for the hub itself")
     broker.set_defaults(run=run_broker_conf)
 
     bridge = actions.add_parser("bridge-conf", help="the bridge block for a centre's Mosquitto")
@@ -129,7 +130,8 @@ def run_broker_conf(args: argparse.Namespace) -> int:
     from hub.config import load_config
 
     config = load_config(args.config)
-    for path in write_hub_broker(config, args.port, args.name, tls=not args.no_tls):
+    written = write_hub_broker(config, args.port, args.name, tls=not args.no_tls, local_port=args.local_port)
+    for path in written:
         print(path)
     return 0
 

@@ -179,3 +179,36 @@ def test_password_line_is_mosquittos_pbkdf2_format() -> None:
     kind, iterations, salt, digest = rest.split("$")[1:]
     assert (user, kind, iterations, salt) == ("centre-a", "7", "101", "AAAAAAAAAAAAAAAA")
     assert len(digest) == 88  # base64 of a 64-byte SHA-512
+
+
+def test_cli_writes_the_hub_broker_files_and_a_centres_bridge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from motcua_cli.main import main
+
+    config = tmp_path / "hub.toml"
+    config.write_text(HUB + f'[broker]\ndir = "{tmp_path / "broker"}"\n', encoding="utf-8")
+    assert main(["hub", "broker-conf", "--config", str(config), "--port", "8883", "--name", "hub.example.vn",
+                 "--local-port", "1884"]) == 0  # fmt: skip
+    broker = tmp_path / "broker"
+    for name in ("passwd", "acl", "mosquitto.conf", "server.key", "ca.key", "secrets/centre-ba-dinh"):
+        assert (broker / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
+    conf = (broker / "mosquitto.conf").read_text()
+    assert "listener 8883 0.0.0.0\ncafile" in conf and "listener 1884 127.0.0.1\n" in conf
+    users = [line.split(":")[0] for line in (broker / "passwd").read_text().splitlines()]
+    assert users == ["hub", "centre-ba-dinh"]
+    secret = (broker / "secrets" / "centre-ba-dinh").read_text().strip()
+    assert main(["hub", "broker-conf", "--config", str(config), "--name", "h"]) == 0
+    assert (broker / "secrets" / "centre-ba-dinh").read_text().strip() == secret, "a re-run kept the secret"
+
+    site = tmp_path / "site.toml"
+    demo = (Path(__file__).resolve().parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
+    site.write_text(demo, encoding="utf-8")
+    out = tmp_path / "bridge.conf"
+    args = ["hub", "bridge-conf", "--site", str(site), "--hub", "hub.example.vn:8883",
+            "--password-file", str(broker / "secrets" / "centre-ba-dinh"), "--ca", str(broker / "ca.pem")]  # fmt: skip
+    assert main([*args, "--out", str(out)]) == 0
+    assert out.stat().st_mode & 0o077 == 0 and f"remote_password {secret}" in out.read_text()
+    capsys.readouterr()
+    assert main([*args[:4], "--hub", "no-port", *args[6:]]) == 1
+    assert "--hub 'no-port': expected HOST:PORT" in capsys.readouterr().err
