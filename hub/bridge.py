@@ -106,6 +106,7 @@ def write_hub_broker(
     config: HubConfig,
     port: int,
     hosts: list[str],
+    *,
     tls: bool = True,
     listen: str = "0.0.0.0",
     local_port: int | None = None,

@@ -188,8 +188,23 @@ def test_cli_writes_the_hub_broker_files_and_a_centres_bridge(
 
     config = tmp_path / "hub.toml"
     config.write_text(HUB + f'[broker]\ndir = "{tmp_path / "broker"}"\n', encoding="utf-8")
-    assert main(["hub", "broker-conf", "--config", str(config), "--port", "8883", "--name", "hub.example.vn",
-                 "--local-port", "1884"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "hub",
+                "broker-conf",
+                "--config",
+                str(config),
+                "--port",
+                "8883",
+                "--name",
+                "hub.example.vn",
+                "--local-port",
+                "1884",
+            ]
+        )
+        == 0
+    )
     broker = tmp_path / "broker"
     for name in ("passwd", "acl", "mosquitto.conf", "server.key", "ca.key", "secrets/centre-ba-dinh"):
         assert (broker / name).stat().st_mode & 0o077 == 0, f"{name} is readable by others"
@@ -205,8 +220,18 @@ def test_cli_writes_the_hub_broker_files_and_a_centres_bridge(
     demo = (Path(__file__).resolve().parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
     site.write_text(demo, encoding="utf-8")
     out = tmp_path / "bridge.conf"
-    args = ["hub", "bridge-conf", "--site", str(site), "--hub", "hub.example.vn:8883",
-            "--password-file", str(broker / "secrets" / "centre-ba-dinh"), "--ca", str(broker / "ca.pem")]  # fmt: skip
+    args = [
+        "hub",
+        "bridge-conf",
+        "--site",
+        str(site),
+        "--hub",
+        "hub.example.vn:8883",
+        "--password-file",
+        str(broker / "secrets" / "centre-ba-dinh"),
+        "--ca",
+        str(broker / "ca.pem"),
+    ]
     assert main([*args, "--out", str(out)]) == 0
     assert out.stat().st_mode & 0o077 == 0 and f"remote_password {secret}" in out.read_text()
     capsys.readouterr()

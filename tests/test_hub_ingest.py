@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -172,3 +173,55 @@ def test_a_head_beyond_what_the_hub_holds_brings_the_tail(
     finally:
         ingest.stop()
         centre.close()
+
+
+def test_shipper_ships_remembers_and_answers_backfill(mosquitto: BrokerUrl, tmp_path: Path) -> None:
+    """The real shipper on a real store: ships everything once, resumes from its mark, resends ranges."""
+    from hub.shipper import Shipper
+    from queue_server.db import Store
+
+    site = f"ship{uuid.uuid4().hex[:6]}"
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    store = Store.open(url)
+    with store.transaction() as tx:
+        for n in range(1, 8):
+            tx.append("ticket_issued", {"ticket_id": f"d/A/{n}", "number": n}, datetime.now(UTC))
+    got: list[int] = []
+    heads_seen: list[int] = []
+    spy = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"spy-{site}")
+    spy.on_message = lambda _c, _u, msg: (
+        heads_seen.append(json.loads(msg.payload)["seq"])
+        if msg.topic.endswith("/head")
+        else got.extend(e["seq"] for e in json.loads(msg.payload)["events"])
+    )
+    spy.connect(mosquitto.host, mosquitto.port)
+    spy.subscribe([(f"motcua/v1/{site}/hub/events", 1), (f"motcua/v1/{site}/hub/head", 1)])
+    spy.loop_start()
+    mark = tmp_path / "shipped.json"
+    shipper = Shipper(site, url, mosquitto, mark, heartbeat_s=0.2).start()
+    try:
+        wait_for(lambda: got == list(range(1, 8)) and 7 in heads_seen, 20, "the first shipment")
+        backfill = f"motcua/v1/{site}/hub/backfill"
+        for junk in (
+            b"nonsense",
+            b'{"from_seq": 5}',
+            b'{"from_seq": 4, "to_seq": 2}',
+            b'{"from_seq": 0, "to_seq": 2}',
+        ):
+            spy.publish(backfill, junk, qos=1)
+        spy.publish(backfill, json.dumps({"from_seq": 2, "to_seq": 3}), qos=1)
+        wait_for(lambda: got[7:] == [2, 3], 20, "the resent range, and nothing for the bad requests")
+    finally:
+        shipper.stop()
+    assert json.loads(mark.read_text()) == {"shipped_seq": 7}
+    with store.transaction() as tx:
+        tx.append("ticket_called", {"ticket_id": "d/A/1", "counter": 1}, datetime.now(UTC))
+    shipper = Shipper(site, url, mosquitto, mark, heartbeat_s=0.2).start()
+    try:
+        wait_for(lambda: got[-1] == 8, 20, "the new event after a restart")
+        assert got.count(1) == 1, "a restarted shipper shipped again what its mark says it shipped"
+    finally:
+        shipper.stop()
+        spy.disconnect()
+        spy.loop_stop()
+        store.close()
