@@ -54,7 +54,10 @@ async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > _MAX_FORM:
         return {}
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    except ValueError:  # more fields than any of our forms has: treat as an empty (refused) form
+        return {}
     return {k: v[-1] for k, v in fields.items()}
 
 

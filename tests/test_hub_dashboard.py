@@ -102,6 +102,12 @@ def _check_locks(anonymous: httpx.Client, client: httpx.Client, other: httpx.Cli
     # A sign-in without the form's token is refused, even with the right password.
     forged = anonymous.post("/login", data={"username": "so-noi-vu", "password": PASSWORD, "csrf": "x"})
     assert forged.status_code == 403
+    stuffed = anonymous.post(
+        "/login", content="&".join(f"f{n}=x" for n in range(50)).encode() + b"&" + b"x" * 5000
+    )
+    assert stuffed.status_code == 403, "an oversized or stuffed form is refused, not a server error"
+    stuffed = anonymous.post("/login", data={f"f{n}": "x" for n in range(50)})
+    assert stuffed.status_code == 403
 
     cookie = next(c for c in client.cookies.jar if c.name == "motcua_hub_session")
     assert cookie.has_nonstandard_attr("HttpOnly")
