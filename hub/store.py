@@ -197,21 +197,13 @@ class HubStore:
             self._write_heads(cur, batch)
 
     def _write_heads(self, cur: psycopg.Cursor[Any], batch: WriteBatch) -> None:
-        held: dict[str, int] = {}
-        for site, _e, _p in batch.held:
-            held[site] = held.get(site, 0) + 1
+        """Each touched centre's head, break, and how many distinct events it has kept aside."""
         cur.executemany(
             "UPDATE hub_sites SET head_seq = %s, head_hash = %s, broken_seq = %s, problem = %s, "
-            "held = held + %s, last_heard = now() WHERE site = %s",
+            "held = (SELECT count(*) FROM hub_held h WHERE h.site = hub_sites.site), last_heard = now() "
+            "WHERE site = %s",
             [
-                (
-                    seq,
-                    digest,
-                    broken[0] if broken else None,
-                    broken[1] if broken else None,
-                    held.get(site, 0),
-                    site,
-                )
+                (seq, digest, broken[0] if broken else None, broken[1] if broken else None, site)
                 for site, (seq, digest, broken) in batch.heads.items()
             ],
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -33,6 +34,8 @@ from tests.hub_rig import Centre, HubProcess, Mosquitto, hub_events, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420)]
 POSTGRES_DSN = os.environ.get("MOTCUA_TEST_POSTGRES")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENS = Path(os.environ.get("MOTCUA_SCREENS", Path(__file__).resolve().parent.parent / "artifacts"))
 needs_postgres = pytest.mark.skipif(not POSTGRES_DSN, reason="MOTCUA_TEST_POSTGRES is not set")
 
 HUB_TOML = """
@@ -223,9 +226,43 @@ def test_an_event_altered_at_the_centre_is_flagged_and_kept_aside(rig: HubRig) -
         kept = conn.execute(
             "SELECT seq, event FROM hub_held WHERE site = %s AND seq = %s", (a, target)
         ).fetchall()
+        distinct = conn.execute("SELECT count(*) FROM hub_held WHERE site = %s", (a,)).fetchone()
+    assert distinct is not None and rig.site_row(a)[2] == distinct[0], (
+        "the count kept aside is of distinct events"
+    )
     assert problem is not None and f"event {target}: hash does not match its content" in problem[0]
     assert kept and json.loads(kept[0][1])["seq"] == target, "the altered event is kept aside"
     assert hub_events(rig.dsn, a)[-1][0] == target - 1, "nothing past the altered event was accepted"
+    _screenshot_broken_centre(rig, a, target)
+
+
+def _screenshot_broken_centre(rig: HubRig, site: str, target: int) -> None:
+    """The centre's page says where and why its chain broke (``hub-broken.png``)."""
+    if not os.path.exists(CHROMIUM):
+        return
+    from playwright.sync_api import expect, sync_playwright
+
+    from hub.auth import Accounts
+    from hub.store import HubStore
+
+    Accounts(HubStore.open(rig.url.render_as_string(hide_password=False))).add(
+        "auditor", "mật-khẩu-dài", "HN", "viewer"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 700})
+            page.goto(f"http://127.0.0.1:{rig.http_port}/login")
+            page.fill("input[name=username]", "auditor")
+            page.fill("input[name=password]", "mật-khẩu-dài")
+            page.click("button[type=submit]")
+            expect(page.locator(f"tr[data-site={site}]")).to_contain_text(f"broken at event {target}")
+            page.goto(f"http://127.0.0.1:{rig.http_port}/centre/{site}")
+            expect(page.locator("#chain")).to_contain_text(f"event {target}: hash does not match its content")
+            SCREENS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENS / "hub-broken.png"), full_page=True)
+        finally:
+            browser.close()
 
 
 @needs_postgres
