@@ -116,7 +116,8 @@ def test_bad_input_is_refused_and_holes_are_backfilled(
         centre.send(events[20:])  # a hole: 6-20 are asked for, then arrive from the "database"
         centre.send(events[2:7])  # partly resent: stored once
         wait_for(lambda: heads(store).get("ha") == 30, 30, "the hub has the whole chain")
-        assert centre.requests and centre.requests[0] == (6, 20)
+        # The hole is asked for from just after what the hub held (5, or 7 if the resend came first).
+        assert centre.requests and centre.requests[0] in ((6, 20), (8, 20)), centre.requests
         with psycopg.connect(dsn) as conn:
             seqs = [r[0] for r in conn.execute("SELECT seq FROM hub_events WHERE site = 'ha' ORDER BY seq")]
             strangers = conn.execute("SELECT count(*) FROM hub_events WHERE site = 'stranger'").fetchone()
