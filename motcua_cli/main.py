@@ -6,6 +6,7 @@ motcua contract export [--check] [--out DIR]                     JSON Schemas + 
 motcua server --site FILE [--broker URL]                         the queue server
 motcua device --site FILE --device ID [--broker URL]             one device service
 motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
+motcua hub serve|ship|bridge-conf|broker-conf|init-db|user|status the province hub and a centre's link
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     "kiosk.cli",
     "scanner.cli",
     "firmware_sim.cli",
+    "hub.cli",
 )
 
 
