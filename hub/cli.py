@@ -164,8 +164,8 @@ def run_bridge_conf(args: argparse.Namespace) -> int:
 @_guard
 def run_ship(args: argparse.Namespace) -> int:
     from bus.client import BrokerUrl
+    from bus.process import wait_for_signal
     from hub.shipper import Shipper
-    from motcua_cli.main import wait_for_signal
     from siteconf import load_site
 
     site = load_site(args.site)

@@ -13,8 +13,8 @@ log = logging.getLogger(__name__)
 
 def serve(config: HubConfig, store: HubStore, duration: float | None = None) -> int:
     """Create the tables if needed, follow every centre and serve the dashboard; returns the exit code."""
+    from bus.process import wait_for_signal
     from hub.web import HttpServer, create_app
-    from motcua_cli.main import wait_for_signal
 
     store.create()
     ingest = Ingest(config, store).start(wait=60)

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import psycopg
+from test_crash import SITE, ServerProcess, Worker
 
 from bus import models as m
 from bus.broker import free_port, wait_for_port
 from bus.client import BrokerUrl, BusClient
 from hub.bridge import bridge_conf, centre_user, secret_for
-from tests.test_crash import SITE, ServerProcess, Worker
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, PYTHONPATH=str(REPO))

@@ -25,12 +25,12 @@ import paho.mqtt.client as paho
 import psycopg
 import pytest
 import sqlalchemy as sa
+from hub_rig import Centre, HubProcess, Mosquitto, hub_events, wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bus.broker import free_port
 from hub.bridge import centre_user, secret_for, write_hub_broker
 from hub.config import load_config
-from tests.hub_rig import Centre, HubProcess, Mosquitto, hub_events, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420)]
 POSTGRES_DSN = os.environ.get("MOTCUA_TEST_POSTGRES")
@@ -66,7 +66,7 @@ class HubRig:
         self.tmp = tmp
         self.schema = f"hub_test_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(_plain(dsn), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{self.schema}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE SCHEMA "{self.schema}"')
         self.url = sa.make_url(dsn).update_query_dict({"options": f"-csearch_path={self.schema}"})
         self.dsn = _plain(self.url.render_as_string(hide_password=False))
         self.hub_dir = tmp / "hub"
@@ -120,7 +120,7 @@ class HubRig:
 
     def _drop_schema(self) -> None:
         with psycopg.connect(_plain(POSTGRES_DSN or ""), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')  # type: ignore[arg-type]
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
 
 def _plain(dsn: str) -> str:
@@ -188,7 +188,7 @@ def test_three_centres_converge_through_cut_link_hub_restart_and_db_restore(
     rig.hub.stop()
     lost = {s: len(rig.centres[s].events()) for s in rig.centres}
     with psycopg.connect(_plain(POSTGRES_DSN or ""), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{rig.schema}" CASCADE')  # type: ignore[arg-type]
+        conn.execute(f'DROP SCHEMA "{rig.schema}" CASCADE')
     subprocess.run(["pg_restore", "-d", _plain(POSTGRES_DSN or ""), str(dump)], check=True, timeout=60)
     assert all(rig.site_row(s)[0] < lost[s] for s in rig.centres), "the dump is not older than the events"
     rig.hub.start()
@@ -280,10 +280,13 @@ def test_hub_broker_keeps_each_centre_to_its_own_prefix(rig: HubRig) -> None:
         return client
 
     spy = connect("hub")
-    spy.on_message = lambda _c, _u, msg: (
-        got.append(msg.topic),
-        msg.topic.endswith("/barrier") and done.set(),
-    )
+
+    def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        got.append(msg.topic)
+        if msg.topic.endswith("/barrier"):
+            done.set()
+
+    spy.on_message = on_message
     spy.subscribe("motcua/v1/#", qos=1)
     intruder = connect(centre_user(a))
     heard: list[str] = []

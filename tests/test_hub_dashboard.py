@@ -18,13 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hub_rig import wait_for
+from test_hub_centres import POSTGRES_DSN, HubRig, needs_postgres
 
 from bus import models as m
 from bus.client import BusClient
 from hub.auth import Accounts
 from hub.store import HubStore
-from tests.hub_rig import wait_for
-from tests.test_hub_centres import POSTGRES_DSN, HubRig, needs_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300), needs_postgres]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

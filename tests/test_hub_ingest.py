@@ -18,7 +18,9 @@ import paho.mqtt.client as paho
 import psycopg
 import pytest
 import sqlalchemy as sa
+from hub_rig import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
+from test_hub_follow import chain
 
 from bus.client import BrokerUrl
 from hub import HubError
@@ -26,8 +28,6 @@ from hub.config import HubConfig, parse_config
 from hub.follow import ShippedEvent
 from hub.ingest import Ingest
 from hub.store import HubStore
-from tests.hub_rig import wait_for
-from tests.test_hub_follow import chain
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,7 +41,7 @@ def hub(mosquitto: BrokerUrl) -> Iterator[tuple[HubConfig, HubStore, str]]:
     plain = base.replace("postgresql+psycopg://", "postgresql://")
     schema = f"hub_ingest_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')  # type: ignore[arg-type]
+        conn.execute(f'CREATE SCHEMA "{schema}"')
     url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     url_text = url.render_as_string(hide_password=False)
     config = parse_config(
@@ -57,7 +57,7 @@ def hub(mosquitto: BrokerUrl) -> Iterator[tuple[HubConfig, HubStore, str]]:
         yield config, store, url_text.replace("postgresql+psycopg://", "postgresql://")
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')  # type: ignore[arg-type]
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 class CentreSide:
