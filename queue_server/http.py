@@ -40,6 +40,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.reports.http import reports_router
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +288,7 @@ def create_app(  # noqa: PLR0915 - one small nested function per route
         page = resources.files("queue_server").joinpath("static/console.html").read_text(encoding="utf-8")
         return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
 
+    app.include_router(reports_router(queries, api_key))
     return app
 
 

@@ -162,12 +162,12 @@ def estimate_error(tickets: list[TicketFact], tolerance_s: float) -> Table:
         [
             "mae_min",
             None if mae is None else mae / 60,
-            "Sai số tuyệt đối trung bình (phút) / mean |estimate − wait|",
+            "Sai số tuyệt đối trung bình (phút) / mean |estimate - wait|",
         ],
         [
             "bias_min",
             None if not diffs else sum(diffs) / len(diffs) / 60,
-            "Sai số trung bình có dấu (phút, dương = dự kiến dài hơn) / mean estimate − wait",
+            "Sai số trung bình có dấu (phút, dương = dự kiến dài hơn) / mean estimate - wait",
         ],
         [
             "within_tolerance",

@@ -2,7 +2,7 @@
 
 - A rating is mapped to three classes: on the 3-level scale 2/1/0 are rất hài lòng / hài lòng / không
   hài lòng; the 5-level scale (4..0) maps as the site file's ``reports.five_level`` says.
-- QĐ 766/QĐ-TTg satisfaction rate = (dossiers − dossiers rated "không hài lòng") ÷ dossiers × 100 %,
+- QĐ 766/QĐ-TTg satisfaction rate = (dossiers - dossiers rated "không hài lòng") ÷ dossiers × 100 %,
   over the dossiers received in the period; a dossier is rated through the ticket it was received on.
 - A dossier is **resolved** at its first status ``ready``, ``returned`` or ``rejected``; **early** when
   that is on a date before its appointment date, **on time** when by the appointment, **late** after it;
@@ -155,8 +155,8 @@ def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] 
                 f"ratings_by_{group}",
                 f"Đánh giá theo {vi.lower()}",
                 f"Ratings by {en.lower()}",
-                "Tỷ lệ hài lòng = (lượt đánh giá − không hài lòng) ÷ lượt đánh giá.",
-                "Satisfied or better = (ratings − unsatisfied) ÷ ratings.",
+                "Tỷ lệ hài lòng = (lượt đánh giá - không hài lòng) ÷ lượt đánh giá.",
+                "Satisfied or better = (ratings - unsatisfied) ÷ ratings.",
                 _rating_cols(Column(group, vi, en, "text")),
                 rows,
             )
@@ -226,8 +226,8 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
         [
             "qd766_rate",
             rate,
-            "Tỷ lệ hài lòng QĐ 766 = (hồ sơ − hồ sơ không hài lòng) ÷ hồ sơ / "
-            "(dossiers − dossiers rated unsatisfied) ÷ dossiers",
+            "Tỷ lệ hài lòng QĐ 766 = (hồ sơ - hồ sơ không hài lòng) ÷ hồ sơ / "
+            "(dossiers - dossiers rated unsatisfied) ÷ dossiers",
         ],
     ]
     cols = [
