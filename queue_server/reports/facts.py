@@ -131,6 +131,9 @@ class Folder:
         self._counters: dict[tuple[str, int], _Counter] = {}
         self._by_day: dict[tuple[str, str], list[TicketFact]] = {}
         self._waiting = 0
+        self._open = 0
+        self._hours: dict[int, tuple[str, int]] = {}
+        self._shift = timedelta(hours=day_starts.hour, minutes=day_starts.minute)
         self._next_sample = self.start
         self._handlers = {
             "ticket_issued": self._issued,
@@ -249,12 +252,14 @@ class Folder:
     def _counter_event(self, row: Row) -> None:
         c = self._counters.setdefault((row.site, int(row.counter or 0)), _Counter())
         self._close_stretch(c, row.ts)
+        self._open -= c.state == "open"
         if row.type == "counter_opened":
             c.state, c.officer = "open", row.officer
         elif row.type == "counter_paused":
             c.state = "paused"
         else:
             c.state, c.officer = "closed", None
+        self._open += c.state == "open"
         c.since = row.ts
 
     def _close_stretch(self, c: _Counter, ts: float) -> None:
@@ -278,12 +283,19 @@ class Folder:
         return start.timestamp()
 
     def _sample_until(self, ts: float) -> None:
-        while self._next_sample < min(ts, self.end + 1e-9) and self._next_sample < self.end:
-            local = datetime.fromtimestamp(self._next_sample, self.tz)
-            day = (local - timedelta(hours=self.day_starts.hour, minutes=self.day_starts.minute)).date()
-            slot = self.facts.samples.setdefault((day.isoformat(), local.hour), [0, 0, 0])
+        limit = min(ts, self.end)
+        samples, hours, shift = self.facts.samples, self._hours, self._shift
+        while self._next_sample < limit:
+            hour = int(self._next_sample // 3600)
+            key = hours.get(hour)
+            if key is None:
+                local = datetime.fromtimestamp(self._next_sample, self.tz)
+                key = hours[hour] = ((local - shift).date().isoformat(), local.hour)
+            slot = samples.get(key)
+            if slot is None:
+                slot = samples[key] = [0, 0, 0]
             slot[0] += 1
-            slot[1] += sum(1 for c in self._counters.values() if c.state == "open")
+            slot[1] += self._open
             slot[2] += self._waiting
             self._next_sample += SAMPLE_S
 
