@@ -32,16 +32,17 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from queue_server.chain import GENESIS_HASH, canonical_json, event_hash  # noqa: E402
-from queue_server.db import Store  # noqa: E402
-from queue_server.reports import Period, ReportSettings, ReportSource, build_report  # noqa: E402
+from queue_server.chain import GENESIS_HASH, canonical_json, event_hash
+from queue_server.db import Store
+from queue_server.reports import Period, ReportSettings, ReportSource, build_report
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_PG = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def working_days(n: int) -> list[date]:
-    days, day = [], date(2026, 1, 2)
+    days: list[date] = []
+    day = date(2026, 1, 2)
     while len(days) < n:
         if day.weekday() < 5:
             days.append(day)
@@ -65,12 +66,25 @@ def events(days: int, tickets: int) -> Iterator[tuple[datetime, str, dict[str, A
             counter = 1 + i % 40
             called = issued + timedelta(seconds=60 + (i * 37) % 1500)
             done = called + timedelta(seconds=240 + (i * 53) % 420)
-            yield issued, "ticket_issued", {
-                "ticket_id": tid, "day": day.isoformat(), "service": f"s{i % 8}", "series": "A",
-                "number": 1001 + i, "code": f"A{1001 + i}", "token": f"t{day}{i}", "priority": None,
-                "rules_version": "base", "issued_at": issued.isoformat(), "estimate_s": (i * 41) % 1800,
-                "device": "kiosk-1", "offline": False,
-            }  # fmt: skip
+            yield (
+                issued,
+                "ticket_issued",
+                {
+                    "ticket_id": tid,
+                    "day": day.isoformat(),
+                    "service": f"s{i % 8}",
+                    "series": "A",
+                    "number": 1001 + i,
+                    "code": f"A{1001 + i}",
+                    "token": f"t{day}{i}",
+                    "priority": None,
+                    "rules_version": "base",
+                    "issued_at": issued.isoformat(),
+                    "estimate_s": (i * 41) % 1800,
+                    "device": "kiosk-1",
+                    "offline": False,
+                },
+            )
             yield called, "ticket_called", {"ticket_id": tid, "counter": counter, "officer": "cb", "seq": i}
             yield (
                 done,
@@ -78,15 +92,34 @@ def events(days: int, tickets: int) -> Iterator[tuple[datetime, str, dict[str, A
                 {"ticket_id": tid, "counter": counter, "service_s": (done - called).seconds},
             )
             if i % 5 == 0:
-                yield done, "ticket_rated", {"ticket_id": tid, "counter": counter, "officer": "cb", "score": i % 3,
-                                             "scale": 3, "answers": {}}  # fmt: skip
+                yield (
+                    done,
+                    "ticket_rated",
+                    {
+                        "ticket_id": tid,
+                        "counter": counter,
+                        "officer": "cb",
+                        "score": i % 3,
+                        "scale": 3,
+                        "answers": {},
+                    },
+                )
             if i % 10 == 0:
                 due = done + timedelta(days=3)
-                yield done, "dossier_received", {
-                    "code": f"H21.65-{day:%y%m%d}-{i:04d}", "procedure": "1.001", "days": 3, "counter": counter,
-                    "ticket": f"A{1001 + i}", "received_at": done.isoformat(), "due_at": due.isoformat(),
-                    "provisional": False,
-                }  # fmt: skip
+                yield (
+                    done,
+                    "dossier_received",
+                    {
+                        "code": f"H21.65-{day:%y%m%d}-{i:04d}",
+                        "procedure": "1.001",
+                        "days": 3,
+                        "counter": counter,
+                        "ticket": f"A{1001 + i}",
+                        "received_at": done.isoformat(),
+                        "due_at": due.isoformat(),
+                        "provisional": False,
+                    },
+                )
 
 
 def rows(days: int, tickets: int) -> Iterator[dict[str, Any]]:
@@ -97,8 +130,15 @@ def rows(days: int, tickets: int) -> Iterator[dict[str, Any]]:
             seq += 1
             text = at.isoformat()
             digest = event_hash(prev, seq=seq, at=text, type=type_, data=data, request_id=None)
-            yield {"seq": seq, "at": text, "type": type_, "data": canonical_json(data), "request_id": None,
-                   "prev_hash": prev, "hash": digest}  # fmt: skip
+            yield {
+                "seq": seq,
+                "at": text,
+                "type": type_,
+                "data": canonical_json(data),
+                "request_id": None,
+                "prev_hash": prev,
+                "hash": digest,
+            }
             prev = digest
 
 
@@ -160,8 +200,10 @@ def measure(url: str, settings: ReportSettings, label: str) -> dict[str, float]:
                 best_count = min(best_count, seconds)
             out[f"{label}_{name}_s"] = round(best_report, 3)
             out[f"{label}_{name}_count_s"] = round(best_count, 4)
-            print(f"{label} {name}: report {best_report:.2f} s, bare count {best_count:.3f} s ({count} events)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"{label} {name}: report {best_report:.2f} s, bare count {best_count:.3f} s ({count} events)",
+                file=sys.stderr,
+            )
     return out
 
 

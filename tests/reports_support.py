@@ -100,10 +100,13 @@ def direct_counts(store: Store, period: Period) -> dict[str, Any]:
         for t, at in first_call.items()
     ]
     received = [
-        e.data for e in events
+        e.data
+        for e in events
         if e.type == "dossier_received"
-        and period.first <= datetime.fromisoformat(str(e.data["received_at"])).astimezone(TZ).date() <= period.last
-    ]  # fmt: skip
+        and period.first
+        <= datetime.fromisoformat(str(e.data["received_at"])).astimezone(TZ).date()
+        <= period.last
+    ]
     return {
         "issued": len(mine),
         "offline": sum(1 for t in mine if issued[t]["offline"]),

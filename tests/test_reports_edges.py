@@ -18,9 +18,12 @@ from siteconf.model import SiteFileError, parse_site
 from siteconf.reports import Band, ReportsConf, band_gaps
 
 THANH_HOA = [
-    Band(name="Xuất sắc", above=15), Band(name="Tốt", at_least=12, below=15), Band(name="Khá", at_least=9, below=12),
-    Band(name="Trung bình", at_least=6, below=9), Band(name="Yếu", below=6),
-]  # fmt: skip
+    Band(name="Xuất sắc", above=15),
+    Band(name="Tốt", at_least=12, below=15),
+    Band(name="Khá", at_least=9, below=12),
+    Band(name="Trung bình", at_least=6, below=9),
+    Band(name="Yếu", below=6),
+]
 
 
 def test_thanh_hoa_bands_leave_exactly_15_unclassified() -> None:
@@ -32,9 +35,19 @@ def test_thanh_hoa_bands_leave_exactly_15_unclassified() -> None:
 
 @pytest.mark.parametrize(
     ("score", "band"),
-    [(18, "Xuất sắc"), (15, "Xuất sắc"), (14.99, "Tốt"), (12, "Tốt"), (11.99, "Khá"), (9, "Khá"),
-     (8.99, "Trung bình"), (6, "Trung bình"), (5.99, "Yếu"), (0, "Yếu")],
-)  # fmt: skip
+    [
+        (18, "Xuất sắc"),
+        (15, "Xuất sắc"),
+        (14.99, "Tốt"),
+        (12, "Tốt"),
+        (11.99, "Khá"),
+        (9, "Khá"),
+        (8.99, "Trung bình"),
+        (6, "Trung bình"),
+        (5.99, "Yếu"),
+        (0, "Yếu"),
+    ],
+)
 def test_default_bands_at_every_edge(score: float, band: str) -> None:
     conf = ReportsConf()
     assert band_gaps(conf.bands) == []
@@ -44,7 +57,7 @@ def test_default_bands_at_every_edge(score: float, band: str) -> None:
 def test_a_site_file_with_a_gap_or_an_overlap_is_refused_naming_the_score() -> None:
     data = report_site().model_dump(mode="json", exclude_none=True)
     data["reports"] = {"bands": [b.model_dump(exclude_none=True) for b in THANH_HOA]}
-    with pytest.raises(SiteFileError, match="reports.bands: a score of 15 falls in no band"):
+    with pytest.raises(SiteFileError, match=r"reports\.bands: a score of 15 falls in no band"):
         parse_site(data)
     data["reports"] = {"bands": [{"name": "A", "at_most": 10}, {"name": "B", "at_least": 10}]}
     with pytest.raises(SiteFileError, match="a score of 10 falls in 2 bands"):
@@ -56,11 +69,16 @@ def test_a_site_file_with_a_gap_or_an_overlap_is_refused_naming_the_score() -> N
 
 @pytest.mark.parametrize(
     ("kind", "value", "first", "last"),
-    [("day", "2026-11-23", "2026-11-23", "2026-11-23"), ("week", "2026-W01", "2025-12-29", "2026-01-04"),
-     ("week", "2026-11-25", "2026-11-23", "2026-11-29"), ("month", "2024-02", "2024-02-01", "2024-02-29"),
-     ("quarter", "2026-Q4", "2026-10-01", "2026-12-31"), ("year", "2026", "2026-01-01", "2026-12-31"),
-     ("custom", "2026-11-01..2026-11-20", "2026-11-01", "2026-11-20")],
-)  # fmt: skip
+    [
+        ("day", "2026-11-23", "2026-11-23", "2026-11-23"),
+        ("week", "2026-W01", "2025-12-29", "2026-01-04"),
+        ("week", "2026-11-25", "2026-11-23", "2026-11-29"),
+        ("month", "2024-02", "2024-02-01", "2024-02-29"),
+        ("quarter", "2026-Q4", "2026-10-01", "2026-12-31"),
+        ("year", "2026", "2026-01-01", "2026-12-31"),
+        ("custom", "2026-11-01..2026-11-20", "2026-11-01", "2026-11-20"),
+    ],
+)
 def test_periods(kind: str, value: str, first: str, last: str) -> None:
     period = Period.parse(kind, value)
     assert (period.first.isoformat(), period.last.isoformat()) == (first, last)
@@ -68,9 +86,14 @@ def test_periods(kind: str, value: str, first: str, last: str) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "value", "says"),
-    [("month", "2026-13", "month must be in 1..12"), ("custom", "2026-11-20..2026-11-01", "before the first"),
-     ("decade", "2020", "use one of"), ("quarter", "2026-Q5", "YYYY-Qn"), ("custom", "2020-01-01..2026-01-01", "at most")],
-)  # fmt: skip
+    [
+        ("month", "2026-13", "month must be in 1..12"),
+        ("custom", "2026-11-20..2026-11-01", "before the first"),
+        ("decade", "2020", "use one of"),
+        ("quarter", "2026-Q5", "YYYY-Qn"),
+        ("custom", "2020-01-01..2026-01-01", "at most"),
+    ],
+)
 def test_bad_periods_say_what_was_wrong(kind: str, value: str, says: str) -> None:
     with pytest.raises(ReportError, match=says):
         Period.parse(kind, value)
@@ -115,10 +138,12 @@ def test_an_empty_period_has_every_table_and_no_division_by_zero(tmp_path: Path)
 def test_holidays_and_make_up_saturdays_in_working_days() -> None:
     site = report_site()
     data = site.model_dump(mode="json", exclude_none=True)
-    data["calendar"] = {"days": [
-        {"date": "2026-11-24", "kind": "holiday", "reason": "test"},
-        {"date": "2026-11-28", "kind": "makeup", "reason": "test"},
-    ]}  # fmt: skip
+    data["calendar"] = {
+        "days": [
+            {"date": "2026-11-24", "kind": "holiday", "reason": "test"},
+            {"date": "2026-11-28", "kind": "makeup", "reason": "test"},
+        ]
+    }
     settings = ReportSettings.from_site(parse_site(data))
     working = settings.working_days(Period.parse("week", "2026-W48"))
     assert sum(working.values()) == 5  # Mon, Wed, Thu, Fri + Saturday worked; Tuesday off
@@ -165,7 +190,7 @@ def test_a_report_reads_while_the_server_writes(tmp_path: Path) -> None:
             assert centre.issue("land", day_at(MONDAY, 10, 55))  # the writer commits during the read
             again = source.count(conn, datetime(2026, 11, 23, tzinfo=TZ), datetime(2026, 11, 24, tzinfo=TZ))
             assert again == before  # one snapshot: the report does not see half a change
-            with pytest.raises(Exception, match="readonly|read-only|query_only|attempt to write"):
+            with pytest.raises(Exception, match=r"readonly|read-only|query_only|attempt to write"):
                 conn.exec_driver_sql("DELETE FROM events")
 
 

@@ -4,6 +4,7 @@ against a direct count over the stored events."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from reports_support import Centre, day_at, direct_counts, next_weekday, report_site
 
 from queue_server.db import Store
+from queue_server.engine import Event
 from queue_server.reports import Period, ReportSettings, ReportSource, build_report
 from queue_server.reports.facts import EXPIRED
 from queue_server.reports.figures import BINS
@@ -54,11 +56,13 @@ def play(centre: Centre, ops: list[tuple[str, int, int]]) -> tuple[datetime, dat
                 status = ("processing", "supplement", "ready", "returned", "rejected")[n % 5]
                 centre.set_status(codes[step % len(codes)], status, t)
         else:
-            centre.run(_command(centre, op, counter, pick, n, t))
+            centre.run(_command(centre, op, counter, pick, n=n, t=t))
     return first, t
 
 
-def _command(centre: Centre, op: str, counter: int, pick: str, n: int, t: datetime):  # type: ignore[no-untyped-def]
+def _command(
+    centre: Centre, op: str, counter: int, pick: str, *, n: int, t: datetime
+) -> Callable[[], list[Event]]:
     e = centre.engine
     commands = {
         "open": lambda: e.open_counter(counter, f"cb-{1 + n % 2}", t),

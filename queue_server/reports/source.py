@@ -60,7 +60,8 @@ class EventLog:
 class Row(NamedTuple):
     """One event as the report reads it; which fields are set depends on ``type`` (see ``_COLUMNS``).
 
-    ``key`` is the ticket id, dossier code or closed day; ``ts`` and ``time`` are epoch seconds.
+    ``key`` is the ticket id, dossier code or closed day; ``ts`` and ``time`` are epoch seconds rounded to
+    the millisecond (SQLite computes them through julianday, PostgreSQL exactly: rounded, both agree).
     """
 
     site: str
@@ -250,9 +251,9 @@ class ReportSource:
 def _row(site: str, r: Any) -> Row:
     counter, number, when = r[4], r[7], r[8]
     return Row(
-        site, int(r[0]), float(r[1]), r[2], r[3],
+        site, int(r[0]), round(float(r[1]), 3), r[2], r[3],
         None if counter is None else int(counter), r[5], r[6],
-        None if number is None else float(number), None if when is None else float(when),
+        None if number is None else float(number), None if when is None else round(float(when), 3),
         r[9], r[10], r[11], r[12],
     )  # fmt: skip
 
