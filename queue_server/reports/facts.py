@@ -56,20 +56,14 @@ class TicketFact:
     status: str = WAITING
     current: str = ""
     first_call_ts: float | None = None
+    waited_s: float | None = None  # issue to first call
+    served: bool = False  # finished at least once
     episodes: list[Episode] = field(default_factory=list)
     no_shows: int = 0
     transfers: int = 0
     parks: int = 0
     cancelled: bool = False
     rating: tuple[int, int, int, str | None] | None = None  # score, scale, counter, officer
-
-    @property
-    def waited_s(self) -> float | None:
-        return None if self.first_call_ts is None else max(0.0, self.first_call_ts - self.issued_ts)
-
-    @property
-    def served(self) -> bool:
-        return any(e.service_s is not None for e in self.episodes)
 
     def officers(self) -> set[str | None]:
         return {e.officer for e in self.episodes}
@@ -132,6 +126,7 @@ class Folder:
         self._by_day: dict[tuple[str, str], list[TicketFact]] = {}
         self._waiting = 0
         self._open = 0
+        self._first, self._last = period.first.isoformat(), period.last.isoformat()
         self._hours: dict[int, tuple[str, int]] = {}
         self._shift = timedelta(hours=day_starts.hour, minutes=day_starts.minute)
         self._next_sample = self.start
@@ -156,7 +151,7 @@ class Folder:
                 ticket = self.facts.tickets.get((row.site, row.key or ""))
                 if ticket is not None:
                     handler(row, ticket)
-                elif row.type == "ticket_issued" and self.period.contains((row.key or "")[:10]):
+                elif row.type == "ticket_issued" and self._first <= (row.key or "")[:10] <= self._last:
                     self._new_ticket(row)
             elif row.type.startswith("counter_"):
                 self._counter_event(row)
@@ -198,10 +193,12 @@ class Folder:
         t.status = CALLED
         if t.first_call_ts is None:
             t.first_call_ts = row.ts
+            t.waited_s = max(0.0, row.ts - t.issued_ts)
         t.episodes.append(Episode(int(row.counter or 0), row.officer, t.current))
 
     def _finished(self, row: Row, t: TicketFact) -> None:
         t.status = DONE
+        t.served = True
         if t.episodes:
             t.episodes[-1].service_s = row.number
 

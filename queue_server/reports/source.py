@@ -245,7 +245,7 @@ class ReportSource:
             inner = f"(SELECT seq, at, type, data::jsonb AS j FROM {inner}) AS e"
         text = f"SELECT seq, {sql.epoch('at')}, type, {columns} FROM {inner} ORDER BY seq"
         result = conn.execute(sa.text(text), {**params, "site": site})
-        return [_row(site, r) for r in result]
+        return [_row(site, r) for r in result.all()]
 
 
 def _row(site: str, r: Any) -> Row:
