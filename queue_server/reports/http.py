@@ -55,13 +55,26 @@ CACHE_S = 60.0
 class _Reports:
     """Makes reports on its own connection and keeps the last few for the page's charts."""
 
-    def __init__(self, url: str | None, settings: ReportSettings | None) -> None:
-        self._url, self.settings = url, settings
+    def __init__(self, queries: object) -> None:
+        self._queries = queries
+        self._url: str | None = None
+        self.settings: ReportSettings | None = None
         self._source: ReportSource | None = None
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Report]] = {}
 
+    def resolve(self) -> ReportSettings | None:
+        """The server's store URL and site, looked up on first use (the OpenAPI export has neither)."""
+        if self.settings is None:
+            try:
+                store, site = self._queries.store, self._queries.site  # type: ignore[attr-defined]
+            except (AttributeError, RuntimeError):
+                return None
+            self._url, self.settings = str(store.url), ReportSettings.from_site(site)
+        return self.settings
+
     def get(self, period: Period, filters: Filters) -> Report:
+        self.resolve()
         if self._url is None or self.settings is None:
             raise ReportError("this server has no store to report on")
         key = f"{period.first}|{period.last}|{period.name}|{filters}"
@@ -89,9 +102,7 @@ def _templates() -> Any:
 
 def reports_router(queries: object, api_key: str | None) -> APIRouter:
     """The /reports routes over the store of ``queries`` (the queue server: its ``store`` and ``site``)."""
-    store, site = getattr(queries, "store", None), getattr(queries, "site", None)
-    settings = None if site is None else ReportSettings.from_site(site)
-    reports = _Reports(getattr(store, "url", None), settings)
+    reports = _Reports(queries)
     env = _templates()
     router = APIRouter(include_in_schema=False)
 
@@ -104,7 +115,9 @@ def reports_router(queries: object, api_key: str | None) -> APIRouter:
         return any(hmac.compare_digest(c.encode(), api_key.encode()) for c in candidates)
 
     def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        html = env.get_template(template).render(site_name=getattr(settings, "site_name", ""), **values)
+        settings = reports.resolve()
+        name = settings.site_name if settings is not None else ""
+        html = env.get_template(template).render(site_name=name, **values)
         return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
     @router.get("/reports", response_class=HTMLResponse)
