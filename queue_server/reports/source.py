@@ -81,6 +81,8 @@ class Row(NamedTuple):
 
 
 # Each report column: (name, {event type: JSON key}); "*" is the default for the types not named.
+# PostgreSQL's ->> gives text: numbers are cast there (SQLite's json_extract gives them typed already).
+_CASTS = {"counter": "int", "number": "float8"}
 _COLUMNS: tuple[tuple[str, dict[str, str]], ...] = (
     ("key", {"ticket_*": "ticket_id", "dossier_*": "code", "day_closed": "day"}),
     ("counter", {"ticket_transferred": "from_counter", "ticket_called": "counter",
@@ -105,19 +107,31 @@ class _Dialect:
     def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
 
-    def field(self, key: str) -> str:
-        return f"(j ->> '{key}')" if self.postgres else f"json_extract(data, '$.{key}')"
+    def field(self, key: str, cast: str | None = None) -> str:
+        if self.postgres:
+            return f"(j ->> '{key}')" + (f"::{cast}" if cast else "")
+        return f"json_extract(data, '$.{key}')"
 
     def epoch(self, text: str) -> str:
+        """Epoch seconds rounded to the millisecond (julianday is exact to some 10 µs only)."""
         if self.postgres:
-            return f"extract(epoch from ({text})::timestamptz)"
-        return f"((julianday({text}) - 2440587.5) * 86400.0)"
+            return f"round(extract(epoch from ({text})::timestamptz), 3)::float8"
+        return f"round((julianday({text}) - 2440587.5) * 86400.0, 3)"
 
-    def case(self, mapping: dict[str, str], timed: bool) -> str:
+    def param(self, name: str) -> str:
+        return f"%({name})s" if self.postgres else f":{name}"
+
+    def case(self, name: str, mapping: dict[str, str]) -> str:
         parts = []
         for pattern, key in mapping.items():
-            test = f"type LIKE '{pattern[:-1]}%'" if pattern.endswith("*") else f"type = '{pattern}'"
-            value = self.epoch(self.field(key)) if timed else self.field(key)
+            prefix = pattern[:-1]
+            test = (
+                f"substr(type, 1, {len(prefix)}) = '{prefix}'"
+                if pattern.endswith("*")
+                else f"type = '{pattern}'"
+            )
+            field = self.field(key, _CASTS.get(name))
+            value = self.epoch(field) if name == "time" else field
             parts.append(f"WHEN {test} THEN {value}")
         return f"CASE {' '.join(parts)} END"
 
@@ -237,25 +251,26 @@ class ReportSource:
     def _rows(
         self, conn: Connection, site: str, where: str, params: dict[str, Any], types: Sequence[str] = TYPES
     ) -> list[Row]:
+        """Rows straight from the driver's cursor: plain tuples, no per-row object but the ``Row``."""
         sql = self._sql
-        columns = ", ".join(sql.case(mapping, name == "time") for name, mapping in _COLUMNS)
+        columns = ", ".join(sql.case(name, mapping) for name, mapping in _COLUMNS)
         wanted = ", ".join(f"'{t}'" for t in types)
-        inner = f"{self.log.table} WHERE {self._where(site)} {where} AND type IN ({wanted})"
+        site_test = (
+            "" if self.log.site_column is None else f"{self.log.site_column} = {sql.param('site')} AND"
+        )
+        inner = f"{self.log.table} WHERE {site_test} {where} AND type IN ({wanted})"
         if sql.postgres:
             inner = f"(SELECT seq, at, type, data::jsonb AS j FROM {inner}) AS e"
-        text = f"SELECT seq, {sql.epoch('at')}, type, {columns} FROM {inner} ORDER BY seq"
-        result = conn.execute(sa.text(text), {**params, "site": site})
-        return [_row(site, r) for r in result.all()]
-
-
-def _row(site: str, r: Any) -> Row:
-    counter, number, when = r[4], r[7], r[8]
-    return Row(
-        site, int(r[0]), round(float(r[1]), 3), r[2], r[3],
-        None if counter is None else int(counter), r[5], r[6],
-        None if number is None else float(number), None if when is None else round(float(when), 3),
-        r[9], r[10], r[11], r[12],
-    )  # fmt: skip
+        site_value = f"CAST({sql.param('site')} AS TEXT)"
+        text = f"SELECT {site_value}, seq, {sql.epoch('at')}, type, {columns} FROM {inner} ORDER BY seq"
+        if sql.postgres:
+            text = text.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(text, {**params, "site": site})
+            return list(map(Row._make, cursor.fetchall()))
+        finally:
+            cursor.close()
 
 
 def _sqlite_reader(dbapi_conn: Any, _record: Any) -> None:
