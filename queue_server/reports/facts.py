@@ -31,7 +31,7 @@ WAITING, CALLED, PARKED, NO_SHOW, DONE, CANCELLED, EXPIRED = (
 OPEN = frozenset({WAITING, PARKED, NO_SHOW})
 
 
-@dataclass
+@dataclass(slots=True)
 class Episode:
     """One call of a ticket at a counter, until it finished, was transferred, parked or missed."""
 
@@ -41,7 +41,7 @@ class Episode:
     service_s: float | None = None  # set when the episode ended with ``ticket_finished``
 
 
-@dataclass
+@dataclass(slots=True)
 class TicketFact:
     site: str
     id: str

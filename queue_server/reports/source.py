@@ -227,12 +227,15 @@ class ReportSource:
     def first_seq_at(self, conn: Connection, site: str, ts: float) -> int:
         """The seq of the first event at or after epoch ``ts`` (one past the last if none)."""
         table, where = self.log.table, self._where(site)
-        bounds = conn.execute(
-            sa.text(f"SELECT min(seq), max(seq) FROM {table} WHERE {where} 1 = 1"), {"site": site}
-        ).one()
-        if bounds[0] is None:
+        # min() and max() in two statements: SQLite answers each from the key, both at once by a scan.
+        only = "" if self.log.site_column is None else f"WHERE {self.log.site_column} = :site"
+        lowest, highest = (
+            conn.execute(sa.text(f"SELECT {fn}(seq) FROM {table} {only}"), {"site": site}).scalar()
+            for fn in ("min", "max")
+        )
+        if lowest is None or highest is None:
             return 1
-        lo, hi = int(bounds[0]), int(bounds[1]) + 1
+        lo, hi = int(lowest), int(highest) + 1
         probe = sa.text(
             f"SELECT seq, {self._sql.epoch('at')} FROM {table} WHERE {where} seq >= :s ORDER BY seq LIMIT 1"
         )
