@@ -282,7 +282,15 @@ class Site(_Strict):
         return self
 
     def sections(self) -> list[Section]:
-        return [self.queue, self.calendar, self.printing, self.display, self.kiosk, self.scanning, self.reports]
+        return [
+            self.queue,
+            self.calendar,
+            self.printing,
+            self.display,
+            self.kiosk,
+            self.scanning,
+            self.reports,
+        ]
 
     def around_the_clock(self) -> Site:
         """This site issuing tickets every day at every hour, so the demo and tests run any time.
