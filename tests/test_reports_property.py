@@ -15,7 +15,7 @@ from reports_support import Centre, day_at, direct_counts, next_weekday, report_
 
 from queue_server.db import Store
 from queue_server.engine import Event
-from queue_server.reports import Period, ReportSettings, ReportSource, build_report
+from queue_server.reports import EventLog, Period, ReportSettings, ReportSource, build_report
 from queue_server.reports.facts import EXPIRED
 from queue_server.reports.figures import BINS
 from queue_server.reports.tables import Report
@@ -135,6 +135,9 @@ def test_random_days_report_what_the_events_say(ops: list[tuple[str, int, int]])
                 check(report, direct_counts(store, whole))
                 expired = sum(1 for t in centre.engine.tickets.values() if t.status == EXPIRED)
                 assert report.value("tickets", "expired") == expired
+                with ReportSource.open(url, EventLog(projection=None)) as direct:
+                    unprojected = build_report(direct, settings_, whole, as_of=last + timedelta(minutes=1))
+                assert [t.rows for t in unprojected.tables] == [t.rows for t in report.tables]
                 one_day = Period(first.date(), first.date())
                 day_report = build_report(source, settings_, one_day, as_of=last)
                 check(day_report, direct_counts(store, one_day))

@@ -175,7 +175,7 @@ class Folder:
             service=str(row.text),
             priority=row.priority,
             rules_version=str(row.extra or "base"),
-            offline=row.flag in (1, True, "true"),
+            offline=str(row.flag) in ("1", "true", "True"),
             issued_ts=float(row.time if row.time is not None else row.ts),
             estimate_s=row.number,
         )

@@ -55,6 +55,7 @@ class EventLog:
 
     table: str = "events"
     site_column: str | None = None
+    projection: str | None = "report_rows"  # see ``projection``; None: read the log itself
 
 
 class Row(NamedTuple):
@@ -139,17 +140,25 @@ class _Dialect:
 class ReportSource:
     """A read-only view of one store (or a hub's many-site store) for reports; close it after use."""
 
-    def __init__(self, engine: Engine, log_table: EventLog = EventLog(), *, site: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        log_table: EventLog = EventLog(),
+        *,
+        site: str | None = None,
+        writer: Engine | None = None,
+    ) -> None:
         self._engine = engine
+        self._writer = writer
         self.log = log_table
         self.site = site
         self._sql = _Dialect(engine.dialect.name == "postgresql")
-        if site is not None and log_table.site_column is None:
-            log.debug("site %s: the store holds one site, no filter needed", site)
+        self.projected = False
 
     @classmethod
     def open(cls, url: str, log_table: EventLog = EventLog(), *, site: str | None = None) -> ReportSource:
-        """Open the database at ``url`` (as ``Store.open`` takes it) for reading only."""
+        """Open the database at ``url`` (as ``Store.open`` takes it): reads on a read-only connection,
+        the projection's catch-up (``prepare``) on a second one."""
         try:
             parsed = sa.make_url(url)
         except ArgumentError:
@@ -162,20 +171,45 @@ class ReportSource:
             engine = sa.create_engine(parsed.set(query=query))
             sa_event.listen(engine, "connect", _sqlite_reader)
             sa_event.listen(engine, "begin", _sqlite_begin)
+            writer = sa.create_engine(parsed.set(query=query))
+            sa_event.listen(writer, "connect", _sqlite_writer)
+            sa_event.listen(writer, "begin", _sqlite_begin_immediate)
         elif backend == "postgresql":
             engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
+            writer = engine
         else:
             raise ReportError(f"database URL {url!r}: use sqlite or postgresql")
-        return cls(engine, log_table, site=site)
+        return cls(engine, log_table, site=site, writer=writer)
+
+    @property
+    def postgres(self) -> bool:
+        return self._sql.postgres
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._writer is not None:
+            self._writer.dispose()
 
     def __enter__(self) -> ReportSource:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def prepare(self) -> None:
+        """Bring the projection up to the log's end (short write transactions of its own); without a
+        projection, or when it cannot be written, reports read the log itself."""
+        from queue_server.reports.projection import catch_up
+
+        self.projected = False
+        if self.log.projection is None or self._writer is None:
+            return
+        try:
+            with self.snapshot() as conn:
+                sites = self.sites(conn)
+            self.projected = catch_up(self, self._writer, sites)
+        except (SQLAlchemyError, ReportError) as err:
+            log.warning("reports read the log itself: the projection is not usable (%s)", err)
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
@@ -215,20 +249,28 @@ class ReportSource:
         return rows
 
     def count(self, conn: Connection, start: datetime, end: datetime) -> int:
-        """How many events of the report's types the slice of [start, end) holds (a bare count)."""
+        """How many events the slice of [start, end) holds (a bare count, the benchmark's baseline)."""
         total = 0
+        table, where, _ = self._scan()
         for site in self.sites(conn):
             first = self.first_seq_at(conn, site, (start - BEFORE).timestamp())
             last = self.first_seq_at(conn, site, (end + AFTER).timestamp())
-            sql = f"SELECT count(*) FROM {self.log.table} WHERE {self._where(site)} seq >= :lo AND seq < :hi"
+            sql = f"SELECT count(*) FROM {table} WHERE {where} seq >= :lo AND seq < :hi"
             total += int(conn.execute(sa.text(sql), {"lo": first, "hi": last, "site": site}).scalar_one())
         return total
 
+    def _scan(self) -> tuple[str, str, str]:
+        """The table a report scans, its site condition and its time expression (epoch seconds)."""
+        if self.projected and self.log.projection is not None:
+            return self.log.projection, "site = :site AND", "ts"
+        where = "" if self.log.site_column is None else f"{self.log.site_column} = :site AND"
+        return self.log.table, where, self._sql.epoch("at")
+
     def first_seq_at(self, conn: Connection, site: str, ts: float) -> int:
         """The seq of the first event at or after epoch ``ts`` (one past the last if none)."""
-        table, where = self.log.table, self._where(site)
+        table, where, epoch = self._scan()
         # min() and max() in two statements: SQLite answers each from the key, both at once by a scan.
-        only = "" if self.log.site_column is None else f"WHERE {self.log.site_column} = :site"
+        only = f"WHERE {where.removesuffix(' AND')}" if where else ""
         lowest, highest = (
             conn.execute(sa.text(f"SELECT {fn}(seq) FROM {table} {only}"), {"site": site}).scalar()
             for fn in ("min", "max")
@@ -236,9 +278,7 @@ class ReportSource:
         if lowest is None or highest is None:
             return 1
         lo, hi = int(lowest), int(highest) + 1
-        probe = sa.text(
-            f"SELECT seq, {self._sql.epoch('at')} FROM {table} WHERE {where} seq >= :s ORDER BY seq LIMIT 1"
-        )
+        probe = sa.text(f"SELECT seq, {epoch} FROM {table} WHERE {where} seq >= :s ORDER BY seq LIMIT 1")
         while lo < hi:
             mid = (lo + hi) // 2
             row = conn.execute(probe, {"s": mid, "site": site}).first()
@@ -248,32 +288,44 @@ class ReportSource:
                 lo = int(row[0]) + 1
         return lo
 
-    def _where(self, site: str) -> str:
-        return "" if self.log.site_column is None else f"{self.log.site_column} = :site AND"
-
     def _rows(
         self, conn: Connection, site: str, where: str, params: dict[str, Any], types: Sequence[str] = TYPES
     ) -> list[Row]:
         """Rows straight from the driver's cursor: plain tuples, no per-row object but the ``Row``."""
-        sql = self._sql
-        columns = ", ".join(sql.case(name, mapping) for name, mapping in _COLUMNS)
         wanted = ", ".join(f"'{t}'" for t in types)
-        site_test = (
-            "" if self.log.site_column is None else f"{self.log.site_column} = {sql.param('site')} AND"
-        )
-        inner = f"{self.log.table} WHERE {site_test} {where} AND type IN ({wanted})"
-        if sql.postgres:
-            inner = f"(SELECT seq, at, type, data::jsonb AS j FROM {inner}) AS e"
-        site_value = f"CAST({sql.param('site')} AS TEXT)"
-        text = f"SELECT {site_value}, seq, {sql.epoch('at')}, type, {columns} FROM {inner} ORDER BY seq"
-        if sql.postgres:
-            text = text.replace(":lo", "%(lo)s").replace(":hi", "%(hi)s")
+        if self.projected and self.log.projection is not None:
+            columns = ", ".join(Row._fields)
+            text = (
+                f"SELECT {columns} FROM {self.log.projection} WHERE site = :site AND {where}"
+                f" AND type IN ({wanted}) ORDER BY seq"
+            )
+        else:
+            site_test = "" if self.log.site_column is None else f"{self.log.site_column} = :site AND"
+            text = self.select_sql(f"{self.log.table} WHERE {site_test} {where} AND type IN ({wanted})")
+            text += " ORDER BY seq"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(text, {**params, "site": site})
+            cursor.execute(self.driver_sql(text), {**params, "site": site})
             return list(map(Row._make, cursor.fetchall()))
         finally:
             cursor.close()
+
+    def select_sql(self, source: str) -> str:
+        """SELECT of the ``Row`` columns from ``source`` (``events WHERE ...``), the JSON fields picked
+        out by the database; parameters are written ``:name`` (see ``driver_sql``)."""
+        sql = self._sql
+        columns = ", ".join(sql.case(name, mapping) for name, mapping in _COLUMNS)
+        if sql.postgres:
+            source = f"(SELECT seq, at, type, data::jsonb AS j FROM {source}) AS e"
+        return f"SELECT CAST(:site AS TEXT), seq, {sql.epoch('at')}, type, {columns} FROM {source}"
+
+    def driver_sql(self, text: str) -> str:
+        """``:name`` parameters as the driver wants them (psycopg: ``%(name)s``)."""
+        if not self._sql.postgres:
+            return text
+        for name in ("lo", "hi", "site", "after", "upto"):
+            text = text.replace(f":{name}", f"%({name})s")
+        return text
 
 
 def _sqlite_reader(dbapi_conn: Any, _record: Any) -> None:
@@ -287,3 +339,15 @@ def _sqlite_reader(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN")
+
+
+def _sqlite_writer(dbapi_conn: Any, _record: Any) -> None:
+    """The projection's writer waits for the queue worker's transactions like any writer."""
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
