@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from engine_support import TZ, Tokens, site_data
@@ -142,15 +143,15 @@ def busy_week(centre: Centre, monday: datetime, days: int = 5) -> datetime:
     at = day_at(day, 7, 30)
     for n in range(days):
         at = day_at(day, 7, 30)
-        centre.run(lambda at=at: e.open_counter(1, "cb-1", at))
-        centre.run(lambda at=at: e.open_counter(2, "cb-2", at))
+        centre.run(partial(e.open_counter, 1, "cb-1", at))
+        centre.run(partial(e.open_counter, 2, "cb-2", at))
         for i in range(12 + 3 * n):
             centre.issue("land" if i % 3 else "civil", at + timedelta(minutes=3 * i + 1))
         at += timedelta(minutes=5)
         for i in range(10 + 2 * n):
             counter = 1 + i % 2
             at += timedelta(minutes=4 + (i * 7) % 9)
-            if not centre.run(lambda c=counter, at=at: e.call_next(c, at)):
+            if not centre.run(partial(e.call_next, counter, at)):
                 continue
             current = e.counters[counter].ticket_id
             if current is None:
@@ -158,14 +159,14 @@ def busy_week(centre: Centre, monday: datetime, days: int = 5) -> datetime:
             code = e.tickets[current].code
             if i % 4 == 0:
                 done = at + timedelta(minutes=6)
-                centre.run(lambda c=counter, done=done: e.finish(c, done))
-                centre.run(lambda t=current, done=done, s=i % 3: e.rate(t, 2 - (s == 2) * 2, 3, {}, done))
+                centre.run(partial(e.finish, counter, done))
+                centre.run(partial(e.rate, current, 2 - (i % 3 == 2) * 2, 3, {}, done))
                 dossier = centre.register(done, 1 + i % 3, counter, code)
                 if dossier is not None and i % 8 == 0:
                     centre.set_status(dossier, "ready", done + timedelta(minutes=1))
         at += timedelta(minutes=10)
         for counter in (1, 2):
-            centre.run(lambda c=counter, at=at: e.finish(c, at))
-        centre.run(lambda at=at: e.pause_counter(2, at))
+            centre.run(partial(e.finish, counter, at))
+        centre.run(partial(e.pause_counter, 2, at))
         day = next_weekday(day)
     return at

@@ -3,6 +3,7 @@ period, a rule-version change, the reader beside a writer, officer names."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -99,8 +100,8 @@ def test_bad_periods_say_what_was_wrong(kind: str, value: str, says: str) -> Non
         Period.parse(kind, value)
 
 
-def _report(url: str, site_kwargs: dict[str, object], period: Period, **kw: object) -> object:
-    site = report_site(**site_kwargs)  # type: ignore[arg-type]
+def _report(url: str, site_kwargs: Mapping[str, object], period: Period, **kw: object) -> object:
+    site = report_site(**site_kwargs)
     with ReportSource.open(url) as source:
         return build_report(source, ReportSettings.from_site(site), period, **kw)  # type: ignore[arg-type]
 
@@ -157,7 +158,7 @@ def test_a_period_across_a_rule_version_change(tmp_path: Path) -> None:
         "versions": [{"effective": "2026-11-25", "id": "v2", "normal_per_priority": 1}],
     }
     with Store.open(url) as store:
-        busy_week(Centre(report_site(**versions), store), MONDAY, days=4)  # type: ignore[arg-type]
+        busy_week(Centre(report_site(**versions), store), MONDAY, days=4)
     report = _report(url, versions, Period.parse("week", "2026-W48"))
     rules = {r[0]: r for r in report.table("rules").rows}  # type: ignore[attr-defined]
     assert set(rules) == {"base", "v2"}

@@ -88,7 +88,7 @@ def test_downloads_carry_the_same_figures(page_url: str) -> None:
 
 
 def test_create_app_serves_the_reports_page_and_keeps_it_off_without_a_key() -> None:
-    app = create_app(SimpleNamespace(), None)  # type: ignore[arg-type]
+    app = create_app(SimpleNamespace(), None)
     http = HttpServer(app, "127.0.0.1", free_port()).start()
     try:
         page = get(f"{http.url}/reports", key=None)

@@ -4,8 +4,10 @@ against a direct count over the stored events."""
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from engine_support import MONDAY
@@ -43,7 +45,7 @@ def play(centre: Centre, ops: list[tuple[str, int, int]]) -> tuple[datetime, dat
         if op == "next_day":
             day = e.rules.business_day(t).isoformat()
             t = day_at(next_weekday(t), 7, 40)
-            centre.run(lambda day=day, t=t: e.close_day(day, t))
+            centre.run(partial(e.close_day, day, t))
         elif op.startswith("issue"):
             service = "civil" if op == "issue_civil" else "land"
             centre.issue(service, t, "elderly" if op == "issue_priority" else None)
@@ -109,11 +111,12 @@ def check(report: Report, direct: dict[str, object]) -> None:
     assert sum(int(v or 0) for row in load.rows for v in row[1:]) == issued
     assert sum(int(v or 0) for v in report.table("officers").column("served")) == len(services)
     scores = direct["scores"]
+    assert isinstance(scores, Counter)
     levels = {(r[0], r[1]): r[3] for r in report.table("ratings").rows if r[1] is not None}
-    assert levels == {(str(scale), score): n for (scale, score), n in scores.items()}  # type: ignore[attr-defined]
+    assert levels == {(str(scale), score): n for (scale, score), n in scores.items()}
     assert sum(int(v or 0) for v in report.table("ratings_by_officer").column("rated")) == sum(
         scores.values()
-    )  # type: ignore[attr-defined]
+    )
     assert value("dossiers", "received") == direct["received"]
     outcomes = sum(int(value("dossiers", k) or 0) for k in ("early", "on_time", "late", "overdue", "open"))
     assert outcomes == direct["received"]

@@ -40,7 +40,8 @@ def test_sqlite_and_postgres_give_the_same_report(backend: str, tmp_path: Path) 
         with ReportSource.open(reference_url) as ref, ReportSource.open(url) as other:
             expected, got = figures(make(ref)), figures(make(other))
     assert got == expected
-    assert expected["tickets"][0][1] > 50  # the week did happen
+    issued = expected["tickets"][0][1]
+    assert isinstance(issued, int) and issued > 50  # the week did happen
 
 
 def test_a_hub_table_of_many_sites_serves_each_centre_and_the_province(tmp_path: Path) -> None:
