@@ -25,7 +25,7 @@ from queue_server.reports.tables import Report
 OPS = (
     "issue", "issue", "issue", "issue_civil", "issue_priority", "open", "open", "pause", "close", "call",
     "call", "call", "finish", "no_show", "recall", "transfer_service", "transfer_counter", "park", "resume",
-    "cancel", "reinstate", "rate", "rate", "dossier", "dossier_status", "next_day",
+    "cancel", "reinstate", "rate", "rate", "dossier", "dossier_status", "next_day", "offline",
 )  # fmt: skip
 program = st.lists(
     st.tuples(st.sampled_from(OPS), st.integers(0, 7), st.integers(0, 25)), min_size=5, max_size=120
@@ -49,6 +49,8 @@ def play(centre: Centre, ops: list[tuple[str, int, int]]) -> tuple[datetime, dat
         elif op.startswith("issue"):
             service = "civil" if op == "issue_civil" else "land"
             centre.issue(service, t, "elderly" if op == "issue_priority" else None)
+        elif op == "offline":
+            offline_ticket(centre, t, minutes_before=n)
         elif op == "dossier":
             ticket = e.tickets.get(pick)
             centre.register(t, n % 3, counter, ticket.code if ticket else None)
@@ -60,6 +62,21 @@ def play(centre: Centre, ops: list[tuple[str, int, int]]) -> tuple[datetime, dat
         else:
             centre.run(_command(centre, op, counter, pick, n=n, t=t))
     return first, t
+
+
+def offline_ticket(centre: Centre, t: datetime, minutes_before: int) -> None:
+    """A kiosk reserves a block, prints from it while offline, and registers the ticket later."""
+    e = centre.engine
+    before = {(b.day, b.first) for blocks in e._blocks.values() for b in blocks}
+    if not centre.run(partial(e.reserve_block, "kiosk-1", "land", 2, t)):
+        return
+    (block,) = [b for blocks in e._blocks.values() for b in blocks if (b.day, b.first) not in before]
+    issued = max(t - timedelta(minutes=minutes_before), day_at(t, 7, 30))
+    register = partial(
+        e.register_offline_ticket, "kiosk-1", "land", block.first,
+        priority=None, token=centre.tokens(), issued_at=issued, at=t,
+    )  # fmt: skip
+    centre.run(register)
 
 
 def _command(
@@ -122,7 +139,7 @@ def check(report: Report, direct: dict[str, object]) -> None:
     assert outcomes == direct["received"]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=program)
 def test_random_days_report_what_the_events_say(ops: list[tuple[str, int, int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
