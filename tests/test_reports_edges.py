@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,44 @@ def test_a_report_reads_while_the_server_writes(tmp_path: Path) -> None:
 def test_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="no SQLite file"):
         ReportSource.open(f"sqlite:///{tmp_path / 'nothing.db'}")
+
+
+def test_officer_time_open_and_paused_and_tt01_per_dossier(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    site = report_site(day_starts="03:00")
+    with Store.open(url) as store:
+        c = Centre(site, store)
+        e = c.engine
+        c.run(partial(e.open_counter, 1, "cb-1", day_at(MONDAY, 8)))
+        ticket = c.issue("land", day_at(MONDAY, 8, 5))
+        assert ticket is not None
+        c.run(partial(e.call_next, 1, day_at(MONDAY, 8, 10)))
+        c.run(partial(e.finish, 1, day_at(MONDAY, 8, 20)))
+        c.run(partial(e.rate, ticket, 0, 3, {}, day_at(MONDAY, 8, 21)))  # không hài lòng
+        code = e.tickets[ticket].code
+        early = c.register(day_at(MONDAY, 8, 22), 3, 1, code)  # due Thursday
+        late = c.register(day_at(MONDAY, 8, 23), 1, 1, None)  # due Tuesday
+        c.run(partial(e.pause_counter, 1, day_at(MONDAY, 10)))
+        c.run(partial(e.open_counter, 1, "cb-1", day_at(MONDAY, 10, 30)))
+        c.run(partial(e.close_counter, 1, day_at(MONDAY, 11)))
+        assert early and late
+        c.set_status(early, "supplement", day_at(MONDAY, 9))
+        c.set_status(early, "ready", day_at(MONDAY + timedelta(days=1), 9))
+        c.set_status(late, "ready", day_at(MONDAY + timedelta(days=3), 9))
+    report = _report(
+        url, {"day_starts": "03:00"}, Period.parse("week", "2026-W48"), as_of=MONDAY.replace(day=30)
+    )
+    officers = {r["officer"]: r for r in report.table("officers").as_dicts()}  # type: ignore[attr-defined]
+    assert officers["cb-1"]["open"] == pytest.approx(2.5 * 3600)
+    assert officers["cb-1"]["paused"] == pytest.approx(0.5 * 3600)
+    assert officers["cb-1"]["served"] == 1
+    assert report.value("dossiers", "early") == 1 and report.value("dossiers", "late") == 1  # type: ignore[attr-defined]
+    assert report.value("dossiers", "qd766_rate") == pytest.approx(0.5)  # type: ignore[attr-defined]
+    late_list = report.table("late_dossiers").as_dicts()  # type: ignore[attr-defined]
+    assert [d["code"] for d in late_list] == [late] and late_list[0][
+        "days_late"
+    ] == 3  # 2 days 37 min, rounded up
+    rows = {r["officer"]: r for r in report.table("tt01").as_dicts()}  # type: ignore[attr-defined]
+    cb1 = rows["cb-1"]  # the early dossier: index 1 = 2, index 3 = 1 (one supplement), index 7 = 0
+    assert (cb1["i1"], cb1["i3"], cb1["i7"], cb1["total"]) == (2.0, 1.0, 0.0, 3.0)
+    assert cb1["of18"] == pytest.approx(9.0) and cb1["band"] == "Khá"
