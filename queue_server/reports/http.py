@@ -118,94 +118,99 @@ def _templates() -> Any:
 
 def reports_router(queries: object, api_key: str | None) -> APIRouter:
     """The /reports routes over the store of ``queries`` (the queue server: its ``store`` and ``site``)."""
-    reports = _Reports(queries)
-    env = _templates()
+    pages = _Pages(_Reports(queries), api_key)
     router = APIRouter(include_in_schema=False)
+    router.add_api_route("/reports", pages.report_page, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route("/reports/login", pages.login, methods=["POST"])
+    router.add_api_route("/reports/chart/{name}.svg", pages.chart, methods=["GET"])
+    router.add_api_route("/reports/export.{fmt}", pages.export, methods=["GET"])
+    router.add_api_route("/reports/static/reports.css", _css, methods=["GET"])
+    return router
 
-    def allowed(authorization: str | None, cookie: str | None) -> bool:
-        if api_key is None:
+
+Authorization = Annotated[str | None, Header()]
+KeyCookie = Annotated[str | None, Cookie(alias=COOKIE)]
+
+
+class _Pages:
+    """The route handlers: the key check, the page, the login form, charts and downloads."""
+
+    def __init__(self, reports: _Reports, api_key: str | None) -> None:
+        self.reports, self.api_key = reports, api_key
+        self.env = _templates()
+
+    def allowed(self, authorization: str | None, cookie: str | None) -> bool:
+        if self.api_key is None:
             return False
         scheme, _, given = (authorization or "").partition(" ")
         candidates = [given] if scheme.lower() == "bearer" else []
         candidates += [cookie] if cookie else []
-        return any(hmac.compare_digest(c.encode(), api_key.encode()) for c in candidates)
+        return any(hmac.compare_digest(c.encode(), self.api_key.encode()) for c in candidates)
 
-    def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        settings = reports.resolve()
+    def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        settings = self.reports.resolve()
         name = settings.site_name if settings is not None else ""
-        html = env.get_template(template).render(site_name=name, **values)
+        html = self.env.get_template(template).render(site_name=name, **values)
         return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
-    @router.get("/reports", response_class=HTMLResponse)
     async def report_page(
-        request: Request,
-        authorization: Annotated[str | None, Header()] = None,
-        motcua_reports: Annotated[str | None, Cookie()] = None,
+        self, request: Request, authorization: Authorization = None, cookie: KeyCookie = None
     ) -> HTMLResponse:
-        if not allowed(authorization, motcua_reports):
-            return page("login.html", 401, keyless=api_key is None)
+        if not self.allowed(authorization, cookie):
+            return self.page("login.html", 401, keyless=self.api_key is None)
         query = dict(request.query_params)
         try:
             period, filters = _parse(query)
-            report = await run_in_threadpool(reports.get, period, filters)
+            report = await run_in_threadpool(self.reports.get, period, filters)
         except ReportError as err:
-            return page("report.html", 400, error=str(err), query=query, kinds=KINDS, report=None)
+            return self.page("report.html", 400, error=str(err), query=query, kinds=KINDS, report=None)
         shown = urlencode({k: v for k, v in query.items() if v})
-        return page("report.html", query=query, kinds=KINDS, report=report, charts=CHARTS, qs=shown)
+        return self.page("report.html", query=query, kinds=KINDS, report=report, charts=CHARTS, qs=shown)
 
-    @router.post("/reports/login")
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         key = (form.get("key") or [""])[0]
-        if api_key is None or not hmac.compare_digest(key.encode(), api_key.encode()):
-            return page("login.html", 401, wrong=True, keyless=api_key is None)
+        if self.api_key is None or not hmac.compare_digest(key.encode(), self.api_key.encode()):
+            return self.page("login.html", 401, wrong=True, keyless=self.api_key is None)
         redirect = RedirectResponse("/reports", status_code=303, headers=_HEADERS)
         redirect.set_cookie(COOKIE, key, httponly=True, samesite="strict", path="/reports", max_age=8 * 3600)
         return redirect
 
-    @router.get("/reports/chart/{name}.svg")
     async def chart(
-        name: str,
-        request: Request,
-        authorization: Annotated[str | None, Header()] = None,
-        motcua_reports: Annotated[str | None, Cookie()] = None,
+        self, name: str, request: Request, authorization: Authorization = None, cookie: KeyCookie = None
     ) -> Response:
-        report = await _authorised_report(request, authorization, motcua_reports)
+        report = await self.authorised_report(request, authorization, cookie)
         if name not in CHARTS:
             raise HTTPException(404, f"no chart {name!r}; charts: {', '.join(CHARTS)}")
         svg = await run_in_threadpool(draw, report, name, "svg")
         return Response(svg, media_type="image/svg+xml", headers=_HEADERS)
 
-    @router.get("/reports/export.{fmt}")
     async def export(
-        fmt: str,
-        request: Request,
-        authorization: Annotated[str | None, Header()] = None,
-        motcua_reports: Annotated[str | None, Cookie()] = None,
+        self, fmt: str, request: Request, authorization: Authorization = None, cookie: KeyCookie = None
     ) -> Response:
         if fmt not in _TYPES:
             raise HTTPException(404, f"no export as {fmt!r}: csv, xlsx or pdf")
-        report = await _authorised_report(request, authorization, motcua_reports)
+        report = await self.authorised_report(request, authorization, cookie)
         body = await run_in_threadpool(_export, report, fmt)
         name = f"bao-cao-{report.site}-{report.first_day}-{report.last_day}.{fmt}"
         headers = {**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
         return Response(body, media_type=_TYPES[fmt], headers=headers)
 
-    @router.get("/reports/static/reports.css")
-    def css() -> Response:
-        text = resources.files("queue_server.reports").joinpath("templates/reports.css").read_text("utf-8")
-        return Response(text, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
-
-    async def _authorised_report(request: Request, authorization: str | None, cookie: str | None) -> Report:
-        if not allowed(authorization, cookie):
+    async def authorised_report(
+        self, request: Request, authorization: str | None, cookie: str | None
+    ) -> Report:
+        if not self.allowed(authorization, cookie):
             raise HTTPException(401, "reports need the API key (Authorization: Bearer <key>, or log in)")
         try:
             period, filters = _parse(dict(request.query_params))
-            return await run_in_threadpool(reports.get, period, filters)
+            return await run_in_threadpool(self.reports.get, period, filters)
         except ReportError as err:
             raise HTTPException(400, str(err)) from err
 
-    return router
+
+def _css() -> Response:
+    text = resources.files("queue_server.reports").joinpath("templates/reports.css").read_text("utf-8")
+    return Response(text, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
 def _parse(query: dict[str, str]) -> tuple[Period, Filters]:
