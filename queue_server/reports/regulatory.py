@@ -62,14 +62,26 @@ def _rating_cols(first: Column) -> list[Column]:
     ]
 
 
+Groups = dict[str, dict[str, Counter[str]]]
+_GROUPS = (
+    ("officer", "Cán bộ", "Officer"),
+    ("counter", "Quầy", "Counter"),
+    ("service", "Lĩnh vực", "Service"),
+)
+_LEVEL_COLS = [
+    Column("scale", "Thang", "Scale", "text"),
+    Column("score", "Điểm", "Score"),
+    Column("level", "Mức", "Level", "text"),
+    Column("count", "Lượt", "Count"),
+    Column("share", "Tỷ lệ", "Share", "percent"),
+    Column("class", "Tính là", "Counts as", "text"),
+]
+
+
 def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] | None) -> list[Table]:
     """Per level, then per officer, counter and service."""
     levels: Counter[tuple[int, int]] = Counter()
-    groups: dict[str, dict[str, Counter[str]]] = {
-        "officer": defaultdict(Counter),
-        "counter": defaultdict(Counter),
-        "service": defaultdict(Counter),
-    }
+    groups: Groups = {group: defaultdict(Counter) for group, _, _ in _GROUPS}
     for t in tickets:
         if t.rating is None:
             continue
@@ -78,25 +90,24 @@ def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] 
         kind = satisfaction(score, scale, conf)
         for group, key in (("officer", officer or "—"), ("counter", str(counter)), ("service", t.service)):
             groups[group][key][kind] += 1
-    served = sum(t.served for t in tickets)
-    rated = sum(levels.values())
+    served = sum(1 for t in tickets if t.served)
+    tables = [_level_table(levels, served, conf)]
+    tables += [_group_table(groups[group], group, vi, en, names) for group, vi, en in _GROUPS]
+    return tables
+
+
+def _level_table(levels: Counter[tuple[int, int]], served: int, conf: ReportsConf) -> Table:
     per_scale = Counter[int]()
     for (scale, _), n in levels.items():
         per_scale[scale] += n
-    level_rows: list[list[Value]] = []
+    rows: list[list[Value]] = []
     for (scale, score), n in sorted(levels.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
-        label = LEVELS.get(scale, ())[score] if score < len(LEVELS.get(scale, ())) else f"{score}/{scale - 1}"
-        level_rows.append(
-            [
-                f"{scale}",
-                score,
-                label,
-                n,
-                share(n, per_scale[scale]),
-                CLASS_VI[satisfaction(score, scale, conf)],
-            ]
-        )
-    level_rows.append(
+        names = LEVELS.get(scale, ())
+        label = names[score] if score < len(names) else f"{score}/{scale - 1}"
+        kind = CLASS_VI[satisfaction(score, scale, conf)]
+        rows.append([f"{scale}", score, label, n, share(n, per_scale[scale]), kind])
+    rated = sum(levels.values())
+    rows.append(
         [
             "",
             None,
@@ -106,62 +117,39 @@ def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] 
             "",
         ]
     )
-    level_cols = [
-        Column("scale", "Thang", "Scale", "text"),
-        Column("score", "Điểm", "Score"),
-        Column("level", "Mức", "Level", "text"),
-        Column("count", "Lượt", "Count"),
-        Column("share", "Tỷ lệ", "Share", "percent"),
-        Column("class", "Tính là", "Counts as", "text"),
-    ]
-    tables = [
-        Table(
-            "ratings",
-            "Đánh giá mức độ hài lòng",
-            "Satisfaction ratings",
-            "Mỗi số một lượt đánh giá, gắn với quầy và cán bộ gọi số. "
-            "Tỷ lệ mỗi mức tính trên số lượt cùng thang; "
-            "dòng cuối: số lượt đánh giá ÷ số đã phục vụ.",
-            "One rating per ticket, tied to the counter and officer who called it. Each level's share is of "
-            "ratings on the same scale; the last row: ratings ÷ tickets served.",
-            level_cols,
-            level_rows,
+    return Table(
+        "ratings",
+        "Đánh giá mức độ hài lòng",
+        "Satisfaction ratings",
+        "Mỗi số một lượt đánh giá, gắn với quầy và cán bộ gọi số. Tỷ lệ mỗi mức tính trên số lượt cùng "
+        "thang; dòng cuối: số lượt đánh giá ÷ số đã phục vụ.",
+        "One rating per ticket, tied to the counter and officer who called it. Each level's share is of "
+        "ratings on the same scale; the last row: ratings ÷ tickets served.",
+        _LEVEL_COLS,
+        rows,
+    )
+
+
+def _group_table(
+    counts: dict[str, Counter[str]], group: str, vi: str, en: str, names: dict[str, str] | None
+) -> Table:
+    rows: list[list[Value]] = []
+    for key in sorted(counts):
+        c = counts[key]
+        n = sum(c.values())
+        label = key if group != "officer" or names is None else f"{key} — {names.get(key, '')}".rstrip(" —")
+        rows.append(
+            [label, n, c["very_satisfied"], c["satisfied"], c["unsatisfied"], share(n - c["unsatisfied"], n)]
         )
-    ]
-    for group, vi, en in (
-        ("officer", "Cán bộ", "Officer"),
-        ("counter", "Quầy", "Counter"),
-        ("service", "Lĩnh vực", "Service"),
-    ):
-        rows: list[list[Value]] = []
-        for key in sorted(groups[group]):
-            c = groups[group][key]
-            n = sum(c.values())
-            label = (
-                key if group != "officer" or names is None else f"{key} — {names.get(key, '')}".rstrip(" —")
-            )
-            rows.append(
-                [
-                    label,
-                    n,
-                    c["very_satisfied"],
-                    c["satisfied"],
-                    c["unsatisfied"],
-                    share(n - c["unsatisfied"], n),
-                ]
-            )
-        tables.append(
-            Table(
-                f"ratings_by_{group}",
-                f"Đánh giá theo {vi.lower()}",
-                f"Ratings by {en.lower()}",
-                "Tỷ lệ hài lòng = (lượt đánh giá - không hài lòng) ÷ lượt đánh giá.",
-                "Satisfied or better = (ratings - unsatisfied) ÷ ratings.",
-                _rating_cols(Column(group, vi, en, "text")),
-                rows,
-            )
-        )
-    return tables
+    return Table(
+        f"ratings_by_{group}",
+        f"Đánh giá theo {vi.lower()}",
+        f"Ratings by {en.lower()}",
+        "Tỷ lệ hài lòng = (lượt đánh giá - không hài lòng) ÷ lượt đánh giá.",
+        "Satisfied or better = (ratings - unsatisfied) ÷ ratings.",
+        _rating_cols(Column(group, vi, en, "text")),
+        rows,
+    )
 
 
 @dataclass
@@ -244,6 +232,11 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
         cols,
         rows,
     )
+    return [summary, _late_table(scores, tz, as_of)]
+
+
+def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table:
+    """The late and overdue dossiers, by appointment, with how late (for the apology letter, form 04)."""
     late_rows: list[list[Value]] = []
     for s in sorted(scores, key=lambda s: s.dossier.due_ts):
         if s.outcome not in ("late", "overdue"):
@@ -268,7 +261,7 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
         Column("resolved", "Giải quyết", "Resolved", "text"),
         Column("days_late", "Số ngày trễ", "Days late"),
     ]
-    late = Table(
+    return Table(
         "late_dossiers",
         "Hồ sơ trễ hạn (cần phiếu xin lỗi)",
         "Late dossiers (apology letter)",
@@ -277,7 +270,6 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
         late_cols,
         late_rows,
     )
-    return [summary, late]
 
 
 def _local(ts: float, tz: ZoneInfo) -> str:
