@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "queue_server.cli",
     "queue_server.calendar_cli",
     "queue_server.server_cli",
+    "queue_server.reports.cli",
     "printer.cli",
     "counter_display.cli",
     "kiosk.cli",

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
+from queue_server.reports.http import reports_router
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def create_app(
 
         mount_dossier_store(app, dossier_dir, require_key)
     app.include_router(_page_routes(queries, site_name))
+    app.include_router(reports_router(queries, api_key))
     return app
 
 
