@@ -7,7 +7,7 @@ Events are unique by (site, seq). The ingest keeps each centre's verified head i
 only the events that extend it, so a resent event never reaches the table; the primary key makes a
 second hub process on the same database fail loudly rather than duplicate (the ingest also holds an
 advisory lock). ``hub_events`` is partitioned by hash of the site when asked (``partitions``), the
-layout ``bench/hub.py`` measures against a plain table.
+layout ``bench/province_hub.py`` measures against a plain table.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
-from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.reports.http import reports_router
+from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 
 log = logging.getLogger(__name__)
 

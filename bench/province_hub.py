@@ -14,7 +14,7 @@
 4. **dashboard**: ``GET /`` of the province page at 100 centres with their device, counter and queue
    state, signed in (median of ``--requests``), in process through the ASGI app (``dashboard_ms``).
 
-    python bench/hub.py [--centres 100] [--events 2300] [--partitions 0] [--db URL]
+    python bench/province_hub.py [--centres 100] [--events 2300] [--partitions 0] [--db URL]
 
 The database URL defaults to ``$MOTCUA_TEST_POSTGRES``; the bench works in a schema of its own and
 drops it. Prints one JSON line; exits 1 if the hub lost, duplicated or refused an event.
@@ -316,7 +316,9 @@ def check(dsn: str, want: dict[str, list[ShippedEvent]]) -> list[str]:
     """Every event stored once with its hash, every chain whole; returns the problems."""
     problems = []
     with psycopg.connect(dsn) as conn:
-        rows = dict(conn.execute("SELECT site, count(*) FROM hub_events GROUP BY site").fetchall())
+        rows: dict[str, int] = dict(
+            conn.execute("SELECT site, count(*) FROM hub_events GROUP BY site").fetchall()
+        )
         bad = conn.execute(
             "SELECT count(*) FROM hub_sites WHERE broken_seq IS NOT NULL OR held > 0"
         ).fetchone()
@@ -343,12 +345,12 @@ def main() -> int:
     plain_dsn = args.db.replace("postgresql+psycopg://", "postgresql://")
     schema = f"bench_hub_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(plain_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')  # type: ignore[arg-type]
+        conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
         return run(args, schema, plain_dsn)
     finally:
         with psycopg.connect(plain_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # type: ignore[arg-type]
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def run(args: argparse.Namespace, schema: str, plain_dsn: str) -> int:
