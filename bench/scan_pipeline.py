@@ -142,7 +142,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         figures = run(samples, args.jobs, not args.no_osd, Path(tmp))
     classes = figures["classes"]
-    totals = {k: sum(c.get(k, 0) for c in classes.values()) for k in next(iter(classes.values()))}
+    keys = sorted({k for c in classes.values() for k in c})
+    totals = {k: sum(c.get(k, 0) for c in classes.values()) for k in keys}
     line = {
         "bench": "scan_pipeline",
         "corpus": f"scanner.testcorpus seed {args.seed}",

@@ -3,7 +3,8 @@
 zxing-cpp reads a configurable set of symbologies (by default what it reads on documents: QR,
 DataMatrix, PDF417, Aztec, Code 128, Code 39, Code 93, ITF, EAN/UPC). A quick pass looks at the upright
 page at full resolution along its rows; whenever it reads nothing, the thorough passes follow: zxing in
-every direction and scale (and inverted), then the page turned by 45°, then binarised. Every code keeps
+every direction and scale (and inverted), then, if a symbol was seen but not decoded, the page turned
+by 45° and binarised. Every code keeps
 its orientation, expressed in the frame of the image handed in (a code read on the 45° copy is turned
 back by 45°), so the pipeline can use it to set the page upright.
 
@@ -26,7 +27,7 @@ Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 DECODERS = ("zxing", "pyzbar")
 
 #: Symbologies read by default: everything zxing-cpp reads that appears on paper documents.
-DEFAULT_SYMBOLOGIES = (
+DEFAULT_SYMBOLOGIES: tuple[str, ...] = (
     "QRCode",
     "MicroQRCode",
     "DataMatrix",
@@ -185,11 +186,14 @@ def _same(grey: Image8) -> Image8:
 
 
 # (name, transform, the counter-clockwise turn the transform applied, in degrees)
-RETRIES: tuple[tuple[str, Callable[[Image8], Image8], float], ...] = (
+RETRIES: tuple[tuple[str, Callable[[Image8], Image8], float], ...] = (  # in this order
     ("thorough", _same, 0.0),
     ("rotated45", _turned, 45.0),
     ("binarised", _binarised, 0.0),
 )
+
+
+EXTRA_RETRIES = frozenset({"rotated45", "binarised"})
 
 
 @dataclass
@@ -206,7 +210,10 @@ def read_codes(
 ) -> CodeReport:
     """Codes on the page: the quick pass, then, whenever it read nothing, the thorough passes in turn.
 
-    Each decoder is asked in turn until one reads something. Orientations are in ``grey``'s frame.
+    zxing-cpp's full search (every direction, downscaled, inverted) always follows an empty quick
+    pass; the 45° and binarised copies only when some pass saw a symbol it could not decode (zbar
+    cannot tell, so with zbar they always run). Each decoder is asked in turn until one reads
+    something. Orientations are in ``grey``'s frame.
     """
     for name in decoders:
         if name not in READERS:
@@ -215,12 +222,16 @@ def read_codes(
     attempts: list[tuple[str, Callable[[Image8], Image8] | None, float]] = [("direct", None, 0.0)]
     if retry:
         attempts.extend(RETRIES)
+    seen = False
     for attempt, transform, turned in attempts:
+        if attempt in EXTRA_RETRIES and not seen:
+            break  # nothing even looked like a symbol to the thorough search: no 45° or binarised copy
         image = grey if transform is None else transform(grey)
         for name in decoders:
             t0 = time.perf_counter()
-            codes, _ = READERS[name](image, attempt != "direct", symbologies)
+            codes, damaged = READERS[name](image, attempt != "direct", symbologies)
             ms[name] = ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+            seen = seen or damaged
             if codes:
                 return CodeReport(_unique([_with_attempt(c, attempt, turned) for c in codes]), ms)
     return CodeReport([], ms)

@@ -24,9 +24,8 @@ MAX_SKEW = 20.0
 PAPER_MM = {
     "A4": (210.0, 297.0),
     "A5": (148.0, 210.0),
-    "Letter": (215.9, 279.4),
     "ID-1": (53.98, 85.6),  # CCCD and other ID cards
-}  # not Legal: its shape is a card's seen at a slant, and Vietnamese offices do not use it
+}  # not Letter or Legal: Vietnamese offices use A4, and a slanted photo of A4 or of a card looks like them
 SNAP = 0.06  # a sheet within this share of a paper format's aspect ratio is taken to be that format
 MIN_FILL = 0.9  # the outline must fill this share of its four-corner shape: a sheet has straight sides
 MIN_UPSCALE = 0.5  # a sheet holding less than half the target resolution keeps its own pixels
@@ -157,15 +156,19 @@ def paper_format(
 ) -> tuple[float, float] | None:
     """(width, height) in mm of the paper format the sheet's shape matches (as it lies), or None.
 
-    Formats are tried in order, the counter's usual A4 first (A5 has the same shape; a slanted
-    photo can make A4 look like Letter).
+    The closest format wins; among formats about as close, the first (A4 before A5, same shape).
     """
     ratio = true_ratio(corners, centre)
-    for w_mm, h_mm in PAPER_MM.values():
-        for pw, ph in ((w_mm, h_mm), (h_mm, w_mm)):
-            if abs(ratio / (ph / pw) - 1) < snap:
-                return pw, ph
-    return None
+    matches = [
+        (abs(ratio / (ph / pw) - 1), pw, ph)
+        for w_mm, h_mm in PAPER_MM.values()
+        for pw, ph in ((w_mm, h_mm), (h_mm, w_mm))
+    ]
+    best = min(error for error, _, _ in matches)
+    if best >= snap:
+        return None
+    _, pw, ph = next(m for m in matches if m[0] <= best + 0.02)  # the first of the closest: A4 before A5
+    return pw, ph
 
 
 def plausible_sheet(corners: npt.NDArray[np.float64], centre: tuple[float, float] | None = None) -> bool:

@@ -3,9 +3,9 @@
 OCR costs about a second per page and per core and garbles stacked tone marks, so its text serves
 search only; the page images stay exactly as scanned. It runs in its own process (ocrmypdf is
 CPU-bound and holds the GIL otherwise) from a worker thread, so the station stays responsive. The
-dossier code and document type survive as ``dc:identifier`` / ``dc:type``, and every ``motcua:`` field (dossier code,
-document type, page count, blank pages), which ocrmypdf drops, is written back with the PDF/A
-extension schema that declares it.
+dossier code and document type survive as ``dc:identifier`` / ``dc:type``, and every ``motcua:``
+field (dossier code, document type, page count, blank pages), which ocrmypdf drops, is written back
+with the PDF/A extension schema that declares it.
 Sign after OCR: OCR rewrites the file.
 """
 

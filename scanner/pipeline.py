@@ -156,12 +156,13 @@ def _geometry(
 
 
 def _decide(
-    grey: Image8, found: geometry.Orientation, settings: ScanSettings, timer: _Timer
+    image: Image8, found: geometry.Orientation, settings: ScanSettings, timer: _Timer
 ) -> orientation.Decision:
     """The text lines' verdict, with Tesseract's OSD asked when they are not conclusive."""
     decision = orientation.from_text(found)
-    if settings.osd and orientation.needs_osd(found):
+    if settings.osd and orientation.needs_osd(found) and orientation.osd_available():
         with timer.stage("osd"):
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
             decision = orientation.with_osd(decision, orientation.tesseract_osd(grey), found)
     return decision
 
@@ -178,12 +179,14 @@ def process_image(
     image, small, dpi, found, corners = _geometry(image, source_dpi, settings, timer)
     with timer.stage("blank"):
         ratio = enhance.ink_ratio(small)  # the sheet's small copy from _geometry: turning changes no count
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     blank = enhance.is_blank(ratio, settings.blank_ink_ratio)
-    decision = orientation.Decision(0, 0.0, "none", False) if blank else _decide(grey, found, settings, timer)
+    decision = (
+        orientation.Decision(0, 0.0, "none", False) if blank else _decide(image, found, settings, timer)
+    )
     with timer.stage("warp"):
-        image, grey = turn(image, decision.quarter_turns), turn(grey, decision.quarter_turns)
+        image = turn(image, decision.quarter_turns)
     with timer.stage("codes"):
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         # A blank page has no code of its own; what a decoder finds there is the front showing through.
         report = (
             barcodes.CodeReport([], {})
