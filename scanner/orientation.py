@@ -77,8 +77,10 @@ def from_text(found: Orientation) -> Decision:
 
 
 def needs_osd(found: Orientation) -> bool:
-    """OSD is asked only when the text lines do not settle it (it costs ~0.5 s a page)."""
-    return not text_is_sure(found)
+    """OSD is asked only when the text lines do not settle it (it costs ~0.5 s a page), and only when
+    something runs in lines at all: on a stamp and a signature it has nothing to read.
+    """
+    return not text_is_sure(found) and found.axis_confidence >= AXIS_SURE
 
 
 def osd_available() -> bool:
