@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 
-AXIS_SURE = 0.3  # text lines this much sharper one way than the other: the line direction is known
+AXIS_SURE = 0.15  # row profile this much sharper one way than the other, with many agreeing lines
+AXIS_CLEAR = 0.3  # ... this much: lines clearly run that way even if few (a single typed line)
 UP_SURE = 0.02  # ink above minus below the line cores, as a share of all line ink
 LINES_SURE = 4  # at least this many text lines voted on the up side ...
 AGREE_SURE = 0.8  # ... and this share of them agree
@@ -80,7 +81,8 @@ def needs_osd(found: Orientation) -> bool:
     """OSD is asked only when the text lines do not settle it (it costs ~0.5 s a page), and only when
     something runs in lines at all: on a stamp and a signature it has nothing to read.
     """
-    return not text_is_sure(found) and found.axis_confidence >= AXIS_SURE
+    has_lines = found.axis_confidence >= AXIS_CLEAR or found.lines >= LINES_SURE
+    return not text_is_sure(found) and has_lines
 
 
 def osd_available() -> bool:
@@ -149,7 +151,7 @@ def with_osd(text: Decision, osd: tuple[int, float] | None, found: Orientation |
     if osd is None:
         return text
     turns, conf = osd
-    if found is not None and found.axis_confidence >= AXIS_SURE and (turns - found.quarter_turns) % 2:
+    if found is not None and found.axis_confidence >= AXIS_CLEAR and (turns - found.quarter_turns) % 2:
         return text
     if conf >= OSD_SURE:
         return Decision(turns, min(1.0, conf / (4 * OSD_SURE)), "osd", False)

@@ -155,16 +155,18 @@ def _geometry(
     return image, small, dpi, found, corners
 
 
-def _decide(
-    image: Image8, found: geometry.Orientation, settings: ScanSettings, timer: _Timer
+def _ask_osd(
+    grey: Image8,
+    found: geometry.Orientation,
+    decision: orientation.Decision,
+    settings: ScanSettings,
+    timer: _Timer,
 ) -> orientation.Decision:
-    """The text lines' verdict, with Tesseract's OSD asked when they are not conclusive."""
-    decision = orientation.from_text(found)
-    if settings.osd and orientation.needs_osd(found) and orientation.osd_available():
-        with timer.stage("osd"):
-            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-            decision = orientation.with_osd(decision, orientation.tesseract_osd(grey), found)
-    return decision
+    """Tesseract's OSD on a page nothing else settled (kept as scanned so far)."""
+    if not (settings.osd and orientation.needs_osd(found) and orientation.osd_available()):
+        return decision
+    with timer.stage("osd"):
+        return orientation.with_osd(decision, orientation.tesseract_osd(grey), found)
 
 
 def process_image(
@@ -180,9 +182,8 @@ def process_image(
     with timer.stage("blank"):
         ratio = enhance.ink_ratio(small)  # the sheet's small copy from _geometry: turning changes no count
     blank = enhance.is_blank(ratio, settings.blank_ink_ratio)
-    decision = (
-        orientation.Decision(0, 0.0, "none", False) if blank else _decide(image, found, settings, timer)
-    )
+    # The text lines first; codes next (a QR settles it for free); Tesseract only if still unsure.
+    decision = orientation.Decision(0, 0.0, "none", False) if blank else orientation.from_text(found)
     with timer.stage("warp"):
         image = turn(image, decision.quarter_turns)
     with timer.stage("codes"):
@@ -194,6 +195,9 @@ def process_image(
             else barcodes.read_codes(grey, settings.decoders, settings.retry_codes, settings.symbologies)
         )
     extra, decision = orientation.with_codes(decision, report.codes)
+    if decision.unsure and not blank:
+        decision = _ask_osd(grey, found, decision, settings, timer)
+        extra = decision.quarter_turns  # an unsure page was not turned: OSD's turns come on top of none
     codes = [_turned_code(c, extra) for c in report.codes]
     if settings.flatten:
         with timer.stage("flatten"):
