@@ -1,7 +1,9 @@
 """The page pipeline: from a captured image to an upright, clean, colour JPEG with what was read on it.
 
-Stages (each timed): find the sheet (camera shots, feeder backings) → estimate skew and quarter turns
-→ one warp of the full image → flatten the light → blank check (flag only) → barcodes → JPEG.
+Stages (each timed): find a plausible sheet (camera shots, feeder backings) → estimate the skew and the
+text lines' verdict on up → one warp of the full image (perspective and skew) → blank check (flag only)
+→ quarter turns when sure → barcodes (whose orientation can settle or override up) → Tesseract OSD on
+a page still unsure → flatten the light → JPEG. A page nothing settles is kept as scanned and flagged.
 A batch is then split into documents on separator sheets (see ``scanner.dossier``).
 """
 

@@ -122,7 +122,13 @@ def _write(
         "doc_type": meta.doc_type,
         "blank_pages": list(blanks),
         "pages": [
-            {"source": p.name, "sha256": p.sha256, "blank": p.blank, "rotation": round(p.rotation, 2)}
+            {
+                "source": p.name,
+                "sha256": p.sha256,
+                "blank": p.blank,
+                "rotation": round(p.rotation, 2),
+                "orientation_unsure": p.orientation_unsure,
+            }
             for p in doc.pages
         ],
     }
