@@ -51,7 +51,11 @@ class ScanSettings:
 
 @dataclass
 class PageResult:
-    """What happened to one page; ``image`` and ``jpeg`` are the page as it goes into the PDF."""
+    """What happened to one page; ``image`` and ``jpeg`` are the page as it goes into the PDF.
+
+    ``codes`` carry their orientation in the frame of ``image`` (the upright page), whichever pass read
+    them; ``rotation`` is the turn from the captured frame to it.
+    """
 
     name: str
     image: Image8
