@@ -23,6 +23,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from scanner.errors import ScanError
+
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 DECODERS = ("zxing", "pyzbar")
 
@@ -46,7 +48,7 @@ DEFAULT_SYMBOLOGIES: tuple[str, ...] = (
 MATRIX_SYMBOLOGIES = frozenset({"QRCode", "MicroQRCode", "DataMatrix", "Aztec"})
 
 
-class SymbologyError(ValueError):
+class SymbologyError(ScanError, ValueError):
     """A symbology name zxing-cpp does not know."""
 
 
