@@ -301,48 +301,51 @@ def province_totals(rows: list[CentreFigures]) -> dict[str, int]:
     return {key: sum(r.counts[key] for r in rows) for key in COUNTS}
 
 
+_PROVINCE_COLS = [
+    Column("centres", "Số trung tâm", "Centres"),
+    Column("issued", "Đã phát", "Issued"),
+    Column("served", "Đã phục vụ", "Served"),
+    Column("waits", "Lượt chờ đã gọi", "Waits measured"),
+    Column("p50_wait", "Chờ trung vị (phút)", "Median wait (min)", "minutes"),
+    Column("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", "minutes"),
+    Column("within_target", "Chờ trong mục tiêu", "Within target", "percent"),
+    Column("rated", "Lượt đánh giá", "Ratings"),
+    Column("satisfied_share", "Tỷ lệ hài lòng (lượt)", "Satisfied (ratings)", "percent"),
+    Column("received", "Hồ sơ tiếp nhận", "Dossiers"),
+    Column("early", "Trước hạn", "Early"),
+    Column("on_time", "Đúng hạn", "On time"),
+    Column("late", "Quá hạn", "Late"),
+    Column("overdue", "Quá hạn chưa xong", "Overdue"),
+    Column("timely", "Đúng hạn (tỷ lệ)", "Early or on time", "percent"),
+    Column("qd766_rate", "Tỷ lệ hài lòng QĐ 766", "QĐ 766 rate", "percent"),
+    Column("tt01", "Điểm TT 01 (/18)", "TT 01 score (/18)", "number"),
+]
+
+
 def province_table(rows: list[CentreFigures], pooled: Report) -> Table:
-    """The province's totals (sums of the centres) and its pooled wait percentiles."""
+    """The province's totals (sums of the centres) and its pooled wait percentiles, in one row."""
     t = province_totals(rows)
     wait = next(r for r in pooled.table("times").as_dicts() if r["measure"] == "wait")
     timely = t["early"] + t["on_time"]
     scored = sum(r.tt01_dossiers for r in rows)
     tt01 = None if not scored else sum((r.tt01 or 0.0) * r.tt01_dossiers for r in rows) / scored
-    measures: list[tuple[str, Value, str]] = [
-        ("centres", len(rows), "Số trung tâm / centres"),
-        ("issued", t["issued"], "Số đã phát / tickets issued (sum of the centres)"),
-        ("served", t["served"], "Đã phục vụ / tickets served"),
-        ("waits", t["waits"], "Lượt chờ đã gọi / waits measured (tickets called)"),
-        ("p50_wait_min", _minutes(wait["p50"]), "Chờ trung vị (phút) / median wait, all centres pooled"),
-        ("p90_wait_min", _minutes(wait["p90"]), "Chờ P90 (phút) / P90 wait, all centres pooled"),
-        ("within_target", share(t["within"], t["waits"]), "Chờ trong mục tiêu của trung tâm / within target"),
-        ("rated", t["rated"], "Lượt đánh giá / ratings"),
-        ("satisfied_share", share(t["rated"] - t["unsatisfied_ratings"], t["rated"]), "Hài lòng / satisfied"),
-        ("received", t["received"], "Hồ sơ tiếp nhận / dossiers received"),
-        ("early", t["early"], "Trước hạn / early"),
-        ("on_time", t["on_time"], "Đúng hạn / on time"),
-        ("late", t["late"], "Quá hạn / late"),
-        ("overdue", t["overdue"], "Quá hạn chưa giải quyết / overdue, not resolved"),
-        ("timely", share(timely, timely + t["late"] + t["overdue"]), "Đúng hạn / early or on time ÷ due"),
-        ("qd766_rate", share(t["received"] - t["rated_unsatisfied"], t["received"]), "Tỷ lệ QĐ 766"),
-        ("tt01", tt01, "Điểm TT 01 (/18) / TT 01 score, weighted by dossiers"),
-    ]
+    row: list[Value] = [
+        len(rows), t["issued"], t["served"], t["waits"], _float(wait["p50"]), _float(wait["p90"]),
+        share(t["within"], t["waits"]), t["rated"], share(t["rated"] - t["unsatisfied_ratings"], t["rated"]),
+        t["received"], t["early"], t["on_time"], t["late"], t["overdue"],
+        share(timely, timely + t["late"] + t["overdue"]),
+        share(t["received"] - t["rated_unsatisfied"], t["received"]), tt01,
+    ]  # fmt: skip
     return Table(
         "province",
         "Tổng hợp toàn tỉnh",
         "Province totals",
-        "Mỗi số đếm là tổng của các trung tâm; các tỷ lệ tính lại từ tổng, không lấy trung bình; trung vị "
-        "và P90 tính trên mọi lượt chờ của tỉnh.",
-        "Every count is the sum of the centres'; rates are recomputed from the sums, never averaged; the "
-        "median and P90 are over every wait in the province.",
-        [
-            Column("measure", "Chỉ tiêu", "Measure", "text"),
-            Column("value", "Giá trị", "Value", "number"),
-            Column("definition", "Định nghĩa", "Definition", "text"),
-        ],
-        [list(m) for m in measures],
+        "Mỗi số đếm là tổng của các trung tâm; các tỷ lệ tính lại từ tổng, không lấy trung bình (chờ trong "
+        "mục tiêu: theo mục tiêu của từng trung tâm); trung vị và P90 tính trên mọi lượt chờ của tỉnh; "
+        "điểm TT 01 bình quân theo số hồ sơ.",
+        "Every count is the sum of the centres'; rates are recomputed from the sums, never averaged "
+        "(within target: each centre's own target); the median and P90 are over every wait in the "
+        "province; the TT 01 score is weighted by dossiers.",
+        _PROVINCE_COLS,
+        [row],
     )
-
-
-def _minutes(seconds: Value) -> float | None:
-    return None if seconds is None else round(float(seconds) / 60, 2)

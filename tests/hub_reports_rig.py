@@ -126,7 +126,7 @@ def build_province(tmp: Path, url: str, plans: tuple[CentrePlan, ...] = PLANS, e
             busy_week(Centre(load_site(site_file), centre_store), MONDAY, days=plan.days)
         ship(store, plan.site, centre_url)
         centre_urls[plan.site] = centre_url
-        lines.append(f'[[centres]]\nsite = "{plan.site}"\nname = "{plan.name}"\nsite_file = "{site_file.name}"\n')
+        lines.append(f'[[centres]]\nsite = "{plan.site}"\nname = {json.dumps(plan.name)}\nsite_file = "{site_file.name}"\n')
     config_path = tmp / "hub.toml"
     config_path.write_text("".join(lines), encoding="utf-8")
     config = load_config(config_path)
