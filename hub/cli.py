@@ -85,7 +85,9 @@ def _register_report(actions: Any) -> None:
         help="day 2026-11-23 | week 2026-W48 | month 2026-11 | quarter 2026-Q4 | year 2026 | "
         "custom 2026-11-01..2026-11-20",
     )  # fmt: skip
-    report.add_argument("--centre", metavar="SITE", help="one centre's whole report instead of the province's")
+    report.add_argument(
+        "--centre", metavar="SITE", help="one centre's whole report instead of the province's"
+    )
     report.add_argument("--rank", choices=list(RANKS), default="qd766_rate", help="the ranking's measure")
     report.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
     report.add_argument("--out", type=Path, help="write here (required for xlsx)")

@@ -43,17 +43,17 @@ from queue_server.reports.tables import Column, Value, share
 log = logging.getLogger(__name__)
 
 HUB_LOG = EventLog("hub_events", site_column="site", projection=None)
-# Ranking measures: key -> (label, higher is better).
-RANKS: dict[str, tuple[str, bool]] = {
-    "qd766_rate": ("Tỷ lệ hài lòng QĐ 766 / QĐ 766 satisfaction rate", True),
-    "within_target": ("Tỷ lệ chờ trong mục tiêu / share called within target", True),
-    "p90_wait": ("Chờ P90 / P90 wait", False),
-    "timely": ("Hồ sơ đúng hạn / dossiers early or on time", True),
-    "tt01": ("Điểm TT 01/2018 / TT 01/2018 score", True),
-    "issued": ("Số đã phát / tickets issued", True),
+# Ranking measures: key -> (Vietnamese, English, higher is better).
+RANKS: dict[str, tuple[str, str, bool]] = {
+    "qd766_rate": ("Tỷ lệ hài lòng QĐ 766", "QĐ 766 satisfaction rate", True),
+    "within_target": ("Tỷ lệ chờ trong mục tiêu", "share called within target", True),
+    "p90_wait": ("Chờ P90", "P90 wait", False),
+    "timely": ("Hồ sơ đúng hạn", "dossiers early or on time", True),
+    "tt01": ("Điểm TT 01/2018", "TT 01/2018 score", True),
+    "issued": ("Số đã phát", "tickets issued", True),
 }
-COUNTS = ("issued", "served", "waits", "within", "rated", "unsatisfied_ratings", "received")
-COUNTS += ("early", "on_time", "late", "overdue", "open", "rated_unsatisfied")
+COUNTS: tuple[str, ...] = ("issued", "served", "waits", "within", "rated", "unsatisfied_ratings")
+COUNTS += ("received", "early", "on_time", "late", "overdue", "open", "rated_unsatisfied")
 _CENTRE_COLS = [
     Column("rank", "Hạng", "Rank"),
     Column("site", "Mã", "Site", "text"),
@@ -139,7 +139,7 @@ def figures_of(report: Report, site: str, name: str, target_min: float) -> Centr
         counts[key] = _int(report.value("dossiers", key))
     scored = [r for r in report.table("tt01").as_dicts() if r["of18"] is not None]
     dossiers = sum(_int(r["dossiers"]) for r in scored)
-    tt01 = None if not dossiers else sum(_int(r["dossiers"]) * float(r["of18"] or 0) for r in scored) / dossiers
+    weighted = sum(_int(r["dossiers"]) * float(r["of18"] or 0) for r in scored)
     bands = {str(r["band"]) for r in scored}
     return CentreFigures(
         site=site,
@@ -148,7 +148,7 @@ def figures_of(report: Report, site: str, name: str, target_min: float) -> Centr
         p50_wait=_float(wait["p50"]),
         p90_wait=_float(wait["p90"]),
         target_min=target_min,
-        tt01=tt01,
+        tt01=weighted / dossiers if dossiers else None,
         tt01_dossiers=dossiers,
         band=bands.pop() if len(bands) == 1 else "",
     )
@@ -213,8 +213,9 @@ class ProvinceReports:
         as_of = as_of or datetime.now(UTC)
         rows = []
         for centre in self.config.centres:
-            report = self._build(centre.site, self.settings(centre), period, as_of)
-            rows.append(figures_of(report, centre.site, centre.name, self.settings(centre).conf.target_wait_min))
+            settings = self.settings(centre)
+            report = self._build(centre.site, settings, period, as_of)
+            rows.append(figures_of(report, centre.site, centre.name, settings.conf.target_wait_min))
         pooled = self._build(None, self._province_settings(), period, as_of)
         result = Report(
             site=self.config.hub.province,
@@ -267,10 +268,11 @@ def centre_settings(config: HubConfig, centre: Centre) -> ReportSettings:
 
 def ranked(rows: list[CentreFigures], rank: str) -> list[tuple[int | None, CentreFigures]]:
     """Rows in rank order (1 is best); ties share a rank; centres without the measure come last unranked."""
-    higher_better = RANKS[rank][1]
+    higher_better = RANKS[rank][2]
     have = [r for r in rows if r.measure(rank) is not None]
     lack = [r for r in rows if r.measure(rank) is None]
-    have.sort(key=lambda r: (-(r.measure(rank) or 0.0) if higher_better else (r.measure(rank) or 0.0), r.site))
+    sign = -1.0 if higher_better else 1.0
+    have.sort(key=lambda r: (sign * (r.measure(rank) or 0.0), r.site))
     out: list[tuple[int | None, CentreFigures]] = []
     for i, row in enumerate(have):
         same = i > 0 and row.measure(rank) == have[i - 1].measure(rank)
@@ -279,16 +281,16 @@ def ranked(rows: list[CentreFigures], rank: str) -> list[tuple[int | None, Centr
 
 
 def centres_table(rows: list[CentreFigures], rank: str) -> Table:
-    label, higher = RANKS[rank]
-    order = "cao hơn xếp trước / higher first" if higher else "thấp hơn xếp trước / lower first"
+    vi, en, higher = RANKS[rank]
+    order_vi, order_en = ("cao hơn", "higher") if higher else ("thấp hơn", "lower")
     return Table(
         "centres",
         "So sánh và xếp hạng các trung tâm",
         "Centres compared and ranked",
-        f"Xếp hạng theo {label.split(' / ')[0]} ({order.split(' / ')[0]}). Mỗi trung tâm theo quy định "
+        f"Xếp hạng theo {vi} ({order_vi} xếp trước). Mỗi trung tâm theo quy định "
         "của chính nó (mục tiêu chờ, thang đánh giá, khung xếp loại). Điểm TT 01: trung bình điểm quy về "
         "18 của cán bộ, theo số hồ sơ.",
-        f"Ranked by {label.split(' / ')[-1]} ({order.split(' / ')[-1]}). Each centre by its own rules "
+        f"Ranked by {en} ({order_en} first). Each centre by its own rules "
         "(target wait, rating mapping, bands). TT 01 score: officers' scores out of 18, weighted by their "
         "dossiers.",
         _CENTRE_COLS,

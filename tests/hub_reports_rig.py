@@ -82,7 +82,9 @@ def ship(store: HubStore, site: str, centre_url: str) -> int:
     assert not offered.held and len(offered.accepted) == len(rows), "the centre's chain must verify"
     fold = TicketFold()
     fold.add(site, offered.accepted)
-    batch = WriteBatch([(site, e) for e in offered.accepted], [], fold, {site: (follower.head_seq, follower.head_hash, None)})
+    batch = WriteBatch(
+        [(site, e) for e in offered.accepted], [], fold, {site: (follower.head_seq, follower.head_hash, None)}
+    )
     with store.connect() as conn:
         store.write(conn, batch)
     return len(rows)
@@ -126,7 +128,8 @@ def build_province(tmp: Path, url: str, plans: tuple[CentrePlan, ...] = PLANS, e
             busy_week(Centre(load_site(site_file), centre_store), MONDAY, days=plan.days)
         ship(store, plan.site, centre_url)
         centre_urls[plan.site] = centre_url
-        lines.append(f'[[centres]]\nsite = "{plan.site}"\nname = {json.dumps(plan.name)}\nsite_file = "{site_file.name}"\n')
+        name = json.dumps(plan.name)
+        lines.append(f'[[centres]]\nsite = "{plan.site}"\nname = {name}\nsite_file = "{site_file.name}"\n')
     config_path = tmp / "hub.toml"
     config_path.write_text("".join(lines), encoding="utf-8")
     config = load_config(config_path)

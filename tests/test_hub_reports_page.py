@@ -81,7 +81,11 @@ def test_the_province_page_compares_ranks_and_totals(live: tuple[Province, str])
         book = load_workbook(io.BytesIO(sheet.content))
         assert book["centres"].max_row == 4 + 3
         csv = client.get(f"/reports?{WEEK}&format=csv")
-        assert csv.headers["content-type"].startswith("text/csv") and "# province:" in csv.text and "Province totals" in csv.text
+        assert (
+            csv.headers["content-type"].startswith("text/csv")
+            and "# province:" in csv.text
+            and "Province totals" in csv.text
+        )
 
         one = client.get(f"/reports/centre/hoan-kiem?{WEEK}")
         assert one.status_code == 200 and "Within 30 min" in one.text and "<script" not in one.text.lower()
@@ -92,10 +96,15 @@ def test_bad_periods_and_centres_are_named_not_errors(live: tuple[Province, str]
     with httpx.Client(base_url=url) as client:
         sign_in(client)
         bad = client.get("/reports", params={"kind": "month", "value": "<script>x</script>"})
-        assert bad.status_code == 400 and "<script>" not in bad.text and "month &#39;&lt;script&gt;" in bad.text
+        assert (
+            bad.status_code == 400 and "<script>" not in bad.text and "month &#39;&lt;script&gt;" in bad.text
+        )
         assert client.get("/reports", params={"kind": "decade", "value": "2020"}).status_code == 400
         assert client.get("/reports", params={"rank": "<b>"}).status_code == 400
-        assert client.get("/reports", params={"kind": "custom", "value": "2020-01-01..2026-01-01"}).status_code == 400
+        assert (
+            client.get("/reports", params={"kind": "custom", "value": "2020-01-01..2026-01-01"}).status_code
+            == 400
+        )
         assert client.get("/reports/centre/nowhere").status_code == 404
         assert client.get("/reports/centre/%3Cscript%3E").status_code == 404
         assert client.get("/reports", params={"value": "x" * 5000}).status_code == 400
