@@ -216,7 +216,7 @@ class ProvinceReports:
             settings = self.settings(centre)
             report = self._build(centre.site, settings, period, as_of)
             rows.append(figures_of(report, centre.site, centre.name, settings.conf.target_wait_min))
-        pooled = self._build(None, self._province_settings(), period, as_of)
+        pooled = self.pooled_report(period, as_of)
         result = Report(
             site=self.config.hub.province,
             site_name=self.config.hub.name,
@@ -232,9 +232,11 @@ class ProvinceReports:
             result.warnings.append(f"{_NO_SITE_FILE}: {', '.join(missing)}")
         return result
 
-    def _province_settings(self) -> ReportSettings:
+    def pooled_report(self, period: Period, as_of: datetime | None = None) -> Report:
+        """One report over every centre's events at once (the province's wait percentiles)."""
         hub = self.config.hub
-        return ReportSettings(site_id=hub.province, site_name=hub.name, tz=ZoneInfo(hub.timezone))
+        settings = ReportSettings(site_id=hub.province, site_name=hub.name, tz=ZoneInfo(hub.timezone))
+        return self._build(None, settings, period, as_of)
 
     def _build(
         self, site: str | None, settings: ReportSettings, period: Period, as_of: datetime | None
