@@ -23,7 +23,7 @@ from hub.config import HubConfigError, load_config
 from hub.reports import RANKS, HubReportError, ProvinceReports
 from queue_server.db import Store
 from queue_server.reports import Period, ReportSettings, ReportSource, build_report
-from queue_server.reports.tables import Report, percentile
+from queue_server.reports.tables import Report, Value, percentile
 from siteconf.model import load_site
 
 pytestmark = [
@@ -132,11 +132,15 @@ def test_the_ranking_orders_centres_by_the_chosen_measure(province: Province, ra
     finally:
         reports.close()
     higher_better = RANKS[rank][2]
-    key = {"timely": None, "tt01": "tt01"}.get(rank, rank)
     values = [r for r in table.as_dicts() if r["rank"] is not None]
-    if key is not None:
-        measured = [float(r[key] or 0) for r in values]
-        assert measured == sorted(measured, reverse=higher_better)
+
+    def measured(r: dict[str, Value]) -> float:
+        if rank == "timely":
+            done = [int(str(r[k] or 0)) for k in ("early", "on_time", "late", "overdue")]
+            return (done[0] + done[1]) / sum(done)
+        return float(str(r[rank] or 0))
+
+    assert [measured(r) for r in values] == sorted(map(measured, values), reverse=higher_better)
     ranks = [int(r["rank"] or 0) for r in values]
     assert ranks[0] == 1 and ranks == sorted(ranks)
 
@@ -223,3 +227,15 @@ def test_cli_formats_and_errors(province: Province, tmp_path: Path) -> None:
     ]:
         bad = motcua("--config", config, *args)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+
+
+def test_ties_share_a_rank_and_centres_without_the_measure_come_last() -> None:
+    from hub.reports import COUNTS, CentreFigures, ranked
+
+    def centre(site: str, received: int, unsatisfied: int) -> CentreFigures:
+        counts = dict.fromkeys(COUNTS, 0) | {"received": received, "rated_unsatisfied": unsatisfied}
+        return CentreFigures(site, site, counts, None, None, 15, None, 0, "")
+
+    rows = [centre("c", 10, 5), centre("a", 4, 1), centre("none", 0, 0), centre("b", 8, 2)]
+    order = [(rank, r.site) for rank, r in ranked(rows, "qd766_rate")]
+    assert order == [(1, "a"), (1, "b"), (3, "c"), (None, "none")]
