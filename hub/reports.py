@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from hub import HubError
 from hub.config import Centre, HubConfig
+from hub.store import HubStoreError, conninfo
 from queue_server.reports import (
     EventLog,
     Period,
@@ -173,6 +174,10 @@ class ProvinceReports:
 
     def engine(self) -> Engine:
         if self._engine is None:
+            try:
+                conninfo(self.url)  # a PostgreSQL URL, or an error that says so
+            except HubStoreError as err:
+                raise HubReportError(str(err)) from None
             parsed = sa.make_url(self.url)
             self._engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
         return self._engine

@@ -239,3 +239,12 @@ def test_ties_share_a_rank_and_centres_without_the_measure_come_last() -> None:
     rows = [centre("c", 10, 5), centre("a", 4, 1), centre("none", 0, 0), centre("b", 8, 2)]
     order = [(rank, r.site) for rank, r in ranked(rows, "qd766_rate")]
     assert order == [(1, "a"), (1, "b"), (3, "c"), (None, "none")]
+
+
+def test_cli_names_a_database_that_is_not_the_hubs(tmp_path: Path) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text('[hub]\nprovince = "HN"\nname = "HN"\n[database]\nurl = "sqlite:///x.db"\n')
+    bad = motcua("--config", str(config), "--period", "month", "2026-11")
+    assert bad.returncode == 2 and "the hub needs PostgreSQL" in bad.stderr
+    missing = motcua("--config", str(tmp_path / "nope.toml"), "--period", "month", "2026-11")
+    assert missing.returncode == 2 and "cannot read it" in missing.stderr
