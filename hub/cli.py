@@ -7,6 +7,8 @@ motcua hub broker-conf --config HUB.toml --port P --name H  hub broker: CA, cert
 motcua hub bridge-conf --site SITE.toml --hub HOST:PORT --password-file F [--ca CA] [--out FILE]
 motcua hub ship --site SITE.toml [--broker URL] [--state FILE]   the centre's shipper
 motcua hub status --config HUB.toml                         each centre's chain as the hub holds it
+motcua hub report --config HUB.toml --period KIND VALUE [--centre SITE] [--rank BY]
+                  [--format table|csv|xlsx] [--out FILE]    the province's (or one centre's) report
 """
 
 from __future__ import annotations
@@ -70,6 +72,26 @@ def register(sub: Any) -> None:
     status = actions.add_parser("status", help="each centre's chain as the hub holds it")
     status.add_argument("--config", type=Path, required=True)
     status.set_defaults(run=run_status)
+    _register_report(actions)
+
+
+def _register_report(actions: Any) -> None:
+    from hub.reports import RANKS
+
+    report = actions.add_parser("report", help="centres compared and ranked, province totals, or one centre")
+    report.add_argument("--config", type=Path, required=True)
+    report.add_argument(
+        "--period", nargs=2, metavar=("KIND", "VALUE"), required=True,
+        help="day 2026-11-23 | week 2026-W48 | month 2026-11 | quarter 2026-Q4 | year 2026 | "
+        "custom 2026-11-01..2026-11-20",
+    )  # fmt: skip
+    report.add_argument(
+        "--centre", metavar="SITE", help="one centre's whole report instead of the province's"
+    )
+    report.add_argument("--rank", choices=list(RANKS), default="qd766_rate", help="the ranking's measure")
+    report.add_argument("--format", choices=("table", "csv", "xlsx"), default="table")
+    report.add_argument("--out", type=Path, help="write here (required for xlsx)")
+    report.set_defaults(run=run_report)
 
 
 def _config_and_store(path: Path) -> tuple[Any, Any]:
@@ -186,4 +208,42 @@ def run_status(args: argparse.Namespace) -> int:
     for head in sorted(store.heads().values(), key=lambda h: h.site):
         state = f"BROKEN at {head.broken[0]}: {head.broken[1]}" if head.broken else "verified"
         print(f"{head.site}: {head.seq} events, {state}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Exit 0 done, 2 when the period, centre, config or a site file is wrong, 1 when the hub's database
+    cannot be read."""
+    from hub.config import HubConfigError, load_config
+    from hub.reports import HubReportError, ProvinceReports
+    from queue_server.reports import Period, ReportError
+    from queue_server.reports.export import csv_text, text_tables, xlsx_bytes
+
+    if args.format == "xlsx" and args.out is None:
+        print("motcua hub report: --format xlsx needs --out FILE", file=sys.stderr)
+        return 2
+    try:
+        period = Period.parse(*args.period)
+        reports = ProvinceReports(load_config(args.config))
+        try:
+            if args.centre:
+                report = reports.centre_report(args.centre, period)
+            else:
+                report = reports.province_report(period, rank=args.rank)
+        finally:
+            reports.close()
+    except (HubReportError, HubConfigError, ReportError) as err:
+        print(f"motcua hub report: {err}", file=sys.stderr)
+        return 2
+    data: bytes | str
+    if args.format == "xlsx":
+        data = xlsx_bytes(report)
+    else:
+        data = csv_text(report) if args.format == "csv" else text_tables(report)
+    if args.out is None:
+        sys.stdout.write(str(data))
+    elif isinstance(data, bytes):
+        args.out.write_bytes(data)
+    else:
+        args.out.write_text(data, encoding="utf-8")
     return 0

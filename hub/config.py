@@ -27,6 +27,7 @@ Example (``docs/hub.md`` explains each key)::
     [[centres]]
     site = "hn-ba-dinh"
     name = "Trung tâm PVHCC phường Ba Đình"
+    site_file = "centres/hn-ba-dinh.toml"   # its report rules; relative to this file
 
 Secrets never sit in this file: only the paths of files holding them.
 """
@@ -119,6 +120,8 @@ class IngestSection(_Strict):
 class Centre(_Strict):
     site: Level
     name: str = Field(min_length=1)
+    # A copy of the centre's site file: its report rules (target wait, rating mapping, bands, calendar).
+    site_file: Path | None = None
 
 
 class HubConfig(_Strict):
@@ -148,6 +151,10 @@ def parse_config(text: str, path: Path) -> HubConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise HubConfigError(path, [f"not valid TOML: {err}"]) from None
+    for centre in raw.get("centres", []) if isinstance(raw.get("centres"), list) else []:
+        # A relative site file is next to the hub config, wherever the hub is started from.
+        if isinstance(centre, dict) and isinstance(centre.get("site_file"), str):
+            centre["site_file"] = str(path.parent / centre["site_file"])
     try:
         return HubConfig.model_validate(raw)
     except ValidationError as err:

@@ -4,7 +4,8 @@ Pages are Jinja2 templates with auto-escaping and no script at all (they refresh
 meta refresh); styles come from the package; every answer carries a strict Content-Security-Policy.
 The session cookie is HttpOnly and SameSite=Strict; every POST carries a CSRF token (the session's, or
 for the sign-in form a double-submit cookie). Only accounts of the hub's province see anything.
-``/api/overview`` gives the same figures as JSON for other tools.
+``/api/overview`` gives the same figures as JSON for other tools; ``/reports`` (``hub.report_pages``)
+compares and ranks the centres over a period.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bus.topics import check_level
 from hub import views
 from hub.auth import Accounts, Session, same
 from hub.config import HubConfig
+from hub.report_pages import ReportPages
 from hub.store import HubStore
 
 HERE = Path(__file__).resolve().parent
@@ -167,6 +169,9 @@ def create_app(config: HubConfig, store: HubStore) -> FastAPI:
     app.get("/", response_class=HTMLResponse)(pages.province)
     app.get("/centre/{site}", response_class=HTMLResponse)(pages.centre)
     app.get("/api/overview")(pages.api_overview)
+    reports = ReportPages(pages)
+    app.get("/reports", response_class=HTMLResponse)(reports.province)
+    app.get("/reports/centre/{site}", response_class=HTMLResponse)(reports.centre)
     return app
 
 
