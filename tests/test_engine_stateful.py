@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from engine_support import MONDAY, Tokens, make_engine
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, settings
+from hypothesis import event as note_case
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -280,7 +281,7 @@ class QueueMachine(RuleBasedStateMachine):
         if self.snapshot is None:
             return
         text, covered = self.snapshot
-        event("snapshot with a tail" if covered < len(self.log) else "snapshot at the head")
+        note_case("snapshot with a tail" if covered < len(self.log) else "snapshot at the head")
         engine = Engine(self.engine.rules)
         load_engine(engine, json.loads(text))
         engine.execute([through_json(event) for event in self.log[covered:]])
@@ -291,7 +292,7 @@ class QueueMachine(RuleBasedStateMachine):
     def no_ticket_disappears(self) -> None:
         gone = self.issued - set(self.engine.tickets)
         assert set(self.engine.tickets) <= self.issued
-        event("past days forgotten" if gone else "nothing forgotten yet")
+        note_case("past days forgotten" if gone else "nothing forgotten yet")
         for ticket_id in gone:  # forgotten: a finished ticket of a day before the engine's cut-off
             assert ticket_id[:10] < self.engine.forgotten_before, f"{ticket_id} vanished too early"
             assert self.status[ticket_id] in FINAL_STATUSES, f"{ticket_id} vanished while in play"
