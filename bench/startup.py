@@ -7,14 +7,16 @@ events are bulk-inserted with their hash chain (``queue_server.chain``), and a s
 business day's close exactly as ``snapshots.take_if_due`` makes it (the ``KEEP`` newest are stored).
 The current-state tables (tickets, counters, ratings) are not written: start-up does not read them.
 
-Start-up is then measured in a fresh interpreter per size (``--load``): from spawning the process until
+Start-up is then measured in a fresh interpreter per load, ``--rounds`` loads per size interleaved
+across sizes, medians reported (``--load``): from spawning the process until
 the engine is loaded — interpreter start, imports, ``Store.open`` (schema check), ``Core`` (newest
 snapshot checked against the chain, events after it replayed) — *not* until the server answers on MQTT
 (that adds a constant: connecting to the broker and publishing retained state). Peak RSS is the child's
 ``VmHWM`` (``ru_maxrss`` would include the forking parent's). ``--full-replay`` also loads the 100k
 database with its snapshots removed: the old path.
 
-    python bench/startup.py [--sizes 0 10000 100000 1000000] [--dir DIR] [--full-replay]
+    python bench/startup.py [--sizes 0 10000 100000 1000000] [--dir DIR] [--reuse] [--rounds 3]
+                            [--full-replay]
 
 Ends with one JSON line: ``startup_ratio_1m`` and ``rss_ratio_1m`` are the largest size's figures ÷ the
 0-event figures (goal: both ≤ 1.5).
@@ -27,6 +29,7 @@ import hashlib
 import json
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -218,36 +221,62 @@ def without_snapshots(path: Path) -> str:
     return f"sqlite:///{copy}"
 
 
+def generate(folder: Path, size: int, reuse: bool) -> str:
+    """The database of ``size`` events (kept when ``reuse`` and it already holds them)."""
+    path = folder / f"startup-{size}.db"
+    url = f"sqlite:///{path}"
+    if reuse and path.exists():
+        with sqlite3.connect(path) as conn:
+            if conn.execute("SELECT count(*) FROM events").fetchone()[0] == size:
+                return url
+    path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    Generator(url, path).run(size)
+    print(f"{size:>9} events generated in {time.perf_counter() - t0:.0f} s", flush=True)
+    return url
+
+
+def measure_rounds(urls: dict[int, str], rounds: int) -> dict[int, dict[str, float]]:
+    """Each database loaded ``rounds`` times, sizes interleaved (the machine's load drifts); medians."""
+    runs: dict[int, list[dict[str, float]]] = {size: [] for size in urls}
+    for _ in range(rounds):
+        for size, url in urls.items():
+            runs[size].append(measure(url))
+    results = {}
+    for size, got in runs.items():
+        results[size] = {
+            "startup_s": statistics.median(r["startup_s"] for r in got),
+            "rss_mb": statistics.median(r["rss_mb"] for r in got),
+            "events": got[0]["events"],
+        }
+        what = f"{abs(size):>9} events" + (" without snapshots (full replay)" if size < 0 else "")
+        print(f"{what}: engine loaded in {results[size]['startup_s']:.2f} s (median of {rounds}), "
+              f"peak RSS {results[size]['rss_mb']:.0f} MB", flush=True)  # fmt: skip
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 10_000, 100_000, 1_000_000])
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--full-replay", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="loads per size (median)")
+    parser.add_argument("--reuse", action="store_true", help="keep databases already in --dir")
     parser.add_argument("--load", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
         load(args.load)
         return
     folder = args.dir or Path(tempfile.mkdtemp(prefix="motcua-startup-"))
-    results: dict[int, dict[str, float]] = {}
-    for size in sorted(set([0, *args.sizes])):
-        path = folder / f"startup-{size}.db"
-        path.unlink(missing_ok=True)
-        t0 = time.perf_counter()
-        Generator(f"sqlite:///{path}", path).run(size)
-        generated = time.perf_counter() - t0
-        results[size] = measure(f"sqlite:///{path}")
-        got = results[size]
-        print(f"{size:>9} events (generated in {generated:.0f} s): engine loaded in "
-              f"{got['startup_s']:.2f} s, peak RSS {got['rss_mb']:.0f} MB", flush=True)  # fmt: skip
-        if args.full_replay and size == 100_000:
-            full = measure(without_snapshots(path))
-            results[-size] = full
-            print(f"{size:>9} events without snapshots: {full['startup_s']:.2f} s, {full['rss_mb']:.0f} MB")
+    sizes = sorted(set([0, *args.sizes]))
+    urls = {size: generate(folder, size, args.reuse) for size in sizes}
+    if args.full_replay and 100_000 in urls:
+        urls[-100_000] = without_snapshots(folder / "startup-100000.db")
+    results = measure_rounds(urls, args.rounds)
     base, top = results[0], results[max(args.sizes)]
     summary = {
         "bench": "startup",
-        "measured": "spawn until the engine is loaded (Store.open + Core), fresh interpreter per size",
+        "measured": "spawn until the engine is loaded (Store.open + Core), fresh interpreter per load, median",
         "sizes": {str(k): v for k, v in results.items()},
         "startup_ratio_1m": round(top["startup_s"] / base["startup_s"], 3),
         "rss_ratio_1m": round(top["rss_mb"] / base["rss_mb"], 3),

@@ -21,6 +21,7 @@ from queue_server.core import Core, store_event
 from queue_server.db import Store
 from queue_server.engine import Changes, Event, Refused
 from queue_server.reconcile import close_past_days
+from queue_server.views import ticket_view
 from siteconf import Site
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -131,6 +132,9 @@ def test_finished_tickets_of_past_days_leave_memory_but_stay_in_the_database(
     first = core.store.tickets("2027-03-01")
     assert first and all(t["id"] not in core.engine.tickets for t in first)
     assert not any(token in core.lookups.by_token for token in (t["token"] for t in first))
+    view = ticket_view(core, first[0]["token"])  # a citizen looking up an old ticket: from the store
+    assert view is not None and view.number == first[0]["code"] and view.status == first[0]["status"]
+    assert ticket_view(core, "no-such-token") is None
 
 
 @pytest.mark.parametrize(
