@@ -276,7 +276,7 @@ def main() -> None:
     base, top = results[0], results[max(args.sizes)]
     summary = {
         "bench": "startup",
-        "measured": "spawn until the engine is loaded (Store.open + Core), fresh interpreter per load, median",
+        "measured": "spawn until the engine is loaded (Store.open + Core), fresh interpreter, median",
         "sizes": {str(k): v for k, v in results.items()},
         "startup_ratio_1m": round(top["startup_s"] / base["startup_s"], 3),
         "rss_ratio_1m": round(top["rss_mb"] / base["rss_mb"], 3),
