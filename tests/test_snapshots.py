@@ -8,6 +8,7 @@ back to an older snapshot or to the whole log. ``motcua audit verify`` still wal
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from queue_server import snapshots
 from queue_server.core import Core, store_event
 from queue_server.db import Store
 from queue_server.engine import Changes, Event, Refused
@@ -201,3 +203,18 @@ def test_a_failed_batch_restores_from_the_checkpoint_not_the_whole_log(
     assert checkpoint > 0 and f"the snapshot of event {checkpoint} and" in caplog.text
     assert "the start of the log" not in caplog.text
     assert core.checkpoint.seq == core.store.head()[0], "the checkpoint moves on to the committed head"
+
+
+def test_within_a_day_a_snapshot_follows_every_n_events(
+    tmp_path: Path, demo_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshots, "EVERY", 10)
+    clock = Clock()
+    with Store.open(f"sqlite:///{tmp_path / 'n.db'}") as store:
+        core = Core(demo_site, store, clock)
+        play_days(core, clock, days=1, per_day=30)
+        seqs = sorted(int(s["seq"]) for s in store.snapshots())
+        assert len(seqs) == snapshots.KEEP
+        assert all(b - a >= 10 for a, b in itertools.pairwise(seqs))
+        assert {s["day"] for s in store.snapshots()} == {"2027-03-01"}
+        assert store.head()[0] - seqs[-1] < 10 + 2, "no more than N events (and one batch) unsnapshotted"
