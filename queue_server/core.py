@@ -3,8 +3,10 @@
 ``Core`` holds the site's rules and calendar and the in-memory state rebuilt from the store's event
 log: the queue engine, the dossier registry, and the indexes the engine does not keep (ticket by
 token and by number, the last number issued and called per queue, each counter's call sequence and
-last officer). ``reload`` rebuilds all of them from the store at once, so after a failed batch memory
-matches the database again; every other part holds the ``Core`` and so sees the rebuilt state.
+last officer). ``reload`` rebuilds all of them at start from the newest snapshot that checks out
+against the chain plus the events after it (``queue_server/snapshots.py``); ``restore`` does the same
+after a failed batch from the in-memory checkpoint, so memory matches the database again without
+reading the whole log. Every other part holds the ``Core`` and so sees the rebuilt state.
 
 This is the one module that turns an event into a stored row (``store_event``) and back
 (``from_stored``: typed engine events), so a change to how events carry their data lands here.
@@ -12,6 +14,7 @@ This is the one module that turns an event into a stored row (``store_event``) a
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -20,12 +23,22 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from queue_server.calendar import WorkingCalendar
+from queue_server.chain import GENESIS_HASH
 from queue_server.db import Store, StoredEvent, Tx
 from queue_server.dossiers_registry import EVENT_TYPES as DOSSIER_EVENTS
 from queue_server.dossiers_registry import DossierRegistry
 from queue_server.engine import Changes, Engine, Event, Refused
 from queue_server.events import CounterOpened, TicketCalled, TicketIssued, TicketRecalled, parse_event
 from queue_server.rules import RuleBook
+from queue_server.snapshot_format import (
+    SnapshotFormatError,
+    as_dict,
+    dump_dossiers,
+    dump_engine,
+    load_dossiers,
+    load_engine,
+)
+from queue_server.snapshots import Checkpoint, load_latest, make_checkpoint
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -62,6 +75,40 @@ class Lookups:
     last_called: dict[tuple[str, str], str] = field(default_factory=dict)
     counter_seq: dict[int, int] = field(default_factory=dict)
     officers: dict[int, str] = field(default_factory=dict)
+    forgotten_before: str = ""
+
+    def forget(self, engine: Engine) -> None:
+        """Follow the engine in forgetting past days' finished tickets (``EngineState._new_day``)."""
+        if self.forgotten_before == engine.forgotten_before:
+            return
+        cutoff = self.forgotten_before = engine.forgotten_before
+        self.by_token = {k: v for k, v in self.by_token.items() if v in engine.tickets}
+        self.by_code = {k: v for k, v in self.by_code.items() if v in engine.tickets}
+        self.last_issued = {k: v for k, v in self.last_issued.items() if k[0] >= cutoff}
+        self.last_called = {k: v for k, v in self.last_called.items() if k[0] >= cutoff}
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "by_token": list(self.by_token.items()),
+            "by_code": [[*k, v] for k, v in self.by_code.items()],
+            "last_issued": [[*k, v] for k, v in self.last_issued.items()],
+            "last_called": [[*k, v] for k, v in self.last_called.items()],
+            "counter_seq": list(self.counter_seq.items()),
+            "officers": list(self.officers.items()),
+            "forgotten_before": self.forgotten_before,
+        }
+
+    @classmethod
+    def load(cls, s: dict[str, Any]) -> Lookups:
+        return cls(
+            by_token=dict(s["by_token"]),
+            by_code={(d, c): i for d, c, i in s["by_code"]},
+            last_issued={(d, x): c for d, x, c in s["last_issued"]},
+            last_called={(d, x): c for d, x, c in s["last_called"]},
+            counter_seq={int(n): int(q) for n, q in s["counter_seq"]},
+            officers={int(n): str(o) for n, o in s["officers"]},
+            forgotten_before=str(s["forgotten_before"]),
+        )
 
     def note(self, event: Event, engine: Engine) -> None:
         if isinstance(event, TicketIssued):
@@ -84,6 +131,9 @@ class Core:
     dossiers: DossierRegistry
     lookups: Lookups
     open_day: str | None  # the business day whose first batch already expired the days before
+    checkpoint: Checkpoint  # the state after a committed event, to restore after a failed batch
+    stored_snapshot: tuple[int, str] | None  # seq and day of the newest snapshot in the store
+    stale = False  # memory may differ from the store (a restore failed): restore before deciding
 
     def __init__(
         self,
@@ -114,18 +164,65 @@ class Core:
         return replace(rules, closed_days=frozenset(closed), open_days=frozenset(opened))
 
     def reload(self) -> None:
-        """Engine, dossiers and lookups rebuilt from every stored event."""
-        events = [from_stored(e) for e in self.store.events()]
-        self.engine = Engine.replay(self.rules, (e for e in events if not is_dossier_event(e)))
+        """Engine, dossiers and lookups from the newest good snapshot and the events after it.
+
+        Without a snapshot that checks out against the chain, from every stored event. Either way the
+        result becomes the in-memory checkpoint that ``restore`` starts from.
+        """
+        loaded = load_latest(self.store)
+        if loaded is not None:
+            checkpoint, body = loaded
+            try:
+                self._rebuild(checkpoint, body)
+                self.stored_snapshot = (checkpoint.seq, checkpoint.day)
+                return
+            except (SnapshotFormatError, KeyError, TypeError, ValueError) as err:
+                log.warning(
+                    "snapshot of event %d unreadable (%r); replaying the whole log", checkpoint.seq, err
+                )
+        self._rebuild(None, None)
+        self.stored_snapshot = None
+
+    def restore(self) -> None:
+        """After a failed batch: the in-memory checkpoint and the committed events after it."""
+        self.stale = True  # until the rebuild succeeded (the next batch retries it first)
+        checkpoint = self.checkpoint
+        self._rebuild(checkpoint, json.loads(checkpoint.body))
+        self.stale = False
+
+    def _rebuild(self, checkpoint: Checkpoint | None, body: dict[str, Any] | None) -> None:
+        self.engine = Engine(self.rules)
         self.dossiers = DossierRegistry(self.calendar, self.site.site.agency_code)
-        for event in events:
-            if is_dossier_event(event):
-                self.dossiers.apply(event)
         self.lookups = Lookups()
         self.open_day = None
-        for event in events:
-            self.lookups.note(event, self.engine)
-        log.info("engine rebuilt from %d events", len(events))
+        seq, hash_, day = 0, GENESIS_HASH, ""
+        if checkpoint is not None and body is not None:
+            load_engine(self.engine, as_dict(body["engine"], "engine"))
+            load_dossiers(self.dossiers, as_dict(body["dossiers"], "dossiers"))
+            self.lookups = Lookups.load(as_dict(body["lookups"], "lookups"))
+            seq, hash_, day = checkpoint.seq, checkpoint.hash, checkpoint.day
+        replayed = 0
+        for stored in self.store.events(after_seq=seq):
+            if stored.prev_hash != hash_:
+                log.warning(
+                    "event %d does not link to event %d's hash (run motcua audit verify)", stored.seq, seq
+                )
+            self.apply(from_stored(stored))
+            seq, hash_, replayed = stored.seq, stored.hash, replayed + 1
+        if checkpoint is None or replayed:
+            self.checkpoint = make_checkpoint(self, seq, hash_, day or self.today())
+        else:
+            self.checkpoint = checkpoint
+        start = "the start of the log" if checkpoint is None else f"the snapshot of event {checkpoint.seq}"
+        log.info("engine rebuilt from %s and %d events after it", start, replayed)
+
+    def dump_state(self) -> dict[str, Any]:
+        """The state in memory as snapshot JSON parts (``snapshot_format``)."""
+        return {
+            "engine": dump_engine(self.engine),
+            "dossiers": dump_dossiers(self.dossiers),
+            "lookups": self.lookups.dump(),
+        }
 
     def apply(self, event: Event) -> Changes:
         """One decided event applied to memory (engine or dossiers, then the lookups)."""
@@ -135,6 +232,7 @@ class Core:
         else:
             changes = self.engine.apply(event)
         self.lookups.note(event, self.engine)
+        self.lookups.forget(self.engine)
         return changes
 
     def now(self) -> datetime:

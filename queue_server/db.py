@@ -19,6 +19,7 @@ across threads and processes, so the chain never forks. See ``docs/queue-server.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import json
 import logging
@@ -252,6 +253,21 @@ class Tx:
             raise
         self._cursor.execute(f"RELEASE SAVEPOINT {name}")
 
+    def head(self) -> tuple[int, str]:
+        """The seq and hash of the last event in this transaction's view (taking the append lock)."""
+        return self._chain_head()
+
+    def put_snapshot(self, seq: int, hash_: str, fmt: int, day: str, body: str, *, keep: int) -> None:
+        """Store a snapshot of the state after event ``seq``; only the ``keep`` newest are kept."""
+        s = schema.snapshots
+        row = {"seq": seq, "hash": hash_, "format": fmt, "day": day, "body": body}
+        row |= {"digest": hashlib.sha256(body.encode("utf-8")).hexdigest()}
+        row |= {"at": datetime.now(UTC).isoformat()}
+        self._conn.execute(s.delete().where(s.c.seq == seq))
+        self._conn.execute(s.insert().values(**row))
+        kept = sa.select(s.c.seq).order_by(s.c.seq.desc()).limit(keep).scalar_subquery()
+        self._conn.execute(s.delete().where(s.c.seq.not_in(kept)))
+
     def put_ticket(self, row: Mapping[str, Any]) -> None:
         self._upsert(schema.tickets, "id", row)
 
@@ -371,6 +387,24 @@ class Store:
             if not verifier.feed(rows):
                 break
         return verifier.report()
+
+    def snapshots(self) -> list[Row]:
+        """The stored snapshots' headers (seq, hash, format, day, digest, at), newest first."""
+        s = schema.snapshots
+        query = sa.select(s.c.seq, s.c.hash, s.c.format, s.c.day, s.c.digest, s.c.at)
+        with self._reading() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.order_by(s.c.seq.desc()))]
+
+    def snapshot_body(self, seq: int) -> str | None:
+        s = schema.snapshots
+        with self._reading() as conn:
+            return conn.execute(sa.select(s.c.body).where(s.c.seq == seq)).scalar()
+
+    def event_hash(self, seq: int) -> str | None:
+        """The chain hash of event ``seq``, or None when there is no such event."""
+        e = schema.events
+        with self._reading() as conn:
+            return conn.execute(sa.select(e.c.hash).where(e.c.seq == seq)).scalar()
 
     def ticket(self, ticket_id: str) -> Row | None:
         return self._one(schema.tickets, schema.tickets.c.id == ticket_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from queue_server import events as ev
@@ -35,6 +35,11 @@ from queue_server.events import JSON, Event
 from queue_server.rules import RuleBook, ServiceRule
 
 OPEN_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW})
+FINAL_STATUSES = frozenset({TicketStatus.DONE, TicketStatus.CANCELLED, TicketStatus.EXPIRED})
+# Calendar days of finished tickets kept in memory behind the newest business day: reinstating is
+# same-day only and estimates keep their own window, but a rating tablet that was offline overnight
+# may still send yesterday's ratings. Older days live in the database (tickets and ratings tables).
+KEEP_DAYS = 3
 
 
 class EngineState:
@@ -58,6 +63,8 @@ class EngineState:
         self._service_times: dict[str, deque[int]] = {}
         self._last_issued: dict[tuple[str, str], str] = {}
         self._last_called: dict[tuple[str, str], str] = {}
+        self.latest_day = ""  # the newest business day a ticket or block was issued for
+        self.forgotten_before = ""  # finished tickets of days before this one were dropped from memory
         self._handlers: dict[type[Event], Callable[[Any, Changes], None]] = {
             ev.TicketIssued: self._on_issued,
             ev.BlockReserved: self._on_block,
@@ -89,7 +96,36 @@ class EngineState:
             handler = self._handlers[type(event)]
         changes = Changes()
         handler(event, changes)
+        if isinstance(event, ev.TicketIssued | ev.BlockReserved) and event.day > self.latest_day:
+            self._new_day(event.day)
         return changes
+
+    def _new_day(self, day: str) -> None:
+        """The first ticket or block of a newer business day: forget what the rules no longer need.
+
+        Run from ``apply`` on the event that opens the day, so a replay (full or from a snapshot) forgets
+        exactly what the live engine forgot. Only finished tickets go (a ticket still waiting, parked,
+        absent or at a counter stays until it ends); with them their tokens, ratings, and the per-day
+        number, cap, block and last-number tables of those days.
+        """
+        self.latest_day = day
+        cutoff = (date.fromisoformat(day) - timedelta(days=KEEP_DAYS)).isoformat()
+        if cutoff <= self.forgotten_before:
+            return
+        gone = [i for i, t in self.tickets.items() if t.day < cutoff and t.status in FINAL_STATUSES]
+        for ticket_id in gone:
+            self.tokens.discard(self.tickets.pop(ticket_id).token)
+            self.ratings.pop(ticket_id, None)
+        kept_days = {t.day for t in self.tickets.values() if t.day < cutoff}
+        tables: list[dict[Any, Any]] = [
+            self._next_number, self._allocated, self._blocks, self._last_issued, self._last_called
+        ]  # fmt: skip
+        for table in tables:
+            for key in [k for k in table if k[0] < cutoff and k[0] not in kept_days]:
+                del table[key]
+        for key in [k for k, v in self._waiting.items() if k[0] < cutoff and not v]:
+            del self._waiting[key]
+        self.forgotten_before = cutoff
 
     def _on_issued(self, e: ev.TicketIssued, ch: Changes) -> None:
         self._order_back += 1

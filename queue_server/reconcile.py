@@ -5,7 +5,9 @@
   in the order it was issued, against the kiosk's blocks; one that fits none is logged and left out of
   the answer's ``accepted`` (the kiosk keeps it in its journal) without holding back the others.
 - The first batch of a business day expires what earlier days left waiting, parked or absent
-  (``close_past_days``), so a queue never carries yesterday's citizens.
+  (``close_past_days``), so a queue never carries yesterday's citizens. Just before, while memory is
+  still exactly the committed state, a snapshot is stored when one is due (``snapshots.take_if_due``:
+  at each day's close and every ``EVERY`` events).
 
 Both run inside the worker's transaction (``queue_server/worker.py``).
 """
@@ -21,6 +23,7 @@ from queue_server.core import Core, store_event
 from queue_server.db import Tx
 from queue_server.engine import Changes, Event, Refused
 from queue_server.engine_model import TicketStatus
+from queue_server.snapshots import take_if_due
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,13 @@ def _offline_ticket(core: Core, kiosk: str, ticket: m.OfflineTicket, at: datetim
 
 
 def close_past_days(core: Core, tx: Tx, at: datetime, changes: Changes) -> None:
-    """The first batch of a business day expires what the previous days left waiting."""
+    """The first batch of a business day expires what the previous days left waiting.
+
+    Before that, a snapshot of the state as committed so far when one is due.
+    """
+    if core.stale:
+        core.restore()
+    take_if_due(core, tx, at)
     today = core.rules.business_day(at).isoformat()
     if today == core.open_day:
         return

@@ -98,6 +98,19 @@ tickets = sa.Table(
 counters = sa.Table("counters", metadata, *_columns("counters", "number"))
 ratings = sa.Table("ratings", metadata, *_columns("ratings", "ticket_id"))
 requests = sa.Table("requests", metadata, *_columns("requests", "id"))
+# Engine snapshots (queue_server/snapshots.py): the state after event ``seq`` (whose chain hash is
+# ``hash``), as the JSON text ``body`` whose SHA-256 is ``digest``. Written by the server, never edited.
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("seq", _SEQ, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.Text, nullable=False),
+    sa.Column("format", sa.Integer, nullable=False),
+    sa.Column("day", sa.Text, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("at", sa.Text, nullable=False),
+)
 
 
 def fits(kind: str, value: object) -> bool:

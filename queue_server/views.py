@@ -19,6 +19,7 @@ from bus import models as m
 from queue_server.core import Core
 from queue_server.dossiers_registry import STATUS_VI
 from queue_server.engine_model import TicketStatus
+from queue_server.snapshot_format import ticket_from_row
 
 
 class _View(BaseModel):
@@ -125,8 +126,11 @@ def queue_state(core: Core, code: str) -> m.QueueState:
 def ticket_view(core: Core, token: str) -> TicketView | None:
     ticket_id = core.lookups.by_token.get(token)
     ticket = core.engine.tickets.get(ticket_id) if ticket_id else None
-    if ticket is None:
-        return None
+    if ticket is None:  # a past day's ticket, no longer in memory (``KEEP_DAYS``), is in the store
+        row = core.store.ticket_by_token(token)
+        if row is None:
+            return None
+        ticket = ticket_from_row(row)
     waiting_before = None
     if ticket.status is TicketStatus.WAITING:
         ids = [t.id for t in core.engine.waiting(ticket.service, ticket.day)]

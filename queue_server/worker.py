@@ -10,8 +10,9 @@ one fsync for many requests when the centre is busy):
     commit → only now: calls, answers, retained state (``publishing.py``)
 
 A refusal (``Refused``) is an answer like any other and is stored. An unexpected failure rolls the
-whole batch back, rebuilds the engine from the store so memory matches the database again, and
-answers ``internal_error`` without storing it, so the same request id can succeed when retried.
+whole batch back, restores memory from the in-memory checkpoint and the committed events after it
+(``Core.restore``; never the whole log) so memory matches the database again, and answers
+``internal_error`` without storing it, so the same request id can succeed when retried.
 """
 
 from __future__ import annotations
@@ -87,16 +88,22 @@ class Worker:
             try:
                 self._commit(batch, self.core.now(), out)
             except Exception:
-                log.exception(
-                    "a batch of %d requests failed; rebuilding the engine from the store", len(batch)
-                )
-                self.core.reload()
+                log.exception("a batch of %d requests failed; restoring the engine", len(batch))
+                self._restore()
                 for item in batch:
                     error = m.Response(request_id=item.request.id, ok=False, error=INTERNAL_ERROR)
                     self.publisher.reply(item, error)
                 return
             self.batches += 1
             self.publisher.publish(out)
+
+    def _restore(self) -> None:
+        """Memory back to the committed state: the in-memory checkpoint and the events after it."""
+        try:
+            self.core.restore()
+        except Exception:
+            # The store may still be failing; ``core.stale`` stays set and the next batch restores first.
+            log.exception("restoring the engine failed; the next batch tries again")
 
     def _commit(self, batch: list[Item], at: datetime, out: Outbox) -> None:
         """The batch in one transaction; ``out`` collects what to publish once it committed."""

@@ -3,7 +3,10 @@
 Every rule runs one command; a refusal must leave the state untouched. The invariants: no ticket is at
 two counters at once; no ticket disappears; numbers are unique per series per business day; the
 interleave policy and FIFO within a class hold at every call; a ticket is finished at most once (a
-transferred one included); estimates are never negative; the event log replays to the same state.
+transferred one included); estimates are never negative; the event log replays to the same state; and
+a snapshot taken at any point (``queue_server.snapshot_format``, through JSON text) plus the events
+after it gives exactly the state of the full replay. Days pass (``hours_pass``), so finished tickets
+of past days are forgotten from memory (``KEEP_DAYS``): only those, never a ticket still in play.
 
 By default 100 random machines run (about 15 s); ``MOTCUA_TEST_LONG_HYPOTHESIS=1`` adds the long
 profile of 300 machines (``slow``; about two minutes), worth running after changing the engine.
@@ -19,11 +22,14 @@ from datetime import datetime, timedelta
 import pytest
 from engine_support import MONDAY, Tokens, make_engine
 from hypothesis import HealthCheck, settings
+from hypothesis import event as note_case
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from queue_server.engine import Engine, Event, Refused
 from queue_server.engine_model import TicketStatus
+from queue_server.engine_state import FINAL_STATUSES
+from queue_server.snapshot_format import dump_engine, load_engine
 
 SERVICES = ["land", "civil", "tax"]
 COUNTERS = [1, 2, 3]
@@ -46,6 +52,8 @@ class QueueMachine(RuleBasedStateMachine):
         self.transferred: set[str] = set()
         self.calls = 0
         self.normals_in_a_row = 0
+        self.status: dict[str, TicketStatus] = {}  # each ticket's status as last seen in memory
+        self.snapshot: tuple[str, int] | None = None  # snapshot JSON text and the log length it covers
 
     @initialize(
         interleave=st.sampled_from(["strict", "ratio"]),
@@ -78,6 +86,10 @@ class QueueMachine(RuleBasedStateMachine):
         self.log.extend(events)
         for event in events:
             self.record(event)
+        for ticket_id in self.issued:
+            ticket = self.engine.tickets.get(ticket_id)
+            if ticket is not None:
+                self.status[ticket_id] = ticket.status
         assert len(changes.calls) == sum(e.type in {"ticket_called", "ticket_recalled"} for e in events)
         for call in changes.calls:
             self.calls += 1
@@ -109,6 +121,11 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(hours=st.sampled_from([3, 24]))
     def hours_pass(self, hours: int) -> None:
         self.now += timedelta(hours=hours)
+
+    @rule(days=st.integers(2, 6))
+    def days_pass(self, days: int) -> None:
+        """Several days at once, so that past days are forgotten (``KEEP_DAYS``) within a short run."""
+        self.now += timedelta(days=days)
 
     @rule(tickets=st.lists(st.tuples(st.sampled_from(SERVICES), st.sampled_from(PRIORITIES)), max_size=5))
     def issue(self, tickets: list[tuple[str, str | None]]) -> None:
@@ -255,9 +272,30 @@ class QueueMachine(RuleBasedStateMachine):
             if c.ticket_id is not None:
                 assert self.engine.tickets[c.ticket_id].counter == c.number
 
+    @rule()
+    def take_snapshot(self) -> None:
+        self.snapshot = (json.dumps(dump_engine(self.engine)), len(self.log))
+
+    @invariant()
+    def snapshot_and_tail_give_the_same_state(self) -> None:
+        if self.snapshot is None:
+            return
+        text, covered = self.snapshot
+        note_case("snapshot with a tail" if covered < len(self.log) else "snapshot at the head")
+        engine = Engine(self.engine.rules)
+        load_engine(engine, json.loads(text))
+        engine.execute([through_json(event) for event in self.log[covered:]])
+        assert dump_engine(engine) == dump_engine(self.engine)
+        assert engine.snapshot() == self.engine.snapshot()
+
     @invariant()
     def no_ticket_disappears(self) -> None:
-        assert set(self.engine.tickets) == self.issued
+        gone = self.issued - set(self.engine.tickets)
+        assert set(self.engine.tickets) <= self.issued
+        note_case("past days forgotten" if gone else "nothing forgotten yet")
+        for ticket_id in gone:  # forgotten: a finished ticket of a day before the engine's cut-off
+            assert ticket_id[:10] < self.engine.forgotten_before, f"{ticket_id} vanished too early"
+            assert self.status[ticket_id] in FINAL_STATUSES, f"{ticket_id} vanished while in play"
         waiting = {t.id for t in self.engine.tickets.values() if t.status is TicketStatus.WAITING}
         queued = {t.id for s in SERVICES for day in {t.day for t in self.engine.tickets.values()}
                   for t in self.engine.waiting(s, day)}  # fmt: skip
@@ -267,7 +305,7 @@ class QueueMachine(RuleBasedStateMachine):
     def finished_at_most_once(self) -> None:
         assert all(n == 1 for n in self.finished.values())
         for ticket_id in self.finished:
-            assert self.engine.tickets[ticket_id].status is TicketStatus.DONE
+            assert self.status[ticket_id] is TicketStatus.DONE
         assert self.transferred <= self.issued
 
     @invariant()
