@@ -16,6 +16,9 @@
 - ``GET /t/{token}``: the page a ticket's QR opens (``public_url`` + token), refreshed while waiting.
 - ``GET /api/v1/devices`` and ``GET /dashboard``: every device's availability and health for staff.
 - ``GET /console/{n}``: the counter console for clerks without a keypad.
+- ``/docs`` and ``/redoc``: the API's documentation, offline.
+
+The pages, their templates and the security headers of every response are in ``queue_server/web.py``.
 
 The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
 """
@@ -23,23 +26,21 @@ The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http 
 from __future__ import annotations
 
 import hmac
-import html
 import json
 import logging
 import os
 import re
 import threading
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
-from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
+from queue_server.web import page_routes, secure
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,10 @@ def create_app(
         version="1",
         description="Tickets, queues and counter operations of a one-stop centre.",
         responses={404: {"model": Problem}},
+        docs_url=None,  # served by queue_server.web from the installed assets (no CDN)
+        redoc_url=None,
     )
+    secure(app)
     authorise = _authoriser(api_key)
     app.include_router(_read_routes(queries))
     app.include_router(_operation_routes(queries, authorise))
@@ -121,7 +125,7 @@ def create_app(
             authorise(authorization)
 
         mount_dossier_store(app, dossier_dir, require_key)
-    app.include_router(_page_routes(queries, site_name))
+    app.include_router(page_routes(queries, site_name))
     return app
 
 
@@ -240,68 +244,6 @@ def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], N
         return queries.handle(request)
 
     return router
-
-
-def _page_routes(queries: QueueQueries, site_name: str) -> APIRouter:
-    """The HTML pages: a ticket's QR page, the staff dashboard, the counter console."""
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/t/{token}", response_class=HTMLResponse)
-    def ticket_page(token: str) -> HTMLResponse:
-        """What the QR on a ticket opens: the number, where it stands, refreshed every 15 s."""
-        view = queries.ticket_view(token)
-        if view is None:
-            body = "<h1>Không tìm thấy số thứ tự</h1><p>Vé đã hết hạn hoặc mã không đúng.</p>"
-            return HTMLResponse(_ticket_html(site_name, body, refresh=False), status_code=404)
-        return HTMLResponse(_ticket_html(site_name, _ticket_body(view), refresh=view.status == "waiting"))
-
-    @router.get("/dashboard", response_class=HTMLResponse)
-    def dashboard() -> str:
-        return _static("dashboard.html").replace("{{SITE}}", json.dumps(site_name))
-
-    @router.get("/console/{number}", response_class=HTMLResponse)
-    def console(number: int) -> str:
-        page = _static("console.html")
-        return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
-
-    return router
-
-
-def _static(name: str) -> str:
-    return resources.files("queue_server").joinpath(f"static/{name}").read_text(encoding="utf-8")
-
-
-_STATUS_VI = {
-    "waiting": "Đang chờ",
-    "called": "Đã được gọi",
-    "parked": "Tạm giữ",
-    "no_show": "Vắng mặt khi được gọi",
-    "done": "Đã phục vụ",
-    "cancelled": "Đã hủy",
-    "expired": "Hết hạn",
-}
-
-
-def _ticket_body(view: TicketView) -> str:
-    lines = [f"<p class=service>{html.escape(view.service_name)}</p>", f"<p class=number>{view.number}</p>"]
-    lines.append(f"<p class=status>{_STATUS_VI.get(view.status, html.escape(view.status))}</p>")
-    if view.status == "waiting" and view.waiting_before is not None:
-        lines.append(f"<p>Còn <b>{view.waiting_before}</b> người trước bạn")
-        if view.estimated_wait_min is not None:
-            lines[-1] += f", dự kiến khoảng <b>{view.estimated_wait_min}</b> phút"
-        lines[-1] += ".</p>"
-    if view.counter_name:
-        lines.append(f"<p class=counter>Mời đến <b>{html.escape(view.counter_name)}</b></p>")
-    return "\n".join(lines)
-
-
-def _ticket_html(site_name: str, body: str, refresh: bool) -> str:
-    meta = '<meta http-equiv="refresh" content="15">' if refresh else ""
-    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">{meta}<title>Số thứ tự</title>
-<style>body{{font-family:"Noto Sans","DejaVu Sans",sans-serif;text-align:center;margin:24px;color:#102a43}}
-.number{{font-size:72px;font-weight:700;margin:8px}}.service{{font-size:20px}}.status{{font-size:24px}}</style>
-</head><body><p>{html.escape(site_name)}</p>{body}</body></html>"""
 
 
 def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[..., None]) -> None:
