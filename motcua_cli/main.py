@@ -159,6 +159,7 @@ def contract_export(out: Path, check: bool) -> int:
 def _serve(site: Site, broker: str) -> int:
     from queue_server.db import Store
     from queue_server.http import HttpServer, configured_api_key, create_app
+    from queue_server.public import LookupKeys, Public
     from queue_server.server import QueueServer
 
     store = Store.open(site.database.url)  # a relative path is relative to the working directory
@@ -166,7 +167,9 @@ def _serve(site: Site, broker: str) -> int:
     http = None
     address = site.http.address()
     if address is not None:
-        app = create_app(server, configured_api_key(), site.site.name, Path(site.http.dossier_dir))
+        keys = LookupKeys.from_file(Path(site.http.lookup_secret_file))
+        public = Public(keys, public_url=site.site.public_url or f"http://{site.http.listen}")
+        app = create_app(server, configured_api_key(), site.site.name, Path(site.http.dossier_dir), public)
         http = HttpServer(app, *address).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()

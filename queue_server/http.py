@@ -35,10 +35,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.public import LookupKeys, Public
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.web import page_routes, secure
 
@@ -102,8 +103,12 @@ def create_app(
     api_key: str | None = None,
     site_name: str = "",
     dossier_dir: Path | None = None,
+    public: Public | None = None,
 ) -> FastAPI:
     """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs.
+
+    ``public`` holds the dossier lookup keys, the public rate limit and the base of printed lookup
+    URLs (by default: a secret for this process only, 30 requests then 2 per second per client).
 
     Each group of routes is its own router; a new group joins with one ``app.include_router``.
     """
@@ -117,16 +122,28 @@ def create_app(
     )
     secure(app)
     authorise = _authoriser(api_key)
-    app.include_router(_read_routes(queries))
-    app.include_router(_operation_routes(queries, authorise))
+    public = public or Public(LookupKeys.ephemeral())
+    app.include_router(_read_routes(queries, public, _is_staff(authorise)))
+    app.include_router(_operation_routes(queries, authorise, public))
     if dossier_dir is not None:
 
         def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
             authorise(authorization)
 
         mount_dossier_store(app, dossier_dir, require_key)
-    app.include_router(page_routes(queries, site_name))
+    app.include_router(page_routes(queries, site_name, public))
     return app
+
+
+def _is_staff(authorise: Callable[[str | None], None]) -> Callable[[str | None], bool]:
+    def is_staff(authorization: str | None) -> bool:
+        try:
+            authorise(authorization)
+        except HTTPException:
+            return False
+        return True
+
+    return is_staff
 
 
 def _authoriser(api_key: str | None) -> Callable[[str | None], None]:
@@ -142,11 +159,12 @@ def _authoriser(api_key: str | None) -> Callable[[str | None], None]:
     return authorise
 
 
-def _read_routes(queries: QueueQueries) -> APIRouter:
+def _read_routes(queries: QueueQueries, public: Public, is_staff: Callable[[str | None], bool]) -> APIRouter:
     """Tickets, dossiers, queues, counters and devices as the boards, kiosks and dashboards read them."""
     router = APIRouter()
+    limited = [Depends(public.limit)]
 
-    @router.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"])
+    @router.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"], dependencies=limited)
     def ticket(token: str) -> TicketView:
         """The ticket whose QR carries ``token``."""
         view = queries.ticket_view(token)
@@ -158,34 +176,59 @@ def _read_routes(queries: QueueQueries) -> APIRouter:
         "/api/v1/dossiers/{code}",
         response_model=DossierView,
         tags=["dossiers"],
-        responses={422: {"model": Problem}},
+        responses={422: {"model": Problem}, 429: {"model": Problem}},
+        dependencies=limited,
     )
-    def dossier(code: str) -> DossierView:
-        """Where a dossier stands, by the code on its receipt (typed, or read from the receipt's QR)."""
-        code = code.strip().upper()
-        if not DOSSIER_CODE.fullmatch(code):
-            raise HTTPException(
-                422, f"{code!r} is not a dossier code: agency-yymmdd-sequence, e.g. H21.65-220914-0011"
-            )
+    def dossier(
+        code: str,
+        k: Annotated[
+            str | None, Query(max_length=40, description="the lookup key printed on the receipt")
+        ] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> DossierView:
+        """Where a dossier stands, by the code and lookup key on its receipt (typed, or its QR).
+
+        Staff (with the API key) need no lookup key. A wrong key answers exactly like an unknown code.
+        """
+        code = _dossier_code(code)
         view = queries.dossier_view(code)
-        if view is None:
-            raise HTTPException(404, f"no dossier {code}")
+        if view is None or not (public.lookup_keys.matches(code, k) or is_staff(authorization)):
+            raise HTTPException(404, f"no dossier {code} with this lookup key")
         return view
 
-    _board_routes(router, queries)
+    _board_routes(router, queries, is_staff)
     return router
 
 
-def _board_routes(router: APIRouter, queries: QueueQueries) -> None:
-    """Queues, counters and devices: lists for the hall board and the staff dashboard."""
+def _dossier_code(code: str) -> str:
+    code = code.strip().upper()
+    if not DOSSIER_CODE.fullmatch(code):
+        raise HTTPException(
+            422, f"{code!r} is not a dossier code: agency-yymmdd-sequence, e.g. H21.65-220914-0011"
+        )
+    return code
+
+
+def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[str | None], bool]) -> None:
+    """Queues, counters and devices: lists for the hall board and the staff dashboard.
+
+    Officer ids are shown only to staff (the API key): the public sees counters and tickets.
+    """
+
+    def shown(view: CounterView, authorization: str | None) -> CounterView:
+        return (
+            view
+            if view.officer is None or is_staff(authorization)
+            else view.model_copy(update={"officer": None})
+        )
 
     @router.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
     def queues() -> list[QueueView]:
         return queries.queue_views()
 
     @router.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
-    def counters() -> list[CounterView]:
-        return queries.counter_views()
+    def counters(authorization: Annotated[str | None, Header()] = None) -> list[CounterView]:
+        return [shown(view, authorization) for view in queries.counter_views()]
 
     @router.get("/api/v1/devices", response_model=list[DeviceView], tags=["devices"])
     def devices() -> list[DeviceView]:
@@ -193,10 +236,10 @@ def _board_routes(router: APIRouter, queries: QueueQueries) -> None:
         return queries.device_views()
 
     @router.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
-    def counter(number: int) -> CounterView:
+    def counter(number: int, authorization: Annotated[str | None, Header()] = None) -> CounterView:
         for view in queries.counter_views():
             if view.counter == number:
-                return view
+                return shown(view, authorization)
         raise HTTPException(404, f"no counter {number}")
 
 
@@ -207,7 +250,18 @@ _GUARDED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], None]) -> APIRouter:
+class RegisteredDossier(m.Response):
+    """The answer to a registration, with what the receipt prints for the citizen's own lookups."""
+
+    lookup_key: str | None = Field(
+        default=None, description="print on the receipt: the public lookup needs it"
+    )
+    lookup_url: str | None = Field(default=None, description="print as the receipt's QR")
+
+
+def _operation_routes(
+    queries: QueueQueries, authorise: Callable[[str | None], None], public: Public
+) -> APIRouter:
     """A clerk's counter operations and dossier registrations, behind the API key."""
     router = APIRouter()
 
@@ -228,10 +282,10 @@ def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], N
             raise HTTPException(422, str(err)) from err
         return queries.handle(request)
 
-    @router.post("/api/v1/dossiers", response_model=m.Response, tags=["dossiers"], responses=_GUARDED)
+    @router.post("/api/v1/dossiers", response_model=RegisteredDossier, tags=["dossiers"], responses=_GUARDED)
     def register(
         registration: DossierRegistration, authorization: Annotated[str | None, Header()] = None
-    ) -> m.Response:
+    ) -> RegisteredDossier:
         """Register a dossier received at a counter; the answer carries its code and appointment."""
         authorise(authorization)
         fields: dict[str, Any] = registration.model_dump(exclude={"request_id"}, exclude_none=True)
@@ -241,7 +295,12 @@ def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], N
             request = m.RegisterDossier(**fields)
         except ValueError as err:
             raise HTTPException(422, str(err)) from err
-        return queries.handle(request)
+        answer = queries.handle(request)
+        if answer.dossier is None:
+            return RegisteredDossier(**answer.model_dump())
+        code = answer.dossier.code
+        key = public.lookup_keys.key(code)
+        return RegisteredDossier(**answer.model_dump(), lookup_key=key, lookup_url=public.lookup_url(code))
 
     return router
 

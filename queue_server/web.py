@@ -20,12 +20,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from queue_server.views import TicketView
+from queue_server.public import Public
+from queue_server.views import DossierView, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,11 @@ STATUS_VI = {
 }
 
 
-class TicketQueries(Protocol):
+class PageQueries(Protocol):
     """What the pages need from the queue server."""
 
     def ticket_view(self, token: str) -> TicketView | None: ...
+    def dossier_view(self, code: str) -> DossierView | None: ...
 
 
 def render(template: str, **context: object) -> str:
@@ -108,11 +110,24 @@ def _docs_assets() -> Path:
     return Path(fastapi_offline.__file__).parent / "static"
 
 
-def page_routes(queries: TicketQueries, site_name: str) -> APIRouter:
-    """The HTML pages: a ticket's QR page, the staff dashboard, the counter console, the API docs."""
+def page_routes(queries: PageQueries, site_name: str, public: Public) -> APIRouter:
+    """The HTML pages: a ticket's and a dossier's QR pages, the staff dashboard, the counter console,
+    the API docs. The public pages are rate-limited like the public API."""
     router = APIRouter(include_in_schema=False)
+    limited = [Depends(public.limit)]
 
-    @router.get("/t/{token}", response_class=HTMLResponse)
+    @router.get("/d/{code}", response_class=HTMLResponse, dependencies=limited)
+    def dossier_page(code: str, k: str | None = None) -> HTMLResponse:
+        """What the QR on a dossier receipt opens: the dossier's status and appointment."""
+        code = code.strip().upper()[:40]
+        view = queries.dossier_view(code)
+        if view is None or not public.lookup_keys.matches(code, k):
+            return HTMLResponse(
+                render("dossier.html", site=site_name, code=code, dossier=None), status_code=404
+            )
+        return HTMLResponse(render("dossier.html", site=site_name, code=code, dossier=view))
+
+    @router.get("/t/{token}", response_class=HTMLResponse, dependencies=limited)
     def ticket_page(token: str) -> HTMLResponse:
         """What the QR on a ticket opens: the number, where it stands, refreshed every 15 s."""
         view = queries.ticket_view(token)

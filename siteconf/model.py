@@ -126,6 +126,10 @@ class Http(_Strict):
         description="host:port of the queue server's HTTP API and counter console; absent: no HTTP",
     )
     dossier_dir: str = Field(default="var/dossiers", description="where scanned dossier PDFs are stored")
+    lookup_secret_file: str = Field(
+        default="var/secrets/dossier-lookup.key",
+        description="secret behind the lookup keys printed on receipts; made on first start (mode 0600)",
+    )
 
     def address(self) -> tuple[str, int] | None:
         if self.listen is None:

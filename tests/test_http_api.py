@@ -95,8 +95,12 @@ def test_a_clerk_calls_over_http_and_the_queue_follows(api: tuple[QueueServer, s
     assert again == called, "a retried request must get the same answer"
     queues = {q["service"]: q for q in httpx.get(f"{url}/api/v1/queues", timeout=10).json()}
     assert queues["land"]["waiting"] == 1 and queues["land"]["last_called"] == first.number
-    counter = httpx.get(f"{url}/api/v1/counters/1", timeout=10).json()
-    assert counter["current"] == first.number and counter["officer"] == "cb01"
+    staff = httpx.get(
+        f"{url}/api/v1/counters/1", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+    ).json()
+    assert staff["current"] == first.number and staff["officer"] == "cb01"
+    public = httpx.get(f"{url}/api/v1/counters/1", timeout=10).json()  # the hall: no officer ids
+    assert public["current"] == first.number and public["officer"] is None
     refused = act(url, 99, action="call_next").json()
     assert not refused["ok"] and refused["error"]["code"] == "unknown_counter"
     assert httpx.get(f"{url}/api/v1/counters/99", timeout=10).status_code == 404
@@ -179,7 +183,9 @@ def test_a_dossier_gets_a_code_an_appointment_and_a_status(api: tuple[QueueServe
     received = server.dossiers.dossiers[code]
     assert received.due_at == server.dossiers.calendar.due_at(received.received_at, 3, "1.001234").due
 
-    view = httpx.get(f"{url}/api/v1/dossiers/{code.lower()}", timeout=10).json()
+    key = first["lookup_key"]
+    assert first["lookup_url"].endswith(f"/d/{code}?k={key}")
+    view = httpx.get(f"{url}/api/v1/dossiers/{code.lower()}", params={"k": key.lower()}, timeout=10).json()
     assert view["status"] == "received" and view["status_vi"] == "Đã tiếp nhận"
     assert view["appointment"] == first["dossier"]["due_at"]
     bad = httpx.get(f"{url}/api/v1/dossiers/A1023", timeout=10)

@@ -18,7 +18,7 @@ function say(text, error) {
 async function refresh() {
   try {
     const [c, q] = await Promise.all([
-      fetch(`/api/v1/counters/${COUNTER}`).then(r => r.json()),
+      fetch(`/api/v1/counters/${COUNTER}`, { headers: { "Authorization": `Bearer ${apiKey()}` } }).then(r => r.json()),
       fetch("/api/v1/queues").then(r => r.json()),
     ]);
     document.getElementById("counter-name").textContent = c.name;
