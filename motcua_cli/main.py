@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "queue_server.cli",
     "queue_server.calendar_cli",
     "queue_server.server_cli",
+    "queue_server.accounts_cli",
     "printer.cli",
     "counter_display.cli",
     "kiosk.cli",
@@ -157,8 +158,9 @@ def contract_export(out: Path, check: bool) -> int:
 
 
 def _serve(site: Site, broker: str) -> int:
+    from queue_server.access import Access
     from queue_server.db import Store
-    from queue_server.http import HttpServer, configured_api_key, create_app
+    from queue_server.http import HttpServer, create_app
     from queue_server.public import LookupKeys, Public
     from queue_server.server import QueueServer
 
@@ -169,7 +171,7 @@ def _serve(site: Site, broker: str) -> int:
     if address is not None:
         keys = LookupKeys.from_file(Path(site.http.lookup_secret_file))
         public = Public(keys, public_url=site.site.public_url or f"http://{site.http.listen}")
-        app = create_app(server, configured_api_key(), site.site.name, Path(site.http.dossier_dir), public)
+        app = create_app(server, Access.of(store), site.site.name, Path(site.http.dossier_dir), public)
         http = HttpServer(app, *address).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()

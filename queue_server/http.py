@@ -4,18 +4,18 @@
   not, so there is no lookup by number); no personal data.
 - ``GET /api/v1/queues``, ``GET /api/v1/counters``, ``GET /api/v1/counters/{n}``: what the hall board
   and the dashboards show.
-- ``POST /api/v1/counters/{n}/actions``: a clerk's operation, run exactly like the MQTT
+- ``POST /api/v1/counters/{n}/actions``: an integration's counter operation, run exactly like the MQTT
   ``req/counter`` (same checks, same transaction, same idempotency by ``request_id``). Needs
-  ``Authorization: Bearer <key>``, the key coming from ``MOTCUA_API_KEY`` or the file named by
-  ``MOTCUA_API_KEY_FILE``; without a configured key, operations over HTTP are refused.
-- ``GET /api/v1/dossiers/{code}``: where a dossier stands and its appointment date (lookup kiosks).
-- ``POST /api/v1/dossiers``: a counter registers a received dossier; the server dates the appointment
-  in working time (same key as counter operations).
+  ``Authorization: Bearer <key>`` with a key of the ``counter`` scope (``motcua apikey add``, see
+  ``queue_server/access.py``). Opening a counter needs an officer: the console's login or the keypad.
+- ``GET /api/v1/dossiers/{code}?k=``: where a dossier stands, with the receipt's lookup key (kiosks).
+- ``POST /api/v1/dossiers``: register a received dossier (``dossier`` scope); the server dates the
+  appointment in working time and answers the lookup key and URL to print on the receipt.
 - ``/api/v1/dossiers/{code}/uploads``, ``/api/v1/uploads/{id}``, ``/api/v1/dossiers/{code}/files``: the
   store of scanned dossiers (``queue_server/dossiers.py``: chunked, resumable, hash-checked uploads).
 - ``GET /t/{token}``: the page a ticket's QR opens (``public_url`` + token), refreshed while waiting.
 - ``GET /api/v1/devices`` and ``GET /dashboard``: every device's availability and health for staff.
-- ``GET /console/{n}``: the counter console for clerks without a keypad.
+- ``GET /login``, ``GET /console/{n}``: the counter console for logged-in officers (``console.py``).
 - ``/docs`` and ``/redoc``: the API's documentation, offline.
 
 The pages, their templates and the security headers of every response are in ``queue_server/web.py``.
@@ -25,29 +25,27 @@ The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http 
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.access import Access
+from queue_server.console import ConsoleDeps, console_routes, login_routes
 from queue_server.public import LookupKeys, Public
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.web import page_routes, secure
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "MOTCUA_API_KEY"
 DOSSIER_CODE = re.compile(r"[0-9A-Z]{1,5}(\.[0-9A-Z]{1,5}){0,4}-[0-9]{6}-[0-9]{4,7}")
-API_KEY_FILE_ENV = "MOTCUA_API_KEY_FILE"
 
 
 class _View(BaseModel):
@@ -59,7 +57,6 @@ class CounterOperation(_View):
 
     action: m.CounterAction
     request_id: str | None = Field(default=None, min_length=8, max_length=64, description="for retries")
-    officer: str | None = None
     ticket: str | None = None
     to_service: str | None = None
     to_counter: int | None = None
@@ -90,25 +87,19 @@ class QueueQueries(Protocol):
     def handle(self, request: m.CounterRequest | m.RegisterDossier) -> m.Response: ...
 
 
-def configured_api_key() -> str | None:
-    key = os.environ.get(API_KEY_ENV)
-    path = os.environ.get(API_KEY_FILE_ENV)
-    if not key and path:
-        key = Path(path).read_text(encoding="utf-8").strip()
-    return key or None
-
-
 def create_app(
     queries: QueueQueries,
-    api_key: str | None = None,
+    access: Access | None = None,
     site_name: str = "",
     dossier_dir: Path | None = None,
     public: Public | None = None,
 ) -> FastAPI:
     """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs.
 
-    ``public`` holds the dossier lookup keys, the public rate limit and the base of printed lookup
-    URLs (by default: a secret for this process only, 30 requests then 2 per second per client).
+    ``access`` holds the API keys, officer accounts and console sessions (without it, operations,
+    uploads and the console are refused). ``public`` holds the dossier lookup keys, the public rate
+    limit and the base of printed lookup URLs (by default: a secret for this process only, a burst of
+    30 requests then 2 per second per client).
 
     Each group of routes is its own router; a new group joins with one ``app.include_router``.
     """
@@ -121,45 +112,42 @@ def create_app(
         redoc_url=None,
     )
     secure(app)
-    authorise = _authoriser(api_key)
+    require = _requirer(access)
     public = public or Public(LookupKeys.ephemeral())
-    app.include_router(_read_routes(queries, public, _is_staff(authorise)))
-    app.include_router(_operation_routes(queries, authorise, public))
+    is_staff = access.is_staff if access is not None else (lambda request: False)
+    app.include_router(_read_routes(queries, public, is_staff))
+    app.include_router(_operation_routes(queries, require, public))
     if dossier_dir is not None:
 
-        def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
-            authorise(authorization)
+        def require_upload(authorization: Annotated[str | None, Header()] = None) -> None:
+            require("upload", authorization)
 
-        mount_dossier_store(app, dossier_dir, require_key)
+        mount_dossier_store(app, dossier_dir, require_upload)
+    if access is not None:
+        deps = ConsoleDeps(
+            queries.handle, access.officers, access.sessions, public, site_name, _receipt(public)
+        )
+        app.include_router(login_routes(deps))
+        app.include_router(console_routes(deps))
     app.include_router(page_routes(queries, site_name, public))
     return app
 
 
-def _is_staff(authorise: Callable[[str | None], None]) -> Callable[[str | None], bool]:
-    def is_staff(authorization: str | None) -> bool:
-        try:
-            authorise(authorization)
-        except HTTPException:
-            return False
-        return True
-
-    return is_staff
+Requirer = Callable[[str, str | None], object]
 
 
-def _authoriser(api_key: str | None) -> Callable[[str | None], None]:
-    """The check of an ``Authorization`` header against the configured key (none: operations off)."""
+def _requirer(access: Access | None) -> Requirer:
+    """The check of an ``Authorization`` header for a scope (no accounts: everything refused)."""
 
-    def authorise(authorization: str | None) -> None:
-        if api_key is None:
-            raise HTTPException(403, "counter operations over HTTP are off: the server has no API key")
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), api_key.encode()):
-            raise HTTPException(401, "missing or wrong API key (Authorization: Bearer <key>)")
+    def require(scope: str, authorization: str | None) -> object:
+        if access is None:
+            raise HTTPException(403, "operations over HTTP are off: the server has no account store")
+        return access.require(scope, authorization)
 
-    return authorise
+    return require
 
 
-def _read_routes(queries: QueueQueries, public: Public, is_staff: Callable[[str | None], bool]) -> APIRouter:
+def _read_routes(queries: QueueQueries, public: Public, is_staff: Callable[[Request], bool]) -> APIRouter:
     """Tickets, dossiers, queues, counters and devices as the boards, kiosks and dashboards read them."""
     router = APIRouter()
     limited = [Depends(public.limit)]
@@ -181,18 +169,19 @@ def _read_routes(queries: QueueQueries, public: Public, is_staff: Callable[[str 
     )
     def dossier(
         code: str,
+        request: Request,
         k: Annotated[
             str | None, Query(max_length=40, description="the lookup key printed on the receipt")
         ] = None,
-        authorization: Annotated[str | None, Header()] = None,
     ) -> DossierView:
         """Where a dossier stands, by the code and lookup key on its receipt (typed, or its QR).
 
-        Staff (with the API key) need no lookup key. A wrong key answers exactly like an unknown code.
+        Staff (a ``read`` key, a console session) need no lookup key. A wrong key answers exactly like
+        an unknown code.
         """
         code = _dossier_code(code)
         view = queries.dossier_view(code)
-        if view is None or not (public.lookup_keys.matches(code, k) or is_staff(authorization)):
+        if view is None or not (public.lookup_keys.matches(code, k) or is_staff(request)):
             raise HTTPException(404, f"no dossier {code} with this lookup key")
         return view
 
@@ -209,17 +198,16 @@ def _dossier_code(code: str) -> str:
     return code
 
 
-def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[str | None], bool]) -> None:
+def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[Request], bool]) -> None:
     """Queues, counters and devices: lists for the hall board and the staff dashboard.
 
-    Officer ids are shown only to staff (the API key): the public sees counters and tickets.
+    Officer ids are shown only to staff (a ``read`` key, a console session): the public sees counters
+    and tickets.
     """
 
-    def shown(view: CounterView, authorization: str | None) -> CounterView:
+    def shown(view: CounterView, request: Request) -> CounterView:
         return (
-            view
-            if view.officer is None or is_staff(authorization)
-            else view.model_copy(update={"officer": None})
+            view if view.officer is None or is_staff(request) else view.model_copy(update={"officer": None})
         )
 
     @router.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
@@ -227,8 +215,8 @@ def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[
         return queries.queue_views()
 
     @router.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
-    def counters(authorization: Annotated[str | None, Header()] = None) -> list[CounterView]:
-        return [shown(view, authorization) for view in queries.counter_views()]
+    def counters(request: Request) -> list[CounterView]:
+        return [shown(view, request) for view in queries.counter_views()]
 
     @router.get("/api/v1/devices", response_model=list[DeviceView], tags=["devices"])
     def devices() -> list[DeviceView]:
@@ -236,10 +224,10 @@ def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[
         return queries.device_views()
 
     @router.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
-    def counter(number: int, authorization: Annotated[str | None, Header()] = None) -> CounterView:
+    def counter(number: int, request: Request) -> CounterView:
         for view in queries.counter_views():
             if view.counter == number:
-                return shown(view, authorization)
+                return shown(view, request)
         raise HTTPException(404, f"no counter {number}")
 
 
@@ -259,10 +247,8 @@ class RegisteredDossier(m.Response):
     lookup_url: str | None = Field(default=None, description="print as the receipt's QR")
 
 
-def _operation_routes(
-    queries: QueueQueries, authorise: Callable[[str | None], None], public: Public
-) -> APIRouter:
-    """A clerk's counter operations and dossier registrations, behind the API key."""
+def _operation_routes(queries: QueueQueries, require: Requirer, public: Public) -> APIRouter:
+    """An integration's counter operations and dossier registrations, behind scoped API keys."""
     router = APIRouter()
 
     @router.post(
@@ -271,8 +257,13 @@ def _operation_routes(
     def act(
         number: int, operation: CounterOperation, authorization: Annotated[str | None, Header()] = None
     ) -> m.Response:
-        """Run one counter operation; a refused one answers 200 with ``ok: false`` and the reason."""
-        authorise(authorization)
+        """Run one counter operation; a refused one answers 200 with ``ok: false`` and the reason.
+
+        ``open`` is refused here (403): a counter opens for an officer who logged in (console, keypad).
+        """
+        require("counter", authorization)
+        if operation.action is m.CounterAction.OPEN:
+            raise HTTPException(403, "opening a counter needs an officer's login: the console or the keypad")
         fields: dict[str, Any] = operation.model_dump(exclude={"request_id"}, exclude_none=True)
         if operation.request_id:
             fields["id"] = operation.request_id
@@ -286,8 +277,9 @@ def _operation_routes(
     def register(
         registration: DossierRegistration, authorization: Annotated[str | None, Header()] = None
     ) -> RegisteredDossier:
-        """Register a dossier received at a counter; the answer carries its code and appointment."""
-        authorise(authorization)
+        """Register a dossier received at a counter; the answer carries its code, appointment and the
+        lookup key and URL to print on the receipt."""
+        require("dossier", authorization)
         fields: dict[str, Any] = registration.model_dump(exclude={"request_id"}, exclude_none=True)
         if registration.request_id:
             fields["id"] = registration.request_id
@@ -295,19 +287,27 @@ def _operation_routes(
             request = m.RegisterDossier(**fields)
         except ValueError as err:
             raise HTTPException(422, str(err)) from err
-        answer = queries.handle(request)
+        return _receipt(public)(queries.handle(request))
+
+    return router
+
+
+def _receipt(public: Public) -> Callable[[m.Response], RegisteredDossier]:
+    """A registration's answer with the dossier's lookup key and URL (when a dossier was registered)."""
+
+    def receipt(answer: m.Response) -> RegisteredDossier:
         if answer.dossier is None:
             return RegisteredDossier(**answer.model_dump())
         code = answer.dossier.code
         key = public.lookup_keys.key(code)
         return RegisteredDossier(**answer.model_dump(), lookup_key=key, lookup_url=public.lookup_url(code))
 
-    return router
+    return receipt
 
 
 def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[..., None]) -> None:
     """The scanning stations' uploads go to ``dossier_dir`` through ``/api/v1/dossiers/{code}/uploads``,
-    with the same API key as counter operations."""
+    with an API key of the ``upload`` scope."""
     from queue_server.dossiers import dossier_router
 
     def uploaded(code: str, sha256: str) -> None:

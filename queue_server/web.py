@@ -140,10 +140,6 @@ def page_routes(queries: PageQueries, site_name: str, public: Public) -> APIRout
     def dashboard() -> HTMLResponse:
         return HTMLResponse(render("dashboard.html", site=site_name))
 
-    @router.get("/console/{number}", response_class=HTMLResponse)
-    def console(number: int) -> HTMLResponse:
-        return HTMLResponse(render("console.html", site=site_name, counter=number))
-
     @router.get("/docs", response_class=HTMLResponse)
     def docs() -> HTMLResponse:
         return HTMLResponse(render("docs.html", title="motcua — API"))

@@ -12,6 +12,8 @@ import pytest
 from bus import models as m
 from bus.broker import free_port
 from bus.client import BrokerUrl
+from queue_server.access import Access
+from queue_server.accounts import SCOPES
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
 from queue_server.public import LookupKeys, Public, RateLimiter
@@ -20,8 +22,16 @@ from siteconf.model import Site
 
 pytestmark = pytest.mark.integration
 
+PASSWORD = "mật-khẩu-cb01"
 KEY = "k-" + "3" * 30
 STAFF = {"Authorization": f"Bearer {KEY}"}
+
+
+def access_with_key(store: Store) -> Access:
+    access = Access.of(store)
+    access.api_keys.add("tests", list(SCOPES), key=KEY)
+    access.officers.add("cb01", "Cán bộ quầy 1", "officer", PASSWORD)
+    return access
 
 
 @pytest.fixture
@@ -31,7 +41,11 @@ def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[tu
     public = Public(
         LookupKeys.from_file(tmp_path / "secrets" / "lookup.key"), public_url="https://hcc.example/t/"
     )
-    http = HttpServer(create_app(server, KEY, demo_site.site.name, public=public), "127.0.0.1", free_port())
+    http = HttpServer(
+        create_app(server, access_with_key(store), demo_site.site.name, public=public),
+        "127.0.0.1",
+        free_port(),
+    )
     http.start()
     try:
         yield server, http.url
@@ -117,7 +131,9 @@ def test_public_endpoints_are_rate_limited(demo_site: Site, mosquitto: BrokerUrl
     store = Store.open(f"sqlite:///{tmp_path}/queue.db")
     server = QueueServer(demo_site, store, mosquitto).start()
     public = Public(LookupKeys.ephemeral(), RateLimiter(rate=0.01, burst=5))
-    http = HttpServer(create_app(server, KEY, public=public), "127.0.0.1", free_port()).start()
+    http = HttpServer(
+        create_app(server, access_with_key(store), public=public), "127.0.0.1", free_port()
+    ).start()
     try:
         codes = [f"H99.01-261204-{n:04d}" for n in range(1, 9)]
         answers = [

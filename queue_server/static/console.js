@@ -1,15 +1,10 @@
-// The counter console: a clerk's buttons over POST /api/v1/counters/{n}/actions.
-// The counter number comes from the page's data-counter attribute; nothing from the server is ever
-// parsed as HTML (see dom.js).
+// The counter console: the logged-in officer's buttons over POST /console/{n}/actions.
+// The counter number and the session's CSRF token come from the page's data- attributes (the session
+// itself is an HttpOnly cookie); nothing from the server is ever parsed as HTML (see dom.js).
 "use strict";
 const COUNTER = Number(document.body.dataset.counter);
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
-if (fromHash) { sessionStorage.setItem("motcua-key", fromHash); history.replaceState(null, "", location.pathname); }
-function apiKey() {
-  let key = sessionStorage.getItem("motcua-key");
-  if (!key) { key = prompt("Khóa API của quầy") || ""; sessionStorage.setItem("motcua-key", key); }
-  return key;
-}
+const CSRF = document.body.dataset.csrf;
+function loggedOut() { location.assign(`/login?next=/console/${COUNTER}`); }
 const STATUS = { open: "Đang mở", paused: "Tạm dừng", closed: "Đã đóng" };
 function say(text, error) {
   const box = document.getElementById("message");
@@ -18,7 +13,7 @@ function say(text, error) {
 async function refresh() {
   try {
     const [c, q] = await Promise.all([
-      fetch(`/api/v1/counters/${COUNTER}`, { headers: { "Authorization": `Bearer ${apiKey()}` } }).then(r => r.json()),
+      fetch(`/api/v1/counters/${COUNTER}`).then(r => r.json()),
       fetch("/api/v1/queues").then(r => r.json()),
     ]);
     document.getElementById("counter-name").textContent = c.name;
@@ -36,15 +31,16 @@ async function refresh() {
 async function post(url, body) {
   return fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "Authorization": `Bearer ${apiKey()}` },
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
     body: JSON.stringify(body),
   });
 }
 async function act(action, extra) {
   const body = Object.assign({ action, request_id: crypto.randomUUID().replaceAll("-", "") }, extra || {});
-  const r = await post(`/api/v1/counters/${COUNTER}/actions`, body);
+  const r = await post(`/console/${COUNTER}/actions`, body);
+  if (r.status === 401) { loggedOut(); return; }
   const answer = await r.json();
-  if (r.status === 401 || r.status === 403) { sessionStorage.removeItem("motcua-key"); say(answer.detail, true); }
+  if (r.status === 403) { say(answer.detail, true); }
   else if (!r.ok) { say(typeof answer.detail === "string" ? answer.detail : "Yêu cầu không hợp lệ", true); }
   else if (!answer.ok) { say(answer.error.message, true); }
   else if (answer.called && answer.called.number && (action === "call_next" || action === "call_ticket")) {
@@ -62,10 +58,10 @@ document.getElementById("register").addEventListener("click", async () => {
     request_id: crypto.randomUUID().replaceAll("-", ""),
     procedure: document.getElementById("procedure").value.trim(),
     days: Number(document.getElementById("days").value),
-    counter: COUNTER,
   };
   if (/^[A-Z]{0,3}[0-9]{1,6}$/.test(current)) { body.ticket = current; }
-  const r = await post("/api/v1/dossiers", body);
+  const r = await post(`/console/${COUNTER}/dossiers`, body);
+  if (r.status === 401) { loggedOut(); return; }
   const answer = await r.json();
   if (!r.ok) { say(typeof answer.detail === "string" ? answer.detail : "Thiếu mã thủ tục hoặc thời hạn", true); return; }
   if (!answer.ok) { say(answer.error.message, true); return; }
@@ -74,8 +70,7 @@ document.getElementById("register").addEventListener("click", async () => {
     `Mã hồ sơ ${answer.dossier.code} — hẹn trả ${due.toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })}`;
   say("Đã tiếp nhận hồ sơ");
 });
-document.getElementById("open").addEventListener("click",
-  () => act("open", { officer: document.getElementById("officer").value }));
+document.getElementById("open").addEventListener("click", () => act("open"));
 document.getElementById("call_ticket").addEventListener("click",
   () => act("call_ticket", { ticket: document.getElementById("ticket").value.trim().toUpperCase() }));
 document.getElementById("transfer").addEventListener("click", () => act("transfer", {
