@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "queue_server.calendar_cli",
     "queue_server.server_cli",
     "queue_server.accounts_cli",
+    "queue_server.dossier_cli",
     "printer.cli",
     "counter_display.cli",
     "kiosk.cli",
@@ -171,7 +172,8 @@ def _serve(site: Site, broker: str) -> int:
     if address is not None:
         keys = LookupKeys.from_file(Path(site.http.lookup_secret_file))
         public = Public(keys, public_url=site.site.public_url or f"http://{site.http.listen}")
-        app = create_app(server, Access.of(store), site.site.name, Path(site.http.dossier_dir), public)
+        dossiers, key_file = Path(site.http.dossier_dir), Path(site.http.dossier_key_file)
+        app = create_app(server, Access.of(store), site.site.name, dossiers, public, dossier_key=key_file)
         http = HttpServer(app, *address).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()

@@ -40,6 +40,7 @@ from bus import models as m
 from queue_server.access import Access
 from queue_server.console import ConsoleDeps, console_routes, login_routes
 from queue_server.public import LookupKeys, Public
+from queue_server.sealed import load_key
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.web import page_routes, secure
 
@@ -93,13 +94,16 @@ def create_app(
     site_name: str = "",
     dossier_dir: Path | None = None,
     public: Public | None = None,
+    *,
+    dossier_key: Path | None = None,
 ) -> FastAPI:
     """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs.
 
     ``access`` holds the API keys, officer accounts and console sessions (without it, operations,
     uploads and the console are refused). ``public`` holds the dossier lookup keys, the public rate
     limit and the base of printed lookup URLs (by default: a secret for this process only, a burst of
-    30 requests then 2 per second per client).
+    30 requests then 2 per second per client). ``dossier_key`` is the file of the key sealing stored
+    dossiers (default: ``secrets/dossier-store.key`` beside ``dossier_dir``, made on first use).
 
     Each group of routes is its own router; a new group joins with one ``app.include_router``.
     """
@@ -122,7 +126,8 @@ def create_app(
         def require_upload(authorization: Annotated[str | None, Header()] = None) -> None:
             require("upload", authorization)
 
-        mount_dossier_store(app, dossier_dir, require_upload)
+        key_file = dossier_key or dossier_dir.parent / "secrets" / "dossier-store.key"
+        mount_dossier_store(app, dossier_dir, load_key(key_file, dossier_dir), require_upload)
     if access is not None:
         deps = ConsoleDeps(
             queries.handle, access.officers, access.sessions, public, site_name, _receipt(public)
@@ -305,7 +310,9 @@ def _receipt(public: Public) -> Callable[[m.Response], RegisteredDossier]:
     return receipt
 
 
-def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[..., None]) -> None:
+def mount_dossier_store(
+    app: FastAPI, dossier_dir: Path, key: bytes, require_key: Callable[..., None]
+) -> None:
     """The scanning stations' uploads go to ``dossier_dir`` through ``/api/v1/dossiers/{code}/uploads``,
     with an API key of the ``upload`` scope."""
     from queue_server.dossiers import dossier_router
@@ -314,7 +321,7 @@ def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[.
         log.info("dossier %s: scanned file %s stored", code, sha256[:12])
 
     app.include_router(
-        dossier_router(dossier_dir, uploaded), prefix="/api/v1", dependencies=[Depends(require_key)]
+        dossier_router(dossier_dir, key, uploaded), prefix="/api/v1", dependencies=[Depends(require_key)]
     )
 
 

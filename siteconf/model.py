@@ -130,6 +130,13 @@ class Http(_Strict):
         default="var/secrets/dossier-lookup.key",
         description="secret behind the lookup keys printed on receipts; made on first start (mode 0600)",
     )
+    dossier_key_file: str = Field(
+        default="var/secrets/dossier-store.key",
+        description="AES-256 key sealing the stored dossier files; outside dossier_dir, made on first start",
+    )
+    dossier_retention_days: int | None = Field(
+        default=None, ge=1, le=36500, description="motcua dossier purge deletes stored files older than this"
+    )
 
     def address(self) -> tuple[str, int] | None:
         if self.listen is None:

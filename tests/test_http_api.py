@@ -18,7 +18,9 @@ from bus.client import BrokerUrl
 from queue_server.access import Access
 from queue_server.accounts import SCOPES
 from queue_server.db import Store
+from queue_server.dossiers import DossierStore
 from queue_server.http import HttpServer, create_app
+from queue_server.sealed import load_key
 from queue_server.server import QueueServer
 from queue_server.server_cli import DOCS, openapi_text
 from queue_server.views import DeviceView
@@ -253,9 +255,10 @@ def test_scanned_dossiers_upload_to_the_server_with_its_key(
     app = create_app(server, access_with_key(store), dossier_dir=tmp_path / "dossiers")
     http = HttpServer(app, "127.0.0.1", free_port()).start()
     pdf = tmp_path / "scan.pdf"
+    scanned = b"%PDF-1.7\n" + bytes(range(256)) * 300 + b"\n%%EOF\n"
     try:
         for key, expect_ok in ((None, False), ("wrong-key", False), (KEY, True)):
-            pdf.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 300 + b"\n%%EOF\n")
+            pdf.write_bytes(scanned)
             spool = Spool(tmp_path / f"spool-{key}", bytes(32))
             entry = spool.put(pdf, "H99.01-261122-0001")
             uploader = Uploader(f"{http.url}/api/v1", spool, api_key=key or "", attempts=1)
@@ -270,8 +273,10 @@ def test_scanned_dossiers_upload_to_the_server_with_its_key(
                     assert spool.entries() == [entry]  # nothing lost
             finally:
                 uploader.close()
-        stored = list((tmp_path / "dossiers").rglob("*.pdf"))
-        assert len(stored) == 1
+        (stored,) = list((tmp_path / "dossiers").rglob("*.enc"))
+        assert list((tmp_path / "dossiers").rglob("*.pdf")) == []  # no scanned page in clear on the server
+        sealing = load_key(tmp_path / "secrets" / "dossier-store.key")
+        assert DossierStore(tmp_path / "dossiers", sealing).read(stored.parent.name, stored.stem) == scanned
     finally:
         http.stop()
         server.stop()

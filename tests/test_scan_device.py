@@ -21,7 +21,9 @@ from bus.client import BrokerUrl, BusClient
 from motcua_cli.devices import build_service, run_device
 from queue_server.access import Access
 from queue_server.db import Store
+from queue_server.dossiers import DossierStore
 from queue_server.http import HttpServer, create_app
+from queue_server.sealed import load_key
 from queue_server.server import QueueServer
 from scanner.errors import ScanError
 from scanner.service import ScannerDeviceService
@@ -148,8 +150,11 @@ def test_the_device_service_comes_online_and_uploads_its_spool(
         )
         assert spool.entries() == [] and list(spool.folder.iterdir()) == []
         assert service.idle()
-        stored = queue_http.dossiers / DOSSIER / f"{sha}.pdf"
-        assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+        key = load_key(queue_http.dossiers.parent / "secrets" / "dossier-store.key")
+        stored = DossierStore(queue_http.dossiers, key).read(
+            DOSSIER, sha
+        )  # sealed at rest, opens with the key
+        assert hashlib.sha256(stored).hexdigest() == sha
     finally:
         service.stop()
         assert wait_until(lambda: dashboard.availability[-1] == "offline")
