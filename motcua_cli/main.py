@@ -171,10 +171,11 @@ def _serve(site: Site, broker: str) -> int:
     address = site.http.address()
     if address is not None:
         keys = LookupKeys.from_file(Path(site.http.lookup_secret_file))
-        public = Public(keys, public_url=site.site.public_url or f"http://{site.http.listen}")
+        scheme = "https" if site.http.tls() else "http"
+        public = Public(keys, public_url=site.site.public_url or f"{scheme}://{site.http.listen}")
         dossiers, key_file = Path(site.http.dossier_dir), Path(site.http.dossier_key_file)
         app = create_app(server, Access.of(store), site.site.name, dossiers, public, dossier_key=key_file)
-        http = HttpServer(app, *address).start()
+        http = HttpServer(app, *address, tls=site.http.tls()).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()
     if http is not None:

@@ -326,19 +326,21 @@ def mount_dossier_store(
 
 
 class HttpServer:
-    """uvicorn in a background thread of the queue server's process."""
+    """uvicorn in a background thread of the queue server's process; HTTPS with ``tls`` (certificate
+    chain file, private key file), as the site file's ``http.certificate`` and ``http.private_key``."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+    def __init__(self, app: FastAPI, host: str, port: int, tls: tuple[Path, Path] | None = None) -> None:
         import uvicorn
 
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        ssl: dict[str, Any] = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", **ssl)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
-        self.host, self.port = host, port
+        self.host, self.port, self.scheme = host, port, "https" if tls else "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> HttpServer:
         self._thread.start()

@@ -134,9 +134,25 @@ class Http(_Strict):
         default="var/secrets/dossier-store.key",
         description="AES-256 key sealing the stored dossier files; outside dossier_dir, made on first start",
     )
+    certificate: str | None = Field(
+        default=None, description="HTTPS: the server's certificate chain (PEM); with private_key"
+    )
+    private_key: str | None = Field(default=None, description="HTTPS: the certificate's private key (PEM)")
     dossier_retention_days: int | None = Field(
         default=None, ge=1, le=36500, description="motcua dossier purge deletes stored files older than this"
     )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Http:
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("certificate and private_key go together (HTTPS needs both)")
+        return self
+
+    def tls(self) -> tuple[Path, Path] | None:
+        """(certificate, private key) when the site serves HTTPS, else ``None``."""
+        if self.certificate is None or self.private_key is None:
+            return None
+        return Path(self.certificate), Path(self.private_key)
 
     def address(self) -> tuple[str, int] | None:
         if self.listen is None:
