@@ -22,13 +22,15 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from queue_server.errors import QueueServerError
+
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">I")
 _OVERHEAD = 12 + 16
 
 
-class SealedError(ValueError):
+class SealedError(QueueServerError, ValueError):
     """A sealed file that does not open: wrong key, altered, reordered or truncated."""
 
 
