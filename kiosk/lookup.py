@@ -1,11 +1,13 @@
 """The lookup screen: the procedures catalogue from the site file, and a dossier's status by its code.
 
 A dossier code is ``{agency}-{yymmdd}-{sequence}`` (``H21.65-220914-0011``); it is checked before the
-server is asked, typed or scanned from the receipt's QR (the code may sit inside a URL). The status
-comes from the queue server's HTTP API::
+server is asked, typed or scanned from the receipt's QR (the code may sit inside a URL). Codes are
+sequential, so the server answers only with the dossier's *lookup key* too: the receipt's QR carries it
+(``.../d/{code}?k={key}``) and prints it as text, to be typed after the code. The status comes from the
+queue server's HTTP API::
 
-    GET {server}/api/v1/dossiers/{code}
-    200 {"code", "status", "status_vi", "appointment"}      404 unknown code
+    GET {server}/api/v1/dossiers/{code}?k={key}
+    200 {"code", "status", "status_vi", "appointment"}      404 unknown code or wrong key
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 DOSSIER_CODE = re.compile(r"^(?P<agency>[0-9A-Z.]{3,13})-(?P<date>\d{6})-(?P<seq>\d{4,7})$")
 _CODE_INSIDE = re.compile(r"(?<![0-9A-Z.])[0-9A-Z.]{3,13}-\d{6}-\d{4,7}(?!\d)")
+_KEY_IN_URL = re.compile(r"[?&]k=([A-Z2-7]{10})(?:&|$)", re.IGNORECASE)
+_KEY_TYPED = re.compile(r"^\S+\s+([A-Za-z2-7]{10})$")
 
 
 class DossierLookupError(KioskError):
@@ -57,6 +61,13 @@ def normalise_code(text: str) -> str | None:
     return found[0] if len(found) == 1 and DOSSIER_CODE.match(found[0]) else None
 
 
+def lookup_key_in(text: str) -> str | None:
+    """The lookup key in ``text``: the ``k`` of a scanned receipt URL, or typed after the code."""
+    text = text.strip()
+    found = _KEY_IN_URL.search(text) or _KEY_TYPED.match(text)
+    return found.group(1).upper() if found else None
+
+
 class DossierClient:
     """Asks the queue server's HTTP API for one dossier's status."""
 
@@ -64,14 +75,18 @@ class DossierClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def status(self, code: str) -> DossierStatus:
+    def status(self, code: str, key: str | None = None) -> DossierStatus:
+        """The status of dossier ``code``; the server wants the receipt's lookup ``key`` too."""
         if not DOSSIER_CODE.match(code):
             raise KioskInputError(f"{code!r} is not a dossier code like H21.65-220914-0011")
         url = f"{self.base_url}/api/v1/dossiers/{urllib.parse.quote(code, safe='')}"
+        if key:
+            url += "?" + urllib.parse.urlencode({"k": key})
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as reply:
                 body = reply.read()
         except urllib.error.HTTPError as err:
+            err.close()  # the error carries the open response
             if err.code == 404:
                 raise DossierLookupError("not_found", f"no dossier {code}") from err
             raise DossierLookupError("bad_answer", f"the server answered HTTP {err.code} for {code}") from err
@@ -233,12 +248,13 @@ class LookupViewModel(QObject):
         self.requests += 1
         client = self.client
         answer = weak_emitter(self, "_answer")
-        threading.Thread(target=lambda: answer(LookupViewModel._ask(client, code)), daemon=True).start()
+        key = lookup_key_in(text)
+        threading.Thread(target=lambda: answer(LookupViewModel._ask(client, code, key)), daemon=True).start()
 
     @staticmethod
-    def _ask(client: DossierClient, code: str) -> DossierStatus | DossierLookupError:
+    def _ask(client: DossierClient, code: str, key: str | None) -> DossierStatus | DossierLookupError:
         try:
-            return client.status(code)
+            return client.status(code, key)
         except DossierLookupError as err:
             log.warning("dossier lookup failed (%s): %s", err.code, err)
             return err

@@ -27,6 +27,7 @@ from bus.process import wait_for_signal
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.devices import DeviceService, build_services
+from queue_server.access import Access
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
 from queue_server.server import QueueServer
@@ -71,13 +72,15 @@ class VirtualCentre:
         self.citizens = Citizens(self._take_ticket, codes, per_second=1.0 * speed, seed=seed)
         self.clerks = Clerks(self.sims.keypads, service_s=(2.0 / speed, 5.0 / speed), seed=seed)
         self._lock = threading.Lock()
-        self.api_key = secrets.token_urlsafe(16)
+        self.officer_password = secrets.token_urlsafe(12)  # the demo's one officer account, "demo"
         self.http: HttpServer | None = None
 
     def start(self, citizens: bool = True) -> VirtualCentre:
         self._observer.start()
         self.server.start()
-        app = create_app(self.server, self.api_key, self.site.site.name)
+        access = Access.of(self.store)
+        access.officers.add("demo", "Cán bộ demo", "officer", self.officer_password)
+        app = create_app(self.server, access, self.site.site.name)
         self.http = HttpServer(app, "127.0.0.1", free_port()).start()
         for service in self.services:
             service.start()
@@ -124,9 +127,9 @@ class VirtualCentre:
         return all(service.idle() for service in self.services)
 
     def console_url(self, counter: int) -> str:
-        """The counter console page, with the API key in the fragment (it never reaches a server log)."""
+        """The counter console page (it asks for the officer's login first)."""
         assert self.http is not None
-        return f"{self.http.url}/console/{counter}#key={self.api_key}"
+        return f"{self.http.url}/console/{counter}"
 
     def summary(self) -> str:
         return (
@@ -174,6 +177,7 @@ def run_demo(args: argparse.Namespace) -> int:
         centre.start(citizens=not windows)
         if not args.headless:
             print(f"counter console (clerks without a keypad): {centre.console_url(1)}", flush=True)
+            print(f"  log in as officer 'demo', password {centre.officer_password}", flush=True)
             assert centre.http is not None
             print(f"device dashboard (facility staff): {centre.http.url}/dashboard", flush=True)
         if windows:

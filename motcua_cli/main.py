@@ -39,6 +39,8 @@ COMMAND_MODULES = (
     "queue_server.calendar_cli",
     "queue_server.server_cli",
     "queue_server.reports.cli",
+    "queue_server.accounts_cli",
+    "queue_server.dossier_cli",
     "printer.cli",
     "counter_display.cli",
     "kiosk.cli",
@@ -160,8 +162,10 @@ def contract_export(out: Path, check: bool) -> int:
 
 
 def _serve(site: Site, broker: str) -> int:
+    from queue_server.access import Access
     from queue_server.db import Store
-    from queue_server.http import HttpServer, configured_api_key, create_app
+    from queue_server.http import HttpServer, create_app
+    from queue_server.public import LookupKeys, Public
     from queue_server.server import QueueServer
 
     store = Store.open(site.database.url)  # a relative path is relative to the working directory
@@ -169,8 +173,12 @@ def _serve(site: Site, broker: str) -> int:
     http = None
     address = site.http.address()
     if address is not None:
-        app = create_app(server, configured_api_key(), site.site.name, Path(site.http.dossier_dir))
-        http = HttpServer(app, *address).start()
+        keys = LookupKeys.from_file(Path(site.http.lookup_secret_file))
+        scheme = "https" if site.http.tls() else "http"
+        public = Public(keys, public_url=site.site.public_url or f"{scheme}://{site.http.listen}")
+        dossiers, key_file = Path(site.http.dossier_dir), Path(site.http.dossier_key_file)
+        app = create_app(server, Access.of(store), site.site.name, dossiers, public, dossier_key=key_file)
+        http = HttpServer(app, *address, tls=site.http.tls()).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()
     if http is not None:

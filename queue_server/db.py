@@ -334,6 +334,11 @@ class Store:
             raise StoreError(f"cannot open database {shown}: {_reason(err)}") from err
         return cls(engine, shown)
 
+    @property
+    def engine(self) -> Engine:
+        """The engine, for the tables outside the event log (officer accounts, API keys)."""
+        return self._engine
+
     def close(self) -> None:
         self._engine.dispose()
 

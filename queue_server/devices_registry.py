@@ -5,6 +5,10 @@ from their Last Will) and ``status`` (``DeviceStatus``: health, paper, cover, er
 remembers the last of each per device id, from the bus thread, and lists every device of the site
 file with it for ``GET /api/v1/devices`` and the dashboard (a device that said nothing is unknown).
 It decides nothing and stores nothing: after a restart the broker's retained messages refill it.
+
+A device's status is taken only from its own topic ``device/{id}/status`` (the id comes from the
+topic, never from the payload, and the broker's ACL lets only that device publish there); messages
+for ids the site file does not know are dropped, so a stray retained message cannot add a row.
 """
 
 from __future__ import annotations
@@ -25,13 +29,19 @@ class DeviceRegistry:
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[bool, datetime]] = {}
         self._status: dict[str, m.DeviceStatus] = {}
+        self._known = {device.id for device in site.devices}
 
     def availability(self, device_id: str, payload: str, at: datetime) -> None:
         """``device_id`` said ``payload`` (``online``; anything else is offline) at ``at``."""
+        if device_id not in self._known:
+            return
         with self._lock:
             self._seen[device_id] = (payload == "online", at)
 
     def status(self, device_id: str, status: m.DeviceStatus) -> None:
+        """``status`` arrived on ``device/{device_id}/status``; unknown ids are ignored."""
+        if device_id not in self._known:
+            return
         with self._lock:
             self._status[device_id] = status
 

@@ -14,9 +14,11 @@ Protocol (JSON bodies unless said; every upload is bound to one dossier code)::
     GET   /dossiers/{code}/files         200 [{"sha256", "size", "filename", "doc_type"}]
 
 A chunk is written only after it arrived whole and matched its hash, so a cut connection leaves the
-store at the last good offset. The finished file is checked against the declared SHA-256 before it is
-moved into ``{storage}/{code}/{sha256}.pdf`` and ``on_uploaded(code, sha256)`` is called.
-State lives on disk, so an upload survives a restart of the server too.
+store at the last good offset. Every chunk is sealed with AES-GCM before it is written
+(``queue_server/sealed.py``; the key is a file outside the store), so no scanned page is ever on the
+disk in clear, not even half-uploaded. The finished file is checked against the declared SHA-256
+before it is moved into ``{storage}/{code}/{sha256}.enc`` and ``on_uploaded(code, sha256)`` is called;
+``DossierStore.read`` opens it again. State lives on disk, so an upload survives a restart too.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.sealed import SealedError, Sealer
+
 log = logging.getLogger(__name__)
 
 DOSSIER_CODE = r"^[0-9A-Z.]{3,13}-\d{6}-\d{4,7}$"
@@ -57,16 +61,25 @@ class NewUpload(BaseModel):
 
 
 class DossierStore:
-    """Files on disk: ``.uploads/{id}.json`` + ``.part`` while uploading, ``{code}/{sha256}.pdf`` after."""
+    """Files on disk: ``.uploads/{id}.json`` + ``.part`` while uploading, ``{code}/{sha256}.enc`` after;
+    ``.part`` and ``.enc`` hold sealed records only."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: bytes) -> None:
         self.root = root
         self.uploads = root / ".uploads"
         self.uploads.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
+        self.sealer = Sealer(key)
 
     def final_path(self, code: str, sha256: str) -> Path:
-        return self.root / code / f"{sha256}.pdf"
+        return self.root / code / f"{sha256}.enc"
+
+    def read(self, code: str, sha256: str) -> bytes:
+        """A stored file in clear, checked against its hash (``SealedError`` if it does not open)."""
+        data = b"".join(self.sealer.records(self.final_path(code, sha256), f"{code}/{sha256}"))
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise SealedError(f"{code}/{sha256[:12]}: the opened file does not match its hash (truncated?)")
+        return data
 
     def state(self, upload_id: str) -> dict[str, Any]:
         if not _UPLOAD_ID.match(upload_id):
@@ -77,7 +90,7 @@ class DossierStore:
         except FileNotFoundError:
             raise HTTPException(404, f"no upload {upload_id}: start again with POST") from None
         part = self.uploads / f"{upload_id}.part"
-        state["offset"] = part.stat().st_size if part.exists() else 0
+        state["offset"] = self.sealer.plain_size(part) if part.exists() else 0
         return state
 
     def find(self, code: str, sha256: str) -> dict[str, Any] | None:
@@ -98,19 +111,18 @@ class DossierStore:
     def append(self, state: dict[str, Any], data: bytes) -> int:
         part = self.uploads / f"{state['upload_id']}.part"
         with part.open("ab") as handle:
-            handle.write(data)
+            self.sealer.seal(handle, f"{state['code']}/{state['sha256']}", state["offset"], data)
             handle.flush()
             os.fsync(handle.fileno())
-        return part.stat().st_size
+        return int(state["offset"]) + len(data)
 
     def finish(self, state: dict[str, Any]) -> bool:
         """Check the whole file's hash; store it under its hash, or discard the upload."""
         upload_id = state["upload_id"]
         part = self.uploads / f"{upload_id}.part"
         digest = hashlib.sha256()
-        with part.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        for block in self.sealer.records(part, f"{state['code']}/{state['sha256']}"):
+            digest.update(block)
         if digest.hexdigest() != state["sha256"]:
             part.unlink()
             (self.uploads / f"{upload_id}.json").unlink()
@@ -129,10 +141,21 @@ class DossierStore:
             return []
         return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
 
+    def delete(self, code: str) -> list[str]:
+        """Remove every stored file of ``code``; the SHA-256 of each file removed."""
+        folder = self.root / code
+        removed = [p.stem for p in sorted(folder.glob("*.enc"))] if folder.is_dir() else []
+        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+            path.unlink()
+        if folder.is_dir():
+            folder.rmdir()
+        return removed
 
-def dossier_router(storage_dir: Path, on_uploaded: Callable[[str, str], None]) -> APIRouter:
-    """Routes of the dossier store, files kept under ``storage_dir``; mount with ``app.include_router``."""
-    store = DossierStore(storage_dir)
+
+def dossier_router(storage_dir: Path, key: bytes, on_uploaded: Callable[[str, str], None]) -> APIRouter:
+    """Routes of the dossier store, files kept under ``storage_dir`` sealed with ``key``; mount with
+    ``app.include_router``."""
+    store = DossierStore(storage_dir, key)
     router = APIRouter(tags=["dossiers"])
 
     @router.post("/dossiers/{code}/uploads")

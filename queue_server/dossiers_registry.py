@@ -20,7 +20,9 @@ from bus import models as m
 from queue_server.calendar import CalendarError, WorkingCalendar
 from queue_server.engine import Event, Refused
 
-EVENT_TYPES = frozenset({"dossier_received", "dossier_status"})
+EVENT_TYPES = frozenset({"dossier_received", "dossier_status", "dossier_files_deleted"})
+#: ``dossier_files_deleted`` records that the scanned files of a dossier left the store (deletion
+#: command or retention, ``queue_server/dossier_cli.py``); the dossier's status is unchanged.
 
 STATUS_VI = {
     m.DossierStatus.RECEIVED: "Đã tiếp nhận",
@@ -111,6 +113,8 @@ class DossierRegistry:
             self._last_sequence[prefix] = max(self._last_sequence.get(prefix, 0), int(sequence))
         elif event.type == "dossier_status":
             self.dossiers[code].status = m.DossierStatus(str(data["status"]))
+        elif event.type == "dossier_files_deleted":
+            return  # the audit trail of the store's files; nothing to keep in memory
         else:
             raise ValueError(f"not a dossier event: {event.type!r}")
 

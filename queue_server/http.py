@@ -4,49 +4,50 @@
   not, so there is no lookup by number); no personal data.
 - ``GET /api/v1/queues``, ``GET /api/v1/counters``, ``GET /api/v1/counters/{n}``: what the hall board
   and the dashboards show.
-- ``POST /api/v1/counters/{n}/actions``: a clerk's operation, run exactly like the MQTT
+- ``POST /api/v1/counters/{n}/actions``: an integration's counter operation, run exactly like the MQTT
   ``req/counter`` (same checks, same transaction, same idempotency by ``request_id``). Needs
-  ``Authorization: Bearer <key>``, the key coming from ``MOTCUA_API_KEY`` or the file named by
-  ``MOTCUA_API_KEY_FILE``; without a configured key, operations over HTTP are refused.
-- ``GET /api/v1/dossiers/{code}``: where a dossier stands and its appointment date (lookup kiosks).
-- ``POST /api/v1/dossiers``: a counter registers a received dossier; the server dates the appointment
-  in working time (same key as counter operations).
+  ``Authorization: Bearer <key>`` with a key of the ``counter`` scope (``motcua apikey add``, see
+  ``queue_server/access.py``). Opening a counter needs an officer: the console's login or the keypad.
+- ``GET /api/v1/dossiers/{code}?k=``: where a dossier stands, with the receipt's lookup key (kiosks).
+- ``POST /api/v1/dossiers``: register a received dossier (``dossier`` scope); the server dates the
+  appointment in working time and answers the lookup key and URL to print on the receipt.
 - ``/api/v1/dossiers/{code}/uploads``, ``/api/v1/uploads/{id}``, ``/api/v1/dossiers/{code}/files``: the
   store of scanned dossiers (``queue_server/dossiers.py``: chunked, resumable, hash-checked uploads).
 - ``GET /t/{token}``: the page a ticket's QR opens (``public_url`` + token), refreshed while waiting.
 - ``GET /api/v1/devices`` and ``GET /dashboard``: every device's availability and health for staff.
-- ``GET /console/{n}``: the counter console for clerks without a keypad.
+- ``GET /login``, ``GET /console/{n}``: the counter console for logged-in officers (``console.py``).
+- ``/docs`` and ``/redoc``: the API's documentation, offline.
+
+The pages, their templates and the security headers of every response are in ``queue_server/web.py``.
 
 The OpenAPI document is exported to ``docs/http/openapi.json`` by ``motcua http openapi``.
 """
 
 from __future__ import annotations
 
-import hmac
-import html
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.access import Access
+from queue_server.console import ConsoleDeps, console_routes, login_routes
+from queue_server.public import LookupKeys, Public
 from queue_server.reports.http import reports_router
+from queue_server.sealed import load_key
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
+from queue_server.web import page_routes, secure
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "MOTCUA_API_KEY"
 DOSSIER_CODE = re.compile(r"[0-9A-Z]{1,5}(\.[0-9A-Z]{1,5}){0,4}-[0-9]{6}-[0-9]{4,7}")
-API_KEY_FILE_ENV = "MOTCUA_API_KEY_FILE"
 
 
 class _View(BaseModel):
@@ -58,7 +59,6 @@ class CounterOperation(_View):
 
     action: m.CounterAction
     request_id: str | None = Field(default=None, min_length=8, max_length=64, description="for retries")
-    officer: str | None = None
     ticket: str | None = None
     to_service: str | None = None
     to_counter: int | None = None
@@ -89,21 +89,22 @@ class QueueQueries(Protocol):
     def handle(self, request: m.CounterRequest | m.RegisterDossier) -> m.Response: ...
 
 
-def configured_api_key() -> str | None:
-    key = os.environ.get(API_KEY_ENV)
-    path = os.environ.get(API_KEY_FILE_ENV)
-    if not key and path:
-        key = Path(path).read_text(encoding="utf-8").strip()
-    return key or None
-
-
 def create_app(
     queries: QueueQueries,
-    api_key: str | None = None,
+    access: Access | None = None,
     site_name: str = "",
     dossier_dir: Path | None = None,
+    public: Public | None = None,
+    *,
+    dossier_key: Path | None = None,
 ) -> FastAPI:
     """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs.
+
+    ``access`` holds the API keys, officer accounts and console sessions (without it, operations,
+    uploads and the console are refused). ``public`` holds the dossier lookup keys, the public rate
+    limit and the base of printed lookup URLs (by default: a secret for this process only, a burst of
+    30 requests then 2 per second per client). ``dossier_key`` is the file of the key sealing stored
+    dossiers (default: ``secrets/dossier-store.key`` beside ``dossier_dir``, made on first use).
 
     Each group of routes is its own router; a new group joins with one ``app.include_router``.
     """
@@ -112,39 +113,53 @@ def create_app(
         version="1",
         description="Tickets, queues and counter operations of a one-stop centre.",
         responses={404: {"model": Problem}},
+        docs_url=None,  # served by queue_server.web from the installed assets (no CDN)
+        redoc_url=None,
     )
-    authorise = _authoriser(api_key)
-    app.include_router(_read_routes(queries))
-    app.include_router(_operation_routes(queries, authorise))
+    secure(app)
+    require = _requirer(access)
+    public = public or Public(LookupKeys.ephemeral())
+    is_staff = access.is_staff if access is not None else (lambda request: False)
+    app.include_router(_read_routes(queries, public, is_staff))
+    app.include_router(_operation_routes(queries, require, public))
     if dossier_dir is not None:
 
-        def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
-            authorise(authorization)
+        def require_upload(authorization: Annotated[str | None, Header()] = None) -> None:
+            require("upload", authorization)
 
-        mount_dossier_store(app, dossier_dir, require_key)
-    app.include_router(_page_routes(queries, site_name))
-    app.include_router(reports_router(queries, api_key))
+        key_file = dossier_key or dossier_dir.parent / "secrets" / "dossier-store.key"
+        mount_dossier_store(app, dossier_dir, load_key(key_file, dossier_dir), require_upload)
+    if access is not None:
+        deps = ConsoleDeps(
+            queries.handle, access.officers, access.sessions, public, site_name, _receipt(public)
+        )
+        app.include_router(login_routes(deps))
+        app.include_router(console_routes(deps))
+    app.include_router(page_routes(queries, site_name, public))
+    app.include_router(reports_router(queries, access))
     return app
 
 
-def _authoriser(api_key: str | None) -> Callable[[str | None], None]:
-    """The check of an ``Authorization`` header against the configured key (none: operations off)."""
-
-    def authorise(authorization: str | None) -> None:
-        if api_key is None:
-            raise HTTPException(403, "counter operations over HTTP are off: the server has no API key")
-        scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), api_key.encode()):
-            raise HTTPException(401, "missing or wrong API key (Authorization: Bearer <key>)")
-
-    return authorise
+Requirer = Callable[[str, str | None], object]
 
 
-def _read_routes(queries: QueueQueries) -> APIRouter:
+def _requirer(access: Access | None) -> Requirer:
+    """The check of an ``Authorization`` header for a scope (no accounts: everything refused)."""
+
+    def require(scope: str, authorization: str | None) -> object:
+        if access is None:
+            raise HTTPException(403, "operations over HTTP are off: the server has no account store")
+        return access.require(scope, authorization)
+
+    return require
+
+
+def _read_routes(queries: QueueQueries, public: Public, is_staff: Callable[[Request], bool]) -> APIRouter:
     """Tickets, dossiers, queues, counters and devices as the boards, kiosks and dashboards read them."""
     router = APIRouter()
+    limited = [Depends(public.limit)]
 
-    @router.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"])
+    @router.get("/api/v1/tickets/{token}", response_model=TicketView, tags=["tickets"], dependencies=limited)
     def ticket(token: str) -> TicketView:
         """The ticket whose QR carries ``token``."""
         view = queries.ticket_view(token)
@@ -156,34 +171,59 @@ def _read_routes(queries: QueueQueries) -> APIRouter:
         "/api/v1/dossiers/{code}",
         response_model=DossierView,
         tags=["dossiers"],
-        responses={422: {"model": Problem}},
+        responses={422: {"model": Problem}, 429: {"model": Problem}},
+        dependencies=limited,
     )
-    def dossier(code: str) -> DossierView:
-        """Where a dossier stands, by the code on its receipt (typed, or read from the receipt's QR)."""
-        code = code.strip().upper()
-        if not DOSSIER_CODE.fullmatch(code):
-            raise HTTPException(
-                422, f"{code!r} is not a dossier code: agency-yymmdd-sequence, e.g. H21.65-220914-0011"
-            )
+    def dossier(
+        code: str,
+        request: Request,
+        k: Annotated[
+            str | None, Query(max_length=40, description="the lookup key printed on the receipt")
+        ] = None,
+    ) -> DossierView:
+        """Where a dossier stands, by the code and lookup key on its receipt (typed, or its QR).
+
+        Staff (a ``read`` key, a console session) need no lookup key. A wrong key answers exactly like
+        an unknown code.
+        """
+        code = _dossier_code(code)
         view = queries.dossier_view(code)
-        if view is None:
-            raise HTTPException(404, f"no dossier {code}")
+        if view is None or not (public.lookup_keys.matches(code, k) or is_staff(request)):
+            raise HTTPException(404, f"no dossier {code} with this lookup key")
         return view
 
-    _board_routes(router, queries)
+    _board_routes(router, queries, is_staff)
     return router
 
 
-def _board_routes(router: APIRouter, queries: QueueQueries) -> None:
-    """Queues, counters and devices: lists for the hall board and the staff dashboard."""
+def _dossier_code(code: str) -> str:
+    code = code.strip().upper()
+    if not DOSSIER_CODE.fullmatch(code):
+        raise HTTPException(
+            422, f"{code!r} is not a dossier code: agency-yymmdd-sequence, e.g. H21.65-220914-0011"
+        )
+    return code
+
+
+def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[Request], bool]) -> None:
+    """Queues, counters and devices: lists for the hall board and the staff dashboard.
+
+    Officer ids are shown only to staff (a ``read`` key, a console session): the public sees counters
+    and tickets.
+    """
+
+    def shown(view: CounterView, request: Request) -> CounterView:
+        return (
+            view if view.officer is None or is_staff(request) else view.model_copy(update={"officer": None})
+        )
 
     @router.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])
     def queues() -> list[QueueView]:
         return queries.queue_views()
 
     @router.get("/api/v1/counters", response_model=list[CounterView], tags=["counters"])
-    def counters() -> list[CounterView]:
-        return queries.counter_views()
+    def counters(request: Request) -> list[CounterView]:
+        return [shown(view, request) for view in queries.counter_views()]
 
     @router.get("/api/v1/devices", response_model=list[DeviceView], tags=["devices"])
     def devices() -> list[DeviceView]:
@@ -191,10 +231,10 @@ def _board_routes(router: APIRouter, queries: QueueQueries) -> None:
         return queries.device_views()
 
     @router.get("/api/v1/counters/{number}", response_model=CounterView, tags=["counters"])
-    def counter(number: int) -> CounterView:
+    def counter(number: int, request: Request) -> CounterView:
         for view in queries.counter_views():
             if view.counter == number:
-                return view
+                return shown(view, request)
         raise HTTPException(404, f"no counter {number}")
 
 
@@ -205,8 +245,17 @@ _GUARDED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], None]) -> APIRouter:
-    """A clerk's counter operations and dossier registrations, behind the API key."""
+class RegisteredDossier(m.Response):
+    """The answer to a registration, with what the receipt prints for the citizen's own lookups."""
+
+    lookup_key: str | None = Field(
+        default=None, description="print on the receipt: the public lookup needs it"
+    )
+    lookup_url: str | None = Field(default=None, description="print as the receipt's QR")
+
+
+def _operation_routes(queries: QueueQueries, require: Requirer, public: Public) -> APIRouter:
+    """An integration's counter operations and dossier registrations, behind scoped API keys."""
     router = APIRouter()
 
     @router.post(
@@ -215,8 +264,13 @@ def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], N
     def act(
         number: int, operation: CounterOperation, authorization: Annotated[str | None, Header()] = None
     ) -> m.Response:
-        """Run one counter operation; a refused one answers 200 with ``ok: false`` and the reason."""
-        authorise(authorization)
+        """Run one counter operation; a refused one answers 200 with ``ok: false`` and the reason.
+
+        ``open`` is refused here (403): a counter opens for an officer who logged in (console, keypad).
+        """
+        require("counter", authorization)
+        if operation.action is m.CounterAction.OPEN:
+            raise HTTPException(403, "opening a counter needs an officer's login: the console or the keypad")
         fields: dict[str, Any] = operation.model_dump(exclude={"request_id"}, exclude_none=True)
         if operation.request_id:
             fields["id"] = operation.request_id
@@ -226,12 +280,13 @@ def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], N
             raise HTTPException(422, str(err)) from err
         return queries.handle(request)
 
-    @router.post("/api/v1/dossiers", response_model=m.Response, tags=["dossiers"], responses=_GUARDED)
+    @router.post("/api/v1/dossiers", response_model=RegisteredDossier, tags=["dossiers"], responses=_GUARDED)
     def register(
         registration: DossierRegistration, authorization: Annotated[str | None, Header()] = None
-    ) -> m.Response:
-        """Register a dossier received at a counter; the answer carries its code and appointment."""
-        authorise(authorization)
+    ) -> RegisteredDossier:
+        """Register a dossier received at a counter; the answer carries its code, appointment and the
+        lookup key and URL to print on the receipt."""
+        require("dossier", authorization)
         fields: dict[str, Any] = registration.model_dump(exclude={"request_id"}, exclude_none=True)
         if registration.request_id:
             fields["id"] = registration.request_id
@@ -239,100 +294,55 @@ def _operation_routes(queries: QueueQueries, authorise: Callable[[str | None], N
             request = m.RegisterDossier(**fields)
         except ValueError as err:
             raise HTTPException(422, str(err)) from err
-        return queries.handle(request)
+        return _receipt(public)(queries.handle(request))
 
     return router
 
 
-def _page_routes(queries: QueueQueries, site_name: str) -> APIRouter:
-    """The HTML pages: a ticket's QR page, the staff dashboard, the counter console."""
-    router = APIRouter(include_in_schema=False)
+def _receipt(public: Public) -> Callable[[m.Response], RegisteredDossier]:
+    """A registration's answer with the dossier's lookup key and URL (when a dossier was registered)."""
 
-    @router.get("/t/{token}", response_class=HTMLResponse)
-    def ticket_page(token: str) -> HTMLResponse:
-        """What the QR on a ticket opens: the number, where it stands, refreshed every 15 s."""
-        view = queries.ticket_view(token)
-        if view is None:
-            body = "<h1>Không tìm thấy số thứ tự</h1><p>Vé đã hết hạn hoặc mã không đúng.</p>"
-            return HTMLResponse(_ticket_html(site_name, body, refresh=False), status_code=404)
-        return HTMLResponse(_ticket_html(site_name, _ticket_body(view), refresh=view.status == "waiting"))
+    def receipt(answer: m.Response) -> RegisteredDossier:
+        if answer.dossier is None:
+            return RegisteredDossier(**answer.model_dump())
+        code = answer.dossier.code
+        key = public.lookup_keys.key(code)
+        return RegisteredDossier(**answer.model_dump(), lookup_key=key, lookup_url=public.lookup_url(code))
 
-    @router.get("/dashboard", response_class=HTMLResponse)
-    def dashboard() -> str:
-        return _static("dashboard.html").replace("{{SITE}}", json.dumps(site_name))
-
-    @router.get("/console/{number}", response_class=HTMLResponse)
-    def console(number: int) -> str:
-        page = _static("console.html")
-        return page.replace("{{COUNTER}}", str(number)).replace("{{SITE}}", json.dumps(site_name))
-
-    return router
+    return receipt
 
 
-def _static(name: str) -> str:
-    return resources.files("queue_server").joinpath(f"static/{name}").read_text(encoding="utf-8")
-
-
-_STATUS_VI = {
-    "waiting": "Đang chờ",
-    "called": "Đã được gọi",
-    "parked": "Tạm giữ",
-    "no_show": "Vắng mặt khi được gọi",
-    "done": "Đã phục vụ",
-    "cancelled": "Đã hủy",
-    "expired": "Hết hạn",
-}
-
-
-def _ticket_body(view: TicketView) -> str:
-    lines = [f"<p class=service>{html.escape(view.service_name)}</p>", f"<p class=number>{view.number}</p>"]
-    lines.append(f"<p class=status>{_STATUS_VI.get(view.status, html.escape(view.status))}</p>")
-    if view.status == "waiting" and view.waiting_before is not None:
-        lines.append(f"<p>Còn <b>{view.waiting_before}</b> người trước bạn")
-        if view.estimated_wait_min is not None:
-            lines[-1] += f", dự kiến khoảng <b>{view.estimated_wait_min}</b> phút"
-        lines[-1] += ".</p>"
-    if view.counter_name:
-        lines.append(f"<p class=counter>Mời đến <b>{html.escape(view.counter_name)}</b></p>")
-    return "\n".join(lines)
-
-
-def _ticket_html(site_name: str, body: str, refresh: bool) -> str:
-    meta = '<meta http-equiv="refresh" content="15">' if refresh else ""
-    return f"""<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">{meta}<title>Số thứ tự</title>
-<style>body{{font-family:"Noto Sans","DejaVu Sans",sans-serif;text-align:center;margin:24px;color:#102a43}}
-.number{{font-size:72px;font-weight:700;margin:8px}}.service{{font-size:20px}}.status{{font-size:24px}}</style>
-</head><body><p>{html.escape(site_name)}</p>{body}</body></html>"""
-
-
-def mount_dossier_store(app: FastAPI, dossier_dir: Path, require_key: Callable[..., None]) -> None:
+def mount_dossier_store(
+    app: FastAPI, dossier_dir: Path, key: bytes, require_key: Callable[..., None]
+) -> None:
     """The scanning stations' uploads go to ``dossier_dir`` through ``/api/v1/dossiers/{code}/uploads``,
-    with the same API key as counter operations."""
+    with an API key of the ``upload`` scope."""
     from queue_server.dossiers import dossier_router
 
     def uploaded(code: str, sha256: str) -> None:
         log.info("dossier %s: scanned file %s stored", code, sha256[:12])
 
     app.include_router(
-        dossier_router(dossier_dir, uploaded), prefix="/api/v1", dependencies=[Depends(require_key)]
+        dossier_router(dossier_dir, key, uploaded), prefix="/api/v1", dependencies=[Depends(require_key)]
     )
 
 
 class HttpServer:
-    """uvicorn in a background thread of the queue server's process."""
+    """uvicorn in a background thread of the queue server's process; HTTPS with ``tls`` (certificate
+    chain file, private key file), as the site file's ``http.certificate`` and ``http.private_key``."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+    def __init__(self, app: FastAPI, host: str, port: int, tls: tuple[Path, Path] | None = None) -> None:
         import uvicorn
 
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        ssl: dict[str, Any] = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", **ssl)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
-        self.host, self.port = host, port
+        self.host, self.port, self.scheme = host, port, "https" if tls else "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> HttpServer:
         self._thread.start()

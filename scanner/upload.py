@@ -53,8 +53,9 @@ class Uploader:
         transport: httpx.BaseTransport | None = None,
         api_key: str | None = None,
     ) -> None:
-        # The queue server's store takes uploads with its API key (MOTCUA_API_KEY, never the site file).
-        key = api_key if api_key is not None else os.environ.get("MOTCUA_API_KEY")
+        # The queue server's store takes uploads with this station's own API key of the ``upload`` scope
+        # (``motcua apikey add scanner-q3 --scope upload``), from MOTCUA_UPLOAD_KEY, never the site file.
+        key = api_key if api_key is not None else os.environ.get("MOTCUA_UPLOAD_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(base_url=base_url, timeout=timeout, transport=transport, headers=headers)
         self.spool = spool

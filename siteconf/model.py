@@ -127,6 +127,33 @@ class Http(_Strict):
         description="host:port of the queue server's HTTP API and counter console; absent: no HTTP",
     )
     dossier_dir: str = Field(default="var/dossiers", description="where scanned dossier PDFs are stored")
+    lookup_secret_file: str = Field(
+        default="var/secrets/dossier-lookup.key",
+        description="secret behind the lookup keys printed on receipts; made on first start (mode 0600)",
+    )
+    dossier_key_file: str = Field(
+        default="var/secrets/dossier-store.key",
+        description="AES-256 key sealing the stored dossier files; outside dossier_dir, made on first start",
+    )
+    certificate: str | None = Field(
+        default=None, description="HTTPS: the server's certificate chain (PEM); with private_key"
+    )
+    private_key: str | None = Field(default=None, description="HTTPS: the certificate's private key (PEM)")
+    dossier_retention_days: int | None = Field(
+        default=None, ge=1, le=36500, description="motcua dossier purge deletes stored files older than this"
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Http:
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("certificate and private_key go together (HTTPS needs both)")
+        return self
+
+    def tls(self) -> tuple[Path, Path] | None:
+        """(certificate, private key) when the site serves HTTPS, else ``None``."""
+        if self.certificate is None or self.private_key is None:
+            return None
+        return Path(self.certificate), Path(self.private_key)
 
     def address(self) -> tuple[str, int] | None:
         if self.listen is None:

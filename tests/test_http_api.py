@@ -15,8 +15,12 @@ from support import wait_until
 from bus import models as m
 from bus.broker import free_port
 from bus.client import BrokerUrl
+from queue_server.access import Access
+from queue_server.accounts import SCOPES
 from queue_server.db import Store
+from queue_server.dossiers import DossierStore
 from queue_server.http import HttpServer, create_app
+from queue_server.sealed import load_key
 from queue_server.server import QueueServer
 from queue_server.server_cli import DOCS, openapi_text
 from queue_server.views import DeviceView
@@ -25,6 +29,7 @@ from siteconf.model import Site, parse_site
 pytestmark = pytest.mark.integration
 
 KEY = "k-" + "7" * 30
+PASSWORD = "mật-khẩu-cb03"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
@@ -42,13 +47,23 @@ def api(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[tuple
     site = all_day_site(demo_site)
     store = Store.open(f"sqlite:///{tmp_path}/queue.db")
     server = QueueServer(site, store, mosquitto).start()
-    http = HttpServer(create_app(server, KEY, site.site.name), "127.0.0.1", free_port()).start()
+    http = HttpServer(
+        create_app(server, access_with_key(store), site.site.name), "127.0.0.1", free_port()
+    ).start()
     try:
         yield server, http.url
     finally:
         http.stop()
         server.stop()
         store.close()
+
+
+def access_with_key(store: Store) -> Access:
+    """The store's accounts, with ``KEY`` as an integration's key of every scope and officer cb03."""
+    access = Access.of(store)
+    access.api_keys.add("tests", list(SCOPES), key=KEY)
+    access.officers.add("cb03", "Cán bộ quầy 3", "officer", PASSWORD)
+    return access
 
 
 def act(url: str, counter: int, key: str | None = KEY, **body: object) -> httpx.Response:
@@ -75,8 +90,8 @@ def test_a_ticket_is_followed_by_its_token_and_only_by_it(api: tuple[QueueServer
 
 def test_counter_operations_need_the_key(api: tuple[QueueServer, str]) -> None:
     _server, url = api
-    assert act(url, 2, key=None, action="open", officer="cb02").status_code == 401
-    assert act(url, 2, key="wrong", action="open", officer="cb02").status_code == 401
+    assert act(url, 2, key=None, action="call_next").status_code == 401
+    assert act(url, 2, key="wrong", action="call_next").status_code == 401
     assert act(url, 2, action="fly").status_code == 422
     counters = httpx.get(f"{url}/api/v1/counters", timeout=10).json()
     assert all(c["status"] == "closed" for c in counters), "a refused request changed something"
@@ -87,16 +102,24 @@ def test_a_clerk_calls_over_http_and_the_queue_follows(api: tuple[QueueServer, s
     first = server.handle(m.IssueTicket(service="land")).ticket
     second = server.handle(m.IssueTicket(service="land")).ticket
     assert first is not None and second is not None
-    opened = act(url, 1, action="open", officer="cb01", request_id="open-counter-1")
-    assert opened.status_code == 200 and opened.json()["ok"]
+    refused_open = act(url, 1, action="open", request_id="open-counter-1")
+    assert refused_open.status_code == 403 and "officer" in refused_open.json()["detail"]
+    assert act(url, 1, action="open", officer="cb01").status_code == 422  # no typed officers over HTTP
+    assert server.handle(
+        m.CounterRequest(counter=1, action=m.CounterAction.OPEN, officer="cb01")
+    ).ok  # keypad
     called = act(url, 1, action="call_next", request_id="call-counter-1-a").json()
     assert called["ok"] and called["called"]["number"] == first.number
     again = act(url, 1, action="call_next", request_id="call-counter-1-a").json()
     assert again == called, "a retried request must get the same answer"
     queues = {q["service"]: q for q in httpx.get(f"{url}/api/v1/queues", timeout=10).json()}
     assert queues["land"]["waiting"] == 1 and queues["land"]["last_called"] == first.number
-    counter = httpx.get(f"{url}/api/v1/counters/1", timeout=10).json()
-    assert counter["current"] == first.number and counter["officer"] == "cb01"
+    staff = httpx.get(
+        f"{url}/api/v1/counters/1", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+    ).json()
+    assert staff["current"] == first.number and staff["officer"] == "cb01"
+    public = httpx.get(f"{url}/api/v1/counters/1", timeout=10).json()  # the hall: no officer ids
+    assert public["current"] == first.number and public["officer"] is None
     refused = act(url, 99, action="call_next").json()
     assert not refused["ok"] and refused["error"]["code"] == "unknown_counter"
     assert httpx.get(f"{url}/api/v1/counters/99", timeout=10).status_code == 404
@@ -107,8 +130,9 @@ def test_without_a_key_operations_are_off(demo_site: Site, mosquitto: BrokerUrl,
     server = QueueServer(all_day_site(demo_site), store, mosquitto).start()
     http = HttpServer(create_app(server, None), "127.0.0.1", free_port()).start()
     try:
-        answer = act(http.url, 1, action="open", officer="cb01")
-        assert answer.status_code == 403 and "API key" in answer.json()["detail"]
+        answer = act(http.url, 1, action="call_next")
+        assert answer.status_code == 403 and "account store" in answer.json()["detail"]
+        assert httpx.get(f"{http.url}/console/1", timeout=10).status_code == 404  # no console either
     finally:
         http.stop()
         server.stop()
@@ -135,9 +159,11 @@ def test_console_in_chromium_calls_the_next_citizen(api: tuple[QueueServer, str]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"{url}/console/3#key={KEY}")
+            page.goto(f"{url}/console/3")
+            page.fill("#officer", "cb03")  # the console asks for the officer's login first
+            page.fill("#password", PASSWORD)
+            page.click("#login")
             expect(page.locator("#counter-name")).to_have_text("Quầy 3")
-            page.fill("#officer", "cb03")
             page.click("#open")
             expect(page.locator("#status")).to_contain_text("Đang mở")
             page.click("#call_next")
@@ -179,7 +205,9 @@ def test_a_dossier_gets_a_code_an_appointment_and_a_status(api: tuple[QueueServe
     received = server.dossiers.dossiers[code]
     assert received.due_at == server.dossiers.calendar.due_at(received.received_at, 3, "1.001234").due
 
-    view = httpx.get(f"{url}/api/v1/dossiers/{code.lower()}", timeout=10).json()
+    key = first["lookup_key"]
+    assert first["lookup_url"].endswith(f"/d/{code}?k={key}")
+    view = httpx.get(f"{url}/api/v1/dossiers/{code.lower()}", params={"k": key.lower()}, timeout=10).json()
     assert view["status"] == "received" and view["status_vi"] == "Đã tiếp nhận"
     assert view["appointment"] == first["dossier"]["due_at"]
     bad = httpx.get(f"{url}/api/v1/dossiers/A1023", timeout=10)
@@ -224,12 +252,13 @@ def test_scanned_dossiers_upload_to_the_server_with_its_key(
 
     store = Store.open(f"sqlite:///{tmp_path}/queue.db")
     server = QueueServer(demo_site, store, mosquitto).start()
-    app = create_app(server, KEY, dossier_dir=tmp_path / "dossiers")
+    app = create_app(server, access_with_key(store), dossier_dir=tmp_path / "dossiers")
     http = HttpServer(app, "127.0.0.1", free_port()).start()
     pdf = tmp_path / "scan.pdf"
+    scanned = b"%PDF-1.7\n" + bytes(range(256)) * 300 + b"\n%%EOF\n"
     try:
         for key, expect_ok in ((None, False), ("wrong-key", False), (KEY, True)):
-            pdf.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 300 + b"\n%%EOF\n")
+            pdf.write_bytes(scanned)
             spool = Spool(tmp_path / f"spool-{key}", bytes(32))
             entry = spool.put(pdf, "H99.01-261122-0001")
             uploader = Uploader(f"{http.url}/api/v1", spool, api_key=key or "", attempts=1)
@@ -244,8 +273,10 @@ def test_scanned_dossiers_upload_to_the_server_with_its_key(
                     assert spool.entries() == [entry]  # nothing lost
             finally:
                 uploader.close()
-        stored = list((tmp_path / "dossiers").rglob("*.pdf"))
-        assert len(stored) == 1
+        (stored,) = list((tmp_path / "dossiers").rglob("*.enc"))
+        assert list((tmp_path / "dossiers").rglob("*.pdf")) == []  # no scanned page in clear on the server
+        sealing = load_key(tmp_path / "secrets" / "dossier-store.key")
+        assert DossierStore(tmp_path / "dossiers", sealing).read(stored.parent.name, stored.stem) == scanned
     finally:
         http.stop()
         server.stop()
@@ -265,7 +296,8 @@ def test_dashboard_warns_staff_before_the_paper_runs_out(
     store = Store.open(f"sqlite:///{tmp_path}/queue.db")
     server = QueueServer(demo_site, store, mosquitto).start()
     printer = PrinterService(demo_site.site.id, demo_site.device("printer-k1"), mosquitto).start()
-    http = HttpServer(create_app(server, KEY, demo_site.site.name), "127.0.0.1", free_port()).start()
+    app = create_app(server, access_with_key(store), demo_site.site.name)
+    http = HttpServer(app, "127.0.0.1", free_port()).start()
     try:
         assert wait_until(lambda: _device(server, "printer-k1").online is True)
         assert _device(server, "led-1").online is None  # never heard of: shown as unknown, not as fine

@@ -19,8 +19,11 @@ from bus import models as m
 from bus.broker import free_port
 from bus.client import BrokerUrl, BusClient
 from motcua_cli.devices import build_service, run_device
+from queue_server.access import Access
 from queue_server.db import Store
+from queue_server.dossiers import DossierStore
 from queue_server.http import HttpServer, create_app
+from queue_server.sealed import load_key
 from queue_server.server import QueueServer
 from scanner.errors import ScanError
 from scanner.service import ScannerDeviceService
@@ -32,7 +35,7 @@ pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
 DEVICE = "scanner-1"
 DOSSIER = "H99.01-261122-0007"
-API_KEY = "test-store-key"
+API_KEY = "test-store-key-of-the-station-q3"
 _site_ids = itertools.count()
 
 
@@ -63,7 +66,9 @@ def queue_http(tmp_path: Path, mosquitto: BrokerUrl) -> Iterator[QueueHttp]:
     site = load_site(write_site(tmp_path / "server", "http://unused"))
     store = Store.open(f"sqlite:///{tmp_path}/queue.db")
     server = QueueServer(site, store, mosquitto).start()
-    app = create_app(server, API_KEY, dossier_dir=tmp_path / "dossiers")
+    access = Access.of(store)
+    access.api_keys.add("scanner-test", ["upload"], key=API_KEY)
+    app = create_app(server, access, dossier_dir=tmp_path / "dossiers")
     http = HttpServer(app, "127.0.0.1", free_port()).start()
     yield QueueHttp(http.url, tmp_path / "dossiers")
     http.stop()
@@ -112,7 +117,7 @@ def test_the_device_service_comes_online_and_uploads_its_spool(
     scan_key: bytes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("MOTCUA_API_KEY", API_KEY)
+    monkeypatch.setenv("MOTCUA_UPLOAD_KEY", API_KEY)
     site = load_site(write_site(tmp_path, f"{queue_http.url}/api/v1"))
     service = build_service(site, site.device(DEVICE), mosquitto)
     assert isinstance(service, ScannerDeviceService)
@@ -145,8 +150,11 @@ def test_the_device_service_comes_online_and_uploads_its_spool(
         )
         assert spool.entries() == [] and list(spool.folder.iterdir()) == []
         assert service.idle()
-        stored = queue_http.dossiers / DOSSIER / f"{sha}.pdf"
-        assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+        key = load_key(queue_http.dossiers.parent / "secrets" / "dossier-store.key")
+        stored = DossierStore(queue_http.dossiers, key).read(
+            DOSSIER, sha
+        )  # sealed at rest, opens with the key
+        assert hashlib.sha256(stored).hexdigest() == sha
     finally:
         service.stop()
         assert wait_until(lambda: dashboard.availability[-1] == "offline")
@@ -160,7 +168,7 @@ def test_a_store_refusing_the_key_leaves_the_entry_and_the_service_running(
     scan_key: bytes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("MOTCUA_API_KEY", "not-the-key")
+    monkeypatch.setenv("MOTCUA_UPLOAD_KEY", "not-the-key")
     site = load_site(write_site(tmp_path, f"{queue_http.url}/api/v1"))
     spool = Spool(tmp_path / "scan-spool" / DEVICE, scan_key)
     entry = spool.put(_pdf(tmp_path / "dossier.pdf"), DOSSIER)

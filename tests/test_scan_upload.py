@@ -19,12 +19,15 @@ from support import wait_until
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from bus.device import DeviceLink
-from queue_server.dossiers import dossier_router
+from queue_server.dossiers import DossierStore, dossier_router
+from queue_server.sealed import Sealer
 from scanner.errors import UploadError
 from scanner.spool import Spool, SpoolError, load_key, new_key, parse_key
 from scanner.upload import Uploader
 
 DOSSIER = "H21.65-220914-0011"
+
+STORE_KEY = bytes(range(32))  # the queue server's dossier store key (a file outside the store in production)
 
 
 def free_port() -> int:
@@ -49,7 +52,8 @@ class StoreServer:
 
     def start(self) -> StoreServer:
         app = FastAPI()
-        app.include_router(dossier_router(self.storage, lambda code, sha: self.uploaded.append((code, sha))))
+        uploaded = self.uploaded.append
+        app.include_router(dossier_router(self.storage, STORE_KEY, lambda code, sha: uploaded((code, sha))))
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", ws="none", lifespan="off"
         )
@@ -103,16 +107,18 @@ def test_an_upload_cut_in_the_middle_resumes_and_ends_with_identical_hashes(
     with pytest.raises(UploadError, match="encrypted copy stays in the spool"):
         uploader.upload(entry, cut_after_three)
     assert [e.entry_id for e in spool.entries()] == [entry.entry_id]
-    held = len(next(iter((store.storage / ".uploads").glob("*.part"))).read_bytes())
-    assert held == 3 * 64 * 1024
+    part = next(iter((store.storage / ".uploads").glob("*.part")))
+    held = Sealer(STORE_KEY).plain_size(part)
+    assert held == 3 * 64 * 1024 and b"%PDF" not in part.read_bytes()  # sealed even half-uploaded
 
     store.start()  # same port, same disk
     result = uploader.upload(entry, lambda offset, size: chunks.append(offset))
     uploader.close()
     assert result.resumed_at == held
     assert result.bytes_sent == entry.size - held
-    stored = store.storage / DOSSIER / f"{plain_sha}.pdf"
-    assert hashlib.sha256(stored.read_bytes()).hexdigest() == plain_sha == entry.sha256
+    stored = DossierStore(store.storage, STORE_KEY).read(DOSSIER, plain_sha)  # opened with the key
+    assert hashlib.sha256(stored).hexdigest() == plain_sha == entry.sha256
+    assert b"%PDF" not in (store.storage / DOSSIER / f"{plain_sha}.enc").read_bytes()
     assert store.uploaded == [(DOSSIER, plain_sha)]
     assert spool.entries() == [] and list(spool.folder.iterdir()) == []
 

@@ -16,7 +16,6 @@ module's own database connection: never the queue engine's memory, never its int
 
 from __future__ import annotations
 
-import hmac
 import logging
 import multiprocessing
 import threading
@@ -26,12 +25,15 @@ from concurrent.futures.process import BrokenProcessPool
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
+from queue_server.access import Access
+from queue_server.accounts import Role
+from queue_server.console import COOKIE as SESSION_COOKIE
 from queue_server.reports.build import Filters, ReportSettings, build_report
 from queue_server.reports.charts import CHARTS, draw
 from queue_server.reports.errors import ReportError
@@ -41,7 +43,6 @@ from queue_server.reports.tables import Report, show
 
 log = logging.getLogger(__name__)
 
-COOKIE = "motcua_reports"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -116,12 +117,15 @@ def _templates() -> Any:
     return env
 
 
-def reports_router(queries: object, api_key: str | None) -> APIRouter:
-    """The /reports routes over the store of ``queries`` (the queue server: its ``store`` and ``site``)."""
-    pages = _Pages(_Reports(queries), api_key)
+def reports_router(queries: object, access: Access | None) -> APIRouter:
+    """The /reports routes over the store of ``queries`` (the queue server: its ``store`` and ``site``).
+
+    Open to a logged-in manager or supervisor (the console's session) and to an integration's API key
+    with the ``read`` scope (``Authorization: Bearer``); without ``access`` (no accounts) they are off.
+    """
+    pages = _Pages(_Reports(queries), access)
     router = APIRouter(include_in_schema=False)
     router.add_api_route("/reports", pages.report_page, methods=["GET"], response_class=HTMLResponse)
-    router.add_api_route("/reports/login", pages.login, methods=["POST"])
     router.add_api_route("/reports/chart/{name}.svg", pages.chart, methods=["GET"])
     router.add_api_route("/reports/export.{fmt}", pages.export, methods=["GET"])
     router.add_api_route("/reports/static/reports.css", _css, methods=["GET"])
@@ -129,23 +133,31 @@ def reports_router(queries: object, api_key: str | None) -> APIRouter:
 
 
 Authorization = Annotated[str | None, Header()]
-KeyCookie = Annotated[str | None, Cookie(alias=COOKIE)]
+KeyCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+READERS = frozenset({Role.MANAGER, Role.SUPERVISOR})
 
 
 class _Pages:
     """The route handlers: the key check, the page, the login form, charts and downloads."""
 
-    def __init__(self, reports: _Reports, api_key: str | None) -> None:
-        self.reports, self.api_key = reports, api_key
+    def __init__(self, reports: _Reports, access: Access | None) -> None:
+        self.reports, self.access = reports, access
         self.env = _templates()
 
     def allowed(self, authorization: str | None, cookie: str | None) -> bool:
-        if self.api_key is None:
+        """A manager's or supervisor's console session, or an API key with the ``read`` scope."""
+        if self.access is None:
             return False
-        scheme, _, given = (authorization or "").partition(" ")
-        candidates = [given] if scheme.lower() == "bearer" else []
-        candidates += [cookie] if cookie else []
-        return any(hmac.compare_digest(c.encode(), self.api_key.encode()) for c in candidates)
+        session = self.access.sessions.get(cookie)
+        if session is not None:
+            return session.officer.role in READERS
+        if not authorization:
+            return False
+        try:
+            self.access.require("read", authorization)
+        except HTTPException:
+            return False
+        return True
 
     def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         settings = self.reports.resolve()
@@ -157,7 +169,7 @@ class _Pages:
         self, request: Request, authorization: Authorization = None, cookie: KeyCookie = None
     ) -> HTMLResponse:
         if not self.allowed(authorization, cookie):
-            return self.page("login.html", 401, keyless=self.api_key is None)
+            return self.page("login.html", 401, keyless=self.access is None)
         query = dict(request.query_params)
         try:
             period, filters = _parse(query)
@@ -166,15 +178,6 @@ class _Pages:
             return self.page("report.html", 400, error=str(err), query=query, kinds=KINDS, report=None)
         shown = urlencode({k: v for k, v in query.items() if v})
         return self.page("report.html", query=query, kinds=KINDS, report=report, charts=CHARTS, qs=shown)
-
-    async def login(self, request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        key = (form.get("key") or [""])[0]
-        if self.api_key is None or not hmac.compare_digest(key.encode(), self.api_key.encode()):
-            return self.page("login.html", 401, wrong=True, keyless=self.api_key is None)
-        redirect = RedirectResponse("/reports", status_code=303, headers=_HEADERS)
-        redirect.set_cookie(COOKIE, key, httponly=True, samesite="strict", path="/reports", max_age=8 * 3600)
-        return redirect
 
     async def chart(
         self, name: str, request: Request, authorization: Authorization = None, cookie: KeyCookie = None
@@ -200,7 +203,10 @@ class _Pages:
         self, request: Request, authorization: str | None, cookie: str | None
     ) -> Report:
         if not self.allowed(authorization, cookie):
-            raise HTTPException(401, "reports need the API key (Authorization: Bearer <key>, or log in)")
+            raise HTTPException(
+                401,
+                "reports need a manager's login or an API key with the read scope (Authorization: Bearer <key>)",
+            )
         try:
             period, filters = _parse(dict(request.query_params))
             return await run_in_threadpool(self.reports.get, period, filters)
