@@ -54,7 +54,16 @@ def table_names(url: str) -> set[str]:
 def test_open_migrates_an_empty_database_and_reopening_changes_nothing(url: str) -> None:
     assert table_names(url) == set()
     Store.open(url).close()
-    tables = {"events", "tickets", "counters", "ratings", "requests", "snapshots", "report_rows", "alembic_version"}
+    tables = {
+        "events",
+        "tickets",
+        "counters",
+        "ratings",
+        "requests",
+        "snapshots",
+        "report_rows",
+        "alembic_version",
+    }
     tables |= {"officers", "api_keys"}  # 0005_officers
     assert table_names(url) == tables
     assert raw(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]

@@ -18,14 +18,20 @@ from fastapi import FastAPI
 from reports_support import Centre, busy_week, report_site
 
 from bus.broker import free_port
+from queue_server.access import Access
+from queue_server.console import COOKIE as SESSION_COOKIE
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
 from queue_server.reports.http import CSP, reports_router
 
-KEY = "k-" + "5" * 30
+KEY = "k-" + "5" * 30  # an integration's key with the read scope
+COUNTER_KEY = "c-" + "6" * 30  # a key for counter operations only: no reports
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENS = Path(os.environ.get("MOTCUA_SCREENS", "/work/notes/screens"))
 QUERY = "kind=week&value=2026-11-23"
+
+
+SESSIONS: dict[str, str] = {}  # role -> a live console session token, made by the fixture
 
 
 @pytest.fixture
@@ -33,13 +39,31 @@ def page_url(tmp_path: Path) -> Iterator[str]:
     site = report_site(day_starts="03:00")
     with Store.open(f"sqlite:///{tmp_path / 'centre.db'}") as store:
         busy_week(Centre(site, store), MONDAY)
+        access = Access.of(store)
+        access.api_keys.add("manager's spreadsheet", ["read"], KEY)
+        access.api_keys.add("counter tablet", ["counter"], COUNTER_KEY)
+        for role in ("manager", "officer"):
+            access.officers.add(f"{role}-1", f"Cán bộ {role}", role, "mat-khau-dai-" + role)
+            officer = access.officers.login(f"{role}-1", "mat-khau-dai-" + role)
+            assert officer is not None
+            SESSIONS[role] = access.sessions.open(officer).token
         app = FastAPI()
-        app.include_router(reports_router(SimpleNamespace(store=store, site=site), KEY))
+        app.include_router(reports_router(SimpleNamespace(store=store, site=site), access))
         http = HttpServer(app, "127.0.0.1", free_port()).start()
         try:
             yield http.url
         finally:
             http.stop()
+
+
+def test_a_manager_s_session_opens_the_reports_and_an_officer_s_does_not(page_url: str) -> None:
+    def as_role(role: str) -> int:
+        cookies = {SESSION_COOKIE: SESSIONS[role]}
+        return httpx.get(f"{page_url}/reports?{QUERY}", cookies=cookies, timeout=60).status_code
+
+    assert as_role("manager") == 200
+    assert as_role("officer") == 401
+    assert get(f"{page_url}/reports?{QUERY}", key=COUNTER_KEY).status_code == 401  # no read scope
 
 
 def get(url: str, key: str | None = KEY) -> httpx.Response:
@@ -87,13 +111,13 @@ def test_downloads_carry_the_same_figures(page_url: str) -> None:
         assert "BÁO CÁO HOẠT ĐỘNG" in text.decode()
 
 
-def test_create_app_serves_the_reports_page_and_keeps_it_off_without_a_key() -> None:
+def test_create_app_serves_the_reports_page_and_keeps_it_off_without_accounts() -> None:
     app = create_app(SimpleNamespace(), None)
     http = HttpServer(app, "127.0.0.1", free_port()).start()
     try:
         page = get(f"{http.url}/reports", key=None)
         assert page.status_code == 401
-        assert "Reports are off: the server has no API key" in page.text
+        assert "Reports are off: the server has no officer accounts" in page.text
         assert get(f"{http.url}/reports/export.csv", key="x").status_code == 401
     finally:
         http.stop()
@@ -108,6 +132,11 @@ def test_the_page_in_chromium_with_screenshots(page_url: str) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{page_url}/reports?{QUERY}")
+            expect(page.locator(".login")).to_contain_text("log in")  # no session, no key: the way in
+            page.context.add_cookies(
+                [{"name": SESSION_COOKIE, "value": SESSIONS["manager"], "url": page_url}]
+            )
             violations: list[str] = []
             page.on(
                 "console", lambda msg: violations.append(msg.text) if "Security Policy" in msg.text else None
@@ -115,11 +144,6 @@ def test_the_page_in_chromium_with_screenshots(page_url: str) -> None:
             charts: list[Any] = []
             page.on("response", lambda r: charts.append(r) if "/reports/chart/" in r.url else None)
             page.goto(f"{page_url}/reports?{QUERY}")
-            page.fill("#key", "wrong")
-            page.click("button[type=submit]")
-            expect(page.locator(".error")).to_contain_text("Khóa không đúng")
-            page.fill("#key", KEY)
-            page.click("button[type=submit]")
             page.fill("input[name=value]", "2026-11-23")
             page.select_option("select[name=kind]", "week")
             page.click("form.filters button")

@@ -205,7 +205,7 @@ class _Pages:
         if not self.allowed(authorization, cookie):
             raise HTTPException(
                 401,
-                "reports need a manager's login or an API key with the read scope (Authorization: Bearer <key>)",
+                "reports need a manager's login or an API key with the read scope (Authorization: Bearer)",
             )
         try:
             period, filters = _parse(dict(request.query_params))

@@ -1,7 +1,7 @@
 """Officer accounts and the API keys of HTTP integrations.
 
 Revision ID: 0005_officers
-Revises: 0001
+Revises: 0004_snapshots
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_officers"
-down_revision = "0001"
+down_revision = "0004_snapshots"
 branch_labels = None
 depends_on = None
 
