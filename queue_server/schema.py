@@ -58,6 +58,9 @@ KINDS: dict[str, dict[str, str]] = {
         "at": "time",
     },
     "requests": {"id": "text", "verb": "text", "response": "json", "at": "time"},
+    # What must reach the bus after commit (today: calls), keyed by the call's seq; ``published`` is
+    # 1 once the broker acknowledged it. ``payload`` is the message's JSON, sent byte for byte again.
+    "outbox": {"seq": "int", "topic": "text", "payload": "text", "at": "time", "published": "int"},
 }
 
 _NULLABLE = {
@@ -66,6 +69,7 @@ _NULLABLE = {
     "counters": {"officer", "ticket_id"},
     "ratings": {"officer"},
     "requests": set(),
+    "outbox": set(),
 }
 _TYPES = {"text": sa.Text, "int": sa.Integer, "real": sa.Float, "time": sa.Text, "json": sa.Text}
 
@@ -98,6 +102,9 @@ tickets = sa.Table(
 counters = sa.Table("counters", metadata, *_columns("counters", "number"))
 ratings = sa.Table("ratings", metadata, *_columns("ratings", "ticket_id"))
 requests = sa.Table("requests", metadata, *_columns("requests", "id"))
+outbox = sa.Table(
+    "outbox", metadata, *_columns("outbox", "seq"), sa.Index("outbox_unpublished", "published", "seq")
+)
 
 
 def fits(kind: str, value: object) -> bool:
