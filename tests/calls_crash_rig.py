@@ -84,18 +84,35 @@ class PersistentBroker:
 class FaultyServer:
     """``motcua server`` in a child process; ``start(fault)`` arms the kill hook for that run."""
 
-    def __init__(self, site: Path, broker: BrokerUrl, cwd: Path) -> None:
+    def __init__(self, site: Path, site_id: str, broker: BrokerUrl, cwd: Path) -> None:
         self.site, self.broker, self.cwd = site, broker, cwd
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = (cwd / "server.log").open("ab")
+        self.log_path = cwd / "server.log"
+        self.log = self.log_path.open("ab")
         self.kills = 0
         self.self_kills = 0
+        self.online = threading.Event()
+        self._watcher = BusClient(broker, site_id, "server-watcher")
+        self._watcher.subscribe(
+            self._watcher.topics.server_availability(), self._on_availability, None, dedupe=False
+        )
+        self._watcher.start(wait=10)
+
+    def _on_availability(self, _topic: str, payload: str) -> None:
+        if payload == "online":
+            self.online.set()
+        else:
+            self.online.clear()
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
 
     def start(self, fault: str | None = None) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         env.pop("MOTCUA_TEST_KILL_AT", None)
         if fault:
             env["MOTCUA_TEST_KILL_AT"] = fault
+        self.online.clear()
         cmd = [sys.executable, "-m", "motcua_cli.main", "server", "--site", str(self.site)]
         self.proc = subprocess.Popen(
             [*cmd, "--broker", str(self.broker)], cwd=self.cwd, env=env, stdout=self.log, stderr=self.log
@@ -124,6 +141,7 @@ class FaultyServer:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(20)
+        self._watcher.stop()
         self.log.close()
 
 

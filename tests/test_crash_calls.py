@@ -63,7 +63,7 @@ class Day:
         self.site.write_text(SITE.format(site=self.site_id, db=self.db), encoding="utf-8")
         self.broker = PersistentBroker()
         self.broker.start()
-        self.server = FaultyServer(self.site, self.broker.url, tmp_path)
+        self.server = FaultyServer(self.site, self.site_id, self.broker.url, tmp_path)
         self.reader = HallReader(self.broker.url, self.site_id)
         self.stop = threading.Event()
         self._server_lock = threading.Lock()
@@ -121,6 +121,9 @@ class Day:
                 self.server.kill()
                 time.sleep(self.rng.uniform(0.0, 0.2))
                 self._restart()
+            # Killing a server that never came up tests nothing: wait for it (or for its own death).
+            up = wait_until(lambda: self.server.online.is_set() or self.server.proc is None, 30)
+            assert up, "the server did not come back:\n" + self.server.log_tail()
 
     def _result(self, t0: float) -> DayResult:
         truth = committed_calls(self.db)
@@ -141,7 +144,7 @@ class Day:
     def check(self) -> None:
         """The board's list is the store's calls, each once, in seq order; retained state is current."""
         truth = committed_calls(self.db)
-        assert len(truth) > 20, "too few calls to mean anything"
+        assert len(truth) > 20, "too few calls to mean anything:\n" + self.server.log_tail()
         assert [seq for seq, _, _ in truth] == list(range(1, len(truth) + 1)), (
             "the store's call seqs have a hole"
         )
