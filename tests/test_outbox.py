@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from support import wait_until
+from test_db_support import BACKENDS, at, database_url
 from test_queue_server import act, barrier, called, issue, open_counters
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient, RequestTimeoutError
-from queue_server.db import Store
+from queue_server.db import Store, StoreConflictError
 from queue_server.publishing import Outbox
 from queue_server.server import QueueServer
 from siteconf import Site
@@ -178,3 +179,20 @@ def test_a_call_committed_but_never_sent_is_sent_at_the_next_start(
     finally:
         second.stop()
         store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_outbox_table_keeps_marks_and_pages_on_each_database(backend: str, tmp_path: Path) -> None:
+    with database_url(backend, tmp_path) as url, Store.open(url) as store:
+        assert store.outbox_last() == 0 and store.outbox() == []
+        with store.transaction() as tx:
+            for seq in (1, 2, 3):
+                tx.add_outbox(seq, "motcua/v1/x/calls", f'{{"seq": {seq}}}', at(seq))
+        with pytest.raises(StoreConflictError, match="seq 2"), store.transaction() as tx:
+            tx.add_outbox(2, "motcua/v1/x/calls", "{}", at(9))
+        assert [r["seq"] for r in store.outbox(1, limit=1)] == [2]
+        with store.transaction() as tx:
+            tx.mark_published(2)
+        assert [r["seq"] for r in store.outbox(unpublished=True)] == [3]
+        assert [(r["seq"], r["published"]) for r in store.outbox()] == [(1, 1), (2, 1), (3, 0)]
+        assert store.outbox()[2]["payload"] == '{"seq": 3}' and store.outbox_last() == 3
