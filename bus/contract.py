@@ -230,10 +230,12 @@ SPECS: tuple[TopicSpec, ...] = (
                     ),
                 ],
             ),
+            m.CallsSince(**_env(24), reply_to="motcua/v1/demo/resp/hall-board-1", after_seq=85, limit=50),
         ),
         "`verb` is the request's `kind` (`issue_ticket`, `counter`, `register_dossier`, `update_dossier`,"
-        " `reserve_block`, `offline_tickets`). `reply_to` names the topic for the answer; it must be a"
-        " `resp/` topic of the same site. Retrying with the same `id` never issues a second ticket."
+        " `reserve_block`, `offline_tickets`, `calls_since`). `reply_to` names the topic for the answer;"
+        " it must be a `resp/` topic of the same site. Retrying with the same `id` never issues a"
+        " second ticket."
         " `counter` actions: `open` (needs `officer`), `pause`, `resume`, `close`, `call_next` (finishes"
         " the current ticket first), `call_ticket`, `recall`, `no_show` (after the site's recalls or"
         " seconds), `reinstate`, `transfer` (`to_service` or `to_counter`, `position` front/back), `park`,"
@@ -248,7 +250,12 @@ SPECS: tuple[TopicSpec, ...] = (
         " inserts each as a waiting ticket with its kiosk `issued_at` (into the queue in issue order),"
         " answers `accepted` = every number it now knows (a number it already holds from an earlier try"
         " is accepted again, never duplicated), and refuses a number outside a block reserved by that kiosk"
-        " (`not_allowed`). The kiosk forgets a journalled ticket only once it is accepted.",
+        " (`not_allowed`). The kiosk forgets a journalled ticket only once it is accepted.\n\n"
+        "`calls_since` (a hall board or announcer that saw a gap in the `calls` seq, or that starts and"
+        " rebuilds its list) is answered with `calls`: the calls after `after_seq`, oldest first, at most"
+        " `limit` (1-500, default 50); ask again after the last seq received for more. It changes nothing"
+        " and is not stored. An `after_seq` beyond the last call is refused (`bad_request`): the asker"
+        " holds a seq from another database and should start again from 0.",
     ),
     TopicSpec(
         "resp",
@@ -287,6 +294,19 @@ SPECS: tuple[TopicSpec, ...] = (
                 block=m.NumberBlock(service="land", business_day=_T0.date(), first=1141, last=1160),
             ),
             m.Response(**_env(21), request_id=f"{19:032x}", ok=True, accepted=["A1141", "A1142"]),
+            m.Response(
+                **_env(25),
+                request_id=f"{24:032x}",
+                ok=True,
+                calls=[
+                    m.CallEvent(
+                        **_env(14), seq=86, number="A1018", service="land", counter=1, counter_name="Quầy 1"
+                    ),
+                    m.CallEvent(
+                        **_env(16), seq=87, number="A1019", service="land", counter=3, counter_name="Quầy 3"
+                    ),
+                ],
+            ),
         ),
         "Sent only after the server committed the request. `request_id` is the request's `id`.",
     ),
@@ -340,8 +360,10 @@ SPECS: tuple[TopicSpec, ...] = (
         1,
         TypeAdapter(m.CallEvent),
         (m.CallEvent(**_env(16), seq=87, number="A1019", service="land", counter=3, counter_name="Quầy 3"),),
-        "Every call and recall, in order. `seq` rises by one per call on a site; a gap means"
-        " messages were missed: resync from `counter/+/state`.",
+        "Every call and recall, in order. `seq` rises by one per call on a site. Published at least once:"
+        " the server keeps each call in its outbox in the same transaction as the call, and at start and"
+        " after every reconnect sends again the calls not known to have reached the broker, so a receiver"
+        " drops a `seq` it already holds. A gap in `seq` means messages were missed: ask `calls_since`.",
     ),
 )
 

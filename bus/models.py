@@ -371,7 +371,13 @@ class CallsSince(Envelope):
 
 
 Request = Annotated[
-    IssueTicket | CounterRequest | RegisterDossier | UpdateDossier | ReserveBlock | OfflineTickets,
+    IssueTicket
+    | CounterRequest
+    | RegisterDossier
+    | UpdateDossier
+    | ReserveBlock
+    | OfflineTickets
+    | CallsSince,
     Field(discriminator="kind"),
 ]
 

@@ -56,6 +56,12 @@ _RESPONSE = sa.select(schema.requests.c.response).where(schema.requests.c.id == 
 _INSERT_REQUEST = schema.requests.insert()
 _INSERT_EVENT = schema.events.insert()
 _HEAD = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(schema.events.c.seq.desc()).limit(1)
+_INSERT_OUTBOX = schema.outbox.insert()
+_MARK_PUBLISHED = (
+    schema.outbox.update()
+    .where(schema.outbox.c.published == 0, schema.outbox.c.seq <= sa.bindparam("upto"))
+    .values(published=1)
+)
 _APPEND_LOCK_SQL = sa.select(sa.func.pg_advisory_xact_lock(_APPEND_LOCK))
 
 
@@ -164,6 +170,8 @@ class _HotPath:
         self.lock = _Compiled(_APPEND_LOCK_SQL, dialect) if postgres else None
         self.insert_event = _Compiled(_INSERT_EVENT, dialect, list(schema.KINDS["events"]))
         self.insert_request = _Compiled(_INSERT_REQUEST, dialect, list(schema.KINDS["requests"]))
+        self.insert_outbox = _Compiled(_INSERT_OUTBOX, dialect, list(schema.KINDS["outbox"]))
+        self.mark_published = _Compiled(_MARK_PUBLISHED, dialect)
         tables = ((schema.tickets, "id"), (schema.counters, "number"), (schema.ratings, "ticket_id"))
         self.upsert = {
             table.name: _Compiled(
@@ -267,6 +275,19 @@ class Tx:
         self._conn.execute(s.insert().values(**row))
         kept = sa.select(s.c.seq).order_by(s.c.seq.desc()).limit(keep).scalar_subquery()
         self._conn.execute(s.delete().where(s.c.seq.not_in(kept)))
+
+    def add_outbox(self, seq: int, topic: str, payload: str, at: datetime) -> None:
+        """Keep a message to publish once this transaction committed (``seq``: the call's seq)."""
+        row = {"seq": seq, "topic": topic, "payload": payload, "at": at, "published": 0}
+        values = _encode_row(schema.outbox, row)
+        try:
+            self._run(self._hot.insert_outbox, values)
+        except self._hot.integrity_error as err:
+            raise StoreConflictError(f"outbox: seq {seq} is already kept") from err
+
+    def mark_published(self, upto: int) -> None:
+        """Every outbox message up to ``upto`` (inclusive) reached the broker."""
+        self._run(self._hot.mark_published, {"upto": upto})
 
     def put_ticket(self, row: Mapping[str, Any]) -> None:
         self._upsert(schema.tickets, "id", row)
@@ -442,6 +463,19 @@ class Store:
         if officer is not None:
             query = query.where(t.c.officer == officer)
         return self._all(t, query.order_by(t.c.at, t.c.ticket_id))
+
+    def outbox(self, after_seq: int = 0, limit: int = _PAGE, *, unpublished: bool = False) -> list[Row]:
+        """Outbox messages after ``after_seq`` in seq order, at most ``limit`` (only unpublished ones)."""
+        t = schema.outbox
+        query = sa.select(t).where(t.c.seq > after_seq)
+        if unpublished:
+            query = query.where(t.c.published == 0)
+        return self._all(t, query.order_by(t.c.seq).limit(limit))
+
+    def outbox_last(self) -> int:
+        """The seq of the last message kept in the outbox (0 when it is empty)."""
+        with self._reading() as conn:
+            return int(conn.execute(sa.select(sa.func.max(schema.outbox.c.seq))).scalar() or 0)
 
     def _event_pages(self, after_seq: int) -> Iterator[list[Any]]:
         e = schema.events

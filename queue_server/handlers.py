@@ -6,6 +6,9 @@ Each request kind (``issue_ticket``, ``counter``, ``reserve_block``, ``register_
 applied. A counter request is dispatched once more on its action through ``COUNTER_ACTIONS``. A new
 verb joins by adding a row here; the worker (``queue_server/worker.py``) only looks the verb up.
 Offline tickets are not here: they are reconciled one by one (``queue_server/reconcile.py``).
+
+``READS`` holds the requests that change nothing (``calls_since``): answered at once from committed
+rows, outside the worker's transactions, and not stored (asking again simply reads again).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ Inbound = (
     | m.ReserveBlock
     | m.OfflineTickets
     | m.RatingGiven
+    | m.CallsSince
 )
 
 
@@ -193,6 +197,36 @@ def _called(core: Core, request: m.CounterRequest, events: list[Event], at: date
     current = core.engine.tickets[counter.ticket_id].code if counter.ticket_id else None
     called = m.Called(counter=request.counter, number=current, status=m.CounterStatus(counter.status))
     return m.Response(request_id=request.id, ok=True, called=called)
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+def calls_since(core: Core, request: m.CallsSince) -> m.Response:
+    """The calls after ``after_seq`` in seq order, at most ``limit``, from the outbox table.
+
+    An ``after_seq`` beyond the last call is refused (``bad_request``, naming both numbers): the asker
+    holds a seq from another database (a reinstalled server), and should start its list again from 0.
+    """
+    rows = core.store.outbox(request.after_seq, request.limit)
+    if not rows:
+        # The engine's call seq too: a store upgraded to the outbox has older calls only as events.
+        last = max(core.store.outbox_last(), core.engine.call_seq)
+        if request.after_seq > last:
+            return m.Response(
+                request_id=request.id,
+                ok=False,
+                error=m.ErrorInfo(
+                    code="bad_request",
+                    message=f"Số thứ tự lượt gọi {request.after_seq} lớn hơn lượt gọi cuối ({last}).",
+                    message_en=f"after_seq {request.after_seq} is beyond the last call's seq {last}",
+                ),
+            )
+    calls = [m.CallEvent.model_validate_json(row["payload"]) for row in rows]
+    return m.Response(request_id=request.id, ok=True, calls=calls)
+
+
+READS: dict[str, Callable[[Core, Any], m.Response]] = {"calls_since": calls_since}
 
 
 HANDLERS: dict[str, Handler[Any]] = {

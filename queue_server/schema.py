@@ -58,6 +58,9 @@ KINDS: dict[str, dict[str, str]] = {
         "at": "time",
     },
     "requests": {"id": "text", "verb": "text", "response": "json", "at": "time"},
+    # What must reach the bus after commit (today: calls), keyed by the call's seq; ``published`` is
+    # 1 once the broker acknowledged it. ``payload`` is the message's JSON, sent byte for byte again.
+    "outbox": {"seq": "int", "topic": "text", "payload": "text", "at": "time", "published": "int"},
 }
 
 _NULLABLE = {
@@ -66,6 +69,7 @@ _NULLABLE = {
     "counters": {"officer", "ticket_id"},
     "ratings": {"officer"},
     "requests": set(),
+    "outbox": set(),
 }
 _TYPES = {"text": sa.Text, "int": sa.Integer, "real": sa.Float, "time": sa.Text, "json": sa.Text}
 
@@ -110,6 +114,10 @@ snapshots = sa.Table(
     sa.Column("digest", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("at", sa.Text, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox", metadata, *_columns("outbox", "seq"), sa.Index("outbox_unpublished", "published", "seq")
 )
 
 

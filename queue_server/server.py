@@ -36,7 +36,7 @@ from queue_server.db import Store
 from queue_server.devices_registry import DeviceRegistry
 from queue_server.dossiers_registry import DossierRegistry
 from queue_server.engine import Engine
-from queue_server.handlers import Inbound
+from queue_server.handlers import READS, Inbound
 from queue_server.keys import KeypadKeys, rating_from_its_tablet
 from queue_server.publishing import Item, Publisher
 from queue_server.rules import RuleBook
@@ -119,7 +119,10 @@ class QueueServer:
         # Facility staff's view of every device: availability (Last Will) and health, both retained.
         self.bus.subscribe(self.topics.all_device("availability"), self._on_availability, None, dedupe=False)
         self.bus.subscribe(self.topics.all_device("status"), self._on_status, m.DeviceStatus, dedupe=False)
-        self.bus.on_every_connect(self.publish_all_state)  # a restarted broker lost retained state
+        # Calls the outbox does not know went out (a crash between commit and publish), then the
+        # retained state a restarted broker lost.
+        self.bus.on_every_connect(self.publisher.republish_unsent)
+        self.bus.on_every_connect(self.publish_all_state)
         self.bus.start(wait)
         return self
 
@@ -144,6 +147,10 @@ class QueueServer:
                 message_en=f"a {request.kind} request was sent on req/{verb}; the verb must be its kind",
             )
             self.bus.publish(request.reply_to, m.Response(request_id=request.id, ok=False, error=error))
+            return
+        read = READS.get(request.kind)
+        if read is not None:  # changes nothing: answered now from committed rows, not stored
+            self.bus.publish(request.reply_to, read(self.core, request))
             return
         self.worker.put(Item(request, request.kind, reply_to=request.reply_to))
 
@@ -177,6 +184,9 @@ class QueueServer:
 
     def handle(self, request: Inbound, timeout: float = 30.0) -> m.Response:
         """Run one request through the worker and wait for its committed answer (HTTP, tests)."""
+        read = READS.get(request.kind)
+        if read is not None:
+            return read(self.core, request)
         future: Future[m.Response] = Future()
         self.worker.put(Item(request, request.kind, future=future))
         return future.result(timeout)

@@ -7,6 +7,7 @@ one fsync for many requests when the centre is busy):
     for each request: stored answer? → send it again (a retry)
                       otherwise decide (``handlers.py``) → events appended to the hash chain and
                       applied, current-state rows written, the answer saved under the request id
+                      calls kept in the outbox table (``Publisher.stage``)
     commit → only now: calls, answers, retained state (``publishing.py``)
 
 A refusal (``Refused``) is an answer like any other and is stored. An unexpected failure rolls the
@@ -113,6 +114,7 @@ class Worker:
             for item in batch:
                 out.replies.append((item, self._answer_once(run, item)))
             self._write_rows(run)
+            self.publisher.stage(tx, out)  # the outbox: calls kept in this same transaction
 
     def _answer_once(self, run: _Batch, item: Item) -> m.Response:
         """The stored answer to a retried request id, or a new one, saved under its id."""

@@ -62,6 +62,7 @@ def test_open_migrates_an_empty_database_and_reopening_changes_nothing(url: str)
         "requests",
         "snapshots",
         "report_rows",
+        "outbox",
         "alembic_version",
     }
     tables |= {"officers", "api_keys"}  # 0005_officers

@@ -15,7 +15,7 @@ import pytest
 
 from bus import models as m
 from queue_server.devices_registry import DeviceRegistry
-from queue_server.handlers import COUNTER_ACTIONS, HANDLERS
+from queue_server.handlers import COUNTER_ACTIONS, HANDLERS, READS
 from queue_server.keys import TYPED_DIGITS_S, KeypadKeys, rating_from_its_tablet
 from siteconf import Site
 
@@ -41,8 +41,10 @@ def test_every_request_kind_and_counter_action_has_a_handler() -> None:
     kinds = set()
     for model in typing.get_args(typing.get_args(m.Request)[0]):
         kinds.add(model.model_fields["kind"].default)
-    # Offline tickets are reconciled one by one (queue_server/reconcile.py), not decided as a whole.
-    assert set(HANDLERS) == (kinds - {"offline_tickets"}) | {"rating_given"}
+    # Offline tickets are reconciled one by one (queue_server/reconcile.py), not decided as a whole;
+    # reads (calls_since) change nothing and are answered outside the worker.
+    assert set(READS) == {"calls_since"}
+    assert set(HANDLERS) == (kinds - {"offline_tickets"} - set(READS)) | {"rating_given"}
     assert set(COUNTER_ACTIONS) == set(m.CounterAction)
 
 
