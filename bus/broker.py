@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bus.client import BrokerUrl, BusError
+from bus.client import MAX_PAYLOAD_BYTES, BrokerUrl, BusError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def mosquitto_config(port: int, host: str = "127.0.0.1", extra: str = "") -> str
         "max_queued_messages 0\n"
         "set_tcp_nodelay true\n"
         "persistence false\n"
+        f"message_size_limit {MAX_PAYLOAD_BYTES}\n"
         "log_dest stderr\n"
         "log_type error\nlog_type warning\nlog_type notice\n"
         f"{extra}"

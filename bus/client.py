@@ -27,8 +27,9 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from bus.errors import BusError, PayloadTooLargeError, TopicError
 from bus.models import Envelope, Response
-from bus.topics import OFFLINE, ONLINE, Topics
+from bus.topics import OFFLINE, ONLINE, Topics, check_publish_topic
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,23 @@ T = TypeVar("T")
 Handler = Callable[[str, Any], None]
 
 _SEEN_IDS = 8192
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""Largest message a motcua client sends or reads; the broker's ``message_size_limit`` matches it.
 
+motcua's messages are small JSON documents (the largest, a print job, is a few kilobytes); scanned
+documents travel over HTTP. Anything bigger is hostile or a bug: refused on publish, dropped on receipt.
+"""
 
-class BusError(Exception):
-    """Base of the errors raised by ``bus``."""
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "BrokerUrl",
+    "BrokerUrlError",
+    "BusClient",
+    "BusError",
+    "PayloadTooLargeError",
+    "RequestTimeoutError",
+    "TopicError",
+]
 
 
 class BrokerUrlError(BusError, ValueError):
@@ -216,12 +230,23 @@ class BusClient:
     # --- publishing ------------------------------------------------------------------------------
 
     def publish(self, topic: str, message: BaseModel | str, *, retain: bool = False) -> paho.MQTTMessageInfo:
+        """Send ``message`` (QoS 1) to ``topic``.
+
+        Raises ``TopicError`` for a topic no message may go to (wildcards, NUL, empty levels, too
+        long) and ``PayloadTooLargeError`` over ``MAX_PAYLOAD_BYTES``, before anything is sent.
+        """
+        check_publish_topic(topic)
         if isinstance(message, Envelope):
             payload: bytes = message.to_json()
         elif isinstance(message, BaseModel):
             payload = message.model_dump_json(exclude_none=True).encode()
         else:
             payload = message.encode()
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError(
+                f"{self.client_id}: a {len(payload)}-byte message for {topic} is over "
+                f"the {MAX_PAYLOAD_BYTES}-byte limit"
+            )
         return self._mqtt.publish(topic, payload, qos=1, retain=retain)
 
     # --- subscribing -----------------------------------------------------------------------------
@@ -247,6 +272,15 @@ class BusClient:
             self._mqtt.subscribe(pattern, qos=1)
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+            log.warning(
+                "%s: dropped a %d-byte message on %s: over the %d-byte limit",
+                self.client_id,
+                len(msg.payload),
+                msg.topic,
+                MAX_PAYLOAD_BYTES,
+            )
+            return
         with self._subs_lock:
             subs = [s for s in self._subs if paho.topic_matches_sub(s.pattern, msg.topic)]
         decoded: dict[int, Any] = {}

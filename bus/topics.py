@@ -23,6 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bus.errors import TopicError
+
+__all__ = ["TopicError", "Topics", "check_level", "check_publish_topic"]
+
 ROOT = "motcua/v1"
 ONLINE = "online"
 OFFLINE = "offline"
@@ -32,13 +36,43 @@ LEVEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _LEVEL = re.compile(LEVEL_PATTERN)
 
 
+MAX_TOPIC_BYTES = 512
+"""Longest topic motcua publishes to (MQTT allows 65535; ours are far shorter, so longer is hostile)."""
+
+
 def check_level(value: str, what: str) -> str:
     """Return ``value`` if it is a safe topic level, else raise ``ValueError`` naming ``what``."""
     if not _LEVEL.match(value):
-        raise ValueError(
+        raise TopicError(
             f"{what} {value!r} cannot be an MQTT topic level: use 1-64 letters, digits, '-' or '_'"
         )
     return value
+
+
+def check_publish_topic(topic: str) -> str:
+    """Return ``topic`` if a message may be published to it, else raise ``TopicError`` saying why.
+
+    Refused: empty, wildcards (``#``, ``+``), NUL or other control characters, empty levels (``//``,
+    a leading or trailing ``/``) and topics over ``MAX_TOPIC_BYTES``; the broker would drop the
+    connection for some of these (a NUL is a malformed packet), so they never reach it.
+    """
+    if not isinstance(topic, str) or not topic:
+        raise TopicError("empty topic")
+    if len(topic.encode("utf-8", "surrogatepass")) > MAX_TOPIC_BYTES:
+        raise TopicError(f"topic of {len(topic)} characters is over the {MAX_TOPIC_BYTES}-byte limit")
+    if "#" in topic or "+" in topic:
+        raise TopicError(f"topic {_shown(topic)} contains a wildcard (# or +)")
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or 0xD800 <= ord(ch) < 0xE000 for ch in topic):
+        raise TopicError(f"topic {_shown(topic)} contains a control character or a lone surrogate")
+    if "" in topic.split("/"):
+        raise TopicError(f"topic {_shown(topic)} has an empty level")
+    return topic
+
+
+def _shown(topic: str) -> str:
+    """The topic for a message or a log line: escaped and cut, so hostile input stays readable."""
+    text = repr(topic)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 @dataclass(frozen=True)
@@ -87,6 +121,18 @@ class Topics:
 
     def resp(self, client_id: str) -> str:
         return f"{self.prefix}/resp/{check_level(client_id, 'client id')}"
+
+    def check_reply_to(self, reply_to: str) -> str:
+        """The client id of a ``reply_to`` that is exactly this site's ``resp/{client}``.
+
+        Raises ``TopicError`` for anything else: a wildcard, NUL, several levels, another site's
+        prefix or a level that is not a client id. Checked before a request is queued, so a hostile
+        ``reply_to`` is refused at the door instead of failing later inside the worker.
+        """
+        head = f"{self.prefix}/resp/"
+        if not isinstance(reply_to, str) or not reply_to.startswith(head):
+            raise TopicError(f"reply_to {_shown(str(reply_to))} is not this site's {head}{{client}}")
+        return check_level(reply_to[len(head) :], "reply_to client id")
 
     def queue_state(self, service: str) -> str:
         return f"{self.prefix}/queue/{check_level(service, 'service code')}/state"

@@ -162,7 +162,9 @@ def _serve(site: Site, broker: str) -> int:
     from queue_server.server import QueueServer
 
     store = Store.open(site.database.url)  # a relative path is relative to the working directory
-    server = QueueServer(site, store, broker).start()
+    from queue_server.watchdog import exit_process
+
+    server = QueueServer(site, store, broker, on_worker_failure=exit_process).start()
     http = None
     address = site.http.address()
     if address is not None:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
-from bus.topics import Topics
+from bus.topics import TopicError, Topics
 from queue_server import views
 from queue_server.calendar import WorkingCalendar
 from queue_server.core import Core
@@ -41,6 +41,7 @@ from queue_server.keys import KeypadKeys, rating_from_its_tablet
 from queue_server.publishing import Item, Publisher
 from queue_server.rules import RuleBook
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
+from queue_server.watchdog import Watchdog
 from queue_server.worker import Worker
 from siteconf import Site
 
@@ -60,6 +61,7 @@ class QueueServer:
         *,
         clock: Callable[[], datetime] | None = None,
         new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12),
+        on_worker_failure: Callable[[], None] | None = None,
     ) -> None:
         self.site = site
         self.store = store
@@ -71,6 +73,7 @@ class QueueServer:
         self._lock = threading.RLock()  # see Worker.lock: readers never see half a batch
         self.publisher = Publisher(self.core, self.bus, self.topics, self._lock)
         self.worker = Worker(self.core, self.publisher, self._lock)
+        self.watchdog = Watchdog(self.worker, self.bus, on_worker_failure)
         self.keys = KeypadKeys(site)
         self.devices = DeviceRegistry(site)
 
@@ -121,9 +124,11 @@ class QueueServer:
         self.bus.subscribe(self.topics.all_device("status"), self._on_status, m.DeviceStatus, dedupe=False)
         self.bus.on_every_connect(self.publish_all_state)  # a restarted broker lost retained state
         self.bus.start(wait)
+        self.watchdog.start()
         return self
 
     def stop(self) -> None:
+        self.watchdog.stop()
         self.bus.stop()
         self.worker.stop(10)
 
@@ -134,8 +139,11 @@ class QueueServer:
         if request.reply_to is None:
             log.warning("ignored request %s on %s: it has no reply_to", request.id, topic)
             return
-        if not request.reply_to.startswith(f"{self.topics.prefix}/resp/"):
-            log.warning("ignored request %s: reply_to %s is not this site's resp topic", request.id, topic)
+        try:
+            self.topics.check_reply_to(request.reply_to)
+        except TopicError as err:
+            # No answer can go anywhere safe: refusing here keeps it out of the worker entirely.
+            log.warning("ignored request %s on %s: %s", request.id, topic, err)
             return
         if verb != request.kind:
             error = m.ErrorInfo(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,11 +51,15 @@ class Worker:
         # after a reconnect), so nobody sees the engine half-way through a batch.
         self.lock = lock
         self.batches = 0
+        self.busy_since: float | None = None  # monotonic start of the batch in hand (watchdog.py)
         self._inbox: queue.Queue[Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="queue-server", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish what is in the inbox, then end the thread."""
@@ -76,10 +81,20 @@ class Worker:
                 except queue.Empty:
                     break
                 if more is None:
-                    self._run(batch)
+                    self._guarded(batch)
                     return
                 batch.append(more)
+            self._guarded(batch)
+
+    def _guarded(self, batch: list[Item]) -> None:
+        """``_run`` with nothing let out: whatever fails, the thread carries on with the next batch."""
+        self.busy_since = time.monotonic()
+        try:
             self._run(batch)
+        except Exception:  # the worker thread must outlive any one batch; logged with its traceback
+            log.exception("a batch of %d requests failed after its commit was decided", len(batch))
+        finally:
+            self.busy_since = None
 
     def _run(self, batch: list[Item]) -> None:
         with self.lock:

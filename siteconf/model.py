@@ -385,6 +385,12 @@ def load_site(path: str | Path) -> Site:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise SiteFileError(str(path), [f"cannot read the file: {err.strerror}"]) from err
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise SiteFileError(
+            str(path),
+            [f"not UTF-8 text: byte 0x{err.object[err.start]:02x} on line {line}; save it as UTF-8"],
+        ) from err
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
