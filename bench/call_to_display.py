@@ -73,7 +73,7 @@ def call_to_display(url: BrokerUrl, n: int, workdir: Path) -> list[float]:
         for d in site.devices
         if d.kind in {DeviceKind.KEYPAD, DeviceKind.LED_DISPLAY}
     ]
-    kiosk = BusClient(url, site.site.id, "bench-kiosk")
+    kiosk = BusClient(url, site.site.id, "supervisor-bench")
     kiosk.enable_requests()
     kiosk.start()
     try:

@@ -350,14 +350,14 @@ class BusClient:
         self.subscribe(self.topics.resp(self.client_id), self._on_response, Response, dedupe=False)
 
     def request(self, verb: str, message: Envelope, timeout: float = 5.0) -> Response:
-        """Publish ``message`` on ``req/{verb}`` and wait for its response.
+        """Publish ``message`` on ``req/{client}/{verb}`` and wait for its response.
 
         Retrying after a timeout with the *same* message is safe: the server answers a repeated id
         with the response it already committed.
         """
         message = message.model_copy(update={"reply_to": self.topics.resp(self.client_id)})
         pending = self._pending.setdefault(message.id, _Pending())
-        self.publish(self.topics.req(verb), message)
+        self.publish(self.topics.req(self.client_id, verb), message)
         try:
             if not pending.done.wait(timeout):
                 raise RequestTimeoutError(f"no answer to {verb} request {message.id} within {timeout} s")

@@ -8,7 +8,7 @@ Grammar (root ``motcua/v1/{site}/``)::
     device/{id}/status               retained             DeviceStatus
     device/{id}/evt                  QoS 1                DeviceEvent (device -> server)
     device/{id}/cmd                  QoS 1, expires_at    DeviceCommand (-> device)
-    req/{verb}                       QoS 1                Request (client -> server)
+    req/{client}/{verb}              QoS 1                Request (client -> server)
     resp/{client}                    QoS 1                Response (server -> client)
     queue/{service}/state            retained             QueueState
     counter/{n}/state                retained             CounterState
@@ -113,11 +113,15 @@ class Topics:
         """Filter matching ``leaf`` of every device, e.g. all events."""
         return f"{self.prefix}/device/+/{leaf}"
 
-    def req(self, verb: str) -> str:
-        return f"{self.prefix}/req/{check_level(verb, 'request verb')}"
+    def req(self, client_id: str, verb: str) -> str:
+        """Where ``client_id`` sends a ``verb`` request: the broker's ACL lets only that client write
+        here, so the server knows who asks from the topic alone."""
+        client = check_level(client_id, "client id")
+        return f"{self.prefix}/req/{client}/{check_level(verb, 'request verb')}"
 
-    def all_req(self) -> str:
-        return f"{self.prefix}/req/+"
+    def all_req(self, verb: str | None = None) -> str:
+        """Filter matching every client's requests (of one ``verb``, or all)."""
+        return f"{self.prefix}/req/+/{'+' if verb is None else check_level(verb, 'request verb')}"
 
     def resp(self, client_id: str) -> str:
         return f"{self.prefix}/resp/{check_level(client_id, 'client id')}"
@@ -157,9 +161,12 @@ class Topics:
             return None
         return parts[len(base) + 1]
 
-    def verb_of(self, topic: str) -> str | None:
-        """The verb in a ``req/{verb}`` topic of this site, else ``None``."""
+    def request_of(self, topic: str) -> tuple[str, str] | None:
+        """``(client id, verb)`` of a ``req/{client}/{verb}`` topic of this site, else ``None``."""
         head = f"{self.prefix}/req/"
-        if not topic.startswith(head) or "/" in topic[len(head) :]:
+        if not topic.startswith(head):
             return None
-        return topic[len(head) :]
+        levels = topic[len(head) :].split("/")
+        if len(levels) != 2 or not all(_LEVEL.match(level) for level in levels):
+            return None
+        return levels[0], levels[1]

@@ -47,7 +47,7 @@ def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Qu
 
 @pytest.fixture
 def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    c = BusClient(mosquitto, demo_site.site.id, "console-1")
+    c = BusClient(mosquitto, demo_site.site.id, "supervisor-1")
     c.enable_requests()
     c.start()
     yield c
@@ -95,6 +95,7 @@ def still_serving(client: BusClient) -> None:
         "{p}/calls",
         "{p}/resp/" + "x" * 70_000,
         "{p}/resp/con\u0301sole",
+        "{p}/resp/supervisor-1",
     ],
     ids=[
         "wildcard-hash",
@@ -108,6 +109,7 @@ def still_serving(client: BusClient) -> None:
         "not-resp",
         "over-long",
         "non-ascii",
+        "another-client",
     ],
 )
 def test_hostile_reply_to_is_ignored_and_the_server_carries_on(
@@ -115,7 +117,7 @@ def test_hostile_reply_to_is_ignored_and_the_server_carries_on(
 ) -> None:
     prefix = server.topics.prefix
     issued_before = len(server.engine.tickets)
-    send(raw, server.topics.req("issue_ticket"), request_json(server, reply_to.format(p=prefix)))
+    send(raw, server.topics.req("kiosk-1", "issue_ticket"), request_json(server, reply_to.format(p=prefix)))
     still_serving(client)
     # The hostile request was never executed: only the liveness check's own ticket was issued.
     assert len(server.engine.tickets) == issued_before + 1
@@ -154,10 +156,10 @@ def test_hostile_reply_to_is_ignored_and_the_server_carries_on(
 def test_malformed_payload_is_dropped_and_the_server_carries_on(
     server: QueueServer, client: BusClient, raw: paho.Client, payload: bytes
 ) -> None:
-    payload = payload.replace(b"{r}", server.topics.resp("console-1").encode())
+    payload = payload.replace(b"{r}", server.topics.resp("kiosk-1").encode())
     # Over the broker's message_size_limit, Mosquitto drops the message (and an MQTT 5 sender's
     # connection); either way it never reaches the server.
-    send(raw, server.topics.req("issue_ticket"), payload)
+    send(raw, server.topics.req("kiosk-1", "issue_ticket"), payload)
     still_serving(client)
     assert server.worker.alive()
 
@@ -174,9 +176,13 @@ def test_request_id_with_nul_is_answered_safely(
             got.append(r)
             done.set()
 
-    client.subscribe(server.topics.resp("console-1"), seen, m.Response, dedupe=False)
-    reply_to = server.topics.resp("console-1")
-    send(raw, server.topics.req("issue_ticket"), request_json(server, reply_to, id="evil\x00request-id"))
+    client.subscribe(server.topics.resp("supervisor-1"), seen, m.Response, dedupe=False)
+    reply_to = server.topics.resp("supervisor-1")
+    send(
+        raw,
+        server.topics.req("supervisor-1", "issue_ticket"),
+        request_json(server, reply_to, id="evil\x00request-id"),
+    )
     assert done.wait(5) and got[0].ok
     still_serving(client)
 
@@ -241,7 +247,7 @@ def test_generated_requests_never_stop_the_server(
     server: QueueServer, client: BusClient, raw: paho.Client, data: st.DataObject
 ) -> None:
     verb, payload = data.draw(hostile_requests(server.topics.prefix))
-    send(raw, f"{server.topics.prefix}/req/{verb}", payload)
+    send(raw, f"{server.topics.prefix}/req/kiosk-1/{verb}", payload)
     still_serving(client)
     assert wait_until(server.worker.alive, 1)
 
@@ -350,7 +356,7 @@ def test_sigterm_stops_the_server_within_two_seconds(
         for reply_to in (f"{prefix}/resp/#", f"{prefix}/resp/a\x00b"):  # the issue's two killers
             send(
                 raw,
-                f"{prefix}/req/issue_ticket",
+                f"{prefix}/req/kiosk-1/issue_ticket",
                 json.dumps({"kind": "issue_ticket", "service": "land", "reply_to": reply_to}),
             )
         started = time.monotonic()
