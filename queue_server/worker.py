@@ -40,6 +40,12 @@ INTERNAL_ERROR = m.ErrorInfo(
     message_en="the server failed; please try again",
 )
 
+REUSED_ID = Refused(
+    "bad_request",
+    "Mã yêu cầu đã được dùng cho yêu cầu khác.",
+    "this request id was already used for another kind of request",
+)
+
 
 class Worker:
     """The inbox and the thread that empties it, a batch per transaction."""
@@ -127,8 +133,10 @@ class Worker:
         request_id = item.request.id
         stored = run.answered.get(request_id)
         if stored is None:
-            saved = run.tx.response(request_id)
-            stored = m.Response.model_validate(saved) if saved is not None else None
+            saved = run.tx.answered(request_id)
+            if saved is not None and saved[0] != item.verb:
+                return refusal(request_id, REUSED_ID)  # never another request's answer
+            stored = m.Response.model_validate(saved[1]) if saved is not None else None
         if stored is not None:
             log.info("request %s was already answered; answering the same", request_id)
             return stored
@@ -159,8 +167,8 @@ class Worker:
                 run.changes.merge(self.core.apply(event))
 
         if isinstance(request, m.OfflineTickets):
-            accepted = offline_tickets(self.core, request, at, apply)
-            return m.Response(request_id=request.id, ok=True, accepted=accepted)
+            accepted, refused = offline_tickets(self.core, request, at, apply)
+            return m.Response(request_id=request.id, ok=True, accepted=accepted, refused=refused or None)
         try:
             handler = handler_for(request)
             if item.verb == "key" and self._keypad_opens(request):
