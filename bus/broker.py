@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -55,10 +57,20 @@ def wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
-def mosquitto_config(port: int, host: str = "127.0.0.1", extra: str = "") -> str:
+def mosquitto_config(
+    port: int, host: str = "127.0.0.1", extra: str = "", auth: tuple[Path, Path] | None = None
+) -> str:
+    """The broker's configuration; with ``auth`` = (password file, ACL file) anonymous access is off."""
+    access = (
+        "allow_anonymous true\n"
+        if auth is None
+        # Run as root, Mosquitto drops to the user "mosquitto" before reading the files: stay who we
+        # are, so the 0600 files made by `motcua site credentials` for this user stay readable.
+        else f"allow_anonymous false\npassword_file {auth[0]}\nacl_file {auth[1]}\nuser {_user()}\n"
+    )
     return (
         f"listener {port} {host}\n"
-        "allow_anonymous true\n"
+        f"{access}"
         "max_queued_messages 0\n"
         "set_tcp_nodelay true\n"
         "persistence false\n"
@@ -69,16 +81,30 @@ def mosquitto_config(port: int, host: str = "127.0.0.1", extra: str = "") -> str
     )
 
 
+def _user() -> str:
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
 class EmbeddedBroker:
     """Start with ``start()``; ``url`` is then the broker's address for every client."""
 
-    def __init__(self, port: int | None = None, *, engine: str = "auto", host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        engine: str = "auto",
+        host: str = "127.0.0.1",
+        auth: tuple[Path, Path] | None = None,
+    ) -> None:
         if engine not in {"auto", "mosquitto", "amqtt"}:
             raise ValueError(f"broker engine {engine!r}: use auto, mosquitto or amqtt")
         if engine == "auto":
             engine = "mosquitto" if shutil.which("mosquitto") else "amqtt"
         self.engine = engine
         self.host = host
+        self.auth = auth  # (password file, ACL file): Mosquitto only
+        if auth is not None and engine != "mosquitto":
+            raise BusError("users and ACL need Mosquitto; the amqtt fallback is for the demo only")
         if port is None:  # the default port if free, else any free port
             self.port = DEFAULT_PORT if port_is_free(DEFAULT_PORT, host) else free_port(host)
         elif port == 0:
@@ -113,7 +139,7 @@ class EmbeddedBroker:
     def _start_mosquitto(self) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="motcua-broker-")
         conf = Path(self._workdir.name) / "mosquitto.conf"
-        conf.write_text(mosquitto_config(self.port, self.host))
+        conf.write_text(mosquitto_config(self.port, self.host, auth=self.auth))
         logfile = (Path(self._workdir.name) / "mosquitto.log").open("wb")
         # Its own session: a Ctrl-C at the terminal reaches only us, and we stop the broker last,
         # after every client has said goodbye.

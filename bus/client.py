@@ -5,8 +5,9 @@ It adds to paho what every process needs: availability as the Last Will and repu
 typed decoding with a warning (naming the topic) for malformed payloads, duplicate message ids
 ignored, expired commands dropped, and request/response with a timeout.
 
-Broker URL grammar: ``mqtt://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S]``; the password
-comes from the environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file in the repo).
+Broker URL grammar: ``mqtt://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S&secret_file=PATH]``;
+the password is read from ``secret_file`` (one made by ``motcua site credentials``), else from the
+environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file in the repo).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -72,6 +74,25 @@ class BrokerUrl:
     username: str | None = None
     protocol: int = 5
     keepalive: int = 30
+    secret_file: str | None = None
+    password: str | None = field(default=None, repr=False, compare=False)
+
+    def as_client(self, username: str, password: str) -> BrokerUrl:
+        """The same broker for another identity (each process connects with its own)."""
+        return replace(self, username=username, password=password, secret_file=None)
+
+    def secret(self) -> str | None:
+        """The password: given in code, else read from ``secret_file``, else ``MOTCUA_MQTT_PASSWORD``."""
+        if self.password is not None:
+            return self.password
+        if self.secret_file is not None:
+            try:
+                return Path(self.secret_file).read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise BusError(
+                    f"cannot read the MQTT secret file {self.secret_file}: {err.strerror}"
+                ) from err
+        return os.environ.get("MOTCUA_MQTT_PASSWORD")
 
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
@@ -85,7 +106,7 @@ class BrokerUrl:
         except ValueError as err:
             raise BrokerUrlError(url, "port must be a number 1-65535") from err
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(query) - {"protocol", "keepalive"}
+        unknown = set(query) - {"protocol", "keepalive", "secret_file"}
         if unknown:
             raise BrokerUrlError(url, f"unknown parameter(s) {', '.join(sorted(unknown))}")
         protocol = {"5": 5, "311": 311, "3.1.1": 311}.get(query.get("protocol", "5"))
@@ -94,7 +115,7 @@ class BrokerUrl:
         keepalive = query.get("keepalive", "30")
         if not keepalive.isdigit() or int(keepalive) < 5:
             raise BrokerUrlError(url, "keepalive must be a whole number of seconds >= 5")
-        return cls(parts.hostname, port, parts.username, protocol, int(keepalive))
+        return cls(parts.hostname, port, parts.username, protocol, int(keepalive), query.get("secret_file"))
 
     def __str__(self) -> str:
         user = f"{self.username}@" if self.username else ""
@@ -152,7 +173,7 @@ class BusClient:
             clean_session=None if v5 else True,
         )
         if self.broker.username:
-            client.username_pw_set(self.broker.username, os.environ.get("MOTCUA_MQTT_PASSWORD"))
+            client.username_pw_set(self.broker.username, self.broker.secret())
         if self.availability_topic:
             client.will_set(self.availability_topic, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)

@@ -4,6 +4,7 @@ motcua demo [--headless --for S] [--site FILE] [--broker URL]   a whole virtual 
 motcua check-site FILE                                           validate a site file
 motcua contract export [--check] [--out DIR]                     JSON Schemas + contract docs
 motcua server --site FILE [--broker URL]                         the queue server
+motcua site credentials --site FILE --out DIR [--rotate ID]      broker users, secrets and ACL
 motcua device --site FILE --device ID [--broker URL]             one device service
 motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
 """
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     "kiosk.cli",
     "scanner.cli",
     "firmware_sim.cli",
+    "motcua_cli.credentials",
 )
 
 
