@@ -5,7 +5,8 @@ It adds to paho what every process needs: availability as the Last Will and repu
 typed decoding with a warning (naming the topic) for malformed payloads, duplicate message ids
 ignored, expired commands dropped, and request/response with a timeout.
 
-Broker URL grammar: ``mqtt://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S&secret_file=PATH]``;
+Broker URL grammar: ``mqtt[s]://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S&secret_file=PATH&ca_file=PATH]``
+(``mqtts``: TLS, port 8883 by default, the broker's certificate verified against ``ca_file``);
 the password is read from ``secret_file`` (one made by ``motcua site credentials``), else from the
 environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file in the repo).
 """
@@ -76,6 +77,8 @@ class BrokerUrl:
     keepalive: int = 30
     secret_file: str | None = None
     password: str | None = field(default=None, repr=False, compare=False)
+    tls: bool = False
+    ca_file: str | None = None
 
     def as_client(self, username: str, password: str) -> BrokerUrl:
         """The same broker for another identity (each process connects with its own)."""
@@ -97,16 +100,17 @@ class BrokerUrl:
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
         parts = urlsplit(url)
-        if parts.scheme != "mqtt":
-            raise BrokerUrlError(url, "scheme must be mqtt://")
+        if parts.scheme not in {"mqtt", "mqtts"}:
+            raise BrokerUrlError(url, "scheme must be mqtt:// or mqtts:// (TLS)")
+        tls = parts.scheme == "mqtts"
         if not parts.hostname:
             raise BrokerUrlError(url, "missing host, expected mqtt://HOST[:PORT]")
         try:
-            port = parts.port or 1883
+            port = parts.port or (8883 if tls else 1883)
         except ValueError as err:
             raise BrokerUrlError(url, "port must be a number 1-65535") from err
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(query) - {"protocol", "keepalive", "secret_file"}
+        unknown = set(query) - {"protocol", "keepalive", "secret_file", "ca_file"}
         if unknown:
             raise BrokerUrlError(url, f"unknown parameter(s) {', '.join(sorted(unknown))}")
         protocol = {"5": 5, "311": 311, "3.1.1": 311}.get(query.get("protocol", "5"))
@@ -115,11 +119,26 @@ class BrokerUrl:
         keepalive = query.get("keepalive", "30")
         if not keepalive.isdigit() or int(keepalive) < 5:
             raise BrokerUrlError(url, "keepalive must be a whole number of seconds >= 5")
-        return cls(parts.hostname, port, parts.username, protocol, int(keepalive), query.get("secret_file"))
+        if "ca_file" in query and not tls:
+            raise BrokerUrlError(url, "ca_file needs mqtts://")
+        return cls(
+            parts.hostname,
+            port,
+            parts.username,
+            protocol,
+            int(keepalive),
+            query.get("secret_file"),
+            tls=tls,
+            ca_file=query.get("ca_file"),
+        )
 
     def __str__(self) -> str:
         user = f"{self.username}@" if self.username else ""
-        return f"mqtt://{user}{self.host}:{self.port}?protocol={self.protocol}"
+        scheme = "mqtts" if self.tls else "mqtt"
+        extra = "".join(
+            f"&{k}={v}" for k, v in (("secret_file", self.secret_file), ("ca_file", self.ca_file)) if v
+        )
+        return f"{scheme}://{user}{self.host}:{self.port}?protocol={self.protocol}{extra}"
 
 
 @dataclass
@@ -174,6 +193,9 @@ class BusClient:
         )
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.secret())
+        if self.broker.tls:
+            # Verifies the broker's certificate and host name against the site's CA (or the system's).
+            client.tls_set(ca_certs=self.broker.ca_file)
         if self.availability_topic:
             client.will_set(self.availability_topic, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -210,6 +232,10 @@ class BusClient:
         reset = getattr(self._mqtt, "_reset_sockets", None)
         if reset is not None:
             reset()
+        # A connection still in its TLS handshake (an untrusted broker) is left open by paho.
+        close = getattr(self._mqtt, "_sock_close", None)
+        if close is not None:
+            close()
         self.connected.clear()
 
     def _on_connect(self, client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:

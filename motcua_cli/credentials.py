@@ -12,6 +12,8 @@ For each, ``DIR/secrets/{id}.secret`` holds a random secret (mode 0600, created 
 - a device writes only its own ``device/{id}/{availability,info,status,evt}`` and reads its ``cmd``;
   only the server (and a kiosk, for its own printer) writes a device's ``cmd``.
 
+Without ``tls_ca`` under ``[broker]`` in the site file, ``DIR/tls/`` gets a CA and the broker's
+certificate for its TLS listener (``tls_certs.py``; an existing CA is kept).
 ``--rotate ID`` (repeatable, or ``all``) makes a new secret for those identities; the others keep
 theirs. Mosquitto rereads the files on ``SIGHUP`` (``systemctl reload mosquitto``).
 Why here, in the CLI layer: provisioning reads the site file (``siteconf``) and writes the bus's
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bus import models as m
+from bus.client import BrokerUrl
 from siteconf import Site, load_site
 
 SERVER_ID = "queue-server"
@@ -144,6 +147,12 @@ def run_credentials(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     made = write_credentials(site, args.out, set(args.rotate))
     print(f"{args.out}: {len(made)} identities; mosquitto.passwd, mosquitto.acl, secrets/*.secret")
+    if site.broker.tls_ca is None:
+        from motcua_cli.tls_certs import make_site_ca
+
+        host = BrokerUrl.parse(site.broker.url).host
+        make_site_ca(args.out / "tls", site.site.id, list(dict.fromkeys([host, "localhost", "127.0.0.1"])))
+        print(f"{args.out / 'tls'}: ca.crt, server.crt, server.key for the broker's TLS listener")
     if args.rotate:
         print(f"new secrets for: {', '.join(sorted(args.rotate))}; reload Mosquitto (SIGHUP)")
     return 0

@@ -103,7 +103,13 @@ class Hours(_Strict):
 
 
 class Broker(_Strict):
+    """The MQTT broker. ``tls_*``: a site with its own CA names its files here (paths on the broker's
+    host); without them ``motcua site credentials`` makes a CA and a server certificate."""
+
     url: str = "mqtt://127.0.0.1:1883"
+    tls_ca: str | None = Field(default=None, description="CA certificate (PEM) clients verify against")
+    tls_cert: str | None = Field(default=None, description="the broker's certificate (PEM)")
+    tls_key: str | None = Field(default=None, description="the broker's private key (PEM)")
 
     @field_validator("url")
     @classmethod
