@@ -108,6 +108,8 @@ class EmbeddedBroker:
             raise ValueError(f"broker engine {engine!r}: use auto, mosquitto or amqtt")
         if engine == "auto":
             engine = "mosquitto" if shutil.which("mosquitto") else "amqtt"
+        if engine == "amqtt":
+            log.warning("amqtt fallback broker: no per-client users, ACL or TLS; for a demo only")
         self.engine = engine
         self.host = host
         self.auth = auth  # (password file, ACL file): Mosquitto only
