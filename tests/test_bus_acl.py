@@ -252,3 +252,22 @@ def test_a_broker_url_names_tls_and_its_ca() -> None:
     assert BrokerUrl.parse(str(url)) == url
     with pytest.raises(BusError, match="ca_file needs mqtts"):
         BrokerUrl.parse("mqtt://h?ca_file=/x")
+
+
+def test_a_device_service_speaks_under_its_own_identity(
+    demo_site: Site, server: QueueServer, secured: SecuredBroker
+) -> None:
+    """A device service connects as its device id: its availability, info, status and events pass
+    the ACL, and the server's registry sees them."""
+    from bus.device import DeviceLink
+
+    info = m.DeviceInfo(device_kind=m.DeviceKind.KEYPAD, model="sim", transport="sim", counter=2)
+    link = DeviceLink(secured.url_for("keypad-2"), demo_site.site.id, "keypad-2", info)
+    link.start()
+    try:
+        link.set_status(m.DeviceStatus(health=m.Health.OK, detail="ready"))
+        assert wait_until(
+            lambda: any(v.id == "keypad-2" and v.online and v.health == "ok" for v in server.device_views())
+        )
+    finally:
+        link.stop()
