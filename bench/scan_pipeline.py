@@ -1,12 +1,16 @@
-"""Pages per minute through the scan pipeline on generated A4 colour pages at 200 dpi, without OCR.
+"""Pages per minute through the scan pipeline on the generated realistic corpus, against a baseline.
 
-The input is what a feeder or a camera delivers: JPEG pages, some skewed, some turned, some camera
-shots in perspective, blank backs, separator sheets, a QR on about half of them. Measured in the same
-run with the same worker pool: the **baseline** (decode the JPEG, encode it again, img2pdf it — what a
-scanner app does with no processing at all) and the **pipeline** (every stage, then img2pdf + pikepdf
-with XMP). Then both barcode decoders are run on the same corrected pages to count what each reads.
+The input is ``scanner.testcorpus``: Vietnamese forms, receipts, letters with tables, CCCD-like cards,
+stamp-only and single-line pages, separator sheets, coded pages and blank backs, as a flatbed (PNG or
+JPEG), a sheet feeder (JPEG over a dark backing) and a phone camera (JPEG with EXIF orientation,
+perspective, blur, shadow) deliver them. Measured in the same run with the same worker pool: the
+**baseline** (read the file, encode a JPEG, img2pdf — a scanner app with no processing) and the
+**pipeline** (every stage with orientation and codes on, then img2pdf + pikepdf with XMP).
 
-    python bench/scan_pipeline.py [--pages 60] [--jobs 2]
+Afterwards, outside the timing, each page's result is checked against the truth and against zxing-cpp
+run directly on the same image, per corpus class (document kind and capture device).
+
+    python bench/scan_pipeline.py [--pages 60] [--jobs 2] [--seed 1] [--no-osd]
 
 Prints one JSON line.
 """
@@ -18,10 +22,10 @@ import json
 import multiprocessing
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,123 +36,126 @@ import img2pdf  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from firmware_sim import scanner_pages as sp
 from scanner import codes as barcodes
-from scanner.jpeg import decode_jpeg, encode_jpeg
+from scanner.imagefile import decode_images
+from scanner.jpeg import encode_jpeg
 from scanner.pdf import PdfMeta, assemble_pdf
 from scanner.pipeline import ScanSettings, process_image
+from scanner.testcorpus import Sample, check, corpus
 
-DOSSIER = "H21.65-220914-{:04d}"
+DOSSIER = "H21.65-220914-0001"
 # OpenCV's thread pool does not survive fork(): a forked worker can hang on its locks.
 SPAWN = multiprocessing.get_context("spawn")
-
-
-def make_pages(count: int) -> tuple[list[bytes], int]:
-    """JPEG inputs (q90, as a scanner sends them) and how many carry a code."""
-    pages: list[bytes] = []
-    with_code = 0
-    for i in range(count):
-        kind = i % 10
-        text = DOSSIER.format(i) if kind in (0, 2, 4, 6, 8) else None
-        front = sp.render_page(i, qr_text=text)
-        if kind in (0, 1, 5):
-            image = sp.skew(front, ((i * 7.3) % 30) - 15)
-        elif kind in (2, 3):
-            image = sp.photograph(front, i, rotate=(i % 5) * 3 - 6, size=(2000, 2600)).image
-        elif kind == 4:
-            image = sp.feed(front, (i % 9) - 4, i).image
-        elif kind == 6:
-            image = sp.quarter_turns(sp.skew(front, 2.0), 2)
-        elif kind == 7:
-            image = sp.blank_back(i, bleed_from=front)
-        elif kind == 8:
-            image = sp.quarter_turns(front, 1)
-        else:
-            image = sp.separator_sheet(f"MCSEP|{DOSSIER.format(i)}|01")
-            text = "separator"
-        with_code += text is not None
-        ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        assert ok
-        pages.append(buffer.tobytes())
-    return pages, with_code
 
 
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core: OpenCV's own threads would only fight over them
 
 
-def baseline_page(jpeg: bytes) -> bytes:
-    return encode_jpeg(decode_jpeg(jpeg), 80, 200)
+def baseline_page(item: tuple[bytes, str]) -> bytes:
+    loaded = decode_images(item[0], item[1])[0]
+    return encode_jpeg(loaded.image, 80, round(loaded.dpi or 200))
 
 
-def pipeline_page(jpeg: bytes) -> tuple[bytes, dict[str, float]]:
-    result = process_image(decode_jpeg(jpeg), "bench", 200.0, ScanSettings())
-    return result.jpeg, result.ms
+def pipeline_page(item: tuple[bytes, str, bool]) -> dict[str, Any]:
+    data, name, osd = item
+    loaded = decode_images(data, name)[0]
+    page = process_image(loaded.image, name, loaded.dpi, ScanSettings(osd=osd))
+    return {
+        "jpeg": page.jpeg,
+        "ms": page.ms,
+        "turns": page.quarter_turns,
+        "unsure": page.orientation_unsure,
+        "sheet": None if page.sheet is None else page.sheet.tolist(),
+        "blank": page.blank,
+        "codes": sorted({(c.symbology, c.text) for c in page.codes}),
+    }
 
 
-def decoder_pass(jpeg: bytes) -> dict[str, tuple[int, float]]:
-    grey = cv2.cvtColor(decode_jpeg(jpeg), cv2.COLOR_BGR2GRAY)
-    out = {}
-    for name in ("zxing", "pyzbar"):
-        t0 = time.perf_counter()
-        report = barcodes.read_codes(grey, (name,), retry=True)
-        out[name] = (len(report.codes), (time.perf_counter() - t0) * 1000)
-    return out
+def direct_codes(item: tuple[bytes, str]) -> list[tuple[str, str]]:
+    grey = cv2.cvtColor(decode_images(item[0], item[1])[0].image, cv2.COLOR_BGR2GRAY)
+    return sorted({(c.symbology, c.text) for c in barcodes.read_zxing_direct(grey)})
 
 
-def run(pages: list[bytes], jobs: int, workdir: Path) -> dict[str, Any]:
+def run(samples: list[Sample], jobs: int, osd: bool, workdir: Path) -> dict[str, Any]:
+    items = [(s.data, s.name) for s in samples]
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, mp_context=SPAWN) as pool:
-        list(pool.map(baseline_page, pages[: 2 * jobs]))  # warm the workers up
+        list(pool.map(baseline_page, items[: 2 * jobs]))  # warm the workers up
         t0 = time.perf_counter()
-        plain = list(pool.map(baseline_page, pages))
+        plain = list(pool.map(baseline_page, items))
         (workdir / "baseline.pdf").write_bytes(img2pdf.convert(plain))
         baseline_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        results = list(pool.map(pipeline_page, pages))
-        pdf = assemble_pdf(
-            [jpeg for jpeg, _ in results], workdir / "pipeline.pdf", PdfMeta(DOSSIER.format(0))
-        )
+        results = list(pool.map(pipeline_page, [(d, n, osd) for d, n in items]))
+        pdf = assemble_pdf([r["jpeg"] for r in results], workdir / "pipeline.pdf", PdfMeta(DOSSIER))
         pipeline_s = time.perf_counter() - t0
-
-        decoded = list(pool.map(decoder_pass, [jpeg for jpeg, _ in results]))
-    stages: dict[str, list[float]] = {}
-    for _, ms in results:
-        for stage, value in ms.items():
-            stages.setdefault(stage, []).append(value)
+        direct = list(pool.map(direct_codes, items))
+    stages: dict[str, float] = defaultdict(float)
+    for r in results:
+        for stage, value in r["ms"].items():
+            stages[stage] += value
     return {
-        "pages_per_min": round(len(pages) / pipeline_s * 60, 1),
-        "baseline_pages_per_min": round(len(pages) / baseline_s * 60, 1),
+        "pages_per_min": round(len(samples) / pipeline_s * 60, 1),
+        "baseline_pages_per_min": round(len(samples) / baseline_s * 60, 1),
         "ratio_to_baseline": round(baseline_s / pipeline_s, 3),
-        "bytes_per_page": round(pdf.bytes / len(pages)),
-        "baseline_bytes_per_page": round((workdir / "baseline.pdf").stat().st_size / len(pages)),
-        "ms_per_stage": {k: round(sum(v) / len(pages), 1) for k, v in stages.items()},
-        "ms_per_page_cpu": round(sum(sum(ms.values()) for _, ms in results) / len(pages), 1),
-        "codes_read_zxing": sum(d["zxing"][0] for d in decoded),
-        "codes_read_pyzbar": sum(d["pyzbar"][0] for d in decoded),
-        "decoder_ms_median": {
-            name: round(statistics.median(d[name][1] for d in decoded), 1) for name in ("zxing", "pyzbar")
-        },
+        "bytes_per_page": round(pdf.bytes / len(samples)),
+        "baseline_bytes_per_page": round((workdir / "baseline.pdf").stat().st_size / len(samples)),
+        "ms_per_stage": {k: round(v / len(samples), 1) for k, v in sorted(stages.items())},
+        "ms_per_page_cpu": round(sum(stages.values()) / len(samples), 1),
+        "classes": accuracy(samples, results, direct),
     }
+
+
+def accuracy(samples: list[Sample], results: list[dict[str, Any]], direct: list[Any]) -> dict[str, Any]:
+    """Per class: pages, upright, flagged unsure, wrong (turned and not flagged), codes, corners, blank."""
+    import numpy as np
+
+    table: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for s, r, d in zip(samples, results, direct, strict=True):
+        row = table[s.label]
+        sheet = None if r["sheet"] is None else np.asarray(r["sheet"])
+        v = check(s, r["turns"], r["unsure"], sheet)
+        row["pages"] += 1
+        if not s.blank:
+            row["upright"] += v.upright
+            row["unsure"] += r["unsure"]
+            row["wrong"] += (not v.upright) and not r["unsure"]
+        got = {tuple(c) for c in r["codes"]}
+        row["codes_truth"] += len(s.codes)
+        row["codes_pipeline_of_truth"] += len(set(s.codes) & got)
+        row["codes_direct_zxing_of_truth"] += len(set(s.codes) & {tuple(c) for c in d})
+        row["direct_missed_by_pipeline"] += 0 if s.blank else len({tuple(c) for c in d} - got)
+        row["corners_over_1pct"] += v.sheet_missed or (v.corner_error is not None and v.corner_error >= 0.01)
+        row["blank_wrong"] += r["blank"] != s.blank
+    return {k: dict(v) for k, v in sorted(table.items())}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=60)
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-osd", action="store_true", help="never ask Tesseract's OSD")
     args = parser.parse_args()
-    pages, with_code = make_pages(args.pages)
+    samples = list(corpus(args.pages, args.seed))
     with tempfile.TemporaryDirectory() as tmp:
-        figures = run(pages, args.jobs, Path(tmp))
+        figures = run(samples, args.jobs, not args.no_osd, Path(tmp))
+    classes = figures["classes"]
+    keys = sorted({k for c in classes.values() for k in c})
+    totals = {k: sum(c.get(k, 0) for c in classes.values()) for k in keys}
     line = {
         "bench": "scan_pipeline",
+        "corpus": f"scanner.testcorpus seed {args.seed}",
         "dpi": 200,
         "pages": args.pages,
         "jobs": args.jobs,
+        "osd": not args.no_osd,
         **figures,
-        "codes_total": with_code,
-        "input_bytes_per_page": round(sum(map(len, pages)) / len(pages)),
+        "totals": totals,
+        "input_bytes_per_page": round(sum(len(s.data) for s in samples) / len(samples)),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "load": round(os.getloadavg()[0], 2),
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}",
     }

@@ -14,12 +14,9 @@ import random
 import threading
 from typing import Any
 
+from firmware_sim.errors import SimNotAttachedError
 from firmware_sim.faults import Faults
 from transport.sim import SimLink
-
-
-class SimNotAttachedError(RuntimeError):
-    """The simulator was asked to send while no host has opened its link."""
 
 
 class FaultAttribute:

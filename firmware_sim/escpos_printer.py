@@ -22,23 +22,8 @@ outside the lock. Roll model: ``paper_left_mm`` (default 50 m), 0.125 mm per dot
 at ``near_end_mm``; at 0 printing stops, DLE EOT 4 = 0x72, and received data is dropped (the unfinished
 page is torn off) until ``load_paper()``.
 
-Fault injection (constructor arguments, or calls from any thread while a host is printing):
-
-- ``paper_out_at_job=N``: the roll runs out as job N (the N-th page) starts; nothing of it prints and
-  its ``GS r 1`` is never answered.
-- ``near_end_at_job=N``: the roll reaches the near-end mark as job N starts; DLE EOT 4 = 0x1E.
-- ``open_cover()`` / ``close_cover()``: offline while open (DLE EOT 2 = 0x16); data waits until closed.
-- ``cutter_jam_next_cut()``: the next cut jams (DLE EOT 3 = 0x1A); data is dropped until
-  ``close_cover()`` or ``clear_faults()``, which finish the cut.
-- ``silent=True`` (or set ``silent`` later): no replies and no printing, like an unplugged printer.
-- ``baud=N`` (or set ``baud`` later): a serial line at N baud; each write takes 10 bits a byte.
-- ``unplug(after_bytes=N)`` / ``plug_in()``: the cable is pulled after N more bytes (mid-job): silent,
-  the unfinished page lost, as a power cut; plugging in answers again.
-- ``kanji_default=True``: a Chinese clone that powers on in Kanji mode, printing bytes ≥ 0x80 as
-  GB18030 until ``FS .`` (why every ticket sends ``FS .`` after ``ESC @``).
-
-The same faults as data (``paper``, ``cover``, ``cutter``, ``unplugged``) are set by name from a
-``sim://`` query or the control port: :mod:`firmware_sim.printer_faults`.
+Faults: constructor arguments and methods callable while a host prints, and the same faults as data
+set from a ``sim://`` query or the control port (:mod:`firmware_sim.printer_faults`): docs/simulators.md.
 """
 
 from __future__ import annotations
@@ -53,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
+from qrcode.constants import ERROR_CORRECT_L
 
-from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, code128_image, decode_text, glyph, qr_image
+from firmware_sim.escpos_printer_graphics import GraphicsCommands
+from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, decode_text, glyph
 from firmware_sim.printer_faults import PrinterFaultControl
 from printer.escpos_decoder import Command, EscposDecoder
 from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
@@ -67,14 +53,12 @@ MM_PER_ROW = 0.125
 _REALTIME_SIZES = {0x04: 3, 0x14: 5}  # DLE EOT n, DLE DC4 fn m t
 _REALTIME_TAIL = 4
 DEFAULT_LINE_SPACING = 30
-QR_ECC = {48: ERROR_CORRECT_L, 49: ERROR_CORRECT_M, 50: ERROR_CORRECT_Q, 51: ERROR_CORRECT_H}
-_INVERT = bytes(255 - i for i in range(256))
 
 PageCallback = Callable[[int, Image.Image, str], None]
 Row = Image.Image | int  # an image band, or that many blank dot rows
 
 
-class EscposPrinterSim(PrinterFaultControl):
+class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
     """An ESC/POS printer simulator; implements ``transport.sim.SimDevice``."""
 
     def __init__(
@@ -400,57 +384,6 @@ class EscposPrinterSim(PrinterFaultControl):
         if len(command.args) == 2 and command.args[0] in (65, 66):
             self._feed(command.args[1])
         self._cut()
-
-    def _qr_function(self, command: Command) -> None:
-        body = command.data
-        if len(body) < 2 or body[0] != 0x31:
-            return
-        fn, args = body[1], body[2:]
-        if fn == 0x43 and args:
-            self._qr["module"] = min(16, max(1, args[0]))
-        elif fn == 0x45 and args:
-            self._qr["ecc"] = QR_ECC.get(args[0], self._qr["ecc"])
-        elif fn == 0x50 and args:
-            self._qr_data = args[1:]
-        elif fn == 0x51 and self._qr_data:
-            self._draw_qr()
-
-    def _draw_qr(self) -> None:
-        image = qr_image(self._qr_data, self._qr["ecc"], self._qr["module"])
-        if image is None:
-            logger.debug("QR data of %d bytes cannot be encoded; nothing printed", len(self._qr_data))
-            return
-        self._place(image)
-
-    def _raster(self, command: Command) -> None:
-        mode, x_bytes, rows = (
-            command.args[0],
-            command.args[1] | command.args[2] << 8,
-            command.args[3] | command.args[4] << 8,
-        )
-        if not x_bytes or not rows:
-            return
-        image = Image.frombytes("1", (x_bytes * 8, rows), command.data.translate(_INVERT))
-        scale_x, scale_y = (2 if mode & 1 else 1), (2 if mode & 2 else 1)
-        if scale_x > 1 or scale_y > 1:
-            image = image.resize((image.width * scale_x, rows * scale_y), Image.Resampling.NEAREST)
-        self._place(image)
-
-    def _barcode_command(self, command: Command) -> None:
-        if command.args[0] != 73:
-            logger.debug("barcode type %d not drawn by the simulator", command.args[0])
-            return
-        text = command.data.decode("latin-1")
-        human = "".join(part[1:] for part in text.split("{")) if text.startswith("{") else text
-        image = code128_image(human, self._barcode["module"], self._barcode["height"])
-        if image is None:
-            logger.debug("CODE128 data %r cannot be drawn; skipped", human)
-            return
-        self._place(image)
-        if self._barcode["hri"] in (2, 3):
-            for ch in human:
-                self._put_char(ch)
-            self._flush_line()
 
     # --- text and rows -----------------------------------------------------------------------
 

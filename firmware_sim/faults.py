@@ -16,11 +16,13 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
+from firmware_sim.errors import SimulatorError
+
 TRUE = frozenset({"1", "true", "on", "yes"})
 FALSE = frozenset({"0", "false", "off", "no"})
 
 
-class FaultError(ValueError):
+class FaultError(SimulatorError, ValueError):
     """A fault name the simulator does not have, or a value that does not fit it."""
 
 

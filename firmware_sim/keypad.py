@@ -42,11 +42,12 @@ from counter_display.caller_bus import (
     text_of,
 )
 from firmware_sim.base import FaultAttribute, LinkedSim
+from firmware_sim.errors import SimNotAttachedError
 
 log = logging.getLogger(__name__)
 
 
-class KeypadNotAttachedError(RuntimeError):
+class KeypadNotAttachedError(SimNotAttachedError):
     """The simulator was asked to send while no host has opened its link."""
 
 

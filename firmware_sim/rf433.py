@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from counter_display.rf433 import encode_frame
 from firmware_sim.base import FaultAttribute, LinkedSim
+from firmware_sim.errors import SimNotAttachedError
 
 
-class ReceiverNotAttachedError(RuntimeError):
+class ReceiverNotAttachedError(SimNotAttachedError):
     """The simulator was asked to send while no host has opened its link."""
 
 

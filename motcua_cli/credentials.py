@@ -1,7 +1,8 @@
 """``motcua site credentials``: the broker's users, secrets and ACL, made from the site file.
 
 One MQTT identity per process: the queue server (``queue-server``), every device of the site file
-(its id), counter ``n``'s console (``console-n``) and the supervisors' console (``supervisor-1``).
+(its id), counter ``n``'s console (``console-n``), the supervisors' console (``supervisor-1``) and
+the hub shipper (``hub-shipper``).
 For each, ``DIR/secrets/{id}.secret`` holds a random secret (mode 0600, created once and kept);
 ``DIR/mosquitto.passwd`` holds their PBKDF2-SHA512 hashes in ``mosquitto_passwd``'s ``$7$`` format;
 ``DIR/mosquitto.acl`` binds each identity to its topics (docs/security.md, "The bus"):
@@ -37,6 +38,7 @@ from siteconf import Site, load_site
 
 SERVER_ID = "queue-server"
 SUPERVISOR_ID = "supervisor-1"
+HUB_SHIPPER_ID = "hub-shipper"
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 DEVICE_LEAVES_WRITTEN = ("availability", "info", "status", "evt")
 
@@ -65,6 +67,13 @@ def identities(site: Site) -> list[Identity]:
         found.append(Identity(device.id, extra))
     found += [Identity(f"console-{c.number}") for c in site.counters]
     found.append(Identity(SUPERVISOR_ID))
+    # The hub shipper (docs/hub.md) hands the centre's events to the bridge to the province hub.
+    hub = (
+        f"topic write {root}/hub/events",
+        f"topic write {root}/hub/head",
+        f"topic read {root}/hub/backfill",
+    )
+    found.append(Identity(HUB_SHIPPER_ID, hub))
     return found
 
 

@@ -7,6 +7,7 @@ motcua server --site FILE [--broker URL]                         the queue serve
 motcua site credentials --site FILE --out DIR [--rotate ID]      broker users, secrets and ACL
 motcua device --site FILE --device ID [--broker URL]             one device service
 motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
+motcua hub serve|ship|bridge-conf|broker-conf|init-db|user|status the province hub and a centre's link
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ COMMAND_MODULES = (
     "queue_server.cli",
     "queue_server.calendar_cli",
     "queue_server.server_cli",
+    "queue_server.reports.cli",
     "printer.cli",
     "counter_display.cli",
     "kiosk.cli",
     "scanner.cli",
     "firmware_sim.cli",
     "motcua_cli.credentials",
+    "hub.cli",
 )
 
 

@@ -6,8 +6,8 @@ token and by number, the last number issued and called per queue, each counter's
 last officer). ``reload`` rebuilds all of them from the store at once, so after a failed batch memory
 matches the database again; every other part holds the ``Core`` and so sees the rebuilt state.
 
-This is the one module that reads an event's payload (``payload``) or turns it into a stored row
-(``store_event``) and back (``from_stored``), so a change to how events carry their data lands here.
+This is the one module that turns an event into a stored row (``store_event``) and back
+(``from_stored``: typed engine events), so a change to how events carry their data lands here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from queue_server.calendar import WorkingCalendar
@@ -25,6 +24,7 @@ from queue_server.db import Store, StoredEvent, Tx
 from queue_server.dossiers_registry import EVENT_TYPES as DOSSIER_EVENTS
 from queue_server.dossiers_registry import DossierRegistry
 from queue_server.engine import Changes, Engine, Event, Refused
+from queue_server.events import CounterOpened, TicketCalled, TicketIssued, TicketRecalled, parse_event
 from queue_server.rules import RuleBook
 from siteconf import Site
 
@@ -34,19 +34,15 @@ log = logging.getLogger(__name__)
 # --- the only places that touch an event's payload ---------------------------------------------
 
 
-def payload(event: Event, key: str) -> Any:
-    """One value an event carries (the engine's event data, read in this one place)."""
-    return event.data[key]
-
-
 def store_event(tx: Tx, event: Event, request_id: str | None) -> None:
     """Append ``event`` to the store's hash chain, under the request that caused it."""
     tx.append(event.type, event.data, event.at, request_id)
 
 
 def from_stored(stored: StoredEvent) -> Event:
-    """The engine's event for one row of the stored log."""
-    return Event(stored.type, stored.data, stored.at)
+    """The event for one row of the stored log: a typed engine event, or a dossier event as stored."""
+    event = Event(stored.type, stored.data, stored.at)
+    return event if stored.type in DOSSIER_EVENTS else parse_event(event)
 
 
 def is_dossier_event(event: Event) -> bool:
@@ -68,19 +64,17 @@ class Lookups:
     officers: dict[int, str] = field(default_factory=dict)
 
     def note(self, event: Event, engine: Engine) -> None:
-        if event.type == "ticket_issued":
-            day, code = str(payload(event, "day")), str(payload(event, "code"))
-            ticket_id = str(payload(event, "ticket_id"))
-            self.by_token[str(payload(event, "token"))] = ticket_id
-            self.by_code[(day, code)] = ticket_id
-            self.last_issued[(day, str(payload(event, "service")))] = code
-        elif event.type in {"ticket_called", "ticket_recalled"}:
-            ticket = engine.tickets.get(str(payload(event, "ticket_id")))
+        if isinstance(event, TicketIssued):
+            self.by_token[event.token] = event.ticket_id
+            self.by_code[(event.day, event.code)] = event.ticket_id
+            self.last_issued[(event.day, event.service)] = event.code
+        elif isinstance(event, TicketCalled | TicketRecalled):
+            ticket = engine.tickets.get(event.ticket_id)
             if ticket is not None:
                 self.last_called[(ticket.day, ticket.service)] = ticket.code
-            self.counter_seq[int(payload(event, "counter"))] = int(payload(event, "seq"))
-        elif event.type == "counter_opened":
-            self.officers[int(payload(event, "counter"))] = str(payload(event, "officer"))
+            self.counter_seq[event.counter] = event.seq
+        elif isinstance(event, CounterOpened):
+            self.officers[event.counter] = event.officer
 
 
 class Core:

@@ -27,10 +27,12 @@ from functools import cached_property
 from types import NoneType, UnionType
 from typing import Any, ClassVar
 
+from queue_server.errors import QueueServerError
+
 JSON = Any  # a value made of dict, list, str, int, float, bool and None
 
 
-class EventDataError(ValueError):
+class EventDataError(QueueServerError, ValueError):
     """A stored event whose type is unknown or whose data does not fit its kind."""
 
 

@@ -18,9 +18,10 @@ from typing import Any, Generic, TypeVar
 
 from bus import models as m
 from queue_server.authz import check_rating
-from queue_server.core import Core, payload
+from queue_server.core import Core
 from queue_server.engine import Event, Refused
 from queue_server.engine_model import Ticket
+from queue_server.events import BlockReserved, TicketIssued
 
 R = TypeVar("R")
 
@@ -56,6 +57,16 @@ def handler_for(request: Inbound) -> Handler[Any]:
     return handler
 
 
+_E = TypeVar("_E", bound=Event)
+
+
+def first_event(events: list[Event], kind: type[_E]) -> _E:
+    """The event a command answers with first, as its model (a programming error if it is another)."""
+    if not isinstance(events[0], kind):
+        raise TypeError(f"expected {kind.__name__} first, got {type(events[0]).__name__}")
+    return events[0]
+
+
 # --- tickets --------------------------------------------------------------------------------------
 
 
@@ -65,7 +76,8 @@ def _issue(core: Core, request: m.IssueTicket, at: datetime) -> list[Event]:
 
 
 def _issued(core: Core, request: m.IssueTicket, events: list[Event], at: datetime) -> m.Response:
-    ticket = core.engine.tickets[str(payload(events[0], "ticket_id"))]
+    issued = first_event(events, TicketIssued)
+    ticket = core.engine.tickets[issued.ticket_id]
     return m.Response(request_id=request.id, ok=True, ticket=ticket_issued(core, ticket))
 
 
@@ -93,11 +105,12 @@ def _reserve(core: Core, request: m.ReserveBlock, at: datetime) -> list[Event]:
 
 
 def _reserved(core: Core, request: m.ReserveBlock, events: list[Event], at: datetime) -> m.Response:
+    reserved = first_event(events, BlockReserved)
     block = m.NumberBlock(
-        service=str(payload(events[0], "service")),
-        business_day=date.fromisoformat(str(payload(events[0], "day"))),
-        first=int(payload(events[0], "first")),
-        last=int(payload(events[0], "last")),
+        service=reserved.service,
+        business_day=date.fromisoformat(reserved.day),
+        first=reserved.first,
+        last=reserved.last,
     )
     return m.Response(request_id=request.id, ok=True, block=block)
 
@@ -128,7 +141,7 @@ def _update(core: Core, request: m.UpdateDossier, at: datetime) -> list[Event]:
 def _dossier(
     core: Core, request: m.RegisterDossier | m.UpdateDossier, events: list[Event], at: datetime
 ) -> m.Response:
-    code = str(payload(events[0], "code"))
+    code = str(events[0].data["code"])  # dossier events are stored as they come (dossiers_registry)
     return m.Response(request_id=request.id, ok=True, dossier=core.dossiers.dossiers[code].info())
 
 

@@ -39,6 +39,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
+from queue_server.reports.http import reports_router
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def create_app(
 
         mount_dossier_store(app, dossier_dir, require_key)
     app.include_router(_page_routes(queries, site_name))
+    app.include_router(reports_router(queries, api_key))
     return app
 
 

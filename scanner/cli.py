@@ -34,6 +34,11 @@ def _pipeline_options(process: argparse.ArgumentParser) -> None:
     process.add_argument(
         "--decoders", default="zxing", help="barcode decoders in order, comma separated: zxing,pyzbar"
     )
+    process.add_argument(
+        "--symbologies",
+        help="codes to look for, comma separated (default: QRCode,DataMatrix,PDF417,Aztec,Code128,Code39,…)",
+    )
+    process.add_argument("--no-osd", action="store_true", help="never ask Tesseract which way is up")
     process.add_argument("--no-flatten", action="store_true", help="keep the paper's own tint and shadows")
     process.add_argument("--jobs", type=int, default=1, help="worker processes")
     process.add_argument(

@@ -1,28 +1,64 @@
-"""Barcode and QR reading with two decoders, zxing-cpp and pyzbar, and a retry before giving up.
+"""Barcode and QR reading: zxing-cpp over every symbology found on documents, pyzbar on request.
 
-zxing-cpp is the fast one and reads rotated codes; pyzbar (libzbar) is kept as a second opinion and
-measured against it. zbar guesses text encodings and often turns UTF-8 Vietnamese into mojibake, so
-its output is repaired; zxing returns UTF-8 as is.
+zxing-cpp reads a configurable set of symbologies (by default what it reads on documents: QR,
+DataMatrix, PDF417, Aztec, Code 128, Code 39, Code 93, ITF, EAN/UPC). A quick pass looks at the upright
+page at full resolution along its rows; whenever it reads nothing, the thorough passes follow: zxing in
+every direction and scale (and inverted), then, if a symbol was seen but not decoded, the page turned
+by 45° and binarised. Every code keeps
+its orientation, expressed in the frame of the image handed in (a code read on the 45° copy is turned
+back by 45°), so the pipeline can use it to set the page upright.
+
+zbar guesses text encodings and often turns UTF-8 Vietnamese into mojibake, so its output is repaired;
+zxing returns UTF-8 as is.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from scanner.errors import ScanError
+
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 DECODERS = ("zxing", "pyzbar")
+
+#: Symbologies read by default: everything zxing-cpp reads that appears on paper documents.
+DEFAULT_SYMBOLOGIES: tuple[str, ...] = (
+    "QRCode",
+    "MicroQRCode",
+    "DataMatrix",
+    "PDF417",
+    "Aztec",
+    "Code128",
+    "Code39",
+    "Code93",
+    "ITF",
+    "EAN13",
+    "EAN8",
+    "UPCA",
+    "UPCE",
+)
+#: Two-dimensional symbols whose finder patterns say which way is up (a barcode may be printed sideways).
+MATRIX_SYMBOLOGIES = frozenset({"QRCode", "MicroQRCode", "DataMatrix", "Aztec"})
+
+
+class SymbologyError(ScanError, ValueError):
+    """A symbology name zxing-cpp does not know."""
 
 
 @dataclass(frozen=True)
 class Code:
-    """One code read on a page. ``orientation`` is how far it is turned clockwise, when known."""
+    """One code read on a page.
+
+    ``orientation`` is how far the symbol is turned clockwise in the frame of the image it was read
+    on, when the decoder knows it; ``attempt`` names the pass that read it.
+    """
 
     text: str
     symbology: str
@@ -30,23 +66,68 @@ class Code:
     orientation: float | None = None
     attempt: str = "direct"
 
+    @property
+    def is_matrix(self) -> bool:
+        return self.symbology in MATRIX_SYMBOLOGIES
 
-def read_zxing(grey: Image8, thorough: bool = False) -> tuple[list[Code], bool]:
-    """Codes read, and whether a symbol was seen that could not be decoded (worth a retry).
 
-    The quick pass looks at full resolution only and for linear codes only along the rows: the page is
-    already upright, and searching rotated and downscaled copies costs three times as much.
-    """
+def symbology_name(name: str) -> str:
+    """The canonical zxing-cpp name of a symbology (``qr`` → ``QRCode``); SymbologyError otherwise."""
+
+    aliases = {"QR": "QRCode", "QRCODE": "QRCode", "CODE39": "Code39", "CODE128": "Code128"}
+    wanted = aliases.get(name.strip().upper(), name.strip())
+    for member in _format_names():
+        if member.lower() == wanted.lower():
+            return member
+    raise SymbologyError(f"unknown symbology {name!r}: use names such as {', '.join(DEFAULT_SYMBOLOGIES)}")
+
+
+def _format_names() -> list[str]:
     import zxingcpp
 
-    formats = zxingcpp.BarcodeFormats(
-        [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.Code128]
-    )
+    formats = zxingcpp.barcode_formats_list(zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.AllReadable))
+    return [formats[i].name for i in range(len(formats))]
+
+
+def _formats(symbologies: Sequence[str]) -> Any:
+    import zxingcpp
+
+    return zxingcpp.BarcodeFormats([getattr(zxingcpp.BarcodeFormat, symbology_name(s)) for s in symbologies])
+
+
+def _zxing(grey: Image8, symbologies: Sequence[str], thorough: bool) -> tuple[list[Code], bool]:
+    import zxingcpp
+
     found = zxingcpp.read_barcodes(
-        grey, formats=formats, return_errors=True, try_rotate=thorough, try_downscale=thorough
+        grey,
+        formats=_formats(symbologies),
+        return_errors=True,
+        try_rotate=thorough,
+        try_downscale=thorough,
+        try_invert=thorough,
     )
-    codes = [Code(r.text, str(r.format), "zxing", float(r.orientation)) for r in found if r.valid]
+    codes = [Code(r.text, r.format.name, "zxing", float(r.orientation)) for r in found if r.valid]
     return codes, any(not r.valid for r in found)
+
+
+def read_zxing(
+    grey: Image8, thorough: bool = False, symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES
+) -> tuple[list[Code], bool]:
+    """Codes read, and whether a symbol was seen that could not be decoded.
+
+    The quick pass looks at full resolution only and for linear codes only along the rows (the page is
+    upright already); the thorough pass is zxing-cpp's own full search: every direction, downscaled
+    copies, inverted symbols.
+    """
+    return _zxing(grey, symbologies, thorough)
+
+
+def read_zxing_direct(grey: Image8, symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES) -> list[Code]:
+    """What zxing-cpp reads on an image with its default options: the reference the pipeline must meet."""
+    import zxingcpp
+
+    found = zxingcpp.read_barcodes(grey, formats=_formats(symbologies))
+    return [Code(r.text, r.format.name, "zxing", float(r.orientation)) for r in found]
 
 
 def repair_zbar_text(data: bytes) -> str:
@@ -60,20 +141,36 @@ def repair_zbar_text(data: bytes) -> str:
         return text
 
 
-def read_zxing_thorough(grey: Image8) -> tuple[list[Code], bool]:
-    return read_zxing(grey, thorough=True)
+_ZBAR = {
+    "QRCode": "QRCODE",
+    "Code128": "CODE128",
+    "Code39": "CODE39",
+    "Code93": "CODE93",
+    "ITF": "I25",
+    "EAN13": "EAN13",
+    "EAN8": "EAN8",
+    "UPCA": "UPCA",
+    "UPCE": "UPCE",
+    "PDF417": "PDF417",
+}
 
 
-def read_pyzbar(grey: Image8) -> tuple[list[Code], bool]:
-    """Codes read by zbar, which cannot tell a damaged symbol from none: always worth a retry."""
+def read_pyzbar(
+    grey: Image8, thorough: bool = False, symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES
+) -> tuple[list[Code], bool]:
+    """Codes read by zbar (the symbologies it knows), which cannot tell a damaged symbol from none."""
     from pyzbar import pyzbar  # type: ignore[import-untyped]
 
-    symbols = [pyzbar.ZBarSymbol.QRCODE, pyzbar.ZBarSymbol.CODE128]
+    symbols = [getattr(pyzbar.ZBarSymbol, _ZBAR[s]) for s in symbologies if s in _ZBAR]
+    if not symbols:
+        return [], False
     found = pyzbar.decode(grey, symbols=symbols)
-    return [Code(repair_zbar_text(r.data), r.type, "pyzbar") for r in found], True
+    names = {v: k for k, v in _ZBAR.items()}
+    return [Code(repair_zbar_text(r.data), names.get(r.type, r.type), "pyzbar") for r in found], True
 
 
-READERS: dict[str, Callable[[Image8], tuple[list[Code], bool]]] = {"zxing": read_zxing, "pyzbar": read_pyzbar}
+Reader = Callable[[Image8, bool, Sequence[str]], tuple[list[Code], bool]]
+READERS: dict[str, Reader] = {"zxing": read_zxing, "pyzbar": read_pyzbar}
 
 
 def _turned(grey: Image8) -> Image8:
@@ -90,11 +187,15 @@ def _same(grey: Image8) -> Image8:
     return grey
 
 
-RETRIES: tuple[tuple[str, Callable[[Image8], Image8]], ...] = (
-    ("thorough", _same),
-    ("rotated45", _turned),
-    ("binarised", _binarised),
+# (name, transform, the counter-clockwise turn the transform applied, in degrees)
+RETRIES: tuple[tuple[str, Callable[[Image8], Image8], float], ...] = (  # in this order
+    ("thorough", _same, 0.0),
+    ("rotated45", _turned, 45.0),
+    ("binarised", _binarised, 0.0),
 )
+
+
+EXTRA_RETRIES = frozenset({"rotated45", "binarised"})
 
 
 @dataclass
@@ -103,46 +204,56 @@ class CodeReport:
     ms: dict[str, float]
 
 
-def read_codes(grey: Image8, decoders: Sequence[str] = ("zxing",), retry: bool = True) -> CodeReport:
-    """Codes on the page: each decoder in turn until one reads something.
+def read_codes(
+    grey: Image8,
+    decoders: Sequence[str] = ("zxing",),
+    retry: bool = True,
+    symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES,
+) -> CodeReport:
+    """Codes on the page: the quick pass, then, whenever it read nothing, the thorough passes in turn.
 
-    When nothing was read but a decoder saw a symbol it could not decode (zbar cannot tell, so it
-    always counts), the page is tried again: zxing searching every direction and scale, then the page
-    turned by 45°, then binarised, before giving up.
+    zxing-cpp's full search (every direction, downscaled, inverted) always follows an empty quick
+    pass; the 45° and binarised copies only when some pass saw a symbol it could not decode (zbar
+    cannot tell, so with zbar they always run). Each decoder is asked in turn until one reads
+    something. Orientations are in ``grey``'s frame.
     """
     for name in decoders:
         if name not in READERS:
             raise ValueError(f"unknown barcode decoder {name!r}: use one of {', '.join(READERS)}")
     ms: dict[str, float] = {}
-    attempts: list[tuple[str, Callable[[Image8], Image8] | None]] = [("direct", None), *RETRIES]
-    for attempt, transform in attempts:
+    attempts: list[tuple[str, Callable[[Image8], Image8] | None, float]] = [("direct", None, 0.0)]
+    if retry:
+        attempts.extend(RETRIES)
+    seen = False
+    for attempt, transform, turned in attempts:
+        if attempt in EXTRA_RETRIES and not seen:
+            break  # nothing even looked like a symbol to the thorough search: no 45° or binarised copy
         image = grey if transform is None else transform(grey)
-        damaged = False
         for name in decoders:
             t0 = time.perf_counter()
-            reader = read_zxing_thorough if name == "zxing" and attempt != "direct" else READERS[name]
-            codes, seen = reader(image)
+            codes, damaged = READERS[name](image, attempt != "direct", symbologies)
             ms[name] = ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
-            damaged = damaged or seen
+            seen = seen or damaged
             if codes:
-                return CodeReport(_unique([_with_attempt(c, attempt) for c in codes]), ms)
-        if not (retry and damaged):
-            break
+                return CodeReport(_unique([_with_attempt(c, attempt, turned) for c in codes]), ms)
     return CodeReport([], ms)
 
 
-def _with_attempt(code: Code, attempt: str) -> Code:
+def _with_attempt(code: Code, attempt: str, turned: float) -> Code:
+    """The code as read on a copy turned ``turned`` degrees counter-clockwise, back in the page's frame."""
     if attempt == "direct":
         return code
-    return Code(code.text, code.symbology, code.decoder, None, attempt)
+    orientation = None if code.orientation is None else (code.orientation + turned + 180.0) % 360.0 - 180.0
+    return replace(code, orientation=orientation, attempt=attempt)
 
 
 def _unique(codes: list[Code]) -> list[Code]:
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     out = []
     for code in codes:
-        if code.text not in seen:
-            seen.add(code.text)
+        key = (code.symbology, code.text)
+        if key not in seen:
+            seen.add(key)
             out.append(code)
     return out
 

@@ -18,10 +18,18 @@ Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 Matrix = npt.NDArray[np.float64]
 
 WORK_WIDTH = 600
-MIN_PAGE_AREA = 0.15  # a quadrilateral smaller than this share of the frame is not the sheet
+MIN_PAGE_AREA = 0.1  # a quadrilateral smaller than this share of the frame is not the sheet
 FULL_FRAME_AREA = 0.97  # a "sheet" this large is the whole frame: a flatbed scan, nothing to cut
 MAX_SKEW = 20.0
-PAPER_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "Letter": (215.9, 279.4), "Legal": (215.9, 355.6)}
+PAPER_MM = {
+    "A4": (210.0, 297.0),
+    "A5": (148.0, 210.0),
+    "ID-1": (53.98, 85.6),  # CCCD and other ID cards
+}  # not Letter or Legal: Vietnamese offices use A4, and a slanted photo of A4 or of a card looks like them
+SNAP = 0.06  # a sheet within this share of a paper format's aspect ratio is taken to be that format
+MIN_FILL = 0.9  # the outline must fill this share of its four-corner shape: a sheet has straight sides
+MIN_UPSCALE = 0.5  # a sheet holding less than half the target resolution keeps its own pixels
+MIN_SHEET_PX = 300  # a "sheet" narrower than this (in the image) is too small to cut out and straighten
 
 
 def small_grey(image: Image8, width: int = WORK_WIDTH) -> tuple[Image8, float]:
@@ -99,20 +107,105 @@ def find_sheet(image: Image8, small: tuple[Image8, float] | None = None) -> npt.
         rect = cv2.boxPoints(cv2.minAreaRect(hull))
         approx = rect.reshape(4, 1, 2)
     corners = _refine(np.asarray(contour, np.float64), order_corners(approx.reshape(4, 2).astype(np.float64)))
-    return order_corners(corners / factor)
+    quad = cv2.contourArea(corners.astype(np.float32))
+    if quad <= 0 or area / quad < MIN_FILL:
+        return None  # not a four-sided sheet: a photo, a stamp, a shadow
+    corners = order_corners(corners / factor)
+    centre = (image.shape[1] / 2, image.shape[0] / 2)
+    return corners if plausible_sheet(corners, centre) else None
 
 
-def sheet_size(corners: npt.NDArray[np.float64], dpi: int, snap: float = 0.12) -> tuple[int, int]:
-    """Output size in pixels of the sheet: a known paper format at ``dpi`` when the shape is close."""
+def _sides(corners: npt.NDArray[np.float64]) -> tuple[float, float]:
     tl, tr, br, bl = corners
     w = max(np.hypot(*(tr - tl)), np.hypot(*(br - bl)))
     h = max(np.hypot(*(bl - tl)), np.hypot(*(br - tr)))
-    ratio = h / w
-    for w_mm, h_mm in PAPER_MM.values():
-        for pw, ph in ((w_mm, h_mm), (h_mm, w_mm)):
-            if abs(ratio / (ph / pw) - 1) < snap:
-                return round(pw / 25.4 * dpi), round(ph / 25.4 * dpi)
-    return round(w), round(h)
+    return float(w), float(h)
+
+
+def true_ratio(corners: npt.NDArray[np.float64], centre: tuple[float, float] | None) -> float:
+    """Height over width of the rectangle a perspective quadrilateral shows (Zhang & He, 2007).
+
+    With the principal point at the image centre, the vanishing geometry of the four corners gives
+    the focal length and the true aspect ratio; when the view is square-on (no perspective to work
+    from) the sides' own ratio is the answer.
+    """
+    w, h = _sides(corners)
+    if centre is None:
+        return h / w
+    u0, v0 = centre
+    tl, tr, br, bl = (np.array([p[0], p[1], 1.0]) for p in corners)
+    k2 = np.cross(tl, br) @ bl / (np.cross(tr, br) @ bl)
+    k3 = np.cross(tl, br) @ tr / (np.cross(bl, br) @ tr)
+    n2, n3 = k2 * tr - tl, k3 * bl - tl
+    if abs(n2[2]) < 1e-6 or abs(n3[2]) < 1e-6:
+        return h / w
+    f2 = -(
+        (n2[0] * n3[0] - (n2[0] * n3[2] + n2[2] * n3[0]) * u0 + n2[2] * n3[2] * u0 * u0)
+        + (n2[1] * n3[1] - (n2[1] * n3[2] + n2[2] * n3[1]) * v0 + n2[2] * n3[2] * v0 * v0)
+    ) / (n2[2] * n3[2])
+    if not math.isfinite(f2) or f2 <= 0:
+        return h / w
+    inv = np.linalg.inv(np.array([[math.sqrt(f2), 0, u0], [0, math.sqrt(f2), v0], [0, 0, 1.0]]))
+    a2, a3 = inv @ n2, inv @ n3
+    ratio = math.sqrt(float(a3 @ a3) / float(a2 @ a2))
+    return ratio if 0.2 < ratio < 5 else h / w
+
+
+def paper_format(
+    corners: npt.NDArray[np.float64], snap: float = SNAP, centre: tuple[float, float] | None = None
+) -> tuple[float, float] | None:
+    """(width, height) in mm of the paper format the sheet's shape matches (as it lies), or None.
+
+    The closest format wins; among formats about as close, the first (A4 before A5, same shape).
+    """
+    ratio = true_ratio(corners, centre)
+    matches = [
+        (abs(ratio / (ph / pw) - 1), pw, ph)
+        for w_mm, h_mm in PAPER_MM.values()
+        for pw, ph in ((w_mm, h_mm), (h_mm, w_mm))
+    ]
+    best = min(error for error, _, _ in matches)
+    if best >= snap:
+        return None
+    _, pw, ph = next(m for m in matches if m[0] <= best + 0.02)  # the first of the closest: A4 before A5
+    return pw, ph
+
+
+def plausible_sheet(corners: npt.NDArray[np.float64], centre: tuple[float, float] | None = None) -> bool:
+    """A sheet worth cutting out: large enough in pixels and shaped like a paper format or a card.
+
+    A camera's perspective foreshortens the sheet, so the shape is matched with twice the snap.
+    """
+    return min(_sides(corners)) >= MIN_SHEET_PX and paper_format(corners, 2 * SNAP, centre) is not None
+
+
+def sheet_size(corners: npt.NDArray[np.float64], dpi: int, snap: float = 2 * SNAP) -> tuple[int, int]:
+    """Output size in pixels of the sheet: a known paper format at ``dpi`` when the shape is close."""
+    return sheet_size_dpi(corners, dpi, None, snap)[0]
+
+
+def sheet_size_dpi(
+    corners: npt.NDArray[np.float64],
+    dpi: int,
+    source_dpi: float | None,
+    snap: float = 2 * SNAP,
+    centre: tuple[float, float] | None = None,
+) -> tuple[tuple[int, int], float]:
+    """Output size in pixels and the resolution it stands for.
+
+    A sheet shaped like a paper format becomes that format at ``dpi``, unless the image holds far fewer
+    pixels than that (a small photo is not blown up: it keeps its pixels and gets the resolution they
+    really have on that format). A sheet matching no format keeps its own pixels and the source's dpi.
+    """
+    w, h = _sides(corners)
+    paper = paper_format(corners, snap, centre)
+    if paper is None:
+        return (round(w), round(h)), float(source_dpi or dpi)
+    pw, ph = paper
+    real_dpi = w / (pw / 25.4)
+    if real_dpi < MIN_UPSCALE * dpi:
+        return (round(w), round(h)), real_dpi
+    return (round(pw / 25.4 * dpi), round(ph / 25.4 * dpi)), float(dpi)
 
 
 def perspective(corners: npt.NDArray[np.float64], size: tuple[int, int]) -> Matrix:
@@ -132,6 +225,9 @@ class Orientation:
     skew: float
     quarter_turns: int  # counter-clockwise turns needed after deskewing, 0..3
     confidence: float  # 0 = no text seen; higher is surer of the up direction
+    axis_confidence: float = 0.0  # how much sharper the chosen line direction is than the other, 0..1
+    lines: int = 0  # text lines that voted on the up side
+    agreement: float = 0.0  # share of those lines that agree with the verdict
 
     @property
     def rotation(self) -> float:
@@ -190,17 +286,18 @@ def refine_skew(points: npt.NDArray[np.float64], best: float) -> tuple[float, fl
     return float(finer[i]), float(scores[i])
 
 
-def _up_score(binary: Image8) -> tuple[float, float]:
-    """Ink above the x-height core of each text line minus ink below it, and the ink total.
+def _up_score(binary: Image8) -> tuple[float, float, int, int]:
+    """Ink above the x-height core of each text line minus ink below it, the ink total, and line votes.
 
     Latin and Vietnamese letters carry ascenders, capitals and tone marks above the core far more
-    than descenders below it, so a positive score means the lines read upright.
+    than descenders below it, so a positive score means the lines read upright. Each line also votes
+    on its own (up, down), so one heavy band cannot outweigh a page of text.
     """
     profile = binary.sum(axis=1).astype(np.float64)
     if profile.max() <= 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0, 0
     inked = profile > 0.05 * profile.max()
-    score, total = 0.0, 0.0
+    score, total, ups, downs = 0.0, 0.0, 0, 0
     y, n = 0, len(inked)
     while y < n:
         if not inked[y]:
@@ -213,9 +310,13 @@ def _up_score(binary: Image8) -> tuple[float, float]:
         if len(band) < 5:
             continue
         core = np.nonzero(band >= 0.5 * band.max())[0]
-        score += band[: core[0]].sum() - band[core[-1] + 1 :].sum()
+        line = band[: core[0]].sum() - band[core[-1] + 1 :].sum()
+        score += line
         total += band.sum()
-    return score, total
+        if abs(line) > 0.05 * band.sum():
+            ups += line > 0
+            downs += line < 0
+    return score, total, ups, downs
 
 
 def estimate_orientation(small: Image8) -> Orientation:
@@ -226,14 +327,16 @@ def estimate_orientation(small: Image8) -> Orientation:
     skew0, score0 = coarse_skew(points, 0.0)
     skew90, score90 = coarse_skew(points, 90.0)
     base = 0 if score0 >= score90 else 1
+    axis = 1.0 - min(score0, score90) / max(score0, score90, 1e-9)
     found, _ = refine_skew(points, skew0 if base == 0 else skew90)
     skew = found if base == 0 else found - 90.0
     upright = rotate_small(small, skew, base)
     binary = cv2.adaptiveThreshold(upright, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    up, total = _up_score(binary)
+    up, total, ups, downs = _up_score(binary)
     turns = base if up >= 0 else (base + 2) % 4
     confidence = float(abs(up) / total) if total else 0.0
-    return Orientation(float(skew), turns, confidence)
+    agree = (ups if up >= 0 else downs) / max(1, ups + downs)
+    return Orientation(float(skew), turns, confidence, float(axis), ups + downs, agree)
 
 
 def rotation_matrix(size: tuple[int, int], skew: float, turns: int) -> tuple[Matrix, tuple[int, int]]:

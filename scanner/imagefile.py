@@ -37,6 +37,7 @@ class LoadedImage:
     image: Image8
     dpi: float | None
     sha256: str
+    exif_orientation: int = 1  # the EXIF Orientation tag found (1 = as stored), already applied to ``image``
 
 
 def read_bytes(path: Path) -> bytes:
@@ -73,12 +74,38 @@ def decode_images(data: bytes, name: str) -> list[LoadedImage]:
         raise ImageFileError(f"{name}: {frames} frames, more than {MAX_FRAMES} pages in one file")
     dpi = _dpi(opened)
     if frames == 1 and fmt in ("JPEG", "PNG", "PPM", "BMP"):
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        # OpenCV would apply the EXIF orientation for JPEG only; it is applied here, once, for every format.
+        flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
         if image is None:
             raise ImageFileError(f"{name}: {fmt} data is corrupt or truncated; rescan the page")
         _check_complete(name, data, fmt)
-        return [LoadedImage(name, 0, image, dpi, digest)]
-    return [LoadedImage(name, i, _pil_frame(opened, i, name), dpi, digest) for i in range(frames)]
+        tag = exif_orientation(opened)
+        return [LoadedImage(name, 0, apply_exif_orientation(image, tag), dpi, digest, tag)]
+    out = []
+    for i in range(frames):
+        frame = _pil_frame(opened, i, name)
+        tag = exif_orientation(opened)
+        out.append(LoadedImage(name, i, apply_exif_orientation(frame, tag), dpi, digest, tag))
+    return out
+
+
+def exif_orientation(opened: Image.Image) -> int:
+    """The EXIF Orientation tag (1..8) of the current frame; 1 when absent or nonsense."""
+    try:
+        value = opened.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def apply_exif_orientation(image: Image8, tag: int) -> Image8:
+    """Turn and mirror the stored pixels as EXIF Orientation says, so they show as the camera saw them."""
+    if tag in (2, 4, 5, 7):
+        image = cv2.flip(image, 1)  # mirrored tags: flip first, then turn as the unmirrored partner
+        tag = {2: 1, 4: 3, 5: 8, 7: 6}[tag]
+    turns = {3: cv2.ROTATE_180, 6: cv2.ROTATE_90_CLOCKWISE, 8: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(image, turns[tag]) if tag in turns else image
 
 
 def load_images(path: Path) -> list[LoadedImage]:

@@ -3,7 +3,9 @@
 OCR costs about a second per page and per core and garbles stacked tone marks, so its text serves
 search only; the page images stay exactly as scanned. It runs in its own process (ocrmypdf is
 CPU-bound and holds the GIL otherwise) from a worker thread, so the station stays responsive. The
-dossier code and document type survive as ``dc:identifier`` / ``dc:type`` (PDF/A drops other XMP).
+dossier code and document type survive as ``dc:identifier`` / ``dc:type``, and every ``motcua:``
+field (dossier code, document type, page count, blank pages), which ocrmypdf drops, is written back
+with the PDF/A extension schema that declares it.
 Sign after OCR: OCR rewrites the file.
 """
 
@@ -18,7 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
+
 from scanner.errors import ScanError
+from scanner.pdf import read_meta, restore_meta
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +34,15 @@ class OcrError(ScanError):
     """OCR failed; the PDF without OCR is still good to send."""
 
 
-def ocr_to_pdfa(source: Path, target: Path, language: str = "vie", timeout: float = 600.0) -> Path:
-    """Write a PDF/A-2b of ``source`` with a text layer to ``target``."""
+def ocr_to_pdfa(
+    source: Path, target: Path, language: str = "vie", timeout: float = 600.0, jobs: int = 2
+) -> Path:
+    """Write a PDF/A-2b of ``source`` with a text layer to ``target``, its XMP fields kept."""
     tmp = target.with_name(target.name + ".part")
+    try:
+        fields = read_meta(source)
+    except (pikepdf.PdfError, OSError):
+        fields = {}  # not a PDF pikepdf can read: ocrmypdf will say what is wrong with it
     cmd = [
         sys.executable,
         "-m",
@@ -43,7 +54,7 @@ def ocr_to_pdfa(source: Path, target: Path, language: str = "vie", timeout: floa
         "--optimize",
         "0",
         "--jobs",
-        "1",
+        str(jobs),
         "--quiet",
         str(source),
         str(tmp),
@@ -57,6 +68,11 @@ def ocr_to_pdfa(source: Path, target: Path, language: str = "vie", timeout: floa
         tmp.unlink(missing_ok=True)
         why = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         raise OcrError(f"OCR of {source.name} failed: {why}")
+    try:
+        restore_meta(tmp, fields)  # ocrmypdf's PDF/A keeps dc: but drops the motcua namespace
+    except ScanError as err:
+        tmp.unlink(missing_ok=True)
+        raise OcrError(f"OCR of {source.name}: {err}") from err
     tmp.replace(target)
     return target
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import img2pdf  # type: ignore[import-untyped]
 import pikepdf
@@ -88,6 +89,62 @@ def assemble_pdf(jpegs: list[bytes], out: Path, meta: PdfMeta) -> PdfFile:
         pdf.save(tmp, min_version=PDF_VERSION, fix_metadata_version=False)
     tmp.replace(out)
     return PdfFile(out, len(jpegs), out.stat().st_size, sha256_file(out))
+
+
+MOTCUA_FIELDS = {
+    "dossierCode": "Dossier code (agency-date-sequence)",
+    "documentType": "Document type code of the dossier's document",
+    "pageCount": "Number of pages bound in the file",
+    "blankPages": "Pages flagged blank (kept), comma-separated",
+}
+
+
+def _extension_schema() -> str:
+    """The PDF/A extension schema that declares the motcua namespace (ISO 19005-2, 6.6.2.3)."""
+    props = "".join(
+        f'<rdf:li rdf:parseType="Resource"><pdfaProperty:name>{name}</pdfaProperty:name>'
+        "<pdfaProperty:valueType>Text</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{escape(text)}</pdfaProperty:description></rdf:li>"
+        for name, text in MOTCUA_FIELDS.items()
+    )
+    return (
+        '<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
+        ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"'
+        ' xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+        '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+        "<pdfaSchema:schema>motcua scan metadata</pdfaSchema:schema>"
+        f"<pdfaSchema:namespaceURI>{MOTCUA_NS}</pdfaSchema:namespaceURI>"
+        "<pdfaSchema:prefix>motcua</pdfaSchema:prefix>"
+        f"<pdfaSchema:property><rdf:Seq>{props}</rdf:Seq></pdfaSchema:property>"
+        "</rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"
+    )
+
+
+def restore_meta(path: Path, fields: dict[str, str]) -> None:
+    """Write the motcua XMP fields back into a PDF that lost them (ocrmypdf's PDF/A output does).
+
+    The namespace is declared with a PDF/A extension schema, so the file stays a valid PDF/A.
+    """
+    if not fields:
+        return
+    unknown = set(fields) - set(MOTCUA_FIELDS)
+    if unknown:
+        raise ScanError(f"unknown motcua XMP field(s): {', '.join(sorted(unknown))}")
+    values = "".join(f"<motcua:{k}>{escape(v)}</motcua:{k}>" for k, v in fields.items())
+    block = f'<rdf:Description rdf:about="" xmlns:motcua="{MOTCUA_NS}">{values}</rdf:Description>'
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        xml = bytes(pdf.Root.Metadata.read_bytes()).decode("utf-8") if "/Metadata" in pdf.Root else ""
+        end = xml.rfind("</rdf:RDF>")
+        if end < 0:
+            raise ScanError(f"{path.name}: no XMP packet to put the dossier fields back into")
+        extension = "" if "pdfaExtension:schemas" in xml else _extension_schema()
+        xml = xml[:end] + block + extension + xml[end:]
+        stream = pdf.make_stream(xml.encode("utf-8"))
+        stream["/Type"] = pikepdf.Name.Metadata
+        stream["/Subtype"] = pikepdf.Name.XML
+        pdf.Root.Metadata = stream
+        pdf.save(path)
 
 
 def read_meta(path: Path) -> dict[str, str]:

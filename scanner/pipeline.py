@@ -1,12 +1,15 @@
 """The page pipeline: from a captured image to an upright, clean, colour JPEG with what was read on it.
 
-Stages (each timed): find the sheet (camera shots, feeder backings) → estimate skew and quarter turns
-→ one warp of the full image → flatten the light → blank check (flag only) → barcodes → JPEG.
+Stages (each timed): find a plausible sheet (camera shots, feeder backings) → estimate the skew and the
+text lines' verdict on up → one warp of the full image (perspective and skew) → blank check (flag only)
+→ quarter turns when sure → barcodes (whose orientation can settle or override up) → Tesseract OSD on
+a page still unsure → flatten the light → JPEG. A page nothing settles is kept as scanned and flagged.
 A batch is then split into documents on separator sheets (see ``scanner.dossier``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scanner import codes as barcodes
-from scanner import enhance, geometry
+from scanner import enhance, geometry, orientation
 from scanner.dossier import Separator, is_dossier_code, parse_separator
 from scanner.errors import DossierCodeError
 from scanner.jpeg import encode_jpeg
@@ -27,6 +30,7 @@ from scanner.jpeg import encode_jpeg
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 
 LEGAL_MIN_DPI = 200
+DPI_TOLERANCE = 0.005  # PNG stores pixels per metre: 200 dpi comes back as 199.9996
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,17 @@ class ScanSettings:
     decoders: tuple[str, ...] = ("zxing",)
     retry_codes: bool = True
     assume_dpi: float = 200.0
+    symbologies: tuple[str, ...] = barcodes.DEFAULT_SYMBOLOGIES
+    osd: bool = True  # ask Tesseract's orientation detection when the text lines are not conclusive
 
 
 @dataclass
 class PageResult:
-    """What happened to one page; ``image`` and ``jpeg`` are the page as it goes into the PDF."""
+    """What happened to one page; ``image`` and ``jpeg`` are the page as it goes into the PDF.
+
+    ``codes`` carry their orientation in the frame of ``image`` (the upright page), whichever pass read
+    them; ``rotation`` is the turn from the captured frame to it.
+    """
 
     name: str
     image: Image8
@@ -62,6 +72,8 @@ class PageResult:
     dossier_codes: list[str]
     warnings: list[str]
     ms: dict[str, float]
+    orientation_unsure: bool = False  # nothing said surely which way is up: kept as scanned, flagged
+    orientation_source: str = "text"  # what decided the turn: text, osd, code or none
 
     @property
     def rotation(self) -> float:
@@ -108,14 +120,17 @@ def _bgr(image: Image8) -> Image8:
 def _geometry(
     image: Image8, source_dpi: float, settings: ScanSettings, timer: _Timer
 ) -> tuple[Image8, Image8, float, geometry.Orientation, npt.NDArray[np.float64] | None]:
-    """Find the sheet, skew and turns; one warp. Returns image, small grey (unturned), dpi, turns, corners."""
+    """Find the sheet and the skew; one warp (perspective and skew, no quarter turn yet).
+
+    Returns the image, its small grey copy (before any turn), its dpi, the text-line estimate and the
+    sheet's corners.
+    """
     h, w = image.shape[:2]
     with timer.stage("detect"):
         small, factor = geometry.small_grey(image)
         corners = geometry.find_sheet(image, (small, factor)) if settings.find_sheet else None
     if corners is not None:
-        dpi = float(settings.dpi)
-        size = geometry.sheet_size(corners, settings.dpi)
+        size, dpi = geometry.sheet_size_dpi(corners, settings.dpi, source_dpi, centre=(w / 2, h / 2))
         homography = geometry.perspective(corners, size)
         small_factor = min(1.0, geometry.WORK_WIDTH / size[0])
         small_size = (max(1, round(size[0] * small_factor)), max(1, round(size[1] * small_factor)))
@@ -127,8 +142,8 @@ def _geometry(
         size = (w, h)
         homography = np.eye(3)
     with timer.stage("deskew"):
-        orientation = geometry.estimate_orientation(small)
-        rotation, out_size = geometry.rotation_matrix(size, orientation.skew, orientation.quarter_turns)
+        found = geometry.estimate_orientation(small)
+        rotation, out_size = geometry.rotation_matrix(size, found.skew, 0)
     with timer.stage("warp"):
         matrix = rotation @ homography
         if corners is not None:
@@ -137,83 +152,131 @@ def _geometry(
                     _bgra(image), matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 4
                 )
             )
-        elif abs(orientation.skew) >= 0.05:
+        elif abs(found.skew) >= 0.05:
             image = _bgr(
                 cv2.warpAffine(
                     _bgra(image), matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 4
                 )
             )
-        elif orientation.quarter_turns:
-            image = turn(image, orientation.quarter_turns)
-    return image, small, dpi, orientation, corners
+    return image, small, dpi, found, corners
+
+
+def _ask_osd(
+    grey: Image8,
+    found: geometry.Orientation,
+    decision: orientation.Decision,
+    settings: ScanSettings,
+    timer: _Timer,
+) -> orientation.Decision:
+    """Tesseract's OSD on a page nothing else settled (kept as scanned so far)."""
+    if not (settings.osd and orientation.needs_osd(found) and orientation.osd_available()):
+        return decision
+    with timer.stage("osd"):
+        return orientation.with_osd(decision, orientation.tesseract_osd(grey), found)
 
 
 def process_image(
     image: Image8, name: str, source_dpi: float | None = None, settings: ScanSettings | None = None
 ) -> PageResult:
-    """Run every stage on one captured page (BGR)."""
+    """Run every stage on one captured page (BGR, EXIF orientation already applied)."""
     settings = settings or ScanSettings()
     timer = _Timer()
     warnings: list[str] = []
     if source_dpi is None:
         source_dpi = settings.assume_dpi
-    image, small, dpi, orientation, corners = _geometry(image, source_dpi, settings, timer)
-    if settings.flatten:
-        with timer.stage("flatten"):
-            image = enhance.flatten(image)
+    image, small, dpi, found, corners = _geometry(image, source_dpi, settings, timer)
     with timer.stage("blank"):
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         ratio = enhance.ink_ratio(small)  # the sheet's small copy from _geometry: turning changes no count
     blank = enhance.is_blank(ratio, settings.blank_ink_ratio)
+    # The text lines first; codes next (a QR settles it for free); Tesseract only if still unsure.
+    decision = orientation.Decision(0, 0.0, "none", False) if blank else orientation.from_text(found)
+    with timer.stage("warp"):
+        image = turn(image, decision.quarter_turns)
     with timer.stage("codes"):
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         # A blank page has no code of its own; what a decoder finds there is the front showing through.
         report = (
             barcodes.CodeReport([], {})
             if blank
-            else barcodes.read_codes(grey, settings.decoders, settings.retry_codes)
+            else barcodes.read_codes(grey, settings.decoders, settings.retry_codes, settings.symbologies)
         )
-    turns = orientation.quarter_turns
-    extra = _turns_from_codes(report.codes)
+    extra, decision = orientation.with_codes(decision, report.codes)
+    if decision.unsure and not blank:
+        decision = _ask_osd(grey, found, decision, settings, timer)
+        extra = decision.quarter_turns  # an unsure page was not turned: OSD's turns come on top of none
+    codes = [_turned_code(c, extra) for c in report.codes]
+    if settings.flatten:
+        with timer.stage("flatten"):
+            image = enhance.flatten(image)
     if extra:
         with timer.stage("warp"):
             image = turn(image, extra)
-        turns = (turns + extra) % 4
-    separator, dossiers = _meaning(report.codes, warnings)
-    if dpi < LEGAL_MIN_DPI:
+    return _result(
+        name=name,
+        image=image,
+        dpi=dpi,
+        found=found,
+        decision=decision,
+        corners=corners,
+        ratio=ratio,
+        blank=blank,
+        codes=codes,
+        warnings=warnings,
+        settings=settings,
+        timer=timer,
+    )
+
+
+def _turned_code(code: barcodes.Code, turns: int) -> barcodes.Code:
+    """A code as it sits on the page after ``turns`` more counter-clockwise quarter turns."""
+    if not turns or code.orientation is None:
+        return code
+    return dataclasses.replace(code, orientation=(code.orientation - 90.0 * turns + 180.0) % 360.0 - 180.0)
+
+
+def _result(
+    *,
+    name: str,
+    image: Image8,
+    dpi: float,
+    found: geometry.Orientation,
+    decision: orientation.Decision,
+    corners: npt.NDArray[np.float64] | None,
+    ratio: float,
+    blank: bool,
+    codes: list[barcodes.Code],
+    warnings: list[str],
+    settings: ScanSettings,
+    timer: _Timer,
+) -> PageResult:
+    separator, dossiers = _meaning(codes, warnings)
+    if dpi < LEGAL_MIN_DPI * (1 - DPI_TOLERANCE):
         warnings.append(
             f"{dpi:.0f} dpi is below the legal {LEGAL_MIN_DPI} dpi: rescan at {LEGAL_MIN_DPI} dpi or more"
         )
+    if decision.unsure:
+        warnings.append("which way is up is unclear: kept as scanned, check it and turn it if needed")
     with timer.stage("jpeg"):
-        jpeg = encode_jpeg(image, settings.jpeg_quality, round(dpi))
+        jpeg = encode_jpeg(image, settings.jpeg_quality, max(1, round(dpi)))
     return PageResult(
         name=name,
         image=image,
         jpeg=jpeg,
         dpi=dpi,
-        skew=orientation.skew,
-        quarter_turns=turns,
-        orientation_confidence=orientation.confidence,
+        skew=found.skew,
+        quarter_turns=decision.quarter_turns,
+        orientation_confidence=decision.confidence,
         sheet=corners,
         ink_ratio=ratio,
         blank=blank,
-        codes=report.codes,
+        codes=codes,
         separator=separator,
         dossier_codes=dossiers,
         warnings=warnings,
         ms=timer.ms,
+        orientation_unsure=decision.unsure,
+        orientation_source=decision.source,
     )
-
-
-def _turns_from_codes(codes: list[barcodes.Code]) -> int:
-    """Extra counter-clockwise quarter turns a QR's own orientation asks for.
-
-    Separator sheets and receipts print their QR upright, and a QR's finder patterns say which way is up
-    far more surely than the text heuristic (which a page with one line of text can fool).
-    """
-    for code in codes:
-        if code.orientation is not None:
-            return round(code.orientation / 90.0) % 4
-    return 0
 
 
 def _meaning(codes: list[barcodes.Code], warnings: list[str]) -> tuple[Separator | None, list[str]]:

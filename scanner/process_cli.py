@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.batch import Refused, load_all, process_loaded
+from scanner.codes import DEFAULT_SYMBOLOGIES, SymbologyError, symbology_name
 from scanner.dossier import validate_dossier_code
 from scanner.errors import ScanError
 from scanner.imagefile import LoadedImage
@@ -31,12 +32,20 @@ def _settings(args: argparse.Namespace) -> ScanSettings:
     for name in decoders:
         if name not in ("zxing", "pyzbar"):
             raise ScanError(f"--decoders: unknown decoder {name!r}; use zxing, pyzbar or both")
+    symbologies: tuple[str, ...] = DEFAULT_SYMBOLOGIES
+    if getattr(args, "symbologies", None):
+        try:
+            symbologies = tuple(symbology_name(n) for n in args.symbologies.split(",") if n.strip())
+        except SymbologyError as err:
+            raise ScanError(f"--symbologies: {err}") from err
     return ScanSettings(
         dpi=args.dpi,
         jpeg_quality=args.quality,
         flatten=not args.no_flatten,
         decoders=decoders,
         assume_dpi=args.assume_dpi,
+        symbologies=symbologies,
+        osd=not getattr(args, "no_osd", False),
     )
 
 
@@ -113,7 +122,13 @@ def _write(
         "doc_type": meta.doc_type,
         "blank_pages": list(blanks),
         "pages": [
-            {"source": p.name, "sha256": p.sha256, "blank": p.blank, "rotation": round(p.rotation, 2)}
+            {
+                "source": p.name,
+                "sha256": p.sha256,
+                "blank": p.blank,
+                "rotation": round(p.rotation, 2),
+                "orientation_unsure": p.orientation_unsure,
+            }
             for p in doc.pages
         ],
     }
@@ -196,14 +211,10 @@ def _run_batch(
         print("motcua scan: no usable page, no PDF written", file=sys.stderr)
         return 2
     written = []
-    signer = None
-    if args.sign_p12 is not None:
-        from scanner.signing import ClerkSigner
-
-        if not args.clerk:
-            print("motcua scan: --sign-p12 needs --clerk NAME for the stamp", file=sys.stderr)
-            return 2
-        signer = ClerkSigner.from_env(args.sign_p12, args.clerk)
+    if args.sign_p12 is not None and not args.clerk:
+        print("motcua scan: --sign-p12 needs --clerk NAME for the stamp", file=sys.stderr)
+        return 2
+    signer = _signer(args)
     try:
         for i, doc in enumerate(documents, start=1):
             written.append(
@@ -229,7 +240,7 @@ def _run_batch(
 
 
 def _documents(pages: list[PageResult]) -> list[Document]:
-    """The documents with pages in them; a separator sheet with nothing after it is noted and dropped."""
+    """The batch split on separators; a separator with nothing after it is noted and dropped."""
     documents = []
     for doc in split_documents(pages):
         if doc.pages:
@@ -237,6 +248,14 @@ def _documents(pages: list[PageResult]) -> list[Document]:
         elif doc.separator is not None:
             print(f"note: separator sheet {doc.separator.name} has no pages after it", file=sys.stderr)
     return documents
+
+
+def _signer(args: argparse.Namespace) -> ClerkSigner | None:
+    if args.sign_p12 is None:
+        return None
+    from scanner.signing import ClerkSigner
+
+    return ClerkSigner.from_env(args.sign_p12, args.clerk)
 
 
 def _spool(written: list[dict[str, object]], folder: Path) -> int:

@@ -40,13 +40,24 @@ class StationBatch:
         return page
 
     def rotate(self, index: int, quarter_turns: int = 1) -> None:
-        """Turn one page counter-clockwise by quarter turns (the clerk knows better than the heuristic)."""
+        """Turn one page counter-clockwise by quarter turns (the clerk knows better than the heuristic).
+
+        Turning a page flagged "which way is up is unclear" clears the flag.
+        """
         page = self.pages[index]
         image = turn(page.image, quarter_turns)
         jpeg = encode_jpeg(image, self.settings.jpeg_quality, round(page.dpi))
         self.pages[index] = dataclasses.replace(
-            page, image=image, jpeg=jpeg, quarter_turns=(page.quarter_turns + quarter_turns) % 4
+            page,
+            image=image,
+            jpeg=jpeg,
+            quarter_turns=(page.quarter_turns + quarter_turns) % 4,
+            orientation_unsure=False,  # the clerk has looked at it and turned it
         )
+
+    def unsure_pages(self) -> list[int]:
+        """Pages the pipeline could not tell up from down on: kept as scanned, for the clerk to check."""
+        return [i for i, page in enumerate(self.pages) if page.orientation_unsure]
 
     def move(self, source: int, target: int) -> None:
         self.pages.insert(target, self.pages.pop(source))

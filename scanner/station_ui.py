@@ -57,9 +57,10 @@ def thumbnail(page: PageResult) -> QIcon:
     small = cv2.cvtColor(cv2.resize(page.image, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
     image = QImage(small.data, size[0], size[1], 3 * size[0], QImage.Format.Format_RGB888).copy()
     pixmap = QPixmap.fromImage(image)
-    if page.blank:
+    frame = "red" if page.blank else "orange" if page.orientation_unsure else None
+    if frame is not None:
         painter = QPainter(pixmap)
-        painter.setPen(QPen(QColor("red"), 6))
+        painter.setPen(QPen(QColor(frame), 6))
         painter.drawRect(pixmap.rect().adjusted(3, 3, -3, -3))
         painter.end()
     return QIcon(pixmap)
@@ -238,7 +239,11 @@ class StationWindow(QMainWindow):
             self.code.setText(self.batch.dossier_code)
 
     def _caption(self, index: int, page: PageResult) -> str:
-        return f"{index + 1}" + (" TRANG" if page.blank else "")
+        return (
+            f"{index + 1}"
+            + (" TRANG" if page.blank else "")
+            + (" XEM HƯỚNG" if page.orientation_unsure else "")
+        )
 
     def _refresh(self, row: int | None = None) -> None:
         rows = range(len(self.batch.pages)) if row is None else [row]
@@ -250,6 +255,7 @@ class StationWindow(QMainWindow):
         for r in rows:
             item = self.pages.item(r)
             item.setIcon(thumbnail(self.batch.pages[r]))
+            item.setText(self._caption(r, self.batch.pages[r]))
 
     def _rows_moved(self, _parent: object, start: int, _end: int, _dest: object, row: int) -> None:
         self.batch.move(start, row if row < start else row - 1)

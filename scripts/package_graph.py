@@ -28,6 +28,8 @@ PACKAGES = (
     "motcua_cli",
     "systemd",
     "qtview",
+    "device_service",
+    "hub",
 )
 
 

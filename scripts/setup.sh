@@ -18,6 +18,7 @@ apt_packages=(
   tesseract-ocr tesseract-ocr-vie poppler-utils  # printer: OCR of the simulator's paper, Form 01 PDF checks
   espeak-ng sox                  # counter: the Vietnamese voice announcer
   xdotool                        # kiosk: real mouse events on a real window under Xvfb (also libzbar0, espeak-ng)
+  postgresql-client-15           # hub: pg_dump and psql for the hub's backup-and-restore test
   libzbar0 sane-utils poppler-utils ghostscript  # scanner: barcodes (pyzbar), SANE test backend, PDF checks, PDF/A
 )
 missing=()

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # mypy runs strict (pyproject); bench/ on its own, since bench/kiosk.py would clash with the kiosk package.
-.venv/bin/mypy bus transport siteconf device_service counter_display printer queue_server firmware_sim kiosk scanner motcua_cli qtview tests
+.venv/bin/mypy bus transport siteconf device_service counter_display printer queue_server firmware_sim kiosk scanner motcua_cli qtview hub tests
 .venv/bin/mypy bench
 .venv/bin/lint-imports  # import layering: the contracts of [tool.importlinter] in pyproject.toml
 .venv/bin/motcua contract export --check

@@ -37,6 +37,7 @@ from siteconf.kiosk import KioskConf
 from siteconf.printing import PrintingConf
 from siteconf.queue import QueueRules
 from siteconf.registry import section_problems
+from siteconf.reports import ReportsConf
 from siteconf.scanning import ScanningConf
 
 Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
@@ -263,6 +264,7 @@ class Site(_Strict):
     display: DisplayConf = DisplayConf()
     kiosk: KioskConf = KioskConf()
     scanning: ScanningConf = ScanningConf()
+    reports: ReportsConf = ReportsConf()
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -289,7 +291,15 @@ class Site(_Strict):
         return self
 
     def sections(self) -> list[Section]:
-        return [self.queue, self.calendar, self.printing, self.display, self.kiosk, self.scanning]
+        return [
+            self.queue,
+            self.calendar,
+            self.printing,
+            self.display,
+            self.kiosk,
+            self.scanning,
+            self.reports,
+        ]
 
     def around_the_clock(self) -> Site:
         """This site issuing tickets every day at every hour, so the demo and tests run any time.

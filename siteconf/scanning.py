@@ -5,7 +5,7 @@
 dpi = 200                      # output resolution of camera shots; legal floor 200
 jpeg_quality = 80
 decoders = ["zxing"]           # in order; "pyzbar" as a second opinion
-blank_ink_ratio = 0.002        # pages with less ink are flagged blank (never dropped)
+blank_ink_ratio = 0.0002       # pages with less ink are flagged blank (never dropped)
 store_url = "http://127.0.0.1:8080/api/v1"   # the queue server's HTTP API + /api/v1
 spool_dir = "var/scan-spool"   # encrypted PDFs waiting for the store
 chunk_kib = 256
@@ -51,7 +51,7 @@ class ScanningConf(Section):
     dpi: int = Field(default=200, ge=200, le=600)
     jpeg_quality: int = Field(default=80, ge=30, le=95)
     decoders: list[Decoder] = Field(default_factory=lambda: list[Decoder](["zxing"]), min_length=1)
-    blank_ink_ratio: float = Field(default=0.002, ge=0.0, le=0.05)
+    blank_ink_ratio: float = Field(default=0.0002, ge=0.0, le=0.05)
     store_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     spool_dir: str = "var/scan-spool"
     chunk_kib: int = Field(default=256, ge=16, le=16384)

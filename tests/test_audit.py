@@ -141,7 +141,7 @@ def test_an_inserted_event_is_found(url: str, capsys: pytest.CaptureFixture[str]
 def test_an_empty_log_is_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert "schema at revision 0001" in capsys.readouterr().out
+    assert "schema at revision 0002" in capsys.readouterr().out
     assert main(["db", "upgrade", "--db", url]) == 0
     code, out = cli(url, capsys)
     assert code == 0 and "0 events, chain intact" in out

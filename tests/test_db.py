@@ -53,14 +53,14 @@ def table_names(url: str) -> set[str]:
 def test_open_migrates_an_empty_database_and_reopening_changes_nothing(url: str) -> None:
     assert table_names(url) == set()
     Store.open(url).close()
-    tables = {"events", "tickets", "counters", "ratings", "requests", "alembic_version"}
+    tables = {"events", "tickets", "counters", "ratings", "requests", "report_rows", "alembic_version"}
     assert table_names(url) == tables
-    assert raw(url, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert raw(url, "SELECT version_num FROM alembic_version") == [("0002",)]
     with Store.open(url) as store, store.transaction() as tx:
         tx.append("opened", {}, at())
     with Store.open(url) as store:
         assert store.head()[0] == 1
-    assert raw(url, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert raw(url, "SELECT version_num FROM alembic_version") == [("0002",)]
     assert table_names(url) == tables
 
 

@@ -21,6 +21,7 @@ ROOTS = {
     "scanner": "scanner.errors.ScanError",
     "transport": "transport.base.TransportError",
     "bus": "bus.client.BusError",
+    "firmware_sim": "firmware_sim.errors.SimulatorError",
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from firmware_sim import scanner_pages as sp
 from scanner.ocr import BackgroundOcr, OcrError, ocr_to_pdfa
-from scanner.pdf import PdfMeta, assemble_pdf, read_dublin_core
+from scanner.pdf import PdfMeta, assemble_pdf, read_dublin_core, read_meta
 from scanner.pipeline import process_image
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr not installed")
@@ -41,6 +41,29 @@ def test_background_ocr_makes_a_searchable_pdfa_that_keeps_the_dossier_code(tmp_
     text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
     assert "hồ sơ" in text
     assert read_dublin_core(target) == {"identifier": "H21.65-220914-0011", "type": "GIAY_KS"}
+    assert read_meta(target) == {
+        "dossierCode": "H21.65-220914-0011",
+        "documentType": "GIAY_KS",
+        "pageCount": "1",
+    }
+
+
+def test_every_motcua_xmp_field_survives_ocr_declared_for_pdfa(tmp_path: Path) -> None:
+    pages = [process_image(sp.render_page(i, lines=4), f"p{i}").jpeg for i in range(2)]
+    meta = PdfMeta("H21.65-220914-0012", "01", None, (2,))
+    plain = assemble_pdf(pages, tmp_path / "in.pdf", meta).path
+    before = read_meta(plain)
+    assert set(before) == {"dossierCode", "documentType", "pageCount", "blankPages"}
+    out = ocr_to_pdfa(plain, tmp_path / "out.pdf")
+    assert read_meta(out) == before
+    with pikepdf.open(out) as pdf:
+        xmp = bytes(pdf.Root.Metadata.read_bytes()).decode()
+        assert str(pdf.open_metadata().get("pdfaid:part")) == "2"
+        assert len(pdf.pages) == 2
+    # PDF/A allows a custom namespace only when an extension schema declares it
+    assert "<pdfaSchema:namespaceURI>https://motcua.example.org/ns/scan/1.0/</pdfaSchema:namespaceURI>" in xmp
+    for name in before:
+        assert f"<pdfaProperty:name>{name}</pdfaProperty:name>" in xmp
 
 
 def test_ocr_of_a_broken_pdf_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,0 +1,313 @@
+"""Time of a month's and a year's full report over a provincial centre's year, on SQLite and PostgreSQL.
+
+The year: ``--days`` working days (250) x ``--tickets`` tickets a day (1,000), 40 counters, 80 officers;
+each ticket is issued, called and finished, one in five rated and one in ten brings a dossier (received
+and later ready), so about 760,000 events. They are written straight into the store's ``events`` table in
+bulk with a correct hash chain (the engine would take minutes to decide them; the report reads only the
+table). Baselines in the same run: a bare ``count(*)`` of the same slice of the log. Then the store's
+write latency (one append per transaction, what a call costs the store) is measured alone and with a
+year's report running beside it on its own connection.
+
+    python bench/reports.py [--days 250] [--tickets 1000] [--postgres DSN | --no-postgres]
+
+Prints lines of progress and, last, one JSON line with sqlite_month_s, sqlite_year_s, postgres_month_s,
+postgres_year_s, the count baselines and the write p99 with and without a report beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from queue_server.chain import GENESIS_HASH, canonical_json, event_hash
+from queue_server.db import Store
+from queue_server.reports import Period, ReportSettings, ReportSource, build_report
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_PG = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def working_days(n: int) -> list[date]:
+    days: list[date] = []
+    day = date(2026, 1, 2)
+    while len(days) < n:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def events(days: int, tickets: int) -> Iterator[tuple[datetime, str, dict[str, Any]]]:
+    """The year's events in time order: (at, type, data)."""
+    for day in working_days(days):
+        start = datetime(day.year, day.month, day.day, 7, 30, tzinfo=TZ)
+        for c in range(1, 41):
+            yield (
+                start,
+                "counter_opened",
+                {"counter": c, "officer": f"cb-{c + 40 * (day.toordinal() % 2):03d}"},
+            )
+        for i in range(tickets):
+            issued = start + timedelta(seconds=i * 30)
+            tid = f"{day}/A/{1001 + i}"
+            counter = 1 + i % 40
+            called = issued + timedelta(seconds=60 + (i * 37) % 1500)
+            done = called + timedelta(seconds=240 + (i * 53) % 420)
+            yield (
+                issued,
+                "ticket_issued",
+                {
+                    "ticket_id": tid,
+                    "day": day.isoformat(),
+                    "service": f"s{i % 8}",
+                    "series": "A",
+                    "number": 1001 + i,
+                    "code": f"A{1001 + i}",
+                    "token": f"t{day}{i}",
+                    "priority": None,
+                    "rules_version": "base",
+                    "issued_at": issued.isoformat(),
+                    "estimate_s": (i * 41) % 1800,
+                    "device": "kiosk-1",
+                    "offline": False,
+                },
+            )
+            yield called, "ticket_called", {"ticket_id": tid, "counter": counter, "officer": "cb", "seq": i}
+            yield (
+                done,
+                "ticket_finished",
+                {"ticket_id": tid, "counter": counter, "service_s": (done - called).seconds},
+            )
+            if i % 5 == 0:
+                yield (
+                    done,
+                    "ticket_rated",
+                    {
+                        "ticket_id": tid,
+                        "counter": counter,
+                        "officer": "cb",
+                        "score": i % 3,
+                        "scale": 3,
+                        "answers": {},
+                    },
+                )
+            if i % 10 == 0:
+                due = done + timedelta(days=3)
+                yield (
+                    done,
+                    "dossier_received",
+                    {
+                        "code": f"H21.65-{day:%y%m%d}-{i:04d}",
+                        "procedure": "1.001",
+                        "days": 3,
+                        "counter": counter,
+                        "ticket": f"A{1001 + i}",
+                        "received_at": done.isoformat(),
+                        "due_at": due.isoformat(),
+                        "provisional": False,
+                    },
+                )
+
+
+def rows(days: int, tickets: int) -> Iterator[dict[str, Any]]:
+    """Event rows with their hash chain; out-of-order times inside a day are sorted first."""
+    prev, seq = GENESIS_HASH, 0
+    for day_events in _by_day(events(days, tickets)):
+        for at, type_, data in sorted(day_events, key=lambda e: e[0]):
+            seq += 1
+            text = at.isoformat()
+            digest = event_hash(prev, seq=seq, at=text, type=type_, data=data, request_id=None)
+            yield {
+                "seq": seq,
+                "at": text,
+                "type": type_,
+                "data": canonical_json(data),
+                "request_id": None,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+            prev = digest
+
+
+def _by_day(stream: Iterator[tuple[datetime, str, dict[str, Any]]]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    current = None
+    for item in stream:
+        if item[0].date() != current and batch:
+            yield batch
+            batch = []
+        current = item[0].date()
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def fill(url: str, days: int, tickets: int) -> int:
+    import sqlalchemy as sa
+
+    from queue_server import schema
+
+    with Store.open(url) as store:
+        engine = store._engine  # the bench writes in bulk, below the store's per-request API
+        n = 0
+        with engine.begin() as conn:
+            batch: list[dict[str, Any]] = []
+            for row in rows(days, tickets):
+                batch.append(row)
+                if len(batch) == 20000:
+                    conn.execute(sa.insert(schema.events), batch)
+                    n += len(batch)
+                    batch = []
+            if batch:
+                conn.execute(sa.insert(schema.events), batch)
+                n += len(batch)
+        return n
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, value
+
+
+def measure(url: str, settings: ReportSettings, label: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with ReportSource.open(url) as source:
+        seconds, _ = timed(source.prepare)
+        out[f"{label}_projection_build_s"] = round(seconds, 2)
+        print(f"{label}: projection of the whole log built in {seconds:.1f} s (once)", file=sys.stderr)
+        for name, period in (
+            ("month", Period.parse("month", "2026-06")),
+            ("year", Period.parse("year", "2026")),
+        ):
+            start, end = period.bounds(settings.tz, settings.day_starts)
+            best_report, best_count = float("inf"), float("inf")
+            for _ in range(2):
+                seconds, _r = timed(lambda p=period: build_report(source, settings, p))
+                best_report = min(best_report, seconds)
+                with source.snapshot() as conn:
+                    seconds, count = timed(lambda c=conn, s=start, e=end: source.count(c, s, e))
+                best_count = min(best_count, seconds)
+            out[f"{label}_{name}_s"] = round(best_report, 3)
+            out[f"{label}_{name}_count_s"] = round(best_count, 4)
+            print(
+                f"{label} {name}: report {best_report:.2f} s, bare count {best_count:.3f} s ({count} events)",
+                file=sys.stderr,
+            )
+    return out
+
+
+def _report_forever(url: str) -> None:
+    settings = ReportSettings(site_id="bench", site_name="bench")
+    with ReportSource.open(url) as source:
+        while True:
+            build_report(source, settings, Period.parse("year", "2026"))
+
+
+def write_p99(url: str, beside: str, n: int = 300) -> float:
+    """p99 of one append per transaction (what a call costs the store), with a year's report running
+    beside it in a thread of the same process (``thread``, as the /reports page), in another process
+    (``process``, as ``motcua report``) or not at all (``none``)."""
+    import multiprocessing
+
+    stop = threading.Event()
+    settings = ReportSettings(site_id="bench", site_name="bench")
+
+    def report_loop() -> None:
+        with ReportSource.open(url) as source:
+            while not stop.is_set():
+                build_report(source, settings, Period.parse("year", "2026"))
+
+    thread = threading.Thread(target=report_loop, daemon=True)
+    process = multiprocessing.get_context("spawn").Process(target=_report_forever, args=(url,), daemon=True)
+    if beside == "thread":
+        thread.start()
+    elif beside == "process":
+        process.start()
+    time.sleep(2.0 if beside != "none" else 0)
+    latencies = []
+    with Store.open(url) as store:
+        for i in range(n):
+            started = time.perf_counter()
+            with store.transaction() as tx:
+                tx.append("counter_paused", {"counter": 1 + i % 40}, datetime.now(TZ))
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.005)
+    stop.set()
+    if beside == "thread":
+        thread.join()
+    if beside == "process":
+        process.terminate()
+        process.join()
+    return statistics.quantiles(latencies, n=100)[98]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=int, default=250)
+    parser.add_argument("--tickets", type=int, default=1000)
+    parser.add_argument("--postgres", default=DEFAULT_PG)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    settings = ReportSettings(site_id="bench", site_name="Trung tâm tỉnh (bench)")
+    result: dict[str, Any] = {"days": args.days, "tickets_per_day": args.tickets}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'year.db'}?synchronous=normal"
+        seconds, n = timed(lambda: fill(url, args.days, args.tickets))
+        print(f"sqlite: {n} events written in {seconds:.1f} s", file=sys.stderr)
+        result["events"] = n
+        result.update(measure(url, settings, "sqlite"))
+        for beside in ("none", "process", "thread"):
+            p99 = round(write_p99(url, beside) * 1000, 2)
+            result[f"sqlite_write_p99_ms_report_{beside}"] = p99
+            print(f"sqlite: one-append commit p99 {p99} ms, report beside: {beside}", file=sys.stderr)
+    if not args.no_postgres:
+        result.update(_postgres(args, settings))
+    for store in ("sqlite", "postgres"):
+        if f"{store}_month_s" in result:
+            result[f"{store}_year_over_count"] = round(
+                result[f"{store}_year_s"] / max(1e-6, result[f"{store}_year_count_s"]), 1
+            )
+    print(json.dumps(result, sort_keys=True))
+
+
+def _postgres(args: argparse.Namespace, settings: ReportSettings) -> dict[str, Any]:
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema_name = f"bench_reports_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(args.postgres)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema_name}"')
+    except sa.exc.OperationalError as err:
+        print(f"postgres skipped: {err}", file=sys.stderr)
+        return {}
+    url = sa.make_url(args.postgres).update_query_dict({"options": f"-csearch_path={schema_name}"})
+    text = url.render_as_string(hide_password=False)
+    try:
+        seconds, n = timed(lambda: fill(text, args.days, args.tickets))
+        print(f"postgres: {n} events written in {seconds:.1f} s", file=sys.stderr)
+        return measure(text, settings, "postgres")
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema_name}" CASCADE')
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

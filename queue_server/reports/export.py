@@ -1,0 +1,99 @@
+"""A report as a text table (terminal), CSV and XLSX (openpyxl: one sheet per table, number formats).
+
+CSV is one file of sections: a ``# key: title`` line, a ``# definition`` line, the header, the rows, a
+blank line. Durations are minutes (or hours) as numbers, shares are fractions (0.85), so a spreadsheet
+computes with them; the XLSX shows the same numbers formatted (``0.0`` minutes, ``0.0%`` shares).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from queue_server.reports.tables import Report, Table, export_value, show
+
+_XLSX_FORMATS = {"minutes": "0.0", "hours": "0.0", "percent": "0.0%", "number": "0.00", "int": "0"}
+
+
+def _head(report: Report) -> list[str]:
+    filters = ", ".join(f"{k}={v}" for k, v in report.filters.items()) or "—"
+    return [
+        f"{report.site_name} ({report.site})",
+        f"Báo cáo / report {report.period}: {report.first_day} .. {report.last_day}",
+        f"Lọc / filters: {filters}",
+        f"Lập lúc / made at {report.generated_at}",
+        *report.warnings,
+    ]
+
+
+def text_table(table: Table) -> str:
+    header = [c.en for c in table.columns]
+    cells = [[show(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    widths = [min(w, 60) for w in widths]
+    lines = [f"== {table.vi} / {table.en}", f"   {table.definition_en}"]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r in cells:
+        lines.append("  ".join(v[:60].ljust(w) for v, w in zip(r, widths, strict=True)))
+    if not cells:
+        lines.append("(không có dữ liệu / no data)")
+    return "\n".join(lines)
+
+
+def text_tables(report: Report) -> str:
+    return "\n\n".join(["\n".join(_head(report))] + [text_table(t) for t in report.tables]) + "\n"
+
+
+def csv_text(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for line in _head(report):
+        writer.writerow([f"# {line}"])
+    writer.writerow([])
+    for table in report.tables:
+        writer.writerow([f"# {table.key}: {table.vi} / {table.en}"])
+        writer.writerow([f"# {table.definition_vi} / {table.definition_en}"])
+        writer.writerow([f"{c.vi} / {c.en}" for c in table.columns])
+        for row in table.rows:
+            writer.writerow([export_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+        writer.writerow([])
+    return out.getvalue()
+
+
+def xlsx_bytes(report: Report) -> bytes:
+    """An XLSX workbook: a cover sheet, then one sheet per table with its definition above it."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "Báo cáo"
+    for line in _head(report):
+        cover.append([line])
+    cover["A1"].font = Font(bold=True, size=14)
+    for table in report.tables:
+        sheet = book.create_sheet(table.key[:31])
+        sheet.append([f"{table.vi} / {table.en}"])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([f"{table.definition_vi}"])
+        sheet.append([f"{table.definition_en}"])
+        sheet.append([f"{c.vi} / {c.en}" for c in table.columns])
+        for cell in sheet[4]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in table.rows:
+            sheet.append([export_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+        for i, column in enumerate(table.columns, start=1):
+            fmt = _XLSX_FORMATS.get(column.kind)
+            letter = sheet.cell(row=4, column=i).column_letter
+            sheet.column_dimensions[letter].width = 14 if column.kind != "text" else 28
+            if fmt is None:
+                continue
+            for (cell,) in sheet.iter_rows(min_row=5, min_col=i, max_col=i):
+                if isinstance(cell.value, int | float):
+                    cell.number_format = fmt
+        sheet.freeze_panes = "A5"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

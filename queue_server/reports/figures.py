@@ -1,0 +1,422 @@
+"""The queue's figures: tickets, waits, service times, estimate error, load, officers and counters.
+
+Definitions (repeated in each table, so an export read alone still says what it counts):
+
+- A ticket belongs to the period by its **business day**; with a counter or officer filter, only the
+  tickets that counter or officer called at least once count.
+- **Waiting time** runs from issue (the time printed on the ticket, also for tickets printed offline) to
+  the first call; tickets never called are left out. Waits after a transfer or a no-show are not added.
+- **Service time** runs from a call to the finish of that call (``ticket_finished``); calls that ended in
+  a transfer, a park or a no-show are left out.
+- Percentiles are nearest-rank (p90: the smallest time that 90 % of the times do not exceed).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from queue_server.reports.facts import CANCELLED, EXPIRED, OPEN, Facts, TicketFact
+from queue_server.reports.tables import Column, Table, Value, mean, percentile, share
+
+BIN_S = 120
+BINS = 30  # 0-2 ... 58-60 minutes, then "60+"
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_SUMMARY_COLS = [
+    Column("measure", "Chỉ tiêu", "Measure", "text"),
+    Column("value", "Giá trị", "Value", "number"),
+    Column("definition", "Định nghĩa", "Definition", "text"),
+]
+
+
+def _stats_row(name: str, values: list[float], target: float | None) -> list[Value]:
+    ordered = sorted(values)
+    within = None if target is None else share(sum(1 for v in ordered if v <= target), len(ordered))
+    return [
+        name,
+        len(ordered),
+        mean(ordered),
+        percentile(ordered, 0.5),
+        percentile(ordered, 0.9),
+        ordered[-1] if ordered else None,
+        within,
+    ]
+
+
+def waits(tickets: list[TicketFact]) -> list[float]:
+    return [w for t in tickets if (w := t.waited_s) is not None]
+
+
+def services(tickets: list[TicketFact]) -> list[float]:
+    return [float(e.service_s) for t in tickets for e in t.episodes if e.service_s is not None]
+
+
+def ticket_counts(tickets: list[TicketFact], working_days: int, days_with_tickets: int) -> Table:
+    issued = len(tickets)
+    count = {
+        "served": sum(1 for t in tickets if t.served),
+        "no_show": sum(1 for t in tickets if t.no_shows),
+        "cancelled": sum(1 for t in tickets if t.cancelled),
+        "transferred": sum(1 for t in tickets if t.transfers),
+        "parked": sum(1 for t in tickets if t.parks),
+        "offline": sum(1 for t in tickets if t.offline),
+        "expired": sum(1 for t in tickets if t.status == EXPIRED),
+        "open": sum(1 for t in tickets if t.status in OPEN),
+        "priority": sum(1 for t in tickets if t.priority is not None),
+    }
+    per_day = None if working_days == 0 else issued / working_days
+    rows: list[list[Value]] = [
+        ["issued", issued, "Số đã phát / tickets issued (ticket_issued), kể cả số in khi mất kết nối"],
+        ["served", count["served"], "Đã phục vụ xong / finished at least once (ticket_finished)"],
+        ["no_show", count["no_show"], "Vắng mặt khi gọi / marked no-show at least once (even if reinstated)"],
+        ["cancelled", count["cancelled"], "Đã hủy / cancelled (the citizen left)"],
+        ["transferred", count["transferred"], "Đã chuyển / transferred at least once"],
+        ["parked", count["parked"], "Tạm gác / parked at least once"],
+        ["offline", count["offline"], "Phát khi mất kết nối / printed by a kiosk while offline"],
+        ["priority", count["priority"], "Ưu tiên / priority series"],
+        [
+            "expired",
+            count["expired"],
+            "Hết hạn cuối ngày / still waiting, parked or no-show when the day closed",
+        ],
+        ["open", count["open"], "Còn chờ / still waiting, parked or no-show now (day not closed)"],
+        [
+            "working_days",
+            working_days,
+            "Ngày làm việc / working days in the period (holidays out, make-up days in)",
+        ],
+        ["days_with_tickets", days_with_tickets, "Ngày có phát số / business days with at least one ticket"],
+        ["issued_per_working_day", per_day, "Số phát bình quân mỗi ngày làm việc / issued ÷ working days"],
+    ]
+    return Table(
+        "tickets",
+        "Số thứ tự",
+        "Tickets",
+        "Mỗi số được tính theo ngày làm việc của nó (ngày in trên số).",
+        "Each ticket counts in its business day (the day printed on it).",
+        _SUMMARY_COLS,
+        rows,
+    )
+
+
+def time_stats(wait_s: list[float], service_s: list[float], target_s: float) -> Table:
+    cols = [
+        Column("measure", "Chỉ tiêu", "Measure", "text"),
+        Column("count", "Số lượt", "Count"),
+        Column("mean", "Trung bình (phút)", "Mean (min)", "minutes"),
+        Column("p50", "Trung vị (phút)", "Median (min)", "minutes"),
+        Column("p90", "P90 (phút)", "P90 (min)", "minutes"),
+        Column("max", "Lâu nhất (phút)", "Max (min)", "minutes"),
+        Column("within_target", f"Trong {target_s / 60:g} phút", f"Within {target_s / 60:g} min", "percent"),
+    ]
+    wait_row = _stats_row("wait", wait_s, target_s)
+    service_row = _stats_row("service", service_s, None)
+    return Table(
+        "times",
+        "Thời gian chờ và phục vụ",
+        "Waiting and service time",
+        "Chờ: từ lúc phát số đến lần gọi đầu tiên (số chưa được gọi không tính). Phục vụ: từ lúc gọi đến lúc "
+        "kết thúc lượt đó (lượt chuyển, tạm gác, vắng mặt không tính). P50/P90 theo hạng gần nhất.",
+        "Wait: issue to first call (tickets never called are left out). Service: a call to its finish "
+        "(calls ending in a transfer, park or no-show are left out). Nearest-rank percentiles; the share "
+        "within target is of waits.",
+        cols,
+        [wait_row, service_row],
+    )
+
+
+def bins(wait_s: list[float], service_s: list[float]) -> Table:
+    wait_bins, service_bins = [0] * (BINS + 1), [0] * (BINS + 1)
+    for w in wait_s:
+        wait_bins[min(BINS, int(w // BIN_S))] += 1
+    for s in service_s:
+        service_bins[min(BINS, int(s // BIN_S))] += 1
+    rows: list[list[Value]] = []
+    for i in range(BINS + 1):
+        label = f"{i * 2}–{i * 2 + 2}" if i < BINS else f"{BINS * 2}+"
+        rows.append([label, wait_bins[i], service_bins[i]])
+    cols = [
+        Column("minutes", "Phút", "Minutes", "text"),
+        Column("waits", "Lượt chờ", "Waits"),
+        Column("services", "Lượt phục vụ", "Services"),
+    ]
+    return Table(
+        "bins",
+        "Phân bố theo khoảng 2 phút",
+        "Distribution in 2-minute bins",
+        "Số lượt có thời gian chờ / phục vụ trong mỗi khoảng [a, b) phút; khoảng cuối là từ 60 phút trở lên.",
+        "Waits and services whose time falls in each [a, b) minute bin; the last bin is 60 minutes and more.",
+        cols,
+        rows,
+    )
+
+
+def estimate_error(tickets: list[TicketFact], tolerance_s: float) -> Table:
+    diffs = [t.estimate_s - w for t in tickets if t.estimate_s is not None and (w := t.waited_s) is not None]
+    within = share(sum(1 for d in diffs if abs(d) <= tolerance_s), len(diffs))
+    mae = mean([abs(d) for d in diffs])
+    rows: list[list[Value]] = [
+        ["count", len(diffs), "Số có thời gian dự kiến và đã được gọi / tickets with an estimate, called"],
+        [
+            "mae_min",
+            None if mae is None else mae / 60,
+            "Sai số tuyệt đối trung bình (phút) / mean |estimate - wait|",
+        ],
+        [
+            "bias_min",
+            None if not diffs else sum(diffs) / len(diffs) / 60,
+            "Sai số trung bình có dấu (phút, dương = dự kiến dài hơn) / mean estimate - wait",
+        ],
+        [
+            "within_tolerance",
+            within,
+            f"Tỷ lệ sai lệch trong ±{tolerance_s / 60:g} phút / share within ±{tolerance_s / 60:g} min",
+        ],
+    ]
+    return Table(
+        "estimate",
+        "Độ chính xác thời gian chờ dự kiến",
+        "Accuracy of the printed wait estimate",
+        "So sánh thời gian chờ in trên số với thời gian chờ thực tế (đến lần gọi đầu). Số in khi mất kết nối "
+        "không có dự kiến.",
+        "The wait printed on the ticket against the wait measured to the first call; offline tickets carry "
+        "no estimate.",
+        _SUMMARY_COLS,
+        rows,
+    )
+
+
+def by_service(tickets: list[TicketFact], names: dict[str, str]) -> Table:
+    groups: dict[str, list[TicketFact]] = defaultdict(list)
+    for t in tickets:
+        groups[t.service].append(t)
+    rows: list[list[Value]] = []
+    for code in sorted(groups):
+        group = groups[code]
+        w = sorted(waits(group))
+        rows.append(
+            [
+                code,
+                names.get(code, code),
+                len(group),
+                sum(t.served for t in group),
+                sum(t.no_shows > 0 for t in group),
+                mean(w),
+                percentile(w, 0.9),
+                mean(services(group)),
+            ]
+        )
+    cols = [
+        Column("service", "Mã", "Code", "text"),
+        Column("name", "Lĩnh vực", "Service", "text"),
+        Column("issued", "Đã phát", "Issued"),
+        Column("served", "Đã phục vụ", "Served"),
+        Column("no_show", "Vắng mặt", "No-show"),
+        Column("mean_wait", "Chờ TB (phút)", "Mean wait (min)", "minutes"),
+        Column("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", "minutes"),
+        Column("mean_service", "Phục vụ TB (phút)", "Mean service (min)", "minutes"),
+    ]
+    return Table(
+        "services",
+        "Theo lĩnh vực",
+        "By service",
+        "Lĩnh vực lúc phát số; thời gian phục vụ theo lĩnh vực của lượt gọi.",
+        "The service the ticket was issued for; service times by the service of each call.",
+        cols,
+        rows,
+    )
+
+
+def load(tickets: list[TicketFact], tz: ZoneInfo) -> tuple[Table, dict[tuple[int, int], int]]:
+    cells: dict[tuple[int, int], int] = Counter()
+    cache: dict[int, tuple[int, int]] = {}
+    for t in tickets:
+        slot = int(t.issued_ts // 900)
+        where = cache.get(slot)
+        if where is None:
+            local = datetime.fromtimestamp(slot * 900, tz)
+            where = cache[slot] = (local.weekday(), local.hour)
+        cells[where] += 1
+    hours = sorted({h for _, h in cells} | set(range(7, 18)))
+    cols = [Column("weekday", "Thứ", "Weekday", "text")] + [
+        Column(f"h{h:02d}", f"{h}h", f"{h}:00") for h in hours
+    ]
+    rows: list[list[Value]] = [
+        [f"{WEEKDAYS_VI[d]} / {WEEKDAYS_EN[d]}"] + [cells.get((d, h), 0) for h in hours] for d in range(7)
+    ]
+    table = Table(
+        "load",
+        "Lượt lấy số theo thứ và giờ",
+        "Arrivals by weekday and hour",
+        "Số phát trong mỗi giờ (giờ địa phương, theo giờ in trên số), cộng dồn cả kỳ.",
+        "Tickets issued in each local hour (by the time printed on the ticket), summed over the period.",
+        cols,
+        rows,
+    )
+    return table, dict(cells)
+
+
+def counters_vs_waiting(facts: Facts) -> Table:
+    per_hour: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    busy_days = {day for (day, _h), s in facts.samples.items() if s[1] or s[2]}
+    for (day, hour), (n, open_, waiting) in facts.samples.items():
+        if day in busy_days and n:
+            acc = per_hour[hour]
+            acc[0], acc[1], acc[2] = acc[0] + n, acc[1] + open_, acc[2] + waiting
+    rows: list[list[Value]] = [
+        [f"{h:02d}:00", acc[1] / acc[0], acc[2] / acc[0]]
+        for h, acc in sorted(per_hour.items())
+        if acc[1] or acc[2]
+    ]
+    cols = [
+        Column("hour", "Giờ", "Hour", "text"),
+        Column("counters_open", "Quầy mở TB", "Counters open", "number"),
+        Column("waiting", "Người chờ TB", "People waiting", "number"),
+    ]
+    return Table(
+        "capacity",
+        "Quầy mở so với người chờ",
+        "Counters open against people waiting",
+        "Trung bình các lần lấy mẫu mỗi 15 phút trong giờ đó, trên các ngày có hoạt động.",
+        "Means of a look every 15 minutes within the hour, over the days with any activity.",
+        cols,
+        rows,
+    )
+
+
+def daily(tickets: list[TicketFact], working: dict[date, bool]) -> Table:
+    groups: dict[str, list[TicketFact]] = defaultdict(list)
+    for t in tickets:
+        groups[t.day].append(t)
+    rows: list[list[Value]] = []
+    for day in sorted(set(groups) | {d.isoformat() for d, w in working.items() if w}):
+        group = groups.get(day, [])
+        w = sorted(waits(group))
+        is_working = working.get(date.fromisoformat(day), False)
+        rows.append(
+            [
+                day,
+                "x" if is_working else "",
+                len(group),
+                sum(t.served for t in group),
+                mean(w),
+                percentile(w, 0.9),
+            ]
+        )
+    cols = [
+        Column("day", "Ngày", "Day", "text"),
+        Column("working", "Ngày làm việc", "Working day", "text"),
+        Column("issued", "Đã phát", "Issued"),
+        Column("served", "Đã phục vụ", "Served"),
+        Column("mean_wait", "Chờ TB (phút)", "Mean wait (min)", "minutes"),
+        Column("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", "minutes"),
+    ]
+    return Table(
+        "daily",
+        "Theo ngày",
+        "By day",
+        "Mỗi ngày làm việc của kỳ (kể cả ngày không có số) và mỗi ngày có phát số.",
+        "Every working day of the period (also those without tickets) and every day with tickets.",
+        cols,
+        rows,
+    )
+
+
+def officers(tickets: list[TicketFact], facts: Facts, names: dict[str, str] | None) -> Table:
+    served: dict[str, list[float]] = defaultdict(list)
+    missed: Counter[str] = Counter()
+    for t in tickets:
+        for e in t.episodes:
+            if e.officer is not None and e.service_s is not None:
+                served[e.officer].append(e.service_s)
+        if t.no_shows and t.episodes and t.episodes[-1].officer is not None:
+            missed[t.episodes[-1].officer] += t.no_shows
+    rows: list[list[Value]] = []
+    for officer in sorted(set(served) | set(missed) | set(facts.officer_time)):
+        spent = facts.officer_time.get(officer)
+        label = officer if names is None else f"{officer} — {names.get(officer, '')}".rstrip(" —")
+        rows.append(
+            [
+                label,
+                len(served[officer]),
+                mean(served[officer]),
+                spent.open_s if spent else 0.0,
+                spent.paused_s if spent else 0.0,
+                missed[officer],
+            ]
+        )
+    cols = [
+        Column("officer", "Cán bộ", "Officer", "text"),
+        Column("served", "Lượt phục vụ", "Services"),
+        Column("mean_service", "Phục vụ TB (phút)", "Mean service (min)", "minutes"),
+        Column("open", "Giờ mở quầy", "Hours open", "hours"),
+        Column("paused", "Giờ tạm dừng", "Hours paused", "hours"),
+        Column("no_show", "Vắng mặt", "No-shows"),
+    ]
+    return Table(
+        "officers",
+        "Cán bộ",
+        "Officers",
+        "Lượt phục vụ xong theo cán bộ gọi số; giờ mở / tạm dừng quầy trong kỳ, cắt ở cuối ngày làm việc; "
+        "vắng mặt tính cho cán bộ của lần gọi cuối.",
+        "Finished services by the officer who called; time a counter was open or paused under the officer, "
+        "cut at the end of each business day; no-shows count for the officer of the last call.",
+        cols,
+        rows,
+    )
+
+
+def counters(tickets: list[TicketFact]) -> Table:
+    served: dict[int, list[float]] = defaultdict(list)
+    calls: Counter[int] = Counter()
+    for t in tickets:
+        for e in t.episodes:
+            calls[e.counter] += 1
+            if e.service_s is not None:
+                served[e.counter].append(e.service_s)
+    rows: list[list[Value]] = [[str(n), calls[n], len(served[n]), mean(served[n])] for n in sorted(calls)]
+    cols = [
+        Column("counter", "Quầy", "Counter", "text"),
+        Column("calls", "Lượt gọi", "Calls"),
+        Column("served", "Lượt phục vụ", "Services"),
+        Column("mean_service", "Phục vụ TB (phút)", "Mean service (min)", "minutes"),
+    ]
+    return Table(
+        "counters",
+        "Quầy",
+        "Counters",
+        "Lượt gọi (không kể gọi lại) và lượt phục vụ xong tại mỗi quầy.",
+        "Calls (recalls not counted) and finished services at each counter.",
+        cols,
+        rows,
+    )
+
+
+def rule_versions(tickets: list[TicketFact]) -> Table:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for t in tickets:
+        groups[t.rules_version].append(t.day)
+    rows: list[list[Value]] = [
+        [v, len(d), min(d), max(d)] for v, d in sorted(groups.items(), key=lambda kv: min(kv[1]))
+    ]
+    cols = [
+        Column("version", "Phiên bản quy định", "Rule version", "text"),
+        Column("issued", "Đã phát", "Issued"),
+        Column("first", "Từ ngày", "First day", "text"),
+        Column("last", "Đến ngày", "Last day", "text"),
+    ]
+    return Table(
+        "rules",
+        "Phiên bản quy định",
+        "Rule versions",
+        "Mỗi số giữ phiên bản quy định có hiệu lực khi được phát.",
+        "Each ticket keeps the rule version in force when it was issued.",
+        cols,
+        rows,
+    )
+
+
+def still_open(t: TicketFact) -> bool:
+    return t.status in OPEN or t.status == CANCELLED

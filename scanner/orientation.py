@@ -1,0 +1,190 @@
+"""Which way is up: the evidence on a page combined into one decision with a confidence.
+
+Evidence, strongest first:
+
+- **matrix codes** (QR, DataMatrix, Aztec): their finder patterns say exactly which way the symbol is
+  turned, and a document prints them upright;
+- **Tesseract's orientation detection** (OSD, ``tesseract --psm 0``), asked only when the text lines
+  alone are not conclusive (it costs about half a second a page);
+- **text lines**: the direction with the sharpest row profile (lines run across the page) and the
+  ink above the x-height core against the ink below (ascenders, capitals, Vietnamese tone marks sit
+  above), see ``geometry.estimate_orientation``;
+- **linear codes** (Code 128, Code 39, …) only when nothing else speaks: a barcode is often printed
+  sideways along a margin.
+
+A page is never turned on weak evidence: when nothing is conclusive the page stays as scanned (only
+deskewed) and is flagged ``unsure`` for the clerk, who turns it with one click if needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy.typing as npt
+
+from scanner.codes import Code
+from scanner.geometry import Orientation
+
+log = logging.getLogger(__name__)
+
+Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
+
+AXIS_SURE = 0.15  # row profile this much sharper one way than the other, with many agreeing lines
+AXIS_CLEAR = 0.3  # ... this much: lines clearly run that way even if few (a single typed line)
+UP_SURE = 0.02  # ink above minus below the line cores, as a share of all line ink
+LINES_SURE = 4  # at least this many text lines voted on the up side ...
+AGREE_SURE = 0.8  # ... and this share of them agree
+OSD_SURE = 2.5  # Tesseract's orientation confidence it takes to turn a page on its word
+OSD_TIMEOUT = 20.0
+OSD_MIN_SIDE = 1000  # smaller images (a card at 200 dpi) are not given to OSD
+OSD_WIDTH = 1800  # OSD needs text at least ~20 px high; a wider page is scaled down to this
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Counter-clockwise quarter turns to apply, how sure, and what decided it."""
+
+    quarter_turns: int
+    confidence: float  # 0..1
+    source: str  # "text", "osd", "code", "none"
+    unsure: bool
+
+
+def text_is_sure(found: Orientation) -> bool:
+    """Enough text lines, clearly running one way, mostly agreeing on the up side."""
+    return (
+        found.axis_confidence >= AXIS_SURE
+        and found.confidence >= UP_SURE
+        and found.lines >= LINES_SURE
+        and found.agreement >= AGREE_SURE
+    )
+
+
+def from_text(found: Orientation) -> Decision:
+    """The text lines' verdict: turns only when they are sure, else kept as scanned and unsure."""
+    if text_is_sure(found):
+        confidence = min(1.0, found.agreement * found.lines / 10)
+        return Decision(found.quarter_turns, confidence, "text", False)
+    return Decision(0, 0.0, "none", True)
+
+
+def needs_osd(found: Orientation) -> bool:
+    """OSD is asked only when the text lines do not settle it (it costs ~0.5 s a page), and only when
+    something runs in lines at all: on a stamp and a signature it has nothing to read.
+    """
+    has_lines = found.axis_confidence >= AXIS_CLEAR or found.lines >= LINES_SURE
+    return not text_is_sure(found) and has_lines
+
+
+def osd_available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+_ROTATE = re.compile(r"Rotate:\s*(\d+)")
+_CONF = re.compile(r"Orientation confidence:\s*([0-9.]+)")
+
+
+def ink_crop(grey: Image8, margin: float = 0.03) -> Image8:
+    """The part of the page that holds ink, with a margin: OSD's time grows with the area it scans,
+    and the pages that need it (a line or two of text) are mostly empty paper.
+    """
+    h, w = grey.shape
+    f = min(1.0, 400 / w)
+    small = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 20)
+    points = cv2.findNonZero(ink)
+    if points is None:
+        return grey
+    x, y, bw, bh = cv2.boundingRect(points)
+    pad = margin * max(w, h)
+    x0, y0 = max(0, int(x / f - pad)), max(0, int(y / f - pad))
+    x1, y1 = min(w, int((x + bw) / f + pad)), min(h, int((y + bh) / f + pad))
+    return grey[y0:y1, x0:x1]
+
+
+def tesseract_osd(grey: Image8) -> tuple[int, float] | None:
+    """Tesseract's verdict on a grey page: counter-clockwise quarter turns to apply and its confidence."""
+    if not osd_available() or max(grey.shape) < OSD_MIN_SIDE:
+        return None  # on a card-sized image OSD guesses (it turned a CCCD back sideways)
+    grey = ink_crop(grey)
+    if grey.shape[1] > OSD_WIDTH:
+        f = OSD_WIDTH / grey.shape[1]
+        grey = cv2.resize(grey, (OSD_WIDTH, max(1, round(grey.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    ok, png = cv2.imencode(".png", grey, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        return None
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--psm", "0", "--dpi", "200"],
+            input=png.tobytes(),
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},  # one page, one core: the pool has the others
+            capture_output=True,
+            timeout=OSD_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        log.warning("tesseract OSD did not answer: %s", err)
+        return None
+    out = done.stdout.decode(errors="replace")
+    rotate, conf = _ROTATE.search(out), _CONF.search(out)
+    if done.returncode != 0 or rotate is None or conf is None:
+        return None  # too little text to tell: tesseract says so on stderr
+    clockwise = int(rotate.group(1)) // 90
+    return (-clockwise) % 4, float(conf.group(1))
+
+
+def with_osd(text: Decision, osd: tuple[int, float] | None, found: Orientation | None = None) -> Decision:
+    """OSD's verdict (quarter turns relative to the page as warped) when it is sure enough.
+
+    When the text lines clearly run one way, an OSD verdict that has them run the other way is not
+    believed (OSD misreads sparse pages, cards, machine-readable lines).
+    """
+    if osd is None:
+        return text
+    turns, conf = osd
+    if found is not None and found.axis_confidence >= AXIS_CLEAR and (turns - found.quarter_turns) % 2:
+        return text
+    if conf >= OSD_SURE:
+        return Decision(turns, min(1.0, conf / (4 * OSD_SURE)), "osd", False)
+    if not text.unsure and turns == 0:
+        return Decision(0, text.confidence, text.source, False)
+    return text
+
+
+def code_turns(codes: Sequence[Code]) -> tuple[int, bool] | None:
+    """Quarter turns the codes ask for and whether they are matrix codes (strong), or None."""
+    matrix = [c for c in codes if c.is_matrix and c.orientation is not None]
+    chosen = matrix or [c for c in codes if c.orientation is not None]
+    if not chosen:
+        return None
+    votes = Counter(round((c.orientation or 0.0) / 90.0) % 4 for c in chosen)
+    turns, _ = votes.most_common(1)[0]
+    return turns, bool(matrix)
+
+
+def with_codes(decision: Decision, codes: Sequence[Code]) -> tuple[int, Decision]:
+    """Extra turns the codes on the (already turned) page ask for, and the decision after them.
+
+    Matrix codes decide; linear codes only settle up or down on a page nothing else could settle
+    (a barcode printed along the margin runs sideways on an upright page).
+    """
+    found = code_turns(codes)
+    if found is None:
+        return 0, decision
+    turns, strong = found
+    if strong:
+        total = (decision.quarter_turns + turns) % 4
+        return turns, Decision(total, 1.0, "code", False)
+    if decision.unsure and turns % 2 == 0:
+        total = (decision.quarter_turns + turns) % 4
+        return turns, Decision(total, 0.6, "code", False)
+    return 0, decision
