@@ -92,7 +92,7 @@ def call_to_display(
         for d in site.devices
         if d.kind in {DeviceKind.KEYPAD, DeviceKind.LED_DISPLAY}
     ]
-    kiosk = BusClient(url, site.site.id, "bench-kiosk")
+    kiosk = BusClient(url, site.site.id, "supervisor-bench")
     kiosk.enable_requests()
     kiosk.start()
     try:

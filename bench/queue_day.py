@@ -118,7 +118,7 @@ class Worker:
         self.plan, self.shared = plan, shared
         self.result = WorkerResult()
         self.lock = threading.Lock()
-        self.client = BusClient(plan.url, plan.site_id, f"bench-load-{plan.index}")
+        self.client = BusClient(plan.url, plan.site_id, f"supervisor-load-{plan.index}")
         self.client.enable_requests()
 
     def request(self, verb: str, message: m.Envelope) -> m.Response:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bus.client import BrokerUrl, BusError
+from bus.client import MAX_PAYLOAD_BYTES, BrokerUrl, BusError
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +57,65 @@ def wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
-def mosquitto_config(port: int, host: str = "127.0.0.1", extra: str = "") -> str:
+def mosquitto_config(
+    port: int,
+    host: str = "127.0.0.1",
+    extra: str = "",
+    auth: tuple[Path, Path] | None = None,
+    tls: tuple[Path, Path, Path] | None = None,
+) -> str:
+    """The broker's configuration; with ``auth`` = (password file, ACL file) anonymous access is off;
+    with ``tls`` = (CA, certificate, key) the listener speaks TLS only."""
+    access = (
+        "allow_anonymous true\n"
+        if auth is None
+        # Run as root, Mosquitto drops to the user "mosquitto" before reading the files: stay who we
+        # are, so the 0600 files made by `motcua site credentials` for this user stay readable.
+        else f"allow_anonymous false\npassword_file {auth[0]}\nacl_file {auth[1]}\nuser {_user()}\n"
+    )
+    secure = "" if tls is None else f"cafile {tls[0]}\ncertfile {tls[1]}\nkeyfile {tls[2]}\n"
     return (
         f"listener {port} {host}\n"
-        "allow_anonymous true\n"
+        f"{secure}"
+        f"{access}"
         "max_queued_messages 0\n"
         "set_tcp_nodelay true\n"
         "persistence false\n"
+        f"message_size_limit {MAX_PAYLOAD_BYTES}\n"
         "log_dest stderr\n"
         "log_type error\nlog_type warning\nlog_type notice\n"
         f"{extra}"
     )
 
 
+def _user() -> str:
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
 class EmbeddedBroker:
     """Start with ``start()``; ``url`` is then the broker's address for every client."""
 
-    def __init__(self, port: int | None = None, *, engine: str = "auto", host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        engine: str = "auto",
+        host: str = "127.0.0.1",
+        auth: tuple[Path, Path] | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
         if engine not in {"auto", "mosquitto", "amqtt"}:
             raise ValueError(f"broker engine {engine!r}: use auto, mosquitto or amqtt")
         if engine == "auto":
             engine = "mosquitto" if shutil.which("mosquitto") else "amqtt"
+        if engine == "amqtt":
+            log.warning("amqtt fallback broker: no per-client users, ACL or TLS; for a demo only")
         self.engine = engine
         self.host = host
+        self.auth = auth  # (password file, ACL file): Mosquitto only
+        self.tls = tls  # (CA, certificate, key): Mosquitto only
+        if (auth is not None or tls is not None) and engine != "mosquitto":
+            raise BusError("users and ACL need Mosquitto; the amqtt fallback is for the demo only")
         if port is None:  # the default port if free, else any free port
             self.port = DEFAULT_PORT if port_is_free(DEFAULT_PORT, host) else free_port(host)
         elif port == 0:
@@ -93,7 +131,10 @@ class EmbeddedBroker:
     @property
     def url(self) -> BrokerUrl:
         protocol = 5 if self.engine == "mosquitto" else 311
-        return BrokerUrl(self.host, self.port, username=DEMO_USER, protocol=protocol)
+        ca = str(self.tls[0]) if self.tls is not None else None
+        return BrokerUrl(
+            self.host, self.port, username=DEMO_USER, protocol=protocol, tls=ca is not None, ca_file=ca
+        )
 
     def start(self, timeout: float = 10.0) -> BrokerUrl:
         if self.engine == "mosquitto":
@@ -112,7 +153,7 @@ class EmbeddedBroker:
     def _start_mosquitto(self) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="motcua-broker-")
         conf = Path(self._workdir.name) / "mosquitto.conf"
-        conf.write_text(mosquitto_config(self.port, self.host))
+        conf.write_text(mosquitto_config(self.port, self.host, auth=self.auth, tls=self.tls))
         logfile = (Path(self._workdir.name) / "mosquitto.log").open("wb")
         # Its own session: a Ctrl-C at the terminal reaches only us, and we stop the broker last,
         # after every client has said goodbye.

@@ -5,8 +5,10 @@ It adds to paho what every process needs: availability as the Last Will and repu
 typed decoding with a warning (naming the topic) for malformed payloads, duplicate message ids
 ignored, expired commands dropped, and request/response with a timeout.
 
-Broker URL grammar: ``mqtt://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S]``; the password
-comes from the environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file in the repo).
+Broker URL grammar: ``mqtt[s]://[USER@]HOST[:PORT][?protocol=5|311&keepalive=S&secret_file=PATH&ca_file=PATH]``
+(``mqtts``: TLS, port 8883 by default, the broker's certificate verified against ``ca_file``);
+the password is read from ``secret_file`` (one made by ``motcua site credentials``), else from the
+environment variable ``MOTCUA_MQTT_PASSWORD`` (never from a file in the repo).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,8 +30,9 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from bus.errors import BusError, PayloadTooLargeError, TopicError
 from bus.models import Envelope, Response
-from bus.topics import OFFLINE, ONLINE, Topics
+from bus.topics import OFFLINE, ONLINE, Topics, check_publish_topic
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +40,23 @@ T = TypeVar("T")
 Handler = Callable[[str, Any], None]
 
 _SEEN_IDS = 8192
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""Largest message a motcua client sends or reads; the broker's ``message_size_limit`` matches it.
 
+motcua's messages are small JSON documents (the largest, a print job, is a few kilobytes); scanned
+documents travel over HTTP. Anything bigger is hostile or a bug: refused on publish, dropped on receipt.
+"""
 
-class BusError(Exception):
-    """Base of the errors raised by ``bus``."""
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "BrokerUrl",
+    "BrokerUrlError",
+    "BusClient",
+    "BusError",
+    "PayloadTooLargeError",
+    "RequestTimeoutError",
+    "TopicError",
+]
 
 
 class BrokerUrlError(BusError, ValueError):
@@ -58,20 +75,42 @@ class BrokerUrl:
     username: str | None = None
     protocol: int = 5
     keepalive: int = 30
+    secret_file: str | None = None
+    password: str | None = field(default=None, repr=False, compare=False)
+    tls: bool = False
+    ca_file: str | None = None
+
+    def as_client(self, username: str, password: str) -> BrokerUrl:
+        """The same broker for another identity (each process connects with its own)."""
+        return replace(self, username=username, password=password, secret_file=None)
+
+    def secret(self) -> str | None:
+        """The password: given in code, else read from ``secret_file``, else ``MOTCUA_MQTT_PASSWORD``."""
+        if self.password is not None:
+            return self.password
+        if self.secret_file is not None:
+            try:
+                return Path(self.secret_file).read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise BusError(
+                    f"cannot read the MQTT secret file {self.secret_file}: {err.strerror}"
+                ) from err
+        return os.environ.get("MOTCUA_MQTT_PASSWORD")
 
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
         parts = urlsplit(url)
-        if parts.scheme != "mqtt":
-            raise BrokerUrlError(url, "scheme must be mqtt://")
+        if parts.scheme not in {"mqtt", "mqtts"}:
+            raise BrokerUrlError(url, "scheme must be mqtt:// or mqtts:// (TLS)")
+        tls = parts.scheme == "mqtts"
         if not parts.hostname:
             raise BrokerUrlError(url, "missing host, expected mqtt://HOST[:PORT]")
         try:
-            port = parts.port or 1883
+            port = parts.port or (8883 if tls else 1883)
         except ValueError as err:
             raise BrokerUrlError(url, "port must be a number 1-65535") from err
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(query) - {"protocol", "keepalive"}
+        unknown = set(query) - {"protocol", "keepalive", "secret_file", "ca_file"}
         if unknown:
             raise BrokerUrlError(url, f"unknown parameter(s) {', '.join(sorted(unknown))}")
         protocol = {"5": 5, "311": 311, "3.1.1": 311}.get(query.get("protocol", "5"))
@@ -80,11 +119,26 @@ class BrokerUrl:
         keepalive = query.get("keepalive", "30")
         if not keepalive.isdigit() or int(keepalive) < 5:
             raise BrokerUrlError(url, "keepalive must be a whole number of seconds >= 5")
-        return cls(parts.hostname, port, parts.username, protocol, int(keepalive))
+        if "ca_file" in query and not tls:
+            raise BrokerUrlError(url, "ca_file needs mqtts://")
+        return cls(
+            parts.hostname,
+            port,
+            parts.username,
+            protocol,
+            int(keepalive),
+            query.get("secret_file"),
+            tls=tls,
+            ca_file=query.get("ca_file"),
+        )
 
     def __str__(self) -> str:
         user = f"{self.username}@" if self.username else ""
-        return f"mqtt://{user}{self.host}:{self.port}?protocol={self.protocol}"
+        scheme = "mqtts" if self.tls else "mqtt"
+        extra = "".join(
+            f"&{k}={v}" for k, v in (("secret_file", self.secret_file), ("ca_file", self.ca_file)) if v
+        )
+        return f"{scheme}://{user}{self.host}:{self.port}?protocol={self.protocol}{extra}"
 
 
 @dataclass
@@ -138,7 +192,10 @@ class BusClient:
             clean_session=None if v5 else True,
         )
         if self.broker.username:
-            client.username_pw_set(self.broker.username, os.environ.get("MOTCUA_MQTT_PASSWORD"))
+            client.username_pw_set(self.broker.username, self.broker.secret())
+        if self.broker.tls:
+            # Verifies the broker's certificate and host name against the site's CA (or the system's).
+            client.tls_set(ca_certs=self.broker.ca_file)
         if self.availability_topic:
             client.will_set(self.availability_topic, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -175,6 +232,10 @@ class BusClient:
         reset = getattr(self._mqtt, "_reset_sockets", None)
         if reset is not None:
             reset()
+        # A connection still in its TLS handshake (an untrusted broker) is left open by paho.
+        close = getattr(self._mqtt, "_sock_close", None)
+        if close is not None:
+            close()
         self.connected.clear()
 
     def _on_connect(self, client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -216,12 +277,23 @@ class BusClient:
     # --- publishing ------------------------------------------------------------------------------
 
     def publish(self, topic: str, message: BaseModel | str, *, retain: bool = False) -> paho.MQTTMessageInfo:
+        """Send ``message`` (QoS 1) to ``topic``.
+
+        Raises ``TopicError`` for a topic no message may go to (wildcards, NUL, empty levels, too
+        long) and ``PayloadTooLargeError`` over ``MAX_PAYLOAD_BYTES``, before anything is sent.
+        """
+        check_publish_topic(topic)
         if isinstance(message, Envelope):
             payload: bytes = message.to_json()
         elif isinstance(message, BaseModel):
             payload = message.model_dump_json(exclude_none=True).encode()
         else:
             payload = message.encode()
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError(
+                f"{self.client_id}: a {len(payload)}-byte message for {topic} is over "
+                f"the {MAX_PAYLOAD_BYTES}-byte limit"
+            )
         return self._mqtt.publish(topic, payload, qos=1, retain=retain)
 
     # --- subscribing -----------------------------------------------------------------------------
@@ -247,6 +319,15 @@ class BusClient:
             self._mqtt.subscribe(pattern, qos=1)
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+            log.warning(
+                "%s: dropped a %d-byte message on %s: over the %d-byte limit",
+                self.client_id,
+                len(msg.payload),
+                msg.topic,
+                MAX_PAYLOAD_BYTES,
+            )
+            return
         with self._subs_lock:
             subs = [s for s in self._subs if paho.topic_matches_sub(s.pattern, msg.topic)]
         decoded: dict[int, Any] = {}
@@ -316,14 +397,14 @@ class BusClient:
         self.subscribe(self.topics.resp(self.client_id), self._on_response, Response, dedupe=False)
 
     def request(self, verb: str, message: Envelope, timeout: float = 5.0) -> Response:
-        """Publish ``message`` on ``req/{verb}`` and wait for its response.
+        """Publish ``message`` on ``req/{client}/{verb}`` and wait for its response.
 
         Retrying after a timeout with the *same* message is safe: the server answers a repeated id
         with the response it already committed.
         """
         message = message.model_copy(update={"reply_to": self.topics.resp(self.client_id)})
         pending = self._pending.setdefault(message.id, _Pending())
-        self.publish(self.topics.req(verb), message)
+        self.publish(self.topics.req(self.client_id, verb), message)
         try:
             if not pending.done.wait(timeout):
                 raise RequestTimeoutError(f"no answer to {verb} request {message.id} within {timeout} s")

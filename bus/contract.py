@@ -184,8 +184,8 @@ SPECS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         "req",
-        "req/{verb}",
-        "kiosks, clerk consoles",
+        "req/{client}/{verb}",
+        "kiosks, clerk consoles (only `{client}` itself: broker ACL)",
         "server",
         False,
         1,
@@ -232,10 +232,14 @@ SPECS: tuple[TopicSpec, ...] = (
             ),
             m.CallsSince(**_env(24), reply_to="motcua/v1/demo/resp/hall-board-1", after_seq=85, limit=50),
         ),
-        "`verb` is the request's `kind` (`issue_ticket`, `counter`, `register_dossier`, `update_dossier`,"
-        " `reserve_block`, `offline_tickets`, `calls_since`). `reply_to` names the topic for the answer;"
-        " it must be a `resp/` topic of the same site. Retrying with the same `id` never issues a"
-        " second ticket."
+        "`client` is the sender's id (its broker user name: the ACL lets a client write only under its"
+        " own id, so the server knows who asks); `verb` is the request's `kind` (`issue_ticket`, `counter`,"
+        " `register_dossier`, `update_dossier`, `reserve_block`, `offline_tickets`, `calls_since`). The"
+        " answer always goes to `resp/{client}`; `reply_to` may be left out, and a request whose"
+        " `reply_to` is anything else (a wildcard, a NUL, several levels, another client's or another site's topic) is ignored and"
+        " logged, never executed. What each client may ask depends on its role in the site file"
+        " (docs/security.md): anything else is refused with `forbidden`. Retrying with the same `id` never"
+        " issues a second ticket; the same `id` on another verb is refused with `bad_request`."
         " `counter` actions: `open` (needs `officer`), `pause`, `resume`, `close`, `call_next` (finishes"
         " the current ticket first), `call_ticket`, `recall`, `no_show` (after the site's recalls or"
         " seconds), `reinstate`, `transfer` (`to_service` or `to_counter`, `position` front/back), `park`,"
@@ -249,8 +253,9 @@ SPECS: tuple[TopicSpec, ...] = (
         " back it sends them in `offline_tickets` (at most 1000 per request, oldest first); the server"
         " inserts each as a waiting ticket with its kiosk `issued_at` (into the queue in issue order),"
         " answers `accepted` = every number it now knows (a number it already holds from an earlier try"
-        " is accepted again, never duplicated), and refuses a number outside a block reserved by that kiosk"
-        " (`not_allowed`). The kiosk forgets a journalled ticket only once it is accepted.\n\n"
+        " is accepted again, never duplicated) and `refused` = [{number, code, reason}] for each number"
+        " outside a block reserved by that kiosk (`not_allowed`) or not of the service (`bad_request`)."
+        " The kiosk forgets a journalled ticket once it is accepted or refused.\n\n"
         "`calls_since` (a hall board or announcer that saw a gap in the `calls` seq, or that starts and"
         " rebuilds its list) is answered with `calls`: the calls after `after_seq`, oldest first, at most"
         " `limit` (1-500, default 50); ask again after the last seq received for more. It changes nothing"
@@ -261,7 +266,7 @@ SPECS: tuple[TopicSpec, ...] = (
         "resp",
         "resp/{client}",
         "server",
-        "the requesting client",
+        "the requesting client or device (only that client may read it: broker ACL)",
         False,
         1,
         TypeAdapter(m.Response),
@@ -293,9 +298,29 @@ SPECS: tuple[TopicSpec, ...] = (
                 ok=True,
                 block=m.NumberBlock(service="land", business_day=_T0.date(), first=1141, last=1160),
             ),
-            m.Response(**_env(21), request_id=f"{19:032x}", ok=True, accepted=["A1141", "A1142"]),
             m.Response(
-                **_env(25),
+                **_env(21),
+                request_id=f"{19:032x}",
+                ok=True,
+                accepted=["A1141"],
+                refused=[
+                    m.RefusedNumber(
+                        number="A1142", code="not_allowed", reason="A1142 is not in a block of kiosk-1"
+                    )
+                ],
+            ),
+            m.Response(
+                **_env(24),
+                request_id=f"{25:032x}",
+                ok=False,
+                error=m.ErrorInfo(
+                    code="forbidden",
+                    message="Chỉ được thao tác tại quầy 2.",
+                    message_en="counter 2's console acted on counter 1",
+                ),
+            ),
+            m.Response(
+                **_env(27),
                 request_id=f"{24:032x}",
                 ok=True,
                 calls=[
@@ -308,7 +333,11 @@ SPECS: tuple[TopicSpec, ...] = (
                 ],
             ),
         ),
-        "Sent only after the server committed the request. `request_id` is the request's `id`.",
+        "Sent only after the server committed the request. `request_id` is the request's `id`."
+        " A device's events are answered here too (`resp/{device id}`, `request_id` = the event's `id`):"
+        " a rating tablet learns that its rating was stored, `already_rated`, or `forbidden` (another"
+        " counter's ticket, off the site's scale, too long after the ticket finished); a refusal by"
+        " `queue_server/authz.py` has the stable code `forbidden`.",
     ),
     TopicSpec(
         "queue_state",

@@ -26,7 +26,7 @@ class DeviceLink:
         self.device_id = device_id
         topics = Topics(site)
         self.bus = BusClient(
-            broker, site, f"dev-{device_id}", availability_topic=topics.device_availability(device_id)
+            broker, site, device_id, availability_topic=topics.device_availability(device_id)
         )
         self.topics = topics
         self.bus.on_every_connect(self._republish)

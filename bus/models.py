@@ -437,6 +437,16 @@ class NumberBlock(BaseModel):
     last: int = Field(ge=0, le=999_999)
 
 
+class RefusedNumber(BaseModel):
+    """offline_tickets: one number the server did not take, and why (a stable ``code``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: TicketNumber
+    code: str = Field(examples=["not_allowed", "bad_request"])
+    reason: str = Field(description="in English, for the kiosk's log")
+
+
 class Response(Envelope):
     """``resp/{client}``: the answer to one request, sent only after the server committed it."""
 
@@ -450,6 +460,11 @@ class Response(Envelope):
     block: NumberBlock | None = None
     accepted: list[TicketNumber] | None = Field(
         default=None, description="offline_tickets: numbers now known to the server (new or already known)"
+    )
+    refused: list[RefusedNumber] | None = Field(
+        default=None,
+        description="offline_tickets: numbers the server refused (outside the kiosk's blocks...); "
+        "the kiosk may drop them from its journal",
     )
     calls: list[CallEvent] | None = Field(
         default=None, description="calls_since: the calls after the asked seq, oldest first"

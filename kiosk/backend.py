@@ -323,11 +323,15 @@ class KioskBackend:
                 except BusError as err:
                     log.warning("could not hand over %d offline tickets: %s", len(batch), err)
                     return accepted
-                if not response.ok or not response.accepted:
+                refused = [r.number for r in response.refused or []]
+                for r in response.refused or []:
+                    log.warning("the server refused offline ticket %s: %s (%s)", r.number, r.code, r.reason)
+                if not response.ok or not (response.accepted or refused):
                     log.warning("the server refused the offline tickets: %s", response.error)
                     return accepted
-                accepted += self.journal.mark_sent(day, response.accepted)
-                log.info("the server accepted %d offline tickets", len(response.accepted))
+                accepted += self.journal.mark_sent(day, response.accepted or [])
+                self.journal.mark_sent(day, refused)  # refused for good: never sent again
+                log.info("the server accepted %d offline tickets", len(response.accepted or []))
 
     def unsent_offline(self) -> int:
         return len(self.journal.unsent()) if self.journal is not None else 0

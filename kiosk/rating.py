@@ -85,6 +85,9 @@ class RatingViewModel(QObject):
         self.scale = conf.levels
         self.bus = BusClient(broker, site.site.id, tablet_id, availability_topic=self._topics_avail())
         self.bus.subscribe(self.bus.topics.counter_state(self.counter), _weak_handler(self))
+        # The server answers each rating on resp/{tablet}: stored, already_rated or forbidden.
+        self.verdicts: dict[str, m.Response] = {}
+        self.bus.subscribe(self.bus.topics.resp(tablet_id), self._on_verdict, m.Response, dedupe=False)
         self._state.connect(self._apply_state)
         self._view: CounterView | None = None
         self._screen = "idle"
@@ -184,6 +187,12 @@ class RatingViewModel(QObject):
             self._set_screen("serving" if view.current else "idle")
         else:
             self.changed.emit()
+
+    def _on_verdict(self, _topic: str, response: m.Response) -> None:
+        """What the server did with a rating (by the rating's id); a refusal is logged with its code."""
+        self.verdicts[response.request_id] = response
+        if not response.ok and response.error is not None:
+            log.warning("the server refused rating %s: %s", response.request_id, response.error.code)
 
     # --- touches -----------------------------------------------------------------------------------
 

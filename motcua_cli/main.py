@@ -4,6 +4,7 @@ motcua demo [--headless --for S] [--site FILE] [--broker URL]   a whole virtual 
 motcua check-site FILE                                           validate a site file
 motcua contract export [--check] [--out DIR]                     JSON Schemas + contract docs
 motcua server --site FILE [--broker URL]                         the queue server
+motcua site credentials --site FILE --out DIR [--rotate ID]      broker users, secrets and ACL
 motcua device --site FILE --device ID [--broker URL]             one device service
 motcua kiosk --site FILE --device ID [--broker URL]              the dispenser window
 motcua hub serve|ship|bridge-conf|broker-conf|init-db|user|status the province hub and a centre's link
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     "kiosk.cli",
     "scanner.cli",
     "firmware_sim.cli",
+    "motcua_cli.credentials",
     "hub.cli",
 )
 
@@ -169,7 +171,9 @@ def _serve(site: Site, broker: str) -> int:
     from queue_server.server import QueueServer
 
     store = Store.open(site.database.url)  # a relative path is relative to the working directory
-    server = QueueServer(site, store, broker).start()
+    from queue_server.watchdog import exit_process
+
+    server = QueueServer(site, store, broker, on_worker_failure=exit_process).start()
     http = None
     address = site.http.address()
     if address is not None:

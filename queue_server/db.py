@@ -52,7 +52,9 @@ Row = dict[str, Any]
 
 
 # Statements of the hot path: compiled once per dialect (``_HotPath``), run on the driver's cursor.
-_RESPONSE = sa.select(schema.requests.c.response).where(schema.requests.c.id == sa.bindparam("id"))
+_RESPONSE = sa.select(schema.requests.c.response, schema.requests.c.verb).where(
+    schema.requests.c.id == sa.bindparam("id")
+)
 _INSERT_REQUEST = schema.requests.insert()
 _INSERT_EVENT = schema.events.insert()
 _HEAD = sa.select(schema.events.c.seq, schema.events.c.hash).order_by(schema.events.c.seq.desc()).limit(1)
@@ -202,8 +204,13 @@ class Tx:
 
     def response(self, request_id: str) -> dict[str, Any] | None:
         """The response already given to this request id, if any."""
+        answered = self.answered(request_id)
+        return None if answered is None else answered[1]
+
+    def answered(self, request_id: str) -> tuple[str, dict[str, Any]] | None:
+        """The verb and the response of a request id already answered, if any."""
         row = self._run(self._hot.response, {"id": request_id}).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else (str(row[1]), dict(json.loads(row[0])))
 
     def save_response(
         self, request_id: str, verb: str, response: Mapping[str, Any], at: datetime | None = None

@@ -40,6 +40,7 @@ REFUSAL_CODES = frozenset(
         "not_allowed",
         "already_rated",
         "bad_request",
+        "forbidden",  # the sender may not do this (queue_server/authz.py)
     }
 )
 

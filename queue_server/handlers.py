@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from bus import models as m
+from queue_server.authz import check_rating
 from queue_server.core import Core
 from queue_server.engine import Event, Refused
 from queue_server.engine_model import Ticket
@@ -121,6 +122,8 @@ def _reserved(core: Core, request: m.ReserveBlock, events: list[Event], at: date
 def _rate(core: Core, request: m.RatingGiven, at: datetime) -> list[Event]:
     known = request.ticket if request.ticket in core.engine.tickets else None
     ticket_id = known or core.ticket_id(request.number or request.ticket)
+    if ticket_id in core.engine.tickets:
+        check_rating(request.counter, core.engine.tickets[ticket_id], at)
     return core.engine.rate(ticket_id, request.score, request.scale, dict(request.answers), at)
 
 

@@ -4,7 +4,7 @@ A keypad sends bare keys (``evt`` ``key_pressed``); the site file (``[display]``
 ``siteconf/display.py``) maps each key of each counter to an operation. ``KeypadKeys`` turns a key
 into the ``CounterRequest`` it stands for, keeping per keypad the digits typed just before TRANSFER
 (the counter the current citizen is sent to). A rating counts only when it comes from the rating
-tablet of the counter it rates (``rating_from_its_tablet``), so a stray message rates nothing.
+tablet of the counter it rates (``authz.tablet_may_rate``), so a stray message rates nothing.
 """
 
 from __future__ import annotations
@@ -91,22 +91,3 @@ class KeypadKeys:
         return m.CounterRequest(
             id=event.id, counter=counter, action=m.CounterAction.TRANSFER, to_counter=max(1, int(typed))
         )
-
-
-def rating_from_its_tablet(site: Site, device_id: str, rating: m.RatingGiven) -> bool:
-    """Only the rating tablet of the counter that served may rate (a stray message rates nothing)."""
-    try:
-        device = site.device(device_id)
-    except KeyError:
-        log.warning("ignored a rating from %s: no such device in the site file", device_id)
-        return False
-    if device.kind is not m.DeviceKind.RATING_TABLET or device.counter != rating.counter:
-        log.warning(
-            "ignored a rating for counter %s from %s (a %s of counter %s)",
-            rating.counter,
-            device_id,
-            device.kind,
-            device.counter,
-        )
-        return False
-    return True

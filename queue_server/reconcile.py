@@ -32,41 +32,45 @@ _OPEN = {TicketStatus.WAITING, TicketStatus.PARKED, TicketStatus.NO_SHOW}
 
 def offline_tickets(
     core: Core, request: m.OfflineTickets, at: datetime, apply: Callable[[list[Event]], None]
-) -> list[str]:
-    """Each ticket the kiosk issued from its blocks while the server was away, in its order.
+) -> tuple[list[str], list[m.RefusedNumber]]:
+    """Each ticket the kiosk issued from its blocks while the server was away, in its order:
+    the numbers accepted and those refused with why (so the kiosk can drop them from its journal).
 
     A ticket already known (an earlier try) is accepted again and not duplicated.
     """
     accepted: list[str] = []
+    refused: list[m.RefusedNumber] = []
     for ticket in sorted(request.tickets, key=lambda t: t.issued_at):
-        events = _offline_ticket(core, request.kiosk, ticket, at)
-        if events is None:
+        try:
+            events = _offline_ticket(core, request.kiosk, ticket, at)
+        except Refused as err:
+            log.warning("offline ticket %s from %s refused: %s", ticket.number, request.kiosk, err)
+            refused.append(m.RefusedNumber(number=ticket.number, code=err.code, reason=err.message_en))
             continue
         apply(events)  # the next ticket is decided against this one
         accepted.append(ticket.number)
-    return accepted
+    return accepted, refused
 
 
-def _offline_ticket(core: Core, kiosk: str, ticket: m.OfflineTicket, at: datetime) -> list[Event] | None:
-    """The events registering one offline ticket, or None (logged) when it fits no block."""
+def _offline_ticket(core: Core, kiosk: str, ticket: m.OfflineTicket, at: datetime) -> list[Event]:
+    """The events registering one offline ticket; ``Refused`` when it fits no block."""
     rule = core.rules.services.get(ticket.service)
     digits = ticket.number.removeprefix(rule.normal.prefix) if rule else ""
     if rule is None or not digits.isdigit():
-        log.warning("offline ticket %s from %s: not a %s number", ticket.number, kiosk, ticket.service)
-        return None
-    try:
-        return core.engine.register_offline_ticket(
-            kiosk,
-            ticket.service,
-            int(digits),
-            priority=ticket.priority,
-            token=ticket.token,
-            issued_at=ticket.issued_at,
-            at=at,
+        raise Refused(
+            "bad_request",
+            f"Số {ticket.number} không thuộc dịch vụ {ticket.service}.",
+            f"{ticket.number} is not a {ticket.service} number",
         )
-    except Refused as err:
-        log.warning("offline ticket %s from %s refused: %s", ticket.number, kiosk, err)
-        return None
+    return core.engine.register_offline_ticket(
+        kiosk,
+        ticket.service,
+        int(digits),
+        priority=ticket.priority,
+        token=ticket.token,
+        issued_at=ticket.issued_at,
+        at=at,
+    )
 
 
 def close_past_days(core: Core, tx: Tx, at: datetime, changes: Changes) -> None:

@@ -11,8 +11,9 @@
 - ``devices_registry.py``: every device's availability and health, for facility staff;
 - ``views.py``: the read models (retained state, and the HTTP API's ``*View``).
 
-Inbound MQTT: ``req/*`` (answered on the request's ``reply_to``, which must be this site's ``resp``),
-``evt`` from keypads and rating tablets, and every device's retained ``availability`` and ``status``.
+Inbound MQTT: ``req/{client}/{verb}`` (answered on ``resp/{client}``; a ``reply_to`` naming any other
+topic is ignored, and ``authz.py`` decides what that client may ask), ``evt`` from keypads and rating
+tablets (answered on ``resp/{device}``), and every device's retained ``availability`` and ``status``.
 Importing this module does not import the web stack (``queue_server/http.py`` does).
 """
 
@@ -28,19 +29,21 @@ from zoneinfo import ZoneInfo
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
-from bus.topics import Topics
+from bus.topics import TopicError, Topics
 from queue_server import views
+from queue_server.authz import authorise, tablet_may_rate
 from queue_server.calendar import WorkingCalendar
 from queue_server.core import Core
 from queue_server.db import Store
 from queue_server.devices_registry import DeviceRegistry
 from queue_server.dossiers_registry import DossierRegistry
 from queue_server.engine import Engine
-from queue_server.handlers import READS, Inbound
-from queue_server.keys import KeypadKeys, rating_from_its_tablet
+from queue_server.handlers import READS, Inbound, refusal
+from queue_server.keys import KeypadKeys
 from queue_server.publishing import Item, Publisher
 from queue_server.rules import RuleBook
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
+from queue_server.watchdog import Watchdog
 from queue_server.worker import Worker
 from siteconf import Site
 
@@ -60,6 +63,7 @@ class QueueServer:
         *,
         clock: Callable[[], datetime] | None = None,
         new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12),
+        on_worker_failure: Callable[[], None] | None = None,
     ) -> None:
         self.site = site
         self.store = store
@@ -71,6 +75,7 @@ class QueueServer:
         self._lock = threading.RLock()  # see Worker.lock: readers never see half a batch
         self.publisher = Publisher(self.core, self.bus, self.topics, self._lock)
         self.worker = Worker(self.core, self.publisher, self._lock)
+        self.watchdog = Watchdog(self.worker, self.bus, on_worker_failure)
         self.keys = KeypadKeys(site)
         self.devices = DeviceRegistry(site)
 
@@ -124,49 +129,66 @@ class QueueServer:
         self.bus.on_every_connect(self.publisher.republish_unsent)
         self.bus.on_every_connect(self.publish_all_state)
         self.bus.start(wait)
+        self.watchdog.start()
         return self
 
     def stop(self) -> None:
+        self.watchdog.stop()
         self.bus.stop()
         self.worker.stop(10)
 
     # --- inbound ---------------------------------------------------------------------------------
 
     def _on_request(self, topic: str, request: Inbound) -> None:
-        verb = self.topics.verb_of(topic)
-        if request.reply_to is None:
-            log.warning("ignored request %s on %s: it has no reply_to", request.id, topic)
+        sender = self.topics.request_of(topic)
+        if sender is None:
             return
-        if not request.reply_to.startswith(f"{self.topics.prefix}/resp/"):
-            log.warning("ignored request %s: reply_to %s is not this site's resp topic", request.id, topic)
+        client_id, verb = sender
+        answer_to = self.topics.resp(client_id)  # the only topic that client may read answers on
+        if request.reply_to is not None and request.reply_to != answer_to:
+            # A wildcard, a NUL, another client's or another site's resp: nothing is executed.
+            try:
+                self.topics.check_reply_to(request.reply_to)
+                why = f"it is not the sender's own {answer_to}"
+            except TopicError as err:
+                why = str(err)
+            log.warning("ignored request %s from %s on %s: reply_to %s", request.id, client_id, verb, why)
             return
         if verb != request.kind:
             error = m.ErrorInfo(
                 code="bad_request",
-                message=f"Yêu cầu {request.kind} gửi nhầm chủ đề req/{verb}.",
-                message_en=f"a {request.kind} request was sent on req/{verb}; the verb must be its kind",
+                message=f"Yêu cầu {request.kind} gửi nhầm chủ đề req/{client_id}/{verb}.",
+                message_en=f"a {request.kind} request on req/{client_id}/{verb}: the verb must be its kind",
             )
-            self.bus.publish(request.reply_to, m.Response(request_id=request.id, ok=False, error=error))
+            self.bus.publish(answer_to, m.Response(request_id=request.id, ok=False, error=error))
+            return
+        refused = authorise(self.site, client_id, request)
+        if refused is not None:
+            self.bus.publish(answer_to, refusal(request.id, refused))
             return
         read = READS.get(request.kind)
         if read is not None:  # changes nothing: answered now from committed rows, not stored
-            self.bus.publish(request.reply_to, read(self.core, request))
+            self.bus.publish(answer_to, read(self.core, request))
             return
-        self.worker.put(Item(request, request.kind, reply_to=request.reply_to))
+        self.worker.put(Item(request, request.kind, reply_to=answer_to))
 
     def _on_event(self, topic: str, event: m.DeviceEvent) -> None:
         device_id = self.topics.device_id_of(topic)
         if device_id is None:
             return
+        answer_to = self.topics.resp(device_id)  # refusals and acceptances go back to the device
         if isinstance(event, m.RatingGiven):
-            if rating_from_its_tablet(self.site, device_id, event):
-                self.worker.put(Item(event, "rating"))
+            refused = tablet_may_rate(self.site, device_id, event)
+            if refused is not None:
+                self.bus.publish(answer_to, refusal(event.id, refused))
+            else:
+                self.worker.put(Item(event, "rating", reply_to=answer_to))
             return
         if not isinstance(event, m.KeyPressed):
             return
         request = self.key_request(device_id, event)
         if request is not None:
-            self.worker.put(Item(request, "key"))
+            self.worker.put(Item(request, "key", reply_to=answer_to))
 
     def _on_availability(self, topic: str, payload: str) -> None:
         device_id = self.topics.device_id_of(topic)

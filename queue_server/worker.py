@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,6 +42,12 @@ INTERNAL_ERROR = m.ErrorInfo(
     message_en="the server failed; please try again",
 )
 
+REUSED_ID = Refused(
+    "bad_request",
+    "Mã yêu cầu đã được dùng cho yêu cầu khác.",
+    "this request id was already used for another kind of request",
+)
+
 
 class Worker:
     """The inbox and the thread that empties it, a batch per transaction."""
@@ -52,11 +59,15 @@ class Worker:
         # after a reconnect), so nobody sees the engine half-way through a batch.
         self.lock = lock
         self.batches = 0
+        self.busy_since: float | None = None  # monotonic start of the batch in hand (watchdog.py)
         self._inbox: queue.Queue[Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="queue-server", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish what is in the inbox, then end the thread."""
@@ -78,10 +89,20 @@ class Worker:
                 except queue.Empty:
                     break
                 if more is None:
-                    self._run(batch)
+                    self._guarded(batch)
                     return
                 batch.append(more)
+            self._guarded(batch)
+
+    def _guarded(self, batch: list[Item]) -> None:
+        """``_run`` with nothing let out: whatever fails, the thread carries on with the next batch."""
+        self.busy_since = time.monotonic()
+        try:
             self._run(batch)
+        except Exception:  # the worker thread must outlive any one batch; logged with its traceback
+            log.exception("a batch of %d requests failed after its commit was decided", len(batch))
+        finally:
+            self.busy_since = None
 
     def _run(self, batch: list[Item]) -> None:
         with self.lock:
@@ -121,8 +142,10 @@ class Worker:
         request_id = item.request.id
         stored = run.answered.get(request_id)
         if stored is None:
-            saved = run.tx.response(request_id)
-            stored = m.Response.model_validate(saved) if saved is not None else None
+            saved = run.tx.answered(request_id)
+            if saved is not None and saved[0] != item.verb:
+                return refusal(request_id, REUSED_ID)  # never another request's answer
+            stored = m.Response.model_validate(saved[1]) if saved is not None else None
         if stored is not None:
             log.info("request %s was already answered; answering the same", request_id)
             return stored
@@ -153,8 +176,8 @@ class Worker:
                 run.changes.merge(self.core.apply(event))
 
         if isinstance(request, m.OfflineTickets):
-            accepted = offline_tickets(self.core, request, at, apply)
-            return m.Response(request_id=request.id, ok=True, accepted=accepted)
+            accepted, refused = offline_tickets(self.core, request, at, apply)
+            return m.Response(request_id=request.id, ok=True, accepted=accepted, refused=refused or None)
         try:
             handler = handler_for(request)
             if item.verb == "key" and self._keypad_opens(request):

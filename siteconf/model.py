@@ -104,7 +104,13 @@ class Hours(_Strict):
 
 
 class Broker(_Strict):
+    """The MQTT broker. ``tls_*``: a site with its own CA names its files here (paths on the broker's
+    host); without them ``motcua site credentials`` makes a CA and a server certificate."""
+
     url: str = "mqtt://127.0.0.1:1883"
+    tls_ca: str | None = Field(default=None, description="CA certificate (PEM) clients verify against")
+    tls_cert: str | None = Field(default=None, description="the broker's certificate (PEM)")
+    tls_key: str | None = Field(default=None, description="the broker's private key (PEM)")
 
     @field_validator("url")
     @classmethod
@@ -422,6 +428,12 @@ def load_site(path: str | Path) -> Site:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise SiteFileError(str(path), [f"cannot read the file: {err.strerror}"]) from err
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise SiteFileError(
+            str(path),
+            [f"not UTF-8 text: byte 0x{err.object[err.start]:02x} on line {line}; save it as UTF-8"],
+        ) from err
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

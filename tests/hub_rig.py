@@ -254,9 +254,9 @@ class Centre:
     def start_traffic(self) -> None:
         self.stop_traffic.clear()
         self.workers = [
-            Kiosk(self.url, self.site, f"kiosk-{self.site}", self.stop_traffic),
-            Clerk(self.url, self.site, f"console-1-{self.site}", self.stop_traffic, counter=1),
-            Clerk(self.url, self.site, f"console-2-{self.site}", self.stop_traffic, counter=2),
+            Kiosk(self.url, self.site, "supervisor-traffic", self.stop_traffic),  # ids authz knows
+            Clerk(self.url, self.site, "console-1", self.stop_traffic, counter=1),
+            Clerk(self.url, self.site, "console-2", self.stop_traffic, counter=2),
         ]
         for w in self.workers:
             w.start()

@@ -75,5 +75,5 @@ def answer_with_error(client: BusClient, code: str, message: str) -> list[m.Issu
         response = m.Response(request_id=request.id, ok=False, error=m.ErrorInfo(code=code, message=message))
         client.publish(request.reply_to, response)
 
-    client.subscribe(client.topics.req("issue_ticket"), answer, m.request_adapter, dedupe=False)
+    client.subscribe(client.topics.all_req("issue_ticket"), answer, m.request_adapter, dedupe=False)
     return seen

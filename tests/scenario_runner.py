@@ -161,7 +161,7 @@ def play(rig: Rig, steps: list[Step]) -> None:
 
 
 def _issue(rig: Rig, step: Step) -> None:
-    kiosk = BusClient(rig.broker, rig.site.site.id, "scenario-kiosk")
+    kiosk = BusClient(rig.broker, rig.site.site.id, "supervisor-scenario")
     kiosk.enable_requests()
     kiosk.start()
     try:

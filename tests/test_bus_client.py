@@ -89,7 +89,7 @@ def test_malformed_payloads_warn_naming_the_topic_and_later_messages_still_arriv
     got = collect(rx, rx.topics.all_req(), m.request_adapter)
     rx.start()
     tx = start(clients, broker, site, "tx").start()
-    topic = tx.topics.req("issue_ticket")
+    topic = tx.topics.req(tx.client_id, "issue_ticket")
     with caplog.at_level(logging.WARNING, logger="bus.client"):
         for payload in ["{not json", "[1, 2]", '{"kind": "nope"}', '{"kind": "issue_ticket"}']:
             tx.publish(topic, payload)
@@ -138,7 +138,7 @@ def test_request_response_and_timeout(broker: BrokerUrl, site: str, clients: lis
         assert req.reply_to is not None
         server.publish(req.reply_to, m.Response(request_id=req.id, ok=req.service == "land"))
 
-    server.subscribe(server.topics.req("issue_ticket"), answer, m.request_adapter, dedupe=False)
+    server.subscribe(server.topics.all_req("issue_ticket"), answer, m.request_adapter, dedupe=False)
     server.start()
     kiosk = start(clients, broker, site, "kiosk")
     kiosk.enable_requests()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from bus import contract
 from bus import models as m
-from bus.topics import Topics, check_level
+from bus.topics import TopicError, Topics, check_level
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = [ex for spec in contract.SPECS for ex in spec.examples if isinstance(ex, BaseModel)]
@@ -72,8 +72,15 @@ def test_topics() -> None:
     assert t.counter_state(5) == "motcua/v1/hcm-q1/counter/5/state"
     assert t.device_id_of("motcua/v1/hcm-q1/device/led-3/evt") == "led-3"
     assert t.device_id_of("motcua/v1/other/device/led-3/evt") is None
-    assert t.verb_of("motcua/v1/hcm-q1/req/issue_ticket") == "issue_ticket"
-    assert t.verb_of("motcua/v1/hcm-q1/req/a/b") is None
+    assert t.req("kiosk-1", "issue_ticket") == "motcua/v1/hcm-q1/req/kiosk-1/issue_ticket"
+    assert t.request_of("motcua/v1/hcm-q1/req/kiosk-1/issue_ticket") == ("kiosk-1", "issue_ticket")
+    assert t.request_of("motcua/v1/hcm-q1/req/issue_ticket") is None
+    assert t.request_of("motcua/v1/hcm-q1/req/a/b/c") is None
+    assert t.request_of("motcua/v1/other/req/a/b") is None
+    assert t.check_reply_to("motcua/v1/hcm-q1/resp/kiosk-1") == "kiosk-1"
+    for bad in ["motcua/v1/hcm-q1/resp/#", "motcua/v1/hcm-q1/resp/a/b", "motcua/v1/x/resp/a", "a\x00"]:
+        with pytest.raises(TopicError):
+            t.check_reply_to(bad)
 
 
 @pytest.mark.parametrize("bad", ["", "a/b", "+", "#", "có dấu", "x" * 65, "-lead"])

@@ -55,7 +55,7 @@ def counter(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[C
     server = QueueServer(demo_site, store, mosquitto).start()
     keypad = KeypadService(site_id, demo_site.device("keypad-2"), mosquitto).start()
     led = LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()
-    kiosk = BusClient(mosquitto, site_id, "kiosk-services")
+    kiosk = BusClient(mosquitto, site_id, "supervisor-services")
     kiosk.enable_requests()
     watcher = BusClient(mosquitto, site_id, "watcher-services")
     state = Counter(sims, keypad, led, kiosk)

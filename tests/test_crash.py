@@ -178,7 +178,9 @@ def test_ten_kills_lose_and_double_nothing(mosquitto: BrokerUrl, tmp_path: Path)
     watcher.start()
     server.start()
     stop = threading.Event()
-    kiosks = [Kiosk(mosquitto, site_id, f"kiosk-{i}", stop, services=["land", "civil"]) for i in range(3)]
+    kiosks = [
+        Kiosk(mosquitto, site_id, f"supervisor-kiosk-{i}", stop, services=["land", "civil"]) for i in range(3)
+    ]
     clerks = [Clerk(mosquitto, site_id, f"console-{n}", stop, counter=n) for n in (1, 2, 3)]
     try:
         assert online.wait(30), "the server did not come online"

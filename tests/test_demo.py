@@ -107,8 +107,8 @@ def test_malformed_json_on_every_subscribed_topic_is_reported_and_later_messages
 ) -> None:
     t = centre.server.topics
     topics = [
-        t.req("issue_ticket"),
-        t.req("counter"),
+        t.req("vandal", "issue_ticket"),
+        t.req("vandal", "counter"),
         t.device_evt("keypad-1"),
         t.device_cmd("printer-k1"),
         t.device_cmd("led-1"),

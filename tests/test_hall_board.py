@@ -284,7 +284,7 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
     led = LedDisplayService(site_id, demo_site.device("led-3"), mosquitto).start()
     hall = HallBoardViewModel(demo_site, mosquitto).start()
     engine, window = _window(hall)
-    kiosk = BusClient(mosquitto, site_id, "kiosk-e2e")
+    kiosk = BusClient(mosquitto, site_id, "supervisor-e2e")
     kiosk.enable_requests()
     led_sim = sims.leds[3]
     received = bytearray()

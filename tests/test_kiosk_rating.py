@@ -110,6 +110,12 @@ def test_finishing_a_ticket_asks_once_and_publishes_the_rating_with_officer_and_
     qtbot.waitUntil(lambda: vm.current_screen() == "rate" and vm.number == "A1003", timeout=5000)
     assert wait_until(lambda: len(events) == 2)
     assert [(e.number, e.score) for e in events] == [("A1001", 2), ("A1002", 0)]  # A1001 rated once
+    # The server's verdict comes back on resp/tablet-2, keyed by the rating's id.
+    error = m.ErrorInfo(code="already_rated", message="Số A1002 đã được đánh giá.")
+    client.publish(client.topics.resp("tablet-2"), m.Response(request_id=events[1].id, ok=False, error=error))
+    assert wait_until(lambda: events[1].id in vm.verdicts)
+    verdict = vm.verdicts[events[1].id].error
+    assert verdict is not None and verdict.code == "already_rated"
     window.close()
     vm.stop()
     del engine

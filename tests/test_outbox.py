@@ -122,7 +122,7 @@ def test_a_bad_after_seq_is_refused_with_the_reason(
         m.CallsSince(after_seq=-1)
     with pytest.raises(ValueError, match="limit"):
         m.CallsSince(after_seq=0, limit=501)
-    topic = client.topics.req("calls_since")
+    topic = client.topics.req(client.client_id, "calls_since")
     with caplog.at_level(logging.WARNING):
         reply_to = client.topics.resp(client.client_id)
         client.publish(topic, f'{{"kind": "calls_since", "after_seq": -1, "reply_to": "{reply_to}"}}')

@@ -38,7 +38,7 @@ def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Qu
 
 @pytest.fixture
 def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    c = BusClient(mosquitto, demo_site.site.id, "console-1")
+    c = BusClient(mosquitto, demo_site.site.id, "supervisor-1")
     c.enable_requests()
     c.start()
     yield c
@@ -110,7 +110,9 @@ def test_a_request_on_the_wrong_verb_is_answered_with_the_problem(
 ) -> None:
     answer = client.request("counter", m.IssueTicket(service="land"))
     assert not answer.ok and answer.error is not None
-    assert answer.error.code == "bad_request" and "req/counter" in (answer.error.message_en or "")
+    assert answer.error.code == "bad_request" and "req/supervisor-1/counter" in (
+        answer.error.message_en or ""
+    )
 
 
 def test_daily_cap(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient) -> None:

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bus import models as m
+from queue_server.authz import tablet_may_rate
 from queue_server.devices_registry import DeviceRegistry
 from queue_server.handlers import COUNTER_ACTIONS, HANDLERS, READS
-from queue_server.keys import TYPED_DIGITS_S, KeypadKeys, rating_from_its_tablet
+from queue_server.keys import TYPED_DIGITS_S, KeypadKeys
 from siteconf import Site
 
 
@@ -99,11 +100,11 @@ def test_a_rating_counts_only_from_its_counters_tablet(demo_site: Site) -> None:
     tablet = tablets[0]
     assert tablet.counter is not None
     rating = m.RatingGiven(counter=tablet.counter, ticket="x", score=3, scale=3)
-    assert rating_from_its_tablet(demo_site, tablet.id, rating)
+    assert tablet_may_rate(demo_site, tablet.id, rating) is None
     other = rating.model_copy(update={"counter": tablet.counter + 1})
-    assert not rating_from_its_tablet(demo_site, tablet.id, other)
-    assert not rating_from_its_tablet(demo_site, "keypad-1", rating)
-    assert not rating_from_its_tablet(demo_site, "ghost", rating)
+    assert tablet_may_rate(demo_site, tablet.id, other) is not None
+    assert tablet_may_rate(demo_site, "keypad-1", rating) is not None
+    assert tablet_may_rate(demo_site, "ghost", rating) is not None
 
 
 def test_the_device_registry_lists_every_device_and_what_it_said(demo_site: Site) -> None:

@@ -86,6 +86,14 @@ def test_unreadable_and_non_toml_files(tmp_path: Path) -> None:
         load_site(broken)
 
 
+def test_non_utf8_site_file_is_a_clear_site_file_error(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b"# Trung t\xe2m, saved as Latin-1\n" + DEMO.read_bytes())
+    with pytest.raises(SiteFileError, match=r"not UTF-8 text: byte 0xe2 on line 1") as err:
+        load_site(latin1)
+    assert str(latin1) in str(err.value)
+
+
 def test_check_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-site", str(DEMO)]) == 0
     assert "3 services, 4 counters" in capsys.readouterr().out
