@@ -57,6 +57,12 @@ class Role:
     counter: int | None = None
 
 
+# Requests any client the broker let in may send: ``calls_since`` returns the calls the hall board
+# shows to everyone (numbers and counters, never a person), so hall boards and announcers need no
+# entry of their own in the site file.
+PUBLIC_READS = frozenset({"calls_since"})
+
+
 def role_of(site: Site, client_id: str) -> Role | None:
     """The role of a bus client, from the site file; ``None``: not a client of this site."""
     device = next((d for d in site.devices if d.id == client_id), None)
@@ -83,6 +89,8 @@ def forbidden(client_id: str, verb: str, reason_vi: str, reason_en: str) -> Refu
 def authorise(site: Site, client_id: str, request: m.Envelope) -> Refused | None:
     """``None`` if ``client_id`` may send ``request``, else the ``forbidden`` refusal (logged)."""
     verb = str(getattr(request, "kind", ""))
+    if verb in PUBLIC_READS:
+        return None  # what the hall's TV shows anyway; the broker's login already named the asker
     role = role_of(site, client_id)
     if role is None:
         return forbidden(client_id, verb, "Thiết bị không có trong cấu hình.", "not a client of this site")

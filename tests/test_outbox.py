@@ -41,7 +41,7 @@ def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Qu
 
 @pytest.fixture
 def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    c = BusClient(mosquitto, demo_site.site.id, "hall-board-1")
+    c = BusClient(mosquitto, demo_site.site.id, "supervisor-outbox")
     c.enable_requests()
     c.start()
     yield c
