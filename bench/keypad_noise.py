@@ -111,7 +111,8 @@ class Bus:
         self.up = LineNoise.for_ber(ber, seed=seed + 1)
         self.sims: dict[int, tuple[CallerBusKeypadSim, Wire]] = {}
         for addr in ADDRESSES:
-            sim, wire = CallerBusKeypadSim(addr, seed=seed + addr, polled=polled), Wire()
+            sim, wire = CallerBusKeypadSim(addr, seed=seed + addr), Wire()
+            sim.polled = polled  # an attribute the pre-issue-13 simulator simply does not read
             sim.attach(wire)
             self.sims[addr] = (sim, wire)
         self.rng = random.Random(seed)

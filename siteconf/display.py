@@ -14,6 +14,7 @@ Every key is optional; an absent table gives the defaults below. Example::
     layout = "grid"                     # "grid" (cards) or "list" (rows)
     columns = 4
     shown_calls = 8
+    recent_calls = 6                    # last calls listed beside the counters, newest first
     notice = "Vui lòng giữ trật tự"     # the scrolling line at the bottom
 
     [display.voice]
@@ -118,6 +119,8 @@ class HallConf(Strict):
     layout: HallLayout = HallLayout.GRID
     columns: int = Field(default=4, ge=1, le=8)
     shown_calls: int = Field(default=8, ge=1, le=40)
+    recent_calls: int = Field(default=6, ge=1, le=20, description="the list of last calls beside the counters")
+    headline_min_s: float = Field(default=4.0, ge=0.5, le=30, description="each call stays headlined this long")
     notice: str = "Vui lòng giữ trật tự và chờ đến lượt. Xin cảm ơn!"
     notice_en: str = "Please wait for your number to be called. Thank you!"
 
