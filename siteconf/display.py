@@ -21,6 +21,7 @@ Every key is optional; an absent table gives the defaults below. Example::
     engine = "espeak"                   # or "clips" with clips = "/srv/motcua/clips" (one WAV per word)
     template = "Mời công dân có số thứ tự {ticket} đến {counter_name}"
     repeat = 2
+    backlog = 2                         # more calls waiting than this: drop chime and repeat
 
     rf433_receivers = ["keypad-2"]      # these keypad devices are 433 MHz receivers, not caller buses
 
@@ -156,6 +157,9 @@ class VoiceConf(Strict):
     repeat: int = Field(default=2, ge=1, le=5)
     repeat_gap_s: float = Field(default=0.8, ge=0, le=10)
     chime: bool = True
+    backlog: int = Field(
+        default=2, ge=0, le=50, description="more calls than this waiting: no chime, no repeat (never a call)"
+    )
     chime_file: str | None = Field(default=None, description="a WAV to play instead of the built-in chime")
     player: list[str] = Field(
         default=[], description="command to play a WAV, e.g. ['aplay', '-q']; empty = pick the system's"
