@@ -14,7 +14,8 @@ key every 0.3–0.6 s of bus time (a busy clerk; 9600 baud, 10 bits a byte, 3 ms
 
 A report is *delivered* when the reported keypad has that key pressed and not yet reported; anything
 else is *false* (including a press reported twice); *wrong keypad* = a false report whose frame was
-sent by another keypad. Run ``push`` on the code before the change for the before figures.
+sent by another keypad; *duplicates* = a false report of a key that keypad pressed just before (a
+lost echo, then the keypad's retry taken for a new press). Run ``push`` on the code before the change for the before figures.
 
     python bench/keypad_noise.py [--presses 100000] [--protocol polled|push|both]
 
@@ -73,7 +74,9 @@ class Tally:
     false: int = 0
     false_action: int = 0
     wrong_keypad: int = 0
+    duplicates: int = 0
     outstanding: dict[int, list[Key]] = field(default_factory=lambda: {a: [] for a in ADDRESSES})
+    recent: dict[int, list[Key]] = field(default_factory=lambda: {a: [] for a in ADDRESSES})
 
     def press(self, addr: int, key: Key) -> None:
         self.sent += 1
@@ -85,8 +88,10 @@ class Tally:
         if waiting is not None and key in waiting:
             waiting.remove(key)
             self.delivered += 1
+            self.recent[addr] = [*self.recent[addr][-3:], key]
             return
         self.false += 1
+        self.duplicates += key in self.recent.get(addr, ())
         self.false_action += key in ACTION_KEYS
         self.wrong_keypad += sender is not None and sender != addr
 
@@ -100,6 +105,7 @@ class Tally:
             "false": self.false,
             "false_action_keys": self.false_action,
             "false_wrong_keypad": self.wrong_keypad,
+            "false_duplicates": self.duplicates,
         }
 
 

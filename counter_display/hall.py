@@ -85,8 +85,11 @@ class _Rebuilt:
         self.calls = calls
 
 
-class _Fetched(_Rebuilt):
+class _Fetched:
     """Calls fetched to fill a gap, handed to the GUI thread."""
+
+    def __init__(self, calls: list[m.CallEvent]) -> None:
+        self.calls = calls
 
 
 class HallBoardViewModel(QObject):
@@ -141,9 +144,11 @@ class HallBoardViewModel(QObject):
         if newest is None:
             return  # no call yet on this site (or no retained state): nothing to rebuild
         after = max(0, newest - self._conf.recent_calls)
-        self._fetch(after, self._conf.recent_calls, rebuild=True)
+        self._fetch(after, self._conf.recent_calls, rebuild=newest)
 
-    def _fetch(self, after_seq: int, limit: int = 50, rebuild: bool = False) -> None:
+    def _fetch(self, after_seq: int, limit: int = 50, rebuild: int | None = None) -> None:
+        """``rebuild``: the newest ``seq`` the board knew of at start; calls up to it were said
+        before the restart (listed only), later ones are new (presented and announced)."""
         """Ask ``calls_since`` on a worker thread (one at a time); the answer goes to the GUI thread."""
         if not self._fetching.acquire(blocking=False):
             return
@@ -152,7 +157,7 @@ class HallBoardViewModel(QObject):
             target=self._fetch_worker, args=(after_seq, limit, rebuild), name="hall-fetch", daemon=True
         ).start()
 
-    def _fetch_worker(self, after_seq: int, limit: int, rebuild: bool) -> None:
+    def _fetch_worker(self, after_seq: int, limit: int, rebuild: int | None) -> None:
         try:
             answer = self.bus.request(
                 "calls_since", m.CallsSince(after_seq=after_seq, limit=limit), timeout=FETCH_TIMEOUT_S
@@ -165,7 +170,12 @@ class HallBoardViewModel(QObject):
         if not answer.ok or answer.calls is None:
             log.warning("calls_since after seq %d refused: %s", after_seq, answer.error)
             return
-        self._incoming.emit(_Rebuilt(answer.calls) if rebuild else _Fetched(answer.calls))
+        if rebuild is None:
+            self._incoming.emit(_Fetched(answer.calls))
+            return
+        said = [c for c in answer.calls if c.seq is not None and c.seq <= rebuild]
+        self._incoming.emit(_Rebuilt(said))
+        self._incoming.emit(_Fetched([c for c in answer.calls if c not in said]))
 
     @Slot()
     def _tick_headline(self) -> None:
