@@ -106,6 +106,11 @@ class CallerBusPoller:
         return self._polled
 
     @property
+    def has_reply(self) -> bool:
+        """Whether the open reply window already holds an acceptable answer (the master may close it)."""
+        return self._reply is not None
+
+    @property
     def next_address(self) -> int:
         """The address :meth:`start_poll` will poll."""
         return self.addresses[self._next]
