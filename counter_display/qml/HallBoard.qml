@@ -70,6 +70,7 @@ ApplicationWindow {
                     objectName: "counterCard"
                     property bool highlighted: modelData.newest
                     Layout.fillWidth: true
+                    Layout.minimumWidth: 240
                     Layout.preferredHeight: 140
                     radius: 12
                     color: highlighted ? palette_.highlight : (modelData.closed ? palette_.closedCard : palette_.card)
@@ -108,6 +109,7 @@ ApplicationWindow {
         ColumnLayout {
             objectName: "recentCalls"
             Layout.preferredWidth: 520
+            Layout.maximumWidth: 520
             Layout.alignment: Qt.AlignTop
             spacing: 8
             Label {
