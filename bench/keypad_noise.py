@@ -15,7 +15,8 @@ key every 0.3–0.6 s of bus time (a busy clerk; 9600 baud, 10 bits a byte, 3 ms
 A report is *delivered* when the reported keypad has that key pressed and not yet reported; anything
 else is *false* (including a press reported twice); *wrong keypad* = a false report whose frame was
 sent by another keypad; *duplicates* = a false report of a key that keypad pressed just before (a
-lost echo, then the keypad's retry taken for a new press). Run ``push`` on the code before the change for the before figures.
+lost echo, then the keypad's retry taken for a new press). Run ``push`` on the code before the
+change for the before figures.
 
     python bench/keypad_noise.py [--presses 100000] [--protocol polled|push|both]
 
@@ -33,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from counter_display.caller_bus import CallerBusDecoder, Command, Key, key_of
+from counter_display.caller_bus import CallerBusDecoder, CallerBusFrame, Command, Key, key_of
 from firmware_sim.keypad import CallerBusKeypadSim
 from firmware_sim.line_noise import LineNoise
 
@@ -191,18 +192,23 @@ def run_push(ber: float, presses: int, seed: int) -> Tally:
             bus.clock += len(arrived) * BYTE_S + TURNAROUND_S
             for chunk in bus.up.chunks(arrived):
                 for frame in decoder.feed(chunk):
-                    if frame.cmd in (Command.DISPLAY, Command.BEEP):
-                        continue
-                    bus.to_keypads(frame.raw)  # the echo that acknowledges
-                    key = key_of(frame)
-                    if key is None:
-                        continue
-                    previous = last.get((frame.addr, key))
-                    last[(frame.addr, key)] = bus.clock
-                    if previous is None or bus.clock - previous >= REPEAT_WINDOW_S:
-                        bus.tally.report(frame.addr, key, addr)
+                    _push_master(bus, frame, last, addr)
         bus.clock += TURNAROUND_S
     return bus.tally
+
+
+def _push_master(bus: Bus, frame: CallerBusFrame, last: dict[tuple[int, Key], float], sender: int) -> None:
+    """What ``CallerBusKeypad`` does with a frame: echo it, report its key once per repeat window."""
+    if frame.cmd in (Command.DISPLAY, Command.BEEP):
+        return
+    bus.to_keypads(frame.raw)  # the echo that acknowledges
+    key = key_of(frame)
+    if key is None:
+        return
+    previous = last.get((frame.addr, key))
+    last[(frame.addr, key)] = bus.clock
+    if previous is None or bus.clock - previous >= REPEAT_WINDOW_S:
+        bus.tally.report(frame.addr, key, sender)
 
 
 def main() -> None:
@@ -235,4 +241,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

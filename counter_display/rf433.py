@@ -18,8 +18,8 @@ framing, rejects key 0 (no button) and id 0 / 0xFFFFF (a line stuck low or high)
 only accepts ids bound to a counter in the site file. A remote sends its code several times per
 press (and keeps repeating it every ~40 ms while held). As receivers do, :class:`RepeatFilter`
 believes a code only when ``copies`` identical frames (default 2) came each within ``hold_s`` of the
-last (``repeats`` counts every copy after a burst's first) — one frame forged by noise is never a press — and reports it once until the code has been
-quiet for ``hold_s``.
+last — one frame forged by noise is never a press — and reports it once until the code has been
+quiet for ``hold_s`` (``repeats`` counts every copy after a burst's first).
 """
 
 from __future__ import annotations

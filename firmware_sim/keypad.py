@@ -137,7 +137,6 @@ class CallerBusKeypadSim(LinkedSim):
         else:
             self.frames_ignored += 1
 
-
     def _answer_poll(self) -> None:
         if not self._unacked:
             self._send(encode_frame(self.addr, Command.POLL, b"\x00"))  # idle: nothing pending

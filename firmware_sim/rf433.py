@@ -2,9 +2,9 @@
 
 Register it where the receiver would be (``register_simulator("rf-1", Ev1527ReceiverSim())``, then
 ``sim://rf-1``). ``press(remote_id, key, repeats=n)`` makes the module write the frame it writes for
-each code heard, ``n`` times (default 4: a remote sends its code several times per press, and a held
-button keeps repeating it; the host believes a code heard at least twice). The module never reads what the host
-writes (``ignored_bytes`` counts it).
+each code heard, ``n`` times (default 4: a remote sends its code several times per press, and a
+held button keeps repeating it; the host believes a code heard at least twice). The module never
+reads what the host writes (``ignored_bytes`` counts it).
 
 Faults, triggered at run time from any thread:
 

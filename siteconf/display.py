@@ -120,8 +120,12 @@ class HallConf(Strict):
     layout: HallLayout = HallLayout.GRID
     columns: int = Field(default=4, ge=1, le=8)
     shown_calls: int = Field(default=8, ge=1, le=40)
-    recent_calls: int = Field(default=6, ge=1, le=20, description="the list of last calls beside the counters")
-    headline_min_s: float = Field(default=4.0, ge=0.5, le=30, description="each call stays headlined this long")
+    recent_calls: int = Field(
+        default=6, ge=1, le=20, description="the list of last calls beside the counters"
+    )
+    headline_min_s: float = Field(
+        default=4.0, ge=0.5, le=30, description="each call stays headlined this long"
+    )
     notice: str = "Vui lòng giữ trật tự và chờ đến lượt. Xin cảm ơn!"
     notice_en: str = "Please wait for your number to be called. Thank you!"
 

@@ -55,7 +55,11 @@ def server(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
 
 def state(counter: int, seq: int) -> m.CounterState:
     return m.CounterState(
-        counter=counter, name=f"Quầy {counter}", status=m.CounterStatus.OPEN, current=f"A{1000 + seq}", call_seq=seq
+        counter=counter,
+        name=f"Quầy {counter}",
+        status=m.CounterStatus.OPEN,
+        current=f"A{1000 + seq}",
+        call_seq=seq,
     )
 
 

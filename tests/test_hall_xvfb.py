@@ -72,7 +72,17 @@ def test_the_board_shows_its_history_in_a_real_window(
     env = {**os.environ, "DISPLAY": xserver, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO)}
     log = (tmp_path / "hall.log").open("wb")
     board = subprocess.Popen(
-        [sys.executable, "-m", "motcua_cli.main", "hall", "--site", str(site_file), "--broker", str(mosquitto), "--no-voice"],
+        [
+            sys.executable,
+            "-m",
+            "motcua_cli.main",
+            "hall",
+            "--site",
+            str(site_file),
+            "--broker",
+            str(mosquitto),
+            "--no-voice",
+        ],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

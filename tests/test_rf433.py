@@ -142,7 +142,9 @@ def test_only_bound_remotes_and_mapped_keys_become_presses() -> None:
         sim.press(0x00042, 4)  # a button nobody assigned
         got = receiver.poll(0.5)
     assert got == [RemotePress(0x5A3C1, 2, m.Key.CALL_NEXT), RemotePress(0x00042, 3, m.Key.RECALL)]
-    assert receiver.repeats == 4 + 3 * 3  # copies after the first: 4 of the held button, 3 of each 4-copy press
+    assert (
+        receiver.repeats == 4 + 3 * 3
+    )  # copies after the first: 4 of the held button, 3 of each 4-copy press
     assert receiver.unknown_remotes == 1
     assert receiver.unmapped_keys == 1
 
