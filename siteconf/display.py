@@ -24,6 +24,7 @@ Every key is optional; an absent table gives the defaults below. Example::
     backlog = 2                         # more calls waiting than this: drop chime and repeat
 
     rf433_receivers = ["keypad-2"]      # these keypad devices are 433 MHz receivers, not caller buses
+    caller_bus = "polled"               # poll caller-bus keypads (needs keypads that answer CMD 04)
 
     [[display.remotes]]                 # EV1527 433 MHz remotes, each bound to one counter
     id = "0x5A3C1"
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import string
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
@@ -192,6 +193,9 @@ class DisplayConf(Section):
     remotes: list[Remote] = Field(default_factory=list)
     rf433_receivers: list[str] = Field(
         default_factory=list, description="ids of keypad devices that are 433 MHz EV1527 receivers"
+    )
+    caller_bus: Literal["push", "polled"] = Field(
+        default="push", description="polled: the master asks each keypad in turn (noisy lines, issue 13)"
     )
 
     def key_action(self, counter: int, key: Key) -> str | None:

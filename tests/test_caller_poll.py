@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import wait_until
+
+from bus import models as m
+from bus.client import BrokerUrl, BusClient
 
 from counter_display.caller_bus import Key, decode_frame, key_frame, poll_frame
 from counter_display.caller_poll import CallerBusPoller, PolledPress, idle_frame
+from counter_display.service import KeypadService
+from firmware_sim.centre import SimulatedDevices
 from firmware_sim.keypad import CallerBusKeypadSim
 from firmware_sim.line_noise import LineNoise
+from siteconf import Site
+from siteconf.model import parse_site
 
 ISSUE_FRAME = bytes.fromhex("ff 68 03 03 68 01 01 0f 11 16")
 
@@ -151,3 +160,33 @@ def test_the_polled_driver_reports_a_simulated_press_once_over_sim() -> None:
         assert sim.acked == 1 and sim.unacked == []
         assert keypad.poll_round() == []  # idle now
         assert keypad.poller.stats.reported == 1
+
+
+@pytest.mark.integration
+def test_a_site_with_a_polled_caller_bus_turns_one_press_into_one_event(
+    demo_site: Site, mosquitto: BrokerUrl
+) -> None:
+    """``display.caller_bus = "polled"``: the simulated centre's keypads answer polls, the keypad
+    service polls its device's address, and a CALL becomes exactly one ``key_pressed`` event."""
+    data = demo_site.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("display", {})["caller_bus"] = "polled"
+    site = parse_site(data)
+    sims = SimulatedDevices(site)
+    device = site.device("keypad-2")
+    events: list[m.KeyPressed] = []
+    watcher = BusClient(mosquitto, site.site.id, "watch-polled")
+    watcher.subscribe(watcher.topics.device_evt(device.id), lambda _t, e: events.append(e), m.KeyPressed)
+    keypad = KeypadService(site.site.id, device, mosquitto, polled=True)
+    try:
+        watcher.start()
+        keypad.start()
+        assert sims.keypads[2].polled
+        sims.keypads[2].press(Key.CALL)
+        assert wait_until(lambda: sims.keypads[2].acked == 1, timeout=10)
+        sims.keypads[2].press(Key.RECALL)  # a barrier: its event comes after CALL's
+        assert wait_until(lambda: len(events) == 2, timeout=10)
+        assert [e.key for e in events] == [m.Key.CALL_NEXT, m.Key.RECALL]
+    finally:
+        keypad.stop()
+        watcher.stop()
+        sims.close()
