@@ -13,7 +13,6 @@ from support import wait_until
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
-
 from counter_display.caller_bus import Key, decode_frame, key_frame, poll_frame
 from counter_display.caller_poll import CallerBusPoller, PolledPress, idle_frame
 from counter_display.service import KeypadService
