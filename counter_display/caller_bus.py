@@ -11,6 +11,9 @@ Wire grammar::
     CMD 03 beep            DATA empty
     CMD 01 key event       [verify] our assumption, not from a vendor sheet: sent by a keypad,
                            the last DATA byte is the key code (see :class:`Key`)
+    CMD 04 poll            [verify] our assumption: the master asks keypad ADDR for its key;
+                           DATA empty; the keypad answers in the reply window with its oldest
+                           unacknowledged key-event frame, or stays silent
 
     The host acknowledges every frame it receives by echoing it back unchanged.
 
@@ -52,6 +55,8 @@ class Command(IntEnum):
     """[verify] Assumed: a keypad reporting a key press; last data byte = key code."""
     DISPLAY = 0x02
     BEEP = 0x03
+    POLL = 0x04
+    """[verify] Assumed: the master asks one keypad for its pending key (see :mod:`caller_poll`)."""
 
 
 class Key(IntEnum):
@@ -127,6 +132,11 @@ def display_frame(addr: int, text: str) -> bytes:
 def beep_frame(addr: int) -> bytes:
     """Make keypad ``addr`` beep."""
     return encode_frame(addr, Command.BEEP)
+
+
+def poll_frame(addr: int) -> bytes:
+    """Ask keypad ``addr`` for its pending key ([verify] the assumed ``Command.POLL``)."""
+    return encode_frame(addr, Command.POLL)
 
 
 def key_frame(addr: int, key: Key) -> bytes:

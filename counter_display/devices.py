@@ -27,7 +27,8 @@ def build_keypads(context: ServiceContext, devices: list[Device]) -> list[Servic
         if device.id in site.display.rf433_receivers:
             services.append(Rf433KeypadService(site.site.id, device, context.broker, site.display.remotes))
         else:
-            services.append(KeypadService(site.site.id, device, context.broker))
+            polled = site.display.caller_bus == "polled"
+            services.append(KeypadService(site.site.id, device, context.broker, polled=polled))
     return services
 
 

@@ -6,11 +6,17 @@ connection. Messages arrive on paho's thread and are handed to the GUI thread th
 signal; :class:`~counter_display.hall_model.HallModel` decides what is presented. Each presented
 call that is fresh is given to the :class:`~counter_display.voice.announcer.Announcer`, which says
 them one after another. Layout, language and notice come from the site file's ``[display.hall]``.
+
+Nothing called is lost to a dropped message: when the model sees a gap in ``seq`` (or a retained
+counter state newer than any call seen) the board asks the server ``calls_since`` on a worker
+thread and feeds the answer back in; at start it asks for the last ``recent_calls`` to rebuild its
+list (listed, not announced again). Duplicates are dropped by ``seq`` in the model.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +49,12 @@ def _qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None 
 
 HALL_QML = Path(__file__).parent / "qml" / "HallBoard.qml"
 GAP_CHECK_MS = 50
+HEADLINE_TICK_MS = 250
+REBUILD_AFTER_MS = 500
+"""Retained counter states (which tell the newest ``seq``) arrive within this after connecting."""
+FETCH_TIMEOUT_S = 5.0
+GAP_WAIT_S = 1.5
+"""How long a call waits for a missing predecessor: room for one ``calls_since`` round trip."""
 
 LABELS = {
     Language.VI: {
@@ -52,6 +64,7 @@ LABELS = {
         "closed": "Tạm nghỉ",
         "counter": "Quầy",
         "number": "Số",
+        "recent": "Vừa gọi",
     },
     Language.EN: {
         "call": "Number {number}, please go to {counter}",
@@ -60,8 +73,23 @@ LABELS = {
         "closed": "Closed",
         "counter": "Counter",
         "number": "Number",
+        "recent": "Just called",
     },
 }
+
+
+class _Rebuilt:
+    """Calls fetched at start, handed to the GUI thread."""
+
+    def __init__(self, calls: list[m.CallEvent]) -> None:
+        self.calls = calls
+
+
+class _Fetched:
+    """Calls fetched to fill a gap, handed to the GUI thread."""
+
+    def __init__(self, calls: list[m.CallEvent]) -> None:
+        self.calls = calls
 
 
 class HallBoardViewModel(QObject):
@@ -79,39 +107,105 @@ class HallBoardViewModel(QObject):
         self._site = site
         self._conf = site.display.hall
         self._labels = LABELS[self._conf.language]
-        self.model = HallModel()
+        self.model = HallModel(gap_wait=GAP_WAIT_S, headline_min_s=self._conf.headline_min_s)
+        self.fetches = 0
+        self._fetching = threading.Lock()
         self.announcer = announcer
         self.announced: list[m.CallEvent] = []
         self._incoming.connect(self._apply)
         self._gap_timer = QTimer(self)
         self._gap_timer.setInterval(GAP_CHECK_MS)
         self._gap_timer.timeout.connect(self._release_due)
+        self._headline_timer = QTimer(self)
+        self._headline_timer.setInterval(HEADLINE_TICK_MS)
+        self._headline_timer.timeout.connect(self._tick_headline)
         self.bus = BusClient(broker, site.site.id, client_id)
+        self.bus.enable_requests()
         self.bus.subscribe(self.bus.topics.calls(), self._relay, m.CallEvent)
         self.bus.subscribe(self.bus.topics.all_counter_state(), self._relay, m.CounterState)
         self.bus.subscribe(self.bus.topics.all_queue_state(), self._relay, m.QueueState)
 
     def start(self) -> HallBoardViewModel:
         self.bus.start()
+        self._headline_timer.start()
+        QTimer.singleShot(REBUILD_AFTER_MS, self._rebuild)
         return self
 
     def stop(self) -> None:
         self._gap_timer.stop()
+        self._headline_timer.stop()
         self.bus.stop()
+
+    # --- fetching what the stream missed ---------------------------------------------------------
+
+    @Slot()
+    def _rebuild(self) -> None:
+        newest = self.model.known_seq
+        if newest is None:
+            return  # no call yet on this site (or no retained state): nothing to rebuild
+        after = max(0, newest - self._conf.recent_calls)
+        self._fetch(after, self._conf.recent_calls, rebuild=newest)
+
+    def _fetch(self, after_seq: int, limit: int = 50, rebuild: int | None = None) -> None:
+        """``rebuild``: the newest ``seq`` the board knew of at start; calls up to it were said
+        before the restart (listed only), later ones are new (presented and announced)."""
+        """Ask ``calls_since`` on a worker thread (one at a time); the answer goes to the GUI thread."""
+        if not self._fetching.acquire(blocking=False):
+            return
+        self.fetches += 1
+        threading.Thread(
+            target=self._fetch_worker, args=(after_seq, limit, rebuild), name="hall-fetch", daemon=True
+        ).start()
+
+    def _fetch_worker(self, after_seq: int, limit: int, rebuild: int | None) -> None:
+        try:
+            answer = self.bus.request(
+                "calls_since", m.CallsSince(after_seq=after_seq, limit=limit), timeout=FETCH_TIMEOUT_S
+            )
+        except Exception as err:  # noqa: BLE001  a failed fetch must not stop the board; gap_wait still releases
+            log.warning("calls_since after seq %d failed: %s", after_seq, err)
+            return
+        finally:
+            self._fetching.release()
+        if not answer.ok or answer.calls is None:
+            log.warning("calls_since after seq %d refused: %s", after_seq, answer.error)
+            return
+        if rebuild is None:
+            self._incoming.emit(_Fetched(answer.calls))
+            return
+        said = [c for c in answer.calls if c.seq is not None and c.seq <= rebuild]
+        self._incoming.emit(_Rebuilt(said))
+        self._incoming.emit(_Fetched([c for c in answer.calls if c not in said]))
+
+    @Slot()
+    def _tick_headline(self) -> None:
+        before = self.model.headline
+        if self.model.current_headline(time.monotonic()) is not before:
+            self.changed.emit()
 
     def _relay(self, _topic: str, message: m.CallEvent | m.CounterState | m.QueueState) -> None:
         self._incoming.emit(message)
 
     @Slot(object)
-    def _apply(self, message: m.CallEvent | m.CounterState | m.QueueState) -> None:
+    def _apply(self, message: m.CallEvent | m.CounterState | m.QueueState | _Rebuilt | _Fetched) -> None:
+        now = time.monotonic()
         if isinstance(message, m.QueueState):
             self.model.receive_queue_state(message)
         elif isinstance(message, m.CounterState):
             self.model.receive_counter_state(message)
+        elif isinstance(message, _Rebuilt):
+            self.model.rebuild(message.calls)
+        elif isinstance(message, _Fetched):
+            for call in message.calls:
+                self._presented(self.model.receive_call(call, now))
         else:
-            self._presented(self.model.receive_call(message, time.monotonic()))
+            self._presented(self.model.receive_call(message, now))
+        behind = self.model.behind()
+        if behind is not None and self.model.last_seq is not None:
+            self._fetch(behind)
         if self.model.waiting_for_gap:
             self._gap_timer.start()
+        self.model.current_headline(now)
         self.changed.emit()
 
     @Slot()
@@ -121,6 +215,7 @@ class HallBoardViewModel(QObject):
             self._gap_timer.stop()
         if presented:
             self._presented(presented)
+            self.model.current_headline(time.monotonic())
             self.changed.emit()
 
     def _presented(self, calls: list[m.CallEvent]) -> None:
@@ -180,9 +275,21 @@ class HallBoardViewModel(QObject):
             out.append({"name": name, "waiting": state.waiting, "text": text})
         return out
 
+    def _get_recent(self) -> list[dict[str, Any]]:
+        headline = self.model.headline
+        return [
+            {
+                "number": c.number,
+                "counter": c.counter_name,
+                "recall": c.recall,
+                "current": headline is not None and c.seq == headline.seq,
+            }
+            for c in self.model.history[: self._conf.recent_calls]
+        ]
+
     def _get_newest_text(self) -> str:
-        newest = self.model.newest()
-        return self._call_text(newest) if newest else self._labels["welcome"]
+        headline = self.model.headline
+        return self._call_text(headline) if headline else self._labels["welcome"]
 
     def _get_centre(self) -> str:
         return self._site.site.name
@@ -202,6 +309,7 @@ class HallBoardViewModel(QObject):
     calls = _qt_property(list, _get_calls, notify=changed)
     counters = _qt_property(list, _get_counters, notify=changed)
     queues = _qt_property(list, _get_queues, notify=changed)
+    recentCalls = _qt_property(list, _get_recent, notify=changed)
     newestText = _qt_property(str, _get_newest_text, notify=changed)
     centreName = _qt_property(str, _get_centre)
     notice = _qt_property(str, _get_notice)

@@ -14,10 +14,19 @@ current number, open or closed) without presenting anything: nobody is called tw
 A call older than ``stale_after`` seconds is shown but never announced. Until the first call, the
 board does not know which ``seq`` comes next: the retained states tell it (the newest ``call_seq``),
 and on a site with no call yet the first call waits ``gap_wait`` for a possible predecessor.
+
+Gaps are also *fetched*: :meth:`HallModel.behind` names the ``seq`` after which calls are missing
+(a call held for its predecessor, or a retained counter state whose ``call_seq`` is newer than any
+call seen — the live message of that call was lost), and the board asks ``calls_since`` for them.
+:meth:`HallModel.rebuild` takes the calls fetched at start: listed, never headlined or announced.
+
+The headline (the big line) shows each presented call for at least ``headline_min_s`` seconds: in
+a burst the calls wait their turn in :attr:`HallModel.headlines`, never skipped.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +53,7 @@ class HallModel:
 
     gap_wait: float = 0.3
     stale_after: float = 60.0
+    headline_min_s: float = 4.0
     history: list[m.CallEvent] = field(default_factory=list)
     tiles: dict[int, CounterTile] = field(default_factory=dict)
     queues: dict[str, m.QueueState] = field(default_factory=dict)
@@ -52,6 +62,12 @@ class HallModel:
     late_calls: int = 0
     synced_seq: int | None = None
     """The newest ``call_seq`` in the retained counter states read before the first call arrived."""
+    known_seq: int | None = None
+    """The newest ``call_seq`` any retained counter state has shown (calls may be missing up to it)."""
+    headlines: deque[m.CallEvent] = field(default_factory=deque)
+    """Calls waiting for their turn in the headline, oldest first."""
+    headline: m.CallEvent | None = None
+    _headline_since: float = float("-inf")
     _held: dict[int, tuple[m.CallEvent, float]] = field(default_factory=dict)
     _presented: dict[int, None] = field(default_factory=dict)
 
@@ -101,9 +117,11 @@ class HallModel:
             out.append(call)
         return self._present(out)
 
-    def _present(self, calls: list[m.CallEvent]) -> list[m.CallEvent]:
+    def _present(self, calls: list[m.CallEvent], headline: bool = True) -> list[m.CallEvent]:
         for call in calls:
             self.history.insert(0, call)
+            if headline:
+                self.headlines.append(call)
             tile = self.tiles.get(call.counter)
             if tile is None or (call.seq or 0) >= tile.seq:
                 status = tile.status if tile else m.CounterStatus.OPEN
@@ -113,9 +131,41 @@ class HallModel:
         del self.history[HISTORY:]
         return calls
 
+    def rebuild(self, calls: list[m.CallEvent]) -> list[m.CallEvent]:
+        """Calls fetched at start (``calls_since``): listed in ``seq`` order, not headlined, not
+        announced (they were, before the restart); return those that were new to the board."""
+        new = sorted((c for c in calls if c.seq is not None and c.seq not in self._presented), key=_seq)
+        for call in new:
+            self._remember(_seq(call))
+            self.last_seq = max(self.last_seq or 0, _seq(call))
+        self._present(new, headline=False)
+        self.history.sort(key=_seq, reverse=True)
+        return new
+
+    def behind(self) -> int | None:
+        """The ``seq`` after which calls are known to be missing, or ``None`` if none are."""
+        newest = self.last_seq if self.last_seq is not None else self.synced_seq
+        if newest is None:
+            return None
+        if self._held and min(self._held) > newest + 1:
+            return newest
+        if self.known_seq is not None and self.known_seq > newest:
+            return newest
+        return None
+
+    def current_headline(self, now: float) -> m.CallEvent | None:
+        """The call in the headline at ``now``: the next one waits until the current one has been up
+        for ``headline_min_s``."""
+        if self.headlines and (self.headline is None or now - self._headline_since >= self.headline_min_s):
+            self.headline = self.headlines.popleft()
+            self._headline_since = now
+        return self.headline
+
     def receive_counter_state(self, state: m.CounterState) -> None:
         """A counter's retained state: refresh its tile, present nothing. Before the first call, it
         also tells which ``seq`` comes next, so the first call need not wait for a predecessor."""
+        if state.call_seq is not None:
+            self.known_seq = max(self.known_seq or 0, state.call_seq)
         if self.last_seq is None and state.call_seq is not None:
             self.synced_seq = max(self.synced_seq or 0, state.call_seq)
         tile = self.tiles.get(state.counter)
@@ -136,3 +186,7 @@ class HallModel:
     def fresh(self, call: m.CallEvent, at: datetime | None = None) -> bool:
         """Whether ``call`` is recent enough to be announced."""
         return ((at or m.now()) - call.ts).total_seconds() <= self.stale_after
+
+
+def _seq(call: m.CallEvent) -> int:
+    return call.seq if call.seq is not None else -1

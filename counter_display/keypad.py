@@ -10,6 +10,10 @@ A keypad that misses our acknowledgement sends the same frame again; a repeat of
 the same keypad within ``repeat_window`` seconds of the previous copy is acknowledged but reported
 once, so a lost ack cannot call two citizens. Frames the host itself sends (display, beep) are never
 acknowledged, so a line that echoes our transmissions cannot start an echo loop.
+
+:class:`PolledCallerBusKeypad` is the master for noisy lines (issue 13): it polls one address at a
+time and believes only that address, and only a frame seen twice (:mod:`counter_display.caller_poll`);
+at 9600 baud a poll and its reply take ≈ 25 ms, so 8 keypads are each asked about 5 times a second.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from counter_display.caller_bus import (
     display_frame,
     key_of,
 )
+from counter_display.caller_poll import CallerBusPoller
 from counter_display.errors import CounterLinkError
 from transport.base import Transport, TransportError
 
@@ -139,3 +144,42 @@ class CallerBusKeypad:
                 f"cannot write to the caller bus on {self.transport.url}: {err}; "
                 "check the RS-485 adapter is plugged in and the URL is right"
             ) from err
+
+
+class PolledCallerBusKeypad(CallerBusKeypad):
+    """The keypads at ``addresses`` on one caller bus, polled in turn; ``poll_round`` asks each once."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        addresses: list[int],
+        reply_timeout: float = 0.05,
+        inter_byte_timeout: float = 0.01,
+    ) -> None:
+        super().__init__(transport, ack=True, inter_byte_timeout=inter_byte_timeout)
+        self.poller = CallerBusPoller(list(addresses))
+        self.reply_timeout = reply_timeout
+
+    def __repr__(self) -> str:
+        return f"<PolledCallerBusKeypad on {self.transport.url}: {self.poller.addresses}>"
+
+    def poll(self, timeout: float = 0.1) -> list[KeyPress]:
+        """One round over every address (``timeout`` is unused: each reply window is its own)."""
+        return self.poll_round()
+
+    def poll_round(self) -> list[KeyPress]:
+        presses: list[KeyPress] = []
+        for _ in self.poller.addresses:
+            self._write(self.poller.start_poll())
+            deadline = time.monotonic() + self.reply_timeout
+            while (left := deadline - time.monotonic()) > 0:
+                data = self._read(min(left, self.inter_byte_timeout))
+                if data:
+                    self.poller.receive(data)
+                elif self.poller.has_reply:
+                    break  # the answer is in and the line went quiet: no need to wait out the window
+            ack, found = self.poller.end_window(time.monotonic())
+            if ack:
+                self._write(ack)
+            presses += [KeyPress(p.addr, p.key) for p in found]
+        return presses

@@ -15,8 +15,11 @@ Example: remote 0x5A3C1, button A (1) = ``FD 5A 3C 11 DF``.
 
 There is no checksum, so a noisy line can forge a frame: :class:`Ev1527Decoder` requires the exact
 framing, rejects key 0 (no button) and id 0 / 0xFFFFF (a line stuck low or high), and the driver
-only accepts ids bound to a counter in the site file. A held button repeats its code every ~40 ms;
-:class:`RepeatFilter` reports a press once until the code has been quiet for ``hold_s``.
+only accepts ids bound to a counter in the site file. A remote sends its code several times per
+press (and keeps repeating it every ~40 ms while held). As receivers do, :class:`RepeatFilter`
+believes a code only when ``copies`` identical frames (default 2) came each within ``hold_s`` of the
+last — one frame forged by noise is never a press — and reports it once until the code has been
+quiet for ``hold_s`` (``repeats`` counts every copy after a burst's first).
 """
 
 from __future__ import annotations
@@ -106,18 +109,29 @@ class Ev1527Decoder(StreamDecoder[RemoteCode]):
 
 
 class RepeatFilter:
-    """Reports each press once: a code heard again within ``hold_s`` of its last copy is a repeat
-    (a held button, or the remote's own retransmissions), and extends the hold."""
+    """Reports each press once, after ``copies`` identical frames: a code heard again within
+    ``hold_s`` of its last copy belongs to the same press (the remote's own retransmissions, a held
+    button) and extends the hold; a lone copy is counted in ``unconfirmed`` and reported never."""
 
-    def __init__(self, hold_s: float = 0.3) -> None:
+    def __init__(self, hold_s: float = 0.3, copies: int = 2) -> None:
+        if copies < 1:
+            raise ValueError(f"an EV1527 press needs at least one copy of its code, not {copies}")
         self.hold_s = hold_s
+        self.copies = copies
         self.repeats = 0
         self._last: dict[RemoteCode, float] = {}
+        self._count: dict[RemoteCode, int] = {}
+
+    @property
+    def unconfirmed(self) -> int:
+        """Codes heard fewer than ``copies`` times so far in their current burst."""
+        return sum(1 for n in self._count.values() if n < self.copies)
 
     def new_press(self, code: RemoteCode, now: float) -> bool:
         previous = self._last.get(code)
         self._last[code] = now
-        if previous is not None and now - previous < self.hold_s:
-            self.repeats += 1
-            return False
-        return True
+        if previous is None or now - previous >= self.hold_s:
+            self._count[code] = 0
+        self._count[code] += 1
+        self.repeats += self._count[code] > 1
+        return self._count[code] == self.copies

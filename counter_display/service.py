@@ -27,7 +27,7 @@ from bus.device import DeviceLink
 from counter_display.bus_master import BusMaster
 from counter_display.caller_bus import Key as BusKey
 from counter_display.errors import CounterDeviceError, CounterLinkError, DisplayRejectedError
-from counter_display.keypad import CallerBusKeypad, KeyPress
+from counter_display.keypad import CallerBusKeypad, KeyPress, PolledCallerBusKeypad
 from counter_display.led_display import ModbusLedDisplay
 from counter_display.seven_segment import encode_text
 from device_service.base import Backoff, DeviceService, PolledDeviceService
@@ -322,11 +322,14 @@ class KeypadService(PolledDeviceService[KeyPress]):
     retry_max_s = KEYPAD_RETRY_MAX_S
     line_errors = (CounterDeviceError, TransportError)
 
-    def __init__(self, site_id: str, device: Device, broker: str | BrokerUrl, poll_s: float = 0.1) -> None:
+    def __init__(
+        self, site_id: str, device: Device, broker: str | BrokerUrl, poll_s: float = 0.1, polled: bool = False
+    ) -> None:
         assert device.url is not None
         self.device = device
         self._url: str = device.url
-        self.keypad = CallerBusKeypad(open_transport(device.url))
+        self._polled = polled
+        self.keypad = self._open()
         info = m.DeviceInfo(
             device_kind=m.DeviceKind.KEYPAD,
             model="21-key caller-bus keypad",
@@ -338,9 +341,16 @@ class KeypadService(PolledDeviceService[KeyPress]):
         self.poll_s = poll_s
         self.presses = 0
 
+    def _open(self) -> CallerBusKeypad:
+        """The push driver, or with ``polled`` the polling master asking this device's address."""
+        transport = open_transport(self._url)
+        if self._polled:
+            return PolledCallerBusKeypad(transport, [self.device.address or 1])
+        return CallerBusKeypad(transport)
+
     def _poll(self) -> list[KeyPress]:
         if self.keypad.transport.closed:
-            self.keypad = CallerBusKeypad(open_transport(self._url))
+            self.keypad = self._open()
         return self.keypad.poll(self.poll_s)
 
     def _close_line(self) -> None:

@@ -50,7 +50,10 @@ class SimulatedDevices:
             elif device.kind is DeviceKind.LED_DISPLAY and device.counter is not None:
                 sim = self.leds.setdefault(device.counter, ModbusLedDisplaySim(unit=device.address or 1))
             elif device.kind is DeviceKind.KEYPAD and device.counter is not None:
-                sim = self.keypads.setdefault(device.counter, CallerBusKeypadSim(device.address or 1))
+                polled = site.display.caller_bus == "polled"
+                sim = self.keypads.setdefault(
+                    device.counter, CallerBusKeypadSim(device.address or 1, polled=polled)
+                )
             else:
                 continue
             register_simulator(name, sim)  # type: ignore[arg-type]

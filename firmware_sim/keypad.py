@@ -21,6 +21,11 @@ Faults, triggered at run time from any thread:
   the host must report nothing, and the keypad waits for an acknowledgement that never comes;
 - ``mute = True``: as if unplugged from the bus: presses send nothing and host frames are not heard.
 
+``polled=True`` makes it a keypad on a polled bus (``counter_display.caller_poll``): a press is kept,
+not sent; each poll frame (CMD 04) for this address is answered with the oldest unacknowledged key
+frame (damaged by the standing ``damage`` fault, if set) until the host echoes it, or with the
+idle answer (CMD 04, data ``00``) when nothing waits.
+
 The standing faults are the :class:`KeypadFaults` dataclass (``mute``, and ``damage``: every
 press goes out damaged that way until set back to ``none``), settable from ``sim://keys?mute=1``
 and the control port (``docs/simulators.md``).
@@ -37,6 +42,7 @@ from counter_display.caller_bus import (
     CallerBusFrame,
     Command,
     Key,
+    encode_frame,
     key_frame,
     key_of,
     text_of,
@@ -67,9 +73,11 @@ class CallerBusKeypadSim(LinkedSim):
     not_attached = KeypadNotAttachedError
     mute = FaultAttribute()
 
-    def __init__(self, addr: int, seed: int | None = None) -> None:
+    def __init__(self, addr: int, seed: int | None = None, polled: bool = False) -> None:
         super().__init__(KeypadFaults(), seed)
         self.addr = addr
+        self.polled = polled
+        self.polls_answered = 0
         self._decoder = CallerBusDecoder()
         self._unacked: list[Key] = []
         self.acked = 0
@@ -95,7 +103,7 @@ class CallerBusKeypadSim(LinkedSim):
         with self._lock:
             for _ in range(repeats):
                 self._unacked.append(key)
-                if not self.mute:
+                if not self.mute and not self.polled:
                     self._send(frame)
             self.presses += 1
 
@@ -120,6 +128,8 @@ class CallerBusKeypadSim(LinkedSim):
             self.acked += 1
         elif frame.addr != self.addr:
             self.frames_ignored += 1
+        elif frame.cmd == Command.POLL and self.polled:
+            self._answer_poll()
         elif frame.cmd == Command.DISPLAY:
             self.display_text = text_of(frame) or ""
             log.info("keypad %d displays %r", self.addr, self.display_text)
@@ -127,6 +137,14 @@ class CallerBusKeypadSim(LinkedSim):
             self.beeps += 1
         else:
             self.frames_ignored += 1
+
+    def _answer_poll(self) -> None:
+        if not self._unacked:
+            self._send(encode_frame(self.addr, Command.POLL, b"\x00"))  # idle: nothing pending
+            return
+        standing = None if self.faults.damage == "none" else self.faults.damage
+        self.polls_answered += 1
+        self._send(_damaged(key_frame(self.addr, self._unacked[0]), standing))
 
 
 FAULTS = ("garble", "bad_checksum", "truncate")

@@ -2,8 +2,9 @@
 
 Register it where the receiver would be (``register_simulator("rf-1", Ev1527ReceiverSim())``, then
 ``sim://rf-1``). ``press(remote_id, key, repeats=n)`` makes the module write the frame it writes for
-each code heard, ``n`` times (a held button repeats its code). The module never reads what the host
-writes (``ignored_bytes`` counts it).
+each code heard, ``n`` times (default 4: a remote sends its code several times per press, and a
+held button keeps repeating it; the host believes a code heard at least twice). The module never
+reads what the host writes (``ignored_bytes`` counts it).
 
 Faults, triggered at run time from any thread:
 
@@ -50,7 +51,7 @@ class Ev1527ReceiverSim(LinkedSim):
         self.sent = 0
         self.ignored_bytes = 0
 
-    def press(self, remote_id: int, key: int, repeats: int = 1, truncate: int | None = None) -> bytes:
+    def press(self, remote_id: int, key: int, repeats: int = 4, truncate: int | None = None) -> bytes:
         """Remote ``remote_id`` presses button ``key``; return the bytes the module wrote."""
         cut = truncate if truncate is not None else self.faults.truncate
         frame = encode_frame(remote_id, key)[:cut]

@@ -14,14 +14,17 @@ Every key is optional; an absent table gives the defaults below. Example::
     layout = "grid"                     # "grid" (cards) or "list" (rows)
     columns = 4
     shown_calls = 8
+    recent_calls = 6                    # last calls listed beside the counters, newest first
     notice = "Vui lòng giữ trật tự"     # the scrolling line at the bottom
 
     [display.voice]
     engine = "espeak"                   # or "clips" with clips = "/srv/motcua/clips" (one WAV per word)
     template = "Mời công dân có số thứ tự {ticket} đến {counter_name}"
     repeat = 2
+    backlog = 2                         # more calls waiting than this: drop chime and repeat
 
     rf433_receivers = ["keypad-2"]      # these keypad devices are 433 MHz receivers, not caller buses
+    caller_bus = "polled"               # poll caller-bus keypads (needs keypads that answer CMD 04)
 
     [[display.remotes]]                 # EV1527 433 MHz remotes, each bound to one counter
     id = "0x5A3C1"
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import string
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
@@ -118,6 +121,12 @@ class HallConf(Strict):
     layout: HallLayout = HallLayout.GRID
     columns: int = Field(default=4, ge=1, le=8)
     shown_calls: int = Field(default=8, ge=1, le=40)
+    recent_calls: int = Field(
+        default=6, ge=1, le=20, description="the list of last calls beside the counters"
+    )
+    headline_min_s: float = Field(
+        default=4.0, ge=0.5, le=30, description="each call stays headlined this long"
+    )
     notice: str = "Vui lòng giữ trật tự và chờ đến lượt. Xin cảm ơn!"
     notice_en: str = "Please wait for your number to be called. Thank you!"
 
@@ -153,6 +162,9 @@ class VoiceConf(Strict):
     repeat: int = Field(default=2, ge=1, le=5)
     repeat_gap_s: float = Field(default=0.8, ge=0, le=10)
     chime: bool = True
+    backlog: int = Field(
+        default=2, ge=0, le=50, description="more calls than this waiting: no chime, no repeat (never a call)"
+    )
     chime_file: str | None = Field(default=None, description="a WAV to play instead of the built-in chime")
     player: list[str] = Field(
         default=[], description="command to play a WAV, e.g. ['aplay', '-q']; empty = pick the system's"
@@ -181,6 +193,9 @@ class DisplayConf(Section):
     remotes: list[Remote] = Field(default_factory=list)
     rf433_receivers: list[str] = Field(
         default_factory=list, description="ids of keypad devices that are 433 MHz EV1527 receivers"
+    )
+    caller_bus: Literal["push", "polled"] = Field(
+        default="push", description="polled: the master asks each keypad in turn (noisy lines, issue 13)"
     )
 
     def key_action(self, counter: int, key: Key) -> str | None:

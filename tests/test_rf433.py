@@ -90,7 +90,7 @@ def test_random_noise_never_presses_a_bound_key(noise: bytes, more: bytes) -> No
 def test_noise_and_truncated_frames_on_a_line_press_nothing_and_crash_nothing() -> None:
     sim = Ev1527ReceiverSim(seed=7)
     with sim_link(sim, "rf") as transport:
-        receiver = Ev1527Receiver(transport, REMOTES, hold_s=0.0)
+        receiver = Ev1527Receiver(transport, REMOTES)
         presses: list[RemotePress] = []
         for _ in range(50):
             sim.inject_noise(random.Random(len(presses)).randint(1, 64))
@@ -106,13 +106,30 @@ def test_noise_and_truncated_frames_on_a_line_press_nothing_and_crash_nothing() 
 
 
 def test_a_held_button_is_one_press_and_a_later_press_is_another() -> None:
-    repeats = RepeatFilter(hold_s=0.3)
+    repeats = RepeatFilter(hold_s=0.3, copies=1)
     code = RemoteCode(0x5A3C1, 1)
     assert [repeats.new_press(code, t) for t in (0.0, 0.04, 0.08, 0.12, 0.5, 0.54)] == [
         True, False, False, False, True, False,
     ]  # fmt: skip
     assert repeats.repeats == 4
     assert repeats.new_press(RemoteCode(0x5A3C1, 2), 0.55)  # another button of the same remote
+
+
+def test_a_code_counts_only_when_heard_twice_as_receivers_require() -> None:
+    repeats = RepeatFilter(hold_s=0.3)  # copies=2 by default
+    code, forged = RemoteCode(0x5A3C1, 1), RemoteCode(0x5A3C9, 1)  # one bit of noise in the id
+    assert [repeats.new_press(code, t) for t in (0.0, 0.04, 0.08, 0.12)] == [False, True, False, False]
+    assert repeats.new_press(forged, 0.2) is False
+    assert repeats.new_press(forged, 0.6) is False  # a second lone copy, too late to confirm the first
+    assert repeats.unconfirmed == 1
+    assert [repeats.new_press(code, t) for t in (1.0, 1.04)] == [False, True]  # the next press
+
+
+@given(st.lists(st.tuples(st.integers(1, 0xFFFFE), st.integers(1, 15)), max_size=30))
+def test_codes_each_heard_once_are_never_presses(codes: list[tuple[int, int]]) -> None:
+    repeats = RepeatFilter(hold_s=0.3)
+    unique = list(dict.fromkeys(codes))
+    assert not any(repeats.new_press(RemoteCode(i, k), n * 0.01) for n, (i, k) in enumerate(unique))
 
 
 def test_only_bound_remotes_and_mapped_keys_become_presses() -> None:
@@ -125,7 +142,9 @@ def test_only_bound_remotes_and_mapped_keys_become_presses() -> None:
         sim.press(0x00042, 4)  # a button nobody assigned
         got = receiver.poll(0.5)
     assert got == [RemotePress(0x5A3C1, 2, m.Key.CALL_NEXT), RemotePress(0x00042, 3, m.Key.RECALL)]
-    assert receiver.repeats == 4
+    assert (
+        receiver.repeats == 4 + 3 * 3
+    )  # copies after the first: 4 of the held button, 3 of each 4-copy press
     assert receiver.unknown_remotes == 1
     assert receiver.unmapped_keys == 1
 

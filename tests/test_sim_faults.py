@@ -103,7 +103,7 @@ def test_keypad_led_and_receiver_faults_from_the_query(named: list[str]) -> None
     with open_transport("sim://led-f?no_reply=yes&garble_replies=2"):
         assert led.no_reply and led.faults.garble_replies == 2
     with open_transport("sim://rf-f?truncate=3") as link:
-        assert len(receiver.press(0x12345, 1)) == 3
+        assert len(receiver.press(0x12345, 1, repeats=1)) == 3
         assert link.read(16, timeout=1) == receiver_frame_head()
     with pytest.raises(FaultError, match="fault truncate='x': expected a whole number or none"):
         receiver.set_faults({"truncate": "x"})

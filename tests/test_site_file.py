@@ -69,6 +69,9 @@ _DELETE = object()
         ("devices.3.kind", "toaster", "devices[3].kind"),
         ("devices.3.url", _DELETE, "devices[3]: a keypad needs a transport url"),
         ("services.1.code", "land", "services[1].code: 'land' appears twice"),
+        ("display.hall.recent_calls", 0, "display.hall.recent_calls"),
+        ("display.voice.backlog", -1, "display.voice.backlog"),
+        ("display.caller_bus", "shouted", "display.caller_bus"),
     ],
 )
 def test_bad_values_name_the_key_path(path: str, value: Any, expected: str) -> None:

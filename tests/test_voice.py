@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from counter_display.voice.announcer import Announcement, Announcer, render, sentence
+from counter_display.voice.announcer import Announcement, Announcer, backlog_conf, render, sentence
 from counter_display.voice.audio import AudioError, Clip, FileSink, chime, join, read_wav, silence
 from counter_display.voice.engines import ClipEngine, EspeakEngine, VoiceError
 from counter_display.voice.words import Dialect, read_number, read_ticket, spell_letters, words_of
@@ -266,3 +266,47 @@ def test_a_file_sink_keeps_only_the_newest_files(tmp_path: Path) -> None:
     for _ in range(4):
         sink.play(wav)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0003.wav", "0004.wav"]
+
+
+class GatedPlayer:
+    """Holds the first announcement until ``gate`` is set (so a backlog builds up), records lengths."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.frames: list[int] = []
+
+    def play(self, wav: Path) -> None:
+        self.started.set()
+        assert self.gate.wait(30)
+        with wave.open(str(wav)) as w:
+            self.frames.append(w.getnframes())
+
+
+def test_a_backlog_drops_the_chime_and_the_repeat_but_never_a_call() -> None:
+    player = GatedPlayer()
+    announcer = Announcer(VoiceConf(repeat=2, chime=True, backlog=2), EspeakEngine(), player)
+    calls = [Announcement("A1001", 1, seq=i) for i in range(6)]  # the same words: lengths comparable
+    try:
+        announcer.announce(calls[0])
+        assert player.started.wait(30)  # the first is playing; the other five queue behind it
+        for call in calls[1:]:
+            announcer.announce(call)
+        player.gate.set()
+        assert announcer.wait_idle(60)
+    finally:
+        announcer.stop()
+    assert announcer.spoken == calls
+    waiting = [0, 4, 3, 2, 1, 0]
+    short = [w > 2 for w in waiting]
+    assert announcer.shortened == sum(short)
+    full = max(player.frames)
+    for frames, was_short in zip(player.frames, short, strict=True):
+        assert (frames < full * 0.6) == was_short, (player.frames, short)
+
+
+def test_backlog_conf_keeps_the_site_settings_until_the_backlog_is_exceeded() -> None:
+    conf = VoiceConf(repeat=3, chime=True, backlog=1)
+    assert backlog_conf(conf, 1) is conf
+    shortened = backlog_conf(conf, 2)
+    assert (shortened.repeat, shortened.chime, shortened.template) == (1, False, conf.template)

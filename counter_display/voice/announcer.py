@@ -5,6 +5,11 @@ The :class:`Announcer` has one worker thread and a FIFO queue. An announcement i
 before the next begins, so a burst of calls is heard one by one in the order given (the hall board
 gives them in ``seq`` order), never cut off and never merged. Rendering happens in the worker, just
 before playing; an announcement that cannot be rendered or played is logged and the next one goes on.
+
+Backlog policy: a full announcement (chime and ``repeat`` sentences) lasts ≈ 13 s, so in a burst the
+voice would fall ever further behind the board. When more than ``conf.backlog`` calls wait behind
+the one about to play, it is said once and without the chime (:func:`backlog_conf`); a call itself
+is never dropped. ``shortened`` counts those.
 """
 
 from __future__ import annotations
@@ -76,6 +81,14 @@ def make_engine(conf: VoiceConf, base: Path | None = None) -> SpeechEngine:
     return EspeakEngine(conf.espeak_voice, conf.speed)
 
 
+def backlog_conf(conf: VoiceConf, waiting: int) -> VoiceConf:
+    """The voice settings for a call with ``waiting`` more calls queued behind it: the site's own,
+    or, beyond ``conf.backlog``, the same without the chime and said once."""
+    if waiting <= conf.backlog:
+        return conf
+    return conf.model_copy(update={"chime": False, "repeat": 1})
+
+
 def render(conf: VoiceConf, call: Announcement, engine: SpeechEngine, bell: Clip | None = None) -> Clip:
     """The whole announcement as one clip: chime, then the sentence ``repeat`` times."""
     speech = engine.synthesize(sentence(conf, call))
@@ -118,6 +131,7 @@ class Announcer:
         self.on_spoken = on_spoken
         self.spoken: list[Announcement] = []
         self.failed = 0
+        self.shortened = 0
         self._queue: queue.Queue[Announcement | None] = queue.Queue()
         self._pending = 0
         self._stopping = False
@@ -156,8 +170,14 @@ class Announcer:
                     self._lock.notify_all()
 
     def _play(self, call: Announcement, wav: Path) -> None:
+        with self._lock:
+            waiting = self._pending - 1
+        conf = backlog_conf(self.conf, waiting)
+        if conf is not self.conf:
+            self.shortened += 1
+            log.info("voice backlog: %d calls wait; ticket %s said once, no chime", waiting, call.ticket)
         try:
-            render(self.conf, call, self.engine).save(wav)
+            render(conf, call, self.engine).save(wav)
             self.player.play(wav)
             wav.unlink()
         except Exception:  # one bad announcement must not silence the hall
