@@ -35,13 +35,15 @@ class CallsResponder:
         self.client = client
         self.stored = stored
         self.asked: list[tuple[int, int]] = []
-        client.subscribe(client.topics.req("calls_since"), self._answer, m.CallsSince)
+        client.subscribe(client.topics.all_req("calls_since"), self._answer, m.CallsSince)
 
-    def _answer(self, _topic: str, request: m.CallsSince) -> None:
+    def _answer(self, topic: str, request: m.CallsSince) -> None:
         self.asked.append((request.after_seq, request.limit))
         calls = [c for c in self.stored if (c.seq or 0) > request.after_seq][: request.limit]
-        assert request.reply_to is not None
-        self.client.publish(request.reply_to, m.Response(request_id=request.id, ok=True, calls=calls))
+        asker = self.client.topics.request_of(topic)
+        assert asker is not None, topic
+        answer = m.Response(request_id=request.id, ok=True, calls=calls)
+        self.client.publish(self.client.topics.resp(asker[0]), answer)
 
 
 @pytest.fixture

@@ -306,7 +306,7 @@ class ReportSource:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self.driver_sql(text), {**params, "site": site})
-            return list(map(Row._make, cursor.fetchall()))
+            return list(map(Row._make, cursor))  # no intermediate list of a million tuples
         finally:
             cursor.close()
 
