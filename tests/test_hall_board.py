@@ -310,7 +310,8 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
         qtbot.waitUntil(lambda: [c["number"] for c in hall.calls] == [number], timeout=5000)
         tile = next(t for t in hall.counters if t["counter"] == 3)
         assert tile["number"] == number and tile["newest"]
-        assert find_item(window, "newestCall").property("text") == f"Mời công dân số {number} đến Quầy 3"
+        headline = f"Mời công dân số {number} đến Quầy 3"
+        qtbot.waitUntil(lambda: find_item(window, "newestCall").property("text") == headline, timeout=5000)
         qtbot.waitUntil(lambda: any(q["text"].startswith("Hộ tịch") for q in hall.queues), timeout=5000)
     finally:
         kiosk.stop()
