@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any
 
@@ -76,9 +76,14 @@ class Centre:
         return self.run(lambda: self.dossiers.update(request, at))
 
 
-def direct_counts(store: Store, period: Period) -> dict[str, Any]:
-    """Counts and sums straight from the stored events, with none of the report's code."""
-    events = list(store.events())
+def direct_counts(store: Store, period: Period, day_starts: time = time(0, 0)) -> dict[str, Any]:
+    """Counts and sums straight from the stored events, with none of the report's code.
+
+    As the reports define it (docs/reports.md), what happens to a period's tickets counts up to one day
+    after the period's last business day: a ticket left open at a counter longer than that is not served.
+    """
+    until = period.bounds(TZ, day_starts)[1] + timedelta(days=1)
+    events = [e for e in store.events() if e.type == "ticket_issued" or e.at < until]
     issued = {e.data["ticket_id"]: e.data for e in events if e.type == "ticket_issued"}
     mine = {t for t, d in issued.items() if period.contains(str(d["day"]))}
     by_type: dict[str, set[str]] = {}
