@@ -79,6 +79,23 @@ class BrokerUrl:
     password: str | None = field(default=None, repr=False, compare=False)
     tls: bool = False
     ca_file: str | None = None
+    secrets_dir: str | None = None  # no user name: log in as the client id, secret from {id}.secret here
+
+    def login(self, client_id: str) -> tuple[str, str | None] | None:
+        """User name and password for ``client_id``: the URL's user, else the client's own identity from
+        ``secrets_dir`` (as ``motcua site credentials`` writes it), else anonymous (``None``)."""
+        if self.username:
+            return self.username, self.secret()
+        if self.secrets_dir is None:
+            return None
+        path = Path(self.secrets_dir) / f"{client_id}.secret"
+        try:
+            return client_id, path.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise BusError(
+                f"no MQTT secret for {client_id} in {self.secrets_dir} ({err.strerror}): "
+                "run `motcua site credentials` for this site"
+            ) from err
 
     def as_client(self, username: str, password: str) -> BrokerUrl:
         """The same broker for another identity (each process connects with its own)."""
@@ -110,7 +127,7 @@ class BrokerUrl:
         except ValueError as err:
             raise BrokerUrlError(url, "port must be a number 1-65535") from err
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(query) - {"protocol", "keepalive", "secret_file", "ca_file"}
+        unknown = set(query) - {"protocol", "keepalive", "secret_file", "ca_file", "secrets_dir"}
         if unknown:
             raise BrokerUrlError(url, f"unknown parameter(s) {', '.join(sorted(unknown))}")
         protocol = {"5": 5, "311": 311, "3.1.1": 311}.get(query.get("protocol", "5"))
@@ -130,13 +147,20 @@ class BrokerUrl:
             query.get("secret_file"),
             tls=tls,
             ca_file=query.get("ca_file"),
+            secrets_dir=query.get("secrets_dir"),
         )
 
     def __str__(self) -> str:
         user = f"{self.username}@" if self.username else ""
         scheme = "mqtts" if self.tls else "mqtt"
         extra = "".join(
-            f"&{k}={v}" for k, v in (("secret_file", self.secret_file), ("ca_file", self.ca_file)) if v
+            f"&{k}={v}"
+            for k, v in (
+                ("secret_file", self.secret_file),
+                ("ca_file", self.ca_file),
+                ("secrets_dir", self.secrets_dir),
+            )
+            if v
         )
         return f"{scheme}://{user}{self.host}:{self.port}?protocol={self.protocol}{extra}"
 
@@ -191,8 +215,9 @@ class BusClient:
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
             clean_session=None if v5 else True,
         )
-        if self.broker.username:
-            client.username_pw_set(self.broker.username, self.broker.secret())
+        login = self.broker.login(self.client_id)
+        if login is not None:
+            client.username_pw_set(*login)
         if self.broker.tls:
             # Verifies the broker's certificate and host name against the site's CA (or the system's).
             client.tls_set(ca_certs=self.broker.ca_file)

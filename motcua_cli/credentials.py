@@ -51,8 +51,8 @@ class Identity:
     acl: tuple[str, ...] = ()
 
 
-def identities(site: Site) -> list[Identity]:
-    """Every identity the site needs, server first."""
+def identities(site: Site, readers: tuple[str, ...] = ()) -> list[Identity]:
+    """Every identity the site needs, server first; ``readers``: more clients (a demo's own)."""
     root = f"motcua/v1/{site.site.id}"
     found = [Identity(SERVER_ID, (f"topic readwrite {root}/#",))]
     for device in site.devices:
@@ -74,10 +74,11 @@ def identities(site: Site) -> list[Identity]:
         f"topic read {root}/hub/backfill",
     )
     found.append(Identity(HUB_SHIPPER_ID, hub))
+    found += [Identity(client) for client in readers]
     return found
 
 
-def acl_text(site: Site) -> str:
+def acl_text(site: Site, extra: tuple[str, ...] = ()) -> str:
     """The Mosquitto ACL file: shared patterns for every user, then each user's own lines."""
     root = f"motcua/v1/{site.site.id}"
     lines = [
@@ -93,7 +94,7 @@ def acl_text(site: Site) -> str:
         f"pattern read {root}/device/%u/cmd",
         "",
     ]
-    for identity in identities(site):
+    for identity in identities(site, extra):
         if identity.acl:
             lines += [f"user {identity.id}", *identity.acl, ""]
     return "\n".join(lines)
@@ -107,18 +108,18 @@ def hash_secret(secret: str, salt: bytes | None = None, iterations: int = PBKDF2
 
 
 def write_credentials(
-    site: Site, out: Path, rotate: frozenset[str] | set[str] = frozenset()
+    site: Site, out: Path, rotate: frozenset[str] | set[str] = frozenset(), extra: tuple[str, ...] = ()
 ) -> dict[str, str]:
     """Write secrets, password file and ACL under ``out``; return id → secret."""
     secret_dir = out / "secrets"
     secret_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(secret_dir, 0o700)
-    known = {i.id for i in identities(site)}
+    known = {i.id for i in identities(site, extra)}
     unknown = rotate - known - {"all"}
     if unknown:
         raise SystemExit(f"motcua: --rotate {', '.join(sorted(unknown))}: no such identity in the site file")
     result: dict[str, str] = {}
-    for identity in identities(site):
+    for identity in identities(site, extra):
         path = secret_dir / f"{identity.id}.secret"
         if path.exists() and identity.id not in rotate and "all" not in rotate:
             result[identity.id] = path.read_text(encoding="utf-8").strip()
@@ -127,7 +128,7 @@ def write_credentials(
         _write_private(path, result[identity.id] + "\n")
     passwd = "".join(f"{ident}:{hash_secret(secret)}\n" for ident, secret in result.items())
     _write_private(out / "mosquitto.passwd", passwd)
-    _write_private(out / "mosquitto.acl", acl_text(site))
+    _write_private(out / "mosquitto.acl", acl_text(site, extra))
     return result
 
 

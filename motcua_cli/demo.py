@@ -14,8 +14,10 @@ import argparse
 import logging
 import os
 import secrets
+import shutil
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from bus.models import DeviceKind
 from bus.process import wait_for_signal
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
+from motcua_cli.credentials import write_credentials
 from motcua_cli.devices import DeviceService, build_services
 from queue_server.access import Access
 from queue_server.db import Store
@@ -163,8 +166,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.broker:
         url = BrokerUrl.parse(args.broker)
     else:
-        broker = EmbeddedBroker(engine="auto")
-        url = broker.start()
+        broker, url = _secured_broker(site, Path(args.out))
     windows = not args.headless and has_display()
     centre: VirtualCentre | None = None
     if not args.headless:
@@ -192,6 +194,23 @@ def run_demo(args: argparse.Namespace) -> int:
         if broker is not None:
             broker.stop()
     return 0
+
+
+DEMO_CLIENTS = ("demo-observer", "demo-hall")  # the demo's own readers, beside the site's identities
+
+
+def _secured_broker(site: Site, out: Path) -> tuple[EmbeddedBroker, BrokerUrl]:
+    """The demo's broker as production runs it: every process logs in as itself (``motcua site
+    credentials``: password file, ACL, one secret per identity), anonymous access off. Without
+    Mosquitto the pure-Python fallback has no users or ACL, and says so."""
+    if not shutil.which("mosquitto"):
+        broker = EmbeddedBroker(engine="amqtt")
+        return broker, broker.start()
+    creds = out / "credentials"
+    write_credentials(site, creds, extra=DEMO_CLIENTS)
+    broker = EmbeddedBroker(engine="mosquitto", auth=(creds / "mosquitto.passwd", creds / "mosquitto.acl"))
+    url = broker.start()
+    return broker, replace(url, username=None, secrets_dir=str(creds / "secrets"))
 
 
 def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> None:

@@ -70,9 +70,10 @@ class Worker:
         return self._thread.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish what is in the inbox, then end the thread."""
+        """Finish what is in the inbox, then end the thread (nothing to end if it never started)."""
         self._inbox.put(None)
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
 
     def put(self, item: Item) -> None:
         self._inbox.put(item)

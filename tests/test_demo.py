@@ -56,6 +56,10 @@ def test_headless_demo_prints_one_line_of_observed_counts(tmp_path: Path) -> Non
     assert len(list(tmp_path.glob("printer-k1-*.png"))) == printed
     assert called <= issued  # nobody is called twice and nobody is called without a ticket
     assert displayed == called  # every call reached its counter's LED, once
+    # As production: every process logged in as itself against a generated password file and ACL.
+    creds = tmp_path / "credentials"
+    users = {line.split(":")[0] for line in (creds / "mosquitto.passwd").read_text().splitlines()}
+    assert {"queue-server", "kiosk-1", "printer-k1", "keypad-1", "led-1", "demo-observer"} <= users
 
 
 @pytest.mark.slow
@@ -151,3 +155,26 @@ def test_a_job_for_a_printer_out_of_paper_is_reported_failed(centre: VirtualCent
     assert wait_until(lambda: len(failed) == 1, timeout=15)
     assert "paper" in failed[0].reason
     assert centre.sims.printed() == 1
+
+
+def test_the_demo_broker_refuses_anonymous_clients_and_admits_each_identity(tmp_path: Path) -> None:
+    """`motcua demo` runs with authentication on, as production does (password file and ACL)."""
+    from dataclasses import replace
+
+    from bus.errors import BusError
+    from motcua_cli.demo import _secured_broker
+    from siteconf import load_site
+
+    site = load_site(Path(__file__).resolve().parent.parent / "sites" / "demo.toml")
+    broker, url = _secured_broker(site, tmp_path)
+    try:
+        assert url.secrets_dir is not None and url.username is None
+        kiosk = BusClient(url, site.site.id, "kiosk-1").start(wait=5)  # its own secret: admitted
+        kiosk.stop()
+        anonymous = replace(url, secrets_dir=None)
+        with pytest.raises(BusError, match="no connection"):
+            BusClient(anonymous, site.site.id, "kiosk-1").start(wait=3)
+        with pytest.raises(BusError, match="no MQTT secret for stranger"):
+            BusClient(url, site.site.id, "stranger").start(wait=3)
+    finally:
+        broker.stop()
