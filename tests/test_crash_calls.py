@@ -69,7 +69,7 @@ class Day:
         self._server_lock = threading.Lock()
         self._done = threading.Event()
         args = (self.broker.url, self.site_id)
-        self.kiosks = [Kiosk(*args, f"kiosk-{i}", self.stop, services=["land", "civil"]) for i in range(2)]
+        self.kiosks = [Kiosk(*args, f"supervisor-kiosk-{i}", self.stop, services=["land", "civil"]) for i in range(2)]
         self.clerks = [Clerk(*args, f"console-{n}", self.stop, counter=n) for n in COUNTERS]
 
     def _restart(self) -> None:
@@ -190,7 +190,7 @@ def test_old_retained_state_of_a_restarted_broker_is_replaced(tmp_path: Path) ->
     site = load_site(Path(__file__).resolve().parent.parent / "sites" / "demo.toml").around_the_clock()
     site = site.model_copy(update={"site": site.site.model_copy(update={"id": "stale1"})})
     store = Store.open(f"sqlite:///{tmp_path / 'q.db'}")
-    clerk = BusClient(broker.url, "stale1", "console-1")
+    clerk = BusClient(broker.url, "stale1", "supervisor-stale")
     clerk.enable_requests()
     reader = HallReader(broker.url, "stale1")
     server = QueueServer(site, store, broker.url).start()
