@@ -69,7 +69,9 @@ class Day:
         self._server_lock = threading.Lock()
         self._done = threading.Event()
         args = (self.broker.url, self.site_id)
-        self.kiosks = [Kiosk(*args, f"supervisor-kiosk-{i}", self.stop, services=["land", "civil"]) for i in range(2)]
+        self.kiosks = [
+            Kiosk(*args, f"supervisor-kiosk-{i}", self.stop, services=["land", "civil"]) for i in range(2)
+        ]
         self.clerks = [Clerk(*args, f"console-{n}", self.stop, counter=n) for n in COUNTERS]
 
     def _restart(self) -> None:
