@@ -15,11 +15,15 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from bus.device_kinds import DeviceKind, Health, PaperLevel
 from bus.print_models import ReceiptPrint, ReceivedDocumentPrint, TicketNumber, TicketPrint
 from bus.topics import LEVEL_PATTERN
 
 SCHEMA_VERSION: Literal[1] = 1
-__all__ = [  # the print payloads live in bus.print_models; they are part of this contract too
+__all__ = [  # the print payloads and device enums live beside this module; they are part of the contract
+    "DeviceKind",
+    "Health",
+    "PaperLevel",
     "ReceiptPrint",
     "ReceivedDocumentPrint",
     "TicketNumber",
@@ -61,30 +65,6 @@ def expires_in(seconds: float) -> datetime:
 
 
 # --- device state (retained) -------------------------------------------------------------------
-
-
-class DeviceKind(StrEnum):
-    PRINTER = "printer"
-    LED_DISPLAY = "led_display"
-    KEYPAD = "keypad"
-    KIOSK = "kiosk"
-    HALL_BOARD = "hall_board"
-    RATING_TABLET = "rating_tablet"
-    SCANNER = "scanner"
-
-
-class Health(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    ERROR = "error"
-    UNKNOWN = "unknown"
-
-
-class PaperLevel(StrEnum):
-    OK = "ok"
-    NEAR_END = "near_end"
-    OUT = "out"
-    UNKNOWN = "unknown"
 
 
 class DeviceInfo(Envelope):

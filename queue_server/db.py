@@ -39,6 +39,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from queue_server import schema
 from queue_server.chain import GENESIS_HASH, ChainRow, ChainVerifier, VerifyReport, canonical_json, event_hash
 from queue_server.db_engines import make_engine
+from queue_server.db_rows import Row, decode_row, encode_row, json_text, time_text
 from queue_server.errors import StoreConflictError, StoreError
 
 __all__ = ["Store", "StoreConflictError", "StoreError", "StoredEvent", "Tx", "VerifyReport"]
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 # An arbitrary constant naming the "append to events" lock among PostgreSQL advisory locks.
 _APPEND_LOCK = 0x6D6F74637561
 _PAGE = 1000
-Row = dict[str, Any]
 
 
 # Statements of the hot path: compiled once per dialect (``_HotPath``), run on the driver's cursor.
@@ -78,67 +78,6 @@ class StoredEvent:
     request_id: str | None
     prev_hash: str
     hash: str
-
-
-def _time_text(value: object, what: str) -> str:
-    """ISO 8601 text with an offset, from an aware datetime or such a text."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise StoreError(f"{what}: {value!r} is not an ISO 8601 time") from None
-    else:
-        raise StoreError(f"{what}: expected a datetime or ISO 8601 text, got {type(value).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise StoreError(f"{what}: {value!r} has no UTC offset")
-    return value if isinstance(value, str) else moment.isoformat()
-
-
-def _json_text(value: object, what: str) -> str:
-    try:
-        return canonical_json(value)
-    except (TypeError, ValueError) as err:
-        raise StoreError(f"{what}: not JSON ({err})") from None
-
-
-def _encode_row(table: sa.Table, row: Mapping[str, Any]) -> Row:
-    """Check a row against its table's columns and turn times and JSON into text."""
-    kinds = schema.KINDS[table.name]
-    given, wanted = set(row), set(kinds)
-    if given != wanted:
-        parts = []
-        if wanted - given:
-            parts.append("missing " + ", ".join(sorted(wanted - given)))
-        if given - wanted:
-            parts.append("unknown " + ", ".join(sorted(given - wanted)))
-        raise StoreError(f"{table.name} row: {'; '.join(parts)}")
-    out: Row = {}
-    for name, kind in kinds.items():
-        value, what = row[name], f"{table.name}.{name}"
-        if value is None:
-            if not table.c[name].nullable:
-                raise StoreError(f"{what}: may not be empty")
-            out[name] = None
-        elif kind == "time":
-            out[name] = _time_text(value, what)
-        elif kind == "json":
-            out[name] = _json_text(value, what)
-        elif not schema.fits(kind, value):
-            raise StoreError(f"{what}: expected {kind}, got {type(value).__name__} {value!r}")
-        else:
-            out[name] = value
-    return out
-
-
-def _decode_row(table: sa.Table, row: sa.Row[Any]) -> Row:
-    kinds = schema.KINDS[table.name]
-    out = dict(row._mapping)
-    for name, kind in kinds.items():
-        if kind == "json" and out[name] is not None:
-            out[name] = json.loads(out[name])
-    return out
 
 
 class _Compiled:
@@ -219,8 +158,8 @@ class Tx:
         row = {
             "id": request_id,
             "verb": verb,
-            "response": _json_text(dict(response), f"response to {request_id}"),
-            "at": _time_text(at or datetime.now(UTC), "requests.at"),
+            "response": json_text(dict(response), f"response to {request_id}"),
+            "at": time_text(at or datetime.now(UTC), "requests.at"),
         }
         try:
             self._run(self._hot.insert_request, row)
@@ -233,9 +172,9 @@ class Tx:
             raise StoreError(f"event type must be a non-empty text, got {type!r}")
         if request_id is not None and not isinstance(request_id, str):
             raise StoreError(f"event {type}: request_id must be text, got {request_id!r}")
-        at_text = _time_text(at, f"event {type}: at")
+        at_text = time_text(at, f"event {type}: at")
         # Round-trip through JSON so that the hashed value is exactly what the verifier will read back.
-        normal = json.loads(_json_text(dict(data), f"event {type}: data"))
+        normal = json.loads(json_text(dict(data), f"event {type}: data"))
         seq, prev = self._chain_head()
         seq += 1
         digest = event_hash(prev, seq=seq, at=at_text, type=type, data=normal, request_id=request_id)
@@ -286,7 +225,7 @@ class Tx:
     def add_outbox(self, seq: int, topic: str, payload: str, at: datetime) -> None:
         """Keep a message to publish once this transaction committed (``seq``: the call's seq)."""
         row = {"seq": seq, "topic": topic, "payload": payload, "at": at, "published": 0}
-        values = _encode_row(schema.outbox, row)
+        values = encode_row(schema.outbox, row)
         try:
             self._run(self._hot.insert_outbox, values)
         except self._hot.integrity_error as err:
@@ -314,7 +253,7 @@ class Tx:
         return self._head
 
     def _upsert(self, table: sa.Table, key: str, row: Mapping[str, Any]) -> None:
-        values = _encode_row(table, row)
+        values = encode_row(table, row)
         try:
             self._run(self._hot.upsert[table.name], values)
         except self._hot.integrity_error as err:
@@ -501,7 +440,7 @@ class Store:
 
     def _all(self, table: sa.Table, query: sa.Select[Any]) -> list[Row]:
         with self._reading() as conn:
-            return [_decode_row(table, r) for r in conn.execute(query)]
+            return [decode_row(table, r) for r in conn.execute(query)]
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
