@@ -13,7 +13,9 @@ import pytest
 from contract_support import ContractTargets
 
 from bus.broker import EmbeddedBroker
-from bus.client import BrokerUrl
+from bus.client import BrokerUrl, BusClient
+from queue_server.db import Store
+from queue_server.server import QueueServer
 from siteconf import Site, load_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,3 +80,23 @@ def demo_site() -> Site:
 @pytest.fixture
 def contract_targets(request: pytest.FixtureRequest, hardware_url: Callable[[str], str]) -> ContractTargets:
     return ContractTargets(request, hardware_url)
+
+
+@pytest.fixture
+def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[QueueServer]:
+    """The real queue server on its own SQLite file, for the demo site of this test."""
+    store = Store.open(f"sqlite:///{tmp_path / 'q.db'}")
+    srv = QueueServer(demo_site, store, mosquitto).start()
+    yield srv
+    srv.stop()
+    store.close()
+
+
+@pytest.fixture
+def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
+    """A supervisor's bus client (it may act on every counter and issue tickets), ready for requests."""
+    c = BusClient(mosquitto, demo_site.site.id, "supervisor-1")
+    c.enable_requests()
+    c.start()
+    yield c
+    c.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,22 +16,12 @@ from support import wait_until
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
-from queue_server.db import Store
 from queue_server.server import QueueServer
 from siteconf import Site
 
 pytestmark = pytest.mark.integration
 
 A = m.CounterAction
-
-
-@pytest.fixture
-def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[QueueServer]:
-    store = Store.open(f"sqlite:///{tmp_path / 'q.db'}")
-    srv = QueueServer(demo_site, store, mosquitto).start()
-    yield srv
-    srv.stop()
-    store.close()
 
 
 @pytest.fixture

@@ -37,24 +37,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[QueueServer]:
-    store = Store.open(f"sqlite:///{tmp_path / 'q.db'}")
-    srv = QueueServer(demo_site, store, mosquitto).start()
-    yield srv
-    srv.stop()
-    store.close()
-
-
-@pytest.fixture
-def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    c = BusClient(mosquitto, demo_site.site.id, "supervisor-1")
-    c.enable_requests()
-    c.start()
-    yield c
-    c.stop()
-
-
-@pytest.fixture
 def raw(mosquitto: BrokerUrl) -> Iterator[paho.Client]:
     """A client that publishes whatever it is given, as an attacker's would."""
     c = paho.Client(CallbackAPIVersion.VERSION2, client_id="intruder", protocol=paho.MQTTv5)

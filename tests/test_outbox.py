@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,24 +27,6 @@ from siteconf import Site
 pytestmark = pytest.mark.integration
 
 A = m.CounterAction
-
-
-@pytest.fixture
-def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[QueueServer]:
-    store = Store.open(f"sqlite:///{tmp_path / 'q.db'}")
-    srv = QueueServer(demo_site, store, mosquitto).start()
-    yield srv
-    srv.stop()
-    store.close()
-
-
-@pytest.fixture
-def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    c = BusClient(mosquitto, demo_site.site.id, "supervisor-outbox")
-    c.enable_requests()
-    c.start()
-    yield c
-    c.stop()
 
 
 def make_calls(client: BusClient, n: int) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,24 +24,6 @@ A = m.CounterAction
 
 def open_store(path: Path) -> Store:
     return Store.open(f"sqlite:///{path}")
-
-
-@pytest.fixture
-def server(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[QueueServer]:
-    store = open_store(tmp_path / "q.db")
-    srv = QueueServer(demo_site, store, mosquitto).start()
-    yield srv
-    srv.stop()
-    store.close()
-
-
-@pytest.fixture
-def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    c = BusClient(mosquitto, demo_site.site.id, "supervisor-1")
-    c.enable_requests()
-    c.start()
-    yield c
-    c.stop()
 
 
 def issue(client: BusClient, service: str, priority: str | None = None) -> m.Response:
