@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transport.sim import SimDevice, SimTransport, open_sim, register_simulator, unregister_simulator
@@ -51,3 +54,25 @@ def sim_link(device: SimDevice, prefix: str, timeout: float = 0.5) -> Iterator[S
     finally:
         transport.close()
         unregister_simulator(name)
+
+
+@contextmanager
+def xvfb(log_path: Path, screen: str) -> Iterator[str]:
+    """Xvfb with a ``screen`` such as ``1920x1080x24`` on a display number it picks itself
+    (``-displayfd``), so parallel runs never collide; yields the display name (``:N``)."""
+    read, write = os.pipe()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", screen, "-nolisten", "tcp"],
+            pass_fds=(write,),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        display = ":" + pipe.readline().strip()
+    try:
+        yield display
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageGrab
-from support import wait_until
+from support import wait_until, xvfb
 from test_hall_gaps import CallsResponder, call, state
 
 from bus.client import BrokerUrl, BusClient
@@ -33,22 +33,8 @@ pytestmark = [
 @pytest.fixture
 def xserver(tmp_path: Path) -> Iterator[str]:
     """Xvfb on a display number it picks itself (``-displayfd``), the size of a hall TV."""
-    read, write = os.pipe()
-    with (tmp_path / "xvfb.log").open("wb") as log:
-        proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-            pass_fds=(write,),
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        display = ":" + pipe.readline().strip()
-    try:
+    with xvfb(tmp_path / "xvfb.log", "1920x1080x24") as display:
         yield display
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def amber_share(image: Image.Image, box: tuple[int, int, int, int]) -> float:

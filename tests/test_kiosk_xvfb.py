@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from kiosk_rig import KioskRig
-from support import wait_until
+from support import wait_until, xvfb
 
 from bus.client import BrokerUrl
 from siteconf import Site
@@ -35,22 +35,8 @@ pytestmark = [
 @pytest.fixture
 def xserver(tmp_path: Path) -> Iterator[str]:
     """Xvfb on a display number it picks itself (``-displayfd``), so parallel runs never collide."""
-    read, write = os.pipe()
-    with (tmp_path / "xvfb.log").open("wb") as log:
-        proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write), "-screen", "0", "1080x1920x24", "-nolisten", "tcp"],
-            pass_fds=(write,),
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        display = ":" + pipe.readline().strip()
-    try:
+    with xvfb(tmp_path / "xvfb.log", "1080x1920x24") as display:
         yield display
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def site_file(site: Site, tmp_path: Path) -> Path:
