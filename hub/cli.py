@@ -217,7 +217,7 @@ def run_report(args: argparse.Namespace) -> int:
     from hub.config import HubConfigError, load_config
     from hub.reports import HubReportError, ProvinceReports
     from queue_server.reports import Period, ReportError
-    from queue_server.reports.export import csv_text, text_tables, xlsx_bytes
+    from queue_server.reports.export import write_report
 
     if args.format == "xlsx" and args.out is None:
         print("motcua hub report: --format xlsx needs --out FILE", file=sys.stderr)
@@ -235,15 +235,5 @@ def run_report(args: argparse.Namespace) -> int:
     except (HubReportError, HubConfigError, ReportError) as err:
         print(f"motcua hub report: {err}", file=sys.stderr)
         return 2
-    data: bytes | str
-    if args.format == "xlsx":
-        data = xlsx_bytes(report)
-    else:
-        data = csv_text(report) if args.format == "csv" else text_tables(report)
-    if args.out is None:
-        sys.stdout.write(str(data))
-    elif isinstance(data, bytes):
-        args.out.write_bytes(data)
-    else:
-        args.out.write_text(data, encoding="utf-8")
+    write_report(report, args.format, args.out)
     return 0

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from queue_server.reports import Filters, Period, ReportError, ReportSettings, ReportSource, build_report
-    from queue_server.reports.export import csv_text, text_tables, xlsx_bytes
+    from queue_server.reports.export import write_report
     from siteconf import SiteFileError, load_site
 
     if args.format in ("xlsx", "pdf") and args.out is None:
@@ -63,20 +63,7 @@ def run_report(args: argparse.Namespace) -> int:
     except (ReportError, SiteFileError) as err:
         print(f"motcua report: {err}", file=sys.stderr)
         return 2
-    if args.format == "pdf":
-        from queue_server.reports.pdf import pdf_bytes
-
-        data: bytes | str = pdf_bytes(report)
-    elif args.format == "xlsx":
-        data = xlsx_bytes(report)
-    else:
-        data = csv_text(report) if args.format == "csv" else text_tables(report)
-    if args.out is None:
-        sys.stdout.write(str(data))
-    elif isinstance(data, bytes):
-        args.out.write_bytes(data)
-    else:
-        args.out.write_text(data, encoding="utf-8")
+    write_report(report, args.format, args.out)
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+from pathlib import Path
 
 from queue_server.reports.tables import Report, Table, export_value, show
 
@@ -97,3 +99,22 @@ def xlsx_bytes(report: Report) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def write_report(report: Report, fmt: str, out: Path | None) -> None:
+    """``report`` as ``fmt`` (table, csv, xlsx or pdf) into ``out``, or to standard output."""
+    data: bytes | str
+    if fmt == "pdf":
+        from queue_server.reports.pdf import pdf_bytes
+
+        data = pdf_bytes(report)
+    elif fmt == "xlsx":
+        data = xlsx_bytes(report)
+    else:
+        data = csv_text(report) if fmt == "csv" else text_tables(report)
+    if out is None:
+        sys.stdout.write(str(data))
+    elif isinstance(data, bytes):
+        out.write_bytes(data)
+    else:
+        out.write_text(data, encoding="utf-8")
