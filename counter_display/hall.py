@@ -18,33 +18,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from counter_display.hall_model import HallModel
 from counter_display.voice.announcer import Announcement, Announcer
+from qtview import qt_property
 from siteconf import Site
 from siteconf.display import Language
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None = None) -> T:
-    """A Qt property typed as its getter's value (PySide6's stubs type reads as ``Property``).
-
-    Same as ``kiosk.screen.qt_property``; kept here so counter_display need not import kiosk.
-    A property without ``notify`` is constant.
-    """
-    if notify is not None:
-        return cast(T, Property(kind, fget, notify=notify))
-    return cast(T, Property(kind, fget, constant=True))
 
 
 HALL_QML = Path(__file__).parent / "qml" / "HallBoard.qml"
@@ -306,16 +295,16 @@ class HallBoardViewModel(QObject):
     def _get_labels(self) -> dict[str, str]:
         return dict(self._labels)
 
-    calls = _qt_property(list, _get_calls, notify=changed)
-    counters = _qt_property(list, _get_counters, notify=changed)
-    queues = _qt_property(list, _get_queues, notify=changed)
-    recentCalls = _qt_property(list, _get_recent, notify=changed)
-    newestText = _qt_property(str, _get_newest_text, notify=changed)
-    centreName = _qt_property(str, _get_centre)
-    notice = _qt_property(str, _get_notice)
-    layout = _qt_property(str, _get_layout)
-    columns = _qt_property(int, _get_columns)
-    labels = _qt_property(dict, _get_labels)
+    calls = qt_property(list, _get_calls, notify=changed)
+    counters = qt_property(list, _get_counters, notify=changed)
+    queues = qt_property(list, _get_queues, notify=changed)
+    recentCalls = qt_property(list, _get_recent, notify=changed)
+    newestText = qt_property(str, _get_newest_text, notify=changed)
+    centreName = qt_property(str, _get_centre)
+    notice = qt_property(str, _get_notice)
+    layout = qt_property(str, _get_layout)
+    columns = qt_property(int, _get_columns)
+    labels = qt_property(dict, _get_labels)
 
 
 def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> int:

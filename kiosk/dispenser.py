@@ -20,8 +20,9 @@ from bus import models as m
 from bus.client import BusError
 from kiosk.backend import OUTSIDE_HOURS, KioskBackend, TicketOutcome
 from kiosk.cccd import CccdError, parse_cccd, person_key
-from kiosk.screen import Looks, qr_data_url, qt_property, weak_emitter
+from kiosk.screen import Looks, qr_data_url, weak_emitter
 from kiosk.texts import text
+from qtview import qt_property
 from siteconf import Site
 
 log = logging.getLogger(__name__)

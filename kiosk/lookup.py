@@ -25,7 +25,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from kiosk.errors import KioskError, KioskInputError
-from kiosk.screen import Looks, qt_property, weak_emitter
+from kiosk.screen import Looks, weak_emitter
+from qtview import qt_property
 from siteconf import Site
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,8 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from kiosk.errors import KioskConfigError, KioskInputError
-from kiosk.screen import Looks, qt_property
+from kiosk.screen import Looks
+from qtview import qt_property
 from siteconf import Site
 
 log = logging.getLogger(__name__)

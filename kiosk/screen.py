@@ -10,12 +10,13 @@ import io
 import logging
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 import qrcode
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from kiosk.texts import texts
+from qtview import qt_property
 from siteconf import Site
 
 log = logging.getLogger(__name__)
@@ -25,19 +26,6 @@ VoiceHook = Callable[[str, str], None]
 
 
 T = TypeVar("T")
-
-
-def qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None = None) -> T:
-    """A read-only Qt property of ``kind`` read through ``fget``; constant unless it has a ``notify``.
-
-    QML reads view-model state through ``PySide6.QtCore.Property`` objects, but PySide6's stubs give
-    ``Property`` no typed ``__get__``, so ``model.screen`` would read as ``Property`` in Python and a
-    test comparing it with a string would fail ``mypy --strict``. This builds the very same
-    ``Property`` and tells the type checker it is the getter's return type.
-    """
-    if notify is not None:
-        return cast(T, Property(kind, fget, notify=notify))
-    return cast(T, Property(kind, fget, constant=True))
 
 
 def weak_emitter(owner: QObject, signal: str) -> Callable[..., None]:

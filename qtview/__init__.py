@@ -7,12 +7,29 @@ way. This sits below them, next to the transports, and imports only PySide6.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import Property, QObject, Signal
 from PySide6.QtQml import QQmlApplicationEngine
 
-__all__ = ["load_qml"]
+__all__ = ["load_qml", "qt_property"]
+
+T = TypeVar("T")
+
+
+def qt_property(kind: type, fget: Callable[[Any], T], *, notify: Signal | None = None) -> T:
+    """A read-only Qt property of ``kind`` read through ``fget``; constant unless it has a ``notify``.
+
+    QML reads view-model state through ``PySide6.QtCore.Property`` objects, but PySide6's stubs give
+    ``Property`` no typed ``__get__``, so ``model.screen`` would read as ``Property`` in Python and a
+    test comparing it with a string would fail ``mypy --strict``. This builds the very same
+    ``Property`` and tells the type checker it is the getter's return type.
+    """
+    if notify is not None:
+        return cast(T, Property(kind, fget, notify=notify))
+    return cast(T, Property(kind, fget, constant=True))
 
 
 class QmlLoadError(RuntimeError):
