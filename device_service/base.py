@@ -83,7 +83,7 @@ class DeviceService(abc.ABC):
         return worker
 
     def start(self) -> Self:
-        self.link.start()
+        self._connect()
         self._started()
         for worker in self._workers:
             worker.start()
@@ -101,6 +101,10 @@ class DeviceService(abc.ABC):
     def idle(self) -> bool:
         """Whether nothing received still waits to reach the hardware; input devices always are."""
         return True
+
+    def _connect(self) -> None:
+        """Hook: join the bus (by default waiting for the broker, as ``DeviceLink.start`` does)."""
+        self.link.start()
 
     def _started(self) -> None:  # noqa: B027  an optional hook, empty by default
         """Hook: the link is up, the workers not yet started."""

@@ -151,6 +151,7 @@ def _run_device_station(args: argparse.Namespace) -> int:
 
     from bus.models import DeviceKind
     from scanner.errors import ScanError
+    from scanner.pipeline import ScanSettings
     from scanner.service import ScannerDeviceService
     from scanner.station import StationBatch
     from siteconf import load_site
@@ -169,15 +170,17 @@ def _run_device_station(args: argparse.Namespace) -> int:
         print(f"motcua scan: no scanner {args.device!r} (scanners: {', '.join(scanners)})", file=sys.stderr)
         return 2
     try:
+        settings = ScanSettings.from_site(site.scanning)
         device = ScannerDeviceService.from_site(
             site, site.device(args.device), args.broker or site.broker.url
         )
-    except ScanError as err:
+    except ScanError as err:  # a symbology zxing-cpp does not know, no station, no key
         print(f"motcua scan: {err}", file=sys.stderr)
         return 2
     device.start(wait=None)  # the clerk can scan while the broker is away; the bus catches up
     try:
-        return _show_station(StationBatch(), device.service.pages, device.spool, args.work, device)
+        batch = StationBatch(settings)
+        return _show_station(batch, device.service.pages, device.spool, args.work, device)
     finally:
         device.stop()
 

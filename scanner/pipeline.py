@@ -26,6 +26,7 @@ from scanner import enhance, geometry, orientation
 from scanner.dossier import Separator, is_dossier_code, parse_separator
 from scanner.errors import DossierCodeError
 from scanner.jpeg import encode_jpeg
+from siteconf.scanning import ScanningConf
 
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 
@@ -47,6 +48,23 @@ class ScanSettings:
     assume_dpi: float = 200.0
     symbologies: tuple[str, ...] = barcodes.DEFAULT_SYMBOLOGIES
     osd: bool = True  # ask Tesseract's orientation detection when the text lines are not conclusive
+
+    @classmethod
+    def from_site(cls, scanning: ScanningConf) -> ScanSettings:
+        """The settings a station of the site uses: ``[scanning]``'s dpi, quality, decoders, codes, OSD.
+
+        Raises ``SymbologyError`` for a name zxing-cpp does not know (``check-site`` says so first)."""
+        symbologies = barcodes.DEFAULT_SYMBOLOGIES
+        if scanning.symbologies is not None:
+            symbologies = tuple(dict.fromkeys(barcodes.symbology_name(n) for n in scanning.symbologies))
+        return cls(
+            dpi=scanning.dpi,
+            jpeg_quality=scanning.jpeg_quality,
+            blank_ink_ratio=scanning.blank_ink_ratio,
+            decoders=tuple(scanning.decoders),
+            symbologies=symbologies,
+            osd=scanning.osd,
+        )
 
 
 @dataclass

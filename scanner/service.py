@@ -15,13 +15,13 @@ import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
 from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
-from device_service.base import Service
+from device_service.base import Backoff, DeviceService, Service
 from device_service.registry import KindEntry, ServiceContext, register_kind
 from scanner.errors import CaptureError, FeederEmptyError, PaperJamError, ScanError
 from scanner.imagefile import LoadedImage
@@ -130,7 +130,7 @@ _MODELS = {
 }
 
 
-class ScannerDeviceService:
+class ScannerDeviceService(DeviceService):
     """A scanning station as a device service: on the bus, and its spool drained to the dossier store.
 
     The worker sends every spooled entry; when the store is down or refuses (wrong API key), the
@@ -150,20 +150,20 @@ class ScannerDeviceService:
         max_backoff_s: float = 60.0,
         api_key: str | None = None,
     ) -> None:
+        super().__init__(service.link.device_id, service.link)
         self.service = service
         self.spool = spool
         self.uploader = Uploader(
             store_url, spool, chunk_bytes=chunk_bytes, on_uploaded=service.uploaded, api_key=api_key
         )
         self.poll_s = poll_s
-        self.max_backoff_s = max_backoff_s
+        self.backoff = Backoff(poll_s, max(poll_s, max_backoff_s))
         self.failures = 0
         self._damaged: set[str] = set()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._wake = threading.Event()
-        name = f"{service.link.device_id}-upload"
-        self._worker = threading.Thread(target=self._run, name=name, daemon=True)
+        self._wait: float | None = 10.0
+        self.add_worker(self._run, "upload")
 
     @classmethod
     def from_site(
@@ -201,18 +201,20 @@ class ScannerDeviceService:
             service, spool, scanning.store_url, chunk_bytes=chunk, poll_s=poll_s, max_backoff_s=max_backoff_s
         )
 
-    def start(self, wait: float | None = 10.0) -> ScannerDeviceService:
-        self.service.start(wait)
-        self._worker.start()
-        return self
+    def start(self, wait: float | None = 10.0) -> Self:
+        """Join the bus and start the upload worker; ``wait=None`` joins in the background (the clerk
+        can scan while the broker is away)."""
+        self._wait = wait
+        return super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def _connect(self) -> None:
+        self.service.start(self._wait)
+
+    def _stopping(self) -> None:
         self._wake.set()
-        if self._worker.is_alive():
-            self._worker.join(timeout=10)
+
+    def _release(self) -> None:
         self.uploader.close()
-        self.service.stop()
 
     def idle(self) -> bool:
         """True when nothing waits in the spool for the store."""
@@ -238,7 +240,7 @@ class ScannerDeviceService:
         fail the same way) and is raised."""
         sent = 0
         for entry in self.spool.entries():
-            if self._stop.is_set():
+            if self.stopping.is_set():
                 break
             with self._lock:
                 if not self._waiting(entry):
@@ -260,19 +262,19 @@ class ScannerDeviceService:
         return (self.spool.folder / f"{entry_id}.enc").exists()
 
     def _run(self) -> None:
-        pause = self.poll_s
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 self.drain()
             except Exception as err:  # noqa: BLE001  dead store, broken spool, anything: log, back off, retry
                 self.failures += 1
-                pause = min(self.max_backoff_s, self.poll_s * 2 ** min(self.failures, 16))
+                pause = self.backoff.next()
                 log.warning("%s: upload failed (%s); next try in %.1f s", self._id, err, pause)
                 self._report()
             else:
                 if self.failures:
                     log.info("%s: the dossier store takes uploads again", self._id)
                 self.failures = 0
+                self.backoff.reset()
                 pause = self.poll_s
                 self._report(sum(1 for d in self._damaged if self._waiting_id(d)))
             self._wake.wait(pause)

@@ -5,6 +5,8 @@
 dpi = 200                      # output resolution of camera shots; legal floor 200
 jpeg_quality = 80
 decoders = ["zxing"]           # in order; "pyzbar" as a second opinion
+symbologies = ["QRCode", "DataMatrix", "Code128", "Code39"]   # default: every symbology found on documents
+osd = true                     # ask Tesseract's orientation detection when the text lines do not settle it
 blank_ink_ratio = 0.0002       # pages with less ink are flagged blank (never dropped)
 store_url = "http://127.0.0.1:8080/api/v1"   # the queue server's HTTP API + /api/v1
 spool_dir = "var/scan-spool"   # encrypted PDFs waiting for the store
@@ -51,6 +53,10 @@ class ScanningConf(Section):
     dpi: int = Field(default=200, ge=200, le=600)
     jpeg_quality: int = Field(default=80, ge=30, le=95)
     decoders: list[Decoder] = Field(default_factory=lambda: list[Decoder](["zxing"]), min_length=1)
+    symbologies: list[str] | None = Field(default=None, min_length=1)
+    """zxing-cpp names of the codes to look for; ``None``: every symbology found on documents. The
+    scanner's hook checks the names (``scanner.site_section``)."""
+    osd: bool = True
     blank_ink_ratio: float = Field(default=0.0002, ge=0.0, le=0.05)
     store_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     spool_dir: str = "var/scan-spool"

@@ -158,3 +158,22 @@ def test_a_scan_below_200_dpi_is_warned_about(page: np.ndarray) -> None:
     result = process_image(small, "low", source_dpi=100)
     assert any("below the legal 200 dpi" in w for w in result.warnings)
     assert process_image(page, "ok", source_dpi=200).warnings == []
+
+
+def test_osd_reads_the_text_not_the_feeders_backing_nor_a_whole_page() -> None:
+    """The region handed to Tesseract's OSD: one line of text on a page whose edges kept a strip of
+    the feeder's dark backing is the line alone; a page full of text is cut to the inkiest window."""
+    from scanner.orientation import OSD_WINDOW, ink_crop
+
+    page = np.full((2339, 1654), 250, np.uint8)
+    page[:, :30] = 20  # backing left along the edge by the warp
+    page[2310:, :] = 40
+    cv2.putText(page, "Cong hoa xa hoi chu nghia", (200, 1100), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 0, 4)
+    line = ink_crop(page)
+    assert line.shape[0] < 300 and line.shape[1] < 1500  # not the page from edge to edge
+    full = page.copy()
+    for y in range(150, 2250, 60):
+        cv2.putText(full, "Bo phan tiep nhan va tra ket qua", (120, y), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    window = ink_crop(full)
+    pad = 0.03 * 2339
+    assert max(window.shape) <= OSD_WINDOW + 2 * pad + 8
