@@ -144,7 +144,9 @@ Work = IncidentChange | PaperSaved | Callable[[], None] | None
 class DeviceRecorder:
     """The thread that writes incidents and paper to the store, then tells the alerts."""
 
-    def __init__(self, log_: IncidentLog, on_incident: Callable[[IncidentChange], None] | None = None) -> None:
+    def __init__(
+        self, log_: IncidentLog, on_incident: Callable[[IncidentChange], None] | None = None
+    ) -> None:
         self.log = log_
         self.on_incident = on_incident
         self._queue: queue.Queue[Work] = queue.Queue(maxsize=10_000)

@@ -37,7 +37,9 @@ class PaperEstimate:
 class PaperTracker:
     """Paper used per printer since its roll was changed; not thread-safe (the registry locks)."""
 
-    def __init__(self, roll_length_m: dict[str, float | None], saved: dict[str, tuple[datetime, float]]) -> None:
+    def __init__(
+        self, roll_length_m: dict[str, float | None], saved: dict[str, tuple[datetime, float]]
+    ) -> None:
         self.roll_length_m = roll_length_m
         self.rolls = {device: Roll(since, used) for device, (since, used) in saved.items()}
         self._level: dict[str, str] = {}

@@ -145,6 +145,7 @@ printer_paper = sa.Table(
     sa.Column("updated_at", sa.Text, nullable=False),
 )
 
+
 def fits(kind: str, value: object) -> bool:
     """Whether a non-null value may go into a column of this kind (times and JSON are checked apart)."""
     if kind == "text":

@@ -86,7 +86,9 @@ class DeviceView(_View):
     errors: list[str] = []
     problems_vi: list[str] = Field(default=[], description="every open incident, in plain Vietnamese")
     detail: str | None = Field(default=None, description="the device's own words, for engineers")
-    paper_used_m: float | None = Field(default=None, description="printers: paper used since the roll changed")
+    paper_used_m: float | None = Field(
+        default=None, description="printers: paper used since the roll changed"
+    )
     roll_length_m: float | None = None
     paper_left_pct: int | None = None
     print_rate_m_per_h: float | None = None

@@ -33,7 +33,10 @@ def publish_states(client: BusClient) -> None:
     for device in ["keypad-2", "led-1", "led-2", "kiosk-1"]:
         client.publish(t.device_status(device), m.DeviceStatus(health=m.Health.OK), retain=True)
     near = m.DeviceStatus(
-        health=m.Health.WARNING, paper=m.PaperLevel.NEAR_END, errors=["paper_near_end"], detail="paper near end"
+        health=m.Health.WARNING,
+        paper=m.PaperLevel.NEAR_END,
+        errors=["paper_near_end"],
+        detail="paper near end",
     )
     client.publish(t.device_status("printer-k1"), near, retain=True).wait_for_publish(5)
     for n in range(12):
