@@ -106,7 +106,9 @@ class DeviceRegistry:
             return
         at = at or self._now(job.ts)
         with self._lock:
-            self._save_paper(device_id, self.paper.printed(device_id, job.paper_mm, at), at)
+            roll = self.paper.printed(device_id, job.paper_mm, at)
+            if roll.counted:
+                self._save_paper(device_id, roll, at)
 
     def views(self, now: datetime | None = None) -> list[DeviceView]:
         """Every device of the site file with what it last said about itself (nothing: unknown)."""

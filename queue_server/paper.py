@@ -3,7 +3,9 @@
 Printers report the paper every job used (``JobPrinted.paper_mm``, measured from the job's bytes).
 The used length restarts when the roll is changed, which the server sees as the paper sensor going
 from near end (or out) back to ok. The roll's length comes from the site file (``roll_length_m`` of
-the printer's device entry); without it the used length is shown but no estimate. The rate is the
+the printer's device entry); without it the used length is shown but no estimate. Until the server
+has seen a roll put in, it does not know how much of the current roll was used before it started
+counting: it shows what it counted and no estimate. The rate is the
 paper printed in the last two hours over the time since the first of those jobs (at least ten
 minutes, so one ticket does not make a rate), and the estimate is the paper left at that rate.
 """
@@ -22,6 +24,8 @@ MIN_RATE_SPAN = timedelta(minutes=10)
 class Roll:
     since: datetime
     used_mm: float = 0.0
+    counted: bool = True
+    """False for a roll that was in the printer before the server started counting."""
     recent: deque[tuple[datetime, float]] = field(default_factory=deque)
 
 
@@ -45,7 +49,7 @@ class PaperTracker:
         self._level: dict[str, str] = {}
 
     def printed(self, device_id: str, mm: float, at: datetime) -> Roll:
-        roll = self.rolls.setdefault(device_id, Roll(at))
+        roll = self.rolls.setdefault(device_id, Roll(at, counted=False))
         roll.used_mm += mm
         roll.recent.append((at, mm))
         while roll.recent and roll.recent[0][0] < at - RATE_WINDOW:
@@ -56,10 +60,10 @@ class PaperTracker:
         """The sensor says ``level``; the new ``Roll`` when that means a roll was put in, else None."""
         before = self._level.get(device_id)
         self._level[device_id] = level
-        changed = before in ("near_end", "out") and level == "ok"
-        if changed or device_id not in self.rolls:
+        if before in ("near_end", "out") and level == "ok":
             self.rolls[device_id] = Roll(at)
             return self.rolls[device_id]
+        self.rolls.setdefault(device_id, Roll(at, counted=False))
         return None
 
     def estimate(self, device_id: str, now: datetime) -> PaperEstimate | None:
@@ -68,7 +72,7 @@ class PaperTracker:
         if roll is None:
             return None
         rate = _rate_mm_per_h(roll, now)
-        if length is None:
+        if length is None or not roll.counted:
             return PaperEstimate(round(roll.used_mm / 1000, 2), None, None, _per_h(rate), None)
         left_mm = max(0.0, length * 1000 - roll.used_mm)
         runs_out = now + timedelta(hours=left_mm / rate) if rate else None

@@ -28,22 +28,27 @@ REPO = Path(__file__).resolve().parent.parent
 
 def publish_states(client: BusClient) -> None:
     t = client.topics
+
+    def status(device: str, status: m.DeviceStatus) -> None:
+        client.publish(t.device_status(device), status, retain=True).wait_for_publish(5)
+        time.sleep(0.3)
+
     for device in ["printer-k1", "keypad-1", "keypad-2", "led-1", "led-2", "kiosk-1"]:
         client.publish(t.device_availability(device), "online", retain=True).wait_for_publish(5)
-    for device in ["keypad-2", "led-1", "led-2", "kiosk-1"]:
-        client.publish(t.device_status(device), m.DeviceStatus(health=m.Health.OK), retain=True)
-    near = m.DeviceStatus(
-        health=m.Health.WARNING,
-        paper=m.PaperLevel.NEAR_END,
-        errors=["paper_near_end"],
-        detail="paper near end",
+    for device in ["keypad-1", "keypad-2", "led-1", "kiosk-1"]:
+        status(device, m.DeviceStatus(health=m.Health.OK))
+    paper = m.PaperLevel
+    status(
+        "printer-k1", m.DeviceStatus(health=m.Health.WARNING, paper=paper.NEAR_END, detail="paper near end")
     )
-    client.publish(t.device_status("printer-k1"), near, retain=True).wait_for_publish(5)
+    out = m.DeviceStatus(health=m.Health.ERROR, paper=paper.OUT, errors=["paper_out"], detail="paper out")
+    status("printer-k1", out)
+    status("printer-k1", m.DeviceStatus(health=m.Health.OK, paper=paper.OK))  # a new roll
     for n in range(12):
         extra = {"paper_mm": 95.0} if "paper_mm" in m.JobPrinted.model_fields else {}
         client.publish(t.device_evt("printer-k1"), m.JobPrinted(job_id=f"shot-{n}", bytes_sent=9000, **extra))
-    client.publish(t.device_status("keypad-1"), m.DeviceStatus(health=m.Health.OK), retain=True)
-    time.sleep(0.5)
+    detail = "unit 1 does not answer the poll"
+    status("led-2", m.DeviceStatus(health=m.Health.ERROR, errors=["no_reply"], detail=detail))
     client.publish(t.device_availability("keypad-1"), "offline", retain=True).wait_for_publish(5)
 
 

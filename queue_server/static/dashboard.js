@@ -25,7 +25,8 @@ function paperCell(d) {
   const lines = [PAPER[d.paper] || ""];
   if (d.paper_used_m !== null) {
     const roll = d.roll_length_m !== null ? ` / ${d.roll_length_m} m` : "";
-    lines.push(`Đã dùng ${d.paper_used_m.toLocaleString("vi-VN")} m${roll}`);
+    const counted = d.paper_left_pct === null && d.roll_length_m !== null ? " (từ khi bắt đầu đếm)" : "";
+    lines.push(`Đã dùng ${d.paper_used_m.toLocaleString("vi-VN")} m${roll}${counted}`);
   }
   if (d.paper_left_pct !== null) lines.push(`Còn khoảng ${d.paper_left_pct}%`);
   if (d.paper_runs_out_at) lines.push(`Dự kiến hết lúc ${clock(d.paper_runs_out_at)}`);
@@ -62,7 +63,8 @@ async function refresh() {
     replaceChildren("alerts", alerts.map(d => {
       const where = d.location ? ` (${d.location})` : "";
       const what = d.problems_vi[0] || d.health_vi;
-      return el("div", { class: `alert ${level(d)}` }, `${KINDS[d.kind] || d.kind} ${d.name || d.id}${where}: ${what}`);
+      const who = d.name ? `${d.name} [${d.id}]` : `${KINDS[d.kind] || d.kind} ${d.id}`;
+      return el("div", { class: `alert ${level(d)}` }, `${who}${where}: ${what}`);
     }));
     document.getElementById("updated").textContent = new Date().toLocaleTimeString("vi-VN");
   } catch (err) {
