@@ -104,6 +104,13 @@ class Alerter:
 
     # --- deciding ------------------------------------------------------------------------------
 
+    def still_open(self, incidents: list[tuple[str, str, datetime]]) -> None:
+        """Incidents open when the server (re)started were told before it: not again, but their
+        recovery will be."""
+        with self._lock:
+            for device_id, code, started_at in incidents:
+                self._told.setdefault((device_id, code), (self.clock(), started_at))
+
     def incident(self, change: IncidentChange) -> None:
         """An incident opened or closed: tell it, unless it was already told and is still open."""
         if not self.enabled:

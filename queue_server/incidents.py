@@ -65,15 +65,19 @@ class IncidentLog:
     def __init__(self, store: Store) -> None:
         self.engine = store.engine
 
-    def open_codes(self) -> dict[str, set[str]]:
-        """Incidents still open in the store (the server stopped before they closed), per device."""
-        query = sa.select(device_incidents.c.device_id, device_incidents.c.code).where(
-            device_incidents.c.ended_at.is_(None)
+    def open_rows(self) -> list[tuple[str, str, datetime]]:
+        """Incidents still open in the store (the server stopped before they closed): device, code, start."""
+        columns = device_incidents.c
+        query = sa.select(columns.device_id, columns.code, columns.started_at).where(
+            columns.ended_at.is_(None)
         )
-        found: dict[str, set[str]] = {}
         with self.engine.connect() as conn:
-            for device_id, code in conn.execute(query):
-                found.setdefault(device_id, set()).add(code)
+            return [(d, code, datetime.fromisoformat(at)) for d, code, at in conn.execute(query)]
+
+    def open_codes(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for device_id, code, _ in self.open_rows():
+            found.setdefault(device_id, set()).add(code)
         return found
 
     def record(self, change: IncidentChange) -> None:

@@ -85,9 +85,11 @@ class QueueServer:
         self.alerter = Alerter(site)
         self.incidents = IncidentLog(store)
         self.recorder = DeviceRecorder(self.incidents, self.alerter.incident)
+        still_open = self.incidents.open_rows()
+        self.alerter.still_open(still_open)
         self.devices = DeviceRegistry(
             site,
-            open_incidents=self.incidents.open_codes(),
+            open_incidents={d: {c for dd, c, _ in still_open if dd == d} for d, _, _ in still_open},
             paper=self.incidents.papers(),
             on_change=self.recorder.put,
         )

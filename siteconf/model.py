@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -54,7 +55,7 @@ def _plain_label(value: str) -> str:
     return value
 
 
-Label = Annotated[str, AfterValidator(_plain_label), Field(max_length=80)]
+Label = Annotated[str, StringConstraints(max_length=80), AfterValidator(_plain_label)]
 
 
 T = TypeVar("T")
