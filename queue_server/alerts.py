@@ -39,6 +39,13 @@ log = logging.getLogger(__name__)
 REMIND_CHECK_S = 30.0
 
 
+def _nothing() -> None:
+    """Woken with nothing to send: only check the reminders."""
+
+
+_NOTHING = _nothing
+
+
 @dataclass(frozen=True)
 class Alert:
     """One message to send: ``state`` is ``open``, ``reminder`` or ``resolved``."""
@@ -169,18 +176,21 @@ class Alerter:
             log.error("alert queue full: a message was dropped")
 
     def _run(self) -> None:
+        checked = self.clock()
         while not self._stop.is_set():
             try:
                 item = self._queue.get(timeout=REMIND_CHECK_S)
             except queue.Empty:
-                self.remind_due(datetime.now().astimezone())
-                continue
+                item = None if self._stop.is_set() else _NOTHING
             if item is None:
                 return
             if isinstance(item, Alert):
                 self._send(item)
-            else:
+            elif item is not _NOTHING:
                 item()
+            if self.clock() - checked >= REMIND_CHECK_S:
+                checked = self.clock()
+                self.remind_due(datetime.now().astimezone())
 
     def _send(self, alert: Alert) -> None:
         if self.conf.email:

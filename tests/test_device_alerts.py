@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from support import wait_until
 
 from bus import models as m
@@ -32,6 +34,7 @@ from bus.client import BrokerUrl, BusClient
 from queue_server.alerts import Alerter, format_duration
 from queue_server.db import Store
 from queue_server.incidents import IncidentChange
+from queue_server.metrics import ServerCollector
 from queue_server.server import QueueServer
 from siteconf import Site
 from siteconf.model import SiteFileError, parse_site
@@ -67,7 +70,7 @@ class Webhook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 http.server's name
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if hook.hold is not None:
                     hook.hold.wait(30)
@@ -177,6 +180,14 @@ def test_an_incident_is_told_once_then_its_recovery(
         assert "Kéo dài:" in box.messages[1].get_payload(decode=True).decode()
         settle(server)
         assert server.alerts_sent() == {("email", "sent"): 1, ("webhook", "sent"): 1}  # since this start
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(ServerCollector(server))
+        samples = {
+            (s.name, s.labels.get("channel"), s.labels.get("outcome")): s.value
+            for family in text_string_to_metric_families(generate_latest(registry).decode())
+            for s in family.samples
+        }
+        assert samples[("motcua_alerts_total", "email", "sent")] == 1
     finally:
         device.stop()
         stop_server(server)
