@@ -224,7 +224,7 @@ def test_hostile_statuses_open_nothing_for_unknown_devices_and_stay_text(centre:
 def test_every_code_the_devices_publish_reads_in_vietnamese() -> None:
     from printer.service import device_status
     from printer.status import PaperState, PrinterStatus
-    from scanner.errors import FeederEmptyError, PaperJamError, ScanError
+    from scanner.errors import CaptureError, FeederEmptyError, PaperJamError
     from scanner.service import status_for, with_upload_backlog
 
     printers = [
@@ -237,7 +237,7 @@ def test_every_code_the_devices_publish_reads_in_vietnamese() -> None:
         PrinterStatus(offline=True),
     ]
     codes = {code for status in printers for code in device_status(status).errors}
-    scanners = [status_for(PaperJamError("x")), status_for(FeederEmptyError("x")), status_for(ScanError("x"))]
+    scanners = [status_for(PaperJamError("x")), status_for(FeederEmptyError("x")), status_for(CaptureError("x"))]
     codes |= {code for status in scanners for code in with_upload_backlog(status, 2).errors}
     codes |= {"no_reply", "link", "rejected", "offline"}  # keypads, LED displays, the server itself
     assert len(codes) >= 12
