@@ -237,7 +237,11 @@ def test_every_code_the_devices_publish_reads_in_vietnamese() -> None:
         PrinterStatus(offline=True),
     ]
     codes = {code for status in printers for code in device_status(status).errors}
-    scanners = [status_for(PaperJamError("x")), status_for(FeederEmptyError("x")), status_for(CaptureError("x"))]
+    scanners = [
+        status_for(PaperJamError("x")),
+        status_for(FeederEmptyError("x")),
+        status_for(CaptureError("x")),
+    ]
     codes |= {code for status in scanners for code in with_upload_backlog(status, 2).errors}
     codes |= {"no_reply", "link", "rejected", "offline"}  # keypads, LED displays, the server itself
     assert len(codes) >= 12
