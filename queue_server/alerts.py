@@ -184,13 +184,19 @@ class Alerter:
                 item = None if self._stop.is_set() else _NOTHING
             if item is None:
                 return
-            if isinstance(item, Alert):
-                self._send(item)
-            elif item is not _NOTHING:
-                item()
-            if self.clock() - checked >= REMIND_CHECK_S:
-                checked = self.clock()
-                self.remind_due(datetime.now().astimezone())
+            try:
+                self._handle(item)
+                if self.clock() - checked >= REMIND_CHECK_S:
+                    checked = self.clock()
+                    self.remind_due(datetime.now().astimezone())
+            except Exception:  # the alert thread outlives any bug; the server never depends on it
+                log.exception("alerts: a message could not be prepared")
+
+    def _handle(self, item: Alert | Callable[[], None]) -> None:
+        if isinstance(item, Alert):
+            self._send(item)
+        elif item is not _NOTHING:
+            item()
 
     def _send(self, alert: Alert) -> None:
         if self.conf.email:

@@ -85,7 +85,8 @@ class QueueServer:
         self.alerter = Alerter(site)
         self.incidents = IncidentLog(store)
         self.recorder = DeviceRecorder(self.incidents, self.alerter.incident)
-        still_open = self.incidents.open_rows()
+        known = {device.id for device in site.devices}
+        still_open = [row for row in self.incidents.open_rows() if row[0] in known]
         self.alerter.still_open(still_open)
         self.devices = DeviceRegistry(
             site,
