@@ -38,6 +38,7 @@ def test_incidents_open_close_with_durations_and_paper_is_one_row_per_printer(st
     assert [(d, c) for d, c, _ in log.open_rows()] == [("keypad-1", "offline")]
     (closed,) = [i for i in log.recent() if i.ended_at is not None]
     assert (closed.device_id, closed.code, closed.duration_s) == ("printer-k1", "paper_near_end", 750.0)
+    assert closed.ended_at is not None
     assert closed.ended_at - closed.started_at == timedelta(minutes=12, seconds=30)
     assert closed.text.startswith("Sắp hết giấy")
     assert [i.code for i in log.recent("keypad-1")] == ["offline"]
