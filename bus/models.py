@@ -116,6 +116,9 @@ class JobPrinted(Envelope):
     kind: Literal["job_printed"] = "job_printed"
     job_id: str
     bytes_sent: int = Field(ge=0)
+    paper_mm: float | None = Field(
+        default=None, ge=0, le=100_000, description="paper the job used, in mm, measured from its bytes"
+    )
 
 
 class JobFailed(Envelope):

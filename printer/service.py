@@ -49,6 +49,7 @@ from printer.errors import (
     PrinterNotReadyError,
     PrinterTimeoutError,
 )
+from printer.paper_length import paper_mm
 from printer.profiles import PrinterProfile, profile_for, profile_for_width
 from printer.receipt import ReceiptData, render_receipt
 from printer.spool import JobSpool, JobState, SpooledJob
@@ -286,7 +287,7 @@ class PrinterService(DeviceService):
         self.spool.move(job_id, JobState.PRINTED, bytes_sent=len(data))
         log.info("%s: job %s printed (%d bytes)", self.device.id, job_id, len(data))
         self.jobs_printed += 1
-        self._emit(m.JobPrinted(job_id=job_id, bytes_sent=len(data)))
+        self._emit(m.JobPrinted(job_id=job_id, bytes_sent=len(data), paper_mm=paper_mm(data)))
         return None
 
     def _publish(self, status: PrinterStatus) -> None:

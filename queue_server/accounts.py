@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 LOCKOUT_S = 15 * 60
 OFFICER_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-SCOPES = ("read", "counter", "dossier", "upload")
+SCOPES = ("read", "counter", "dossier", "upload", "metrics")
 
 _meta = sa.MetaData()
 OFFICERS = sa.Table(

@@ -4,7 +4,7 @@ motcua officer add ID --name NAME [--role officer|supervisor|facility|manager] [
 motcua officer reset ID [--pin] (--site F | --db URL)      new password (and PIN), unlocks
 motcua officer disable ID (--site F | --db URL)
 motcua officer list (--site F | --db URL)
-motcua apikey add NAME --scope read|counter|dossier|upload ... (--site F | --db URL)
+motcua apikey add NAME --scope read|counter|dossier|upload|metrics ... (--site F | --db URL)
                                                            prints the key once; only its hash is kept
 motcua apikey revoke KEY_ID (--site F | --db URL)
 motcua apikey list (--site F | --db URL)

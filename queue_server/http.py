@@ -14,7 +14,8 @@
 - ``/api/v1/dossiers/{code}/uploads``, ``/api/v1/uploads/{id}``, ``/api/v1/dossiers/{code}/files``: the
   store of scanned dossiers (``queue_server/dossiers.py``: chunked, resumable, hash-checked uploads).
 - ``GET /t/{token}``: the page a ticket's QR opens (``public_url`` + token), refreshed while waiting.
-- ``GET /api/v1/devices`` and ``GET /dashboard``: every device's availability and health for staff.
+- ``GET /api/v1/devices`` and ``GET /dashboard``: every device's availability and health for staff;
+  ``GET /api/v1/device-incidents``: their incident history; ``GET /metrics`` (``metrics`` scope).
 - ``GET /login``, ``GET /console/{n}``: the counter console for logged-in officers (``console.py``).
 - ``/docs`` and ``/redoc``: the API's documentation, offline.
 
@@ -39,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bus import models as m
 from queue_server.access import Access
 from queue_server.console import ConsoleDeps, console_routes, login_routes
+from queue_server.incidents import IncidentView
+from queue_server.metrics import device_routes
 from queue_server.public import LookupKeys, Public
 from queue_server.reports.http import reports_router
 from queue_server.sealed import load_key
@@ -86,6 +89,9 @@ class QueueQueries(Protocol):
     def queue_views(self) -> list[QueueView]: ...
     def counter_views(self) -> list[CounterView]: ...
     def device_views(self) -> list[DeviceView]: ...
+    def tickets_today(self) -> dict[str, tuple[int, int]]: ...
+    def alerts_sent(self) -> dict[tuple[str, str], int]: ...
+    def device_incidents(self, device_id: str | None = None, limit: int = 200) -> list[IncidentView]: ...
     def handle(self, request: m.CounterRequest | m.RegisterDossier) -> m.Response: ...
 
 
@@ -136,6 +142,7 @@ def create_app(
         app.include_router(login_routes(deps))
         app.include_router(console_routes(deps))
     app.include_router(page_routes(queries, site_name, public))
+    app.include_router(device_routes(queries, require))
     app.include_router(reports_router(queries, access))
     return app
 

@@ -121,6 +121,31 @@ outbox = sa.Table(
 )
 
 
+# Facility staff's history of every device (queue_server/incidents.py): one row per incident (paper
+# near end / out, a jam, offline ...) from the status change that opened it to the one that closed it.
+# Written by the server's incident thread, never by the queue worker.
+device_incidents = sa.Table(
+    "device_incidents",
+    metadata,
+    sa.Column("id", _SEQ, primary_key=True, autoincrement=True),
+    sa.Column("device_id", sa.Text, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("ended_at", sa.Text, nullable=True),
+    sa.Column("duration_s", sa.Float, nullable=True),
+    sa.Index("device_incidents_device", "device_id", "started_at"),
+)
+# Paper each printer used since its roll was last changed (queue_server/paper.py).
+printer_paper = sa.Table(
+    "printer_paper",
+    metadata,
+    sa.Column("device_id", sa.Text, primary_key=True),
+    sa.Column("roll_since", sa.Text, nullable=False),
+    sa.Column("used_mm", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
+
+
 def fits(kind: str, value: object) -> bool:
     """Whether a non-null value may go into a column of this kind (times and JSON are checked apart)."""
     if kind == "text":

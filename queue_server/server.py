@@ -9,6 +9,8 @@
 - ``publishing.py``: calls, answers and retained state, only after commit;
 - ``keys.py``: keypad key → counter operation (typed digits for TRANSFER), ratings from their tablet;
 - ``devices_registry.py``: every device's availability and health, for facility staff;
+- ``incidents.py`` and ``alerts.py``: the devices' incident history (its own thread and connection)
+  and the e-mails and webhook calls that tell people about them (their own thread);
 - ``views.py``: the read models (retained state, and the HTTP API's ``*View``).
 
 Inbound MQTT: ``req/{client}/{verb}`` (answered on ``resp/{client}``; a ``reply_to`` naming any other
@@ -31,6 +33,7 @@ from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from bus.topics import TopicError, Topics
 from queue_server import views
+from queue_server.alerts import Alerter
 from queue_server.authz import authorise, tablet_may_rate
 from queue_server.calendar import WorkingCalendar
 from queue_server.core import Core
@@ -38,7 +41,9 @@ from queue_server.db import Store
 from queue_server.devices_registry import DeviceRegistry
 from queue_server.dossiers_registry import DossierRegistry
 from queue_server.engine import Engine
+from queue_server.engine_model import TicketStatus
 from queue_server.handlers import READS, Inbound, refusal
+from queue_server.incidents import DeviceRecorder, IncidentLog, IncidentView
 from queue_server.keys import KeypadKeys
 from queue_server.publishing import Item, Publisher
 from queue_server.rules import RuleBook
@@ -77,7 +82,18 @@ class QueueServer:
         self.worker = Worker(self.core, self.publisher, self._lock)
         self.watchdog = Watchdog(self.worker, self.bus, on_worker_failure)
         self.keys = KeypadKeys(site)
-        self.devices = DeviceRegistry(site)
+        self.alerter = Alerter(site)
+        self.incidents = IncidentLog(store)
+        self.recorder = DeviceRecorder(self.incidents, self.alerter.incident)
+        known = {device.id for device in site.devices}
+        still_open = [row for row in self.incidents.open_rows() if row[0] in known]
+        self.alerter.still_open(still_open)
+        self.devices = DeviceRegistry(
+            site,
+            open_incidents={d: {c for dd, c, _ in still_open if dd == d} for d, _, _ in still_open},
+            paper=self.incidents.papers(),
+            on_change=self.recorder.put,
+        )
 
     # --- what other code reads of the parts ---------------------------------------------------------
 
@@ -119,6 +135,8 @@ class QueueServer:
 
     def start(self, wait: float = 10.0) -> QueueServer:
         self.worker.start()
+        self.alerter.start()
+        self.recorder.start()
         self.bus.subscribe(self.topics.all_req(), self._on_request, m.request_adapter, dedupe=False)
         self.bus.subscribe(self.topics.all_device("evt"), self._on_event, m.device_event_adapter)
         # Facility staff's view of every device: availability (Last Will) and health, both retained.
@@ -136,6 +154,8 @@ class QueueServer:
         self.watchdog.stop()
         self.bus.stop()
         self.worker.stop(10)
+        self.recorder.stop()
+        self.alerter.stop()
 
     # --- inbound ---------------------------------------------------------------------------------
 
@@ -184,6 +204,9 @@ class QueueServer:
             else:
                 self.worker.put(Item(event, "rating", reply_to=answer_to))
             return
+        if isinstance(event, m.JobPrinted):
+            self.devices.printed(device_id, event, datetime.now(self.tz))
+            return
         if not isinstance(event, m.KeyPressed):
             return
         request = self.key_request(device_id, event)
@@ -198,7 +221,7 @@ class QueueServer:
     def _on_status(self, topic: str, status: m.DeviceStatus) -> None:
         device_id = self.topics.device_id_of(topic)
         if device_id is not None:
-            self.devices.status(device_id, status)
+            self.devices.status(device_id, status, datetime.now(self.tz))
 
     def key_request(self, device_id: str, event: m.KeyPressed) -> m.CounterRequest | None:
         """The counter operation a keypad key stands for, or None (logged) when it stands for none."""
@@ -243,4 +266,22 @@ class QueueServer:
 
     def device_views(self) -> list[DeviceView]:
         """Every device of the site file with what it last said about itself (nothing: unknown)."""
-        return self.devices.views()
+        return self.devices.views(datetime.now(self.tz))
+
+    def tickets_today(self) -> dict[str, tuple[int, int]]:
+        """Per service: tickets issued and tickets served (done) this business day."""
+        with self._lock:
+            day = self.core.today()
+            counts = {service.code: [0, 0] for service in self.site.services}
+            for ticket in self.core.engine.tickets.values():
+                if ticket.day == day and ticket.service in counts:
+                    counts[ticket.service][0] += 1
+                    counts[ticket.service][1] += ticket.status is TicketStatus.DONE
+        return {code: (issued, served) for code, (issued, served) in counts.items()}
+
+    def alerts_sent(self) -> dict[tuple[str, str], int]:
+        return dict(self.alerter.sent)
+
+    def device_incidents(self, device_id: str | None = None, limit: int = 200) -> list[IncidentView]:
+        """The latest incidents of every device (or one), newest first, from the store."""
+        return self.incidents.recent(device_id, limit)

@@ -70,18 +70,29 @@ class DossierView(_View):
 
 
 class DeviceView(_View):
-    """A device as facility staff see it: is it there, and is it well (paper, cover, errors)."""
+    """A device as facility staff see it: is it there, is it well (paper, cover, errors), in Vietnamese."""
 
     id: str
     kind: str
+    name: str | None = Field(default=None, description="the site file's name for it")
+    location: str | None = Field(default=None, description="where it stands, from the site file")
     counter: int | None = None
     online: bool | None = Field(description="None: the device never said anything since the server started")
     since: datetime | None = None
-    health: str = Field(description="ok, warning, error, unknown")
+    health: str = Field(description="ok, warning, error, offline (no connection), unknown")
+    health_vi: str = Field(default="Chưa rõ", examples=["Mất kết nối"])
     paper: str | None = Field(default=None, description="printers: ok, near_end, out")
     cover_open: bool | None = None
     errors: list[str] = []
-    detail: str | None = None
+    problems_vi: list[str] = Field(default=[], description="every open incident, in plain Vietnamese")
+    detail: str | None = Field(default=None, description="the device's own words, for engineers")
+    paper_used_m: float | None = Field(
+        default=None, description="printers: paper used since the roll changed"
+    )
+    roll_length_m: float | None = None
+    paper_left_pct: int | None = None
+    print_rate_m_per_h: float | None = None
+    paper_runs_out_at: datetime | None = Field(default=None, description="at the recent printing rate")
 
 
 # --- the retained MQTT state ----------------------------------------------------------------------

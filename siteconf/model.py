@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -30,6 +32,7 @@ from pydantic import (
 from bus.client import BrokerUrl, BrokerUrlError
 from bus.models import DeviceKind
 from bus.topics import LEVEL_PATTERN
+from siteconf.alerts import AlertsConf
 from siteconf.base import Section
 from siteconf.calendar import CalendarConf
 from siteconf.display import DisplayConf
@@ -41,6 +44,18 @@ from siteconf.reports import ReportsConf
 from siteconf.scanning import ScanningConf
 
 Level = Annotated[str, Field(pattern=LEVEL_PATTERN)]
+
+
+def _plain_label(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise ValueError("must be one line of text, without control characters")
+    return value
+
+
+Label = Annotated[str, StringConstraints(max_length=80), AfterValidator(_plain_label)]
 
 
 T = TypeVar("T")
@@ -251,6 +266,11 @@ class Device(_Strict):
     address: int | None = Field(default=None, ge=0, le=255, description="bus address (keypad, Modbus unit)")
     printer: Level | None = Field(default=None, description="kiosk: id of its ticket printer device")
     width_dots: int = Field(default=576, description="printer: printable width, 576 at 80 mm, 384 at 58 mm")
+    name: Label | None = Field(default=None, description="what staff call it: Máy in kiosk sảnh A")
+    location: Label | None = Field(default=None, description="where it stands: Sảnh tầng 1, cạnh cửa chính")
+    roll_length_m: float | None = Field(
+        default=None, gt=0, le=1000, description="printer: length of a full paper roll, in metres"
+    )
 
     @field_validator("url")
     @classmethod
@@ -270,6 +290,8 @@ class Device(_Strict):
             raise ValueError(f"a {self.kind} needs the counter it belongs to")
         if self.kind is DeviceKind.KIOSK and self.printer is None:
             raise ValueError("a kiosk needs the id of its printer device")
+        if self.roll_length_m is not None and self.kind is not DeviceKind.PRINTER:
+            raise ValueError(f"roll_length_m is for printers, not a {self.kind}")
         return self
 
 
@@ -292,6 +314,7 @@ class Site(_Strict):
     kiosk: KioskConf = KioskConf()
     scanning: ScanningConf = ScanningConf()
     reports: ReportsConf = ReportsConf()
+    alerts: AlertsConf = AlertsConf()
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -326,6 +349,7 @@ class Site(_Strict):
             self.kiosk,
             self.scanning,
             self.reports,
+            self.alerts,
         ]
 
     def around_the_clock(self) -> Site:

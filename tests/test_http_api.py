@@ -311,7 +311,9 @@ def test_dashboard_warns_staff_before_the_paper_runs_out(
                 expect(row).to_contain_text("Đủ giấy")
                 sims.printers["printer-k1"].paper_left_mm = 1_000  # past the near-end sensor
                 expect(row).to_contain_text("Sắp hết giấy", timeout=10_000)
-                expect(page.locator("#alerts")).to_contain_text("printer-k1: sắp hết giấy")
+                expect(page.locator("#alerts")).to_contain_text(
+                    "Máy in vé của kiosk [printer-k1] (Sảnh chính, trong kiosk lấy số): Sắp hết giấy"
+                )
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "dashboard.png"))
                 printer.stop()  # unplugged: staff see it go

@@ -118,6 +118,7 @@ def test_the_device_registry_lists_every_device_and_what_it_said(demo_site: Site
     assert set(views) == {d.id for d in demo_site.devices}
     assert (views["printer-k1"].online, views["printer-k1"].since) == (True, at)
     assert (views["printer-k1"].health, views["printer-k1"].paper) == ("warning", "near_end")
-    assert (views["keypad-1"].online, views["keypad-1"].health) == (False, "unknown")
+    assert (views["keypad-1"].online, views["keypad-1"].health) == (False, "offline")
+    assert views["keypad-1"].health_vi == "Mất kết nối"  # not what its last retained status said
     untouched = next(v for k, v in views.items() if k not in {"printer-k1", "keypad-1"})
     assert (untouched.online, untouched.since, untouched.health) == (None, None, "unknown")

@@ -9,6 +9,7 @@ and the API documentation works with no Internet access.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,9 @@ def hostile_site(site: Site) -> Site:
         service["name_en"] = payload(f"service-en-{service['code']}")
     for counter in data["counters"]:
         counter["name"] = payload(f"counter-{counter['number']}")
+    for device in data["devices"]:
+        device["name"] = payload(f"device-{device['id']}")[:80]
+        device["location"] = payload(f"place-{device['id']}")[:80]
     return parse_site(data)
 
 
@@ -153,7 +157,10 @@ def test_no_page_runs_a_payload_in_chromium(
             expect(page.locator("#site")).to_contain_text("site</script>")
             assert page.evaluate("typeof window.__xss") == "undefined"
             page.goto(f"{url}/dashboard")
-            expect(page.locator("#device-printer-k1")).to_contain_text("detail</script>")
+            printer = page.locator("#device-printer-k1")
+            expect(printer).to_contain_text("device-printer-k1</script>")
+            expect(printer).to_contain_text("place-printer-k1</script>")
+            expect(printer.locator("td.detail")).to_have_attribute("title", re.compile("detail</script>"))
             expect(page.locator("#alerts")).to_contain_text("errors</script>")
             assert page.evaluate("typeof window.__xss") == "undefined"
             page.goto(f"{url}/t/{ticket.token}")
