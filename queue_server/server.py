@@ -9,6 +9,7 @@
 - ``publishing.py``: calls, answers and retained state, only after commit;
 - ``keys.py``: keypad key → counter operation (typed digits for TRANSFER), ratings from their tablet;
 - ``devices_registry.py``: every device's availability and health, for facility staff;
+- ``receipt_printing.py``: Form 01 receipts sent to a counter's own printer, answered by its events;
 - ``views.py``: the read models (retained state, and the HTTP API's ``*View``).
 
 Inbound MQTT: ``req/{client}/{verb}`` (answered on ``resp/{client}``; a ``reply_to`` naming any other
@@ -41,6 +42,7 @@ from queue_server.engine import Engine
 from queue_server.handlers import READS, Inbound, refusal
 from queue_server.keys import KeypadKeys
 from queue_server.publishing import Item, Publisher
+from queue_server.receipt_printing import ReceiptPrinting
 from queue_server.rules import RuleBook
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.watchdog import Watchdog
@@ -78,6 +80,7 @@ class QueueServer:
         self.watchdog = Watchdog(self.worker, self.bus, on_worker_failure)
         self.keys = KeypadKeys(site)
         self.devices = DeviceRegistry(site)
+        self.receipts = ReceiptPrinting(site, self.bus, self.topics, self.devices)
 
     # --- what other code reads of the parts ---------------------------------------------------------
 
@@ -183,6 +186,9 @@ class QueueServer:
                 self.bus.publish(answer_to, refusal(event.id, refused))
             else:
                 self.worker.put(Item(event, "rating", reply_to=answer_to))
+            return
+        if isinstance(event, m.JobPrinted | m.JobFailed):
+            self.receipts.on_event(device_id, event)
             return
         if not isinstance(event, m.KeyPressed):
             return
