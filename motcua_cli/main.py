@@ -143,6 +143,8 @@ def check_site(path: Path) -> int:
         f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
         f"{len(site.counters)} counters, {devices}"
     )
+    for counter, printer in sorted(site.printing.receipt_printers.items()):
+        print(f"  counter {counter}: receipts print on {printer}")
     return 0
 
 
