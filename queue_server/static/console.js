@@ -121,9 +121,13 @@ document.getElementById("print").addEventListener("click", async () => {
   if (r.status === 401) { loggedOut(); return; }
   const answer = await answerOf(r);
   if (!r.ok) { say(httpWords(r.status, answer), true); return; }
-  if (answer.printed) { say(`Đã in phiếu tiếp nhận hồ sơ ${body.code} trên máy in của quầy.`); return; }
-  const why = refusalWords(answer.code, answer.message).replace(/:? ?tải bản PDF A5 để in\.?$/, ".");
-  if (answer.pdf) { await downloadPdf(body, why); } else { say(why, true); }
+  if (answer.printed) { say(`Đã in phiếu tiếp nhận hồ sơ ${body.code} trên máy in của quầy.`); }
+  else {
+    const why = refusalWords(answer.code, answer.message).replace(/:? ?tải bản PDF A5 để in\.?$/, ".");
+    if (answer.pdf) { await downloadPdf(body, why); } else { say(why, true); return; }
+  }
+  // The applicant's details leave the page once on paper: the next citizen must not see them.
+  for (const id of ["applicant_name", "applicant_address", "applicant_phone"]) { document.getElementById(id).value = ""; }
 });
 document.getElementById("open").addEventListener("click", () => act("open"));
 document.getElementById("call_ticket").addEventListener("click",
