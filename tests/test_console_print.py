@@ -225,3 +225,55 @@ def test_a_job_that_fails_on_the_printer_answers_why_and_offers_the_pdf(centre: 
         assert "hết giấy" in answer["message"]
         pdf = cb03.post("/console/3/receipts/pdf", json=body, headers=csrf)
         assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_only_the_bound_printer_answers_a_receipt_job(demo_site: Site, mosquitto: BrokerUrl) -> None:
+    """A job_printed from another device, or a second answer, changes nothing (real broker, no service)."""
+    import threading
+    from datetime import timedelta
+
+    from bus.client import BusClient
+    from queue_server.devices_registry import DeviceRegistry
+    from queue_server.receipt_printing import ReceiptPrinting
+
+    site = with_receipt_printer(demo_site)
+    server_bus = BusClient(mosquitto, site.site.id, "queue-server").start()
+    spy = BusClient(mosquitto, site.site.id, "test-spy")
+    sent: list[m.PrintReceipt] = []
+    spy.subscribe(spy.topics.device_cmd(PRINTER), lambda _t, c: sent.append(c), m.device_command_adapter)
+    spy.start()
+    registry = DeviceRegistry(site)
+    registry.availability(PRINTER, "online", m.now())
+    printing = ReceiptPrinting(site, server_bus, server_bus.topics, registry)
+    receipt = m.ReceiptPrint(
+        agency_name="Trung tâm",
+        dossier_code="H99.01-261204-0001",
+        applicant_name=APPLICANT,
+        request="Thủ tục 1.001234",
+        received_at=m.now(),
+        return_at=m.now() + timedelta(days=3),
+    )
+    outcomes = []
+    worker = threading.Thread(target=lambda: outcomes.append(printing.print_receipt(3, receipt, wait_s=30)))
+    try:
+        worker.start()
+        assert wait_until(lambda: len(sent) == 1)
+        (job,) = sent
+        assert job.expires_at is not None and job.receipt.applicant_name == APPLICANT
+        printing.on_event("keypad-1", m.JobPrinted(job_id=job.job_id, bytes_sent=1))  # not its printer
+        printing.on_event(PRINTER, m.JobPrinted(job_id="another-job", bytes_sent=1))  # not its job
+        assert worker.is_alive()
+        printing.on_event(PRINTER, m.JobFailed(job_id=job.job_id, reason="paper out", code="paper_out"))
+        printing.on_event(
+            PRINTER, m.JobPrinted(job_id=job.job_id, bytes_sent=1)
+        )  # too late: the first counts
+        worker.join(10)
+        (outcome,) = outcomes
+        assert not outcome.printed and outcome.code == "paper_out" and "hết giấy" in (outcome.message or "")
+        assert printing.print_receipt(1, receipt).code == "no_printer"
+        registry.availability(PRINTER, "offline", m.now())
+        assert printing.print_receipt(3, receipt).code == "offline" and len(sent) == 1  # not even sent
+    finally:
+        worker.join(10)
+        spy.stop()
+        server_bus.stop()

@@ -26,10 +26,9 @@ async function loadNames() {
 function officerName(id) { return names[id] || id; }
 async function refresh() {
   try {
-    const [c, q, all] = await Promise.all([
+    const [c, q] = await Promise.all([
       fetch(`/api/v1/counters/${COUNTER}`).then(r => r.json()),
       fetch("/api/v1/queues").then(r => r.json()),
-      fetch("/api/v1/counters").then(r => r.json()),
     ]);
     if (c.officer && !(c.officer in names)) { await loadNames(); }
     counterStatus = c.status;
@@ -41,6 +40,7 @@ async function refresh() {
       .map(s => el("tr", {}, el("td", {}, s.service_name), el("td", {}, s.waiting), el("td", {}, s.last_called || ""))));
     const select = document.getElementById("to_service");
     if (!select.options.length) {
+      const all = await fetch("/api/v1/counters").then(r => r.json());
       for (const s of q) { select.add(new Option(`lĩnh vực ${s.service_name}`, `s:${s.service}`)); }
       for (const k of all) { if (k.counter !== COUNTER) { select.add(new Option(k.name, `c:${k.counter}`)); } }
     }
