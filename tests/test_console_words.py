@@ -210,3 +210,21 @@ def test_keyboard_shortcuts_act_but_not_while_typing(centre: Console) -> None:
     assert len(calls) == 1, "only the shortcut outside the fields called; the typed letters did not"
     assert centre.server.engine.tickets[calls[0].data["ticket_id"]].code == first
     assert second  # still waiting
+
+
+def test_every_refusal_code_has_words_on_the_page() -> None:
+    """Each code the engine, the console or the receipt printing can answer is in console-words.js."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    sources = " ".join(p.read_text(encoding="utf-8") for p in (root / "queue_server").glob("*.py"))
+    codes = set(re.findall(r'Refused\(\s*"([a-z_]+)"', sources))
+    codes |= set(re.findall(r'code="([a-z_]+)"', sources))
+    codes |= set(re.findall(r'^\s+"([a-z_]+)",\n\s+"[^"]*[À-ỹ]', sources, flags=re.M))  # console_messages
+    printing = (root / "queue_server" / "receipt_printing.py").read_text(encoding="utf-8")
+    codes |= set(re.findall(r'^\s+"([a-z_]+)": "', printing, flags=re.M))
+    codes |= {"logged_out", "bad_csrf", "not_your_counter", "unknown_dossier", "no_pdf", "printer_error"}
+    assert {"counter_closed", "queue_empty", "bad_ticket_number", "missing_procedure", "paper_out"} <= codes
+    words = (root / "queue_server" / "static" / "console-words.js").read_text(encoding="utf-8")
+    known = set(re.findall(r"^\s+([a-z_]+): \(", words, flags=re.M))
+    assert codes - known == set(), "add words for these codes to console-words.js"
