@@ -386,6 +386,12 @@ class Called(BaseModel):
     counter: int
     number: TicketNumber | None = Field(default=None, description="absent when nobody is waiting")
     status: CounterStatus | None = None
+    acted_on: TicketNumber | None = Field(
+        default=None,
+        description="the ticket the action was about (recalled, finished, transferred, parked...), "
+        "so a console can say what happened",
+    )
+    recalls: int | None = Field(default=None, ge=0, description="recall: how many times it was recalled")
 
 
 class ErrorInfo(BaseModel):

@@ -30,6 +30,7 @@ from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.credentials import write_credentials
 from motcua_cli.devices import DeviceService, build_services
+from printer.form01_pdf import receipt_pdf
 from queue_server.access import Access
 from queue_server.db import Store
 from queue_server.http import HttpServer, create_app
@@ -83,7 +84,7 @@ class VirtualCentre:
         self.server.start()
         access = Access.of(self.store)
         access.officers.add("demo", "Cán bộ demo", "officer", self.officer_password)
-        app = create_app(self.server, access, self.site.site.name)
+        app = create_app(self.server, access, self.site.site.name, form01_pdf=receipt_pdf)
         self.http = HttpServer(app, "127.0.0.1", free_port()).start()
         for service in self.services:
             service.start()

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bus import models as m
 from bus.client import BusError
 from bus.process import wait_for_signal
 from queue_server.db import StoreError
@@ -142,6 +143,8 @@ def check_site(path: Path) -> int:
         f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
         f"{len(site.counters)} counters, {devices}"
     )
+    for counter, printer in sorted(site.printing.receipt_printers.items()):
+        print(f"  counter {counter}: receipts print on {printer}")
     return 0
 
 
@@ -163,6 +166,13 @@ def contract_export(out: Path, check: bool) -> int:
     return 0
 
 
+def _form01_pdf(receipt: m.ReceiptPrint) -> bytes:
+    """The console's A5 fallback; the printer package (fpdf2, fonts) loads on the first one."""
+    from printer.form01_pdf import receipt_pdf
+
+    return receipt_pdf(receipt)
+
+
 def _serve(site: Site, broker: str) -> int:
     from queue_server.access import Access
     from queue_server.db import Store
@@ -181,7 +191,15 @@ def _serve(site: Site, broker: str) -> int:
         scheme = "https" if site.http.tls() else "http"
         public = Public(keys, public_url=site.site.public_url or f"{scheme}://{site.http.listen}")
         dossiers, key_file = Path(site.http.dossier_dir), Path(site.http.dossier_key_file)
-        app = create_app(server, Access.of(store), site.site.name, dossiers, public, dossier_key=key_file)
+        app = create_app(
+            server,
+            Access.of(store),
+            site.site.name,
+            dossiers,
+            public,
+            dossier_key=key_file,
+            form01_pdf=_form01_pdf,
+        )
         http = HttpServer(app, *address, tls=site.http.tls()).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
     wait_for_signal()

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bus import models as m
 from printer.receipt import ReceiptData
 from printer.textband import find_font
 
@@ -155,3 +156,8 @@ def _signatures(pdf: Any, data: ReceiptData) -> None:
     if data.receiver_name:
         pdf.set_xy(MARGIN + half, y + 25)
         pdf.multi_cell(half, 5, data.receiver_name, align="C", new_x="LMARGIN", new_y="NEXT")
+
+
+def receipt_pdf(receipt: m.ReceiptPrint) -> bytes:
+    """The A5 PDF of a ``print_receipt`` command's receipt (the console's fallback when no printer can)."""
+    return form01_pdf(ReceiptData.model_validate(receipt.model_dump()))

@@ -26,8 +26,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from bus import models as m
+from queue_server import console_messages as msg
 from queue_server.accounts import Officer, Officers
 from queue_server.public import Public
 from queue_server.web import render
@@ -139,7 +141,7 @@ def login_routes(deps: ConsoleDeps) -> APIRouter:
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
-        session = _session(deps, request, (await _form(request)).get("csrf"))
+        session = session_of(deps, request, (await _form(request)).get("csrf"))
         deps.sessions.close(session.token)
         log.info("officer %s logged out", session.officer.id)
         response = RedirectResponse("/login", status_code=303)
@@ -154,14 +156,14 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: values[0] for key, values in urllib.parse.parse_qs(body).items()}
 
 
-def _session(deps: ConsoleDeps, request: Request, csrf: str | None) -> Session:
+def session_of(deps: ConsoleDeps, request: Request, csrf: str | None) -> Session:
     """The request's session, its CSRF token checked; 401 without a session, 403 with a wrong token."""
     session = deps.sessions.get(request.cookies.get(COOKIE))
     if session is None:
-        raise HTTPException(401, "not logged in, or the session ended: log in again")
+        raise msg.logged_out()
     if not csrf or not hmac.compare_digest(csrf, session.csrf):
         log.warning("officer %s: a console POST without the right CSRF token was refused", session.officer.id)
-        raise HTTPException(403, "missing or wrong CSRF token")
+        raise msg.bad_csrf()
     return session
 
 
@@ -179,37 +181,52 @@ def console_routes(deps: ConsoleDeps) -> APIRouter:
 
     @router.post("/console/{number}/actions", response_model=m.Response)
     async def act(number: int, request: Request) -> m.Response:
-        session = _session(deps, request, request.headers.get("x-csrf-token"))
-        body = await _json(request)
+        session = session_of(deps, request, request.headers.get("x-csrf-token"))
+        body = await json_body(request)
         body.pop("officer", None)  # the officer is the session's, whatever the page sent
         if "request_id" in body:
             body["id"] = body.pop("request_id")
+        body.pop("counter", None)  # the counter is the page's, from its URL
         try:
             operation = m.CounterRequest(**body, counter=number, officer=session.officer.id)
-        except (ValueError, TypeError) as err:
-            raise HTTPException(422, str(err)) from err
+        except (ValidationError, TypeError) as err:
+            raise msg.refuse_invalid(err) from err
         return deps.handle(operation)
 
     @router.post("/console/{number}/dossiers")
     async def register(number: int, request: Request) -> Any:
-        _session(deps, request, request.headers.get("x-csrf-token"))
-        body = await _json(request)
+        session_of(deps, request, request.headers.get("x-csrf-token"))
+        body = await json_body(request)
         if "request_id" in body:
             body["id"] = body.pop("request_id")
         try:
             registration = m.RegisterDossier(**{**body, "counter": number})
-        except (ValueError, TypeError) as err:
-            raise HTTPException(422, str(err)) from err
+        except (ValidationError, TypeError) as err:
+            raise msg.refuse_invalid(err) from err
         return deps.registered(deps.handle(registration))
 
     return router
 
 
-async def _json(request: Request) -> dict[str, Any]:
+def names_routes(deps: ConsoleDeps) -> APIRouter:
+    """The officers' display names, for logged-in consoles."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/console/{number}/officers")
+    def officer_names(number: int, request: Request) -> dict[str, str]:
+        """Officers' display names by id, so the page names people, not account codes."""
+        if deps.sessions.get(request.cookies.get(COOKIE)) is None:
+            raise msg.logged_out()
+        return {officer.id: officer.display_name for officer in deps.officers.list()}
+
+    return router
+
+
+async def json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError as err:
-        raise HTTPException(422, "the body must be a JSON object") from err
+        raise msg.not_json() from err
     if not isinstance(body, dict):
-        raise HTTPException(422, "the body must be a JSON object")
+        raise msg.not_json()
     return body

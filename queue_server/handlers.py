@@ -23,7 +23,7 @@ from bus import models as m
 from queue_server.authz import check_rating
 from queue_server.core import Core
 from queue_server.engine import Event, Refused
-from queue_server.engine_model import Ticket
+from queue_server.engine_model import CounterStatus, Ticket
 from queue_server.events import BlockReserved, TicketIssued
 
 R = TypeVar("R")
@@ -135,7 +135,22 @@ def _ok(core: Core, request: m.RatingGiven, events: list[Event], at: datetime) -
 
 
 def _register(core: Core, request: m.RegisterDossier, at: datetime) -> list[Event]:
+    if request.counter is not None:
+        _staffed(core, request.counter)
     return core.dossiers.register(request, at)
+
+
+def _staffed(core: Core, number: int) -> None:
+    """A dossier is received at an open counter with an officer logged in, who answers for it."""
+    counter = core.engine.counters.get(number)
+    if counter is None:
+        raise Refused("unknown_counter", f"Không có quầy số {number}.", f"no counter {number}")
+    if counter.status is not CounterStatus.OPEN or counter.officer is None:
+        raise Refused(
+            "counter_closed",
+            f"Quầy {number} chưa mở: cán bộ đăng nhập và mở quầy rồi mới tiếp nhận hồ sơ.",
+            f"counter {number} is not open with an officer logged in: open it before receiving a dossier",
+        )
 
 
 def _update(core: Core, request: m.UpdateDossier, at: datetime) -> list[Event]:
@@ -198,8 +213,22 @@ def _counter(core: Core, request: m.CounterRequest, at: datetime) -> list[Event]
 def _called(core: Core, request: m.CounterRequest, events: list[Event], at: datetime) -> m.Response:
     counter = core.engine.counters[request.counter]
     current = core.engine.tickets[counter.ticket_id].code if counter.ticket_id else None
-    called = m.Called(counter=request.counter, number=current, status=m.CounterStatus(counter.status))
+    acted = _acted_on(core, request, events)
+    called = m.Called(
+        counter=request.counter,
+        number=current,
+        status=m.CounterStatus(counter.status),
+        acted_on=acted.code if acted else None,
+        recalls=acted.recalls if acted and request.action is m.CounterAction.RECALL else None,
+    )
     return m.Response(request_id=request.id, ok=True, called=called)
+
+
+def _acted_on(core: Core, request: m.CounterRequest, events: list[Event]) -> Ticket | None:
+    """The ticket an action was about: the last one its events name (a call's, not the one it finished)."""
+    ids = [e.data.get("ticket_id") for e in events]
+    known = [i for i in ids if isinstance(i, str) and i in core.engine.tickets]
+    return core.engine.tickets[known[-1]] if known else None
 
 
 # --- reads ----------------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bus import models as m
 from queue_server.access import Access
-from queue_server.console import ConsoleDeps, console_routes, login_routes
+from queue_server.console import ConsoleDeps, console_routes, login_routes, names_routes
+from queue_server.console_print import PrintDeps, ReceiptDesk, print_routes
 from queue_server.incidents import IncidentView
 from queue_server.metrics import device_routes
 from queue_server.public import LookupKeys, Public
@@ -103,6 +104,8 @@ def create_app(
     public: Public | None = None,
     *,
     dossier_key: Path | None = None,
+    receipts: ReceiptDesk | None = None,
+    form01_pdf: Callable[[m.ReceiptPrint], bytes] | None = None,
 ) -> FastAPI:
     """The API over ``queries``; with ``dossier_dir``, also the store of scanned dossier PDFs.
 
@@ -111,6 +114,10 @@ def create_app(
     limit and the base of printed lookup URLs (by default: a secret for this process only, a burst of
     30 requests then 2 per second per client). ``dossier_key`` is the file of the key sealing stored
     dossiers (default: ``secrets/dossier-store.key`` beside ``dossier_dir``, made on first use).
+
+    ``receipts`` prints the console's Form 01 receipts on the counters' printers (default: the
+    ``receipts`` of ``queries``, a ``QueueServer``'s); ``form01_pdf`` renders the A5 PDF the console
+    offers when a receipt cannot print (the printer package's, given by whoever assembles the process).
 
     Each group of routes is its own router; a new group joins with one ``app.include_router``.
     """
@@ -141,6 +148,10 @@ def create_app(
         )
         app.include_router(login_routes(deps))
         app.include_router(console_routes(deps))
+        app.include_router(names_routes(deps))
+        desk = receipts if receipts is not None else getattr(queries, "receipts", None)
+        printing = PrintDeps(deps, desk, queries.dossier_view, queries.counter_views, form01_pdf)
+        app.include_router(print_routes(printing))
     app.include_router(page_routes(queries, site_name, public))
     app.include_router(device_routes(queries, require))
     app.include_router(reports_router(queries, access))

@@ -11,6 +11,7 @@
 - ``devices_registry.py``: every device's availability and health, for facility staff;
 - ``incidents.py`` and ``alerts.py``: the devices' incident history (its own thread and connection)
   and the e-mails and webhook calls that tell people about them (their own thread);
+- ``receipt_printing.py``: Form 01 receipts sent to a counter's own printer, answered by its events;
 - ``views.py``: the read models (retained state, and the HTTP API's ``*View``).
 
 Inbound MQTT: ``req/{client}/{verb}`` (answered on ``resp/{client}``; a ``reply_to`` naming any other
@@ -46,6 +47,7 @@ from queue_server.handlers import READS, Inbound, refusal
 from queue_server.incidents import DeviceRecorder, IncidentLog, IncidentView
 from queue_server.keys import KeypadKeys
 from queue_server.publishing import Item, Publisher
+from queue_server.receipt_printing import ReceiptPrinting
 from queue_server.rules import RuleBook
 from queue_server.views import CounterView, DeviceView, DossierView, QueueView, TicketView
 from queue_server.watchdog import Watchdog
@@ -94,6 +96,7 @@ class QueueServer:
             paper=self.incidents.papers(),
             on_change=self.recorder.put,
         )
+        self.receipts = ReceiptPrinting(site, self.bus, self.topics, self.devices)
 
     # --- what other code reads of the parts ---------------------------------------------------------
 
@@ -206,6 +209,8 @@ class QueueServer:
             return
         if isinstance(event, m.JobPrinted):
             self.devices.printed(device_id, event, datetime.now(self.tz))
+        if isinstance(event, m.JobPrinted | m.JobFailed):
+            self.receipts.on_event(device_id, event)
             return
         if not isinstance(event, m.KeyPressed):
             return

@@ -7,6 +7,7 @@
     ticket_hold_s = 8                       # a ticket waits this long for paper/cover/cutter, then fails
     receipt_hold_s = 120                    # a Form 01 receipt waits longer (the clerk is there)
     printers = { printer-k1 = "generic-80" } # device id -> profile (default: generic, device width)
+    receipt_printers = { 3 = "printer-c3" }  # counter number -> its Form 01 receipt printer
 
     [printing.profiles.xp80-clone]          # a site's own profile (fields: printer.profiles)
     base = "default"
@@ -47,13 +48,39 @@ class PrintingConf(Section):
         default_factory=dict, description="name -> fields of printer.profiles.PrinterProfile"
     )
     layouts: dict[str, list[dict[str, Any]]] = Field(default_factory=dict, description="layout -> elements")
+    receipt_printers: dict[int, str] = Field(
+        default_factory=dict,
+        description="counter number -> printer device id of its Form 01 receipts (the console's 'In phiếu')",
+    )
 
     def problems(self, site: Site) -> list[str]:
         from bus.models import DeviceKind
 
         kinds = {d.id: d.kind for d in site.devices}
-        return [
+        found = [
             f"printing.printers.{device}: no printer device {device!r} in [[devices]]"
             for device in self.printers
             if kinds.get(device) is not DeviceKind.PRINTER
         ]
+        return found + self._binding_problems(site)
+
+    def _binding_problems(self, site: Site) -> list[str]:
+        """Each counter's receipt printer: a printer device, not a kiosk's, not another counter's."""
+        from bus.models import DeviceKind
+
+        devices = {d.id: d for d in site.devices}
+        counters = {c.number for c in site.counters}
+        kiosks = {d.printer: d.id for d in site.devices if d.kind is DeviceKind.KIOSK and d.printer}
+        found = []
+        for counter, printer in self.receipt_printers.items():
+            path = f"printing.receipt_printers.{counter}"
+            device = devices.get(printer)
+            if counter not in counters:
+                found.append(f"{path}: no counter number {counter} in [[counters]]")
+            elif device is None or device.kind is not DeviceKind.PRINTER:
+                found.append(f"{path}: no printer device {printer!r} in [[devices]]")
+            elif printer in kiosks:
+                found.append(f"{path}: {printer!r} is the ticket printer of kiosk {kiosks[printer]!r}")
+            elif device.counter is not None and device.counter != counter:
+                found.append(f"{path}: {printer!r} belongs to counter {device.counter} (its devices counter)")
+        return found

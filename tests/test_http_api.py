@@ -193,6 +193,9 @@ def register(url: str, key: str | None = KEY, **body: object) -> httpx.Response:
 def test_a_dossier_gets_a_code_an_appointment_and_a_status(api: tuple[QueueServer, str]) -> None:
     server, url = api
     assert register(url, key=None, procedure="1.001234", days=3).status_code == 401
+    closed = register(url, procedure="1.001234", days=3, counter=2).json()
+    assert closed["error"]["code"] == "counter_closed", "a dossier is received at an open counter only"
+    assert server.handle(m.CounterRequest(counter=2, action=m.CounterAction.OPEN, officer="cb03")).ok
     first = register(url, procedure="1.001234", days=3, counter=2, request_id="dossier-request-1").json()
     assert first["ok"], first
     code = first["dossier"]["code"]
