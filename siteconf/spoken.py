@@ -42,8 +42,8 @@ _PARTS = {
 def part_of_day(moment: time, sessions: Sequence[tuple[str, str]] = ()) -> str:
     """``morning``, ``afternoon`` or ``evening`` for a local time, by the centre's sessions.
 
-    Morning lasts until the end of the last session that starts before noon, noon at the latest (noon when no session
-    does); evening starts at 18:00 only if a session is open then, otherwise it is still the afternoon.
+    Morning lasts until the end of the last session that starts before noon, and at most until noon;
+    evening starts at 18:00 only if a session is open then, otherwise it is still the afternoon.
     """
     parsed = [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in sessions]
     morning_end = max((min(end, NOON) for start, end in parsed if start < NOON), default=NOON)
@@ -66,10 +66,11 @@ def appointment_phrase(
     already. A text that is not a date raises ``ValueError`` naming it.
     """
     if isinstance(moment, str):
+        text = moment
         try:
-            moment = datetime.fromisoformat(moment.strip())
+            moment = datetime.fromisoformat(text.strip())
         except ValueError as err:
-            raise ValueError(f"{moment[:40]!r} is not an ISO 8601 date and time") from err
+            raise ValueError(f"{text[:40]!r} is not an ISO 8601 date and time") from err
     local = moment.astimezone(ZoneInfo(zone)) if moment.tzinfo else moment
     part = _PARTS.get(lang, _PARTS["vi"])[part_of_day(local.time(), sessions)]
     if lang == "en":
