@@ -65,9 +65,12 @@ document.getElementById("register").addEventListener("click", async () => {
   const answer = await r.json();
   if (!r.ok) { say(typeof answer.detail === "string" ? answer.detail : "Thiếu mã thủ tục hoặc thời hạn", true); return; }
   if (!answer.ok) { say(answer.error.message, true); return; }
-  const due = new Date(answer.dossier.due_at);
-  document.getElementById("dossier").textContent =
-    `Mã hồ sơ ${answer.dossier.code} — hẹn trả ${due.toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })}`;
+  // What the clerk tells the citizen, worded by the server: "hẹn trả Thứ Hai, 07/12/2026, buổi sáng".
+  const parts = [`Mã hồ sơ ${answer.dossier.code}`];
+  if (answer.procedure_name) { parts.push(answer.procedure_name); }
+  parts.push(`hẹn trả ${answer.appointment_text || answer.dossier.due_at}`);
+  if (answer.collect_at) { parts.push(`nhận kết quả tại ${answer.collect_at}`); }
+  document.getElementById("dossier").textContent = parts.join(" — ");
   say("Đã tiếp nhận hồ sơ");
 });
 document.getElementById("open").addEventListener("click", () => act("open"));
