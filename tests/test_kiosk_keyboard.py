@@ -27,7 +27,7 @@ TONES = REPO / "kiosk" / "qml" / "vnkeys.js"
 @pytest.fixture(scope="module")
 def js(qapp: object) -> QJSEngine:
     engine = QJSEngine()
-    result = engine.evaluate(TONES.read_text(encoding="utf-8"), str(TONES))
+    result: Any = engine.evaluate(TONES.read_text(encoding="utf-8"), str(TONES))  # stubs say a tuple
     assert not result.isError(), result.toString()
     return engine
 
