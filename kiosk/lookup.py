@@ -173,6 +173,8 @@ class LookupViewModel(QObject):
                     "fee": p.fee,
                     "time": p.processing_time,
                     "counters": ", ".join(self._site.counter(n).name for n in counters),
+                    "agency": p.agency,
+                    "collect": self._site.kiosk.results_place(p),
                 }
             )
         return out

@@ -84,6 +84,8 @@ KioskWindow {
         Label { objectName: "procedureFee"; text: (win.en ? "Fee: " : "Lệ phí: ") + (vm.procedure.fee || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Label { text: (win.en ? "Processing time: " : "Thời hạn giải quyết: ") + (vm.procedure.time || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Label { text: (win.en ? "Counters: " : "Nộp hồ sơ tại: ") + (vm.procedure.counters || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
+        Label { objectName: "procedureCollect"; visible: (vm.procedure.collect || "") !== ""; text: (win.en ? "Collect the result at: " : "Nhận kết quả tại: ") + (vm.procedure.collect || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
+        Label { objectName: "procedureAgency"; visible: (vm.procedure.agency || "") !== ""; text: (win.en ? "Decided by: " : "Cơ quan thực hiện: ") + (vm.procedure.agency || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Item { Layout.fillHeight: true }
         KButton { objectName: "back-procedure"; text: win.en ? "Back" : "Quay lại"; primary: true; Layout.alignment: Qt.AlignHCenter; Layout.preferredWidth: ui.target * 5; onClicked: vm.show("procedures") }
     }
