@@ -53,11 +53,21 @@ def main() -> int:
     vm.show("procedures")
     window.show()
 
-    def answer() -> None:
+    pending: list[str] = []
+
+    def ask() -> None:
+        """A question: answered once the next frame is drawn, so layouts have settled after a click."""
         line = sys.stdin.readline()
         if not line or line.strip() == "quit":
             app.quit()
             return
+        pending.append(line)
+        window.update()
+
+    def answer() -> None:
+        if not pending:
+            return
+        pending.clear()
         field = next(i for i in _walk(window.contentItem()) if i.objectName() == "procedureSearch")
         state = {
             "targets": targets(window.contentItem()),
@@ -68,7 +78,8 @@ def main() -> int:
         sys.stdout.flush()
 
     notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
-    notifier.activated.connect(answer)
+    notifier.activated.connect(ask)
+    window.frameSwapped.connect(answer)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     code = app.exec()

@@ -34,23 +34,29 @@ def test_a_procedure_typed_without_tones_gives_a_ticket_for_its_field(
         engine = load_dispenser(vm)
         window = window_of(engine)
         qtbot.waitExposed(window)
-        window.requestActivate()
-        qtbot.waitUntil(window.isActive, timeout=2000)
-        assert not find_item(window, "vnKeyboard").isVisible()
-        click(window, find_item(window, "search"))
-        qtbot.waitUntil(lambda: find_item(window, "vnKeyboard").isVisible(), timeout=2000)
-        for key in "dang ky khai sinh":
-            click(window, find_item(window, "vk-space" if key == " " else f"vk-{key}"))
-        assert find_item(window, "search").property("text") == "dang ky khai sinh"
-        assert vm.searchText == "dang ky khai sinh"
-        qtbot.waitUntil(lambda: find_item(window, "procedure-1.001193").isVisible(), timeout=2000)
-        click(window, find_item(window, "procedure-1.001193"))
-        qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
-        assert find_item(window, "ticketNumber").property("text") == "B2001"  # the civil status queue
-        assert wait_until(lambda: any("B2001" in t for t in rig.printed_texts()), timeout=10)
-        assert not find_item(window, "vnKeyboard").isVisible()  # the field went away with the home screen
-        click(window, find_item(window, "done"))
-        qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
-        assert find_item(window, "search").property("text") == ""  # the next citizen starts afresh
-        window.close()
-        del engine
+        try:
+            window.requestActivate()
+            qtbot.waitUntil(window.isActive, timeout=2000)
+            assert not find_item(window, "vnKeyboard").isVisible()
+            click(window, find_item(window, "search"))
+            qtbot.waitUntil(lambda: find_item(window, "vnKeyboard").isVisible(), timeout=2000)
+            with qtbot.waitSignal(window.frameSwapped, timeout=2000):  # laid out and drawn: keys are in place
+                window.update()
+            for key in "dang ky khai sinh":
+                click(window, find_item(window, "vk-space" if key == " " else f"vk-{key}"))
+            assert find_item(window, "search").property("text") == "dang ky khai sinh"
+            assert vm.searchText == "dang ky khai sinh"
+            qtbot.waitUntil(lambda: find_item(window, "procedure-1.001193").isVisible(), timeout=2000)
+            with qtbot.waitSignal(window.frameSwapped, timeout=2000):
+                window.update()
+            click(window, find_item(window, "procedure-1.001193"))
+            qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+            assert find_item(window, "ticketNumber").property("text") == "B2001"  # the civil status queue
+            assert wait_until(lambda: any("B2001" in t for t in rig.printed_texts()), timeout=10)
+            assert not find_item(window, "vnKeyboard").isVisible()  # the field went away with the home screen
+            click(window, find_item(window, "done"))
+            qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
+            assert find_item(window, "search").property("text") == ""  # the next citizen starts afresh
+        finally:
+            window.close()
+            del engine
