@@ -17,8 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kiosk_screens import SIZES, new_dispenser, touch_targets
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtQml import QJSEngine, QJSValue
-from support import xvfb
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+from support import find_item, xvfb
+
+from kiosk.app import load_screen, window_of
+from siteconf import Site
 
 REPO = Path(__file__).resolve().parent.parent
 TONES = REPO / "kiosk" / "qml" / "vnkeys.js"
@@ -166,3 +173,39 @@ def test_real_clicks_type_vietnamese_into_the_search(window: KeyboardWindow) -> 
     assert state["procedures"] == ["1.001193", "1.012345", "2.000575"]
     window.click("vk-hide")
     assert not window.visible("vnKeyboard")
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("orientation", sorted(SIZES))
+def test_every_key_is_a_15_mm_target(qtbot: QtBot, demo_site: Site, orientation: str, large: bool) -> None:
+    vm = new_dispenser(demo_site)
+    if large:
+        vm.ui.toggleLargeText()
+    engine = load_screen("dispenser", vm, SIZES[orientation])
+    window = window_of(engine)
+    try:
+        qtbot.waitExposed(window)
+        window.requestActivate()
+        qtbot.waitUntil(window.isActive, timeout=2000)
+        field = find_item(window, "search")
+        centre = field.mapToScene(QPointF(field.width() / 2, field.height() / 2)).toPoint()
+        QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(centre))
+        qtbot.waitUntil(lambda: find_item(window, "vnKeyboard").isVisible(), timeout=2000)
+        with qtbot.waitSignal(window.frameSwapped, timeout=2000):
+            window.update()
+        screen = demo_site.kiosk.screen
+        min_px = 15.0 * min(screen.width_px / screen.width_mm, screen.height_px / screen.height_mm)
+        keys = [t for t in touch_targets(window.contentItem()) if t.objectName().startswith("vk-")]
+        assert (
+            len(keys) == 10 + 10 + 9 + 9 + 7 + 5 + 2
+        )  # digits, three letter rows (+⇧ ⌫), ă..ư, tones, space, hide
+        for key in keys:
+            corner = key.mapToScene(QPointF(0, 0))
+            assert min(key.width(), key.height()) >= min_px, (
+                f"{key.objectName()} is {key.width()}x{key.height()}"
+            )
+            assert corner.x() >= 0 and corner.x() + key.width() <= window.width() + 1, key.objectName()
+            assert corner.y() >= 0 and corner.y() + key.height() <= window.height() + 1, key.objectName()
+    finally:
+        window.close()
+        del engine
