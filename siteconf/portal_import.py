@@ -74,8 +74,13 @@ def read_rows(path: Path) -> list[list[str]]:
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    try:
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+    except ImportError as err:
+        raise CatalogueImportError(
+            f"{path}: reading XLSX needs openpyxl (pip install 'motcua[server]'), or save the export as CSV"
+        ) from err
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
