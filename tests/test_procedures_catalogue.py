@@ -94,7 +94,7 @@ ROWS = [
     ["", "", "", "", "", "", "", "", ""],
     ["6", "1.004837", "", "Cấp Xã", "Chứng thực", "", "", "", ""],
     ["7", "bad code!", "Mã sai dạng", "Cấp Xã", "Hộ tịch", "", "", "", ""],
-    ["8", "1.012345", "Đăng ký biến động đất đai", "Cấp Huyện", "Đất đai", "Văn phòng đăng ký đất đai",
+    ["8", "1.012345", 'Đăng ký biến động "đất đai"\n[[x]] = 1', "Cấp Huyện", "Đất đai", "Văn phòng đăng ký đất đai",
      "10 ngày làm việc", "", ""],
 ]  # fmt: skip
 TITLE = [["DANH SÁCH THỦ TỤC HÀNH CHÍNH"], ["Cơ quan: UBND tỉnh (mô phỏng)"], []]
@@ -140,7 +140,9 @@ def test_the_portal_export_is_imported_and_bad_rows_are_named(tmp_path: Path, wr
     # What it writes is a valid part of the site file.
     text = DEMO.read_text(encoding="utf-8").split("[[kiosk.procedures]]")[0] + to_toml(result.procedures)
     (tmp_path / "site.toml").write_text(text, encoding="utf-8")
-    assert [p.code for p in load_site(tmp_path / "site.toml").kiosk.procedures] == [
+    loaded = load_site(tmp_path / "site.toml").kiosk.procedures
+    assert loaded[2].name == 'Đăng ký biến động "đất đai" [[x]] = 1'  # quoted as text, never TOML
+    assert [p.code for p in loaded] == [
         "1.001193",
         "2.000575",
         "1.012345",
