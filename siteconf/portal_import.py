@@ -17,6 +17,7 @@ number and left out; the rest are written as TOML for the site file.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import zipfile
@@ -67,7 +68,7 @@ def read_rows(path: Path) -> list[list[str]]:
         if suffix == ".csv":
             text = path.read_text(encoding="utf-8-sig")
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-            return [list(row) for row in csv.reader(text.splitlines(), dialect)]
+            return [list(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise CatalogueImportError(f"{path}: cannot read the export: {err}") from err
     raise CatalogueImportError(f"{path}: the portal's export is .xlsx or .csv, not {suffix or 'no suffix'}")
@@ -145,7 +146,7 @@ def import_catalogue(
     result = ImportResult()
     seen: dict[str, int] = {}
     for number, row in enumerate(rows[start + 1 :], start=start + 2):
-        cells = {name: _cell(row, col) for name, col in columns.items()}
+        cells = {name: _cell(row, col, lines=name == "documents") for name, col in columns.items()}
         if not any(cells.values()):
             continue  # blank rows and the portal's empty trailer
         problem = _row_problem(cells, seen, number)
@@ -170,8 +171,12 @@ def import_catalogue(
     return result
 
 
-def _cell(row: list[str], col: int) -> str:
-    return " ".join(row[col].split()) if col < len(row) and row[col] else ""
+def _cell(row: list[str], col: int, lines: bool = False) -> str:
+    """The cell's text with its spaces tidied; its line breaks kept only where they separate items."""
+    if col >= len(row) or not row[col]:
+        return ""
+    tidy = [" ".join(line.split()) for line in row[col].splitlines()]
+    return "\n".join(t for t in tidy if t) if lines else " ".join(t for t in tidy if t)
 
 
 def _row_problem(cells: Mapping[str, str], seen: Mapping[str, int], number: int) -> str | None:

@@ -85,7 +85,7 @@ HEADER = ["STT", "Mã thủ tục", "Tên thủ tục", "Cấp thực hiện", "
           "Thời hạn giải quyết", "Phí, lệ phí", "Thành phần hồ sơ"]  # fmt: skip
 ROWS = [
     ["1", "1.001193", "Đăng ký khai sinh", "Cấp Xã", "Hộ tịch", "UBND cấp xã", "Trong ngày", "Miễn",
-     "Tờ khai; Giấy chứng sinh"],
+     "Tờ khai; Giấy chứng sinh\n- Giấy tờ tùy thân"],
     ["2", "2.000575", "Đăng ký thành lập hộ kinh doanh", "Cấp Huyện",
      "Thành lập và hoạt động của hộ kinh doanh", "UBND cấp huyện", "03 ngày làm việc", "100.000 đồng", ""],
     ["3", "", "Thủ tục không có mã", "Cấp Xã", "Hộ tịch", "", "", "", ""],
@@ -94,8 +94,8 @@ ROWS = [
     ["", "", "", "", "", "", "", "", ""],
     ["6", "1.004837", "", "Cấp Xã", "Chứng thực", "", "", "", ""],
     ["7", "bad code!", "Mã sai dạng", "Cấp Xã", "Hộ tịch", "", "", "", ""],
-    ["8", "1.012345", 'Đăng ký biến động "đất đai"\n[[x]] = 1', "Cấp Huyện", "Đất đai", "Văn phòng đăng ký đất đai",
-     "10 ngày làm việc", "", ""],
+    ["8", "1.012345", 'Đăng ký biến động "đất đai"\n[[x]] = 1', "Cấp Huyện", "Đất đai",
+     "Văn phòng đăng ký đất đai", "10 ngày làm việc", "", ""],
 ]  # fmt: skip
 TITLE = [["DANH SÁCH THỦ TỤC HÀNH CHÍNH"], ["Cơ quan: UBND tỉnh (mô phỏng)"], []]
 
@@ -128,7 +128,7 @@ def test_the_portal_export_is_imported_and_bad_rows_are_named(tmp_path: Path, wr
         ("2.000575", "business", 3),
         ("1.012345", "land", 10),
     ]
-    assert result.procedures[0].documents == ["Tờ khai", "Giấy chứng sinh"]
+    assert result.procedures[0].documents == ["Tờ khai", "Giấy chứng sinh", "Giấy tờ tùy thân"]
     assert result.procedures[0].agency == "UBND cấp xã"
     problems = "\n".join(result.problems)
     assert "row 7: no 'Mã thủ tục'" in problems
