@@ -57,6 +57,10 @@ def test_a_procedure_typed_without_tones_gives_a_ticket_for_its_field(
             click(window, find_item(window, "done"))
             qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
             assert find_item(window, "search").property("text") == ""  # the next citizen starts afresh
+            click(window, find_item(window, "search"))  # a citizen touches the field and walks away
+            qtbot.waitUntil(lambda: find_item(window, "vnKeyboard").isVisible(), timeout=2000)
+            vm.ui.idleReset()
+            qtbot.waitUntil(lambda: not find_item(window, "vnKeyboard").isVisible(), timeout=2000)
         finally:
             window.close()
             del engine

@@ -91,6 +91,12 @@ ApplicationWindow {
         }
     }
 
+    // Back to the start after the idle time: the keyboard goes away with the last citizen's field.
+    Connections {
+        target: ui
+        function onIdle() { if (root.textTarget) root.textTarget.focus = false }
+    }
+
     // A touch anywhere keeps the screen from resetting.
     MouseArea {
         anchors.fill: parent
