@@ -20,12 +20,13 @@ from the portal's catalogue export (see ``siteconf/portal_import.py``)::
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from siteconf.base import Strict
-from siteconf.spoken import matches
+from siteconf.spoken import search_words, words_match
 
 if TYPE_CHECKING:
     from siteconf.model import Site
@@ -48,6 +49,11 @@ class Procedure(Strict):
 
     def searchable(self) -> tuple[str, ...]:
         return (self.code, self.name, self.name_en or "", self.agency)
+
+    @cached_property
+    def folded(self) -> tuple[str, ...]:
+        """The folded words of :meth:`searchable`, made once: the kiosk searches on every key."""
+        return search_words(*self.searchable())
 
 
 def catalogue_problems(procedures: list[Procedure], site: Site) -> list[str]:
@@ -72,4 +78,4 @@ def catalogue_problems(procedures: list[Procedure], site: Site) -> list[str]:
 
 def find_procedures(procedures: list[Procedure], query: str) -> list[Procedure]:
     """The procedures whose code, name or agency match ``query`` (tone- and case-insensitive)."""
-    return [p for p in procedures if matches(query, *p.searchable())]
+    return [p for p in procedures if words_match(query, p.folded)]

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -98,5 +99,20 @@ def fold(text: str) -> str:
 
 def matches(query: str, *texts: str) -> bool:
     """Whether every word of ``query`` begins a word of ``texts`` (folded); an empty query matches."""
-    words = fold(" ".join(t for t in texts if t)).split()
-    return all(any(w.startswith(q) for w in words) for q in fold(query).split())
+    return words_match(query, _folded_words(" ".join(t for t in texts if t)))
+
+
+def words_match(query: str, words: tuple[str, ...]) -> bool:
+    """:func:`matches` over words already folded (``search_words``), as a catalogue keeps them."""
+    return all(any(w.startswith(q) for w in words) for q in _folded_words(query))
+
+
+def search_words(*texts: str) -> tuple[str, ...]:
+    """The folded words of ``texts``, to keep beside what is searched often."""
+    return tuple(fold(" ".join(t for t in texts if t)).split())
+
+
+@lru_cache(maxsize=16_384)
+def _folded_words(text: str) -> tuple[str, ...]:
+    """Folded once per text: a catalogue is searched again on every key a citizen touches."""
+    return tuple(fold(text).split())
