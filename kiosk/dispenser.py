@@ -24,6 +24,8 @@ from kiosk.screen import Looks, qr_data_url, weak_emitter
 from kiosk.texts import text
 from qtview import qt_property
 from siteconf import Site
+from siteconf.procedures import find_procedures
+from siteconf.spoken import matches
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,8 @@ class DispenserViewModel(QObject):
     # --- properties --------------------------------------------------------------------------------
 
     def _get_groups(self) -> list[dict[str, Any]]:
-        needle = self._search.casefold().strip()
+        """The fields to touch, and while searching also the procedures that match (each queued for
+        its field's service); both tone- and case-insensitive."""
         groups = []
         for name, name_en, codes in self._site.kiosk.grouped_services(self._site):
             group_name = self.ui.name_of(name, name_en)
@@ -85,12 +88,28 @@ class DispenserViewModel(QObject):
             for code in codes:
                 service = self._site.service(code)
                 label = self.ui.name_of(service.name, service.name_en)
-                haystack = f"{label} {service.name} {service.name_en or ''} {group_name}".casefold()
-                if not needle or needle in haystack or _plain(needle) in _plain(haystack):
-                    services.append({"code": code, "name": label, "prefix": service.prefix})
+                if matches(self._search, service.name, service.name_en or "", name, name_en or ""):
+                    services.append({"code": code, "name": label, "prefix": service.prefix, "procedure": ""})
             if services:
                 groups.append({"name": group_name, "services": services})
+        procedures = self._matching_procedures()
+        if procedures:
+            groups.append({"name": text(self.ui.language, "procedures"), "services": procedures})
         return groups
+
+    def _matching_procedures(self) -> list[dict[str, Any]]:
+        if not self._search.strip():
+            return []
+        services = {s.code: s for s in self._site.services}
+        out = []
+        for p in find_procedures(self._site.kiosk.procedures, self._search):
+            service = services.get(p.service)
+            if service is None:
+                continue
+            field = self.ui.name_of(service.name, service.name_en)
+            name = f"{self.ui.name_of(p.name, p.name_en)}\n{field}"
+            out.append({"code": service.code, "name": name, "prefix": service.prefix, "procedure": p.code})
+        return out
 
     def _get_priorities(self) -> list[dict[str, str]]:
         return [
@@ -268,14 +287,6 @@ class DispenserViewModel(QObject):
     def _set_screen(self, screen: str) -> None:
         self._screen = screen
         self.changed.emit()
-
-
-def _plain(value: str) -> str:
-    """``value`` without Vietnamese tone marks, so "dat dai" finds "Đất đai"."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _request(

@@ -7,7 +7,10 @@ sequential, so the server answers only with the dossier's *lookup key* too: the 
 queue server's HTTP API::
 
     GET {server}/api/v1/dossiers/{code}?k={key}
-    200 {"code", "status", "status_vi", "appointment"}      404 unknown code or wrong key
+    200 {"code", "procedure", "status", "status_vi", "appointment", ...}   404 unknown code or wrong key
+
+The result shows the procedure's name (from this kiosk's catalogue, else the server's), the appointment
+as people say it (``Thứ Hai, 07/12/2026, buổi sáng``) and where the result is collected.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from kiosk.errors import KioskError, KioskInputError
 from kiosk.screen import Looks, weak_emitter
 from qtview import qt_property
 from siteconf import Site
+from siteconf.spoken import matches, site_appointment_phrase
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,8 @@ class DossierStatus:
     status: str
     status_vi: str
     appointment: str | None
+    procedure: str = ""
+    procedure_name: str = ""
 
 
 def normalise_code(text: str) -> str | None:
@@ -100,6 +106,8 @@ class DossierClient:
                 status=str(data["status"]),
                 status_vi=str(data.get("status_vi") or data["status"]),
                 appointment=data.get("appointment"),
+                procedure=str(data.get("procedure") or ""),
+                procedure_name=str(data.get("procedure_name") or ""),
             )
         except (ValueError, KeyError, TypeError) as err:
             raise DossierLookupError(
@@ -149,12 +157,11 @@ class LookupViewModel(QObject):
     # --- properties --------------------------------------------------------------------------------
 
     def _get_procedures(self) -> list[dict[str, Any]]:
-        needle = self._search.casefold().strip()
         out = []
         for p in self._site.kiosk.procedures:
             name = self.ui.name_of(p.name, p.name_en)
             service = self._site.service(p.service)
-            if needle and needle not in f"{name} {p.name} {p.code} {service.name}".casefold():
+            if not matches(self._search, *p.searchable(), service.name, service.name_en or ""):
                 continue
             counters = p.counters or [c.number for c in self._site.counters if p.service in c.services]
             out.append(
@@ -166,6 +173,8 @@ class LookupViewModel(QObject):
                     "fee": p.fee,
                     "time": p.processing_time,
                     "counters": ", ".join(self._site.counter(n).name for n in counters),
+                    "agency": p.agency,
+                    "collect": self._site.kiosk.results_place(p),
                 }
             )
         return out
@@ -267,8 +276,21 @@ class LookupViewModel(QObject):
             self._set_screen("dossier")
             return
         status = answer.status_vi if self.ui.language == "vi" else answer.status
-        self._result = {"code": answer.code, "status": status, "appointment": answer.appointment or ""}
+        self._result = {"code": answer.code, "status": status, **self._described(answer)}
         self._set_screen("result")
+
+    def _described(self, answer: DossierStatus) -> dict[str, str]:
+        """The procedure's name, the appointment as people say it, and where to collect the result."""
+        procedure = self._site.kiosk.procedure(answer.procedure)
+        name = self.ui.name_of(procedure.name, procedure.name_en) if procedure else answer.procedure_name
+        appointment = answer.appointment or ""
+        if appointment:
+            try:
+                appointment = site_appointment_phrase(self._site, appointment, self.ui.language)
+            except ValueError:
+                log.warning("the server's appointment is not a date; shown as it came")
+        collect = self._site.kiosk.results_place(procedure)
+        return {"procedure": name or answer.procedure, "appointment": appointment, "collect": collect}
 
     @Slot()
     def goHome(self) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 TEXTS: dict[str, dict[str, str]] = {
     "vi": {
         "choose": "Chạm vào lĩnh vực để lấy số thứ tự",
-        "search": "Tìm lĩnh vực…",
+        "search": "Tìm lĩnh vực hoặc thủ tục, ví dụ: khai sinh",
         "priority": "Tôi thuộc diện ưu tiên",
         "priority_hint": "Chọn diện ưu tiên, rồi chọn lĩnh vực. Cán bộ sẽ kiểm tra khi gọi số.",
         "priority_on": "Ưu tiên",
@@ -35,12 +35,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "Hệ thống đang bận, xin vui lòng thử lại.",
         "failed": "Máy lấy số gặp lỗi, xin vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.",
         "refused": "Không lấy được số.",
-        "no_match": "Không tìm thấy lĩnh vực phù hợp.",
+        "no_match": "Không tìm thấy lĩnh vực hoặc thủ tục phù hợp.",
         "cccd_ok": "Đã đọc CCCD. Chọn lĩnh vực để lấy số.",
+        "procedures": "Thủ tục",
     },
     "en": {
         "choose": "Touch a field to take a queue number",
-        "search": "Search fields…",
+        "search": "Search fields or procedures, e.g. birth",
         "priority": "I am a priority citizen",
         "priority_hint": "Choose your priority group, then the field. The officer checks it when calling.",
         "priority_on": "Priority",
@@ -70,8 +71,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "busy": "The system is busy, please try again.",
         "failed": "The kiosk had a problem; please try again or ask the staff.",
         "refused": "No number could be issued.",
-        "no_match": "No field matches.",
+        "no_match": "No field or procedure matches.",
         "cccd_ok": "ID card read. Choose a field to take a number.",
+        "procedures": "Procedures",
     },
 }
 

@@ -2,6 +2,7 @@
 
 motcua demo [--headless --for S] [--site FILE] [--broker URL]   a whole virtual centre
 motcua check-site FILE                                           validate a site file
+motcua import-procedures EXPORT --site FILE                      procedures from the portal's export
 motcua contract export [--check] [--out DIR]                     JSON Schemas + contract docs
 motcua server --site FILE [--broker URL]                         the queue server
 motcua site credentials --site FILE --out DIR [--rotate ID]      broker users, secrets and ACL
@@ -49,6 +50,7 @@ COMMAND_MODULES = (
     "scanner.cli",
     "firmware_sim.cli",
     "motcua_cli.credentials",
+    "motcua_cli.catalogue",
     "hub.cli",
 )
 
@@ -141,7 +143,7 @@ def check_site(path: Path) -> int:
     devices = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no devices"
     print(
         f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
-        f"{len(site.counters)} counters, {devices}"
+        f"{len(site.counters)} counters, {len(site.kiosk.procedures)} procedures, {devices}"
     )
     for counter, printer in sorted(site.printing.receipt_printers.items()):
         print(f"  counter {counter}: receipts print on {printer}")

@@ -32,6 +32,7 @@ from bus import models as m
 from queue_server import console_messages as msg
 from queue_server.accounts import Officer, Officers
 from queue_server.public import Public
+from queue_server.views import DossierView
 from queue_server.web import render
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class ConsoleDeps:
     public: Public
     site_name: str
     registered: Callable[[m.Response], Any]
+    dossier_view: Callable[[str], DossierView | None] | None = None
 
 
 def _safe_next(target: str) -> str:
@@ -203,7 +205,7 @@ def console_routes(deps: ConsoleDeps) -> APIRouter:
             registration = m.RegisterDossier(**{**body, "counter": number})
         except (ValidationError, TypeError) as err:
             raise msg.refuse_invalid(err) from err
-        return deps.registered(deps.handle(registration))
+        return _described(deps, deps.registered(deps.handle(registration)))
 
     return router
 
@@ -220,6 +222,20 @@ def names_routes(deps: ConsoleDeps) -> APIRouter:
         return {officer.id: officer.display_name for officer in deps.officers.list()}
 
     return router
+
+
+_SAID = {"procedure_name", "appointment_text", "appointment_text_en", "collect_at"}  # added to the answer
+
+
+def _described(deps: ConsoleDeps, receipt: Any) -> Any:
+    """The registration's answer, with the procedure's name, the appointment as people say it and
+    where the result is collected, for the console to show the clerk what to tell the citizen."""
+    dossier = getattr(receipt, "dossier", None)
+    view = deps.dossier_view(dossier.code) if dossier is not None and deps.dossier_view else None
+    if view is None:
+        return receipt
+    said = view.model_dump(include=_SAID)
+    return {**receipt.model_dump(mode="json"), **said}
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -144,7 +144,13 @@ def create_app(
         mount_dossier_store(app, dossier_dir, load_key(key_file, dossier_dir), require_upload)
     if access is not None:
         deps = ConsoleDeps(
-            queries.handle, access.officers, access.sessions, public, site_name, _receipt(public)
+            queries.handle,
+            access.officers,
+            access.sessions,
+            public,
+            site_name,
+            _receipt(public),
+            queries.dossier_view,
         )
         app.include_router(login_routes(deps))
         app.include_router(console_routes(deps))

@@ -20,6 +20,7 @@ from queue_server.core import Core
 from queue_server.dossiers_registry import STATUS_VI
 from queue_server.engine_model import TicketStatus
 from queue_server.snapshot_format import ticket_from_row
+from siteconf.spoken import site_appointment_phrase
 
 
 class _View(BaseModel):
@@ -67,6 +68,14 @@ class DossierView(_View):
     received_at: datetime
     appointment: datetime = Field(description="ngày hẹn trả")
     provisional: bool = False
+    procedure_name: str | None = Field(default=None, description="the procedure's name in the catalogue")
+    appointment_text: str = Field(
+        default="",
+        description="the appointment as people say it",
+        examples=["Thứ Hai, 07/12/2026, buổi sáng"],
+    )
+    appointment_text_en: str = Field(default="", examples=["Monday 7 December 2026, morning"])
+    collect_at: str | None = Field(default=None, description="where the result is collected")
 
 
 class DeviceView(_View):
@@ -164,6 +173,7 @@ def dossier_view(core: Core, code: str) -> DossierView | None:
     dossier = core.dossiers.dossiers.get(code)
     if dossier is None:
         return None
+    procedure = core.site.kiosk.procedure(dossier.procedure)
     return DossierView(
         code=dossier.code,
         procedure=dossier.procedure,
@@ -172,6 +182,10 @@ def dossier_view(core: Core, code: str) -> DossierView | None:
         received_at=dossier.received_at,
         appointment=dossier.due_at,
         provisional=dossier.provisional,
+        procedure_name=procedure.name if procedure else None,
+        appointment_text=site_appointment_phrase(core.site, dossier.due_at, "vi"),
+        appointment_text_en=site_appointment_phrase(core.site, dossier.due_at, "en"),
+        collect_at=core.site.kiosk.results_place(procedure) or None,
     )
 
 

@@ -39,8 +39,8 @@ name = "Nguyễn Thị Lan"
 title = "Chuyên viên"
 photo = "photos/cb-017.png"    # relative to the site file's folder
 
-[[kiosk.procedures]]           # the lookup screen's catalogue
-code = "1.001"
+[[kiosk.procedures]]           # the catalogue (siteconf/procedures.py): searched on both screens
+code = "1.001193"
 name = "Đăng ký khai sinh"
 service = "civil"
 documents = ["Tờ khai đăng ký khai sinh", "Giấy chứng sinh"]
@@ -57,6 +57,7 @@ from pydantic import Field, field_validator
 
 from bus.topics import LEVEL_PATTERN
 from siteconf.base import Section, Strict
+from siteconf.procedures import Procedure, catalogue_problems
 
 if TYPE_CHECKING:
     from siteconf.model import Site
@@ -109,17 +110,6 @@ class Officer(Strict):
     photo: str | None = Field(default=None, description="image file, relative to the site file's folder")
 
 
-class Procedure(Strict):
-    code: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1)
-    name_en: str | None = None
-    service: Level
-    documents: list[str] = Field(default_factory=list)
-    fee: str = ""
-    processing_time: str = ""
-    counters: list[int] = Field(default_factory=list, description="empty: the counters serving the service")
-
-
 class ScreenConf(Strict):
     """The physical panel: size in millimetres and pixels (a 21.5-inch portrait panel by default)."""
 
@@ -159,6 +149,7 @@ class KioskConf(Section):
     rating: RatingConf = RatingConf()
     officers: list[Officer] = Field(default_factory=list)
     procedures: list[Procedure] = Field(default_factory=list)
+    results_at: str = Field(default="", description="where dossier results are collected")
 
     @field_validator("qr_scanner")
     @classmethod
@@ -171,18 +162,12 @@ class KioskConf(Section):
 
     def problems(self, site: Site) -> list[str]:
         codes = {s.code for s in site.services}
-        counters = {c.number for c in site.counters}
         out: list[str] = []
         for i, group in enumerate(self.groups):
             out += [
                 f"kiosk.groups[{i}].services: unknown service {c!r}" for c in group.services if c not in codes
             ]
-        for i, proc in enumerate(self.procedures):
-            if proc.service not in codes:
-                out.append(f"kiosk.procedures[{i}].service: unknown service {proc.service!r}")
-            out += [
-                f"kiosk.procedures[{i}].counters: no counter {n}" for n in proc.counters if n not in counters
-            ]
+        out += catalogue_problems(self.procedures, site)
         for table, ids in (
             ("officers", [o.id for o in self.officers]),
             ("priorities", [p.code for p in self.priorities]),
@@ -194,6 +179,14 @@ class KioskConf(Section):
                     out.append(f"kiosk.{table}[{i}]: {key!r} appears twice")
                 seen.add(key)
         return out
+
+    def procedure(self, code: str) -> Procedure | None:
+        """The catalogue's procedure ``code``, or ``None``."""
+        return next((p for p in self.procedures if p.code == code), None)
+
+    def results_place(self, procedure: Procedure | None) -> str:
+        """Where a procedure's result is collected: its own place, else the centre's."""
+        return (procedure.results_at if procedure else "") or self.results_at
 
     def grouped_services(self, site: Site) -> list[tuple[str, str | None, list[str]]]:
         """(group name, English name, service codes); services in no group form a last group."""

@@ -26,7 +26,8 @@ DOSSIERS = {
         "code": "H21.65-220914-0011",
         "status": "ready",
         "status_vi": "Đã có kết quả, mời nhận tại quầy",
-        "appointment": "2026-11-25T14:00:00+07:00",
+        "appointment": "2026-12-07T10:10:54.116123+07:00",
+        "procedure": "1.001193",
     }
 }
 
@@ -95,7 +96,7 @@ def test_the_client_reads_status_and_names_every_failure(api: DossierApi) -> Non
     client = DossierClient(api.url)
     status = client.status("H21.65-220914-0011")
     assert status.status_vi == "Đã có kết quả, mời nhận tại quầy"
-    assert status.appointment == "2026-11-25T14:00:00+07:00"
+    assert status.appointment == "2026-12-07T10:10:54.116123+07:00" and status.procedure == "1.001193"
     for code, kind in (
         ("H21.65-220914-0012", "not_found"),
         ("H99.01-261122-9999", "bad_answer"),
@@ -143,7 +144,18 @@ def test_a_citizen_types_a_code_and_sees_the_status(qtbot: QtBot, demo_site: Sit
     click(window, "lookUp")
     qtbot.waitUntil(lambda: vm.current_screen() == "result", timeout=5000)
     assert find_item(window, "dossierStatus").property("text") == "Đã có kết quả, mời nhận tại quầy"
-    assert api.requests == ["H21.65-220914-0011"]
+    # The appointment as people say it, the procedure's name and where to collect, not an ISO stamp.
+    assert find_item(window, "dossierAppointment").property("text") == (
+        "Hẹn trả kết quả: Thứ Hai, 07/12/2026, buổi sáng"
+    )
+    assert find_item(window, "dossierProcedure").property("text") == "Đăng ký khai sinh"
+    assert find_item(window, "dossierCollect").property("text") == "Nhận kết quả tại: Quầy 4 – trả kết quả"
+    vm.ui.toggleLanguage()
+    vm._show_answer(vm.client.status("H21.65-220914-0011"))  # type: ignore[union-attr]
+    assert vm.result["appointment"] == "Monday 7 December 2026, morning"
+    assert vm.result["procedure"] == "Birth registration"
+    vm.ui.toggleLanguage()
+    assert api.requests == ["H21.65-220914-0011"] * 2
     vm.goHome()
     vm.feed_scan("https://dichvucong.example.gov.vn/tra-cuu?ma=H21.65-220914-0099")  # a receipt's QR
     qtbot.waitUntil(lambda: vm.current_screen() == "dossier" and vm.message != "", timeout=5000)
@@ -151,7 +163,7 @@ def test_a_citizen_types_a_code_and_sees_the_status(qtbot: QtBot, demo_site: Sit
     vm.feed_scan("079160012345|023456789|Nguyễn Văn Ấn|15031958|Nam|Hà Nội|20042021")  # a CCCD, not a receipt
     qtbot.waitUntil(lambda: vm.message.startswith("Mã hồ sơ không đúng dạng"), timeout=5000)
     assert vm.code == "" and "079160012345" not in find_item(window, "codeInput").property("text")
-    assert len(api.requests) == 2
+    assert len(api.requests) == 3
     window.close()
     del engine
 
@@ -162,13 +174,16 @@ def test_the_procedures_catalogue_comes_from_the_site_file(qtbot: QtBot, demo_si
     window = window_of(engine)
     qtbot.waitExposed(window)
     click(window, "menu-procedures")
-    vm.setSearch("khai sinh")
-    assert [p["code"] for p in vm.procedures] == ["1.001193"]
+    for query in ("khai sinh", "KHAI SINH", "dang ky khai sinh", "đăng kí khai sinh"):
+        vm.setSearch(query)  # tone- and case-insensitive, either spelling of "ký"
+        assert [p["code"] for p in vm.procedures] == ["1.001193"], query
     qtbot.wait(50)
     click(window, "procedure-1.001193")
     qtbot.waitUntil(lambda: vm.current_screen() == "procedure", timeout=2000)
     assert find_item(window, "procedureName").property("text") == "Đăng ký khai sinh"
     assert vm.procedure["counters"] == "Quầy 2, Quầy 3, Quầy 4"
+    assert find_item(window, "procedureCollect").property("text") == "Nhận kết quả tại: Quầy 4 – trả kết quả"
+    assert find_item(window, "procedureAgency").property("text") == "Cơ quan thực hiện: UBND cấp xã"
     assert vm.procedure["documents"][1] == "Giấy chứng sinh"
     vm.setSearch("")
     land = next(p for p in vm.procedures if p["code"] == "1.012345")

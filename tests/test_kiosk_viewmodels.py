@@ -40,7 +40,10 @@ def test_services_are_grouped_by_field_and_searched_without_tone_marks(qtbot: Qt
         "Kinh tế – Doanh nghiệp",
     ]
     vm.setSearch("dat dai")
-    assert [s["code"] for g in vm.groups for s in g["services"]] == ["land"]
+    assert [(s["code"], s["procedure"]) for g in vm.groups for s in g["services"]] == [
+        ("land", ""),
+        ("land", "1.012345"),  # the land procedure decided by the "Văn phòng đăng ký đất đai"
+    ]
     vm.setSearch("HỘ TỊCH")
     assert [s["code"] for g in vm.groups for s in g["services"]] == ["civil"]
     vm.setSearch("nothing like this")
@@ -50,11 +53,43 @@ def test_services_are_grouped_by_field_and_searched_without_tone_marks(qtbot: Qt
     assert vm.groups == [
         {
             "name": "Economy and business",
-            "services": [{"code": "business", "name": "Business registration", "prefix": "C"}],
-        }
+            "services": [
+                {"code": "business", "name": "Business registration", "prefix": "C", "procedure": ""}
+            ],
+        },
+        {
+            "name": "Procedures",
+            "services": [
+                {
+                    "code": "business",
+                    "name": "Household business registration\nBusiness registration",
+                    "prefix": "C",
+                    "procedure": "2.000575",
+                }
+            ],
+        },
     ]
     vm.goHome()
     assert len(vm.groups) == 3 and vm.searchText == ""
+
+
+@pytest.mark.parametrize("query", ["khai sinh", "KHAI SINH", "dang ky khai sinh", "đăng kí khai sinh"])
+def test_the_search_finds_procedures_and_queues_for_their_service(demo_site: Site, query: str) -> None:
+    vm = new_dispenser(demo_site)
+    vm.setSearch(query)
+    assert vm.groups == [
+        {
+            "name": "Thủ tục",
+            "services": [
+                {
+                    "code": "civil",
+                    "name": "Đăng ký khai sinh\nHộ tịch – Chứng thực",
+                    "prefix": "B",
+                    "procedure": "1.001193",
+                }
+            ],
+        }
+    ]
 
 
 def test_services_in_no_group_are_still_offered(demo_site: Site) -> None:

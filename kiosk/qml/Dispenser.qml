@@ -95,7 +95,7 @@ KioskWindow {
                             Repeater {
                                 model: modelData.services
                                 delegate: KButton {
-                                    objectName: "service-" + modelData.code
+                                    objectName: modelData.procedure ? "procedure-" + modelData.procedure : "service-" + modelData.code
                                     Layout.fillWidth: true
                                     Layout.preferredHeight: Math.max(ui.target * 2, implicitHeight)
                                     enabled: vm.screen === "home"

@@ -22,6 +22,14 @@ ApplicationWindow {
     readonly property int gap: Math.round(ui.target / 3)
     property string offlineMark: ""
     default property alias content: body.data
+    // The text field the on-screen keyboard types into: the last one touched, unless it has its own
+    // keys (ownKeys: true, like the dossier code's).
+    property Item textTarget: null
+    onActiveFocusItemChanged: {
+        const item = activeFocusItem
+        if (item && "cursorPosition" in item && "placeholderText" in item && item.ownKeys !== true)
+            textTarget = item
+    }
 
     color: bg
 
@@ -73,6 +81,20 @@ ApplicationWindow {
             Layout.fillWidth: true
             Layout.fillHeight: true
         }
+
+        VnKeyboard {
+            Layout.fillWidth: true
+            Layout.preferredHeight: implicitHeight
+            target: root.textTarget
+            en: ui.lang === "en"
+            visible: root.textTarget !== null && root.textTarget.visible && root.textTarget.activeFocus
+        }
+    }
+
+    // Back to the start after the idle time: the keyboard goes away with the last citizen's field.
+    Connections {
+        target: ui
+        function onIdle() { if (root.textTarget) root.textTarget.focus = false }
     }
 
     // A touch anywhere keeps the screen from resetting.

@@ -84,6 +84,8 @@ KioskWindow {
         Label { objectName: "procedureFee"; text: (win.en ? "Fee: " : "Lệ phí: ") + (vm.procedure.fee || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Label { text: (win.en ? "Processing time: " : "Thời hạn giải quyết: ") + (vm.procedure.time || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Label { text: (win.en ? "Counters: " : "Nộp hồ sơ tại: ") + (vm.procedure.counters || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
+        Label { objectName: "procedureCollect"; visible: (vm.procedure.collect || "") !== ""; text: (win.en ? "Collect the result at: " : "Nhận kết quả tại: ") + (vm.procedure.collect || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
+        Label { objectName: "procedureAgency"; visible: (vm.procedure.agency || "") !== ""; text: (win.en ? "Decided by: " : "Cơ quan thực hiện: ") + (vm.procedure.agency || ""); color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Item { Layout.fillHeight: true }
         KButton { objectName: "back-procedure"; text: win.en ? "Back" : "Quay lại"; primary: true; Layout.alignment: Qt.AlignHCenter; Layout.preferredWidth: ui.target * 5; onClicked: vm.show("procedures") }
     }
@@ -106,6 +108,7 @@ KioskWindow {
             placeholderText: "H21.65-220914-0011"
             font.pixelSize: Math.round(ui.font * 1.2); color: win.fg
             inputMethodHints: Qt.ImhUppercaseOnly
+            property bool ownKeys: true  // the code keys below; no Vietnamese keyboard here
             background: Rectangle { color: win.card; border.color: win.accent; border.width: 2; radius: 8 }
         }
         Label { objectName: "lookupMessage"; visible: vm.message !== ""; text: vm.message; color: win.danger; wrapMode: Text.WordWrap; Layout.fillWidth: true }
@@ -141,12 +144,19 @@ KioskWindow {
         visible: vm.screen === "result"
         spacing: win.gap
         Label { text: (win.en ? "Dossier " : "Hồ sơ ") + (vm.result.code || ""); color: win.fg; font.bold: true }
+        Label { objectName: "dossierProcedure"; visible: (vm.result.procedure || "") !== ""; text: vm.result.procedure || ""; color: win.fg; font.pixelSize: Math.round(ui.font * 1.2); wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Label { objectName: "dossierStatus"; text: vm.result.status || ""; color: win.accent; font.bold: true; font.pixelSize: Math.round(ui.font * 1.5); wrapMode: Text.WordWrap; Layout.fillWidth: true }
         Label {
             objectName: "dossierAppointment"
             visible: (vm.result.appointment || "") !== ""
-            text: (win.en ? "Result on: " : "Hẹn trả kết quả: ") + (vm.result.appointment || "")
-            color: win.fg; wrapMode: Text.WordWrap; Layout.fillWidth: true
+            text: (win.en ? "Result due: " : "Hẹn trả kết quả: ") + (vm.result.appointment || "")
+            color: win.fg; font.pixelSize: Math.round(ui.font * 1.2); wrapMode: Text.WordWrap; Layout.fillWidth: true
+        }
+        Label {
+            objectName: "dossierCollect"
+            visible: (vm.result.collect || "") !== ""
+            text: (win.en ? "Collect it at: " : "Nhận kết quả tại: ") + (vm.result.collect || "")
+            color: win.fg; font.pixelSize: Math.round(ui.font * 1.2); wrapMode: Text.WordWrap; Layout.fillWidth: true
         }
         Item { Layout.fillHeight: true }
         KButton { objectName: "back-result"; text: win.en ? "Done" : "Xong"; primary: true; Layout.alignment: Qt.AlignHCenter; Layout.preferredWidth: ui.target * 5; onClicked: vm.goHome() }

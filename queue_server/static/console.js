@@ -91,9 +91,12 @@ document.getElementById("register").addEventListener("click", async () => {
   const answer = await answerOf(r);
   if (!r.ok) { say(httpWords(r.status, answer), true); return; }
   if (!answer.ok) { refused(answer.error.code, answer.error.message); return; }
-  const due = new Date(answer.dossier.due_at);
-  document.getElementById("dossier").textContent =
-    `Mã hồ sơ ${answer.dossier.code} — hẹn trả ${due.toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })}`;
+  // What the clerk tells the citizen, worded by the server: "hẹn trả Thứ Hai, 07/12/2026, buổi sáng".
+  const parts = [`Mã hồ sơ ${answer.dossier.code}`];
+  if (answer.procedure_name) { parts.push(answer.procedure_name); }
+  parts.push(`hẹn trả ${answer.appointment_text || answer.dossier.due_at}`);
+  if (answer.collect_at) { parts.push(`nhận kết quả tại ${answer.collect_at}`); }
+  document.getElementById("dossier").textContent = parts.join(" — ");
   lastDossier = answer.dossier.code;
   document.getElementById("print").disabled = false;
   say(`Đã tiếp nhận hồ sơ ${answer.dossier.code}`);
