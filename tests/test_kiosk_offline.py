@@ -286,3 +286,25 @@ def test_server_killed_fifty_tickets_server_back_reconciled_without_duplicates(
         stored = [row["code"] for row in rows]
         assert len(stored) == len(set(stored)), "the server holds a number twice"
         assert set(numbers) <= set(stored)  # every ticket is known to the server, once
+
+
+def test_the_kiosks_reserved_blocks_leave_the_days_first_ticket_at_first_number(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """The kiosk reserves a block per service as it starts; the first citizens still get A1001, B2001,
+    C3001 (not A1021: nobody thinks twenty people are ahead), and offline numbers never meet them."""
+    site = always_open(demo_site)
+    with KioskRig(site, mosquitto, tmp_path) as rig:
+        journal = rig.backend.journal
+        assert journal is not None
+        day = rig.backend.business_day()
+        assert wait_until(lambda: all(journal.remaining(s.code, day) == 20 for s in site.services))
+        first = [rig.backend.take_ticket(s.code).ticket for s in site.services]
+        expected = [f"{s.prefix}{s.first_number}" for s in site.services]
+        assert [t.number if t else None for t in first] == expected
+        assert rig.server is not None
+        rig.server.stop()
+        assert wait_until(lambda: rig.backend.server_online is False)
+        offline = rig.backend.take_ticket("land", timeout=0.3)
+        assert offline.offline and offline.ticket is not None
+        assert int(offline.ticket.number.removeprefix("A")) > 999_000  # from the top of the series
