@@ -233,7 +233,7 @@ class KioskBackend:
             job_id = f"{self.kiosk_id}-{m.new_id()}"  # unique across kiosk restarts and days
             self.jobs_sent += 1
         info = self.site.site
-        labels = {p.code: p.name for p in self.site.kiosk.priorities}
+        labels = {p.code: p.name for p in self.site.kiosk.priority_groups(self.site)}
         content = m.TicketPrint(
             centre_name=info.short_name or info.name,
             service_name=ticket.service_name,

@@ -93,9 +93,8 @@ class DispenserViewModel(QObject):
         return groups
 
     def _get_priorities(self) -> list[dict[str, str]]:
-        return [
-            {"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in self._site.kiosk.priorities
-        ]
+        groups = self._site.kiosk.priority_groups(self._site)
+        return [{"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in groups]
 
     def _get_screen(self) -> str:
         return self._screen
@@ -186,7 +185,7 @@ class DispenserViewModel(QObject):
             log.warning("ignored a scanned code: %s", err)
             return False
         self._person = person_key(card.id_number, self._backend.site.site.id)
-        elderly = {p.code for p in self._site.kiosk.priorities} & {"elderly"}
+        elderly = {p.code for p in self._site.kiosk.priority_groups(self._site)} & {"elderly"}
         if elderly and card.age() is not None and (card.age() or 0) >= 60 and not self._priority:
             self._priority = "elderly"
         self.ui.touched()

@@ -142,6 +142,8 @@ def check_site(path: Path) -> int:
         f"{path}: ok — site {site.site.id} ({site.site.name}): {len(site.services)} services, "
         f"{len(site.counters)} counters, {devices}"
     )
+    for warning in site.kiosk.warnings(site):
+        print(f"{path}: warning: {warning}", file=sys.stderr)
     return 0
 
 

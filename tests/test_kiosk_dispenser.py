@@ -78,12 +78,27 @@ def test_a_priority_ticket_takes_two_touches_and_carries_the_group(
     assert vm.priority == "elderly"
     click(window, find_item(window, "service-land"))
     qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
-    assert vm.ticket["priority"] == "Người cao tuổi (từ 60 tuổi)"
+    assert vm.ticket["priority"] == "Người cao tuổi"  # the [queue] group's name
     assert wait_until(lambda: any(getattr(r, "priority", None) == "elderly" for r in requests))
     assert wait_until(lambda: any("A1001" in t for t in rig.printed_texts()), timeout=10)
     click(window, find_item(window, "done"))
     qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
     assert vm.priority == ""  # the next citizen starts without it
+
+
+def test_the_home_screen_offers_the_sites_queue_groups_under_a_heading_of_their_own(
+    screen: tuple[DispenserViewModel, QQuickWindow],
+) -> None:
+    vm, window = screen
+    button = find_item(window, "priority-meritorious")
+    assert button.property("text") == "Người có công với cách mạng"
+    assert [p["code"] for p in vm.priorities] == ["elderly", "pregnant", "disabled", "meritorious"]
+    title, hint = find_item(window, "priorityTitle"), find_item(window, "priorityHint")
+    assert title.property("text") == "Tôi thuộc diện ưu tiên"
+    assert hint.property("text").startswith("Chọn diện ưu tiên")
+    top_of_hint = hint.mapToScene(QPointF(0, 0)).y()
+    assert top_of_hint >= title.mapToScene(QPointF(0, title.height())).y()  # below, not run on
+    assert button.mapToScene(QPointF(0, 0)).y() >= hint.mapToScene(QPointF(0, hint.height())).y()
 
 
 def test_a_printer_out_of_paper_turns_the_qr_into_the_ticket(

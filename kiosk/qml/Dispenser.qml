@@ -26,12 +26,29 @@ KioskWindow {
             color: win.fg
         }
 
-        Label {
-            text: ui.t.priority + " — " + ui.t.priority_hint
+        // The priority groups: a heading, then one line of help under it, then the toggles.
+        ColumnLayout {
+            objectName: "priorityHeader"
             Layout.fillWidth: true
-            wrapMode: Text.WordWrap
-            color: win.fg
-            font.pixelSize: Math.round(ui.font * 0.85)
+            Layout.topMargin: win.gap / 2
+            spacing: win.gap / 4
+            Label {
+                objectName: "priorityTitle"
+                text: ui.t.priority
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                color: win.accent
+                font.bold: true
+                font.pixelSize: Math.round(ui.font * 0.95)
+            }
+            Label {
+                objectName: "priorityHint"
+                text: ui.t.priority_hint
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                color: win.fg
+                font.pixelSize: Math.round(ui.font * 0.75)
+            }
         }
         Flow {
             Layout.fillWidth: true
