@@ -7,13 +7,16 @@ import QtQuick.Layouts
 ApplicationWindow {
     id: root
     visible: true
-    width: 1080
-    height: 1920
+    // Laid out for the panel's pixels (ui.designWidth x ui.designHeight) and scaled as a whole to the
+    // window, so a window shrunk to a smaller screen shows everything, only smaller.
+    width: ui.designWidth
+    height: ui.designHeight
     title: "motcua"
     font.family: "Noto Sans"
     font.pixelSize: ui.font
 
-    readonly property bool landscape: width > height
+    readonly property real fit: Math.min(width / ui.designWidth, height / ui.designHeight)
+    readonly property bool landscape: ui.designWidth > ui.designHeight
     readonly property color bg: ui.highContrast ? "#000000" : "#f3f5f7"
     readonly property color fg: ui.highContrast ? "#ffffff" : "#1a1a1a"
     readonly property color accent: ui.highContrast ? "#ffff00" : "#8b0000"
@@ -25,60 +28,71 @@ ApplicationWindow {
 
     color: bg
 
-    ColumnLayout {
-        anchors.fill: parent
-        anchors.margins: root.gap
-        spacing: root.gap
+    Item {
+        id: stage
+        objectName: "stage"
+        width: ui.designWidth
+        height: ui.designHeight
+        scale: root.fit
+        transformOrigin: Item.TopLeft
+        x: Math.round((root.width - width * scale) / 2)
+        y: Math.round((root.height - height * scale) / 2)
 
-        RowLayout {
-            Layout.fillWidth: true
+        ColumnLayout {
+            anchors.fill: parent
+            anchors.margins: root.gap
             spacing: root.gap
-            Label {
-                objectName: "centreName"
-                text: ui.centreName
+
+            RowLayout {
                 Layout.fillWidth: true
-                wrapMode: Text.WordWrap
-                font.pixelSize: Math.round(ui.font * 1.3)
-                font.bold: true
-                color: root.accent
-            }
-            Rectangle {
-                objectName: "offlineMark"
-                visible: root.offlineMark !== ""
-                color: root.danger
-                radius: 8
-                implicitWidth: offlineText.implicitWidth + root.gap * 2
-                implicitHeight: ui.target
+                spacing: root.gap
                 Label {
-                    id: offlineText
-                    anchors.centerIn: parent
-                    text: root.offlineMark
-                    color: ui.highContrast ? "#000000" : "#ffffff"
+                    objectName: "centreName"
+                    text: ui.centreName
+                    Layout.fillWidth: true
+                    wrapMode: Text.WordWrap
+                    font.pixelSize: Math.round(ui.font * 1.3)
                     font.bold: true
-                    font.pixelSize: Math.round(ui.font * 0.8)
+                    color: root.accent
+                }
+                Rectangle {
+                    objectName: "offlineMark"
+                    visible: root.offlineMark !== ""
+                    color: root.danger
+                    radius: 8
+                    implicitWidth: offlineText.implicitWidth + root.gap * 2
+                    implicitHeight: ui.target
+                    Label {
+                        id: offlineText
+                        anchors.centerIn: parent
+                        text: root.offlineMark
+                        color: ui.highContrast ? "#000000" : "#ffffff"
+                        font.bold: true
+                        font.pixelSize: Math.round(ui.font * 0.8)
+                    }
                 }
             }
+
+            Flow {
+                Layout.fillWidth: true
+                spacing: root.gap
+                KButton { objectName: "btn-language"; text: ui.t.language; small: true; onClicked: ui.toggleLanguage() }
+                KButton { objectName: "btn-large"; text: ui.t.large_text; small: true; checked: ui.largeText; onClicked: ui.toggleLargeText() }
+                KButton { objectName: "btn-contrast"; text: ui.t.contrast; small: true; checked: ui.highContrast; onClicked: ui.toggleContrast() }
+            }
+
+            Item {
+                id: body
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+            }
         }
 
-        Flow {
-            Layout.fillWidth: true
-            spacing: root.gap
-            KButton { objectName: "btn-language"; text: ui.t.language; small: true; onClicked: ui.toggleLanguage() }
-            KButton { objectName: "btn-large"; text: ui.t.large_text; small: true; checked: ui.largeText; onClicked: ui.toggleLargeText() }
-            KButton { objectName: "btn-contrast"; text: ui.t.contrast; small: true; checked: ui.highContrast; onClicked: ui.toggleContrast() }
+        // A touch anywhere keeps the screen from resetting.
+        MouseArea {
+            anchors.fill: parent
+            z: -1
+            onPressed: (mouse) => { ui.touch(); mouse.accepted = false }
         }
-
-        Item {
-            id: body
-            Layout.fillWidth: true
-            Layout.fillHeight: true
-        }
-    }
-
-    // A touch anywhere keeps the screen from resetting.
-    MouseArea {
-        anchors.fill: parent
-        z: -1
-        onPressed: (mouse) => { ui.touch(); mouse.accepted = false }
     }
 }
