@@ -351,6 +351,15 @@ class Site(_Strict):
         """The centre's real working hours, even when `around_the_clock` opened the queue."""
         return self._office_hours or self.hours
 
+    def issuing_hours(self, service: str) -> Hours:
+        """When tickets of ``service`` are really issued: the centre's days, and the service's own
+        sessions (``issuing_hours``) or else the centre's; ``around_the_clock`` changes nothing here."""
+        office = self.office_hours()
+        own = next((s for s in self._office_services or self.services if s.code == service), None)
+        if own is None or own.issuing_hours is None:
+            return office
+        return Hours(days=office.days, sessions=own.issuing_hours)
+
     def with_office_hours(self) -> Site:
         """The site as its file says, undoing `around_the_clock`."""
         services = self._office_services or self.services

@@ -149,6 +149,47 @@ def test_outside_hours_the_kiosk_says_when_to_come_back(
         del engine
 
 
+def test_outside_hours_names_the_services_own_hours_and_follows_the_language_toggle(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """business issues 07:30-11:00 and 13:30-16:30 (its own issuing_hours), not the centre's 17:00."""
+    with KioskRig(demo_site, mosquitto, tmp_path, with_server=False, journal=False) as rig:
+        stand_in = rig.client("server-stand-in")
+        answer_with_error(stand_in, "outside_hours", "Ngoài giờ cấp số")
+        stand_in.start()
+        vm = DispenserViewModel(rig.site, rig.backend)
+        engine = load_dispenser(vm)
+        window = window_of(engine)
+        qtbot.waitExposed(window)
+        click(window, find_item(window, "service-business"))
+        qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
+        message = find_item(window, "errorMessage")
+        assert message.property("text").endswith("Thứ Hai – Thứ Sáu: 07:30–11:00, 13:30–16:30")
+        click(window, find_item(window, "btn-language"))  # on the error screen itself
+        qtbot.waitUntil(lambda: message.property("text").startswith("Tickets are issued only"), timeout=2000)
+        assert message.property("text").endswith("Mon – Fri: 07:30–11:00, 13:30–16:30")
+        assert find_item(window, "back").property("text") == "Back"
+        click(window, find_item(window, "btn-language"))
+        qtbot.waitUntil(lambda: message.property("text").startswith("Hiện ngoài giờ"), timeout=2000)
+        window.close()
+        del engine
+
+
+def test_the_ticket_screen_follows_the_language_toggle(
+    qtbot: QtBot, screen: tuple[DispenserViewModel, QQuickWindow]
+) -> None:
+    vm, window = screen
+    click(window, find_item(window, "priority-meritorious"))
+    click(window, find_item(window, "service-civil"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    assert vm.ticket["service"] == "Hộ tịch – Chứng thực"
+    assert vm.ticket["priority"] == "Người có công với cách mạng"
+    click(window, find_item(window, "btn-language"))
+    qtbot.waitUntil(lambda: vm.ticket["service"] == "Civil status and certification", timeout=2000)
+    assert vm.ticket["priority"] == "Person with meritorious service"
+    assert find_item(window, "ticketPriority").property("text") == "Priority: Person with meritorious service"
+
+
 def test_a_sold_out_service_is_refused_in_plain_words(
     qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
 ) -> None:
