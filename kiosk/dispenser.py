@@ -140,6 +140,16 @@ class DispenserViewModel(QObject):
     def _get_printer_ok(self) -> bool:
         return self._backend.printer_can_print()
 
+    def _get_paper_mark(self) -> str:
+        """A discreet word for whoever passes by: the printer's paper is running out, or gone."""
+        status = self._backend.printer_status
+        paper = status.paper if status is not None else None
+        if paper is m.PaperLevel.OUT:
+            return text(self.ui.language, "paper_out")
+        if paper is m.PaperLevel.NEAR_END:
+            return text(self.ui.language, "paper_low")
+        return ""
+
     def _get_card(self) -> bool:
         return self._person is not None
 
@@ -153,6 +163,7 @@ class DispenserViewModel(QObject):
     offline = qt_property(bool, _get_offline, notify=changed)
     offlineMark = qt_property(str, _get_offline_mark, notify=changed)
     printerOk = qt_property(bool, _get_printer_ok, notify=changed)
+    paperMark = qt_property(str, _get_paper_mark, notify=changed)
     cardRead = qt_property(bool, _get_card, notify=changed)
 
     def current_screen(self) -> str:
@@ -234,10 +245,12 @@ class DispenserViewModel(QObject):
             "wait_min": t.estimated_wait_min if t.estimated_wait_min is not None else -1,
             "counters": ", ".join(self._site.counter(c).name for c in t.counters if self._has_counter(c)),
             "qr": qr_data_url(url),
+            "link": url if url.startswith(("https://", "http://")) else "",
             "virtual": outcome.job_id is None,
             "offline": outcome.offline,
         }
         self.tickets_shown += 1
+        self.ui.hold(outcome.job_id is None)  # a virtual ticket stays until the citizen is done with it
         self._set_screen("ticket")
         self.ui.say(f"{text(self.ui.language, 'your_number')} {t.number}")
 
@@ -267,11 +280,12 @@ class DispenserViewModel(QObject):
         """The printer failed this ticket's job: the screen's QR becomes the citizen's ticket."""
         if self._screen == "ticket" and job_id == self._job_id:
             self._ticket = {**self._ticket, "virtual": True}
-            self.ui.touched()
+            self.ui.hold(True)
             self.changed.emit()
 
     @Slot()
     def goHome(self) -> None:
+        self.ui.hold(False)
         self.ui.stop_idle()
         if self._search:
             self._search = ""

@@ -75,6 +75,7 @@ class Looks(QObject):
             idle_reset_ms if idle_reset_ms is not None else int(conf.idle_timeout_s * 1000)
         )
         self._idle.timeout.connect(self.idleReset)
+        self._held = False  # a screen the citizen must dismiss (the virtual ticket): no idle reset
 
     @property
     def language(self) -> str:
@@ -158,14 +159,25 @@ class Looks(QObject):
         self._touched()
 
     def _touched(self) -> None:
-        self._idle.start()
+        if not self._held:
+            self._idle.start()
 
     def touched(self) -> None:
         """Restart the idle timer (called by the view-model on every action)."""
-        self._idle.start()
+        self._touched()
 
     def stop_idle(self) -> None:
         self._idle.stop()
+
+    def hold(self, held: bool) -> None:
+        """While held, the screen stays until the citizen leaves it (no idle reset, touches or not)."""
+        self._held = held
+        if held:
+            self._idle.stop()
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     @Slot()
     def idleReset(self) -> None:

@@ -122,6 +122,61 @@ def test_a_printer_out_of_paper_turns_the_qr_into_the_ticket(
     assert rig.backend.jobs_sent == sent
 
 
+def test_the_virtual_ticket_stays_until_dismissed_and_gives_the_ticket_page(
+    qtbot: QtBot, rig: KioskRig
+) -> None:
+    vm = DispenserViewModel(rig.site, rig.backend, idle_reset_ms=300)
+    engine = load_dispenser(vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    sim = rig.sims.printers["printer-k1"]
+    sim.paper_out_at_job = sim.jobs_started + 1
+    rig.backend.take_ticket("civil")  # the roll ends during this job; the printer then says so
+    qtbot.waitUntil(lambda: not rig.backend.printer_can_print(), timeout=15000)
+    click(window, find_item(window, "service-land"))
+    qtbot.waitUntil(lambda: vm.ticket.get("virtual") is True, timeout=5000)
+    note = find_item(window, "ticketNote").property("text")
+    assert "chụp ảnh màn hình này" in note and "Hãy chụp màn hình" not in note
+    link = find_item(window, "ticketLink")
+    assert link.isVisible()
+    url = vm.ticket["link"]
+    assert url.startswith("https://hcc.example.gov.vn/t/") and link.property("text").endswith(url)
+    assert rig.server is not None  # the page of the very ticket the server issued
+    assert url.rsplit("/", 1)[1] in {t.token for t in rig.server.engine.tickets.values()}
+    click(window, find_item(window, "ticketNumber"))  # a touch on the screen ...
+    assert not vm.ui._idle.isActive()  # ... starts no countdown: nothing will send it home
+    assert vm.current_screen() == "ticket"
+    # The mark for passers-by: the printer's retained status says it is out of paper.
+    qtbot.waitUntil(lambda: find_item(window, "paperMark").isVisible(), timeout=5000)
+    assert vm.paperMark == "Máy in hết giấy"
+    click(window, find_item(window, "done"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
+    assert find_item(window, "paperMark").isVisible()  # on every screen until the roll is changed
+    window.close()
+    del engine
+
+
+def test_a_printed_ticket_still_goes_home_by_itself_and_paper_near_end_shows_a_mark(
+    qtbot: QtBot, rig: KioskRig
+) -> None:
+    vm = DispenserViewModel(rig.site, rig.backend, idle_reset_ms=300)
+    engine = load_dispenser(vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    assert not find_item(window, "paperMark").isVisible()
+    sim = rig.sims.printers["printer-k1"]
+    sim.near_end_at_job = sim.jobs_started + 1
+    click(window, find_item(window, "service-land"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    assert vm.ticket["virtual"] is False and vm.ui._idle.isActive()
+    qtbot.waitUntil(lambda: vm.paperMark == "Máy in sắp hết giấy", timeout=10000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=5000)  # the idle reset
+    vm.ui.toggleLanguage()
+    assert vm.paperMark == "Printer paper low"
+    window.close()
+    del engine
+
+
 def test_outside_hours_the_kiosk_says_when_to_come_back(
     qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
 ) -> None:

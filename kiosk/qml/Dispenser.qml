@@ -8,6 +8,7 @@ KioskWindow {
     id: win
     title: "motcua — máy lấy số"
     offlineMark: vm.offlineMark
+    paperMark: vm.paperMark
 
     // --- home: priority groups, search, services grouped by field ---------------------------------
     ColumnLayout {
@@ -205,6 +206,16 @@ KioskWindow {
                 color: vm.ticket.virtual ? win.danger : win.fg
                 font.bold: vm.ticket.virtual === true
                 wrapMode: Text.WordWrap
+                Layout.fillWidth: true
+                horizontalAlignment: Text.AlignHCenter
+            }
+            Label {
+                objectName: "ticketLink"
+                visible: vm.ticket.virtual === true && (vm.ticket.link || "") !== ""
+                text: ui.t.virtual_link + "\n" + (vm.ticket.link || "")
+                color: win.fg
+                font.pixelSize: Math.round(ui.font * 0.8)
+                wrapMode: Text.WrapAnywhere
                 Layout.fillWidth: true
                 horizontalAlignment: Text.AlignHCenter
             }

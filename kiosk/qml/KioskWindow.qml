@@ -24,6 +24,7 @@ ApplicationWindow {
     readonly property color danger: ui.highContrast ? "#ffff00" : "#b00020"
     readonly property int gap: Math.round(ui.target / 3)
     property string offlineMark: ""
+    property string paperMark: ""  // the printer's paper running out: small, for whoever passes by
     default property alias content: body.data
 
     color: bg
@@ -54,6 +55,24 @@ ApplicationWindow {
                     font.pixelSize: Math.round(ui.font * 1.3)
                     font.bold: true
                     color: root.accent
+                }
+                Rectangle {
+                    objectName: "paperMark"
+                    visible: root.paperMark !== ""
+                    color: "transparent"
+                    border.color: root.accent
+                    border.width: 2
+                    radius: 8
+                    implicitWidth: paperText.implicitWidth + root.gap
+                    implicitHeight: paperText.implicitHeight + root.gap / 2
+                    Layout.alignment: Qt.AlignVCenter
+                    Label {
+                        id: paperText
+                        anchors.centerIn: parent
+                        text: root.paperMark
+                        color: root.accent
+                        font.pixelSize: Math.round(ui.font * 0.6)
+                    }
                 }
                 Rectangle {
                     objectName: "offlineMark"
