@@ -322,7 +322,7 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
         print(f"motcua hall: {err}", file=sys.stderr)
         return 2
     app = QGuiApplication.instance() or QGuiApplication(sys.argv)
-    announcer = Announcer(site.display.voice) if voice and site.display.voice.enabled else None
+    announcer = Announcer(site.voice_conf()) if voice and site.display.voice.enabled else None
     hall, engine = open_hall_window(site, broker or site.broker.url, announcer=announcer)
     previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
     keepalive = QTimer()

@@ -262,7 +262,7 @@ def _announcer(site: Site) -> Any:
     try:
         from counter_display.voice.announcer import Announcer
 
-        return Announcer(site.display.voice)
+        return Announcer(site.voice_conf())
     except Exception as err:  # noqa: BLE001  no espeak-ng, no clips, any audio fault: the board still shows calls
         log.warning("the hall board stays silent: %s", err)
         return None
