@@ -124,7 +124,7 @@ def main() -> int:
     if args.shots:
         shoot(app, args.shots / f"kiosk-virtual-ticket-{args.tag}.png")
         vm.goHome()
-        vm.takeTicket("civil")  # the server is told it is outside civil's hours (see the test)
+        vm.takeTicket("business")  # closed now on the server (scripts/kiosk_screenshots.py)
         wait_for(app, lambda: vm.current_screen() == "error")
         vm.ui.toggleLanguage()
         settle(app)
