@@ -191,3 +191,13 @@ def test_an_old_ticket_issued_without_device_and_offline_reads_as_a_server_ticke
     issued = ev.parse_event(Event("ticket_issued", data, MONDAY))
     assert isinstance(issued, ev.TicketIssued)
     assert (issued.device, issued.offline) == (None, False)
+
+
+def test_a_malformed_second_version_block_is_refused_naming_kind_and_key() -> None:
+    data = {"device": "kiosk-1", "day": "2026-11-23", "service": "land", "series": "land", "first": 9}
+    with pytest.raises(ev.EventDataError, match=r"offline_block_reserved: 'last' is missing"):
+        ev.parse_event(Event("offline_block_reserved", data, MONDAY))
+    with pytest.raises(ev.EventDataError, match=r"offline_block_reserved: 'first' must be an integer"):
+        ev.parse_event(Event("offline_block_reserved", {**data, "first": "9", "last": 10}, MONDAY))
+    typed = ev.parse_event(Event("offline_block_reserved", {**data, "last": 10}, MONDAY))
+    assert type(typed) is ev.OfflineBlockReserved and typed.data == {**data, "last": 10}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,28 @@ def test_the_kiosks_reserved_blocks_leave_the_days_first_ticket_at_first_number(
         offline = rig.backend.take_ticket("land", timeout=0.3)
         assert offline.offline and offline.ticket is not None
         assert int(offline.ticket.number.removeprefix("A")) > 999_000  # from the top of the series
+
+
+def test_concurrent_blocks_and_tickets_on_the_real_server_never_overlap_nor_leave_a_gap(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """Eight threads at once: block reservations and online tickets of one series, through Mosquitto."""
+    site = always_open(demo_site)
+    with KioskRig(site, mosquitto, tmp_path, journal=False) as rig:
+        bus = rig.backend.bus
+
+        def one(i: int) -> m.Response:
+            if i % 3 == 0:
+                block = m.ReserveBlock(kiosk="kiosk-1", service="land", size=7)
+                return bus.request("reserve_block", block, 10)
+            return bus.request("issue_ticket", m.IssueTicket(service="land"), 10)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(one, range(24)))
+    assert all(a.ok for a in answers), [a.error for a in answers if not a.ok]
+    online = sorted(int(a.ticket.number[1:]) for a in answers if a.ticket is not None)
+    blocks = sorted((a.block.first, a.block.last) for a in answers if a.block is not None)
+    assert online == list(range(1001, 1001 + 16))  # the day's tickets run on from first_number
+    kept = [n for first, last in blocks for n in range(first, last + 1)]
+    assert len(kept) == len(set(kept)) == 8 * 7 and min(kept) > max(online)  # disjoint, from the top
+    assert max(kept) == 999_999
