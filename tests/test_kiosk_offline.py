@@ -246,6 +246,10 @@ def test_without_reserved_numbers_or_outside_hours_the_offline_kiosk_refuses_cle
         assert not closed.within_hours(sunday_night)
         assert closed.within_hours(datetime(2026, 11, 23, 8, 0, tzinfo=_VN))
         assert not closed.within_hours(datetime(2026, 11, 23, 12, 0, tzinfo=_VN))  # lunch break
+        # business issues until 16:30 (its own hours), the centre until 17:00: an offline kiosk says no too
+        late = datetime(2026, 11, 23, 16, 45, tzinfo=_VN)
+        assert closed.within_hours(late) and closed.within_hours(late, "land")
+        assert not closed.within_hours(late, "business")
     finally:
         kiosk.stop()
         journal.close()
