@@ -22,6 +22,7 @@ Every key is optional; an absent table gives the defaults below. Example::
     template = "Mời công dân có số thứ tự {ticket} đến {counter_name}"
     repeat = 2
     backlog = 2                         # more calls waiting than this: drop chime and repeat
+    prefixes = { UA = "ưu tiên A" }     # how a prefix is said (default: priority series "ưu tiên" + prefix)
 
     rf433_receivers = ["keypad-2"]      # these keypad devices are 433 MHz receivers, not caller buses
     caller_bus = "polled"               # poll caller-bus keypads (needs keypads that answer CMD 04)
