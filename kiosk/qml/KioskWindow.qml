@@ -39,79 +39,79 @@ ApplicationWindow {
         x: Math.round((root.width - width * scale) / 2)
         y: Math.round((root.height - height * scale) / 2)
 
-        ColumnLayout {
-            anchors.fill: parent
-            anchors.margins: root.gap
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: root.gap
+        spacing: root.gap
+
+        RowLayout {
+            Layout.fillWidth: true
             spacing: root.gap
-
-            RowLayout {
+            Label {
+                objectName: "centreName"
+                text: ui.centreName
                 Layout.fillWidth: true
-                spacing: root.gap
+                wrapMode: Text.WordWrap
+                font.pixelSize: Math.round(ui.font * 1.3)
+                font.bold: true
+                color: root.accent
+            }
+            Rectangle {
+                objectName: "paperMark"
+                visible: root.paperMark !== ""
+                color: "transparent"
+                border.color: root.accent
+                border.width: 2
+                radius: 8
+                implicitWidth: paperText.implicitWidth + root.gap
+                implicitHeight: paperText.implicitHeight + root.gap / 2
+                Layout.alignment: Qt.AlignVCenter
                 Label {
-                    objectName: "centreName"
-                    text: ui.centreName
-                    Layout.fillWidth: true
-                    wrapMode: Text.WordWrap
-                    font.pixelSize: Math.round(ui.font * 1.3)
-                    font.bold: true
+                    id: paperText
+                    anchors.centerIn: parent
+                    text: root.paperMark
                     color: root.accent
-                }
-                Rectangle {
-                    objectName: "paperMark"
-                    visible: root.paperMark !== ""
-                    color: "transparent"
-                    border.color: root.accent
-                    border.width: 2
-                    radius: 8
-                    implicitWidth: paperText.implicitWidth + root.gap
-                    implicitHeight: paperText.implicitHeight + root.gap / 2
-                    Layout.alignment: Qt.AlignVCenter
-                    Label {
-                        id: paperText
-                        anchors.centerIn: parent
-                        text: root.paperMark
-                        color: root.accent
-                        font.pixelSize: Math.round(ui.font * 0.6)
-                    }
-                }
-                Rectangle {
-                    objectName: "offlineMark"
-                    visible: root.offlineMark !== ""
-                    color: root.danger
-                    radius: 8
-                    implicitWidth: offlineText.implicitWidth + root.gap * 2
-                    implicitHeight: ui.target
-                    Label {
-                        id: offlineText
-                        anchors.centerIn: parent
-                        text: root.offlineMark
-                        color: ui.highContrast ? "#000000" : "#ffffff"
-                        font.bold: true
-                        font.pixelSize: Math.round(ui.font * 0.8)
-                    }
+                    font.pixelSize: Math.round(ui.font * 0.6)
                 }
             }
-
-            Flow {
-                Layout.fillWidth: true
-                spacing: root.gap
-                KButton { objectName: "btn-language"; text: ui.t.language; small: true; onClicked: ui.toggleLanguage() }
-                KButton { objectName: "btn-large"; text: ui.t.large_text; small: true; checked: ui.largeText; onClicked: ui.toggleLargeText() }
-                KButton { objectName: "btn-contrast"; text: ui.t.contrast; small: true; checked: ui.highContrast; onClicked: ui.toggleContrast() }
-            }
-
-            Item {
-                id: body
-                Layout.fillWidth: true
-                Layout.fillHeight: true
+            Rectangle {
+                objectName: "offlineMark"
+                visible: root.offlineMark !== ""
+                color: root.danger
+                radius: 8
+                implicitWidth: offlineText.implicitWidth + root.gap * 2
+                implicitHeight: ui.target
+                Label {
+                    id: offlineText
+                    anchors.centerIn: parent
+                    text: root.offlineMark
+                    color: ui.highContrast ? "#000000" : "#ffffff"
+                    font.bold: true
+                    font.pixelSize: Math.round(ui.font * 0.8)
+                }
             }
         }
 
-        // A touch anywhere keeps the screen from resetting.
-        MouseArea {
-            anchors.fill: parent
-            z: -1
-            onPressed: (mouse) => { ui.touch(); mouse.accepted = false }
+        Flow {
+            Layout.fillWidth: true
+            spacing: root.gap
+            KButton { objectName: "btn-language"; text: ui.t.language; small: true; onClicked: ui.toggleLanguage() }
+            KButton { objectName: "btn-large"; text: ui.t.large_text; small: true; checked: ui.largeText; onClicked: ui.toggleLargeText() }
+            KButton { objectName: "btn-contrast"; text: ui.t.contrast; small: true; checked: ui.highContrast; onClicked: ui.toggleContrast() }
+        }
+
+        Item {
+            id: body
+            Layout.fillWidth: true
+            Layout.fillHeight: true
         }
     }
+
+    // A touch anywhere keeps the screen from resetting.
+    MouseArea {
+        anchors.fill: parent
+        z: -1
+        onPressed: (mouse) => { ui.touch(); mouse.accepted = false }
+    }
+    }  // stage
 }
