@@ -268,8 +268,6 @@ class BusClient:
             log.warning("%s: broker %s refused the connection: %s", self.client_id, self.broker, reason)
             return
         self.connect_count += 1
-        if self.availability_topic:
-            client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
         with self._subs_lock:  # a concurrent subscribe() either lands in this list or sees connected
             patterns = sorted({s.pattern for s in self._subs})
             if patterns:
@@ -278,6 +276,10 @@ class BusClient:
             else:
                 self.subscribed.set()
             self.connected.set()
+        # "online" only after the SUBSCRIBE: the broker handles a client's packets in order, so whoever
+        # reacts to it (a kiosk handing over its offline tickets) finds the subscriptions in place.
+        if self.availability_topic:
+            client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
         log.info("%s: connected to %s (connection %d)", self.client_id, self.broker, self.connect_count)
         for hook in list(self._connect_hooks):
             try:

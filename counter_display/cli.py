@@ -40,7 +40,7 @@ def _voice_conf(args: argparse.Namespace) -> tuple[Any, Any]:
     from siteconf.display import VoiceConf
 
     site = load_site(args.site) if args.site else None
-    conf = site.display.voice if site else VoiceConf()
+    conf = site.voice_conf() if site else VoiceConf()
     updates: dict[str, Any] = {}
     if args.engine:
         updates["engine"] = args.engine

@@ -314,7 +314,6 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
 
     from PySide6.QtGui import QGuiApplication
 
-    from qtview import load_qml
     from siteconf import SiteFileError, load_site
 
     try:
@@ -323,9 +322,8 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
         print(f"motcua hall: {err}", file=sys.stderr)
         return 2
     app = QGuiApplication.instance() or QGuiApplication(sys.argv)
-    announcer = Announcer(site.display.voice) if voice and site.display.voice.enabled else None
-    hall = HallBoardViewModel(site, broker or site.broker.url, announcer=announcer).start()
-    engine = load_qml(HALL_QML, "hall", hall)
+    announcer = Announcer(site.voice_conf()) if voice and site.display.voice.enabled else None
+    hall, engine = open_hall_window(site, broker or site.broker.url, announcer=announcer)
     previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
     keepalive = QTimer()
     keepalive.start(200)  # lets Python see Ctrl-C while Qt's loop runs
@@ -339,3 +337,20 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
         if announcer is not None:
             announcer.stop()
         del engine
+
+
+def open_hall_window(
+    site: Site, broker: str | BrokerUrl, announcer: Announcer | None = None, client_id: str = "hall-board"
+) -> tuple[HallBoardViewModel, Any]:
+    """The board's view-model (started) and its window, at 1920 x 1080 or shrunk to fit the screen it
+    opens on (the QML scales its content to the window)."""
+    from PySide6.QtQuick import QQuickWindow
+
+    from qtview import fit_window, load_qml
+
+    hall = HallBoardViewModel(site, broker, client_id=client_id, announcer=announcer).start()
+    engine = load_qml(HALL_QML, "hall", hall)
+    window = engine.rootObjects()[0]
+    assert isinstance(window, QQuickWindow)
+    fit_window(window, 1920, 1080)
+    return hall, engine

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
-from qtview import load_qml
+from qtview import fit_window, load_qml
 
 QML_DIR = Path(__file__).parent / "qml"
 SCREENS = {"dispenser": "Dispenser.qml", "lookup": "Lookup.qml", "rating": "Rating.qml"}
@@ -23,10 +23,13 @@ def load_screen(
         raise TypeError(f"{type(vm).__name__} has no 'ui' (kiosk.screen.Looks) for the {mode} screen")
     engine = load_qml(QML_DIR / SCREENS[mode], "vm", vm, ui=ui)
     window = window_of(engine)
-    if size is not None:
+    if size is not None:  # laid out for exactly that size (screenshots in both orientations)
+        ui.set_design(*size)  # type: ignore[attr-defined]
         window.resize(*size)
-    if fullscreen:
+    elif fullscreen:
         window.showFullScreen()
+    else:  # the panel's size, shrunk to the screen the window opens on (a demo on a desktop)
+        fit_window(window, ui.designWidth, ui.designHeight)  # type: ignore[attr-defined]
     return engine
 
 

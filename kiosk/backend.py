@@ -23,6 +23,7 @@ from bus.topics import ONLINE, Topics
 from kiosk.errors import KioskConfigError
 from kiosk.offline import JournalError, OfflineJournal
 from siteconf import Site
+from siteconf.model import Hours
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +119,17 @@ class KioskBackend:
             status.health is not m.Health.ERROR and status.paper is not m.PaperLevel.OUT
         )
 
-    def within_hours(self, at: datetime) -> bool:
-        """Whether ``at`` falls in the site's issuing hours (used while the server cannot be asked)."""
+    def within_hours(self, at: datetime, service: str | None = None) -> bool:
+        """Whether ``at`` falls in the issuing hours of ``service`` (its own ``issuing_hours``, else the
+        site's), used while the server cannot be asked."""
         local = at.astimezone(self.tz)
         if local.strftime("%a").lower() not in self.site.hours.days:
             return False
-        return any(a <= local.time() < b for a, b in self.site.hours.parsed_sessions())
+        sessions = self.site.hours.parsed_sessions()
+        own = next((s.issuing_hours for s in self.site.services if s.code == service), None)
+        if own is not None:
+            sessions = Hours(sessions=own).parsed_sessions()
+        return any(a <= local.time() < b for a, b in sessions)
 
     # --- tickets -----------------------------------------------------------------------------------
 
@@ -195,7 +201,7 @@ class KioskBackend:
 
     def _issue_offline(self, service: str, priority: str | None) -> TicketOutcome:
         at = self.now()
-        if not self.within_hours(at):
+        if not self.within_hours(at, service):
             return TicketOutcome(None, m.ErrorInfo(code=OUTSIDE_HOURS, message="Ngoài giờ cấp số."))
         try:
             conf = self.site.service(service)
@@ -233,7 +239,7 @@ class KioskBackend:
             job_id = f"{self.kiosk_id}-{m.new_id()}"  # unique across kiosk restarts and days
             self.jobs_sent += 1
         info = self.site.site
-        labels = {p.code: p.name for p in self.site.kiosk.priorities}
+        labels = {p.code: p.name for p in self.site.kiosk.priority_groups(self.site)}
         content = m.TicketPrint(
             centre_name=info.short_name or info.name,
             service_name=ticket.service_name,

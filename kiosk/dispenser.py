@@ -62,7 +62,8 @@ class DispenserViewModel(QObject):
         self._backend = backend
         self._screen = "home"
         self._ticket: dict[str, Any] = {}
-        self._error = ""
+        self._ticket_names: tuple[str, str | None, str] = ("", None, "")  # service vi, en; priority code
+        self._error: tuple[str, str, m.ErrorInfo | None] = ("", "", None)  # text key, service, answer
         self._search = ""
         self._priority = ""
         self._person: str | None = None  # salted hash of a scanned CCCD, never the number
@@ -112,18 +113,30 @@ class DispenserViewModel(QObject):
         return out
 
     def _get_priorities(self) -> list[dict[str, str]]:
-        return [
-            {"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in self._site.kiosk.priorities
-        ]
+        groups = self._site.kiosk.priority_groups(self._site)
+        return [{"code": p.code, "name": self.ui.name_of(p.name, p.name_en)} for p in groups]
 
     def _get_screen(self) -> str:
         return self._screen
 
     def _get_ticket(self) -> dict[str, Any]:
-        return self._ticket
+        """The ticket shown, its service and priority group named in the language chosen now."""
+        if not self._ticket:
+            return self._ticket
+        name, name_en, priority = self._ticket_names
+        group = next((p["name"] for p in self._get_priorities() if p["code"] == priority), "")
+        return {**self._ticket, "service": self.ui.name_of(name, name_en), "priority": group}
 
     def _get_error(self) -> str:
-        return self._error
+        """The refusal shown, in the language chosen now (the toggle works on this screen too)."""
+        key, service, answer = self._error
+        if key == OUTSIDE_HOURS:
+            return f"{text(self.ui.language, 'outside_hours')}\n{self.hours_text(service)}"
+        if key:
+            return text(self.ui.language, key)
+        if answer is None:
+            return ""
+        return answer.message_en if self.ui.language == "en" and answer.message_en else answer.message
 
     def _get_search(self) -> str:
         return self._search
@@ -146,6 +159,16 @@ class DispenserViewModel(QObject):
     def _get_printer_ok(self) -> bool:
         return self._backend.printer_can_print()
 
+    def _get_paper_mark(self) -> str:
+        """A discreet word for whoever passes by: the printer's paper is running out, or gone."""
+        status = self._backend.printer_status
+        paper = status.paper if status is not None else None
+        if paper is m.PaperLevel.OUT:
+            return text(self.ui.language, "paper_out")
+        if paper is m.PaperLevel.NEAR_END:
+            return text(self.ui.language, "paper_low")
+        return ""
+
     def _get_card(self) -> bool:
         return self._person is not None
 
@@ -159,6 +182,7 @@ class DispenserViewModel(QObject):
     offline = qt_property(bool, _get_offline, notify=changed)
     offlineMark = qt_property(str, _get_offline_mark, notify=changed)
     printerOk = qt_property(bool, _get_printer_ok, notify=changed)
+    paperMark = qt_property(str, _get_paper_mark, notify=changed)
     cardRead = qt_property(bool, _get_card, notify=changed)
 
     def current_screen(self) -> str:
@@ -187,6 +211,7 @@ class DispenserViewModel(QObject):
         if self._screen == "working":
             return
         self._set_screen("working")
+        self._error = ("", service, None)
         args = (self._backend, weak_emitter(self, "_outcome"), service, self._priority or None, self._person)
         threading.Thread(target=_request, args=args, daemon=True, name="kiosk-request").start()
 
@@ -205,7 +230,7 @@ class DispenserViewModel(QObject):
             log.warning("ignored a scanned code: %s", err)
             return False
         self._person = person_key(card.id_number, self._backend.site.site.id)
-        elderly = {p.code for p in self._site.kiosk.priorities} & {"elderly"}
+        elderly = {p.code for p in self._site.kiosk.priority_groups(self._site)} & {"elderly"}
         if elderly and card.age() is not None and (card.age() or 0) >= 60 and not self._priority:
             self._priority = "elderly"
         self.ui.touched()
@@ -215,10 +240,10 @@ class DispenserViewModel(QObject):
     @Slot(object)
     def _show_outcome(self, outcome: TicketOutcome | str) -> None:
         if isinstance(outcome, str):
-            self._error = text(self.ui.language, outcome)
+            self._error = (outcome, self._error[1], None)
             self._set_screen("error")
         elif outcome.ticket is None:
-            self._error = self._refusal(outcome.error)
+            self._error = (self._refusal(outcome.error), self._error[1], outcome.error)
             self._set_screen("error")
         else:
             self._show_ticket(outcome)
@@ -232,35 +257,38 @@ class DispenserViewModel(QObject):
         )
         url = self._backend.ticket_url(t) or f"motcua:{self._site.site.id}:{t.number}:{t.token}"
         self._job_id = outcome.job_id
+        self._ticket_names = (t.service_name, service.name_en if service else None, self._priority)
         self._ticket = {
             "number": t.number,
-            "service": self.ui.name_of(t.service_name, service.name_en if service else None),
             "waiting": t.waiting_before,
             "wait_min": t.estimated_wait_min if t.estimated_wait_min is not None else -1,
             "counters": ", ".join(self._site.counter(c).name for c in t.counters if self._has_counter(c)),
-            "priority": next((p["name"] for p in self._get_priorities() if p["code"] == self._priority), ""),
             "qr": qr_data_url(url),
+            "link": url if url.startswith(("https://", "http://")) else "",
             "virtual": outcome.job_id is None,
             "offline": outcome.offline,
         }
         self.tickets_shown += 1
+        self.ui.hold(outcome.job_id is None)  # a virtual ticket stays until the citizen is done with it
         self._set_screen("ticket")
         self.ui.say(f"{text(self.ui.language, 'your_number')} {t.number}")
 
     def _has_counter(self, number: int) -> bool:
         return any(c.number == number for c in self._site.counters)
 
-    def _refusal(self, error: m.ErrorInfo | None) -> str:
+    @staticmethod
+    def _refusal(error: m.ErrorInfo | None) -> str:
+        """The text key of a refusal; "" for one only the server's own message explains."""
         if error is None:
-            return text(self.ui.language, "refused")
+            return "refused"
         if error.code in {OUTSIDE_HOURS, "out_of_hours"}:
-            return f"{text(self.ui.language, 'outside_hours')}\n{self.hours_text()}"
-        if error.code in _REFUSAL_TEXTS:
-            return text(self.ui.language, error.code)
-        return error.message
+            return OUTSIDE_HOURS
+        return error.code if error.code in _REFUSAL_TEXTS else ""
 
-    def hours_text(self) -> str:
-        hours = self._site.office_hours()  # the centre's hours, even when the queue runs around the clock
+    def hours_text(self, service: str = "") -> str:
+        """When ``service`` issues tickets (its own sessions; the centre's when it has none), even
+        when the queue runs around the clock."""
+        hours = self._site.issuing_hours(service) if service else self._site.office_hours()
         names = _DAYS.get(self.ui.language, _DAYS["vi"])
         days = f"{names[hours.days[0]]} – {names[hours.days[-1]]}" if hours.days else ""
         sessions = ", ".join(f"{a}–{b}" for a, b in hours.sessions)
@@ -271,11 +299,12 @@ class DispenserViewModel(QObject):
         """The printer failed this ticket's job: the screen's QR becomes the citizen's ticket."""
         if self._screen == "ticket" and job_id == self._job_id:
             self._ticket = {**self._ticket, "virtual": True}
-            self.ui.touched()
+            self.ui.hold(True)
             self.changed.emit()
 
     @Slot()
     def goHome(self) -> None:
+        self.ui.hold(False)
         self.ui.stop_idle()
         if self._search:
             self._search = ""

@@ -42,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
         _add_voice(vm)
     engine = load_screen(args.mode, vm, fullscreen=not args.windowed)
     window = window_of(engine)
-    if args.windowed:
-        screen = site.kiosk.screen
-        window.resize(screen.width_px, screen.height_px)
+    if args.windowed:  # load_screen sized it to the panel, shrunk to fit this screen
         window.show()
     if args.dump_targets is not None:
         QTimer.singleShot(500, lambda: dump_targets(window.contentItem(), args.dump_targets))

@@ -66,6 +66,7 @@ class Looks(QObject):
         self._lang = self._languages[0]
         self._large = conf.large_text
         self._contrast = conf.high_contrast
+        self._design = (conf.screen.width_px, conf.screen.height_px)
         self.voice: VoiceHook | None = None
         self.voice_enabled = conf.voice
         self._idle = QTimer(self)
@@ -74,6 +75,7 @@ class Looks(QObject):
             idle_reset_ms if idle_reset_ms is not None else int(conf.idle_timeout_s * 1000)
         )
         self._idle.timeout.connect(self.idleReset)
+        self._held = False  # a screen the citizen must dismiss (the virtual ticket): no idle reset
 
     @property
     def language(self) -> str:
@@ -102,6 +104,18 @@ class Looks(QObject):
         """Base font size in pixels: 7 mm, 10 mm in large-text mode."""
         return self._site.kiosk.screen.px(10.0 if self._large else 7.0)
 
+    def _get_design_width(self) -> int:
+        """The size the screen is laid out for (the panel's pixels); the window scales it to fit."""
+        return self._design[0]
+
+    def _get_design_height(self) -> int:
+        return self._design[1]
+
+    def set_design(self, width: int, height: int) -> None:
+        """Lay the screen out for ``width`` x ``height`` pixels (a window of a chosen size)."""
+        self._design = (width, height)
+        self.looks.emit()
+
     def _get_centre(self) -> str:
         return self._site.site.name
 
@@ -112,6 +126,8 @@ class Looks(QObject):
     target = qt_property(int, _get_target, notify=looks)
     font = qt_property(int, _get_font, notify=looks)
     centreName = qt_property(str, _get_centre)
+    designWidth = qt_property(int, _get_design_width, notify=looks)
+    designHeight = qt_property(int, _get_design_height, notify=looks)
 
     @Slot()
     def toggleLanguage(self) -> None:
@@ -143,14 +159,25 @@ class Looks(QObject):
         self._touched()
 
     def _touched(self) -> None:
-        self._idle.start()
+        if not self._held:
+            self._idle.start()
 
     def touched(self) -> None:
         """Restart the idle timer (called by the view-model on every action)."""
-        self._idle.start()
+        self._touched()
 
     def stop_idle(self) -> None:
         self._idle.stop()
+
+    def hold(self, held: bool) -> None:
+        """While held, the screen stays until the citizen leaves it (no idle reset, touches or not)."""
+        self._held = held
+        if held:
+            self._idle.stop()
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     @Slot()
     def idleReset(self) -> None:

@@ -20,7 +20,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "wait": "Thời gian chờ dự kiến",
         "minutes": "phút",
         "printing": "Vé đang được in, xin nhận vé bên dưới.",
-        "virtual": "Máy in tạm hết giấy. Hãy chụp màn hình hoặc quét mã QR này: đây là vé của bạn.",
+        "virtual": (
+            "Máy in tạm hết giấy. Xin dùng điện thoại chụp ảnh màn hình này hoặc quét mã QR:"
+            " đây là vé của bạn."
+        ),
+        "virtual_link": "Xem vé của bạn tại:",
+        "paper_low": "Máy in sắp hết giấy",
+        "paper_out": "Máy in hết giấy",
         "offline": "Số cấp khi mất kết nối máy chủ – vẫn được gọi theo thứ tự.",
         "offline_mark": "NGOẠI TUYẾN",
         "done": "Xong",
@@ -55,8 +61,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "minutes": "min",
         "printing": "Your ticket is printing below.",
         "virtual": (
-            "The printer is out of paper. Take a photo of this screen or scan the QR: it is your ticket."
+            "The printer is out of paper. Take a photo of this screen with your phone or scan the QR:"
+            " it is your ticket."
         ),
+        "virtual_link": "See your ticket at:",
+        "paper_low": "Printer paper low",
+        "paper_out": "Printer out of paper",
         "offline": "Issued while the server was unreachable – you will be called in order.",
         "offline_mark": "OFFLINE",
         "done": "Done",

@@ -221,17 +221,15 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
 
-    from counter_display.hall import HALL_QML, HallBoardViewModel
+    from counter_display.hall import open_hall_window
     from kiosk.app import load_dispenser
     from kiosk.dispenser import DispenserViewModel
-    from qtview import load_qml
 
     app = QGuiApplication.instance() or QGuiApplication([])
     vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)
     engine = load_dispenser(vm)
     announcer = _announcer(site)
-    hall = HallBoardViewModel(site, centre.broker, client_id="demo-hall", announcer=announcer).start()
-    hall_engine = load_qml(HALL_QML, "hall", hall)
+    hall, hall_engine = open_hall_window(site, centre.broker, announcer=announcer, client_id="demo-hall")
     rng = random.Random()
     codes = [s.code for s in site.services]
 
@@ -265,7 +263,7 @@ def _announcer(site: Site) -> Any:
     try:
         from counter_display.voice.announcer import Announcer
 
-        return Announcer(site.display.voice)
+        return Announcer(site.voice_conf())
     except Exception as err:  # noqa: BLE001  no espeak-ng, no clips, any audio fault: the board still shows calls
         log.warning("the hall board stays silent: %s", err)
         return None

@@ -147,6 +147,8 @@ def check_site(path: Path) -> int:
     )
     for counter, printer in sorted(site.printing.receipt_printers.items()):
         print(f"  counter {counter}: receipts print on {printer}")
+    for warning in site.kiosk.warnings(site):
+        print(f"{path}: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -13,8 +13,9 @@ from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import Property, QObject, Signal
 from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuick import QQuickWindow
 
-__all__ = ["load_qml", "qt_property"]
+__all__ = ["fit_window", "load_qml", "qt_property"]
 
 T = TypeVar("T")
 
@@ -46,3 +47,23 @@ def load_qml(path: Path, name: str, model: QObject, **extra: QObject) -> QQmlApp
     if not engine.rootObjects():
         raise QmlLoadError(f"the screen {path} failed to load; the Qt messages above say why")
     return engine
+
+
+def fit_window(window: QQuickWindow, width: int, height: int) -> float:
+    """Open ``window`` at ``width`` x ``height`` or, when the screen it opens on has less room, at the
+    largest size of the same shape inside that screen's available geometry (title bar included);
+    centred there. Returns the scale (1.0 when it fits); the QML scales its content to the window.
+    """
+    screen = window.screen()
+    if screen is None:
+        window.resize(width, height)
+        return 1.0
+    area = screen.availableGeometry()
+    frame = window.frameMargins()
+    room_w = area.width() - frame.left() - frame.right()
+    room_h = area.height() - frame.top() - frame.bottom()
+    scale = min(1.0, room_w / width, room_h / height)
+    w, h = max(1, int(width * scale)), max(1, int(height * scale))
+    window.resize(w, h)
+    window.setPosition(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
+    return scale

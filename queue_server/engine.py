@@ -99,7 +99,7 @@ class Engine(EngineState):
         self._check_cap(service, day, 1, version.daily_caps.get(service))
         series = rule.series(priority is not None)
         number = self._next_number.get((day, series.id), series.first)
-        if number > series.last:
+        if number >= self._offline_floor.get((day, series.id), series.last + 1):  # the offline blocks
             raise sold_out(self.rules.services[service])
         return [
             self._issued(
@@ -118,7 +118,7 @@ class Engine(EngineState):
         ]
 
     def reserve_block(self, device: str, service: str, count: int, at: datetime) -> list[Event]:
-        """Keep ``count`` numbers of the service's normal series for kiosk ``device`` to issue offline."""
+        """Keep ``count`` numbers of the service's normal series (its highest free ones) for ``device``."""
         at = aware(at)
         rule = self._service(service)
         if not device:
@@ -131,12 +131,12 @@ class Engine(EngineState):
             )
         day = self.rules.business_day(at).isoformat()
         self._check_cap(service, day, count, self.rules.version_at(at).daily_caps.get(service))
-        first = self._next_number.get((day, rule.normal.id), rule.normal.first)
-        if first + count - 1 > rule.normal.last:
+        series = rule.normal.id  # from the top of the series, downwards: never a gap in the counter
+        last = self._offline_floor.get((day, series), rule.normal.last + 1) - 1
+        first = last - count + 1
+        if first < self._next_number.get((day, series), rule.normal.first):
             raise sold_out(self.rules.services[service])
-        series = rule.normal.id
-        last = first + count - 1
-        block = ev.BlockReserved(
+        block = ev.OfflineBlockReserved(
             at=at, device=device, day=day, service=service, series=series, first=first, last=last
         )
         return [block]

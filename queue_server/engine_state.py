@@ -58,6 +58,7 @@ class EngineState:
         self._next_number: dict[tuple[str, str], int] = {}
         self._allocated: dict[tuple[str, str], int] = {}
         self._blocks: dict[tuple[str, str], list[Block]] = {}
+        self._offline_floor: dict[tuple[str, str], int] = {}  # lowest number kept by a top block
         self._waiting: dict[tuple[str, str], dict[str, None]] = {}
         self._targeted: dict[int, dict[str, None]] = {}
         self._service_times: dict[str, deque[int]] = {}
@@ -68,6 +69,7 @@ class EngineState:
         self._handlers: dict[type[Event], Callable[[Any, Changes], None]] = {
             ev.TicketIssued: self._on_issued,
             ev.BlockReserved: self._on_block,
+            ev.OfflineBlockReserved: self._on_offline_block,
             ev.TicketCalled: self._on_called,
             ev.TicketRecalled: self._on_recalled,
             ev.TicketFinished: self._on_finished,
@@ -118,7 +120,8 @@ class EngineState:
             self.ratings.pop(ticket_id, None)
         kept_days = {t.day for t in self.tickets.values() if t.day < cutoff}
         tables: list[dict[Any, Any]] = [
-            self._next_number, self._allocated, self._blocks, self._last_issued, self._last_called
+            self._next_number, self._allocated, self._blocks, self._last_issued, self._last_called,
+            self._offline_floor,
         ]  # fmt: skip
         for table in tables:
             for key in [k for k in table if k[0] < cutoff and k[0] not in kept_days]:
@@ -156,14 +159,22 @@ class EngineState:
         ch.tickets.add(t.id)
 
     def _on_block(self, e: ev.BlockReserved, ch: Changes) -> None:
+        """First version: the block was taken at the series' counter, which moves past it."""
+        key = self._keep_block(e)
+        self._next_number[key] = max(self._next_number.get(key, 0), e.last + 1)
+
+    def _on_offline_block(self, e: ev.OfflineBlockReserved, ch: Changes) -> None:
+        """Second version: the block was taken from the top; online issuing stops below it."""
+        key = self._keep_block(e)
+        self._offline_floor[key] = min(self._offline_floor.get(key, e.first), e.first)
+
+    def _keep_block(self, e: ev.BlockReserved) -> tuple[str, str]:
         block = Block(e.device, e.day, e.service, e.series, e.first, e.last)
         key = (block.day, block.series)
         self._blocks.setdefault(key, []).append(block)
-        self._next_number[key] = max(self._next_number.get(key, 0), block.last + 1)
         size = block.last - block.first + 1
-        self._allocated[(block.day, block.service)] = (
-            self._allocated.get((block.day, block.service), 0) + size
-        )
+        self._allocated[(e.day, e.service)] = self._allocated.get((e.day, e.service), 0) + size
+        return key
 
     def _on_called(self, e: ev.TicketCalled, ch: Changes) -> None:
         t = self.tickets[e.ticket_id]
@@ -453,6 +464,7 @@ class EngineState:
             "next_number": sorted(self._next_number.items()),
             "allocated": sorted(self._allocated.items()),
             "blocks": sorted((k, [vars(b) for b in v]) for k, v in self._blocks.items()),
+            **({"offline_floor": sorted(self._offline_floor.items())} if self._offline_floor else {}),
             "waiting": sorted((k, list(v)) for k, v in self._waiting.items() if v),
             "service_times": sorted((k, list(v)) for k, v in self._service_times.items()),
             "last_issued": sorted(self._last_issued.items()),

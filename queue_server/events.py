@@ -137,6 +137,18 @@ class BlockReserved(EngineEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OfflineBlockReserved(BlockReserved):
+    """The second version of ``block_reserved``: numbers taken from the top of the series, downwards.
+
+    The series' counter does not move, so the day's first ticket is still ``first_number`` and an
+    unused block never shows as a gap; the server stops issuing below the lowest such block. The old
+    kind keeps its meaning on replay (its numbers came from the counter, which then went past them).
+    """
+
+    KIND = "offline_block_reserved"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TicketCalled(EngineEvent):
     """A ticket called to a counter; ``seq`` numbers the site's calls."""
 
@@ -248,6 +260,7 @@ class CounterClosed(EngineEvent):
 AnyEngineEvent = (
     TicketIssued
     | BlockReserved
+    | OfflineBlockReserved
     | TicketCalled
     | TicketRecalled
     | TicketFinished

@@ -37,7 +37,7 @@ from queue_server.engine_model import (
 from queue_server.errors import QueueServerError
 from queue_server.events import JSON
 
-FORMAT = 1
+FORMAT = 2  # 2: offline_floor (blocks taken from the top of a series)
 
 
 class SnapshotFormatError(QueueServerError):
@@ -80,6 +80,7 @@ def dump_engine(e: Engine) -> dict[str, JSON]:
         "next_number": [[*k, v] for k, v in e._next_number.items()],
         "allocated": [[*k, v] for k, v in e._allocated.items()],
         "blocks": [vars(b) for bs in e._blocks.values() for b in bs],
+        "offline_floor": [[*k, v] for k, v in e._offline_floor.items()],
         "waiting": [[*k, list(v)] for k, v in e._waiting.items()],
         "targeted": [[k, list(v)] for k, v in e._targeted.items()],
         "service_times": [[k, list(v)] for k, v in e._service_times.items()],
@@ -113,6 +114,7 @@ def load_engine(e: Engine, s: dict[str, JSON]) -> None:
     for b in s["blocks"]:
         block = Block(**b)
         e._blocks.setdefault((block.day, block.series), []).append(block)
+    e._offline_floor = {(d, x): n for d, x, n in s["offline_floor"]}
     e._waiting = {(d, x): dict.fromkeys(ids) for d, x, ids in s["waiting"]}
     e._targeted = {int(k): dict.fromkeys(ids) for k, ids in s["targeted"]}
     window = e.rules.service_time_window

@@ -22,6 +22,7 @@ Every key is optional; an absent table gives the defaults below. Example::
     template = "Mời công dân có số thứ tự {ticket} đến {counter_name}"
     repeat = 2
     backlog = 2                         # more calls waiting than this: drop chime and repeat
+    prefixes = { UA = "ưu tiên A" }     # how a prefix is said (default: priority series "ưu tiên" + prefix)
 
     rf433_receivers = ["keypad-2"]      # these keypad devices are 433 MHz receivers, not caller buses
     caller_bus = "polled"               # poll caller-bus keypads (needs keypads that answer CMD 04)
@@ -37,6 +38,7 @@ Keys (``bus.models.Key``, what a ``key_pressed`` event carries) map to the opera
 
 from __future__ import annotations
 
+import re
 import string
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -153,6 +155,23 @@ class VoiceConf(Strict):
     clips: str | None = Field(default=None, description="folder of recorded words, one WAV per word")
     dialect: str = Field(default="north", pattern=r"^(north|south)$")
     read_digits: bool = Field(default=False, description="say 1023 as một không hai ba")
+    prefixes: dict[str, str] = Field(
+        default_factory=dict,
+        description='how a ticket prefix is said, e.g. { UA = "ưu tiên A" } (capitals are spelt); by'
+        " default a priority series is said priority_word + its service's prefix, others letter by letter",
+    )
+    priority_word: str = Field(default="ưu tiên", min_length=1, description="said before a priority prefix")
+
+    @field_validator("prefixes")
+    @classmethod
+    def _prefixes(cls, value: dict[str, str]) -> dict[str, str]:
+        for prefix, spoken in value.items():
+            if not re.fullmatch(r"[A-Z]{1,3}", prefix):
+                raise ValueError(f"{prefix!r} is not a ticket prefix (one to three capital letters)")
+            if not spoken.strip():
+                raise ValueError(f"{prefix}: say something for the prefix, or leave it out")
+        return value
+
     template: Annotated[str, BeforeValidator(_template)] = (
         "Mời công dân có số thứ tự {ticket} đến {counter_name}"
     )

@@ -22,8 +22,8 @@ name = "Đất đai – Xây dựng"
 name_en = "Land and construction"
 services = ["land"]
 
-[[kiosk.priorities]]           # declared at the kiosk, confirmed by the officer
-code = "elderly"
+[[kiosk.priorities]]           # declared at the kiosk, confirmed by the officer; leave them out to
+code = "elderly"               # show the [[queue.priorities]] (the groups the server accepts)
 name = "Người cao tuổi (từ 60 tuổi)"
 
 [kiosk.rating]                 # rating tablets
@@ -84,13 +84,6 @@ class PriorityCategory(Strict):
     name_en: str | None = None
 
 
-DEFAULT_PRIORITIES = [
-    PriorityCategory(code="elderly", name="Người cao tuổi (từ 60 tuổi)", name_en="Elderly (60 and over)"),
-    PriorityCategory(code="pregnant", name="Phụ nữ mang thai", name_en="Pregnant woman"),
-    PriorityCategory(code="disabled", name="Người khuyết tật", name_en="Person with a disability"),
-]
-
-
 class RatingQuestion(Strict):
     id: Level
     text: str = Field(min_length=1)
@@ -145,7 +138,9 @@ class KioskConf(Section):
     )
     screen: ScreenConf = ScreenConf()
     groups: list[ServiceGroup] = Field(default_factory=list)
-    priorities: list[PriorityCategory] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES))
+    priorities: list[PriorityCategory] | None = Field(
+        default=None, description="the groups the kiosk offers; default: the [queue] priorities"
+    )
     rating: RatingConf = RatingConf()
     officers: list[Officer] = Field(default_factory=list)
     procedures: list[Procedure] = Field(default_factory=list)
@@ -170,7 +165,7 @@ class KioskConf(Section):
         out += catalogue_problems(self.procedures, site)
         for table, ids in (
             ("officers", [o.id for o in self.officers]),
-            ("priorities", [p.code for p in self.priorities]),
+            ("priorities", [p.code for p in self.priorities or []]),
             ("rating.questions", [q.id for q in self.rating.questions]),
         ):
             seen: set[str] = set()
@@ -187,6 +182,36 @@ class KioskConf(Section):
     def results_place(self, procedure: Procedure | None) -> str:
         """Where a procedure's result is collected: its own place, else the centre's."""
         return (procedure.results_at if procedure else "") or self.results_at
+
+    def priority_groups(self, site: Site) -> list[PriorityCategory]:
+        """The priority groups the kiosk offers: its own list, or else the site's ``[queue]`` groups."""
+        if self.priorities is not None:
+            return list(self.priorities)
+        return [
+            PriorityCategory.model_construct(code=p.code, name=p.name, name_en=p.name_en)
+            for p in site.queue.priorities
+        ]
+
+    def warnings(self, site: Site) -> list[str]:
+        """What ``motcua check-site`` points out without refusing the file: kiosk and queue groups that
+        differ (a group only the kiosk offers is refused by the server; one only the queue knows cannot
+        be declared at the kiosk)."""
+        if self.priorities is None:
+            return []
+        kiosk = [p.code for p in self.priorities]
+        queue = [p.code for p in site.queue.priorities]
+        out = [
+            f"kiosk.priorities: {c!r} is not in queue.priorities; the server refuses tickets declaring it"
+            for c in kiosk
+            if c not in queue
+        ]
+        out += [
+            f"queue.priorities: {c!r} is not offered at the kiosk (kiosk.priorities); leave"
+            " kiosk.priorities out to show the queue's groups"
+            for c in queue
+            if c not in kiosk
+        ]
+        return out
 
     def grouped_services(self, site: Site) -> list[tuple[str, str | None, list[str]]]:
         """(group name, English name, service codes); services in no group form a last group."""

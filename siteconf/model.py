@@ -35,7 +35,7 @@ from bus.topics import LEVEL_PATTERN
 from siteconf.alerts import AlertsConf
 from siteconf.base import Section
 from siteconf.calendar import CalendarConf
-from siteconf.display import DisplayConf
+from siteconf.display import DisplayConf, VoiceConf
 from siteconf.kiosk import KioskConf
 from siteconf.printing import PrintingConf
 from siteconf.queue import QueueRules
@@ -374,6 +374,32 @@ class Site(_Strict):
     def office_hours(self) -> Hours:
         """The centre's real working hours, even when `around_the_clock` opened the queue."""
         return self._office_hours or self.hours
+
+    def spoken_prefixes(self) -> dict[str, str]:
+        """How the hall's voice says each ticket prefix that is not spelt letter by letter: the site's
+        ``[display.voice] prefixes``, and by default a service's priority series as "ưu tiên" and the
+        service's own prefix (``UA`` → ``ưu tiên A``, not ``u a``)."""
+        voice = self.display.voice
+        normal = {s.prefix for s in self.services}
+        out: dict[str, str] = {}
+        for s in self.services:
+            prefix = s.priority_prefix if s.priority_prefix is not None else "U" + s.prefix
+            if prefix and prefix not in normal:
+                out[prefix] = f"{voice.priority_word} {s.prefix}".strip()
+        return {**out, **voice.prefixes}
+
+    def voice_conf(self) -> VoiceConf:
+        """``[display.voice]`` with every prefix's spoken form filled in (``spoken_prefixes``)."""
+        return self.display.voice.model_copy(update={"prefixes": self.spoken_prefixes()})
+
+    def issuing_hours(self, service: str) -> Hours:
+        """When tickets of ``service`` are really issued: the centre's days, and the service's own
+        sessions (``issuing_hours``) or else the centre's; ``around_the_clock`` changes nothing here."""
+        office = self.office_hours()
+        own = next((s for s in self._office_services or self.services if s.code == service), None)
+        if own is None or own.issuing_hours is None:
+            return office
+        return Hours(days=office.days, sessions=own.issuing_hours)
 
     def with_office_hours(self) -> Site:
         """The site as its file says, undoing `around_the_clock`."""

@@ -99,7 +99,7 @@ def test_offline_tickets_says_which_numbers_it_refused_and_why(
     now = datetime.now(UTC)
     inside = m.OfflineTicket(number=f"A{block.first:04d}", service="land", issued_at=now, token="tok-inside")
     outside = m.OfflineTicket(
-        number=f"A{block.last + 50:04d}", service="land", issued_at=now, token="tok-outsid"
+        number=f"A{block.first - 50:04d}", service="land", issued_at=now, token="tok-outsid"
     )
     answer = kiosk.request("offline_tickets", m.OfflineTickets(kiosk="kiosk-1", tickets=[inside, outside]))
     assert answer.ok and answer.accepted == [inside.number]

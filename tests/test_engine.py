@@ -354,33 +354,6 @@ def test_estimate_grows_with_the_queue_and_learns_service_times(engine: Engine, 
 # --- kiosk offline blocks and ratings ------------------------------------------------------------
 
 
-def test_offline_block_numbers_are_skipped_and_registered_once(engine: Engine, tok: Tokens) -> None:
-    issue(engine, tok)
-    engine.execute(engine.reserve_block("kiosk-1", "land", 10, MONDAY))
-    assert engine.ticket_row(issue(engine, tok))["code"] == "A1012"  # 1002..1011 belong to the kiosk
-    later = MONDAY + minutes(30)
-    events = engine.register_offline_ticket(
-        "kiosk-1", "land", 1005, priority="elderly", token=tok(), issued_at=MONDAY + minutes(20), at=later
-    )
-    changes = engine.execute(events)
-    row = engine.ticket_row("2026-11-23/land/1005")
-    assert changes.tickets == {row["id"]} and row["data"]["offline"] is True and row["priority"] == "elderly"
-    assert row["issued_at"] == "2026-11-23T08:20:00+07:00"
-    again = engine.register_offline_ticket(
-        "kiosk-1", "land", 1005, priority=None, token=tok(), issued_at=MONDAY + minutes(20), at=later
-    )
-    assert again == []
-    for device, number in (("kiosk-1", 1012), ("kiosk-1", 1013), ("kiosk-2", 1006)):
-        with pytest.raises(Refused, match=r"^not_allowed:.*not in a block"):
-            engine.register_offline_ticket(
-                device, "land", number, priority=None, token=tok(), issued_at=MONDAY, at=later
-            )
-    with pytest.raises(Refused, match=r"^bad_request:"):
-        engine.reserve_block("kiosk-1", "land", 0, MONDAY)
-    with pytest.raises(Refused, match=r"^sold_out:"):
-        engine.reserve_block("kiosk-1", "civil", 6, MONDAY)
-
-
 def test_rating_is_tied_to_counter_and_officer_once(engine: Engine, tok: Tokens) -> None:
     a = issue(engine, tok)
     with pytest.raises(Refused, match=r"^not_allowed:.*not been served"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Sequence
 from dataclasses import FrozenInstanceError
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +21,14 @@ import pytest
 from engine_support import MONDAY, Tokens, make_engine
 
 from queue_server import events as ev
-from queue_server.chain import GENESIS_HASH, ChainRow, ChainVerifier, canonical_json, event_hash
+from queue_server.chain import ChainRow, ChainVerifier, canonical_json, event_hash
 from queue_server.db import Store
-from queue_server.engine import Engine, Event
+from queue_server.engine import Changes, Engine, Event, Refused
+from queue_server.rules import RuleBook
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+#: kinds that came after the fixture was written (``offline_block_reserved``: blocks from the top).
+NEWER_KINDS = frozenset({"offline_block_reserved"})
 ROWS: list[dict[str, Any]] = [
     json.loads(line) for line in (GOLDEN / "events_v1.jsonl").read_text(encoding="utf-8").splitlines()
 ]
@@ -49,7 +53,7 @@ def load_maker() -> ModuleType:
 
 
 def test_the_fixture_holds_every_kind_and_an_intact_chain() -> None:
-    assert {row["type"] for row in ROWS} == ev.EVENT_TYPES
+    assert {row["type"] for row in ROWS} == ev.EVENT_TYPES - NEWER_KINDS
     verifier = ChainVerifier()
     fields = ("seq", "at", "type", "data", "request_id", "prev_hash", "hash")
     assert verifier.feed(ChainRow(*(row[f] for f in fields)) for row in ROWS)
@@ -79,21 +83,37 @@ def test_each_old_event_parses_to_its_model_and_serialises_to_the_same_bytes(row
     assert digest == row["hash"]
 
 
+class _Recording(Engine):
+    """An engine that keeps every event it executed, in order."""
+
+    def __init__(self, rules: RuleBook) -> None:
+        super().__init__(rules)
+        self.log: list[Event] = []
+
+    def execute(self, events: Sequence[Event]) -> Changes:
+        self.log.extend(events)
+        return super().execute(events)
+
+
 def test_the_same_commands_decide_the_same_rows_today() -> None:
-    """The fixture's scenario run through today's engine writes the fixture, byte for byte."""
-    log = load_maker().day_one(make_engine(), Tokens())
-    prev = GENESIS_HASH
-    for seq, ((event, request_id), row) in enumerate(zip(log, ROWS, strict=True), start=1):
-        assert isinstance(event, ev.EngineEvent), f"event {seq} is not a typed model"
-        assert (event.type, canonical_json(event.data), event.at.isoformat()) == (
-            row["type"],
-            row["data"],
-            row["at"],
-        )
-        prev = event_hash(
-            prev, seq=seq, at=row["at"], type=event.type, data=event.data, request_id=request_id
-        )
-        assert prev == row["hash"]
+    """The fixture's scenario run through today's engine writes the fixture's rows, byte for byte, except
+    its block reservation: that is now the second version (``offline_block_reserved``, numbers from the
+    top of the series), so the scenario's offline ticket B1 no longer fits the kiosk's block, B4-B5."""
+    engine = _Recording(make_engine().rules)
+    with pytest.raises(Refused, match="B1 is not in a block"):
+        load_maker().day_one(engine, Tokens())
+    block = next(i for i, row in enumerate(ROWS) if row["type"] == "block_reserved")
+    assert engine.log[block].type == "offline_block_reserved"
+    assert (engine.log[block].data["first"], engine.log[block].data["last"]) == (4, 5)
+    assert len(engine.log) > block + 1
+    for event, row in zip(engine.log, ROWS, strict=False):
+        if event is not engine.log[block]:
+            assert isinstance(event, ev.EngineEvent)
+            assert (event.type, canonical_json(event.data), event.at.isoformat()) == (
+                row["type"],
+                row["data"],
+                row["at"],
+            )
 
 
 def test_typed_events_through_the_real_store_keep_the_chain(tmp_path: Path) -> None:
@@ -171,3 +191,13 @@ def test_an_old_ticket_issued_without_device_and_offline_reads_as_a_server_ticke
     issued = ev.parse_event(Event("ticket_issued", data, MONDAY))
     assert isinstance(issued, ev.TicketIssued)
     assert (issued.device, issued.offline) == (None, False)
+
+
+def test_a_malformed_second_version_block_is_refused_naming_kind_and_key() -> None:
+    data = {"device": "kiosk-1", "day": "2026-11-23", "service": "land", "series": "land", "first": 9}
+    with pytest.raises(ev.EventDataError, match=r"offline_block_reserved: 'last' is missing"):
+        ev.parse_event(Event("offline_block_reserved", data, MONDAY))
+    with pytest.raises(ev.EventDataError, match=r"offline_block_reserved: 'first' must be an integer"):
+        ev.parse_event(Event("offline_block_reserved", {**data, "first": "9", "last": 10}, MONDAY))
+    typed = ev.parse_event(Event("offline_block_reserved", {**data, "last": 10}, MONDAY))
+    assert type(typed) is ev.OfflineBlockReserved and typed.data == {**data, "last": 10}

@@ -78,12 +78,27 @@ def test_a_priority_ticket_takes_two_touches_and_carries_the_group(
     assert vm.priority == "elderly"
     click(window, find_item(window, "service-land"))
     qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
-    assert vm.ticket["priority"] == "Người cao tuổi (từ 60 tuổi)"
+    assert vm.ticket["priority"] == "Người cao tuổi"  # the [queue] group's name
     assert wait_until(lambda: any(getattr(r, "priority", None) == "elderly" for r in requests))
     assert wait_until(lambda: any("A1001" in t for t in rig.printed_texts()), timeout=10)
     click(window, find_item(window, "done"))
     qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
     assert vm.priority == ""  # the next citizen starts without it
+
+
+def test_the_home_screen_offers_the_sites_queue_groups_under_a_heading_of_their_own(
+    screen: tuple[DispenserViewModel, QQuickWindow],
+) -> None:
+    vm, window = screen
+    button = find_item(window, "priority-meritorious")
+    assert button.property("text") == "Người có công với cách mạng"
+    assert [p["code"] for p in vm.priorities] == ["elderly", "pregnant", "disabled", "meritorious"]
+    title, hint = find_item(window, "priorityTitle"), find_item(window, "priorityHint")
+    assert title.property("text") == "Tôi thuộc diện ưu tiên"
+    assert hint.property("text").startswith("Chọn diện ưu tiên")
+    top_of_hint = hint.mapToScene(QPointF(0, 0)).y()
+    assert top_of_hint >= title.mapToScene(QPointF(0, title.height())).y()  # below, not run on
+    assert button.mapToScene(QPointF(0, 0)).y() >= hint.mapToScene(QPointF(0, hint.height())).y()
 
 
 def test_a_printer_out_of_paper_turns_the_qr_into_the_ticket(
@@ -105,6 +120,61 @@ def test_a_printer_out_of_paper_turns_the_qr_into_the_ticket(
     qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
     assert vm.ticket["number"] == "C3001" and vm.ticket["virtual"] is True
     assert rig.backend.jobs_sent == sent
+
+
+def test_the_virtual_ticket_stays_until_dismissed_and_gives_the_ticket_page(
+    qtbot: QtBot, rig: KioskRig
+) -> None:
+    vm = DispenserViewModel(rig.site, rig.backend, idle_reset_ms=300)
+    engine = load_dispenser(vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    sim = rig.sims.printers["printer-k1"]
+    sim.paper_out_at_job = sim.jobs_started + 1
+    rig.backend.take_ticket("civil")  # the roll ends during this job; the printer then says so
+    qtbot.waitUntil(lambda: not rig.backend.printer_can_print(), timeout=15000)
+    click(window, find_item(window, "service-land"))
+    qtbot.waitUntil(lambda: vm.ticket.get("virtual") is True, timeout=5000)
+    note = find_item(window, "ticketNote").property("text")
+    assert "chụp ảnh màn hình này" in note and "Hãy chụp màn hình" not in note
+    link = find_item(window, "ticketLink")
+    assert link.isVisible()
+    url = vm.ticket["link"]
+    assert url.startswith("https://hcc.example.gov.vn/t/") and link.property("text").endswith(url)
+    assert rig.server is not None  # the page of the very ticket the server issued
+    assert url.rsplit("/", 1)[1] in {t.token for t in rig.server.engine.tickets.values()}
+    click(window, find_item(window, "ticketNumber"))  # a touch on the screen ...
+    assert not vm.ui._idle.isActive()  # ... starts no countdown: nothing will send it home
+    assert vm.current_screen() == "ticket"
+    # The mark for passers-by: the printer's retained status says it is out of paper.
+    qtbot.waitUntil(lambda: find_item(window, "paperMark").isVisible(), timeout=5000)
+    assert vm.paperMark == "Máy in hết giấy"
+    click(window, find_item(window, "done"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=2000)
+    assert find_item(window, "paperMark").isVisible()  # on every screen until the roll is changed
+    window.close()
+    del engine
+
+
+def test_a_printed_ticket_still_goes_home_by_itself_and_paper_near_end_shows_a_mark(
+    qtbot: QtBot, rig: KioskRig
+) -> None:
+    vm = DispenserViewModel(rig.site, rig.backend, idle_reset_ms=300)
+    engine = load_dispenser(vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    assert not find_item(window, "paperMark").isVisible()
+    sim = rig.sims.printers["printer-k1"]
+    sim.near_end_at_job = sim.jobs_started + 1
+    click(window, find_item(window, "service-land"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    assert vm.ticket["virtual"] is False and vm.ui._idle.isActive()
+    qtbot.waitUntil(lambda: vm.paperMark == "Máy in sắp hết giấy", timeout=10000)
+    qtbot.waitUntil(lambda: vm.current_screen() == "home", timeout=5000)  # the idle reset
+    vm.ui.toggleLanguage()
+    assert vm.paperMark == "Printer paper low"
+    window.close()
+    del engine
 
 
 def test_outside_hours_the_kiosk_says_when_to_come_back(
@@ -132,6 +202,47 @@ def test_outside_hours_the_kiosk_says_when_to_come_back(
         assert "Mon – Fri" in vm.errorMessage
         window.close()
         del engine
+
+
+def test_outside_hours_names_the_services_own_hours_and_follows_the_language_toggle(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """business issues 07:30-11:00 and 13:30-16:30 (its own issuing_hours), not the centre's 17:00."""
+    with KioskRig(demo_site, mosquitto, tmp_path, with_server=False, journal=False) as rig:
+        stand_in = rig.client("server-stand-in")
+        answer_with_error(stand_in, "outside_hours", "Ngoài giờ cấp số")
+        stand_in.start()
+        vm = DispenserViewModel(rig.site, rig.backend)
+        engine = load_dispenser(vm)
+        window = window_of(engine)
+        qtbot.waitExposed(window)
+        click(window, find_item(window, "service-business"))
+        qtbot.waitUntil(lambda: vm.current_screen() == "error", timeout=5000)
+        message = find_item(window, "errorMessage")
+        assert message.property("text").endswith("Thứ Hai – Thứ Sáu: 07:30–11:00, 13:30–16:30")
+        click(window, find_item(window, "btn-language"))  # on the error screen itself
+        qtbot.waitUntil(lambda: message.property("text").startswith("Tickets are issued only"), timeout=2000)
+        assert message.property("text").endswith("Mon – Fri: 07:30–11:00, 13:30–16:30")
+        assert find_item(window, "back").property("text") == "Back"
+        click(window, find_item(window, "btn-language"))
+        qtbot.waitUntil(lambda: message.property("text").startswith("Hiện ngoài giờ"), timeout=2000)
+        window.close()
+        del engine
+
+
+def test_the_ticket_screen_follows_the_language_toggle(
+    qtbot: QtBot, screen: tuple[DispenserViewModel, QQuickWindow]
+) -> None:
+    vm, window = screen
+    click(window, find_item(window, "priority-meritorious"))
+    click(window, find_item(window, "service-civil"))
+    qtbot.waitUntil(lambda: vm.current_screen() == "ticket", timeout=5000)
+    assert vm.ticket["service"] == "Hộ tịch – Chứng thực"
+    assert vm.ticket["priority"] == "Người có công với cách mạng"
+    click(window, find_item(window, "btn-language"))
+    qtbot.waitUntil(lambda: vm.ticket["service"] == "Civil status and certification", timeout=2000)
+    assert vm.ticket["priority"] == "Person with meritorious service"
+    assert find_item(window, "ticketPriority").property("text") == "Priority: Person with meritorious service"
 
 
 def test_a_sold_out_service_is_refused_in_plain_words(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,10 @@ def test_without_reserved_numbers_or_outside_hours_the_offline_kiosk_refuses_cle
         assert not closed.within_hours(sunday_night)
         assert closed.within_hours(datetime(2026, 11, 23, 8, 0, tzinfo=_VN))
         assert not closed.within_hours(datetime(2026, 11, 23, 12, 0, tzinfo=_VN))  # lunch break
+        # business issues until 16:30 (its own hours), the centre until 17:00: an offline kiosk says no too
+        late = datetime(2026, 11, 23, 16, 45, tzinfo=_VN)
+        assert closed.within_hours(late) and closed.within_hours(late, "land")
+        assert not closed.within_hours(late, "business")
     finally:
         kiosk.stop()
         journal.close()
@@ -286,3 +291,50 @@ def test_server_killed_fifty_tickets_server_back_reconciled_without_duplicates(
         stored = [row["code"] for row in rows]
         assert len(stored) == len(set(stored)), "the server holds a number twice"
         assert set(numbers) <= set(stored)  # every ticket is known to the server, once
+
+
+def test_the_kiosks_reserved_blocks_leave_the_days_first_ticket_at_first_number(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """The kiosk reserves a block per service as it starts; the first citizens still get A1001, B2001,
+    C3001 (not A1021: nobody thinks twenty people are ahead), and offline numbers never meet them."""
+    site = always_open(demo_site)
+    with KioskRig(site, mosquitto, tmp_path) as rig:
+        journal = rig.backend.journal
+        assert journal is not None
+        day = rig.backend.business_day()
+        assert wait_until(lambda: all(journal.remaining(s.code, day) == 20 for s in site.services))
+        first = [rig.backend.take_ticket(s.code).ticket for s in site.services]
+        expected = [f"{s.prefix}{s.first_number}" for s in site.services]
+        assert [t.number if t else None for t in first] == expected
+        assert rig.server is not None
+        rig.server.stop()
+        assert wait_until(lambda: rig.backend.server_online is False)
+        offline = rig.backend.take_ticket("land", timeout=0.3)
+        assert offline.offline and offline.ticket is not None
+        assert int(offline.ticket.number.removeprefix("A")) > 999_000  # from the top of the series
+
+
+def test_concurrent_blocks_and_tickets_on_the_real_server_never_overlap_nor_leave_a_gap(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """Eight threads at once: block reservations and online tickets of one series, through Mosquitto."""
+    site = always_open(demo_site)
+    with KioskRig(site, mosquitto, tmp_path, journal=False) as rig:
+        bus = rig.backend.bus
+
+        def one(i: int) -> m.Response:
+            if i % 3 == 0:
+                block = m.ReserveBlock(kiosk="kiosk-1", service="land", size=7)
+                return bus.request("reserve_block", block, 10)
+            return bus.request("issue_ticket", m.IssueTicket(service="land"), 10)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(one, range(24)))
+    assert all(a.ok for a in answers), [a.error for a in answers if not a.ok]
+    online = sorted(int(a.ticket.number[1:]) for a in answers if a.ticket is not None)
+    blocks = sorted((a.block.first, a.block.last) for a in answers if a.block is not None)
+    assert online == list(range(1001, 1001 + 16))  # the day's tickets run on from first_number
+    kept = [n for first, last in blocks for n in range(first, last + 1)]
+    assert len(kept) == len(set(kept)) == 8 * 7 and min(kept) > max(online)  # disjoint, from the top
+    assert max(kept) == 999_999

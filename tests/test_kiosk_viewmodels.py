@@ -197,5 +197,16 @@ def test_a_site_without_a_kiosk_table_gets_sensible_defaults() -> None:
     del data["kiosk"]
     site = parse_site(data)
     assert site.kiosk.rating.levels == 3 and site.kiosk.languages == ["vi", "en"]
-    assert [p.code for p in site.kiosk.priorities] == ["elderly", "pregnant", "disabled"]
+    codes = [p.code for p in site.kiosk.priority_groups(site)]
+    assert codes == ["elderly", "pregnant", "disabled", "meritorious"]
+
+
+def test_the_kiosk_offers_the_priority_groups_of_the_queue_section() -> None:
+    """demo.toml's [queue] defines four groups, the kiosk none of its own: all four are offered."""
+    site = parse_site(demo_data())
+    groups = site.kiosk.priority_groups(site)
+    assert [(p.code, p.name, p.name_en) for p in groups] == [
+        (p.code, p.name, p.name_en) for p in site.queue.priorities
+    ]
+    assert "Người có công với cách mạng" in [p.name for p in groups]
     assert site.kiosk.screen.px(15.0) == 61

@@ -97,8 +97,8 @@ def test_a_real_click_on_a_real_window_prints_the_number_shown(
             assert wait_until(lambda: len(rig.printed_texts()) == 1, timeout=20), (
                 tmp_path / "kiosk.log"
             ).read_text()
-            # The number the server issued for that click (after the block the kiosk reserved for
-            # offline use) is the one on the paper; one click, one ticket.
+            # The number the server issued for that click (the kiosk's offline block is taken from the
+            # top of the series, so this is first_number) is the one on the paper; one click, one ticket.
             assert rig.server is not None
             (issued,) = [t for t in rig.server.engine.tickets.values() if not t.offline]
             assert issued.service == "land" and issued.code in rig.printed_texts()[0]

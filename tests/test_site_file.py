@@ -108,6 +108,26 @@ def test_check_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "services[1].prefx: unknown key" in capsys.readouterr().err
 
 
+def test_check_site_warns_when_kiosk_and_queue_priority_groups_differ(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-site", str(DEMO)]) == 0
+    assert "warning" not in capsys.readouterr().err  # the kiosk shows the queue's groups
+    own = tmp_path / "own.toml"
+    own.write_text(
+        DEMO.read_text(encoding="utf-8")
+        + '\n[[kiosk.priorities]]\ncode = "elderly"\nname = "Người cao tuổi"\n'
+        + '\n[[kiosk.priorities]]\ncode = "veteran"\nname = "Cựu chiến binh"\n',
+        encoding="utf-8",
+    )
+    assert main(["check-site", str(own)]) == 0  # a warning, not a refusal
+    err = capsys.readouterr().err
+    assert "kiosk.priorities: 'veteran' is not in queue.priorities" in err
+    for missing in ("pregnant", "disabled", "meritorious"):
+        assert f"queue.priorities: {missing!r} is not offered at the kiosk" in err
+    assert "'elderly'" not in err
+
+
 def test_bad_site_file_exits_non_zero_from_the_installed_command(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(

@@ -310,3 +310,47 @@ def test_backlog_conf_keeps_the_site_settings_until_the_backlog_is_exceeded() ->
     assert backlog_conf(conf, 1) is conf
     shortened = backlog_conf(conf, 2)
     assert (shortened.repeat, shortened.chime, shortened.template) == (1, False, conf.template)
+
+
+DEMO = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
+
+
+def test_a_priority_prefix_is_said_as_the_site_file_says_not_letter_by_letter() -> None:
+    from siteconf import load_site
+
+    site = load_site(DEMO)
+    assert site.spoken_prefixes() == {"UA": "ưu tiên A", "UB": "ưu tiên B", "UC": "ưu tiên C"}
+    call = Announcement("UA1001", 1, "Quầy 1")
+    assert sentence(site.display.voice, call).startswith("Mời công dân có số thứ tự u a một nghìn")
+    assert sentence(site.voice_conf(), call) == (
+        "Mời công dân có số thứ tự ưu tiên a một nghìn không trăm linh một đến quầy một"
+    )
+    assert sentence(site.voice_conf(), Announcement("B2001", 2)).split()[7:9] == ["bê", "hai"]
+    assert read_ticket("UC7", prefixes={"UC": "Ưu tiên C"}) == "ưu tiên xê bảy"
+
+
+def test_the_site_file_gives_its_own_spoken_prefixes_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    from siteconf import SiteFileError, load_site
+
+    text = DEMO.read_text(encoding="utf-8")
+    own = tmp_path / "own.toml"
+    own.write_text(
+        text.replace(
+            "[display.voice]\n", '[display.voice]\nprefixes = { UA = "ưu tiên đất đai", B = "BE" }\n'
+        ),
+        encoding="utf-8",
+    )
+    site = load_site(own)
+    assert site.spoken_prefixes()["UA"] == "ưu tiên đất đai" and site.spoken_prefixes()["UB"] == "ưu tiên B"
+    assert sentence(site.voice_conf(), Announcement("UA5", 1)).split()[7:11] == ["ưu", "tiên", "đất", "đai"]
+    assert sentence(site.voice_conf(), Announcement("B5", 1)).split()[7:9] == ["bê", "e"]
+    words = _motcua("say", "--site", str(own), "--ticket", "UA12", "--counter", "3", "--text")
+    assert words.returncode == 0, words.stderr
+    assert "số thứ tự ưu tiên đất đai mười hai đến quầy ba" in words.stdout
+    for bad, why in (('{ ua = "x" }', "not a ticket prefix"), ('{ UA = " " }', "say something")):
+        broken = tmp_path / "broken.toml"
+        broken.write_text(
+            text.replace("[display.voice]\n", f"[display.voice]\nprefixes = {bad}\n"), encoding="utf-8"
+        )
+        with pytest.raises(SiteFileError, match=why):
+            load_site(broken)

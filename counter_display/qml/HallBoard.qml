@@ -7,9 +7,12 @@ import QtQuick.Controls
 import QtQuick.Layouts
 
 ApplicationWindow {
+    id: board
     visible: true
     width: 1920
     height: 1080
+    // Laid out for a 1920 x 1080 TV and scaled as a whole to the window (a smaller screen shows all of it).
+    readonly property real fit: Math.min(width / 1920, height / 1080)
     title: "motcua — bảng gọi số"
     color: palette_.background
 
@@ -27,6 +30,16 @@ ApplicationWindow {
         readonly property color highlightText: "#0b1d3a"
         readonly property color noticeBar: "#102a52"
     }
+
+    Item {
+        id: stage
+        objectName: "stage"
+        width: 1920
+        height: 1080
+        scale: board.fit
+        transformOrigin: Item.TopLeft
+        x: Math.round((board.width - width * scale) / 2)
+        y: Math.round((board.height - height * scale) / 2)
 
     ColumnLayout {
         anchors.fill: parent
@@ -191,6 +204,7 @@ ApplicationWindow {
         }
 
         Rectangle {
+            objectName: "noticeBar"
             Layout.fillWidth: true
             Layout.preferredHeight: 64
             color: palette_.noticeBar
@@ -211,4 +225,5 @@ ApplicationWindow {
             }
         }
     }
+    }  // stage
 }

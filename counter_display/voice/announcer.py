@@ -57,7 +57,7 @@ def sentence(conf: VoiceConf, call: Announcement) -> str:
     counter_words = read_number(call.counter, dialect)
     template = conf.recall_template if call.recall else conf.template
     return template.format(
-        ticket=read_ticket(call.ticket, dialect, digits=conf.read_digits),
+        ticket=read_ticket(call.ticket, dialect, digits=conf.read_digits, prefixes=conf.prefixes),
         counter=counter_words,
         counter_name=_spoken_name(call.counter_name, counter_words),
         service_name=call.service_name,

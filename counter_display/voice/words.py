@@ -8,13 +8,15 @@ Numbers are read in groups of three digits (trăm, nghìn, triệu) with the usu
 - a zero tens digit before a non-zero unit is ``linh`` (``lẻ`` in the south): ``một trăm linh năm``;
 - a group after a higher group keeps its hundreds even when zero: ``một nghìn không trăm hai mươi ba``.
 
-Ticket prefixes are spelt letter by letter with the Vietnamese names of the letters (``B`` = ``bê``).
+Ticket prefixes are spelt letter by letter with the Vietnamese names of the letters (``B`` = ``bê``),
+unless the site gives a prefix a spoken form (``UA`` = ``ưu tiên A``, see ``Site.spoken_prefixes``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -110,14 +112,30 @@ def spell_letters(prefix: str) -> str:
     return " ".join(names)
 
 
-def read_ticket(ticket: str, dialect: Dialect = Dialect.NORTH, digits: bool = False) -> str:
-    """A ticket number aloud: ``"A1023"`` → ``a một nghìn không trăm hai mươi ba``."""
+def say_prefix(prefix: str, prefixes: Mapping[str, str] | None = None) -> str:
+    """A ticket prefix aloud: its spoken form from ``prefixes`` (a word in capitals in it is spelt:
+    ``"ưu tiên A"`` → ``ưu tiên a``), or else letter by letter (``"UA"`` → ``u a``)."""
+    spoken = (prefixes or {}).get(prefix)
+    if spoken is None:
+        return spell_letters(prefix)
+    words = unicodedata.normalize("NFC", spoken).split()
+    return " ".join(spell_letters(w) if w.isupper() and w.isalpha() else w.lower() for w in words)
+
+
+def read_ticket(
+    ticket: str,
+    dialect: Dialect = Dialect.NORTH,
+    digits: bool = False,
+    prefixes: Mapping[str, str] | None = None,
+) -> str:
+    """A ticket number aloud: ``"A1023"`` → ``a một nghìn không trăm hai mươi ba``; ``prefixes`` gives
+    the spoken form of some prefixes (``{"UA": "ưu tiên A"}``: ``UA5`` → ``ưu tiên a năm``)."""
     match = _TICKET.match(ticket.strip().upper())
     if match is None:
         raise ValueError(f"a ticket number is letters then digits, e.g. A1023, not {ticket!r}")
     prefix, number = match.groups()
     spoken = read_digits(number) if digits else read_number(int(number), dialect)
-    return f"{spell_letters(prefix)} {spoken}" if prefix else spoken
+    return f"{say_prefix(prefix, prefixes)} {spoken}" if prefix else spoken
 
 
 def words_of(sentence: str) -> list[str]:

@@ -8,6 +8,7 @@ KioskWindow {
     id: win
     title: "motcua — máy lấy số"
     offlineMark: vm.offlineMark
+    paperMark: vm.paperMark
 
     // --- home: priority groups, search, services grouped by field ---------------------------------
     ColumnLayout {
@@ -26,12 +27,29 @@ KioskWindow {
             color: win.fg
         }
 
-        Label {
-            text: ui.t.priority + " — " + ui.t.priority_hint
+        // The priority groups: a heading, then one line of help under it, then the toggles.
+        ColumnLayout {
+            objectName: "priorityHeader"
             Layout.fillWidth: true
-            wrapMode: Text.WordWrap
-            color: win.fg
-            font.pixelSize: Math.round(ui.font * 0.85)
+            Layout.topMargin: win.gap / 2
+            spacing: win.gap / 4
+            Label {
+                objectName: "priorityTitle"
+                text: ui.t.priority
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                color: win.accent
+                font.bold: true
+                font.pixelSize: Math.round(ui.font * 0.95)
+            }
+            Label {
+                objectName: "priorityHint"
+                text: ui.t.priority_hint
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                color: win.fg
+                font.pixelSize: Math.round(ui.font * 0.75)
+            }
         }
         Flow {
             Layout.fillWidth: true
@@ -188,6 +206,16 @@ KioskWindow {
                 color: vm.ticket.virtual ? win.danger : win.fg
                 font.bold: vm.ticket.virtual === true
                 wrapMode: Text.WordWrap
+                Layout.fillWidth: true
+                horizontalAlignment: Text.AlignHCenter
+            }
+            Label {
+                objectName: "ticketLink"
+                visible: vm.ticket.virtual === true && (vm.ticket.link || "") !== ""
+                text: ui.t.virtual_link + "\n" + (vm.ticket.link || "")
+                color: win.fg
+                font.pixelSize: Math.round(ui.font * 0.8)
+                wrapMode: Text.WrapAnywhere
                 Layout.fillWidth: true
                 horizontalAlignment: Text.AlignHCenter
             }

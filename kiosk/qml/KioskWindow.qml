@@ -7,13 +7,16 @@ import QtQuick.Layouts
 ApplicationWindow {
     id: root
     visible: true
-    width: 1080
-    height: 1920
+    // Laid out for the panel's pixels (ui.designWidth x ui.designHeight) and scaled as a whole to the
+    // window, so a window shrunk to a smaller screen shows everything, only smaller.
+    width: ui.designWidth
+    height: ui.designHeight
     title: "motcua"
     font.family: "Noto Sans"
     font.pixelSize: ui.font
 
-    readonly property bool landscape: width > height
+    readonly property real fit: Math.min(width / ui.designWidth, height / ui.designHeight)
+    readonly property bool landscape: ui.designWidth > ui.designHeight
     readonly property color bg: ui.highContrast ? "#000000" : "#f3f5f7"
     readonly property color fg: ui.highContrast ? "#ffffff" : "#1a1a1a"
     readonly property color accent: ui.highContrast ? "#ffff00" : "#8b0000"
@@ -21,6 +24,7 @@ ApplicationWindow {
     readonly property color danger: ui.highContrast ? "#ffff00" : "#b00020"
     readonly property int gap: Math.round(ui.target / 3)
     property string offlineMark: ""
+    property string paperMark: ""  // the printer's paper running out: small, for whoever passes by
     default property alias content: body.data
     // The text field the on-screen keyboard types into: the last one touched, unless it has its own
     // keys (ownKeys: true, like the dossier code's).
@@ -32,6 +36,16 @@ ApplicationWindow {
     }
 
     color: bg
+
+    Item {
+        id: stage
+        objectName: "stage"
+        width: ui.designWidth
+        height: ui.designHeight
+        scale: root.fit
+        transformOrigin: Item.TopLeft
+        x: Math.round((root.width - width * scale) / 2)
+        y: Math.round((root.height - height * scale) / 2)
 
     ColumnLayout {
         anchors.fill: parent
@@ -49,6 +63,24 @@ ApplicationWindow {
                 font.pixelSize: Math.round(ui.font * 1.3)
                 font.bold: true
                 color: root.accent
+            }
+            Rectangle {
+                objectName: "paperMark"
+                visible: root.paperMark !== ""
+                color: "transparent"
+                border.color: root.accent
+                border.width: 2
+                radius: 8
+                implicitWidth: paperText.implicitWidth + root.gap
+                implicitHeight: paperText.implicitHeight + root.gap / 2
+                Layout.alignment: Qt.AlignVCenter
+                Label {
+                    id: paperText
+                    anchors.centerIn: parent
+                    text: root.paperMark
+                    color: root.accent
+                    font.pixelSize: Math.round(ui.font * 0.6)
+                }
             }
             Rectangle {
                 objectName: "offlineMark"
@@ -103,4 +135,5 @@ ApplicationWindow {
         z: -1
         onPressed: (mouse) => { ui.touch(); mouse.accepted = false }
     }
+    }  // stage
 }
