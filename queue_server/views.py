@@ -97,6 +97,7 @@ def counter_state(core: Core, number: int) -> m.CounterState:
         current=ticket.code if ticket else None,
         call_seq=core.lookups.counter_seq.get(number),
         officer=state.officer,
+        officer_name=core.officer_name(state.officer),
         current_ticket_id=ticket.id if ticket else None,
         services=list(core.site.counter(number).services),
     )

@@ -99,6 +99,12 @@ class RatingQuestion(Strict):
 class RatingConf(Strict):
     levels: Literal[3, 5] = 3
     timeout_s: float = Field(default=30.0, gt=0, le=600)
+    window_s: float = Field(
+        default=180.0,
+        gt=0,
+        le=3600,
+        description="a rating given this long after the ticket finished still counts for it",
+    )
     questions: list[RatingQuestion] = Field(default_factory=list)
 
 
