@@ -88,15 +88,21 @@ def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Ce
     officers.add("cb01", "Nguyễn Văn Bình", "officer", PASSWORD, PIN, keypad_code=CODE)
     officers.add("cb02", "Lê Thị Hoa", "officer", PASSWORD, "7531", keypad_code="2024")
     server = QueueServer(demo_site, store, mosquitto).start()
-    keypads = {n: KeypadService(site_id, demo_site.device(f"keypad-{n}"), mosquitto).start() for n in (1, 2, 3)}
+    keypads = {
+        n: KeypadService(site_id, demo_site.device(f"keypad-{n}"), mosquitto).start() for n in (1, 2, 3)
+    }
     led = LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()
     watcher = BusClient(mosquitto, site_id, "watcher-login")
     state = Centre(server, sims, officers, keypads)
     for n in (1, 2, 3):
         answers = state.answers.setdefault(f"keypad-{n}", [])
-        watcher.subscribe(watcher.topics.resp(f"keypad-{n}"), lambda _t, r, a=answers: a.append(r), m.Response)
+        watcher.subscribe(
+            watcher.topics.resp(f"keypad-{n}"), lambda _t, r, a=answers: a.append(r), m.Response
+        )
         states = state.states.setdefault(n, [])
-        watcher.subscribe(watcher.topics.counter_state(n), lambda _t, s, x=states: x.append(s), m.CounterState)
+        watcher.subscribe(
+            watcher.topics.counter_state(n), lambda _t, s, x=states: x.append(s), m.CounterState
+        )
     try:
         watcher.start()
         assert wait_until(lambda: all(state.last_state(n) is not None for n in (1, 2, 3)))
@@ -180,7 +186,9 @@ def test_a_keypad_trying_many_codes_is_locked_itself(centre: Centre) -> None:
     assert wait_until(lambda: centre.status(1) == "open")
 
 
-def test_counter_1s_keypad_opens_counter_1_only(centre: Centre, demo_site: Site, mosquitto: BrokerUrl) -> None:
+def test_counter_1s_keypad_opens_counter_1_only(
+    centre: Centre, demo_site: Site, mosquitto: BrokerUrl
+) -> None:
     centre.log_in(1)
     assert wait_until(lambda: centre.status(1) == "open")
     assert centre.status(2) == "closed"
