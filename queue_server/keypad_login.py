@@ -118,6 +118,7 @@ class KeypadLogin:
             if now - entry.at > ENTRY_IDLE_S:
                 entry = pad.entry = _Entry()
             entry.at = now
+            feedback: Feedback | None
             if event.key is m.Key.DIGIT and event.digit is not None:
                 feedback = self._digit(entry, event.digit)
             else:

@@ -183,9 +183,9 @@ class Worker:
         try:
             handler = handler_for(request)
             if item.verb == "key" and isinstance(request, m.CounterRequest):
-                refused = keypad_may_act(request, self._status(request.counter))
-                if refused is not None:
-                    return refusal(request.id, refused)
+                no_officer = keypad_may_act(request, self._status(request.counter))
+                if no_officer is not None:
+                    return refusal(request.id, no_officer)
                 if self._keypad_opens(request) and request.officer is not None:
                     # CALL at a closed counter opens it for the officer identified on the keypad.
                     apply(self.core.engine.open_counter(request.counter, request.officer, at))

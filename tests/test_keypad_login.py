@@ -9,9 +9,10 @@ bitmaps on the LED display's Modbus line.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import wait_until
@@ -79,6 +80,10 @@ class Centre:
         return states[-1] if states else None
 
 
+def _into(items: list[Any]) -> Callable[[str, Any], None]:
+    return lambda _topic, message: items.append(message)
+
+
 @pytest.fixture
 def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Centre]:
     site_id = demo_site.site.id
@@ -96,13 +101,9 @@ def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Ce
     state = Centre(server, sims, officers, keypads)
     for n in (1, 2, 3):
         answers = state.answers.setdefault(f"keypad-{n}", [])
-        watcher.subscribe(
-            watcher.topics.resp(f"keypad-{n}"), lambda _t, r, a=answers: a.append(r), m.Response
-        )
+        watcher.subscribe(watcher.topics.resp(f"keypad-{n}"), _into(answers), m.Response)
         states = state.states.setdefault(n, [])
-        watcher.subscribe(
-            watcher.topics.counter_state(n), lambda _t, s, x=states: x.append(s), m.CounterState
-        )
+        watcher.subscribe(watcher.topics.counter_state(n), _into(states), m.CounterState)
     try:
         watcher.start()
         assert wait_until(lambda: all(state.last_state(n) is not None for n in (1, 2, 3)))
