@@ -6,7 +6,8 @@ Run it with ``DISPLAY`` set to an Xvfb display and ``QT_QPA_PLATFORM=xcb``. It d
 view-model with counter states and server answers as the bus would deliver them (no broker needed)
 and grabs the X screen with Pillow after each state. States: ``rate`` (the prompt for A1001),
 ``already_rated`` and ``expired`` (the server refused the rating just given), ``already_rated_en``
-(the same in English).
+(the same in English), ``keypad_officer`` (serving, for an officer who identified on the keypad:
+the name comes from the counter state).
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def main(out: Path, prefix: str, states: list[str]) -> int:
             vm.ui.toggleLanguage()
         vm._asking, vm._screen = None, "idle"
         vm.rated.clear()
+        if state == "keypad_officer":  # opened from a keypad: the name is the account's, from the state
+            vm._apply_state(
+                CounterView(counter=2, current="B2001", officer="cb09", officer_name="Phạm Minh Châu")
+            )
+            settle(app)
+            ImageGrab.grab(bbox=(0, 0, 800, 1280)).save(out / f"{prefix}{state}.png")
+            print(out / f"{prefix}{state}.png", vm.current_screen())
+            continue
         vm._apply_state(CounterView(counter=2, current="A1001", officer="cb-001"))
         vm._apply_state(CounterView(counter=2, current=None, officer="cb-001"))
         refusal = REFUSALS.get(state.removesuffix("_en"))
@@ -62,7 +71,7 @@ def main(out: Path, prefix: str, states: list[str]) -> int:
         settle(app)
         window.requestUpdate()
         settle(app)
-        shot = ImageGrab.grab(bbox=(0, 0, 800, 1280), xdisplay=None)
+        shot = ImageGrab.grab(bbox=(0, 0, 800, 1280))
         shot.save(out / f"{prefix}{state}.png")
         print(out / f"{prefix}{state}.png", vm.current_screen())
     window.close()

@@ -29,7 +29,7 @@ KioskWindow {
             ColumnLayout {
                 Layout.fillWidth: true
                 Label { objectName: "officerName"; text: vm.officer.name; color: win.fg; font.bold: true; font.pixelSize: Math.round(ui.font * 1.3) }
-                Label { text: vm.officer.title + " · " + vm.counterName; color: win.fg }
+                Label { text: (vm.officer.title ? vm.officer.title + " · " : "") + vm.counterName; color: win.fg }
             }
         }
 
