@@ -28,7 +28,8 @@ name = "Người cao tuổi (từ 60 tuổi)"
 
 [kiosk.rating]                 # rating tablets
 levels = 3                     # 3 or 5
-timeout_s = 30
+timeout_s = 30                 # the question goes away after this long without a touch
+window_s = 180                 # a rating given this long after the ticket finished still counts
 [[kiosk.rating.questions]]
 id = "attitude"
 text = "Thái độ của cán bộ"

@@ -204,3 +204,34 @@ def test_counter_1s_keypad_opens_counter_1_only(
         rogue.stop()
     assert not answer.ok and answer.error is not None and answer.error.code == "forbidden"
     assert centre.status(2) == "closed"
+
+
+def test_keypad_codes_are_digits_and_belong_to_one_officer(tmp_path: Path) -> None:
+    from queue_server.accounts import AccountError
+
+    store = Store.open(f"sqlite:///{tmp_path}/codes.db")
+    try:
+        officers = Officers(store.engine)
+        officers.add("cb01", "Nguyễn Văn Bình", "officer", PASSWORD, PIN, keypad_code=CODE)
+        with pytest.raises(AccountError, match="already belongs to officer cb01"):
+            officers.add("cb02", "Lê Thị Hoa", "officer", PASSWORD, "7531", keypad_code=CODE)
+        with pytest.raises(AccountError, match="1 to 6 digits"):
+            officers.add("cb03", "Hồ Văn Nam", "officer", PASSWORD, "7531", keypad_code="12a4")
+        officers.add("cb04", "Đỗ Thị Mai", "officer", PASSWORD)  # no PIN, no code: console only
+        officers.reset("cb04", PASSWORD, keypad_code="4040")  # a code but still no PIN
+        assert officers.pin_login("4040", "0000") is None
+        assert officers.pin_login("", PIN) is None and officers.pin_login("1017; --", PIN) is None
+        officer = officers.pin_login(CODE, PIN)
+        assert officer is not None and officer.id == "cb01"
+    finally:
+        store.close()
+
+
+def test_the_keypad_display_shows_digits_and_blanks_only() -> None:
+    from counter_display.service import keypad_digits
+
+    assert keypad_digits("1017") == "1017"
+    assert keypad_digits("Err") == "   "
+    assert keypad_digits("P1n") == " 1 "
+    assert keypad_digits("12345678") == "345678"
+    assert keypad_digits("١٢") == "  "  # digits of other scripts are no segment patterns
