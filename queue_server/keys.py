@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 TYPED_DIGITS_S = 10.0  # digits typed on a keypad count for the next key pressed within this time
 
-# The operations a key may be mapped to in the site file that are counter operations here. Others
-# (request_rating: the rating tablet's business; transfer without digits) change nothing and are logged.
+# The operations a key may be mapped to in the site file, as counter operations. request_rating
+# finishes the ticket served (the tablet then asks at once); transfer needs digits typed first.
 KEY_OPERATIONS = {
     "call_next": m.CounterAction.CALL_NEXT,
     "recall": m.CounterAction.RECALL,

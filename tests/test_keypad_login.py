@@ -144,9 +144,12 @@ def test_an_officer_identifies_on_the_keypad_and_the_counter_opens_for_them(cent
     assert wait_until(lambda: (s := centre.last_state(2)) is not None and s.officer_name == "Nguyễn Văn Bình")
     opened = [e for e in centre.server.store.events() if e.type == "counter_opened"]
     assert [(e.data["counter"], e.data["officer"]) for e in opened] == [(2, "cb01")]
-    # Paused, then CALL again: the keypad's officer resumes it; closed from the keypad, it forgets.
+    # Paused, then CALL: the counter resumes for the officer identified on the keypad, nobody else.
     centre.press(2, Key.PAUSE)
     assert wait_until(lambda: centre.status(2) == "paused")
+    centre.press(2, Key.CALL)
+    assert wait_until(lambda: centre.status(2) == "open")
+    assert centre.server.engine.counters[2].officer == "cb01"
 
 
 def test_wrong_pins_and_unknown_codes_are_refused_alike_and_open_nothing(centre: Centre) -> None:
