@@ -142,6 +142,8 @@ def test_an_officer_identifies_on_the_keypad_and_the_counter_opens_for_them(cent
     # The event log and the retained state record the authenticated account, and its name.
     assert centre.server.engine.counters[2].officer == "cb01"
     assert wait_until(lambda: (s := centre.last_state(2)) is not None and s.officer_name == "Nguyễn Văn Bình")
+    (view,) = [v for v in centre.server.counter_views() if v.counter == 2]  # staff's dashboard, console
+    assert (view.officer, view.officer_name) == ("cb01", "Nguyễn Văn Bình")
     opened = [e for e in centre.server.store.events() if e.type == "counter_opened"]
     assert [(e.data["counter"], e.data["officer"]) for e in opened] == [(2, "cb01")]
     # Paused, then CALL: the counter resumes for the officer identified on the keypad, nobody else.
