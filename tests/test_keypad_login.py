@@ -65,9 +65,13 @@ class Centre:
         self.type(counter, code)
         self.type(counter, pin)
 
-    def checked(self) -> bool:
-        """Every PIN typed so far has been checked and its feedback sent."""
-        return self.server.login.idle()
+    def refused_log_in(self, counter: int, code: str = CODE, pin: str = PIN) -> None:
+        """A log-in that must fail: wait for its feedback (one beep for the code, three for the refusal)."""
+        keypad = self.keypad(counter)
+        beeps = keypad.beeps
+        self.log_in(counter, code, pin)
+        assert wait_until(lambda: keypad.beeps == beeps + 1 + 3, timeout=10)
+        assert wait_until(self.server.login.idle)
 
     def keypad(self, counter: int) -> CallerBusKeypadSim:
         return self.sims.keypads[counter]
@@ -155,11 +159,10 @@ def test_an_officer_identifies_on_the_keypad_and_the_counter_opens_for_them(cent
 
 
 def test_wrong_pins_and_unknown_codes_are_refused_alike_and_open_nothing(centre: Centre) -> None:
-    keypad, led = centre.keypad(2), centre.sims.leds[2]
-    centre.log_in(2, pin="1357")  # wrong PIN
-    assert wait_until(lambda: centre.checked() and keypad.beeps == 1 + 3 and led.shown == " Err")
-    centre.log_in(2, code="9090", pin=PIN)  # nobody has this code: asked for a PIN all the same
-    assert wait_until(lambda: centre.checked() and keypad.beeps == 2 * (1 + 3))
+    led = centre.sims.leds[2]
+    centre.refused_log_in(2, pin="1357")  # wrong PIN
+    assert wait_until(lambda: led.shown == " Err")
+    centre.refused_log_in(2, code="9090", pin=PIN)  # nobody has this code: asked for a PIN all the same
     assert centre.status(2) == "closed" and centre.server.engine.counters[2].officer is None
     centre.log_in(2)  # the right code and PIN still work after two failures
     assert wait_until(lambda: centre.status(2) == "open")
@@ -169,24 +172,19 @@ def test_wrong_pins_and_unknown_codes_are_refused_alike_and_open_nothing(centre:
 def test_pin_guesses_spread_over_keypads_lock_the_account(centre: Centre) -> None:
     guesses = [f"{1000 + i}" for i in range(MAX_FAILURES)]
     for i, guess in enumerate(guesses):
-        centre.log_in(1 if i % 2 == 0 else 3, pin=guess)  # keypads 1 and 3 take turns
-        assert wait_until(centre.checked)
+        centre.refused_log_in(1 if i % 2 == 0 else 3, pin=guess)  # keypads 1 and 3 take turns
     (account,) = [o for o in centre.officers.list() if o.id == "cb01"]
     assert account.locked
-    centre.log_in(2)  # the real PIN, on a keypad that saw no failure: the account is locked
-    assert wait_until(lambda: centre.checked() and centre.keypad(2).beeps == 1 + 3)
-    assert centre.sims.leds[2].shown == " Err"
+    centre.refused_log_in(2)  # the real PIN, on a keypad that saw no failure: the account is locked
+    assert wait_until(lambda: centre.sims.leds[2].shown == " Err")
     assert {centre.status(n) for n in (1, 2, 3)} == {"closed"}
 
 
 def test_a_keypad_trying_many_codes_is_locked_itself(centre: Centre) -> None:
     for code in ("11", "12", "13", "14", "15"):  # nobody's codes: no account gets locked
-        centre.log_in(3, code=code, pin="0000")
-        assert wait_until(centre.checked)
+        centre.refused_log_in(3, code=code, pin="0000")
     assert not any(o.locked for o in centre.officers.list())
-    beeps = centre.keypad(3).beeps
-    centre.log_in(3)  # a real code and PIN: this keypad is locked for now
-    assert wait_until(lambda: centre.keypad(3).beeps == beeps + 1 + 3)
+    centre.refused_log_in(3)  # a real code and PIN: this keypad is locked for now
     assert centre.status(3) == "closed"
     centre.log_in(1)  # the account itself is fine on another keypad
     assert wait_until(lambda: centre.status(1) == "open")

@@ -19,7 +19,7 @@ async function refresh() {
     document.getElementById("counter-name").textContent = c.name;
     document.getElementById("current").textContent = c.current || "—";
     document.getElementById("status").textContent =
-      `${STATUS[c.status] || c.status}${c.officer ? " · cán bộ " + (c.officer_name || c.officer) : ""} · ${c.waiting} người chờ`;
+      `${STATUS[c.status] || c.status}${c.officer ? " · cán bộ " + c.officer : ""} · ${c.waiting} người chờ`;
     replaceChildren("queues", q.filter(s => c.services.includes(s.service))
       .map(s => el("tr", {}, el("td", {}, s.service_name), el("td", {}, s.waiting), el("td", {}, s.last_called || ""))));
     const select = document.getElementById("to_service");
