@@ -96,6 +96,11 @@ def call_to_display(
     kiosk.enable_requests()
     kiosk.start()
     try:
+        for counter in CIVIL_COUNTERS:  # opened from the console: a keypad opens only after a log-in
+            opened = m.CounterRequest(
+                counter=counter, action=m.CounterAction.OPEN, officer=f"cb{counter:02d}"
+            )
+            assert kiosk.request("counter", opened).ok
         numbers = []
         for _ in range(n):
             reply = kiosk.request("issue_ticket", m.IssueTicket(service="civil"))

@@ -484,6 +484,11 @@ class CounterState(Envelope):
     current: TicketNumber | None = None
     call_seq: int | None = Field(default=None, ge=0)
     officer: Level | None = Field(default=None, description="id of the officer logged in (not a name)")
+    officer_name: str | None = Field(
+        default=None,
+        max_length=120,
+        description="display name of that officer, shown to citizens on the counter's rating tablet",
+    )
     current_ticket_id: str | None = Field(default=None, description="id of the ticket being served")
     services: list[Level] = []
 

@@ -8,8 +8,11 @@ counter shows the closed mark ``----``; a newer state cuts a blink short.
 A write the display does not acknowledge stays pending and is retried with backoff (0.5 s doubling
 to 5 s) until it succeeds or a newer state replaces it; ``idle()`` tells when it has settled.
 The keypad turns caller-bus key frames into ``evt`` messages; the server maps keys to counter
-operations. A keypad line that fails is reported ERROR once, then closed and reopened with backoff
-(0.5 s doubling to 10 s) and reported OK again once polling works.
+operations. It also obeys ``show_text`` (on its six-digit display: digits and blanks only, any other
+character is shown blank) and ``beep`` commands, the server's feedback while an officer logs in;
+they are written between polls by the keypad's own thread, never over a frame being read.
+A keypad line that fails is reported ERROR once, then closed and reopened with backoff (0.5 s
+doubling to 10 s) and reported OK again once polling works.
 
 Neither worker thread ever dies of an error: each is logged, backed off and retried. Both services
 take their life cycle (threads, bus link, status) from ``device_service.base``.
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from urllib.parse import urlsplit
 
 from bus import models as m
 from bus.client import BrokerUrl
 from bus.device import DeviceLink
 from counter_display.bus_master import BusMaster
+from counter_display.caller_bus import DISPLAY_DIGITS
 from counter_display.caller_bus import Key as BusKey
 from counter_display.errors import CounterDeviceError, CounterLinkError, DisplayRejectedError
 from counter_display.keypad import CallerBusKeypad, KeyPress, PolledCallerBusKeypad
@@ -60,6 +65,12 @@ KEYS = {
 
 def _scheme(url: str | None) -> str:
     return urlsplit(url or "").scheme or "none"
+
+
+def keypad_digits(text: str) -> str:
+    """``text`` as a caller keypad's display can show it: the last six characters, digits kept, any
+    other character blank."""
+    return "".join(ch if ch.isdigit() and ch.isascii() else " " for ch in text[-DISPLAY_DIGITS:])
 
 
 def display_text(state: m.CounterState, digits: int = LED_DIGITS) -> str | None:
@@ -340,6 +351,21 @@ class KeypadService(PolledDeviceService[KeyPress]):
         super().__init__(device.id, DeviceLink(broker, site_id, device.id, info))
         self.poll_s = poll_s
         self.presses = 0
+        self._commands: deque[m.ShowText | m.Beep] = deque(maxlen=32)
+        self.link.on_command(self._on_command)
+
+    def _on_command(self, command: m.PrintTicket | m.ShowText | m.Beep) -> None:
+        if isinstance(command, m.ShowText | m.Beep):
+            self._commands.append(command)  # written by the polling thread, which owns the line
+
+    def _write_commands(self) -> None:
+        addr = self.device.address or 1
+        while self._commands:
+            command = self._commands.popleft()
+            if isinstance(command, m.Beep):
+                self.keypad.beep(addr)
+            else:
+                self.keypad.show_digits(addr, keypad_digits(command.text))
 
     def _open(self) -> CallerBusKeypad:
         """The push driver, or with ``polled`` the polling master asking this device's address."""
@@ -351,6 +377,7 @@ class KeypadService(PolledDeviceService[KeyPress]):
     def _poll(self) -> list[KeyPress]:
         if self.keypad.transport.closed:
             self.keypad = self._open()
+        self._write_commands()
         return self.keypad.poll(self.poll_s)
 
     def _close_line(self) -> None:

@@ -2,11 +2,20 @@
 the clerk finishes a ticket asks the citizen to rate it, once, then publishes ``RatingGiven``.
 
 It follows the counter's retained ``counter/{n}/state``, read leniently (only ``current`` and, when
-the server sends them, ``officer`` and ``ticket_id``) so that new fields never break the tablet. A
-ticket is finished when ``current`` changes away from it (to nothing, or to the next number).
+the server sends them, ``officer``, ``officer_name`` and the ticket's id) so that new fields never
+break the tablet. A ticket is finished when ``current`` changes away from it (to nothing: the officer
+finished it, e.g. with the keypad's RATING key; or to the next number), and the question is asked at
+once. The officer shown is the site file's ``[[kiosk.officers]]`` entry (name, title, photo) for the
+state's officer id, else the account's display name the server sends (``officer_name``).
 Screens: ``idle`` (nobody served), ``serving``, ``rate``, ``questions`` (optional, from the site
-file), ``thanks``. With no touch for ``[kiosk.rating] timeout_s`` the question goes away politely;
-answers given so far are sent.
+file), ``thanks``, ``refused``. With no touch for ``[kiosk.rating] timeout_s`` the question goes away
+politely; answers given so far are sent.
+
+The server answers every rating on ``resp/{tablet}``. A refusal (already rated, rating time over,
+another counter's ticket, off the scale...) replaces the thanks with a plain message in the screen's
+language (``REFUSALS``); ``internal_error`` is transient (the server stored nothing): the same rating,
+same id, is sent again after ``RETRY_MS``, and only when every retry failed does the citizen read
+that it was not recorded.
 """
 
 from __future__ import annotations
@@ -44,6 +53,29 @@ LEVELS: dict[int, list[tuple[int, str, str]]] = {
     ],
 }
 THANKS_MS = 4000
+REFUSED_MS = 6000
+RETRY_MS = (1000, 2000, 4000)
+"""Delays before each new send of a rating the server failed to store (``internal_error``)."""
+TRANSIENT = frozenset({"internal_error"})
+REFUSALS: dict[str, tuple[str, str]] = {
+    "already_rated": ("Phiếu này đã được đánh giá.", "This ticket has already been rated."),
+    "expired": ("Hết thời gian đánh giá phiếu này.", "The time to rate this ticket is over."),
+    "forbidden": (
+        "Đánh giá này không được ghi nhận tại quầy này.",
+        "This rating cannot be recorded at this counter.",
+    ),
+    "not_allowed": (
+        "Phiếu này chưa được phục vụ nên chưa đánh giá được.",
+        "This ticket has not been served yet.",
+    ),
+    "unknown_ticket": ("Không tìm thấy phiếu này.", "This ticket was not found."),
+    "bad_request": ("Đánh giá không hợp lệ.", "The rating is not valid."),
+    "internal_error": (
+        "Hệ thống đang bận, chưa ghi nhận được đánh giá. Xin cảm ơn quý vị.",
+        "The system is busy: your rating was not recorded. Thank you.",
+    ),
+}
+OTHER_REFUSAL = ("Đánh giá chưa được ghi nhận.", "The rating was not recorded.")
 
 
 class CounterView(BaseModel):
@@ -54,12 +86,15 @@ class CounterView(BaseModel):
     counter: int
     current: str | None = None
     officer: str | None = None
+    officer_name: str | None = None
     ticket_id: str | None = None
+    current_ticket_id: str | None = None
 
 
 class RatingViewModel(QObject):
     changed = Signal()
     _state = Signal(object)
+    _verdict = Signal(object)
 
     def __init__(
         self,
@@ -90,6 +125,13 @@ class RatingViewModel(QObject):
         self.verdicts: dict[str, m.Response] = {}
         self.bus.subscribe(self.bus.topics.resp(tablet_id), self._on_verdict, m.Response, dedupe=False)
         self._state.connect(self._apply_state)
+        self._verdict.connect(self._apply_verdict)
+        self._notice: tuple[str, str] | None = None
+        self._retries: dict[str, int] = {}
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._send_again)
+        self._retrying: list[m.RatingGiven] = []
         self._view: CounterView | None = None
         self._screen = "idle"
         self._asking: CounterView | None = None
@@ -128,7 +170,8 @@ class RatingViewModel(QObject):
         officer_id = view.officer if view else None
         officer = next((o for o in self._site.kiosk.officers if o.id == officer_id), None)
         if officer is None:
-            return {"name": "", "title": "", "photo": ""}
+            name = (view.officer_name or "") if view and officer_id else ""
+            return {"name": name, "title": "", "photo": ""}
         photo = ""
         if officer.photo and self._photos is not None and (self._photos / officer.photo).is_file():
             photo = QUrl.fromLocalFile(str((self._photos / officer.photo).resolve())).toString()
@@ -150,12 +193,16 @@ class RatingViewModel(QObject):
     def _get_counter_name(self) -> str:
         return self._site.counter(self.counter).name
 
+    def _get_notice(self) -> str:
+        return self.ui.name_of(*self._notice) if self._notice else ""
+
     screen = qt_property(str, _get_screen, notify=changed)
     officer = qt_property(dict, _get_officer, notify=changed)
     number = qt_property(str, _get_number, notify=changed)
     levels = qt_property(list, _get_levels, notify=changed)
     questions = qt_property(list, _get_questions, notify=changed)
     counterName = qt_property(str, _get_counter_name)
+    notice = qt_property(str, _get_notice, notify=changed)
 
     def current_screen(self) -> str:
         return self._screen
@@ -190,10 +237,34 @@ class RatingViewModel(QObject):
             self.changed.emit()
 
     def _on_verdict(self, _topic: str, response: m.Response) -> None:
-        """What the server did with a rating (by the rating's id); a refusal is logged with its code."""
+        """What the server did with a rating (by the rating's id), handed to the Qt thread."""
+        self._verdict.emit(response)
+
+    @Slot(object)
+    def _apply_verdict(self, response: m.Response) -> None:
+        """A refusal is logged with its code and shown; a transient failure is sent again."""
         self.verdicts[response.request_id] = response
-        if not response.ok and response.error is not None:
-            log.warning("the server refused rating %s: %s", response.request_id, response.error.code)
+        event = next((e for e in self.published if e.id == response.request_id), None)
+        if response.ok or response.error is None or event is None:
+            return
+        code = response.error.code
+        tries = self._retries.get(event.id, 0)
+        if code in TRANSIENT and tries < len(RETRY_MS):
+            self._retries[event.id] = tries + 1
+            self._retrying.append(event)
+            self._retry.start(RETRY_MS[tries])
+            log.info("rating %s not stored (%s): sending it again, try %d", event.id, code, tries + 1)
+            return
+        log.warning("the server refused rating %s: %s", response.request_id, code)
+        if self._screen in ("thanks", "idle", "serving", "refused"):
+            self._notice = REFUSALS.get(code, OTHER_REFUSAL)
+            self._thanks.start(REFUSED_MS)
+            self._set_screen("refused")
+
+    def _send_again(self) -> None:
+        while self._retrying:
+            event = self._retrying.pop(0)
+            self.bus.publish(self.bus.topics.device_evt(self.tablet_id), event)
 
     # --- touches -----------------------------------------------------------------------------------
 
@@ -251,6 +322,8 @@ class RatingViewModel(QObject):
             self._after_thanks()
 
     def _after_thanks(self) -> None:
+        self._notice = None
+        self._thanks.setInterval(THANKS_MS)
         self._set_screen("serving" if self._view and self._view.current else "idle")
 
     def _set_screen(self, screen: str) -> None:
@@ -259,7 +332,7 @@ class RatingViewModel(QObject):
 
 
 def _key(view: CounterView) -> str:
-    return view.ticket_id or view.current or ""
+    return view.ticket_id or view.current_ticket_id or view.current or ""
 
 
 def _weak_handler(vm: RatingViewModel) -> Callable[[str, str], None]:

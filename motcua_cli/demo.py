@@ -77,13 +77,19 @@ class VirtualCentre:
         self.clerks = Clerks(self.sims.keypads, service_s=(2.0 / speed, 5.0 / speed), seed=seed)
         self._lock = threading.Lock()
         self.officer_password = secrets.token_urlsafe(12)  # the demo's one officer account, "demo"
+        self.officer_pin = "".join(secrets.choice("0123456789") for _ in range(4))  # on keypad code 1000
         self.http: HttpServer | None = None
 
     def start(self, citizens: bool = True) -> VirtualCentre:
         self._observer.start()
         self.server.start()
         access = Access.of(self.store)
-        access.officers.add("demo", "Cán bộ demo", "officer", self.officer_password)
+        access.officers.add(
+            "demo", "Cán bộ demo", "officer", self.officer_password, self.officer_pin, keypad_code="1000"
+        )
+        # The simulated clerks press CALL only: their counters open for "demo" as from the console.
+        for counter in {d.counter for d in self.site.devices_of(DeviceKind.KEYPAD) if d.counter}:
+            self.server.handle(m.CounterRequest(counter=counter, action=m.CounterAction.OPEN, officer="demo"))
         app = create_app(self.server, access, self.site.site.name, form01_pdf=receipt_pdf)
         self.http = HttpServer(app, "127.0.0.1", free_port()).start()
         for service in self.services:
@@ -181,6 +187,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if not args.headless:
             print(f"counter console (clerks without a keypad): {centre.console_url(1)}", flush=True)
             print(f"  log in as officer 'demo', password {centre.officer_password}", flush=True)
+            print(f"  on a keypad: 1000, CONFIRM, {centre.officer_pin}, CONFIRM", flush=True)
             assert centre.http is not None
             print(f"device dashboard (facility staff): {centre.http.url}/dashboard", flush=True)
         if windows:

@@ -2,8 +2,10 @@
 
 Officers (``officers`` table, migration ``0005_officers``) have an id (what the audit log records), a
 display name, a role (officer, supervisor, facility, manager), a password and an optional keypad PIN,
-both hashed with argon2id (argon2-cffi). ``MAX_FAILURES`` wrong passwords in a row lock the account for
-``LOCKOUT_S`` seconds; a disabled account cannot log in. Accounts are managed with
+both hashed with argon2id (argon2-cffi), and an optional keypad code (digits, migration
+``0007_keypad_code``) that the officer types on a calling keypad before the PIN. ``MAX_FAILURES`` wrong
+passwords or PINs in a row (one count for both) lock the account for ``LOCKOUT_S`` seconds; a disabled
+account cannot log in. Accounts are managed with
 ``motcua officer add|disable|reset|list``.
 
 API keys (``api_keys`` table) belong to an integration (a scanner station, a lookup kiosk, a report
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 LOCKOUT_S = 15 * 60
 OFFICER_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+KEYPAD_CODE = r"^[0-9]{1,6}$"
 SCOPES = ("read", "counter", "dossier", "upload", "metrics")
 
 _meta = sa.MetaData()
@@ -51,6 +54,7 @@ OFFICERS = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_until", sa.Float),
     sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("keypad_code", sa.Text),
 )
 API_KEYS = sa.Table(
     "api_keys",
@@ -96,12 +100,20 @@ class Officers:
         self._hasher = PasswordHasher()
 
     def add(
-        self, officer_id: str, display_name: str, role: str, password: str, pin: str | None = None
+        self,
+        officer_id: str,
+        display_name: str,
+        role: str,
+        password: str,
+        pin: str | None = None,
+        *,
+        keypad_code: str | None = None,
     ) -> None:
         if not re.fullmatch(OFFICER_ID, officer_id):
             raise AccountError(f"{officer_id!r} is not an officer id: letters, digits, _ and -, e.g. cb01")
         _check_password(password)
         row = {
+            "keypad_code": self._free_code(keypad_code, officer_id),
             "id": officer_id,
             "display_name": display_name.strip() or officer_id,
             "role": str(_role(role)),
@@ -125,13 +137,29 @@ class Officers:
             raise AccountError("a PIN is 4 to 8 digits (typed on the keypad)")
         return self._hasher.hash(pin)
 
-    def reset(self, officer_id: str, password: str, pin: str | None = None) -> None:
-        """A new password (and PIN), unlocked and enabled again."""
+    def _free_code(self, code: str | None, officer_id: str) -> str | None:
+        """``code`` checked (digits, unused by another officer), or ``None``."""
+        if code is None:
+            return None
+        if not re.fullmatch(KEYPAD_CODE, code):
+            raise AccountError("a keypad code is 1 to 6 digits, e.g. 1017 (typed on the keypad)")
+        with self.engine.connect() as conn:
+            owner = conn.execute(sa.select(OFFICERS.c.id).where(OFFICERS.c.keypad_code == code)).first()
+        if owner is not None and owner.id != officer_id:
+            raise AccountError(f"keypad code {code} already belongs to officer {owner.id}")
+        return code
+
+    def reset(
+        self, officer_id: str, password: str, pin: str | None = None, *, keypad_code: str | None = None
+    ) -> None:
+        """A new password (and PIN, keypad code), unlocked and enabled again."""
         _check_password(password)
         values = {"password_hash": self._hasher.hash(password), "failures": 0, "locked_until": None}
         values["disabled"] = False
         if pin is not None:
             values["pin_hash"] = self._pin_hash(pin)
+        if keypad_code is not None:
+            values["keypad_code"] = self._free_code(keypad_code, officer_id)
         self._update(officer_id, values)
         log.info("officer %s: password reset", officer_id)
 
@@ -162,15 +190,33 @@ class Officers:
 
     def login(self, officer_id: str, password: str) -> Officer | None:
         """The officer if ``password`` is theirs and the account is usable; every failure is counted."""
+        return self._check(OFFICERS.c.id == officer_id, "password_hash", password)
+
+    def pin_login(self, keypad_code: str, pin: str) -> Officer | None:
+        """The officer whose keypad code is ``keypad_code`` if ``pin`` is their PIN; failures count
+        toward the same lockout as wrong passwords (an account has one count, whatever the keypad)."""
+        if not keypad_code.isdigit():
+            self._hasher.hash(pin)
+            return None
+        return self._check(OFFICERS.c.keypad_code == keypad_code, "pin_hash", pin)
+
+    def display_name(self, officer_id: str) -> str | None:
+        """The display name of account ``officer_id``, ``None`` when there is no such account."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(OFFICERS.c.display_name).where(OFFICERS.c.id == officer_id)).first()
+        return None if row is None else str(row.display_name)
+
+    def _check(self, which: sa.ColumnElement[bool], column: str, secret: str) -> Officer | None:
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(OFFICERS).where(OFFICERS.c.id == officer_id)).first()
-            if row is None:
-                self._hasher.hash(password)  # the same work as for a real account: no timing oracle
+            row = conn.execute(sa.select(OFFICERS).where(which)).first()
+            if row is None or getattr(row, column) is None:
+                self._hasher.hash(secret)  # the same work as for a real account: no timing oracle
                 return None
+            officer_id = row.id
             now = self.clock()
             if row.disabled or (row.locked_until is not None and row.locked_until > now):
                 return None
-            if not self._verify(row.password_hash, password):
+            if not self._verify(getattr(row, column), secret):
                 failures = row.failures + 1
                 locked = now + LOCKOUT_S if failures >= MAX_FAILURES else None
                 values = {"failures": 0 if locked else failures, "locked_until": locked}

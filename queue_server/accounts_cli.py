@@ -1,7 +1,8 @@
 """``motcua officer`` and ``motcua apikey``: the accounts of the queue server's database.
 
-motcua officer add ID --name NAME [--role officer|supervisor|facility|manager] [--pin] (--site F | --db URL)
-motcua officer reset ID [--pin] (--site F | --db URL)      new password (and PIN), unlocks
+motcua officer add ID --name NAME [--role officer|supervisor|facility|manager] [--pin] [--code DIGITS]
+                                                           (--site F | --db URL)
+motcua officer reset ID [--pin] [--code DIGITS] (--site F | --db URL)   new password (and PIN), unlocks
 motcua officer disable ID (--site F | --db URL)
 motcua officer list (--site F | --db URL)
 motcua apikey add NAME --scope read|counter|dossier|upload|metrics ... (--site F | --db URL)
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     reset.add_argument("id")
     for parser in (add, reset):
         parser.add_argument("--pin", action="store_true", help="also set the keypad PIN (4 to 8 digits)")
+        parser.add_argument(
+            "--code", help="keypad code: 1 to 6 digits the officer types on a calling keypad before the PIN"
+        )
         parser.add_argument(
             "--password-stdin", action="store_true", help="read password (then PIN) from stdin"
         )
@@ -82,9 +86,9 @@ def run_officer(args: argparse.Namespace) -> int:
             elif args.officer_action == "disable":
                 officers.disable(args.id)
             elif args.officer_action == "add":
-                officers.add(args.id, args.name, args.role, *_secrets(args))
+                officers.add(args.id, args.name, args.role, *_secrets(args), keypad_code=args.code)
             else:
-                officers.reset(args.id, *_secrets(args))
+                officers.reset(args.id, *_secrets(args), keypad_code=args.code)
         except AccountError as err:
             print(f"motcua officer: {err}", file=sys.stderr)
             return 2

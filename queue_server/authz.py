@@ -18,10 +18,12 @@ rating tablet
 anyone else        nothing
 =================  ==========================================================================
 
-Keypads act through key events mapped to their own counter (``keys.py``); a rating tablet rates
-only the ticket just finished (or being served) at its own counter, within ``RATING_WINDOW``, on
-the site's scale (``check_rating``). A refusal is ``Refused("forbidden", ...)``: answered to the
-sender and logged with the sender id, the verb and the reason, never with personal data.
+Keypads act through key events mapped to their own counter (``keys.py``), and open it only for an
+officer who identified on that keypad with code and PIN (``keypad_may_act``); a rating tablet rates
+only the ticket just finished (or being served) at its own counter, within the site's
+``[kiosk.rating] window_s``, on the site's scale (``check_rating``; after the window: ``expired``).
+A refusal is ``Refused("forbidden", ...)``: answered to the sender and logged with the sender id,
+the verb and the reason, never with personal data.
 """
 
 from __future__ import annotations
@@ -38,8 +40,7 @@ from siteconf import Site
 
 log = logging.getLogger(__name__)
 
-RATING_WINDOW = timedelta(minutes=10)
-"""How long after a ticket finished its counter's tablet may still rate it."""
+OPENING_ACTIONS = frozenset({m.CounterAction.OPEN, m.CounterAction.RESUME})
 
 READ_ONLY = frozenset({"calls_since"})
 KIOSK_VERBS = frozenset({"issue_ticket", "reserve_block", "offline_tickets"}) | READ_ONLY
@@ -153,19 +154,36 @@ def tablet_may_rate(site: Site, device_id: str, rating: m.RatingGiven) -> Refuse
     return None
 
 
-def check_rating(counter: int, ticket: Ticket, at: datetime) -> None:
+def keypad_may_act(request: m.CounterRequest, status: str) -> Refused | None:
+    """A keypad's request opens a counter (OPEN, RESUME, or CALL at a counter not open) only with the
+    officer identified on that keypad; ``status`` is the counter's (open, paused, closed)."""
+    opens = request.action in OPENING_ACTIONS or (
+        request.action is m.CounterAction.CALL_NEXT and status != "open"
+    )
+    if not opens or request.officer is not None:
+        return None
+    return forbidden(
+        f"keypad of counter {request.counter}",
+        "counter",
+        "Cán bộ cần đăng nhập trên bàn phím (mã cán bộ, XÁC NHẬN, mã PIN, XÁC NHẬN) trước khi mở quầy.",
+        "no officer identified on this keypad: type the officer code, CONFIRM, the PIN, CONFIRM",
+    )
+
+
+def check_rating(counter: int, ticket: Ticket, at: datetime, window: timedelta) -> None:
     """Raise ``forbidden`` unless ``ticket`` is being served at ``counter`` or finished there less
-    than ``RATING_WINDOW`` ago (a tablet rates what just happened at its own counter)."""
+    than ``window`` ago (a tablet rates what just happened at its own counter); ``expired`` when the
+    window is over."""
     if ticket.counter is not None and ticket.counter != counter:
         raise Refused(
             "forbidden",
             f"Số {ticket.code} được phục vụ tại quầy {ticket.counter}.",
             f"ticket {ticket.code} was served at counter {ticket.counter}, not {counter}",
         )
-    if ticket.finished_at is not None and aware(at) - ticket.finished_at > RATING_WINDOW:
-        minutes = int(RATING_WINDOW.total_seconds() // 60)
+    if ticket.finished_at is not None and aware(at) - ticket.finished_at > window:
+        seconds = int(window.total_seconds())
         raise Refused(
-            "forbidden",
+            "expired",
             f"Đã hết thời gian đánh giá số {ticket.code}.",
-            f"ticket {ticket.code} finished over {minutes} minutes ago",
+            f"ticket {ticket.code} finished over {seconds} s ago",
         )

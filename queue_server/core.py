@@ -23,6 +23,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from queue_server.accounts import Officers
 from queue_server.calendar import WorkingCalendar
 from queue_server.chain import GENESIS_HASH
 from queue_server.db import Store, StoredEvent, Tx
@@ -148,6 +151,7 @@ class Core:
         self.tz = ZoneInfo(site.site.timezone)
         self.clock = clock or (lambda: datetime.now(self.tz))
         self.new_token = new_token
+        self._names: dict[str, str] = {}
         self.calendar = WorkingCalendar.from_site(site.with_office_hours())
         self.rules = self._with_calendar(RuleBook.from_site(site))
         self.reload()
@@ -260,10 +264,21 @@ class Core:
             raise Refused("bad_request", "Cần mã cán bộ để mở quầy.", "opening a counter needs officer")
         return state.officer
 
-    def last_officer(self, counter: int) -> str:
-        """Who last logged in at ``counter`` (from the event log), or the counter itself."""
-        officer = self.engine.counters[counter].officer or self.lookups.officers.get(counter)
-        return officer or f"quay{counter}"
+    def officer_name(self, officer_id: str | None) -> str | None:
+        """An officer's display name for the counter's screens: their account's, else the site
+        file's ``[[kiosk.officers]]`` entry, else ``None``."""
+        if officer_id is None:
+            return None
+        if officer_id not in self._names:
+            try:
+                name = Officers(self.store.engine).display_name(officer_id)
+            except SQLAlchemyError as err:
+                log.warning("cannot read officer %s's display name: %s", officer_id, err)
+                name = None
+            listed = next((o.name for o in self.site.kiosk.officers if o.id == officer_id), None)
+            if name or listed:
+                self._names[officer_id] = name or listed or ""
+        return self._names.get(officer_id)
 
     def check_day_off(self, at: datetime) -> None:
         """No tickets on a public holiday or a day off in lieu (the site's hours know only weekdays)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from bus import models as m
@@ -123,7 +123,8 @@ def _rate(core: Core, request: m.RatingGiven, at: datetime) -> list[Event]:
     known = request.ticket if request.ticket in core.engine.tickets else None
     ticket_id = known or core.ticket_id(request.number or request.ticket)
     if ticket_id in core.engine.tickets:
-        check_rating(request.counter, core.engine.tickets[ticket_id], at)
+        window = timedelta(seconds=core.site.kiosk.rating.window_s)
+        check_rating(request.counter, core.engine.tickets[ticket_id], at, window)
     return core.engine.rate(ticket_id, request.score, request.scale, dict(request.answers), at)
 
 

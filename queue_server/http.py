@@ -238,7 +238,9 @@ def _board_routes(router: APIRouter, queries: QueueQueries, is_staff: Callable[[
 
     def shown(view: CounterView, request: Request) -> CounterView:
         return (
-            view if view.officer is None or is_staff(request) else view.model_copy(update={"officer": None})
+            view
+            if view.officer is None or is_staff(request)
+            else view.model_copy(update={"officer": None, "officer_name": None})
         )
 
     @router.get("/api/v1/queues", response_model=list[QueueView], tags=["queues"])

@@ -5,6 +5,11 @@ A keypad sends bare keys (``evt`` ``key_pressed``); the site file (``[display]``
 into the ``CounterRequest`` it stands for, keeping per keypad the digits typed just before TRANSFER
 (the counter the current citizen is sent to). A rating counts only when it comes from the rating
 tablet of the counter it rates (``authz.tablet_may_rate``), so a stray message rates nothing.
+
+While the counter is not open, digits and CONFIRM are the officer's log-in (``keypad_login.py``);
+every request a keypad makes carries the officer identified on it, if any, and a keypad with no
+officer cannot open its counter (``authz.keypad_may_act``). The RATING key (``request_rating``)
+finishes the ticket being served, so the citizen's tablet asks for a rating at once.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ import time
 from collections.abc import Callable
 
 from bus import models as m
+from queue_server.keypad_login import KeypadLogin
 from siteconf import Site
 
 log = logging.getLogger(__name__)
 
 TYPED_DIGITS_S = 10.0  # digits typed on a keypad count for the next key pressed within this time
 
-# The operations a key may be mapped to in the site file that are counter operations here. Others
-# (request_rating: the rating tablet's business; transfer without digits) change nothing and are logged.
+# The operations a key may be mapped to in the site file, as counter operations. request_rating
+# finishes the ticket served (the tablet then asks at once); transfer needs digits typed first.
 KEY_OPERATIONS = {
     "call_next": m.CounterAction.CALL_NEXT,
     "recall": m.CounterAction.RECALL,
@@ -32,14 +38,25 @@ KEY_OPERATIONS = {
     "finish": m.CounterAction.FINISH,
     "park": m.CounterAction.PARK,
     "close": m.CounterAction.CLOSE,
+    "open": m.CounterAction.OPEN,
+    "request_rating": m.CounterAction.FINISH,
 }
+LOGIN_KEYS = frozenset({m.Key.DIGIT, m.Key.CONFIRM})
 
 
 class KeypadKeys:
     """Keypad key → counter operation, with each keypad's typed-digit buffer."""
 
-    def __init__(self, site: Site, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        site: Site,
+        monotonic: Callable[[], float] = time.monotonic,
+        login: KeypadLogin | None = None,
+        status: Callable[[int], str] = lambda counter: "open",
+    ) -> None:
         self.site = site
+        self.login = login
+        self._status = status  # the counter's status (open, paused, closed) as the engine has it
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._typed: dict[str, tuple[str, float]] = {}  # keypad -> digits typed, when (for TRANSFER)
@@ -48,6 +65,10 @@ class KeypadKeys:
         """The counter operation a keypad key stands for, or None (logged) when it stands for none."""
         counter = self._counter_of(device_id)
         if counter is None:
+            return None
+        status = self._status(counter)
+        if self.login is not None and event.key in LOGIN_KEYS and status != "open":
+            self.login.key(device_id, counter, event)
             return None
         if event.key is m.Key.DIGIT and event.digit is not None:
             self._type(device_id, event.digit)
@@ -59,7 +80,10 @@ class KeypadKeys:
         if action is None:
             log.info("key %s from %s (%s) is no counter operation", event.key, device_id, operation)
             return None
-        return m.CounterRequest(id=event.id, counter=counter, action=action)
+        officer = self.login.officer_of(device_id, status == "closed") if self.login else None
+        if action is m.CounterAction.CLOSE and self.login is not None:
+            self.login.forget(device_id)
+        return m.CounterRequest(id=event.id, counter=counter, action=action, officer=officer)
 
     def _counter_of(self, device_id: str) -> int | None:
         """The counter whose keypad ``device_id`` is, or None (logged) for anything else."""

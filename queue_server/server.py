@@ -8,6 +8,7 @@
 - ``reconcile.py``: a kiosk's offline tickets, and the expiry of days that ended;
 - ``publishing.py``: calls, answers and retained state, only after commit;
 - ``keys.py``: keypad key → counter operation (typed digits for TRANSFER), ratings from their tablet;
+- ``keypad_login.py``: officers identify on a keypad (code, PIN) before it may open the counter;
 - ``devices_registry.py``: every device's availability and health, for facility staff;
 - ``incidents.py`` and ``alerts.py``: the devices' incident history (its own thread and connection)
   and the e-mails and webhook calls that tell people about them (their own thread);
@@ -34,6 +35,7 @@ from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from bus.topics import TopicError, Topics
 from queue_server import views
+from queue_server.accounts import Officers
 from queue_server.alerts import Alerter
 from queue_server.authz import authorise, tablet_may_rate
 from queue_server.calendar import WorkingCalendar
@@ -45,6 +47,7 @@ from queue_server.engine import Engine
 from queue_server.engine_model import TicketStatus
 from queue_server.handlers import READS, Inbound, refusal
 from queue_server.incidents import DeviceRecorder, IncidentLog, IncidentView
+from queue_server.keypad_login import Feedback, KeypadLogin
 from queue_server.keys import KeypadKeys
 from queue_server.publishing import Item, Publisher
 from queue_server.receipt_printing import ReceiptPrinting
@@ -57,6 +60,9 @@ from siteconf import Site
 log = logging.getLogger(__name__)
 
 __all__ = ["Inbound", "QueueServer"]
+
+FEEDBACK_TTL_S = 10.0
+"""A log-in's feedback shown later than this would mislead: the keypad drops it."""
 
 
 class QueueServer:
@@ -83,7 +89,8 @@ class QueueServer:
         self.publisher = Publisher(self.core, self.bus, self.topics, self._lock)
         self.worker = Worker(self.core, self.publisher, self._lock)
         self.watchdog = Watchdog(self.worker, self.bus, on_worker_failure)
-        self.keys = KeypadKeys(site)
+        self.login = KeypadLogin(Officers(store.engine).pin_login, self._tell, self._login_opened)
+        self.keys = KeypadKeys(site, login=self.login, status=self._counter_status)
         self.alerter = Alerter(site)
         self.incidents = IncidentLog(store)
         self.recorder = DeviceRecorder(self.incidents, self.alerter.incident)
@@ -155,6 +162,7 @@ class QueueServer:
 
     def stop(self) -> None:
         self.watchdog.stop()
+        self.login.stop()
         self.bus.stop()
         self.worker.stop(10)
         self.recorder.stop()
@@ -227,6 +235,28 @@ class QueueServer:
         device_id = self.topics.device_id_of(topic)
         if device_id is not None:
             self.devices.status(device_id, status, datetime.now(self.tz))
+
+    def _counter_status(self, counter: int) -> str:
+        state = self.core.engine.counters.get(counter)
+        return "closed" if state is None else str(state.status)
+
+    def _tell(self, device_id: str, counter: int, feedback: Feedback) -> None:
+        """Log-in feedback: on the keypad's digits and beeper, and on its counter's LED display."""
+        expires = m.expires_in(FEEDBACK_TTL_S)
+        self.bus.publish(
+            self.topics.device_cmd(device_id), m.ShowText(text=feedback.keypad, expires_at=expires)
+        )
+        for _ in range(feedback.beeps):
+            self.bus.publish(self.topics.device_cmd(device_id), m.Beep(expires_at=expires))
+        for led in self.site.devices:
+            if led.kind is m.DeviceKind.LED_DISPLAY and led.counter == counter:
+                self.bus.publish(
+                    self.topics.device_cmd(led.id), m.ShowText(text=feedback.led, expires_at=expires)
+                )
+
+    def _login_opened(self, device_id: str, request: m.CounterRequest) -> None:
+        """An officer identified on ``device_id``: its counter opens for them (answered to the keypad)."""
+        self.worker.put(Item(request, "key", reply_to=self.topics.resp(device_id)))
 
     def key_request(self, device_id: str, event: m.KeyPressed) -> m.CounterRequest | None:
         """The counter operation a keypad key stands for, or None (logged) when it stands for none."""

@@ -55,6 +55,7 @@ class CounterView(_View):
     name: str
     status: str
     officer: str | None = None
+    officer_name: str | None = Field(default=None, description="the officer's display name (staff only)")
     current: str | None = None
     services: list[str] = []
     waiting: int = Field(0, description="tickets waiting for this counter's services")
@@ -117,6 +118,7 @@ def counter_state(core: Core, number: int) -> m.CounterState:
         current=ticket.code if ticket else None,
         call_seq=core.lookups.counter_seq.get(number),
         officer=state.officer,
+        officer_name=core.officer_name(state.officer),
         current_ticket_id=ticket.id if ticket else None,
         services=list(core.site.counter(number).services),
     )
@@ -215,6 +217,7 @@ def counter_views(core: Core) -> list[CounterView]:
                 name=counter.name,
                 status=str(state.status),
                 officer=state.officer,
+                officer_name=state.officer_name,
                 current=state.current,
                 services=list(counter.services),
                 waiting=sum(1 for _ in core.engine.eligible(counter.number, day)),

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bus import models as m
+from queue_server.authz import keypad_may_act
 from queue_server.core import Core, store_event
 from queue_server.db import Tx
 from queue_server.engine import Changes, Event, Refused
-from queue_server.handlers import Inbound, handler_for, refusal
+from queue_server.handlers import handler_for, refusal
 from queue_server.publishing import Item, Outbox, Publisher
 from queue_server.reconcile import close_past_days, offline_tickets
 
@@ -181,11 +182,13 @@ class Worker:
             return m.Response(request_id=request.id, ok=True, accepted=accepted, refused=refused or None)
         try:
             handler = handler_for(request)
-            if item.verb == "key" and self._keypad_opens(request):
-                # A keypad has no login: CALL at a closed counter opens it for its last officer.
-                assert isinstance(request, m.CounterRequest)
-                officer = self.core.last_officer(request.counter)
-                apply(self.core.engine.open_counter(request.counter, officer, at))
+            if item.verb == "key" and isinstance(request, m.CounterRequest):
+                no_officer = keypad_may_act(request, self._status(request.counter))
+                if no_officer is not None:
+                    return refusal(request.id, no_officer)
+                if self._keypad_opens(request) and request.officer is not None:
+                    # CALL at a closed counter opens it for the officer identified on the keypad.
+                    apply(self.core.engine.open_counter(request.counter, request.officer, at))
             events = handler.decide(self.core, request, at)
         except Refused as err:
             if err.code != "queue_empty" or item.verb != "key":
@@ -196,11 +199,12 @@ class Worker:
             run.out.counters.add(request.counter)
         return handler.answer(self.core, request, events, at)
 
-    def _keypad_opens(self, request: Inbound) -> bool:
-        if not isinstance(request, m.CounterRequest) or request.action is not m.CounterAction.CALL_NEXT:
-            return False
-        state = self.core.engine.counters.get(request.counter)
-        return state is not None and state.status != "open"
+    def _keypad_opens(self, request: m.CounterRequest) -> bool:
+        return request.action is m.CounterAction.CALL_NEXT and self._status(request.counter) != "open"
+
+    def _status(self, counter: int) -> str:
+        state = self.core.engine.counters.get(counter)
+        return "closed" if state is None else str(state.status)
 
 
 @dataclass

@@ -28,7 +28,8 @@ name = "Người cao tuổi (từ 60 tuổi)"
 
 [kiosk.rating]                 # rating tablets
 levels = 3                     # 3 or 5
-timeout_s = 30
+timeout_s = 30                 # the question goes away after this long without a touch
+window_s = 180                 # a rating given this long after the ticket finished still counts
 [[kiosk.rating.questions]]
 id = "attitude"
 text = "Thái độ của cán bộ"
@@ -93,6 +94,12 @@ class RatingQuestion(Strict):
 class RatingConf(Strict):
     levels: Literal[3, 5] = 3
     timeout_s: float = Field(default=30.0, gt=0, le=600)
+    window_s: float = Field(
+        default=180.0,
+        gt=0,
+        le=3600,
+        description="a rating given this long after the ticket finished still counts for it",
+    )
     questions: list[RatingQuestion] = Field(default_factory=list)
 
 

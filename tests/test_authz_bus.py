@@ -182,8 +182,8 @@ def test_a_rating_long_after_the_ticket_finished_is_refused(
     later = datetime.now(UTC) + timedelta(minutes=11)
     monkeypatch.setattr(server.core, "now", lambda: later)
     answer = rate(tablet, answers, ticket=called.called.number, counter=2, score=2, scale=3)
-    assert refused_code(answer) == "forbidden"
-    assert answer.error is not None and "minutes ago" in (answer.error.message_en or "")
+    assert refused_code(answer) == "expired"
+    assert answer.error is not None and "finished over 180 s ago" in (answer.error.message_en or "")
 
 
 def test_a_request_id_replayed_on_another_verb_gets_no_ones_answer(

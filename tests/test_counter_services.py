@@ -53,6 +53,8 @@ def counter(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[C
     sims = SimulatedDevices(demo_site)
     store = Store.open(f"sqlite:///{tmp_path}/services.db")
     server = QueueServer(demo_site, store, mosquitto).start()
+    # Opened from the console; the keypad log-in has its own tests (test_keypad_login.py).
+    assert server.handle(m.CounterRequest(counter=2, action=m.CounterAction.OPEN, officer="cb01")).ok
     keypad = KeypadService(site_id, demo_site.device("keypad-2"), mosquitto).start()
     led = LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()
     kiosk = BusClient(mosquitto, site_id, "supervisor-services")

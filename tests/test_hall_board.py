@@ -303,6 +303,8 @@ def test_end_to_end_a_keypad_frame_reaches_the_led_and_the_board(
         kiosk.start()
         reply: Any = kiosk.request("issue_ticket", m.IssueTicket(service="civil"))
         number = reply.ticket.number
+        opened = m.CounterRequest(counter=3, action=m.CounterAction.OPEN, officer="cb01")
+        assert kiosk.request("counter", opened).ok  # from a console; the keypad then calls
         sims.keypads[3].press(Key.CALL)  # FF 68 03 03 68 03 01 0C 10 16 onto counter 3's keypad line
         qtbot.waitUntil(lambda: led_sim.shown.strip() == number[1:], timeout=5000)
         frames = ModbusRtuDecoder(Direction.REQUEST).feed(bytes(received))

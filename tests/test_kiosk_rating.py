@@ -166,3 +166,92 @@ def test_the_officer_photo_comes_from_the_site_folder(qtbot: QtBot, demo_site: S
     assert not find_item(window, "officerView").property("visible")
     window.close()
     del engine
+
+
+def answer(client: BusClient, rating: m.RatingGiven, code: str | None) -> None:
+    """The stand-in server's verdict on ``rating``: stored (``None``) or refused with ``code``."""
+    error = None if code is None else m.ErrorInfo(code=code, message="từ chối", message_en="refused")
+    client.publish(
+        client.topics.resp("tablet-2"), m.Response(request_id=rating.id, ok=code is None, error=error)
+    )
+
+
+def give_rating(qtbot: QtBot, client: BusClient, vm: RatingViewModel, number: str) -> None:
+    publish_state(client, number)
+    qtbot.waitUntil(lambda: vm.current_screen() == "serving" and vm.number == number, timeout=5000)
+    publish_state(client, None)
+    qtbot.waitUntil(lambda: vm.current_screen() == "rate", timeout=5000)
+    vm.rate(2)
+    vm.submit()
+    assert vm.current_screen() == "thanks"
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ("already_rated", "Phiếu này đã được đánh giá.", "This ticket has already been rated."),
+        ("expired", "Hết thời gian đánh giá phiếu này.", "The time to rate this ticket is over."),
+        (
+            "forbidden",
+            "Đánh giá này không được ghi nhận tại quầy này.",
+            "This rating cannot be recorded at this counter.",
+        ),
+        ("bad_request", "Đánh giá không hợp lệ.", "The rating is not valid."),
+        ("something_new", "Đánh giá chưa được ghi nhận.", "The rating was not recorded."),
+    ],
+)
+def test_a_refused_rating_is_explained_on_the_screen_in_both_languages(
+    qtbot: QtBot,
+    demo_site: Site,
+    mosquitto: BrokerUrl,
+    server: tuple[BusClient, list[Any]],
+    refusal: tuple[str, str, str],
+) -> None:
+    code, vi, en = refusal
+    client, events = server
+    vm = RatingViewModel(tablet_site(demo_site), "tablet-2", mosquitto).start()
+    engine = load_screen("rating", vm)
+    window = window_of(engine)
+    qtbot.waitExposed(window)
+    give_rating(qtbot, client, vm, "A1001")
+    assert wait_until(lambda: len(events) == 1)
+    answer(client, events[0], code)
+    qtbot.waitUntil(lambda: vm.current_screen() == "refused", timeout=5000)
+    assert find_item(window, "prompt").property("text") == vi  # instead of the thanks
+    vm.ui.toggleLanguage()
+    qtbot.waitUntil(lambda: find_item(window, "prompt").property("text") == en, timeout=2000)
+    window.close()
+    vm.stop()
+    del engine
+
+
+def test_a_transient_server_error_sends_the_same_rating_again(
+    qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl, server: tuple[BusClient, list[Any]]
+) -> None:
+    client, _ = server
+    sent: list[m.RatingGiven] = []  # every copy on the wire (the stand-in's own list drops repeats)
+    wire = BusClient(mosquitto, demo_site.site.id, "wire-watcher")
+    wire.subscribe(
+        wire.topics.device_evt("tablet-2"), lambda _t, e: sent.append(e), m.RatingGiven, dedupe=False
+    )
+    wire.start()
+    vm = RatingViewModel(tablet_site(demo_site), "tablet-2", mosquitto).start()
+    try:
+        give_rating(qtbot, client, vm, "A1001")
+        qtbot.waitUntil(lambda: len(sent) == 1, timeout=5000)
+        answer(client, sent[0], "internal_error")  # the server's batch failed; it stored nothing
+        qtbot.waitUntil(lambda: len(sent) == 2, timeout=5000)
+        assert sent[1] == sent[0]  # the same rating, same id: the server can never count it twice
+        answer(client, sent[1], None)
+        qtbot.waitUntil(lambda: sent[1].id in vm.verdicts and vm.verdicts[sent[1].id].ok, timeout=5000)
+        assert vm.current_screen() == "thanks"
+        for _ in range(2):  # it keeps failing: two more tries (three in all), then the citizen is told
+            before = len(sent)
+            answer(client, sent[-1], "internal_error")
+            qtbot.waitUntil(lambda: len(sent) > before, timeout=10000)  # noqa: B023  used at once
+        answer(client, sent[-1], "internal_error")
+        qtbot.waitUntil(lambda: vm.current_screen() == "refused", timeout=5000)
+        assert vm.notice.startswith("Hệ thống đang bận")
+    finally:
+        vm.stop()
+        wire.stop()

@@ -1,5 +1,6 @@
 // Rating tablet of one counter: the officer on duty and the ticket served; after the clerk finishes,
-// one tap rates the service (3 or 5 levels), optional questions follow, then thanks.
+// one tap rates the service (3 or 5 levels), optional questions follow, then thanks; a rating the
+// server refused shows why, in plain words, instead of the thanks.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -28,7 +29,7 @@ KioskWindow {
             ColumnLayout {
                 Layout.fillWidth: true
                 Label { objectName: "officerName"; text: vm.officer.name; color: win.fg; font.bold: true; font.pixelSize: Math.round(ui.font * 1.3) }
-                Label { text: vm.officer.title + " · " + vm.counterName; color: win.fg }
+                Label { text: (vm.officer.title ? vm.officer.title + " · " : "") + vm.counterName; color: win.fg }
             }
         }
 
@@ -53,6 +54,7 @@ KioskWindow {
             text: vm.screen === "rate" ? (ui.lang === "en" ? "How satisfied are you with our service?" : "Quý vị có hài lòng với sự phục vụ?")
                 : vm.screen === "questions" ? (ui.lang === "en" ? "A few more questions (optional)" : "Thêm vài câu hỏi (không bắt buộc)")
                 : vm.screen === "thanks" ? (ui.lang === "en" ? "Thank you!" : "Xin cảm ơn quý vị!")
+                : vm.screen === "refused" ? vm.notice
                 : vm.screen === "serving" ? (ui.lang === "en" ? "Now serving" : "Đang phục vụ số")
                 : (ui.lang === "en" ? "Welcome" : "Xin kính chào quý vị")
         }
