@@ -101,3 +101,19 @@ def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
     c.start()
     yield c
     c.stop()
+
+
+@pytest.fixture
+def connect_as(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[Callable[[str], BusClient]]:
+    """``connect_as("keypad-2")``: a started client of this test's site logged in as that identity,
+    with its rights only (a keypad writes its own ``device/keypad-2/evt``); stopped after the test."""
+    made: list[BusClient] = []
+
+    def connect(client_id: str) -> BusClient:
+        c = BusClient(mosquitto, demo_site.site.id, client_id)
+        made.append(c)
+        return c.start()
+
+    yield connect
+    for c in made:
+        c.stop()
