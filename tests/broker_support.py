@@ -130,3 +130,13 @@ def admitted(url: BrokerUrl, user: str, secret: str) -> bool:
 def anonymous(url: BrokerUrl) -> BrokerUrl:
     """The same broker, for a client that names no user (and so has no secret)."""
     return replace(BrokerUrl(url.host, url.port, protocol=url.protocol), username=None)
+
+
+def as_identity(url: BrokerUrl, identity: str) -> BrokerUrl:
+    """The same broker, logged in as ``identity`` whatever the client's own id: a test's observer
+    that must hear what only the server may (``as_identity(mosquitto, "queue-server")``) connects
+    with the server's user and rights under a client id of its own, beside the real server."""
+    login = url.login(identity)
+    if login is None or login[1] is None:
+        raise BusError(f"no secret for {identity} on {url}")
+    return BrokerUrl(url.host, url.port, protocol=url.protocol).as_client(*login)

@@ -327,8 +327,9 @@ def test_the_tests_site_wildcard_never_reaches_a_centres_acl(demo_site: Site, tm
     assert f"topic readwrite motcua/v1/{demo_site.site.id}/#" in centre
     tests = acl_text(demo_site, any_site=True)
     assert "topic readwrite motcua/v1/+/#" in tests and f"/{demo_site.site.id}/" not in tests
-    assert main(["site", "credentials", "--site", str(_site_file(tmp_path)), "--out", str(tmp_path / "c")]) == 0
-    assert "motcua/v1/+" not in (tmp_path / "c" / "mosquitto.acl").read_text()
+    out = tmp_path / "c"
+    assert main(["site", "credentials", "--site", str(_site_file(tmp_path)), "--out", str(out)]) == 0
+    assert "motcua/v1/+" not in (out / "mosquitto.acl").read_text()
 
 
 def _site_file(tmp_path: Path) -> Path:
