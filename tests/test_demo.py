@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -110,22 +111,27 @@ def test_malformed_json_on_every_subscribed_topic_is_reported_and_later_messages
     centre: VirtualCentre, demo_site: Site, mosquitto: BrokerUrl, caplog: pytest.LogCaptureFixture
 ) -> None:
     t = centre.server.topics
-    topics = [
-        t.req("vandal", "issue_ticket"),
-        t.req("vandal", "counter"),
-        t.device_evt("keypad-1"),
-        t.device_cmd("printer-k1"),
-        t.device_cmd("led-1"),
-        t.counter_state(1),
-        t.calls(),
-        t.resp("kiosk-1"),
-        t.device_evt("printer-k1"),
-    ]
-    vandal = BusClient(mosquitto, demo_site.site.id, "vandal").start()
+    # Each topic written by the identity the broker's ACL lets write it (a broken or hijacked one).
+    writers = {
+        t.req("vandal", "issue_ticket"): "vandal",
+        t.req("vandal", "counter"): "vandal",
+        t.device_evt("keypad-1"): "keypad-1",
+        t.device_cmd("printer-k1"): "kiosk-1",
+        t.device_cmd("led-1"): "queue-server",
+        t.counter_state(1): "queue-server",
+        t.calls(): "queue-server",
+        t.resp("kiosk-1"): "queue-server",
+        t.device_evt("printer-k1"): "printer-k1",
+    }
+    topics = list(writers)
+    vandals = {
+        who: BusClient(as_identity(mosquitto, who), demo_site.site.id, f"vandal-as-{who}").start()
+        for who in set(writers.values())
+    }
     try:
         with caplog.at_level(logging.WARNING, logger="bus.client"):
-            for topic in topics:
-                vandal.publish(topic, '{"kind": "issue_ticket", "service": ')
+            for topic, who in writers.items():
+                vandals[who].publish(topic, '{"kind": "issue_ticket", "service": ')
             assert wait_until(
                 lambda: all(
                     any(
@@ -136,7 +142,8 @@ def test_malformed_json_on_every_subscribed_topic_is_reported_and_later_messages
                 timeout=5,
             ), [r.getMessage() for r in caplog.records]
     finally:
-        vandal.stop()
+        for vandal in vandals.values():
+            vandal.stop()
     outcome = centre.kiosks[0].take_ticket("land")
     assert outcome.ticket is not None
     assert wait_until(lambda: centre.sims.printed() == 1)
