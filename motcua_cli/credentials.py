@@ -1,8 +1,8 @@
 """``motcua site credentials``: the broker's users, secrets and ACL, made from the site file.
 
 One MQTT identity per process: the queue server (``queue-server``), every device of the site file
-(its id), counter ``n``'s console (``console-n``), the supervisors' console (``supervisor-1``) and
-the hub shipper (``hub-shipper``).
+(its id), counter ``n``'s console (``console-n``), the supervisors' console (``supervisor-1``), the
+hall board (``hall-board``, ``motcua hall``) and the hub shipper (``hub-shipper``).
 For each, ``DIR/secrets/{id}.secret`` holds a random secret (mode 0600, created once and kept);
 ``DIR/mosquitto.passwd`` holds their PBKDF2-SHA512 hashes in ``mosquitto_passwd``'s ``$7$`` format;
 ``DIR/mosquitto.acl`` binds each identity to its topics (docs/security.md, "The bus"):
@@ -41,6 +41,7 @@ from siteconf import Site, load_site
 SERVER_ID = "queue-server"
 SUPERVISOR_ID = "supervisor-1"
 HUB_SHIPPER_ID = "hub-shipper"
+HALL_BOARD_ID = "hall-board"  # ``motcua hall``: reads what every client may, asks ``calls_since``
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 DEVICE_LEAVES_WRITTEN = ("availability", "info", "status", "evt")
 
@@ -74,6 +75,7 @@ def identities(site: Site, readers: tuple[str, ...] = (), any_site: bool = False
         found.append(Identity(device.id, extra))
     found += [Identity(f"console-{c.number}") for c in site.counters]
     found.append(Identity(SUPERVISOR_ID))
+    found.append(Identity(HALL_BOARD_ID))
     # The hub shipper (docs/hub.md) hands the centre's events to the bridge to the province hub.
     hub = (
         f"topic write {root}/hub/events",

@@ -196,7 +196,8 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-DEMO_CLIENTS = ("demo-observer", "demo-hall")  # the demo's own readers, beside the site's identities
+# The demo's own reader, beside the site's identities (the hall board, hall-board, among them).
+DEMO_CLIENTS = ("demo-observer",)
 
 
 def _secured_broker(site: Site, out: Path) -> tuple[EmbeddedBroker, BrokerUrl]:
@@ -229,7 +230,7 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)
     engine = load_dispenser(vm)
     announcer = _announcer(site)
-    hall = HallBoardViewModel(site, centre.broker, client_id="demo-hall", announcer=announcer).start()
+    hall = HallBoardViewModel(site, centre.broker, announcer=announcer).start()
     hall_engine = load_qml(HALL_QML, "hall", hall)
     rng = random.Random()
     codes = [s.code for s in site.services]

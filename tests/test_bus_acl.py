@@ -185,6 +185,17 @@ def test_every_device_and_app_runs_with_its_own_identity(
     assert wait_until(lambda: [c.counter for c in calls] == [1])
 
 
+def test_the_hall_board_has_an_identity_of_its_own(
+    secured: SecuredBroker, server: QueueServer, connect: Callable[..., BusClient]
+) -> None:
+    """``motcua hall`` connects as ``hall-board``: the credentials give it a user, and it may rebuild
+    its list of calls (``calls_since``), nothing more."""
+    board = connect("hall-board", requests=True).start()
+    assert board.request("calls_since", m.CallsSince(after_seq=0)).ok
+    refused = board.request("issue_ticket", m.IssueTicket(service="land"))
+    assert refused.error is not None and refused.error.code == "forbidden"
+
+
 def test_rotating_one_secret_keeps_the_others(demo_site: Site, tmp_path: Path) -> None:
     site_file = tmp_path / "site.toml"
     site_file.write_text(
