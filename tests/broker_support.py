@@ -139,4 +139,4 @@ def as_identity(url: BrokerUrl, identity: str) -> BrokerUrl:
     login = url.login(identity)
     if login is None or login[1] is None:
         raise BusError(f"no secret for {identity} on {url}")
-    return BrokerUrl(url.host, url.port, protocol=url.protocol).as_client(*login)
+    return BrokerUrl(url.host, url.port, protocol=url.protocol).as_client(login[0], login[1])

@@ -201,7 +201,8 @@ def test_shipper_ships_remembers_and_answers_backfill(mosquitto: BrokerUrl, tmp_
     got: list[int] = []
     heads_seen: list[int] = []
     spy = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"spy-{site}")
-    spy.username_pw_set(*as_identity(mosquitto, "queue-server").login("spy"))  # type: ignore[misc]
+    server_login = as_identity(mosquitto, "queue-server")  # the centre's side of the hub topics
+    spy.username_pw_set(server_login.username, server_login.password)
     spy.on_message = lambda _c, _u, msg: (
         heads_seen.append(json.loads(msg.payload)["seq"])
         if msg.topic.endswith("/head")
