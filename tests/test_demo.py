@@ -185,3 +185,35 @@ def test_the_demo_broker_refuses_anonymous_clients_and_admits_each_identity(tmp_
             BusClient(url, site.site.id, "stranger").start(wait=3)
     finally:
         broker.stop()
+
+
+def test_without_mosquitto_the_demo_falls_back_to_amqtt_with_a_warning_and_no_anonymous_clients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pure-Python fallback has no per-client users or ACL: it says so, it refuses to be given
+    users or an ACL (so nothing believes it is secured), and it still turns away anonymous clients."""
+    from dataclasses import replace
+
+    from bus.broker import EmbeddedBroker
+    from bus.errors import BusError
+    from motcua_cli.demo import _secured_broker
+    from siteconf import load_site
+
+    site = load_site(Path(__file__).resolve().parent.parent / "sites" / "demo.toml")
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without the mosquitto program
+    with caplog.at_level(logging.WARNING, logger="bus.broker"):
+        broker, url = _secured_broker(site, tmp_path)
+    try:
+        assert broker.engine == "amqtt" and url.secrets_dir is None
+        warned = [r.getMessage() for r in caplog.records]
+        assert any("no per-client users, ACL or TLS; for a demo only" in w for w in warned), warned
+        BusClient(url, site.site.id, "kiosk-1").start(wait=5).stop()  # every motcua client names a user
+        anonymous = BusClient(replace(url, username=None), site.site.id, "kiosk-1")
+        with pytest.raises(BusError, match="no connection"):
+            anonymous.start(wait=2)
+        anonymous.stop()
+    finally:
+        broker.stop()
+    auth = (tmp_path / "mosquitto.passwd", tmp_path / "mosquitto.acl")
+    with pytest.raises(BusError, match="users and ACL need Mosquitto"):
+        EmbeddedBroker(port=0, engine="amqtt", auth=auth)
