@@ -52,7 +52,7 @@ TEST_CLIENTS = (
 
 @dataclass(frozen=True)
 class ProvisioningUrl(BrokerUrl):
-    """The test broker's URL: a client whose id has no secret yet gets one (``TestBroker.provision``)."""
+    """The test broker's URL: a client whose id has no secret yet gets one (``SharedBroker.provision``)."""
 
     provision: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
@@ -62,7 +62,7 @@ class ProvisioningUrl(BrokerUrl):
         return super().login(client_id)
 
 
-class TestBroker:
+class SharedBroker:
     """A Mosquitto with the generated users and ACL, for every site id the tests make up."""
 
     def __init__(self, site: Site, out: Path) -> None:

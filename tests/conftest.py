@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from broker_support import TestBroker
+from broker_support import SharedBroker
 from contract_support import ContractTargets
 
 from bus.client import BrokerUrl, BusClient
@@ -62,7 +62,7 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerUrl]:
     and the generated users and ACL: ``BusClient(mosquitto, site, "kiosk-1")`` logs in as kiosk 1."""
     if shutil.which("mosquitto") is None:
         pytest.fail("mosquitto is not installed: run the README's test command, which installs it")
-    broker = TestBroker(load_site(DEMO_SITE), tmp_path_factory.mktemp("broker-credentials"))
+    broker = SharedBroker(load_site(DEMO_SITE), tmp_path_factory.mktemp("broker-credentials"))
     yield broker.start()
     broker.stop()
 
