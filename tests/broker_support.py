@@ -34,15 +34,18 @@ from siteconf import Site
 log = logging.getLogger(__name__)
 
 TEST_CLIENTS = (
-    # the supervisors' consoles the tests drive (every request, on every counter)
+    # supervisors' consoles the tests drive (every request, on every counter)
     "supervisor-services",
-    "supervisor-stale",
     "supervisor-e2e",
-    "supervisor-dashboard",
     "supervisor-scenario",
-    # readers that only watch what every client may read
+    # a second hall board, asking calls_since
+    "hall-board-2",
+    # ids that are no client of the site: the server must refuse them
+    "intruder",
+    "no-such-keypad",
+    # readers of what every client may read (calls, states, server availability)
     "watcher",
-    "dashboard",
+    "crash-watcher",
     "probe",
     "vandal",
 )
