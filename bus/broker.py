@@ -14,6 +14,7 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -164,6 +165,14 @@ class EmbeddedBroker:
             start_new_session=True,
         )
         logfile.close()
+
+    def reload(self) -> None:
+        """Make Mosquitto reread its password and ACL files (``SIGHUP``, as ``systemctl reload``).
+
+        It returns at once; the broker applies the files a moment later."""
+        if self._proc is None:
+            raise BusError("only a running Mosquitto rereads its users and ACL")
+        self._proc.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
         if self._proc is not None:

@@ -81,7 +81,8 @@ class Shipper:
         self.heartbeat_s = heartbeat_s
         self.poll_s = poll_s
         self._engine = sa.create_engine(database_url)
-        self._client = BusClient(broker, site, f"hub-shipper-{site}")
+        # The identity `motcua site credentials` makes for it: the ACL lets only it write hub/events.
+        self._client = BusClient(broker, site, "hub-shipper")
         self._client.subscribe(ht.topic(site, ht.BACKFILL), self._on_backfill, None, dedupe=False)
         self._wake = threading.Event()
         self._client.on_every_connect(self._wake.set)

@@ -1,8 +1,8 @@
 """``motcua site credentials``: the broker's users, secrets and ACL, made from the site file.
 
 One MQTT identity per process: the queue server (``queue-server``), every device of the site file
-(its id), counter ``n``'s console (``console-n``), the supervisors' console (``supervisor-1``) and
-the hub shipper (``hub-shipper``).
+(its id), counter ``n``'s console (``console-n``), the supervisors' console (``supervisor-1``), the
+hall board (``hall-board``, ``motcua hall``) and the hub shipper (``hub-shipper``).
 For each, ``DIR/secrets/{id}.secret`` holds a random secret (mode 0600, created once and kept);
 ``DIR/mosquitto.passwd`` holds their PBKDF2-SHA512 hashes in ``mosquitto_passwd``'s ``$7$`` format;
 ``DIR/mosquitto.acl`` binds each identity to its topics (docs/security.md, "The bus"):
@@ -15,6 +15,8 @@ For each, ``DIR/secrets/{id}.secret`` holds a random secret (mode 0600, created 
 
 Without ``tls_ca`` under ``[broker]`` in the site file, ``DIR/tls/`` gets a CA and the broker's
 certificate for its TLS listener (``tls_certs.py``; an existing CA is kept).
+``any_site=True`` (tests only, never from the command line) writes the site level of every topic as
+``+``: the one test broker serves a fresh site id per test with the same users and rules.
 ``--rotate ID`` (repeatable, or ``all``) makes a new secret for those identities; the others keep
 theirs. Mosquitto rereads the files on ``SIGHUP`` (``systemctl reload mosquitto``).
 Why here, in the CLI layer: provisioning reads the site file (``siteconf``) and writes the bus's
@@ -39,6 +41,7 @@ from siteconf import Site, load_site
 SERVER_ID = "queue-server"
 SUPERVISOR_ID = "supervisor-1"
 HUB_SHIPPER_ID = "hub-shipper"
+HALL_BOARD_ID = "hall-board"  # ``motcua hall``: reads what every client may, asks ``calls_since``
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$
 DEVICE_LEAVES_WRITTEN = ("availability", "info", "status", "evt")
 
@@ -51,9 +54,14 @@ class Identity:
     acl: tuple[str, ...] = ()
 
 
-def identities(site: Site, readers: tuple[str, ...] = ()) -> list[Identity]:
+def site_root(site: Site, any_site: bool = False) -> str:
+    """The topic root the ACL names: this site's, or (tests) every site's."""
+    return f"motcua/v1/{'+' if any_site else site.site.id}"
+
+
+def identities(site: Site, readers: tuple[str, ...] = (), any_site: bool = False) -> list[Identity]:
     """Every identity the site needs, server first; ``readers``: more clients (a demo's own)."""
-    root = f"motcua/v1/{site.site.id}"
+    root = site_root(site, any_site)
     found = [Identity(SERVER_ID, (f"topic readwrite {root}/#",))]
     for device in site.devices:
         extra: tuple[str, ...] = ()
@@ -67,6 +75,7 @@ def identities(site: Site, readers: tuple[str, ...] = ()) -> list[Identity]:
         found.append(Identity(device.id, extra))
     found += [Identity(f"console-{c.number}") for c in site.counters]
     found.append(Identity(SUPERVISOR_ID))
+    found.append(Identity(HALL_BOARD_ID))
     # The hub shipper (docs/hub.md) hands the centre's events to the bridge to the province hub.
     hub = (
         f"topic write {root}/hub/events",
@@ -78,11 +87,12 @@ def identities(site: Site, readers: tuple[str, ...] = ()) -> list[Identity]:
     return found
 
 
-def acl_text(site: Site, extra: tuple[str, ...] = ()) -> str:
+def acl_text(site: Site, extra: tuple[str, ...] = (), any_site: bool = False) -> str:
     """The Mosquitto ACL file: shared patterns for every user, then each user's own lines."""
-    root = f"motcua/v1/{site.site.id}"
+    root = site_root(site, any_site)
+    which = "every site (tests)" if any_site else f"site {site.site.id}"
     lines = [
-        f"# motcua ACL for site {site.site.id}, made by `motcua site credentials` from the site file.",
+        f"# motcua ACL for {which}, made by `motcua site credentials` from the site file.",
         "# Shared by every user (%u is the user name, which is also the client's id):",
         f"pattern read {root}/server/availability",
         f"pattern read {root}/calls",
@@ -94,7 +104,7 @@ def acl_text(site: Site, extra: tuple[str, ...] = ()) -> str:
         f"pattern read {root}/device/%u/cmd",
         "",
     ]
-    for identity in identities(site, extra):
+    for identity in identities(site, extra, any_site):
         if identity.acl:
             lines += [f"user {identity.id}", *identity.acl, ""]
     return "\n".join(lines)
@@ -108,7 +118,12 @@ def hash_secret(secret: str, salt: bytes | None = None, iterations: int = PBKDF2
 
 
 def write_credentials(
-    site: Site, out: Path, rotate: frozenset[str] | set[str] = frozenset(), extra: tuple[str, ...] = ()
+    site: Site,
+    out: Path,
+    rotate: frozenset[str] | set[str] = frozenset(),
+    extra: tuple[str, ...] = (),
+    *,
+    any_site: bool = False,
 ) -> dict[str, str]:
     """Write secrets, password file and ACL under ``out``; return id → secret."""
     secret_dir = out / "secrets"
@@ -128,7 +143,7 @@ def write_credentials(
         _write_private(path, result[identity.id] + "\n")
     passwd = "".join(f"{ident}:{hash_secret(secret)}\n" for ident, secret in result.items())
     _write_private(out / "mosquitto.passwd", passwd)
-    _write_private(out / "mosquitto.acl", acl_text(site, extra))
+    _write_private(out / "mosquitto.acl", acl_text(site, extra, any_site))
     return result
 
 

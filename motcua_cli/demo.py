@@ -204,7 +204,8 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-DEMO_CLIENTS = ("demo-observer", "demo-hall")  # the demo's own readers, beside the site's identities
+# The demo's own reader, beside the site's identities (the hall board, hall-board, among them).
+DEMO_CLIENTS = ("demo-observer",)
 
 
 def _secured_broker(site: Site, out: Path) -> tuple[EmbeddedBroker, BrokerUrl]:
@@ -236,7 +237,7 @@ def _run_windows(site: Site, centre: VirtualCentre, duration: float | None) -> N
     vm = DispenserViewModel(site, centre.kiosks[0], idle_reset_ms=3000)
     engine = load_dispenser(vm)
     announcer = _announcer(site)
-    hall, hall_engine = open_hall_window(site, centre.broker, announcer=announcer, client_id="demo-hall")
+    hall, hall_engine = open_hall_window(site, centre.broker, announcer=announcer, client_id="hall-board")
     rng = random.Random()
     codes = [s.code for s in site.services]
 

@@ -6,16 +6,19 @@ The broker's ACL (``motcua site credentials``) guarantees *who* sent a message: 
 =================  ==========================================================================
 sender             may
 =================  ==========================================================================
+every role         ``calls_since`` (``READ``): the calls the hall's TV shows anyway
 kiosk (device)     ``issue_ticket`` (as itself), ``reserve_block`` and ``offline_tickets`` of its
-                   own blocks (``kiosk`` = its id); ``calls_since``
+                   own blocks (``kiosk`` = its id)
 ``console-{n}``    counter ``n``'s console: ``counter`` on counter ``n`` only, ``register_dossier``
-                   at counter ``n``, ``update_dossier``; ``calls_since``
-scanner (device)   ``register_dossier`` at its own counter; ``calls_since``
+                   at counter ``n``, ``update_dossier``
+scanner (device)   ``register_dossier`` at its own counter
 ``supervisor-*``   the supervisors' console: every request, on every counter
-hall board, LED    read only: ``calls_since``
-display, keypad,
-rating tablet
-anyone else        nothing
+``hall-board``,    read only
+``hall-board-*``,
+LED display,
+keypad, rating
+tablet
+anyone else        nothing, not even ``calls_since``
 =================  ==========================================================================
 
 Keypads act through key events mapped to their own counter (``keys.py``), and open it only for an
@@ -42,26 +45,24 @@ log = logging.getLogger(__name__)
 
 OPENING_ACTIONS = frozenset({m.CounterAction.OPEN, m.CounterAction.RESUME})
 
-READ_ONLY = frozenset({"calls_since"})
-KIOSK_VERBS = frozenset({"issue_ticket", "reserve_block", "offline_tickets"}) | READ_ONLY
-CONSOLE_VERBS = frozenset({"counter", "register_dossier", "update_dossier"}) | READ_ONLY
-SCANNER_VERBS = frozenset({"register_dossier"}) | READ_ONLY
+READ = frozenset({"calls_since"})
+"""What every role may read: the calls the hall board shows to everyone (numbers and counters, never
+a person). A sender without a role (not a client of the site) gets nothing, not even this."""
+KIOSK_VERBS = frozenset({"issue_ticket", "reserve_block", "offline_tickets"}) | READ
+CONSOLE_VERBS = frozenset({"counter", "register_dossier", "update_dossier"}) | READ
+SCANNER_VERBS = frozenset({"register_dossier"}) | READ
 SUPERVISOR_PREFIX = "supervisor"
+HALL_BOARD_PREFIX = "hall-board"
 
 
 @dataclass(frozen=True)
 class Role:
-    """What a sender is: ``name`` (kiosk, console, scanner, supervisor, reader) and its counter."""
+    """What a sender is: ``name`` (kiosk, console, scanner, supervisor, hall_board, a device kind) and
+    its counter."""
 
     name: str
     verbs: frozenset[str]
     counter: int | None = None
-
-
-# Requests any client the broker let in may send: ``calls_since`` returns the calls the hall board
-# shows to everyone (numbers and counters, never a person), so hall boards and announcers need no
-# entry of their own in the site file.
-PUBLIC_READS = frozenset({"calls_since"})
 
 
 def role_of(site: Site, client_id: str) -> Role | None:
@@ -72,13 +73,19 @@ def role_of(site: Site, client_id: str) -> Role | None:
             return Role("kiosk", KIOSK_VERBS)
         if device.kind is m.DeviceKind.SCANNER:
             return Role("scanner", SCANNER_VERBS, device.counter)
-        return Role(device.kind.value, READ_ONLY, device.counter)
-    if client_id == SUPERVISOR_PREFIX or client_id.startswith(f"{SUPERVISOR_PREFIX}-"):
+        return Role(device.kind.value, READ, device.counter)
+    if _named(client_id, SUPERVISOR_PREFIX):
         return Role("supervisor", CONSOLE_VERBS | KIOSK_VERBS)
+    if _named(client_id, HALL_BOARD_PREFIX):  # ``motcua hall`` (several boards: hall-board-2, ...)
+        return Role("hall_board", READ)
     head, _, number = client_id.partition("-")
     if head == "console" and number.isdigit() and int(number) in {c.number for c in site.counters}:
         return Role("console", CONSOLE_VERBS, int(number))
     return None
+
+
+def _named(client_id: str, prefix: str) -> bool:
+    return client_id == prefix or client_id.startswith(f"{prefix}-")
 
 
 def forbidden(client_id: str, verb: str, reason_vi: str, reason_en: str) -> Refused:
@@ -89,12 +96,16 @@ def forbidden(client_id: str, verb: str, reason_vi: str, reason_en: str) -> Refu
 
 def authorise(site: Site, client_id: str, request: m.Envelope) -> Refused | None:
     """``None`` if ``client_id`` may send ``request``, else the ``forbidden`` refusal (logged)."""
-    verb = str(getattr(request, "kind", ""))
-    if verb in PUBLIC_READS:
-        return None  # what the hall's TV shows anyway; the broker's login already named the asker
     role = role_of(site, client_id)
     if role is None:
+        verb = str(getattr(request, "kind", ""))
         return forbidden(client_id, verb, "Thiết bị không có trong cấu hình.", "not a client of this site")
+    return permitted(role, client_id, request)
+
+
+def permitted(role: Role, client_id: str, request: m.Envelope) -> Refused | None:
+    """``None`` if ``role`` carries the request's verb (and its counter or kiosk is the sender's own)."""
+    verb = str(getattr(request, "kind", ""))
     if verb not in role.verbs:
         return forbidden(client_id, verb, "Thiết bị không được phép.", f"a {role.name} may not {verb}")
     if role.name == "kiosk":

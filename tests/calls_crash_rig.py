@@ -149,7 +149,7 @@ class HallReader:
     """A hall board's list of calls: live ``calls``, and ``calls_since`` for what it missed."""
 
     def __init__(self, broker: BrokerUrl, site: str) -> None:
-        self.client = BusClient(broker, site, "hall-reader")
+        self.client = BusClient(broker, site, "hall-board-reader")  # a hall board: it may ask calls_since
         self.client.enable_requests()
         self.client.subscribe(self.client.topics.calls(), self._on_call, m.CallEvent, dedupe=False)
         self.shown: list[m.CallEvent] = []  # in seq order, each seq once

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Mosquitto on a free port per test session, site files, unique sites, and
+"""Shared fixtures: a real Mosquitto on a free port per test session, secured as a centre's (users,
+secrets and ACL from ``motcua site credentials``; ``broker_support.py``), site files, unique sites, and
 the ``--hw-KIND URL`` options that run a device kind's contract suite on real hardware."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from broker_support import SharedBroker
 from contract_support import ContractTargets
 
-from bus.broker import EmbeddedBroker
 from bus.client import BrokerUrl, BusClient
 from queue_server.db import Store
 from queue_server.server import QueueServer
@@ -56,13 +57,13 @@ def hardware_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
-def mosquitto() -> Iterator[BrokerUrl]:
-    """A real Mosquitto started for the tests, never the system's broker."""
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerUrl]:
+    """A real Mosquitto started for the tests, never the system's broker, with anonymous access off
+    and the generated users and ACL: ``BusClient(mosquitto, site, "kiosk-1")`` logs in as kiosk 1."""
     if shutil.which("mosquitto") is None:
         pytest.fail("mosquitto is not installed: run the README's test command, which installs it")
-    broker = EmbeddedBroker(port=0, engine="mosquitto")
-    url = broker.start()
-    yield url
+    broker = SharedBroker(load_site(DEMO_SITE), tmp_path_factory.mktemp("broker-credentials"))
+    yield broker.start()
     broker.stop()
 
 
@@ -100,3 +101,19 @@ def client(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
     c.start()
     yield c
     c.stop()
+
+
+@pytest.fixture
+def connect_as(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[Callable[[str], BusClient]]:
+    """``connect_as("keypad-2")``: a started client of this test's site logged in as that identity,
+    with its rights only (a keypad writes its own ``device/keypad-2/evt``); stopped after the test."""
+    made: list[BusClient] = []
+
+    def connect(client_id: str) -> BusClient:
+        c = BusClient(mosquitto, demo_site.site.id, client_id)
+        made.append(c)
+        return c.start()
+
+    yield connect
+    for c in made:
+        c.stop()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from broker_support import as_identity
+
 from bus import models as m
 from bus.client import BrokerUrl, BusClient
 from firmware_sim.centre import SimulatedDevices
@@ -43,8 +45,9 @@ class KioskRig:
         return self
 
     def client(self, name: str) -> BusClient:
-        """Another MQTT client on the same site (a spy, or a stand-in for a server verb)."""
-        client = BusClient(self.broker, self.site.site.id, name)
+        """Another MQTT client on the same site (a spy, or a stand-in for a server verb), logged in
+        with the server's user: the broker's ACL lets it hear and answer every request."""
+        client = BusClient(as_identity(self.broker, "queue-server"), self.site.site.id, name)
         self.clients.append(client)
         return client
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -115,7 +116,7 @@ def centre(site: Site, broker: BrokerUrl, db_path: Path) -> Iterator[Rig]:
     keypad = KeypadService(site.site.id, site.device("keypad-2"), broker).start()
     display = LedDisplayService(site.site.id, site.device("led-2"), broker).start()
     rig = Rig(site, broker, sims, tap, keypad)
-    watcher = BusClient(broker, site.site.id, "scenario-watcher")
+    watcher = BusClient(as_identity(broker, "queue-server"), site.site.id, "scenario-watcher")
 
     def on_key(_t: str, event: m.DeviceEvent) -> None:
         if isinstance(event, m.KeyPressed):

@@ -81,6 +81,39 @@ def test_readers_and_strangers_may_not_issue_or_act(
     still_serving(as_client("kiosk-1"))
 
 
+@pytest.mark.parametrize(
+    "client_id", ["hall-board", "led-1", "tablet-2", "console-2", "kiosk-1", "supervisor-1"]
+)
+def test_every_role_may_read_the_calls(
+    server: QueueServer, as_client: Callable[[str], BusClient], client_id: str
+) -> None:
+    assert as_client(client_id).request("calls_since", m.CallsSince(after_seq=0)).ok
+
+
+@pytest.mark.parametrize("client_id", ["intruder", "console-99", "hall-boardx"])
+def test_a_sender_without_a_role_may_not_even_read_the_calls(
+    server: QueueServer, as_client: Callable[[str], BusClient], client_id: str
+) -> None:
+    """The broker let it in (the test broker gives a new id the common rights), but it is no client
+    of the site: ``calls_since`` is a verb of the roles, not of everyone."""
+    answer = as_client(client_id).request("calls_since", m.CallsSince(after_seq=0))
+    assert refused_code(answer) == "forbidden"
+
+
+def test_every_role_of_the_site_carries_calls_since_and_the_check_is_real(demo_site: Site) -> None:
+    from queue_server.authz import READ, Role, permitted, role_of
+
+    ids = [d.id for d in demo_site.devices] + [f"console-{c.number}" for c in demo_site.counters]
+    roles = [
+        role_of(demo_site, i) for i in [*ids, "supervisor-1", "supervisor-e2e", "hall-board", "hall-board-2"]
+    ]
+    assert all(r is not None and r.verbs >= READ for r in roles), roles
+    ask = m.CallsSince(after_seq=0)
+    assert permitted(Role("hall_board", READ), "hall-board", ask) is None
+    refused = permitted(Role("reader", frozenset({"issue_ticket"})), "x", ask)  # a role without the verb
+    assert refused is not None and refused.code == "forbidden"
+
+
 def test_a_kiosk_reserves_blocks_only_for_itself(
     server: QueueServer, as_client: Callable[[str], BusClient]
 ) -> None:

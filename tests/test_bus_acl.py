@@ -185,6 +185,17 @@ def test_every_device_and_app_runs_with_its_own_identity(
     assert wait_until(lambda: [c.counter for c in calls] == [1])
 
 
+def test_the_hall_board_has_an_identity_of_its_own(
+    secured: SecuredBroker, server: QueueServer, connect: Callable[..., BusClient]
+) -> None:
+    """``motcua hall`` connects as ``hall-board``: the credentials give it a user, and it may rebuild
+    its list of calls (``calls_since``), nothing more."""
+    board = connect("hall-board", requests=True).start()
+    assert board.request("calls_since", m.CallsSince(after_seq=0)).ok
+    refused = board.request("issue_ticket", m.IssueTicket(service="land"))
+    assert refused.error is not None and refused.error.code == "forbidden"
+
+
 def test_rotating_one_secret_keeps_the_others(demo_site: Site, tmp_path: Path) -> None:
     site_file = tmp_path / "site.toml"
     site_file.write_text(
@@ -271,3 +282,70 @@ def test_a_device_service_speaks_under_its_own_identity(
         )
     finally:
         link.stop()
+
+
+# --- the shared test broker (conftest's ``mosquitto``) runs with the same users and ACL --------------
+
+
+def test_the_shared_test_broker_refuses_anonymous_clients(demo_site: Site, mosquitto: BrokerUrl) -> None:
+    from broker_support import anonymous
+
+    stranger = BusClient(anonymous(mosquitto), demo_site.site.id, "kiosk-1")
+    with pytest.raises(BusError, match="no connection"):
+        stranger.start(wait=2)
+    stranger.stop()
+    wrong = BusClient(mosquitto.as_client("kiosk-1", "not-its-secret"), demo_site.site.id, "kiosk-1")
+    with pytest.raises(BusError, match="no connection"):
+        wrong.start(wait=2)
+    wrong.stop()
+    # The same client id with its own secret (from the fixture's secrets_dir) is let in.
+    BusClient(mosquitto, demo_site.site.id, "kiosk-1").start().stop()
+
+
+@pytest.mark.parametrize(
+    ("faker", "topic"),
+    [
+        ("kiosk-1", "calls"),
+        ("console-1", "counter/2/state"),
+        ("keypad-1", "device/keypad-2/evt"),
+        ("a-new-test-observer", "calls"),  # an id the credentials did not know: common rights only
+        ("a-new-test-observer", "device/led-1/cmd"),
+    ],
+)
+def test_the_shared_test_broker_enforces_the_generated_acl_on_any_site(
+    demo_site: Site, mosquitto: BrokerUrl, faker: str, topic: str
+) -> None:
+    server = BusClient(mosquitto, demo_site.site.id, "queue-server")
+    heard = Heard(server.start())
+    client = BusClient(mosquitto, demo_site.site.id, faker).start()
+    try:
+        prefix = client.topics.prefix
+        client.publish(f"{prefix}/{topic}", '{"kind": "call", "number": "A0001"}')
+        allowed = client.topics.req(faker, "issue_ticket")
+        client.publish(allowed, "barrier")
+        assert wait_until(lambda: heard.saw(allowed)), "the allowed message never arrived"
+        assert not heard.saw(f"{prefix}/{topic}"), f"{faker} published on {topic}"
+    finally:
+        client.stop()
+        server.stop()
+
+
+def test_the_tests_site_wildcard_never_reaches_a_centres_acl(demo_site: Site, tmp_path: Path) -> None:
+    from motcua_cli.credentials import acl_text
+
+    centre = acl_text(demo_site)
+    assert "motcua/v1/+" not in centre
+    assert f"topic readwrite motcua/v1/{demo_site.site.id}/#" in centre
+    tests = acl_text(demo_site, any_site=True)
+    assert "topic readwrite motcua/v1/+/#" in tests and f"/{demo_site.site.id}/" not in tests
+    out = tmp_path / "c"
+    assert main(["site", "credentials", "--site", str(_site_file(tmp_path)), "--out", str(out)]) == 0
+    assert "motcua/v1/+" not in (out / "mosquitto.acl").read_text()
+
+
+def _site_file(tmp_path: Path) -> Path:
+    site_file = tmp_path / "site.toml"
+    site_file.write_text(
+        (Path(__file__).parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return site_file

@@ -38,8 +38,9 @@ def clients() -> Iterator[list[BusClient]]:
         client.stop()
 
 
-def start(clients: list[BusClient], broker: BrokerUrl, site: str, name: str, **kw: Any) -> BusClient:
-    client = BusClient(broker, site, f"{site}-{name}", **kw)
+def start(clients: list[BusClient], broker: BrokerUrl, site: str, identity: str, **kw: Any) -> BusClient:
+    """A client logged in as ``identity`` (the test broker's ACL gives it that identity's rights)."""
+    client = BusClient(broker, site, identity, **kw)
     clients.append(client)
     return client
 
@@ -68,27 +69,27 @@ def test_broker_url_parsing() -> None:
 def test_publish_subscribe_typed_and_duplicates_ignored(
     broker: BrokerUrl, site: str, clients: list[BusClient]
 ) -> None:
-    rx = start(clients, broker, site, "rx")
+    rx = start(clients, broker, site, "queue-server")
     got = collect(rx, rx.topics.all_device("evt"), m.device_event_adapter)
     rx.start()
-    tx = start(clients, broker, site, "tx").start()
+    tx = start(clients, broker, site, "keypad-2").start()
     event = m.KeyPressed(key=m.Key.CALL_NEXT, keypad_address=5)
     for _ in range(3):
-        tx.publish(tx.topics.device_evt("keypad-5"), event)
-    tx.publish(tx.topics.device_evt("keypad-5"), m.JobPrinted(job_id="j1", bytes_sent=10))
+        tx.publish(tx.topics.device_evt("keypad-2"), event)
+    tx.publish(tx.topics.device_evt("keypad-2"), m.JobPrinted(job_id="j1", bytes_sent=10))
     # The last message is the barrier: same publisher, same topic, so the copies arrived before it.
     assert wait_until(lambda: any(isinstance(msg, m.JobPrinted) for _, msg in got))
     assert [type(msg).__name__ for _, msg in got] == ["KeyPressed", "JobPrinted"]
-    assert got[0] == (tx.topics.device_evt("keypad-5"), event)
+    assert got[0] == (tx.topics.device_evt("keypad-2"), event)
 
 
 def test_malformed_payloads_warn_naming_the_topic_and_later_messages_still_arrive(
     broker: BrokerUrl, site: str, clients: list[BusClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    rx = start(clients, broker, site, "rx")
+    rx = start(clients, broker, site, "queue-server")
     got = collect(rx, rx.topics.all_req(), m.request_adapter)
     rx.start()
-    tx = start(clients, broker, site, "tx").start()
+    tx = start(clients, broker, site, "kiosk-1").start()
     topic = tx.topics.req(tx.client_id, "issue_ticket")
     with caplog.at_level(logging.WARNING, logger="bus.client"):
         for payload in ["{not json", "[1, 2]", '{"kind": "nope"}', '{"kind": "issue_ticket"}']:
@@ -105,10 +106,10 @@ def test_malformed_payloads_warn_naming_the_topic_and_later_messages_still_arriv
 
 
 def test_expired_commands_are_dropped(broker: BrokerUrl, site: str, clients: list[BusClient]) -> None:
-    rx = start(clients, broker, site, "rx")
+    rx = start(clients, broker, site, "led-1")
     got = collect(rx, rx.topics.device_cmd("led-1"), m.device_command_adapter)
     rx.start()
-    tx = start(clients, broker, site, "tx").start()
+    tx = start(clients, broker, site, "queue-server").start()
     tx.publish(tx.topics.device_cmd("led-1"), m.ShowText(text="OLD", expires_at=m.expires_in(-0.5)))
     fresh = m.ShowText(text="NEW", expires_at=m.expires_in(30))
     tx.publish(tx.topics.device_cmd("led-1"), fresh)
@@ -119,10 +120,10 @@ def test_expired_commands_are_dropped(broker: BrokerUrl, site: str, clients: lis
 
 def test_availability_is_the_last_will(broker: BrokerUrl, site: str, clients: list[BusClient]) -> None:
     topic = f"motcua/v1/{site}/device/led-1/availability"
-    watcher = start(clients, broker, site, "watch")
+    watcher = start(clients, broker, site, "queue-server")
     seen = collect(watcher, topic)
     watcher.start()
-    dev = BusClient(broker, site, f"{site}-dev", availability_topic=topic).start()
+    dev = BusClient(broker, site, "led-1", availability_topic=topic).start()
     assert wait_until(lambda: seen[-1:] == [(topic, "online")])
     dev._mqtt.loop_stop()
     sock = dev._mqtt.socket()
@@ -132,7 +133,7 @@ def test_availability_is_the_last_will(broker: BrokerUrl, site: str, clients: li
 
 
 def test_request_response_and_timeout(broker: BrokerUrl, site: str, clients: list[BusClient]) -> None:
-    server = start(clients, broker, site, "server")
+    server = start(clients, broker, site, "queue-server")
 
     def answer(_topic: str, req: m.IssueTicket) -> None:
         assert req.reply_to is not None
@@ -140,7 +141,7 @@ def test_request_response_and_timeout(broker: BrokerUrl, site: str, clients: lis
 
     server.subscribe(server.topics.all_req("issue_ticket"), answer, m.request_adapter, dedupe=False)
     server.start()
-    kiosk = start(clients, broker, site, "kiosk")
+    kiosk = start(clients, broker, site, "kiosk-1")
     kiosk.enable_requests()
     kiosk.start()
     assert kiosk.request("issue_ticket", m.IssueTicket(service="land")).ok

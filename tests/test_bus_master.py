@@ -110,7 +110,7 @@ def test_displays_sharing_a_line_follow_their_counters_and_report_a_silent_unit(
     assert isinstance(line, LedLineService)
     line.master.poll_s = 0.05
     health: dict[str, list[m.Health]] = {"led-1": [], "led-2": []}
-    server = BusClient(mosquitto, demo_site.site.id, "fake-server-line")
+    server = BusClient(mosquitto, demo_site.site.id, "queue-server")  # stands in for the server
     for device_id, seen in health.items():
 
         def record(_t: str, s: m.DeviceStatus, seen: list[m.Health] = seen) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from broker_support import as_identity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import wait_until
@@ -173,7 +174,7 @@ def test_a_site_with_a_polled_caller_bus_turns_one_press_into_one_event(
     sims = SimulatedDevices(site)
     device = site.device("keypad-2")
     events: list[m.KeyPressed] = []
-    watcher = BusClient(mosquitto, site.site.id, "watch-polled")
+    watcher = BusClient(as_identity(mosquitto, "queue-server"), site.site.id, "watch-polled")
     watcher.subscribe(watcher.topics.device_evt(device.id), lambda _t, e: events.append(e), m.KeyPressed)
     keypad = KeypadService(site.site.id, device, mosquitto, polled=True)
     try:

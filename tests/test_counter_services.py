@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -59,7 +60,7 @@ def counter(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[C
     led = LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()
     kiosk = BusClient(mosquitto, site_id, "supervisor-services")
     kiosk.enable_requests()
-    watcher = BusClient(mosquitto, site_id, "watcher-services")
+    watcher = BusClient(as_identity(mosquitto, "queue-server"), site_id, "watcher-services")
     state = Counter(sims, keypad, led, kiosk)
     for device_id in ("keypad-2", "led-2"):
         health = state.statuses.setdefault(device_id, [])

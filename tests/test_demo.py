@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -110,22 +111,27 @@ def test_malformed_json_on_every_subscribed_topic_is_reported_and_later_messages
     centre: VirtualCentre, demo_site: Site, mosquitto: BrokerUrl, caplog: pytest.LogCaptureFixture
 ) -> None:
     t = centre.server.topics
-    topics = [
-        t.req("vandal", "issue_ticket"),
-        t.req("vandal", "counter"),
-        t.device_evt("keypad-1"),
-        t.device_cmd("printer-k1"),
-        t.device_cmd("led-1"),
-        t.counter_state(1),
-        t.calls(),
-        t.resp("kiosk-1"),
-        t.device_evt("printer-k1"),
-    ]
-    vandal = BusClient(mosquitto, demo_site.site.id, "vandal").start()
+    # Each topic written by the identity the broker's ACL lets write it (a broken or hijacked one).
+    writers = {
+        t.req("vandal", "issue_ticket"): "vandal",
+        t.req("vandal", "counter"): "vandal",
+        t.device_evt("keypad-1"): "keypad-1",
+        t.device_cmd("printer-k1"): "kiosk-1",
+        t.device_cmd("led-1"): "queue-server",
+        t.counter_state(1): "queue-server",
+        t.calls(): "queue-server",
+        t.resp("kiosk-1"): "queue-server",
+        t.device_evt("printer-k1"): "printer-k1",
+    }
+    topics = list(writers)
+    vandals = {
+        who: BusClient(as_identity(mosquitto, who), demo_site.site.id, f"vandal-as-{who}").start()
+        for who in set(writers.values())
+    }
     try:
         with caplog.at_level(logging.WARNING, logger="bus.client"):
-            for topic in topics:
-                vandal.publish(topic, '{"kind": "issue_ticket", "service": ')
+            for topic, who in writers.items():
+                vandals[who].publish(topic, '{"kind": "issue_ticket", "service": ')
             assert wait_until(
                 lambda: all(
                     any(
@@ -136,7 +142,8 @@ def test_malformed_json_on_every_subscribed_topic_is_reported_and_later_messages
                 timeout=5,
             ), [r.getMessage() for r in caplog.records]
     finally:
-        vandal.stop()
+        for vandal in vandals.values():
+            vandal.stop()
     outcome = centre.kiosks[0].take_ticket("land")
     assert outcome.ticket is not None
     assert wait_until(lambda: centre.sims.printed() == 1)
@@ -178,3 +185,35 @@ def test_the_demo_broker_refuses_anonymous_clients_and_admits_each_identity(tmp_
             BusClient(url, site.site.id, "stranger").start(wait=3)
     finally:
         broker.stop()
+
+
+def test_without_mosquitto_the_demo_falls_back_to_amqtt_with_a_warning_and_no_anonymous_clients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pure-Python fallback has no per-client users or ACL: it says so, it refuses to be given
+    users or an ACL (so nothing believes it is secured), and it still turns away anonymous clients."""
+    from dataclasses import replace
+
+    from bus.broker import EmbeddedBroker
+    from bus.errors import BusError
+    from motcua_cli.demo import _secured_broker
+    from siteconf import load_site
+
+    site = load_site(Path(__file__).resolve().parent.parent / "sites" / "demo.toml")
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without the mosquitto program
+    with caplog.at_level(logging.WARNING, logger="bus.broker"):
+        broker, url = _secured_broker(site, tmp_path)
+    try:
+        assert broker.engine == "amqtt" and url.secrets_dir is None
+        warned = [r.getMessage() for r in caplog.records]
+        assert any("no per-client users, ACL or TLS; for a demo only" in w for w in warned), warned
+        BusClient(url, site.site.id, "kiosk-1").start(wait=5).stop()  # every motcua client names a user
+        anonymous = BusClient(replace(url, username=None), site.site.id, "kiosk-1")
+        with pytest.raises(BusError, match="no connection"):
+            anonymous.start(wait=2)
+        anonymous.stop()
+    finally:
+        broker.stop()
+    auth = (tmp_path / "mosquitto.passwd", tmp_path / "mosquitto.acl")
+    with pytest.raises(BusError, match="users and ACL need Mosquitto"):
+        EmbeddedBroker(port=0, engine="amqtt", auth=auth)

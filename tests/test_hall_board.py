@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_support import as_identity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtQuick import QQuickWindow
@@ -125,7 +126,7 @@ def test_counter_state_refreshes_tiles_without_presenting() -> None:
 
 @pytest.fixture
 def server_side(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    client = BusClient(mosquitto, demo_site.site.id, "fake-server").start()
+    client = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "fake-server").start()
     yield client
     client.stop()
 
@@ -188,7 +189,7 @@ def test_a_burst_of_ten_calls_is_all_shown_and_announced_in_seq_order(
     site = _site_with(demo_site, counters=10)
     sink = FileSink(tmp_path / "voice")
     announcer = Announcer(VoiceConf(repeat=1, chime=False), EspeakEngine(), sink)
-    server = BusClient(mosquitto, site.site.id, "fake-server").start()
+    server = BusClient(as_identity(mosquitto, "queue-server"), site.site.id, "fake-server").start()
     hall = HallBoardViewModel(site, mosquitto, announcer=announcer).start()
     engine, _ = _window(hall)
     try:
@@ -248,7 +249,7 @@ def test_a_board_that_connects_later_resyncs_from_retained_state_and_replays_not
 @pytest.mark.integration
 def test_english_list_layout_from_the_site_file(qtbot: QtBot, demo_site: Site, mosquitto: BrokerUrl) -> None:
     site = _site_with(demo_site, language="en", layout="list", notice_en="Keep your ticket")
-    server = BusClient(mosquitto, site.site.id, "fake-server").start()
+    server = BusClient(as_identity(mosquitto, "queue-server"), site.site.id, "fake-server").start()
     hall = HallBoardViewModel(site, mosquitto).start()
     engine, window = _window(hall)
     try:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from broker_support import as_identity
 from pytestqt.qtbot import QtBot
 
 from bus import models as m
@@ -48,7 +49,7 @@ class CallsResponder:
 
 @pytest.fixture
 def server(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[BusClient]:
-    client = BusClient(mosquitto, demo_site.site.id, "fake-server")
+    client = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "fake-server")
     yield client
     for n in (1, 2):
         client.publish(client.topics.counter_state(n), "", retain=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from broker_support import as_identity
 from PIL import Image, ImageGrab
 from support import wait_until, xvfb
 from test_hall_gaps import CallsResponder, call, state
@@ -49,7 +50,7 @@ def test_the_board_shows_its_history_in_a_real_window(
     site_file = tmp_path / "site.toml"
     text = (REPO / "sites" / "demo.toml").read_text(encoding="utf-8")
     site_file.write_text(text.replace('id = "demo"', f'id = "{demo_site.site.id}"', 1), encoding="utf-8")
-    server = BusClient(mosquitto, demo_site.site.id, "fake-server")
+    server = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "fake-server")
     stored = [call(s, counter=1 + s % 4) for s in range(1, 9)]
     responder = CallsResponder(server.start(), stored)
     for n in range(1, 5):

@@ -36,13 +36,25 @@ from siteconf import Site
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def raw(mosquitto: BrokerUrl) -> Iterator[paho.Client]:
-    """A client that publishes whatever it is given, as an attacker's would."""
-    c = paho.Client(CallbackAPIVersion.VERSION2, client_id="intruder", protocol=paho.MQTTv5)
-    c.username_pw_set(mosquitto.username)
+def raw_client(mosquitto: BrokerUrl, user: str) -> paho.Client:
+    """A client that publishes whatever it is given, as an attacker's would: logged in as ``user``
+    (a kiosk in the hall, say), so the broker's ACL lets it write ``req/{user}/...`` only."""
+    c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"intruder-{user}", protocol=paho.MQTTv5)
+    login = mosquitto.login(user)
+    assert login is not None
+    c.username_pw_set(*login)
+    connected = threading.Event()
+    c.on_connect = lambda _c, _u, _f, reason, _p: None if reason.is_failure else connected.set()
     c.connect(mosquitto.host, mosquitto.port)
     c.loop_start()
+    assert connected.wait(5), f"{user} was not let in"
+    return c
+
+
+@pytest.fixture
+def raw(mosquitto: BrokerUrl) -> Iterator[paho.Client]:
+    """An attacker's client with kiosk 1's identity."""
+    c = raw_client(mosquitto, "kiosk-1")
     yield c
     c.disconnect()
     c.loop_stop()
@@ -147,7 +159,7 @@ def test_malformed_payload_is_dropped_and_the_server_carries_on(
 
 
 def test_request_id_with_nul_is_answered_safely(
-    server: QueueServer, client: BusClient, raw: paho.Client
+    server: QueueServer, client: BusClient, mosquitto: BrokerUrl
 ) -> None:
     """A NUL inside the payload (not the topic) is just data: the answer goes out, JSON-escaped."""
     got: list[m.Response] = []
@@ -160,13 +172,18 @@ def test_request_id_with_nul_is_answered_safely(
 
     client.subscribe(server.topics.resp("supervisor-1"), seen, m.Response, dedupe=False)
     reply_to = server.topics.resp("supervisor-1")
-    send(
-        raw,
-        server.topics.req("supervisor-1", "issue_ticket"),
-        request_json(server, reply_to, id="evil\x00request-id"),
-    )
-    assert done.wait(5) and got[0].ok
-    still_serving(client)
+    raw = raw_client(mosquitto, "supervisor-1")  # a second connection of the supervisors' identity
+    try:
+        send(
+            raw,
+            server.topics.req("supervisor-1", "issue_ticket"),
+            request_json(server, reply_to, id="evil\x00request-id"),
+        )
+        assert done.wait(5) and got[0].ok
+        still_serving(client)
+    finally:
+        raw.disconnect()
+        raw.loop_stop()
 
 
 def test_bus_client_refuses_invalid_topics_and_oversized_payloads(client: BusClient) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_support import as_identity
 from kiosk_rig import KioskRig
 from support import wait_until
 
@@ -95,7 +96,7 @@ class ContractServer:
 
     def __init__(self, site: Site, broker: BrokerUrl) -> None:
         self.site = site
-        self.bus = BusClient(broker, site.site.id, "contract-server")
+        self.bus = BusClient(as_identity(broker, "queue-server"), site.site.id, "contract-server")
         self.bus.subscribe(self.bus.topics.all_req(), self._on_request, m.request_adapter, dedupe=False)
         self.next_free = {s.code: s.first_number for s in site.services}
         self.blocks: list[m.NumberBlock] = []

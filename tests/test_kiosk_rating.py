@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_support import as_identity
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtQuick import QQuickWindow
 from PySide6.QtTest import QTest
@@ -35,7 +36,7 @@ def tablet_site(site: Site, levels: int = 3) -> Site:
 @pytest.fixture
 def server(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[tuple[BusClient, list[Any]]]:
     """A stand-in for the queue server's retained counter state, and a spy on the tablet's events."""
-    client = BusClient(mosquitto, demo_site.site.id, "state-stand-in")
+    client = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "state-stand-in")
     events: list[Any] = []
     client.subscribe(
         client.topics.device_evt("tablet-2"), lambda _t, e: events.append(e), m.device_event_adapter

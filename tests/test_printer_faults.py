@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 from test_printer_service import PRINTER, Observer, job
 
@@ -42,7 +43,7 @@ def serving(
 
 @pytest.fixture
 def observer(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[Observer]:
-    bus = BusClient(mosquitto, demo_site.site.id, "test-printer-faults")
+    bus = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "test-printer-faults")
     obs = Observer(bus)
     bus.subscribe(bus.topics.device_evt(PRINTER), lambda _t, e: obs.events.append(e), m.device_event_adapter)
     bus.subscribe(bus.topics.device_status(PRINTER), lambda _t, s: obs.statuses.append(s), m.DeviceStatus)

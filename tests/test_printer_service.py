@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from broker_support import as_identity
 from PIL import Image
 from support import wait_until
 
@@ -75,7 +76,7 @@ def running_service(site: Site, broker: BrokerUrl, sim: EscposPrinterSim) -> Ite
 
 @pytest.fixture
 def observer(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[Observer]:
-    bus = BusClient(mosquitto, demo_site.site.id, "test-printer-observer")
+    bus = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "test-printer-observer")
     obs = Observer(bus)
     topics = bus.topics
     bus.subscribe(topics.device_evt(PRINTER), lambda _t, e: obs.events.append(e), m.device_event_adapter)

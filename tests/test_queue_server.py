@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,15 @@ def test_transfer_park_and_no_show(server: QueueServer, client: BusClient) -> No
     assert server.counter_state(1).current == second.number
 
 
-def test_keypad_events_become_calls_and_counter_state(server: QueueServer, client: BusClient) -> None:
+def sent(info: Any) -> None:
+    """Wait for the broker's PUBACK: the broker has queued the message for the server, so a barrier
+    request sent after it (on another connection) reaches the server after it."""
+    info.wait_for_publish(2)
+
+
+def test_keypad_events_become_calls_and_counter_state(
+    server: QueueServer, client: BusClient, connect_as: Callable[[str], BusClient]
+) -> None:
     states: list[m.CounterState] = []
     calls: list[m.CallEvent] = []
     client.subscribe(client.topics.counter_state(2), lambda _t, s: states.append(s), m.CounterState)
@@ -210,9 +219,10 @@ def test_keypad_events_become_calls_and_counter_state(server: QueueServer, clien
     issue(client, "civil")  # B2002: a press handled twice would call it
     open_counters(client, 2)  # from a console: a keypad opens a counter only for an identified officer
     press = m.KeyPressed(key=m.Key.CALL_NEXT, keypad_address=2)
-    client.publish(client.topics.device_evt("keypad-2"), press)
-    client.publish(client.topics.device_evt("keypad-2"), press)  # redelivered: one call only
-    client.publish(client.topics.device_evt("no-such-keypad"), m.KeyPressed(key=m.Key.CALL_NEXT))
+    keypad, stranger = connect_as("keypad-2"), connect_as("no-such-keypad")
+    keypad.publish(client.topics.device_evt("keypad-2"), press)
+    sent(keypad.publish(client.topics.device_evt("keypad-2"), press))  # redelivered: one call only
+    sent(stranger.publish(client.topics.device_evt("no-such-keypad"), m.KeyPressed(key=m.Key.CALL_NEXT)))
     barrier(client)
     assert [(c.number, c.counter) for c in calls] == [("B2001", 2)]
     # States go out after the answers of their batch, so the barrier may overtake this one.
@@ -224,7 +234,11 @@ def test_keypad_events_become_calls_and_counter_state(server: QueueServer, clien
 
 
 def test_state_survives_a_server_restart_and_is_republished(
-    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path, client: BusClient
+    demo_site: Site,
+    mosquitto: BrokerUrl,
+    tmp_path: Path,
+    client: BusClient,
+    connect_as: Callable[[str], BusClient],
 ) -> None:
     db = tmp_path / "restart.db"
     srv = QueueServer(demo_site, open_store(db), mosquitto).start()
@@ -236,7 +250,7 @@ def test_state_survives_a_server_restart_and_is_republished(
     srv.stop()
     srv.store.close()
     # Forget what the broker retained, so only the restarted server can say where counter 1 is.
-    client.publish(client.topics.counter_state(1), "", retain=True).wait_for_publish(2)
+    connect_as("queue-server").publish(client.topics.counter_state(1), "", retain=True).wait_for_publish(2)
     srv = QueueServer(demo_site, open_store(db), mosquitto).start()
     try:
         got: list[m.CounterState] = []
@@ -255,17 +269,20 @@ def test_state_survives_a_server_restart_and_is_republished(
         srv.store.close()
 
 
-def test_expired_or_foreign_key_events_call_nobody(server: QueueServer, client: BusClient) -> None:
+def test_expired_or_foreign_key_events_call_nobody(
+    server: QueueServer, client: BusClient, connect_as: Callable[[str], BusClient]
+) -> None:
     calls: list[m.CallEvent] = []
     client.subscribe(client.topics.calls(), lambda _t, c: calls.append(c), m.CallEvent)
     issue(client, "land")
     open_counters(client, 1)
+    keypad, led = connect_as("keypad-1"), connect_as("led-1")
     stale = m.KeyPressed(key=m.Key.CALL_NEXT, expires_at=m.expires_in(-1))  # queued during a network cut
-    client.publish(client.topics.device_evt("keypad-1"), stale)
-    client.publish(client.topics.device_evt("led-1"), m.KeyPressed(key=m.Key.CALL_NEXT))  # not a keypad
+    sent(keypad.publish(client.topics.device_evt("keypad-1"), stale))
+    sent(led.publish(client.topics.device_evt("led-1"), m.KeyPressed(key=m.Key.CALL_NEXT)))  # not a keypad
     barrier(client)
     assert calls == []
-    client.publish(client.topics.device_evt("keypad-1"), m.KeyPressed(key=m.Key.CALL_NEXT))
+    keypad.publish(client.topics.device_evt("keypad-1"), m.KeyPressed(key=m.Key.CALL_NEXT))
     assert wait_until(lambda: len(calls) == 1)
     assert calls[0].number == "A1001"
 
@@ -314,7 +331,7 @@ def test_a_new_business_day_expires_what_yesterday_left(
 
 
 def test_a_rating_is_stored_once_against_the_ticket_and_its_officer(
-    server: QueueServer, client: BusClient
+    server: QueueServer, client: BusClient, connect_as: Callable[[str], BusClient]
 ) -> None:
     ticket = issue(client, "civil").ticket
     assert ticket is not None
@@ -322,19 +339,20 @@ def test_a_rating_is_stored_once_against_the_ticket_and_its_officer(
     assert called(act(client, 2, A.CALL_NEXT)) == ticket.number
     assert act(client, 2, A.FINISH).ok
     evt = client.topics.device_evt
+    keypad, tablet = connect_as("keypad-2"), connect_as("tablet-2")
     stray = m.RatingGiven(ticket=ticket.number, number=ticket.number, counter=2, score=0, scale=3)
-    client.publish(evt("keypad-2"), stray)  # not a rating tablet
-    client.publish(
+    sent(keypad.publish(evt("keypad-2"), stray))  # not a rating tablet
+    tablet.publish(
         evt("tablet-2"), stray.model_copy(update={"counter": 3, "id": m.new_id()})
     )  # not its counter
     given = m.RatingGiven(
         ticket=ticket.ticket_id or ticket.number, number=ticket.number, counter=2, score=2, scale=3,
         answers={"attitude": 2},
     )  # fmt: skip
-    client.publish(evt("tablet-2"), given)
+    tablet.publish(evt("tablet-2"), given)
     assert wait_until(lambda: bool(server.store.ratings()))
     again = given.model_copy(update={"id": m.new_id(), "score": 0})  # a second tap: refused, not stored
-    client.publish(evt("tablet-2"), again)
+    sent(tablet.publish(evt("tablet-2"), again))
     barrier(client)
     (rating,) = server.store.ratings()
     assert (rating["counter"], rating["officer"], rating["score"], rating["scale"]) == (2, "cb02", 2, 3)
@@ -343,18 +361,19 @@ def test_a_rating_is_stored_once_against_the_ticket_and_its_officer(
 
 
 def test_a_keypad_transfers_to_the_counter_number_typed_before_transfer(
-    server: QueueServer, client: BusClient
+    server: QueueServer, client: BusClient, connect_as: Callable[[str], BusClient]
 ) -> None:
     ticket = issue(client, "land").ticket
     assert ticket is not None
     open_counters(client, 1, 3)
     assert called(act(client, 1, A.CALL_NEXT)) == ticket.number
     keypad = client.topics.device_evt("keypad-1")
-    client.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))  # no number typed: nothing happens
+    pad = connect_as("keypad-1")
+    sent(pad.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER)))  # no number typed: nothing happens
     barrier(client)
     assert server.counter_state(1).current == ticket.number
-    client.publish(keypad, m.KeyPressed(key=m.Key.DIGIT, digit=3))
-    client.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))
+    pad.publish(keypad, m.KeyPressed(key=m.Key.DIGIT, digit=3))
+    pad.publish(keypad, m.KeyPressed(key=m.Key.TRANSFER))
     assert wait_until(lambda: server.counter_state(1).current is None)
     # Counter 3 serves civil only, but the citizen was sent to it: it calls them next.
     assert called(act(client, 3, A.CALL_NEXT)) == ticket.number

@@ -7,6 +7,7 @@ import random
 import time
 
 import pytest
+from broker_support import as_identity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import sim_link, wait_until
@@ -156,7 +157,7 @@ def test_a_remote_press_is_published_as_a_key_pressed_event(demo_site: Site, mos
     register_simulator(name, sim)
     device = demo_site.device("keypad-2").model_copy(update={"url": f"sim://{name}"})
     events: list[m.KeyPressed] = []
-    watcher = BusClient(mosquitto, demo_site.site.id, "rf-watcher")
+    watcher = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "rf-watcher")
     watcher.subscribe(watcher.topics.device_evt("keypad-2"), lambda _t, e: events.append(e), m.KeyPressed)
     service = Rf433KeypadService(demo_site.site.id, device, mosquitto, REMOTES)
     try:

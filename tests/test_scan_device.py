@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -88,7 +89,7 @@ class Dashboard:
     """What the facility staff's dashboard sees of the scanner."""
 
     def __init__(self, broker: BrokerUrl, site: Site) -> None:
-        self.bus = BusClient(broker, site.site.id, "dashboard")
+        self.bus = BusClient(as_identity(broker, "queue-server"), site.site.id, "dashboard")
         topics = self.bus.topics
         self.availability: list[str] = []
         self.info: list[m.DeviceInfo] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -24,7 +25,7 @@ def test_scanner_faults_show_in_the_retained_status(mosquitto: BrokerUrl, tmp_pa
     url = sim.start()
     link = DeviceLink(mosquitto, site, device, scanner_info("eSCL simulator", "http"))
     service = ScannerService(link, EsclSource(url))
-    watcher = BusClient(mosquitto, site, "dashboard")
+    watcher = BusClient(as_identity(mosquitto, "queue-server"), site, "dashboard")
     statuses: list[m.DeviceStatus] = []
     watcher.subscribe(link.topics.device_status(device), lambda _t, s: statuses.append(s), m.DeviceStatus)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from broker_support import as_identity
 from fastapi import FastAPI
 from support import wait_until
 
@@ -130,7 +131,7 @@ def test_a_confirmed_upload_is_announced_on_the_bus(
     site = "scanup"
     info = m.DeviceInfo(device_kind=m.DeviceKind.SCANNER, model="eSCL simulator", transport="http")
     link = DeviceLink(mosquitto, site, "scanner-1", info)
-    watcher = BusClient(mosquitto, site, "watcher")
+    watcher = BusClient(as_identity(mosquitto, "queue-server"), site, "watcher")
     got: list[m.DossierUploaded] = []
     watcher.subscribe(
         link.topics.device_evt("scanner-1"), lambda _t, e: got.append(e), m.device_event_adapter

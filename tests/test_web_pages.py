@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -113,7 +114,7 @@ def test_pages_escape_the_site_file_texts_in_their_html(hostile: tuple[QueueServ
 
 
 def publish_hostile_status(mosquitto: BrokerUrl, site: Site, device_id: str) -> None:
-    client = BusClient(mosquitto, site.site.id, "test-hostile-status").start()
+    client = BusClient(as_identity(mosquitto, device_id), site.site.id, "test-hostile-status").start()
     try:
         status = m.DeviceStatus(health=m.Health.ERROR, errors=[payload("errors")], detail=payload("detail"))
         client.publish(client.topics.device(device_id, "status"), status, retain=True).wait_for_publish(5)
