@@ -44,7 +44,7 @@ from firmware_sim.escpos_printer_graphics import GraphicsCommands
 from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, decode_text, glyph
 from firmware_sim.printer_faults import PrinterFaultControl
 from printer.escpos_decoder import Command, EscposDecoder
-from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
+from printer.status import encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
         self._queue: deque[Command] = deque()
         self._rt_tail = b""
         self._cover_open = self._cutter_error = self._jam_next_cut = False
+        self._error: str = "none"
         self._asb_enabled = False
         self._last_asb = b""
         self._fired: list[tuple[int, Image.Image, str]] = []
@@ -227,20 +228,6 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
 
     # --- observation -------------------------------------------------------------------------
 
-    @property
-    def status(self) -> PrinterStatus:
-        with self._lock:
-            if self.paper_left_mm <= 0:
-                paper = PaperState.OUT
-            elif self.paper_left_mm <= self.near_end_mm:
-                paper = PaperState.NEAR_END
-            else:
-                paper = PaperState.OK
-            stopped = self._cover_open or self._cutter_error or paper is PaperState.OUT
-            return PrinterStatus(
-                paper=paper, cover_open=self._cover_open, offline=stopped, cutter_error=self._cutter_error
-            )
-
     def save_pages(self, directory: str | Path) -> list[Path]:
         """Write every page as ``page-0001.png`` … into ``directory``; return the paths."""
         target = Path(directory)
@@ -272,7 +259,7 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
         self._fire_callbacks()
 
     def _stopped(self) -> bool:
-        return self.paper_left_mm <= 0 or self._cutter_error
+        return self.paper_left_mm <= 0 or self._cutter_error or self._error != "none"
 
     def _accept(self, data: bytes) -> None:
         if self.silent or not data:

@@ -7,6 +7,10 @@ Exchanges (host → printer, then what the driver waits for)::
                                   ← one byte 0xx0xxxxb (GS r 1) once the job has printed
     skipped while waiting: 4-byte Automatic Status Back blocks (first byte 0xx1xx00b) and any byte that
     does not fit the awaited pattern (leftovers from an earlier exchange, line noise)
+    sync    10 04 01                  ← the DLE EOT 1 reply; asked before a job whenever the reply
+                                        stream is not synchronised (just opened, or input discarded):
+                                        the tail of an ASB block read from its middle looks like a
+                                        GS r reply, and is skipped until this reply (or an ASB header)
 
 Every read has a deadline: a silent printer raises :class:`PrinterTimeoutError`, never hangs. Device
 code does not know whether the transport is ``serial://``, ``tcp://`` or ``sim://``.
@@ -87,13 +91,15 @@ class EscposPrinter:
         poll_s: float | None = None,
         on_status: Callable[[PrinterStatus], None] | None = None,
     ) -> None:
-        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for.
+        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for but, on a reply stream
+        not yet synchronised, one ``DLE EOT 1`` (see the module doc).
 
         With ``poll_s`` and ``on_status``, the status is asked between chunks whenever ``poll_s``
         seconds have passed (a slow line takes seconds per job) and handed to ``on_status``; sending
         goes on whatever it says: a printer with its cover open keeps what it received.
         """
         with self._lock:
+            self._sync()
             last_poll = time.monotonic()
             for start in range(0, len(data), self.chunk_size):
                 with self._link_errors("sending print data"):
@@ -161,6 +167,7 @@ class EscposPrinter:
         """
         with self._lock:
             if ask:
+                self._sync()
                 with self._link_errors("asking GS r 1"):
                     self.transport.write(PAPER_SENSOR_REQUEST)
             deadline = time.monotonic() + (self.confirm_timeout if timeout is None else timeout)
@@ -261,6 +268,16 @@ class EscposPrinter:
             self.on_asb(decode_asb(block))
         except Exception:
             logger.exception("printer %s: ASB handler failed", self.url)
+
+    def _sync(self) -> None:
+        """Make sure the reply stream knows where ASB blocks begin before a GS r reply is awaited."""
+        if not self._stream.synced:
+            self._read_sync_reply()
+
+    def _read_sync_reply(self) -> None:
+        with self._link_errors("asking DLE EOT 1 (synchronising)"):
+            self.transport.write(status_request(1))
+        self._read_reply(ReplyKind.STATUS, DEFAULT_STATUS_TIMEOUT, "DLE EOT 1")
 
     def _drain(self) -> None:
         with self._link_errors("discarding old input"):
