@@ -34,6 +34,7 @@ from printer.errors import (
     PrinterLinkError,
     PrinterTimeoutError,
 )
+from printer.profiles import PrinterProfile
 from printer.status import (
     PAPER_SENSOR_REQUEST,
     STATUS_KINDS,
@@ -69,12 +70,15 @@ class EscposPrinter:
         chunk_size: int = 1024,
         confirm_timeout: float = DEFAULT_CONFIRM_TIMEOUT,
         pad_bands: bool = False,
+        profile: PrinterProfile | None = None,
     ) -> None:
         self.transport = transport
-        self.width_dots = width_dots
+        self.profile = profile or PrinterProfile(width_dots=width_dots, pad_bands=pad_bands)
+        """What :meth:`print_ticket` renders for: width, raster padding, the feed and cut ending a job."""
+        self.width_dots = self.profile.width
         self.chunk_size = chunk_size
         self.confirm_timeout = confirm_timeout
-        self.pad_bands = pad_bands
+        self.pad_bands = self.profile.pad_bands
         self._lock = threading.RLock()
         self.on_asb: Callable[[PrinterStatus], None] | None = None
         self._stream = StatusStream()
@@ -194,7 +198,7 @@ class EscposPrinter:
         job = f"ticket {ticket.number}"
         with self._lock:
             self.ensure_ready(job=job)
-            data = render_ticket(ticket, self.width_dots, pad_bands=self.pad_bands)
+            data = render_ticket(ticket, profile=self.profile)
             self.print_bytes(data + PAPER_SENSOR_REQUEST)
             try:
                 paper = self._await_printed(

@@ -2,7 +2,8 @@
 
 Byte grammar of a rendered job (``ESC a 1`` centred unless an element says otherwise)::
 
-    job      = 1B 40 [1C 2E] 1B 61 01 { element } 1B 64 06 1D 56 01   ; init, cancel Kanji, …, feed, cut
+    job      = 1B 40 [1C 2E] 1B 61 01 { element } end         ; init, cancel Kanji, …
+    end      = [1B 64 n] [1D 56 01 | 1D 56 00]               ; the profile's feed_lines and cut
     text     = raster | native          ; per output line
     raster   = 1D 76 30 00 xL xH yL yH data 1B 4A n      ; a non-ASCII line as a GS v 0 band, ESC J gap
     native   = [1D 21 size] [1B 45 b] ascii 0A           ; ASCII only; size and bold sent on change
@@ -279,7 +280,7 @@ def render_layout(layout: Layout, values: Mapping[str, Any], profile: PrinterPro
         w.set_align(element.align)
         for text in _texts(element, values):
             _draw(w, element, text)
-    w.out.cut(mode="PART")
+    w.raw(profile.job_end())  # not python-escpos cut(): it drops a cut its base profile does not list
     output: bytes = w.out.output
     return output
 

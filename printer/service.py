@@ -116,7 +116,7 @@ class PrinterService(DeviceService):
         self.profile = profile or profile_for_width(device.width_dots)
         self.hold_s = {"print_ticket": ticket_hold_s, "print_receipt": receipt_hold_s}
         self.printer = EscposPrinter(
-            open_transport(device.url), width_dots=self.profile.width, chunk_size=self.profile.chunk_size
+            open_transport(device.url), chunk_size=self.profile.chunk_size, profile=self.profile
         )
         info = m.DeviceInfo(
             device_kind=m.DeviceKind.PRINTER,
