@@ -116,6 +116,11 @@ class JobPrinted(Envelope):
     kind: Literal["job_printed"] = "job_printed"
     job_id: str
     bytes_sent: int = Field(ge=0)
+    replaced_chars: list[str] = Field(
+        default_factory=list,
+        description="characters the printer's font has no glyph for (emoji, CJK), printed as the site's "
+        "[printing] unprintable setting says instead of as empty boxes; each once, in order",
+    )
 
 
 class JobFailed(Envelope):

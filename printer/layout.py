@@ -25,11 +25,13 @@ import logging
 import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from printer.errors import TicketRenderError
+from printer.glyphs import GlyphFallback
 from printer.profiles import PrinterProfile
 
 logger = logging.getLogger(__name__)
@@ -118,10 +120,12 @@ def _present(value: Any) -> bool:
 class _Writer:
     """Builds one job on a python-escpos ``Dummy`` that knows the paper width from the profile."""
 
-    def __init__(self, profile: PrinterProfile) -> None:
+    def __init__(self, profile: PrinterProfile, fallback: GlyphFallback | None = None) -> None:
         from escpos.printer import Dummy
 
         self.profile = profile
+        self.fallback = fallback or GlyphFallback()
+        self.replaced: dict[str, None] = {}  # characters the font has no glyph for, in order
         self.width = profile.width
         self.out = Dummy()
         self.out.profile = profile.escpos_profile()
@@ -158,11 +162,15 @@ class _Writer:
         if text.isascii():
             self.native(text, bold=bold, scale=scale)
             return
+        px = self.text_px(size_px)
+        text = self.printable(text, px, bold)
+        if text.isascii():
+            self.native(text, bold=bold, scale=scale)
+            return
         if self.profile.text_mode == "tcvn3" and self.tcvn3(
             text, bold=bold, scale=max(scale, 2 if size_px >= 30 else 1)
         ):
             return
-        px = self.text_px(size_px)
         band = render_band(text, size_px=px, max_width=self.width, bold=bold, align=self.align)
         if band is None:
             return
@@ -170,6 +178,14 @@ class _Writer:
             band = _pad(band, self.width, self.align)
         self.raster(band)
         self.raw(b"\x1b\x4a" + bytes((max(4, px // 4),)))
+
+    def printable(self, text: str, size_px: int, bold: bool) -> str:
+        """``text`` with the characters the font cannot draw replaced (``printer.glyphs``), noted."""
+        from printer.textband import clean_text, font_covers
+
+        kept, missing = self.fallback.apply(text, font_covers(size_px, bold))
+        self.replaced.update(dict.fromkeys(missing))
+        return clean_text(kept)
 
     def text_px(self, size_px: int) -> int:
         """The raster font size on this paper: headings shrink with the width, no text goes below the
@@ -283,12 +299,27 @@ def defuse_raster(data: bytes) -> bytes:
     return bytes(out)
 
 
+@dataclass(frozen=True)
+class RenderedJob:
+    """The bytes of a job, and the characters that were replaced because the font has no glyph."""
+
+    data: bytes
+    replaced: tuple[str, ...] = ()
+
+
 def render_layout(layout: Layout, values: Mapping[str, Any], profile: PrinterProfile) -> bytes:
     """The ESC/POS bytes of ``layout`` filled with ``values`` for a printer of ``profile``."""
+    return render_job(layout, values, profile).data
+
+
+def render_job(
+    layout: Layout, values: Mapping[str, Any], profile: PrinterProfile, fallback: GlyphFallback | None = None
+) -> RenderedJob:
+    """:func:`render_layout`, also saying which characters ``fallback`` replaced (none are logged)."""
     width = profile.width
     if width < 96 or width % 8:
         raise ValueError(f"width_dots must be a multiple of 8 and at least 96, not {width}")
-    w = _Writer(profile)
+    w = _Writer(profile, fallback)
     w.raw(INIT + (CANCEL_KANJI if profile.cancel_kanji else b""))
     w.raw(b"\x1b\x61\x01")
     for element in layout:
@@ -298,8 +329,9 @@ def render_layout(layout: Layout, values: Mapping[str, Any], profile: PrinterPro
         for text in _texts(element, values):
             _draw(w, element, text)
     w.raw(profile.job_end())  # not python-escpos cut(): it drops a cut its base profile does not list
-    output: bytes = w.out.output
-    return output
+    if w.replaced:
+        logger.info("%d characters had no glyph in the font and were replaced", len(w.replaced))
+    return RenderedJob(bytes(w.out.output), tuple(w.replaced))
 
 
 def _texts(element: Element, values: Mapping[str, Any]) -> Iterator[str]:

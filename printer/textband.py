@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -64,6 +65,14 @@ def find_font(bold: bool = False, small: bool = False) -> Path:
 @functools.cache
 def load_font(size_px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(find_font(bold, size_px < SMALL_TEXT_PX)), size_px)
+
+
+def font_covers(size_px: int, bold: bool = False) -> Callable[[str], bool]:
+    """Whether the font that draws text of this size and weight has a glyph for a character."""
+    from printer.glyphs import font_characters
+
+    known = font_characters(find_font(bold, size_px < SMALL_TEXT_PX))
+    return lambda ch: ord(ch) in known or ch == " "
 
 
 def wrap_to_width(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:

@@ -24,7 +24,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bus.wait_phrase import wait_phrase
-from printer.layout import Layout, make_layout, render_layout
+from printer.glyphs import GlyphFallback
+from printer.layout import Layout, RenderedJob, make_layout, render_job
 from printer.profiles import PrinterProfile
 from printer.textband import clean_text
 
@@ -109,6 +110,16 @@ def render_ticket(
         if width_dots < 96 or width_dots % 8:
             raise ValueError(f"width_dots must be a multiple of 8 and at least 96, not {width_dots}")
         profile = PrinterProfile(width_dots=width_dots, pad_bands=pad_bands)
-    output = render_layout(layout or TICKET_LAYOUT, data.values(), profile)
-    logger.debug("ticket %s rendered: %d bytes for %d dots", data.number, len(output), profile.width)
-    return output
+    return ticket_job(data, profile, layout).data
+
+
+def ticket_job(
+    data: TicketData,
+    profile: PrinterProfile,
+    layout: Layout | None = None,
+    fallback: GlyphFallback | None = None,
+) -> RenderedJob:
+    """The ticket's bytes and the characters replaced for want of a glyph (``printer.glyphs``)."""
+    job = render_job(layout or TICKET_LAYOUT, data.values(), profile, fallback)
+    logger.debug("ticket %s rendered: %d bytes for %d dots", data.number, len(job.data), profile.width)
+    return job
