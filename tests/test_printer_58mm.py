@@ -40,8 +40,8 @@ RECEIPT_LINES = [
     "Người tiếp nhận hồ sơ",
     "Trần Thị Tiếp Nhận",
 ]
-# The bold capital title: Tesseract reads its "Ả" (hook above) as "Á" at every size tried (18-34 px, Noto
-# and DejaVu), on paper a person reads without trouble; its other words are checked.
+# The bold capital title: Tesseract reads its "Ả" (TRẢ, QUẢ) as "Á" or "A" at every size tried (16-34 px,
+# Noto and DejaVu), on paper a person reads without trouble; its other words are checked.
 TITLE_WORDS = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN KẾT"
 TICKET_LINES = [
     "Trung tâm Phục vụ hành chính công tỉnh Bắc Ninh",
