@@ -78,7 +78,7 @@ def test_publish_subscribe_typed_and_duplicates_ignored(
     tx.publish(tx.topics.device_evt("keypad-5"), m.JobPrinted(job_id="j1", bytes_sent=10))
     # The last message is the barrier: same publisher, same topic, so the copies arrived before it.
     assert wait_until(lambda: any(isinstance(msg, m.JobPrinted) for _, msg in got))
-    assert [type(msg) for _, msg in got] == [m.KeyPressed, m.JobPrinted]
+    assert tuple(type(msg) for _, msg in got) == (m.KeyPressed, m.JobPrinted)
     assert got[0] == (tx.topics.device_evt("keypad-5"), event)
 
 
