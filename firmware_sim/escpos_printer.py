@@ -5,7 +5,8 @@ Wire grammar (host → printer; any chunking; decoded by :class:`printer.escpos_
     printed   text (CP437 after ESC @, ESC t n code page; GB18030 pairs in Kanji mode FS & … FS .)
               LF, HT, ESC d n, ESC J n, GS v 0 raster, GS ( k QR (31 41/43/45/50/51), GS k 49 CODE128
     styles    ESC @, ESC a n, ESC E n, ESC G n, ESC - n, ESC M n, ESC ! n, GS ! n, ESC 2, ESC 3 n
-    cut       GS V m [n], ESC i, ESC m: ends the page
+    cut       GS V m [n], ESC i, ESC m: ends the page (``cutter=False``: ignored, ``tear_off()`` ends it);
+              ESC d and cuts are journalled in ``paper_moves`` as (name, args)
     replies   DLE EOT n → 1 status byte, GS r 1 → paper sensor byte, GS a n → Automatic Status Back
     obeyed    DLE DC4 1 m t (drawer pulse, counted), DLE DC4 2 1 8 (power off: silent until plug_in)
     consumed  everything else the decoder knows (ESC =, GS B, GS ( L, GS 8 L, …); unknown ESC/GS/FS x
@@ -44,7 +45,7 @@ from firmware_sim.escpos_printer_graphics import GraphicsCommands
 from firmware_sim.escpos_printer_paper import CODE_PAGES, Style, decode_text, glyph
 from firmware_sim.printer_faults import PrinterFaultControl
 from printer.escpos_decoder import Command, EscposDecoder
-from printer.status import PaperState, PrinterStatus, encode_asb, encode_paper_sensor, encode_status
+from printer.status import encode_asb, encode_paper_sensor, encode_status
 from transport.sim import SimLink
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ MM_PER_ROW = 0.125
 _REALTIME_SIZES = {0x04: 3, 0x14: 5}  # DLE EOT n, DLE DC4 fn m t
 _REALTIME_TAIL = 4
 DEFAULT_LINE_SPACING = 30
+_PAPER_MOVES = frozenset({"ESC d", "GS V", "ESC i", "ESC m"})
 
 PageCallback = Callable[[int, Image.Image, str], None]
 Row = Image.Image | int  # an image band, or that many blank dot rows
@@ -73,8 +75,11 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
         kanji_default: bool = False,
         on_page: PageCallback | None = None,
         baud: int | None = None,
+        cutter: bool = True,
     ) -> None:
         self.width_dots = width_dots
+        self.cutter = cutter
+        self.paper_moves: deque[tuple[str, bytes]] = deque(maxlen=1024)  # ESC d and cuts, in order
         self.paper_left_mm = paper_length_mm
         self.near_end_mm = near_end_mm
         self.paper_out_at_job = paper_out_at_job
@@ -94,6 +99,7 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
         self._queue: deque[Command] = deque()
         self._rt_tail = b""
         self._cover_open = self._cutter_error = self._jam_next_cut = False
+        self._error: str = "none"
         self._asb_enabled = False
         self._last_asb = b""
         self._fired: list[tuple[int, Image.Image, str]] = []
@@ -227,20 +233,6 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
 
     # --- observation -------------------------------------------------------------------------
 
-    @property
-    def status(self) -> PrinterStatus:
-        with self._lock:
-            if self.paper_left_mm <= 0:
-                paper = PaperState.OUT
-            elif self.paper_left_mm <= self.near_end_mm:
-                paper = PaperState.NEAR_END
-            else:
-                paper = PaperState.OK
-            stopped = self._cover_open or self._cutter_error or paper is PaperState.OUT
-            return PrinterStatus(
-                paper=paper, cover_open=self._cover_open, offline=stopped, cutter_error=self._cutter_error
-            )
-
     def save_pages(self, directory: str | Path) -> list[Path]:
         """Write every page as ``page-0001.png`` … into ``directory``; return the paths."""
         target = Path(directory)
@@ -272,7 +264,7 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
         self._fire_callbacks()
 
     def _stopped(self) -> bool:
-        return self.paper_left_mm <= 0 or self._cutter_error
+        return self.paper_left_mm <= 0 or self._cutter_error or self._error != "none"
 
     def _accept(self, data: bytes) -> None:
         if self.silent or not data:
@@ -290,6 +282,8 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
                 self._decoder.reset()
                 return
             command = self._queue.popleft()
+            if command.name in _PAPER_MOVES:
+                self.paper_moves.append((command.name, command.args))
             action = self._actions.get(command.name)
             if action is not None:
                 action(command)
@@ -462,6 +456,9 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
 
     def _cut(self) -> None:
         self._flush_line()
+        if not self.cutter:
+            logger.debug("simulated printer has no cutter: the cut command is ignored")
+            return
         if self._stopped():
             return
         if self._jam_next_cut:
@@ -469,6 +466,10 @@ class EscposPrinterSim(GraphicsCommands, PrinterFaultControl):
             logger.info("simulated cutter jammed; close_cover() or clear_faults() to recover")
             return
         self._finish_page()
+
+    def tear_off(self) -> None:
+        """Tear the paper at the tear bar (a printer without a cutter): what is printed is a page."""
+        self._operate(self._finish_uncut)
 
     def _clear_jam(self) -> None:
         if self._cutter_error:

@@ -12,6 +12,7 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, ERROR_CORRECT_Q
 
 from firmware_sim.escpos_printer_paper import code128_image, qr_image
+from printer.code128 import text_of
 from printer.escpos_decoder import Command
 
 logger = logging.getLogger("firmware_sim.escpos_printer")
@@ -75,12 +76,10 @@ class GraphicsCommands:
         if command.args[0] != 73:
             logger.debug("barcode type %d not drawn by the simulator", command.args[0])
             return
-        text = command.data.decode("latin-1")
-        human = "".join(part[1:] for part in text.split("{")) if text.startswith("{") else text
-        image = code128_image(human, self._barcode["module"], self._barcode["height"])
+        image = code128_image(command.data, self._barcode["module"], self._barcode["height"])
         if image is None:
-            logger.debug("CODE128 data %r cannot be drawn; skipped", human)
             return
+        human = text_of(command.data)
         self._place(image)
         if self._barcode["hri"] in (2, 3):
             for ch in human:

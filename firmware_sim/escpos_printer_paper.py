@@ -78,17 +78,18 @@ def qr_image(data: bytes, ecc: int, module: int) -> Image.Image | None:
     return image.resize((size, size), Image.Resampling.NEAREST)
 
 
-def code128_image(text: str, module: int, height: int) -> Image.Image | None:
-    """CODE128 bars for ``text``; None if python-barcode cannot encode it."""
-    from barcode import Code128  # type: ignore[import-untyped]  # python-barcode, via python-escpos
+def code128_image(data: bytes, module: int, height: int) -> Image.Image | None:
+    """The bars of ESC/POS CODE128 ``data`` (code sets as the data selects them); None if it is bad."""
+    from printer.code128 import Code128Error, modules, symbols
 
     try:
-        modules = Code128(text).build()[0]
-    except Exception:  # noqa: BLE001  python-barcode raises several unrelated types for text it cannot encode
+        bars = modules(symbols(data))
+    except Code128Error as err:
+        logger.debug("CODE128 data cannot be drawn: %s", err)
         return None
-    image = Image.new("1", (len(modules) * module, height), 1)
+    image = Image.new("1", (len(bars) * module, height), 1)
     draw = ImageDraw.Draw(image)
-    for i, bit in enumerate(modules):
+    for i, bit in enumerate(bars):
         if bit == "1":
             draw.rectangle((i * module, 0, (i + 1) * module - 1, height - 1), fill=0)
     return image

@@ -9,16 +9,21 @@ into the action that brings it about and reads the current values back from the 
   (0x1E); ``ok`` loads a new roll;
 - ``cover=open`` / ``closed`` opens or closes the cover (closing finishes a jammed cut);
 - ``cutter=jam`` jams the next cut; ``ok`` clears a jam (as ``DLE ENQ`` would);
+- ``error=mechanical`` a mechanical error (head or carriage): DLE EOT 3 bit 2 (0x16) and DLE EOT 2
+  bit 6 (0x52), ASB byte 2 bit 2; ``error=unexplained`` only DLE EOT 2 bit 6, as clone firmware
+  reports a fault it does not name in DLE EOT 3; either stops printing (data received meanwhile is
+  dropped) until ``error=none``;
 - ``unplugged=true`` pulls the cable (silent, the unfinished page lost); ``false`` plugs it back.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from firmware_sim.faults import Faults
-from printer.status import PaperState
+from printer.status import PaperState, PrinterStatus
 
 
 @dataclass
@@ -29,6 +34,7 @@ class PrinterFaults:
     cover: Literal["closed", "open"] = "closed"
     cutter: Literal["ok", "jam"] = "ok"
     """``jam``: the next cut jams (or one has jammed)."""
+    error: Literal["none", "mechanical", "unexplained"] = "none"
     unplugged: bool = False
 
 
@@ -41,14 +47,37 @@ class PrinterFaultControl(Faults):
     _cover_open: bool
     _cutter_error: bool
     _jam_next_cut: bool
+    _error: str
+    _lock: threading.RLock
+
+    @property
+    def status(self) -> PrinterStatus:
+        """What the printer's sensors say now (the source of its DLE EOT, GS r and ASB replies)."""
+        with self._lock:
+            if self.paper_left_mm <= 0:
+                paper = PaperState.OUT
+            elif self.paper_left_mm <= self.near_end_mm:
+                paper = PaperState.NEAR_END
+            else:
+                paper = PaperState.OK
+            faulty = self._cutter_error or self._error != "none"
+            return PrinterStatus(
+                paper=paper,
+                cover_open=self._cover_open,
+                offline=self._cover_open or faulty or paper is PaperState.OUT,
+                cutter_error=self._cutter_error,
+                mechanical_error=self._error == "mechanical",
+                unexplained_error=self._error == "unexplained",
+            )
 
     @property
     def faults(self) -> PrinterFaults:
-        status: Any = getattr(self, "status")  # noqa: B009  EscposPrinterSim's, under its lock
+        status = self.status
         return PrinterFaults(
             paper=status.paper.value if status.paper is not PaperState.UNKNOWN else "ok",
             cover="open" if self._cover_open else "closed",
             cutter="jam" if self._cutter_error or self._jam_next_cut else "ok",
+            error=self._error,  # type: ignore[arg-type]  # only ever set from a checked fault value
             unplugged=self.silent,
         )
 
@@ -69,5 +98,7 @@ class PrinterFaultControl(Faults):
             sim.open_cover() if value == "open" else sim.close_cover()
         elif name == "cutter":
             sim.cutter_jam_next_cut() if value == "jam" else sim.clear_faults()
+        elif name == "error":
+            sim._operate(lambda: setattr(self, "_error", value))
         elif name == "unplugged":
             sim.unplug() if value else sim.plug_in()

@@ -7,6 +7,10 @@ Exchanges (host → printer, then what the driver waits for)::
                                   ← one byte 0xx0xxxxb (GS r 1) once the job has printed
     skipped while waiting: 4-byte Automatic Status Back blocks (first byte 0xx1xx00b) and any byte that
     does not fit the awaited pattern (leftovers from an earlier exchange, line noise)
+    sync    10 04 01                  ← the DLE EOT 1 reply; asked before a job whenever the reply
+                                        stream is not synchronised (just opened, or input discarded):
+                                        the tail of an ASB block read from its middle looks like a
+                                        GS r reply, and is skipped until this reply (or an ASB header)
 
 Every read has a deadline: a silent printer raises :class:`PrinterTimeoutError`, never hangs. Device
 code does not know whether the transport is ``serial://``, ``tcp://`` or ``sim://``.
@@ -30,6 +34,7 @@ from printer.errors import (
     PrinterLinkError,
     PrinterTimeoutError,
 )
+from printer.profiles import PrinterProfile
 from printer.status import (
     PAPER_SENSOR_REQUEST,
     STATUS_KINDS,
@@ -65,12 +70,15 @@ class EscposPrinter:
         chunk_size: int = 1024,
         confirm_timeout: float = DEFAULT_CONFIRM_TIMEOUT,
         pad_bands: bool = False,
+        profile: PrinterProfile | None = None,
     ) -> None:
         self.transport = transport
-        self.width_dots = width_dots
+        self.profile = profile or PrinterProfile(width_dots=width_dots, pad_bands=pad_bands)
+        """What :meth:`print_ticket` renders for: width, raster padding, the feed and cut ending a job."""
+        self.width_dots = self.profile.width
         self.chunk_size = chunk_size
         self.confirm_timeout = confirm_timeout
-        self.pad_bands = pad_bands
+        self.pad_bands = self.profile.pad_bands
         self._lock = threading.RLock()
         self.on_asb: Callable[[PrinterStatus], None] | None = None
         self._stream = StatusStream()
@@ -87,13 +95,15 @@ class EscposPrinter:
         poll_s: float | None = None,
         on_status: Callable[[PrinterStatus], None] | None = None,
     ) -> None:
-        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for.
+        """Send raw ESC/POS bytes in ``chunk_size`` pieces; nothing is waited for but, on a reply stream
+        not yet synchronised, one ``DLE EOT 1`` (see the module doc).
 
         With ``poll_s`` and ``on_status``, the status is asked between chunks whenever ``poll_s``
         seconds have passed (a slow line takes seconds per job) and handed to ``on_status``; sending
         goes on whatever it says: a printer with its cover open keeps what it received.
         """
         with self._lock:
+            self._sync()
             last_poll = time.monotonic()
             for start in range(0, len(data), self.chunk_size):
                 with self._link_errors("sending print data"):
@@ -161,6 +171,7 @@ class EscposPrinter:
         """
         with self._lock:
             if ask:
+                self._sync()
                 with self._link_errors("asking GS r 1"):
                     self.transport.write(PAPER_SENSOR_REQUEST)
             deadline = time.monotonic() + (self.confirm_timeout if timeout is None else timeout)
@@ -187,7 +198,7 @@ class EscposPrinter:
         job = f"ticket {ticket.number}"
         with self._lock:
             self.ensure_ready(job=job)
-            data = render_ticket(ticket, self.width_dots, pad_bands=self.pad_bands)
+            data = render_ticket(ticket, profile=self.profile)
             self.print_bytes(data + PAPER_SENSOR_REQUEST)
             try:
                 paper = self._await_printed(
@@ -261,6 +272,16 @@ class EscposPrinter:
             self.on_asb(decode_asb(block))
         except Exception:
             logger.exception("printer %s: ASB handler failed", self.url)
+
+    def _sync(self) -> None:
+        """Make sure the reply stream knows where ASB blocks begin before a GS r reply is awaited."""
+        if not self._stream.synced:
+            self._read_sync_reply()
+
+    def _read_sync_reply(self) -> None:
+        with self._link_errors("asking DLE EOT 1 (synchronising)"):
+            self.transport.write(status_request(1))
+        self._read_reply(ReplyKind.STATUS, DEFAULT_STATUS_TIMEOUT, "DLE EOT 1")
 
     def _drain(self) -> None:
         with self._link_errors("discarding old input"):

@@ -2,16 +2,19 @@
 
 Byte grammar of a rendered job (``ESC a 1`` centred unless an element says otherwise)::
 
-    job      = 1B 40 [1C 2E] 1B 61 01 { element } 1B 64 06 1D 56 01   ; init, cancel Kanji, …, feed, cut
+    job      = 1B 40 [1C 2E] 1B 61 01 { element } end         ; init, cancel Kanji, …
+    end      = [1B 64 n] [1D 56 01 | 1D 56 00]               ; the profile's feed_lines and cut
     text     = raster | native          ; per output line
     raster   = 1D 76 30 00 xL xH yL yH data 1B 4A n      ; a non-ASCII line as a GS v 0 band, ESC J gap
     native   = [1D 21 size] [1B 45 b] ascii 0A           ; ASCII only; size and bold sent on change
     qr       = 1D 28 6B … 31 50 30 data 1D 28 6B 03 00 31 51 30 0A      ; native, or a raster image
-    barcode  = 1D 68 h 1D 77 m 1D 48 02 1D 6B 49 n 7B 42 data          ; CODE128 set B, text below
+    barcode  = 1D 68 50 1D 77 m 1D 48 02 1D 6B 49 n data   ; CODE128 (printer.code128), m = 2 or 3
+             | raster native                             ; no native CODE128, or too wide: turned 90°
 
 Element fields (site files use the same keys, see ``docs/printer.md``): ``kind`` (text, number, rule,
 qr, barcode, feed), ``text`` (a template: ``{field}`` or ``{field:format}``, e.g.
-``{issued_at:%d/%m/%Y %H:%M}``), ``size_px`` (font size of raster text at 80 mm), ``bold``, ``scale``
+``{issued_at:%d/%m/%Y %H:%M}``), ``size_px`` (font size of raster text at 80 mm; on narrower paper it
+shrinks with the width, never below the profile's ``min_text_px``), ``bold``, ``scale``
 (native text size 1..8), ``align``, ``when`` (skip unless that field has a value), ``each`` (repeat the
 text for every item of a list field; the item's keys and ``index`` fill the template), ``lines`` (feed).
 """
@@ -22,11 +25,13 @@ import logging
 import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from printer.errors import TicketRenderError
+from printer.glyphs import GlyphFallback
 from printer.profiles import PrinterProfile
 
 logger = logging.getLogger(__name__)
@@ -36,6 +41,8 @@ CANCEL_KANJI = b"\x1c\x2e"
 FONT_A_WIDTH = 12
 REFERENCE_WIDTH = 576
 MIN_SIZE_FACTOR = 0.75
+MIN_MODULE_DOTS = 2  # a 1-dot CODE128 module (0.125 mm) smears on thermal paper: scanners miss it
+BAR_HEIGHT = 80
 ALIGN = {"left": 0, "center": 1, "right": 2}
 
 ElementKind = Literal["text", "number", "rule", "qr", "barcode", "feed"]
@@ -113,10 +120,12 @@ def _present(value: Any) -> bool:
 class _Writer:
     """Builds one job on a python-escpos ``Dummy`` that knows the paper width from the profile."""
 
-    def __init__(self, profile: PrinterProfile) -> None:
+    def __init__(self, profile: PrinterProfile, fallback: GlyphFallback | None = None) -> None:
         from escpos.printer import Dummy
 
         self.profile = profile
+        self.fallback = fallback or GlyphFallback()
+        self.replaced: dict[str, None] = {}  # characters the font has no glyph for, in order
         self.width = profile.width
         self.out = Dummy()
         self.out.profile = profile.escpos_profile()
@@ -153,11 +162,15 @@ class _Writer:
         if text.isascii():
             self.native(text, bold=bold, scale=scale)
             return
+        px = self.text_px(size_px)
+        text = self.printable(text, px, bold)
+        if text.isascii():
+            self.native(text, bold=bold, scale=scale)
+            return
         if self.profile.text_mode == "tcvn3" and self.tcvn3(
             text, bold=bold, scale=max(scale, 2 if size_px >= 30 else 1)
         ):
             return
-        px = max(12, round(size_px * self.size_factor))
         band = render_band(text, size_px=px, max_width=self.width, bold=bold, align=self.align)
         if band is None:
             return
@@ -165,6 +178,19 @@ class _Writer:
             band = _pad(band, self.width, self.align)
         self.raster(band)
         self.raw(b"\x1b\x4a" + bytes((max(4, px // 4),)))
+
+    def printable(self, text: str, size_px: int, bold: bool) -> str:
+        """``text`` with the characters the font cannot draw replaced (``printer.glyphs``), noted."""
+        from printer.textband import clean_text, font_covers
+
+        kept, missing = self.fallback.apply(text, font_covers(size_px, bold))
+        self.replaced.update(dict.fromkeys(missing))
+        return clean_text(kept)
+
+    def text_px(self, size_px: int) -> int:
+        """The raster font size on this paper: headings shrink with the width, no text goes below the
+        profile's ``min_text_px`` (at 16 px on 58 mm paper tone marks blur: "phần" reads as "phân")."""
+        return max(self.profile.min_text_px, round(size_px * self.size_factor))
 
     def native(self, text: str, *, bold: bool = False, scale: int = 1) -> None:
         """One ASCII line as printer text; size (``GS !``) and bold (``ESC E``) only on change."""
@@ -222,26 +248,34 @@ class _Writer:
         self.raw(b"\x1b\x4a\x08")
 
     def barcode(self, data: str) -> None:
-        """CODE128 set B with the text printed below; module width 2 dots when it fits, else 1."""
-        if not data.isascii() or not data.isprintable() or len(data) > 250:
-            raise TicketRenderError("a CODE128 barcode takes 1..250 printable ASCII characters")
-        modules = (len(data) + 3) * 11 + 13
-        module = 2 if modules * 2 <= self.width else 1
-        if modules * module > self.width:
-            raise TicketRenderError(
-                f"a CODE128 barcode of {len(data)} characters is {modules} dots wide; the paper has "
-                f"{self.width}: shorten the code or use wider paper"
-            )
-        if not self.profile.native_code128:
-            image = _code128_image(data, module)
-            if self.profile.pad_bands:
-                image = _pad(image, self.width, self.align)
-            self.raster(image)
-            self.native(data)
+        """CODE128 (set C for digit runs), text below; never under 2 dots per module.
+
+        Across the paper (native ``GS k 73`` with ``GS w`` 2 or 3, or a raster image) when it fits with
+        its quiet zones; otherwise turned 90° as a raster image, bars running along the paper.
+        """
+        from printer.code128 import QUIET_MODULES, Code128Error, escpos_payload, modules, symbols
+
+        try:
+            payload = escpos_payload(data)
+        except Code128Error as err:
+            raise TicketRenderError("a CODE128 barcode takes 1..250 printable ASCII characters") from err
+        if len(payload) > 255:
+            raise TicketRenderError(f"a CODE128 barcode of {len(data)} characters is too long for GS k")
+        bars = modules(symbols(payload))
+        span = len(bars) + 2 * QUIET_MODULES
+        module = 3 if span * 3 <= self.width else MIN_MODULE_DOTS
+        across = span * module <= self.width
+        if across and self.profile.native_code128:
+            self.raw(b"\x1d\x68" + bytes((BAR_HEIGHT,)) + b"\x1d\x77" + bytes((module,)) + b"\x1d\x48\x02")
+            self.raw(b"\x1d\x6b\x49" + bytes((len(payload),)) + payload)
             return
-        payload = b"{B" + data.encode("ascii")
-        self.raw(b"\x1d\x68\x50\x1d\x77" + bytes((module,)) + b"\x1d\x48\x02")
-        self.raw(b"\x1d\x6b\x49" + bytes((len(payload),)) + payload)
+        image = _bars_image(bars, module, BAR_HEIGHT)
+        if not across:
+            image = _quiet(image.rotate(90, expand=True), QUIET_MODULES * module)
+        if self.profile.pad_bands:
+            image = _pad(image, self.width, self.align)
+        self.raster(image)
+        self.native(data)
 
 
 _REALTIME_LOOKALIKE = re.compile(rb"\x10(?=[\x04\x05\x14])")
@@ -265,12 +299,27 @@ def defuse_raster(data: bytes) -> bytes:
     return bytes(out)
 
 
+@dataclass(frozen=True)
+class RenderedJob:
+    """The bytes of a job, and the characters that were replaced because the font has no glyph."""
+
+    data: bytes
+    replaced: tuple[str, ...] = ()
+
+
 def render_layout(layout: Layout, values: Mapping[str, Any], profile: PrinterProfile) -> bytes:
     """The ESC/POS bytes of ``layout`` filled with ``values`` for a printer of ``profile``."""
+    return render_job(layout, values, profile).data
+
+
+def render_job(
+    layout: Layout, values: Mapping[str, Any], profile: PrinterProfile, fallback: GlyphFallback | None = None
+) -> RenderedJob:
+    """:func:`render_layout`, also saying which characters ``fallback`` replaced (none are logged)."""
     width = profile.width
     if width < 96 or width % 8:
         raise ValueError(f"width_dots must be a multiple of 8 and at least 96, not {width}")
-    w = _Writer(profile)
+    w = _Writer(profile, fallback)
     w.raw(INIT + (CANCEL_KANJI if profile.cancel_kanji else b""))
     w.raw(b"\x1b\x61\x01")
     for element in layout:
@@ -279,9 +328,10 @@ def render_layout(layout: Layout, values: Mapping[str, Any], profile: PrinterPro
         w.set_align(element.align)
         for text in _texts(element, values):
             _draw(w, element, text)
-    w.out.cut(mode="PART")
-    output: bytes = w.out.output
-    return output
+    w.raw(profile.job_end())  # not python-escpos cut(): it drops a cut its base profile does not list
+    if w.replaced:
+        logger.info("%d characters had no glyph in the font and were replaced", len(w.replaced))
+    return RenderedJob(bytes(w.out.output), tuple(w.replaced))
 
 
 def _texts(element: Element, values: Mapping[str, Any]) -> Iterator[str]:
@@ -332,14 +382,22 @@ def _qr_image(data: str, module: int) -> Any:
     return code.make_image(fill_color="black", back_color="white").get_image().convert("1")
 
 
-def _code128_image(data: str, module: int) -> Any:
-    from barcode import Code128  # type: ignore[import-untyped]  # python-barcode, via python-escpos
+def _bars_image(bars: str, module: int, height: int) -> Any:
+    """Bars ("1") and spaces ("0") as a mode-"1" image, ``module`` dots each, ``height`` dots tall."""
     from PIL import Image, ImageDraw
 
-    bits = Code128(data).build()[0]
-    image = Image.new("1", (len(bits) * module, 80), 1)
+    image = Image.new("1", (len(bars) * module, height), 1)
     draw = ImageDraw.Draw(image)
-    for i, bit in enumerate(bits):
+    for i, bit in enumerate(bars):
         if bit == "1":
-            draw.rectangle((i * module, 0, (i + 1) * module - 1, 79), fill=0)
+            draw.rectangle((i * module, 0, (i + 1) * module - 1, height - 1), fill=0)
     return image
+
+
+def _quiet(image: Any, dots: int) -> Any:
+    """``image`` with ``dots`` blank rows above and below (the quiet zone of a code turned 90°)."""
+    from PIL import Image
+
+    framed = Image.new("1", (image.width, image.height + 2 * dots), 1)
+    framed.paste(image, (0, dots))
+    return framed

@@ -12,6 +12,11 @@ Site file form (``[printing.profiles.NAME]``, see ``siteconf.printing``)::
     width_dots = 576          # printable width: 576 at 80 mm, 384 at 58 mm (203 dpi)
     native_qr = false         # send QR codes as raster images
     pad_bands = true          # clone ignores ESC a on raster: centre bands by padding
+    cut = "partial"           # partial | full | none (tear bar); from the base profile if unset
+    feed_lines = 6            # ESC d n at the end of a job: the last line past the cutter / tear bar
+
+The end of every job follows ``cut`` and ``feed_lines`` exactly: ``1B 64 n`` then ``1D 56 01`` (partial),
+``1D 56 00`` (full) or nothing (a printer without a cutter, torn off by hand).
 """
 
 from __future__ import annotations
@@ -50,6 +55,21 @@ class PrinterProfile(BaseModel):
         "of a line encodes (printers whose base profile has both TCVN-3 pages; check a printout first)",
     )
     tcvn3_pages: tuple[int, int] = Field(default=(30, 31), description="ESC t pages: TCVN-3 lower, upper")
+    cut: Literal["partial", "full", "none"] | None = Field(
+        default=None,
+        description="how a job ends: partial or full cut (GS V 1 / GS V 0), or none (tear bar); from the "
+        "base profile's paperPartCut / paperFullCut if unset",
+    )
+    feed_lines: int = Field(
+        default=6, ge=0, le=255, description="lines fed (ESC d n) at the end of a job, before the cut or tear"
+    )
+    min_text_px: int = Field(
+        default=22,
+        ge=12,
+        le=64,
+        description="smallest raster text size in pixels: headings shrink on narrow paper, no text goes "
+        "below this (at 16 px on 58 mm paper tone marks blur and OCR reads 'phần' as 'phân')",
+    )
     chunk_size: int = Field(default=1024, ge=16, le=65536, description="bytes per transport write")
     baud: int | None = Field(default=None, ge=300, description="line speed, for confirmation timeouts")
 
@@ -79,9 +99,26 @@ class PrinterProfile(BaseModel):
             return self.native_qr
         return bool(base_profile(self.base).supports("qrCode"))
 
+    @property
+    def cut_mode(self) -> Literal["partial", "full", "none"]:
+        """The cut this printer makes at the end of a job (the base profile decides when unset)."""
+        if self.cut is not None:
+            return self.cut
+        base = base_profile(self.base)
+        if base.supports("paperPartCut"):
+            return "partial"
+        return "full" if base.supports("paperFullCut") else "none"
+
+    def job_end(self) -> bytes:
+        """The bytes that end every job: feed ``feed_lines`` lines, then the cut, if there is one."""
+        feed = b"\x1b\x64" + bytes((self.feed_lines,)) if self.feed_lines else b""
+        return feed + {"partial": b"\x1d\x56\x01", "full": b"\x1d\x56\x00", "none": b""}[self.cut_mode]
+
     def capabilities(self) -> list[str]:
         """Capability names for the device's bus ``info``."""
-        found = ["raster", "cut", "status_dle_eot", "paper_sensor"]
+        found = ["raster", "status_dle_eot", "paper_sensor"]
+        if self.cut_mode != "none":
+            found.append("cut")
         if self.qr_native:
             found.append("qr_native")
         if self.native_code128:
@@ -149,7 +186,7 @@ BUILTIN_PROFILES: dict[str, PrinterProfile] = {
     "generic-58": PrinterProfile(base="default", width_dots=384),
     "tm-t88v": PrinterProfile(base="TM-T88V"),
     "tm-t20ii": PrinterProfile(base="TM-T20II"),
-    "pos-5890": PrinterProfile(base="POS-5890", native_qr=False),
+    "pos-5890": PrinterProfile(base="POS-5890", native_qr=False, cut="none", feed_lines=4),
     "clone-80": PrinterProfile(base="default", width_dots=576, native_qr=False, pad_bands=True),
 }
 DEFAULT_PROFILE = "generic-80"

@@ -14,7 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from printer.layout import Layout, make_layout, render_layout
+from printer.glyphs import GlyphFallback
+from printer.layout import Layout, RenderedJob, make_layout, render_job
 from printer.profiles import PrinterProfile
 from printer.textband import clean_text
 
@@ -168,6 +169,16 @@ RECEIPT_LAYOUT: Layout = make_layout(
 
 def render_receipt(data: ReceiptData, profile: PrinterProfile, layout: Layout | None = None) -> bytes:
     """The ESC/POS bytes of one Form 01 receipt; logs the dossier code only."""
-    output = render_layout(layout or RECEIPT_LAYOUT, data.values(), profile)
-    logger.debug("receipt %s rendered: %d bytes for %d dots", data.dossier_code, len(output), profile.width)
-    return output
+    return receipt_job(data, profile, layout).data
+
+
+def receipt_job(
+    data: ReceiptData,
+    profile: PrinterProfile,
+    layout: Layout | None = None,
+    fallback: GlyphFallback | None = None,
+) -> RenderedJob:
+    """The receipt's bytes and the characters replaced for want of a glyph (``printer.glyphs``)."""
+    job = render_job(layout or RECEIPT_LAYOUT, data.values(), profile, fallback)
+    logger.debug("receipt %s rendered: %d bytes for %d dots", data.dossier_code, len(job.data), profile.width)
+    return job

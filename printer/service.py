@@ -50,11 +50,14 @@ from printer.errors import (
     PrinterTimeoutError,
 )
 from printer.paper_length import paper_mm
+from printer.glyphs import GlyphFallback
+from printer.layout import RenderedJob
 from printer.profiles import PrinterProfile, profile_for, profile_for_width
-from printer.receipt import ReceiptData, render_receipt
+from printer.receipt import ReceiptData, receipt_job
+from printer.render import glyph_fallback
 from printer.spool import JobSpool, JobState, SpooledJob
 from printer.status import PaperState, PrinterStatus
-from printer.ticket import TicketData, render_ticket
+from printer.ticket import TicketData, ticket_job
 from siteconf.model import Device
 from transport import open_transport
 from transport.base import TransportError
@@ -111,13 +114,15 @@ class PrinterService(DeviceService):
         spool: str | Path = ":memory:",
         ticket_hold_s: float = TICKET_HOLD_S,
         receipt_hold_s: float = RECEIPT_HOLD_S,
+        fallback: GlyphFallback | None = None,
     ) -> None:
         assert device.url is not None
         self.device = device
+        self.fallback = fallback or GlyphFallback()
         self.profile = profile or profile_for_width(device.width_dots)
         self.hold_s = {"print_ticket": ticket_hold_s, "print_receipt": receipt_hold_s}
         self.printer = EscposPrinter(
-            open_transport(device.url), width_dots=self.profile.width, chunk_size=self.profile.chunk_size
+            open_transport(device.url), chunk_size=self.profile.chunk_size, profile=self.profile
         )
         info = m.DeviceInfo(
             device_kind=m.DeviceKind.PRINTER,
@@ -150,6 +155,7 @@ class PrinterService(DeviceService):
             spool=spool,
             ticket_hold_s=printing.ticket_hold_s,
             receipt_hold_s=printing.receipt_hold_s,
+            fallback=glyph_fallback(printing),
         )
 
     def _started(self) -> None:
@@ -211,9 +217,9 @@ class PrinterService(DeviceService):
             if command.expired():
                 self._fail(job_id, "expired before it could print", "expired")
                 return
-            data = self._render(command)
-            if data is not None:
-                self._print(job_id, command, data)
+            rendered = self._render(command)
+            if rendered is not None:
+                self._print(job_id, command, rendered)
         except Exception as err:
             if self._stop.is_set():
                 return
@@ -224,13 +230,13 @@ class PrinterService(DeviceService):
                 "internal",
             )
 
-    def _render(self, command: m.PrintTicket | m.PrintReceipt) -> bytes | None:
+    def _render(self, command: m.PrintTicket | m.PrintReceipt) -> RenderedJob | None:
         try:
             if isinstance(command, m.PrintTicket):
                 ticket = TicketData.model_validate(command.ticket.model_dump())
-                return render_ticket(ticket, profile=self.profile)
+                return ticket_job(ticket, self.profile, fallback=self.fallback)
             receipt = ReceiptData.model_validate(command.receipt.model_dump())
-            return render_receipt(receipt, self.profile)
+            return receipt_job(receipt, self.profile, fallback=self.fallback)
         except ValidationError as err:
             what = "ticket" if isinstance(command, m.PrintTicket) else "receipt"
             self._fail(command.job_id, f"{what} cannot be printed: {_problems(err)}", "bad_data")
@@ -238,14 +244,15 @@ class PrinterService(DeviceService):
             self._fail(command.job_id, str(err), "bad_data")
         return None
 
-    def _print(self, job_id: str, command: m.PrintTicket | m.PrintReceipt, data: bytes) -> None:
+    def _print(self, job_id: str, command: m.PrintTicket | m.PrintReceipt, rendered: RenderedJob) -> None:
         """Send, confirm, and after a fault wait for recovery until the job's deadline (see spool)."""
+        data = rendered.data
         deadline = time.monotonic() + self.hold_s[command.kind]
         if command.expires_at is not None:
             deadline = min(deadline, time.monotonic() + (command.expires_at - m.now()).total_seconds())
         confirm_s = CONFIRM_BASE_S + len(data) * 10 / (self.profile.baud or 115_200)
         while not self._stop.is_set():
-            outcome = self._attempt(job_id, data, confirm_s)
+            outcome = self._attempt(job_id, rendered, confirm_s)
             if outcome is None:
                 return
             reason, code = outcome
@@ -257,8 +264,9 @@ class PrinterService(DeviceService):
                 return
             log.info("%s: printer recovered; retrying job %s", self.device.id, job_id)
 
-    def _attempt(self, job_id: str, data: bytes, confirm_s: float) -> tuple[str, str] | None:
+    def _attempt(self, job_id: str, rendered: RenderedJob, confirm_s: float) -> tuple[str, str] | None:
         """One try; None when the job is answered (printed or failed), else (reason, code) to retry."""
+        data = rendered.data
         job = self.spool.get(job_id)
         assert job is not None
         name = f"job {job_id}"
@@ -287,7 +295,14 @@ class PrinterService(DeviceService):
         self.spool.move(job_id, JobState.PRINTED, bytes_sent=len(data))
         log.info("%s: job %s printed (%d bytes)", self.device.id, job_id, len(data))
         self.jobs_printed += 1
-        self._emit(m.JobPrinted(job_id=job_id, bytes_sent=len(data), paper_mm=paper_mm(data)))
+        self._emit(
+            m.JobPrinted(
+                job_id=job_id,
+                bytes_sent=len(data),
+                paper_mm=paper_mm(data),
+                replaced_chars=list(rendered.replaced),
+            )
+        )
         return None
 
     def _publish(self, status: PrinterStatus) -> None:

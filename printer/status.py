@@ -5,15 +5,22 @@ Wire grammar (host → printer, then printer → host)::
     status request  = 10 04 n           ; n = 1 printer, 2 offline cause, 3 error cause, 4 paper sensor
     status reply    = 1 byte, pattern 0xx1xx10b (byte & 0x93 == 0x12); healthy replies 16 12 12 12
         n=1  bit 3 offline                        (bit 2 is the drawer pin, either value is fine)
-        n=2  bit 2 cover open, bit 5 stopped at paper end, bit 6 error occurred
-        n=3  bit 3 auto-cutter error, bit 5 unrecoverable error, bit 6 auto-recoverable error
+        n=2  bit 2 cover open, bit 5 stopped at paper end, bit 6 error occurred (cause in n=3)
+        n=3  bit 2 mechanical error, bit 3 auto-cutter error, bit 5 unrecoverable error,
+             bit 6 auto-recoverable error
         n=4  bits 2-3 (0x0C) paper near end, bits 5-6 (0x60) paper end
     paper request   = 1D 72 01          ; GS r 1, answered only after the print buffer drains
     paper reply     = 1 byte, pattern 0xx0xxxxb: bits 0-1 (0x03) near end, bits 2-3 (0x0C) paper end
-    ASB block       = 4 bytes pushed after GS a n; first byte 0xx1xx00b (byte & 0x93 == 0x10)
+    ASB block       = 4 bytes pushed after GS a n; first byte 0xx1xx00b (byte & 0x93 == 0x10), the other
+                      three 0xx0xxxxb; byte 2: bit 2 mechanical, bit 3 cutter, bit 5 unrecoverable,
+                      bit 6 auto-recoverable error; byte 3: bits 0-1 near end, bits 2-3 paper end
 
 The patterns let a reader tell the three apart: a ``DLE EOT`` reply has bits 1 and 4 set, an Automatic
-Status Back header has bit 4 set and bits 0-1 clear, and a ``GS r`` reply has bit 4 clear.
+Status Back header has bit 4 set and bits 0-1 clear, and a ``GS r`` reply has bit 4 clear. The last
+three bytes of an ASB block also have bit 4 clear, so a reader that starts in the middle of a block
+(port opened, or input discarded, while a block was on the wire) cannot tell them from ``GS r`` replies:
+:class:`StatusStream` starts unsynchronised and skips such bytes until an ASB header or a ``DLE EOT``
+reply shows where blocks begin.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ OFFLINE = 0x08
 COVER_OPEN = 0x04
 STOPPED_AT_PAPER_END = 0x20
 ERROR_OCCURRED = 0x40
+MECHANICAL_ERROR = 0x04
 CUTTER_ERROR = 0x08
 UNRECOVERABLE_ERROR = 0x20
 AUTO_RECOVERABLE_ERROR = 0x40
@@ -45,6 +53,7 @@ PAPER_NEAR_END = 0x0C
 PAPER_END = 0x60
 SENSOR_NEAR_END = 0x03
 SENSOR_PAPER_END = 0x0C
+_ERROR_CAUSES = MECHANICAL_ERROR | CUTTER_ERROR | UNRECOVERABLE_ERROR | AUTO_RECOVERABLE_ERROR
 
 
 class PaperState(enum.Enum):
@@ -66,6 +75,9 @@ class PrinterStatus:
     cutter_error: bool = False
     unrecoverable_error: bool = False
     recoverable_error: bool = False
+    mechanical_error: bool = False
+    unexplained_error: bool = False
+    """DLE EOT 2 says an error occurred, but DLE EOT 3 (not asked, or clone firmware) names none."""
     replies: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
     @property
@@ -85,8 +97,12 @@ class PrinterStatus:
             found.append("cutter error")
         if self.unrecoverable_error:
             found.append("unrecoverable error")
+        if self.mechanical_error:
+            found.append("mechanical error")
         if self.recoverable_error:
             found.append("auto-recoverable error")
+        if self.unexplained_error:
+            found.append("error occurred")
         if self.offline and not found:
             found.append("offline")
         return found
@@ -148,6 +164,7 @@ def decode_status(replies: Mapping[int, int]) -> PrinterStatus:
     printer = checked.get(1, HEALTHY_REPLIES[1])
     offline_cause = checked.get(2, HEALTHY_REPLIES[2])
     error_cause = checked.get(3, HEALTHY_REPLIES[3])
+    explained = bool(error_cause & _ERROR_CAUSES)
     return PrinterStatus(
         paper=_paper_state(checked.get(4), offline_cause),
         cover_open=bool(offline_cause & COVER_OPEN),
@@ -155,6 +172,8 @@ def decode_status(replies: Mapping[int, int]) -> PrinterStatus:
         cutter_error=bool(error_cause & CUTTER_ERROR),
         unrecoverable_error=bool(error_cause & UNRECOVERABLE_ERROR),
         recoverable_error=bool(error_cause & AUTO_RECOVERABLE_ERROR),
+        mechanical_error=bool(error_cause & MECHANICAL_ERROR),
+        unexplained_error=bool(offline_cause & ERROR_OCCURRED) and not explained,
         replies=tuple(checked.items()),
     )
 
@@ -194,11 +213,12 @@ def encode_status(status: PrinterStatus, n: int) -> int:
             _REPLY_PATTERN
             | (COVER_OPEN if status.cover_open else 0)
             | (STOPPED_AT_PAPER_END if status.paper is PaperState.OUT else 0)
-            | (ERROR_OCCURRED if _has_error(status) else 0)
+            | (ERROR_OCCURRED if _has_error(status) or status.unexplained_error else 0)
         )
     if n == 3:
         return (
             _REPLY_PATTERN
+            | (MECHANICAL_ERROR if status.mechanical_error else 0)
             | (CUTTER_ERROR if status.cutter_error else 0)
             | (UNRECOVERABLE_ERROR if status.unrecoverable_error else 0)
             | (AUTO_RECOVERABLE_ERROR if status.recoverable_error else 0)
@@ -218,7 +238,8 @@ def encode_asb(status: PrinterStatus) -> bytes:
     """The 4-byte Automatic Status Back block for ``status`` (used by the simulator)."""
     first = _ASB_HEADER_PATTERN | (OFFLINE if status.offline else 0) | (0x20 if status.cover_open else 0)
     second = (
-        (CUTTER_ERROR if status.cutter_error else 0)
+        (MECHANICAL_ERROR if status.mechanical_error else 0)
+        | (CUTTER_ERROR if status.cutter_error else 0)
         | (UNRECOVERABLE_ERROR if status.unrecoverable_error else 0)
         | (AUTO_RECOVERABLE_ERROR if status.recoverable_error else 0)
     )
@@ -227,7 +248,9 @@ def encode_asb(status: PrinterStatus) -> bytes:
 
 
 def _has_error(status: PrinterStatus) -> bool:
-    return status.cutter_error or status.unrecoverable_error or status.recoverable_error
+    return any(
+        (status.cutter_error, status.unrecoverable_error, status.recoverable_error, status.mechanical_error)
+    )
 
 
 def decode_asb(block: bytes) -> PrinterStatus:
@@ -251,6 +274,7 @@ def decode_asb(block: bytes) -> PrinterStatus:
         cutter_error=bool(second & CUTTER_ERROR),
         unrecoverable_error=bool(second & UNRECOVERABLE_ERROR),
         recoverable_error=bool(second & AUTO_RECOVERABLE_ERROR),
+        mechanical_error=bool(second & MECHANICAL_ERROR),
     )
 
 
@@ -274,10 +298,17 @@ class StatusStream:
 
     Bytes may arrive split anywhere; an ASB block is emitted once its 4 bytes are in. Any byte sequence
     is accepted: bytes that fit no pattern come out as ``NOISE``, one each, and never raise.
+
+    A new stream is not synchronised: it may start in the middle of an ASB block, whose last bytes
+    look like ``GS r`` replies (``08 0c 00`` would read as "paper out"). Until an ASB header or a
+    ``DLE EOT`` reply shows where blocks begin, such bytes come out as ``NOISE``. A block broken by a
+    byte that cannot be in one (bit 4 or 7 set) is given up as ``NOISE`` and reading resynchronises on
+    that byte.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, synced: bool = False) -> None:
         self._asb = bytearray()
+        self.synced = synced
 
     @property
     def pending(self) -> int:
@@ -286,17 +317,25 @@ class StatusStream:
     def feed(self, data: bytes) -> list[Reply]:
         out: list[Reply] = []
         for byte in data:
-            if self._asb:
+            if self._asb and is_paper_sensor_reply(byte):
                 self._asb.append(byte)
                 if len(self._asb) == ASB_SIZE:
                     out.append(Reply(ReplyKind.ASB, bytes(self._asb)))
                     self._asb.clear()
-            elif is_status_reply(byte):
-                out.append(Reply(ReplyKind.STATUS, bytes((byte,))))
-            elif is_asb_header(byte):
-                self._asb.append(byte)
-            elif is_paper_sensor_reply(byte):
-                out.append(Reply(ReplyKind.PAPER_SENSOR, bytes((byte,))))
-            else:
-                out.append(Reply(ReplyKind.NOISE, bytes((byte,))))
+                continue
+            out += [Reply(ReplyKind.NOISE, bytes((b,))) for b in self._asb]  # a broken block
+            self._asb.clear()
+            out += self._single(byte)
         return out
+
+    def _single(self, byte: int) -> list[Reply]:
+        if is_status_reply(byte):
+            self.synced = True
+            return [Reply(ReplyKind.STATUS, bytes((byte,)))]
+        if is_asb_header(byte):
+            self.synced = True
+            self._asb.append(byte)
+            return []
+        if is_paper_sensor_reply(byte) and self.synced:
+            return [Reply(ReplyKind.PAPER_SENSOR, bytes((byte,)))]
+        return [Reply(ReplyKind.NOISE, bytes((byte,)))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -22,6 +23,12 @@ logger = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 REGULAR_FONTS = ("NotoSans-Regular.ttf", "DejaVuSans.ttf")
 BOLD_FONTS = ("NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf")
+SMALL_REGULAR_FONTS = ("DejaVuSans.ttf", "NotoSans-Regular.ttf")
+SMALL_BOLD_FONTS = ("DejaVuSans-Bold.ttf", "NotoSans-Bold.ttf")
+SMALL_TEXT_PX = 24
+"""Below this size DejaVu Sans is preferred: it sets a stacked tone mark beside the circumflex (ầ, ẩ)
+where Noto Sans stacks it on top, and at 16-22 px that stack merges into one blob ("cầu" read as
+"câu"). Measured with Tesseract ``vie`` on the simulator's paper: docs/printer.md."""
 THRESHOLD = 128
 LINE_PITCH = 1.2
 
@@ -34,9 +41,13 @@ def clean_text(text: str) -> str:
 
 
 @functools.cache
-def find_font(bold: bool = False) -> Path:
-    """The first Vietnamese-capable TTF found (Noto Sans, then DejaVu Sans) under the system font dirs."""
-    names = BOLD_FONTS if bold else REGULAR_FONTS
+def find_font(bold: bool = False, small: bool = False) -> Path:
+    """The first Vietnamese-capable TTF found (Noto Sans, then DejaVu Sans; the other way round for
+    ``small`` text) under the system font dirs."""
+    if small:
+        names = SMALL_BOLD_FONTS if bold else SMALL_REGULAR_FONTS
+    else:
+        names = BOLD_FONTS if bold else REGULAR_FONTS
     for name in names:
         for root in FONT_DIRS:
             if not root.is_dir():
@@ -53,7 +64,15 @@ def find_font(bold: bool = False) -> Path:
 
 @functools.cache
 def load_font(size_px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(find_font(bold)), size_px)
+    return ImageFont.truetype(str(find_font(bold, size_px < SMALL_TEXT_PX)), size_px)
+
+
+def font_covers(size_px: int, bold: bool = False) -> Callable[[str], bool]:
+    """Whether the font that draws text of this size and weight has a glyph for a character."""
+    from printer.glyphs import font_characters
+
+    known = font_characters(find_font(bold, size_px < SMALL_TEXT_PX))
+    return lambda ch: ord(ch) in known or ch == " "
 
 
 def wrap_to_width(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:

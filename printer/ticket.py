@@ -23,7 +23,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from printer.layout import Layout, make_layout, render_layout
+from bus.wait_phrase import wait_phrase
+from printer.glyphs import GlyphFallback
+from printer.layout import Layout, RenderedJob, make_layout, render_job
 from printer.profiles import PrinterProfile
 from printer.textband import clean_text
 
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 LABEL_NUMBER = "Số thứ tự"
 LABEL_WAITING = "Số người đang chờ"
-LABEL_ESTIMATE = "Thời gian chờ dự kiến (phút)"
+LABEL_ESTIMATE = "Thời gian chờ dự kiến"
 LABEL_QR = "Quét mã để theo dõi lượt gọi"
 LABEL_FOOTER = "Vui lòng chờ đến lượt"
 
@@ -64,6 +66,10 @@ class TicketData(BaseModel):
             raise ValueError("qr_url must not contain control characters")
         return value
 
+    def values(self) -> dict[str, object]:
+        """The layout's fields: the model's, plus ``estimated_wait`` in words (``bus.wait_phrase``)."""
+        return {**dict(self), "estimated_wait": wait_phrase(self.estimated_wait_min)}
+
 
 TICKET_LAYOUT: Layout = make_layout(
     [
@@ -78,13 +84,7 @@ TICKET_LAYOUT: Layout = make_layout(
         {"kind": "text", "text": LABEL_WAITING, "size_px": 24},
         {"kind": "text", "text": "{waiting}", "bold": True, "scale": 2},
         {"kind": "text", "text": LABEL_ESTIMATE, "size_px": 24, "when": "estimated_wait_min"},
-        {
-            "kind": "text",
-            "text": "~{estimated_wait_min}",
-            "bold": True,
-            "scale": 2,
-            "when": "estimated_wait_min",
-        },
+        {"kind": "text", "text": "{estimated_wait}", "size_px": 30, "bold": True, "when": "estimated_wait"},
         {"kind": "text", "text": LABEL_QR, "size_px": 22, "when": "qr_url"},
         {"kind": "qr", "text": "{qr_url}", "when": "qr_url"},
         {"kind": "text", "text": LABEL_FOOTER, "size_px": 24},
@@ -110,6 +110,16 @@ def render_ticket(
         if width_dots < 96 or width_dots % 8:
             raise ValueError(f"width_dots must be a multiple of 8 and at least 96, not {width_dots}")
         profile = PrinterProfile(width_dots=width_dots, pad_bands=pad_bands)
-    output = render_layout(layout or TICKET_LAYOUT, dict(data), profile)
-    logger.debug("ticket %s rendered: %d bytes for %d dots", data.number, len(output), profile.width)
-    return output
+    return ticket_job(data, profile, layout).data
+
+
+def ticket_job(
+    data: TicketData,
+    profile: PrinterProfile,
+    layout: Layout | None = None,
+    fallback: GlyphFallback | None = None,
+) -> RenderedJob:
+    """The ticket's bytes and the characters replaced for want of a glyph (``printer.glyphs``)."""
+    job = render_job(layout or TICKET_LAYOUT, data.values(), profile, fallback)
+    logger.debug("ticket %s rendered: %d bytes for %d dots", data.number, len(job.data), profile.width)
+    return job

@@ -8,6 +8,9 @@
     receipt_hold_s = 120                    # a Form 01 receipt waits longer (the clerk is there)
     printers = { printer-k1 = "generic-80" } # device id -> profile (default: generic, device width)
     receipt_printers = { 3 = "printer-c3" }  # counter number -> its Form 01 receipt printer
+    unprintable = "substitute"              # a character the font cannot draw (emoji, CJK): substitute |
+                                            # transliterate (① -> 1, else substitute) | drop
+    substitute = "?"                        # what prints instead, for substitute and transliterate
 
     [printing.profiles.xp80-clone]          # a site's own profile (fields: printer.profiles)
     base = "default"
@@ -20,7 +23,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -43,6 +46,14 @@ class PrintingConf(Section):
         default=8.0, ge=0, le=600, description="a ticket waits this long for a fault"
     )
     receipt_hold_s: float = Field(default=120.0, ge=0, le=3600, description="a receipt waits this long")
+    unprintable: Literal["substitute", "transliterate", "drop"] = Field(
+        default="substitute",
+        description="what prints for a character the font has no glyph for (emoji, CJK): the substitute, "
+        "its compatibility form if printable (① -> 1) else the substitute, or nothing",
+    )
+    substitute: str = Field(
+        default="?", max_length=3, description="printed instead of a character the font cannot draw"
+    )
     printers: dict[str, str] = Field(default_factory=dict, description="printer device id -> profile name")
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="name -> fields of printer.profiles.PrinterProfile"

@@ -103,11 +103,12 @@ def test_any_byte_parses_or_raises_status_reply_error(byte: int, n: int) -> None
         assert status.reply(n) == byte
 
 
-@given(st.sampled_from([PaperState.OK, PaperState.NEAR_END, PaperState.OUT]), st.tuples(*[st.booleans()] * 5))
+@given(st.sampled_from([PaperState.OK, PaperState.NEAR_END, PaperState.OUT]), st.tuples(*[st.booleans()] * 7))
 def test_encode_then_decode_round_trips(
-    paper: PaperState, flags: tuple[bool, bool, bool, bool, bool]
+    paper: PaperState, flags: tuple[bool, bool, bool, bool, bool, bool, bool]
 ) -> None:
-    cover, offline, cutter, unrecoverable, recoverable = flags
+    cover, offline, cutter, unrecoverable, recoverable, mechanical, unexplained = flags
+    named = cutter or unrecoverable or recoverable or mechanical
     status = PrinterStatus(
         paper=paper,
         cover_open=cover,
@@ -115,6 +116,8 @@ def test_encode_then_decode_round_trips(
         cutter_error=cutter,
         unrecoverable_error=unrecoverable,
         recoverable_error=recoverable,
+        mechanical_error=mechanical,
+        unexplained_error=unexplained and not named,  # a named cause explains DLE EOT 2 bit 6
     )
     assert decode_status({n: encode_status(status, n) for n in (1, 2, 3, 4)}) == status
 

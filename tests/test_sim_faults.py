@@ -55,7 +55,13 @@ def test_printer_faults_from_the_url_query_show_in_its_dle_eot_replies(named: li
     with EscposPrinter(open_transport("sim://pf-1?paper=near_end&cover=open")) as printer:
         status = printer.query_status()
     assert status.paper is PaperState.NEAR_END and status.cover_open and not status.can_print
-    assert sim.fault_state() == {"paper": "near_end", "cover": "open", "cutter": "ok", "unplugged": "false"}
+    assert sim.fault_state() == {
+        "paper": "near_end",
+        "cover": "open",
+        "cutter": "ok",
+        "error": "none",
+        "unplugged": "false",
+    }
     with EscposPrinter(open_transport("sim://pf-1?paper=out&cover=closed")) as printer:
         status = printer.query_status()
     assert status.paper is PaperState.OUT and not status.cover_open
@@ -67,7 +73,7 @@ def test_printer_faults_from_the_url_query_show_in_its_dle_eot_replies(named: li
     ("query", "message"),
     [
         ("paper=soggy", r"fault paper='soggy': expected ok \| near_end \| out"),
-        ("smoke=1", r"has no fault 'smoke' \(faults: paper, cover, cutter, unplugged\)"),
+        ("smoke=1", r"has no fault 'smoke' \(faults: paper, cover, cutter, error, unplugged\)"),
         ("cover=open&cover=closed", "given twice"),
     ],
 )
@@ -209,7 +215,7 @@ def test_a_served_printer_takes_paper_out_cover_open_and_a_cutter_jam_from_anoth
                 status = printer.query_status()
                 assert status.cover_open and not status.can_print
                 assert send(b"set cover=closed cutter=jam") == (
-                    "ok paper=ok cover=closed cutter=jam unplugged=false"
+                    "ok paper=ok cover=closed cutter=jam error=none unplugged=false"
                 )
     finally:
         proc.send_signal(signal.SIGINT)
