@@ -109,7 +109,9 @@ def build_report(
     try:
         rows: list[Row] = []
         with source.snapshot() as conn:
-            facts = quick_facts(source, conn, period, settings.tz, settings.day_starts, now)
+            facts = quick_facts(
+                source, conn, period, tz=settings.tz, day_starts=settings.day_starts, until=now
+            )
             if facts is None:
                 rows = source.read(conn, start, end)
         if facts is None:

@@ -10,8 +10,9 @@
   the waiting line: with the log's times in order, a sample at instant S counts every move up to S.
 
 It declines (``None``, and the report folds the events) when the shortcut could differ: a hub's many
-sites, a projection not ``regular`` (times going backwards, a ticket issued twice), or a ticket with an
-event after the slice's end (a rating more than a day after the period).
+sites, a ticket issued twice, a slice of the log where the time steps back (the samples are taken as
+the events come, so the order of times matters), or a ticket with an event after the slice's end (a
+rating more than a day after the period).
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from sqlalchemy.engine import Connection
 from queue_server.reports.facts import SAMPLE_S, Facts, Folder, TicketFact
 from queue_server.reports.period import Period
 from queue_server.reports.source import AFTER, TYPES, ReportSource
-from queue_server.reports.tickets import COLUMNS, MARKS, TABLE, TICKET_TYPES, Move, ticket_from
+from queue_server.reports.tickets import COLUMNS, MARKS, STEPS, TABLE, TICKET_TYPES, Move, ticket_from
 
 OTHER_TYPES = tuple(t for t in TYPES if t not in TICKET_TYPES and t != "day_closed")
 
 
 def quick_facts(
-    source: ReportSource, conn: Connection, period: Period, tz: ZoneInfo, day_starts: time, until: float
+    source: ReportSource, conn: Connection, period: Period, *, tz: ZoneInfo, day_starts: time, until: float
 ) -> Facts | None:
     """The facts of ``period`` from the projections, or None when only the fold can tell."""
     if not source.tickets_projected:
@@ -49,7 +50,10 @@ def quick_facts(
     start, end = period.bounds(tz, day_starts)
     lo, hi = source.slice(conn, site, start, end)
     hi = min(hi, int(mark[0]) + 1)
-    loaded = _tickets(conn, site, period, lo, hi, (end + AFTER).timestamp())
+    steps = sa.text(f"SELECT count(*) FROM {STEPS} WHERE site = :site AND seq > :lo AND seq < :hi")
+    if conn.execute(steps, {"site": site, "lo": lo, "hi": hi}).scalar():
+        return None
+    loaded = _tickets(conn, site, period, (lo, hi), (end + AFTER).timestamp())
     if loaded is None:
         return None
     tickets, moves = loaded
@@ -61,13 +65,13 @@ def quick_facts(
 
 
 def _tickets(
-    conn: Connection, site: str, period: Period, lo: int, hi: int, cut: float
+    conn: Connection, site: str, period: Period, seqs: tuple[int, int], cut: float
 ) -> tuple[dict[tuple[str, str], TicketFact], list[Move]] | None:
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE site = ? AND issued_seq >= ? AND issued_seq < ?"
         " AND day >= ? AND day <= ? ORDER BY issued_seq"
     )
-    params = (site, lo, hi, period.first.isoformat(), period.last.isoformat())
+    params = (site, *seqs, period.first.isoformat(), period.last.isoformat())
     if source_is_postgres(conn):
         sql = sql.replace("?", "%s")
     tickets: dict[tuple[str, str], TicketFact] = {}
@@ -97,7 +101,8 @@ def _waiting(folder: Folder, facts: Facts, moves: list[Move]) -> None:
     for _seq, ts, delta in moves:
         k = 0 if ts <= start else math.ceil((ts - start) / SAMPLE_S)
         net[k] = net.get(k, 0) + delta
-    samples, hours, shift = facts.samples, {}, folder._shift
+    hours: dict[int, tuple[str, int]] = {}
+    samples, shift = facts.samples, folder._shift
     waiting, k, at = 0, 0, start
     while at < end:
         waiting += net.get(k, 0)

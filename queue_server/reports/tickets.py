@@ -15,8 +15,9 @@ it would have made itself:
 ``projection.BATCH`` seq numbers, each one short transaction: the tickets the batch's events touch (and
 every ticket of a day it closes) are folded again from all their rows and replaced, so a batch applied
 twice changes nothing. ``report_ticket_marks`` holds, per site, the last seq folded, the latest event
-time and ``regular``: the log's times never go backwards and no ticket was issued twice. Reports use the
-table only while ``regular`` holds (see ``quick``); otherwise they fold the events as before.
+time and ``regular``: no ticket was issued twice; ``report_time_steps`` the seq of each event whose time
+is earlier than the latest before it. Reports use the table only for a slice of the log without such a
+step, while ``regular`` holds (see ``quick``); otherwise they fold the events as before.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ import json
 import logging
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from queue_server.reports.facts import EXPIRED, OPEN, WAITING, Episode, Folder, TicketFact
 from queue_server.reports.period import Period
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TABLE, MARKS = "report_tickets", "report_ticket_marks"
+TABLE, MARKS, STEPS = "report_tickets", "report_ticket_marks", "report_time_steps"
 TICKET_TYPES = (
     "ticket_issued", "ticket_called", "ticket_finished", "ticket_no_show", "ticket_reinstated",
     "ticket_transferred", "ticket_parked", "ticket_cancelled", "ticket_rated",
@@ -107,36 +109,25 @@ class Recorder(Folder):
                     self._leave_queue()
                 t.status = EXPIRED
 
-    def row(self, key: tuple[str, str]) -> dict[str, Any]:
-        """The ``report_tickets`` row of one folded ticket."""
+    def row(self, key: tuple[str, str]) -> tuple[Any, ...]:
+        """The ``report_tickets`` row of one folded ticket, in ``COLUMNS`` order."""
         t, moves = self.facts.tickets[key], self.moves[key]
         first = t.episodes[0] if t.episodes else None
-        score, scale, r_counter, r_officer = t.rating or (None, None, None, None)
+        call = (
+            (None, None, None, None)
+            if first is None
+            else (first.counter, first.officer, first.service, first.service_s)
+        )
         simple = len(moves) == 2 and moves[1][2] == -1
-        return {
-            **{k: getattr(t, k) for k in ("site", "id", "day", "code", "service", "priority")},
-            **{k: getattr(t, k) for k in ("rules_version", "issued_ts", "estimate_s", "status")},
-            **{k: getattr(t, k) for k in ("current", "first_call_ts", "waited_s", "no_shows")},
-            **{k: getattr(t, k) for k in ("transfers", "parks")},
-            "issued_seq": self.issued_seq[key],
-            "last_ts": self.last_ts[key],
-            "offline": int(t.offline),
-            "served": int(t.served),
-            "cancelled": int(t.cancelled),
-            "rating_score": score,
-            "rating_scale": scale,
-            "rating_counter": r_counter,
-            "rating_officer": r_officer,
-            "call_counter": None if first is None else first.counter,
-            "call_officer": None if first is None else first.officer,
-            "call_service": None if first is None else first.service,
-            "call_service_s": None if first is None else first.service_s,
-            "more_calls": _calls_text(t.episodes[1:]),
-            "in_ts": moves[0][1],
-            "out_seq": moves[1][0] if simple else None,
-            "out_ts": moves[1][1] if simple else None,
-            "more_moves": None if simple or len(moves) == 1 else json.dumps(moves[1:]),
-        }
+        return (
+            t.site, t.id, t.day, self.issued_seq[key], self.last_ts[key], t.code, t.service, t.priority,
+            t.rules_version, int(t.offline), t.issued_ts, t.estimate_s, t.status, t.current,
+            t.first_call_ts, t.waited_s, int(t.served), t.no_shows, t.transfers, t.parks,
+            int(t.cancelled), *(t.rating or (None, None, None, None)), *call,
+            _calls_text(t.episodes[1:]), moves[0][1], moves[1][0] if simple else None,
+            moves[1][1] if simple else None,
+            None if simple or len(moves) == 1 else json.dumps(moves[1:]),
+        )  # fmt: skip
 
 
 def _calls_text(episodes: list[Episode]) -> str | None:
@@ -169,87 +160,110 @@ def catch_up(source: ReportSource, writer: Engine, sites: list[str]) -> bool:
     with source.snapshot() as conn:
         if not sa.inspect(conn).has_table(TABLE):
             return False
-        ends = {
-            s: int(_scalar(conn, "SELECT max(seq) FROM report_rows WHERE site = :site", s) or 0)
-            for s in sites
-        }
+        last = sa.text("SELECT max(seq) FROM report_rows WHERE site = :site")
+        ends = {s: int(conn.execute(last, {"site": s}).scalar() or 0) for s in sites}
     folded = 0
     for site, end in ends.items():
         while True:
             with writer.begin() as conn:
-                done, max_ts, regular = _mark(conn, site, source.postgres)
-                if done >= end:
-                    break
-                upto = min(end, done + BATCH)
-                folded += _batch(conn, site, done, upto, max_ts, regular)
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    mark = _Mark.locked(cursor, site, source.postgres)
+                    if mark.seq >= end:
+                        break
+                    folded += mark.fold(cursor, min(end, mark.seq + BATCH))
+                finally:
+                    cursor.close()
     if folded:
         log.info("report tickets: %d tickets folded", folded)
     return True
 
 
-def _scalar(conn: Connection, sql: str, site: str) -> Any:
-    return conn.execute(sa.text(sql), {"site": site}).scalar()
+@dataclass
+class _Mark:
+    """How far a site's tickets are folded; one batch at a time, on the writer's raw cursor."""
 
+    site: str
+    seq: int
+    max_ts: float
+    regular: bool
+    postgres: bool
 
-def _mark(conn: Connection, site: str, postgres: bool) -> tuple[int, float, bool]:
-    """The site's mark, locked for this transaction (SQLite: the writer's BEGIN IMMEDIATE does that)."""
-    ignore = "ON CONFLICT DO NOTHING" if postgres else ""
-    insert = "INSERT" if postgres else "INSERT OR IGNORE"
-    conn.execute(
-        sa.text(f"{insert} INTO {MARKS} (site, seq, max_ts, regular) VALUES (:site, 0, 0, 1) {ignore}"),
-        {"site": site},
-    )
-    lock = " FOR UPDATE" if postgres else ""
-    row = conn.execute(
-        sa.text(f"SELECT seq, max_ts, regular FROM {MARKS} WHERE site = :site{lock}"), {"site": site}
-    ).one()
-    return int(row[0]), float(row[1]), bool(row[2])
+    @classmethod
+    def locked(cls, cursor: Any, site: str, postgres: bool) -> _Mark:
+        """The site's mark, locked for this transaction (SQLite: the writer's BEGIN IMMEDIATE)."""
+        if postgres:
+            cursor.execute(f"INSERT INTO {MARKS} VALUES (%s, 0, 0, 1) ON CONFLICT DO NOTHING", (site,))
+            cursor.execute(f"SELECT seq, max_ts, regular FROM {MARKS} WHERE site = %s FOR UPDATE", (site,))
+        else:
+            cursor.execute(f"INSERT OR IGNORE INTO {MARKS} VALUES (?, 0, 0, 1)", (site,))
+            cursor.execute(f"SELECT seq, max_ts, regular FROM {MARKS} WHERE site = ?", (site,))
+        seq, max_ts, regular = cursor.fetchone()
+        return cls(site, int(seq), float(max_ts), bool(regular), postgres)
 
+    def sql(self, text: str, n: int = 0) -> str:
+        """``?`` placeholders as the driver wants them; ``(*)`` becomes a list of ``n`` of them."""
+        text = text.replace("(*)", "(" + ", ".join("?" * n) + ")")
+        return text.replace("?", "%s") if self.postgres else text
 
-def _batch(conn: Connection, site: str, done: int, upto: int, max_ts: float, regular: bool) -> int:
-    """Fold again every ticket that the rows (done, upto] touch; returns how many."""
-    params = {"site": site, "done": done, "upto": upto}
-    new = conn.execute(
-        sa.text(
-            "SELECT ts, type, key FROM report_rows WHERE site = :site AND seq > :done AND seq <= :upto ORDER BY seq"
-        ),
-        params,
-    ).all()
-    touched: set[str] = set()
-    closed: set[str] = set()
-    for ts, type_, key in new:
-        regular = regular and ts >= max_ts
-        max_ts = max(max_ts, ts)
-        if type_ == "day_closed":
-            closed.add(str(key))
-        elif key is not None and type_.startswith("ticket_"):
-            touched.add(str(key))
-    if closed:
-        days = sa.text(f"SELECT id FROM {TABLE} WHERE site = :site AND day IN :days").bindparams(
-            sa.bindparam("days", expanding=True)
+    def fold(self, cursor: Any, upto: int) -> int:
+        """Fold again every ticket that the rows (seq, upto] touch; returns how many."""
+        cursor.execute(
+            self.sql(
+                "SELECT seq, ts, type, key FROM report_rows"
+                " WHERE site = ? AND seq > ? AND seq <= ? ORDER BY seq"
+            ),
+            (self.site, self.seq, upto),
         )
-        touched.update(r[0] for r in conn.execute(days, {"site": site, "days": sorted(closed)}))
-    recorder = Recorder()
-    if touched:
-        keys = sorted(touched | closed | {t[:10] for t in touched})
+        touched: set[str] = set()
+        closed: set[str] = set()
+        steps: list[tuple[str, int]] = []
+        for seq, ts, type_, key in cursor.fetchall():
+            if ts < self.max_ts:
+                steps.append((self.site, seq))
+            self.max_ts = max(self.max_ts, ts)
+            if type_ == "day_closed":
+                closed.add(str(key))
+            elif key is not None and type_.startswith("ticket_"):
+                touched.add(str(key))
+        if closed:
+            days = sorted(closed)
+            cursor.execute(
+                self.sql(f"SELECT id FROM {TABLE} WHERE site = ? AND day IN (*)", len(days)),
+                (self.site, *days),
+            )
+            touched.update(r[0] for r in cursor.fetchall())
+        recorder = Recorder()
+        if touched:
+            self._refold(cursor, recorder, sorted(touched), sorted(closed | {t[:10] for t in touched}), upto)
+        self.regular = self.regular and not recorder.issued_twice
+        if steps:
+            cursor.executemany(self.sql(f"DELETE FROM {STEPS} WHERE site = ? AND seq = ?"), steps)
+            cursor.executemany(self.sql(f"INSERT INTO {STEPS} (site, seq) VALUES (?, ?)"), steps)
+        cursor.execute(
+            self.sql(f"UPDATE {MARKS} SET seq = ?, max_ts = ?, regular = ? WHERE site = ?"),
+            (upto, self.max_ts, int(self.regular), self.site),
+        )
+        return len(recorder.facts.tickets)
+
+    def _refold(self, cursor: Any, recorder: Recorder, ids: list[str], days: list[str], upto: int) -> None:
+        keys = ids + days
         wanted = ", ".join(f"'{t}'" for t in (*TICKET_TYPES, "day_closed"))
-        select = sa.text(
-            f"SELECT {', '.join(Row._fields)} FROM report_rows WHERE site = :site AND key IN :keys"
-            f" AND type IN ({wanted}) AND seq <= :upto ORDER BY seq"
-        ).bindparams(sa.bindparam("keys", expanding=True))
-        recorder.run(Row._make(r) for r in conn.execute(select, {**params, "keys": keys}))
-        delete = sa.text(f"DELETE FROM {TABLE} WHERE site = :site AND id IN :ids").bindparams(
-            sa.bindparam("ids", expanding=True)
+        cursor.execute(
+            self.sql(
+                f"SELECT {', '.join(Row._fields)} FROM report_rows WHERE site = ? AND key IN (*)"
+                f" AND type IN ({wanted}) AND seq <= ? ORDER BY seq",
+                len(keys),
+            ),
+            (self.site, *keys, upto),
         )
-        conn.execute(delete, {"site": site, "ids": sorted(touched)})
+        recorder.run(list(map(Row._make, cursor.fetchall())))
+        cursor.execute(
+            self.sql(f"DELETE FROM {TABLE} WHERE site = ? AND id IN (*)", len(ids)), (self.site, *ids)
+        )
         rows = [recorder.row(key) for key in recorder.facts.tickets]
         if rows:
-            names = ", ".join(COLUMNS)
-            values = ", ".join(f":{c}" for c in COLUMNS)
-            conn.execute(sa.text(f"INSERT INTO {TABLE} ({names}) VALUES ({values})"), rows)
-    regular = regular and not recorder.issued_twice
-    conn.execute(
-        sa.text(f"UPDATE {MARKS} SET seq = :upto, max_ts = :max_ts, regular = :regular WHERE site = :site"),
-        {**params, "max_ts": max_ts, "regular": int(regular)},
-    )
-    return len(recorder.facts.tickets)
+            values = ", ".join("?" * len(COLUMNS))
+            cursor.executemany(
+                self.sql(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({values})"), rows
+            )

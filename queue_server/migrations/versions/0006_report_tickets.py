@@ -3,8 +3,9 @@
 A year's report reads 250,000 ticket rows instead of folding 800,000 events. The reporting module
 (``queue_server/reports/tickets.py``) keeps it on its own connection, in short batches, after
 ``report_rows``; the queue worker never writes it. ``report_ticket_marks`` says, per site, how far the
-tickets are folded and whether the log is regular enough for reports to use them (time-ordered, no
-ticket issued twice). Dropping both loses nothing: they are rebuilt from the log.
+tickets are folded and whether a ticket was issued twice; ``report_time_steps`` lists the events whose
+time is earlier than an event before them (a clock stepped back), where reports fold the events
+instead. Dropping the three loses nothing: they are rebuilt from the log.
 
 Revision ID: 0006_report_tickets
 Revises: 0003_outbox
@@ -73,11 +74,18 @@ def upgrade() -> None:
         sa.Column("regular", integer, nullable=False),
         sa.PrimaryKeyConstraint("site", name="report_ticket_marks_pkey"),
     )
+    op.create_table(
+        "report_time_steps",
+        sa.Column("site", text, nullable=False),
+        sa.Column("seq", seq, nullable=False),
+        sa.PrimaryKeyConstraint("site", "seq", name="report_time_steps_pkey"),
+    )
     op.create_index("report_rows_key", "report_rows", ["site", "key"])
 
 
 def downgrade() -> None:
     op.drop_index("report_rows_key", table_name="report_rows")
+    op.drop_table("report_time_steps")
     op.drop_table("report_ticket_marks")
     op.drop_index("report_tickets_day", table_name="report_tickets")
     op.drop_index("report_tickets_issued", table_name="report_tickets")
