@@ -56,6 +56,7 @@ class EventLog:
     table: str = "events"
     site_column: str | None = None
     projection: str | None = "report_rows"  # see ``projection``; None: read the log itself
+    tickets: bool = True  # use the per-ticket projection (``tickets``) when the store has it
 
 
 class Row(NamedTuple):
@@ -212,7 +213,7 @@ class ReportSource:
         except (SQLAlchemyError, ReportError) as err:
             log.warning("reports read the log itself: the projection is not usable (%s)", err)
             return
-        if not self.projected:
+        if not self.projected or not self.log.tickets:
             return
         try:
             self.tickets_projected = tickets.catch_up(self, self._writer, sites)

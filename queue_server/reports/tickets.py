@@ -26,7 +26,7 @@ import json
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -156,7 +156,9 @@ def ticket_from(r: tuple[Any, ...]) -> tuple[TicketFact, list[Move]]:
 
 def catch_up(source: ReportSource, writer: Engine, sites: list[str]) -> bool:
     """Fold into ``report_tickets`` every ``report_rows`` row of ``sites`` not yet folded; False when
-    the store has no such table."""
+    the store has no such table. Each batch is folded on the reading connection, then written in one
+    short transaction if no other reader wrote that batch meanwhile (the write lock is held for the
+    writes only, never for the fold)."""
     with source.snapshot() as conn:
         if not sa.inspect(conn).has_table(TABLE):
             return False
@@ -165,13 +167,19 @@ def catch_up(source: ReportSource, writer: Engine, sites: list[str]) -> bool:
     folded = 0
     for site, end in ends.items():
         while True:
+            with source.snapshot() as conn:
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    mark = _Mark.read(cursor, site, source.postgres)
+                    if mark.seq >= end:
+                        break
+                    batch = mark.fold(cursor, min(end, mark.seq + BATCH))
+                finally:
+                    cursor.close()
             with writer.begin() as conn:
                 cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 try:
-                    mark = _Mark.locked(cursor, site, source.postgres)
-                    if mark.seq >= end:
-                        break
-                    folded += mark.fold(cursor, min(end, mark.seq + BATCH))
+                    folded += batch.write(cursor)
                 finally:
                     cursor.close()
     if folded:
@@ -181,7 +189,7 @@ def catch_up(source: ReportSource, writer: Engine, sites: list[str]) -> bool:
 
 @dataclass
 class _Mark:
-    """How far a site's tickets are folded; one batch at a time, on the writer's raw cursor."""
+    """How far a site's tickets are folded."""
 
     site: str
     seq: int
@@ -190,80 +198,95 @@ class _Mark:
     postgres: bool
 
     @classmethod
-    def locked(cls, cursor: Any, site: str, postgres: bool) -> _Mark:
-        """The site's mark, locked for this transaction (SQLite: the writer's BEGIN IMMEDIATE)."""
-        if postgres:
-            cursor.execute(f"INSERT INTO {MARKS} VALUES (%s, 0, 0, 1) ON CONFLICT DO NOTHING", (site,))
-            cursor.execute(f"SELECT seq, max_ts, regular FROM {MARKS} WHERE site = %s FOR UPDATE", (site,))
-        else:
-            cursor.execute(f"INSERT OR IGNORE INTO {MARKS} VALUES (?, 0, 0, 1)", (site,))
-            cursor.execute(f"SELECT seq, max_ts, regular FROM {MARKS} WHERE site = ?", (site,))
-        seq, max_ts, regular = cursor.fetchone()
-        return cls(site, int(seq), float(max_ts), bool(regular), postgres)
+    def read(cls, cursor: Any, site: str, postgres: bool, *, lock: bool = False) -> _Mark:
+        """The site's mark (a new site's when it has none); ``lock``: for this write transaction
+        (SQLite: the writer's BEGIN IMMEDIATE locks already)."""
+        sql = f"SELECT seq, max_ts, regular FROM {MARKS} WHERE site = ?"
+        cursor.execute(_sql(sql + (" FOR UPDATE" if lock and postgres else ""), postgres), (site,))
+        row = cursor.fetchone()
+        if row is None:
+            return cls(site, 0, 0.0, True, postgres)
+        return cls(site, int(row[0]), float(row[1]), bool(row[2]), postgres)
 
-    def sql(self, text: str, n: int = 0) -> str:
-        """``?`` placeholders as the driver wants them; ``(*)`` becomes a list of ``n`` of them."""
-        text = text.replace("(*)", "(" + ", ".join("?" * n) + ")")
-        return text.replace("?", "%s") if self.postgres else text
-
-    def fold(self, cursor: Any, upto: int) -> int:
-        """Fold again every ticket that the rows (seq, upto] touch; returns how many."""
+    def fold(self, cursor: Any, upto: int) -> _Batch:
+        """The tickets that the rows (seq, upto] touch, folded again from all their rows."""
         cursor.execute(
-            self.sql(
-                "SELECT seq, ts, type, key FROM report_rows"
-                " WHERE site = ? AND seq > ? AND seq <= ? ORDER BY seq"
-            ),
+            _sql("SELECT seq, ts, type, key FROM report_rows WHERE site = ? AND seq > ? AND seq <= ?"
+                 " ORDER BY seq", self.postgres),
             (self.site, self.seq, upto),
-        )
+        )  # fmt: skip
+        batch = _Batch(self, upto, self.max_ts, self.regular)
         touched: set[str] = set()
         closed: set[str] = set()
-        steps: list[tuple[str, int]] = []
         for seq, ts, type_, key in cursor.fetchall():
-            if ts < self.max_ts:
-                steps.append((self.site, seq))
-            self.max_ts = max(self.max_ts, ts)
+            if ts < batch.max_ts:
+                batch.steps.append((self.site, seq))
+            batch.max_ts = max(batch.max_ts, ts)
             if type_ == "day_closed":
                 closed.add(str(key))
             elif key is not None and type_.startswith("ticket_"):
                 touched.add(str(key))
         if closed:
             days = sorted(closed)
-            cursor.execute(
-                self.sql(f"SELECT id FROM {TABLE} WHERE site = ? AND day IN (*)", len(days)),
-                (self.site, *days),
-            )
+            sql = _sql(f"SELECT id FROM {TABLE} WHERE site = ? AND day IN (*)", self.postgres, len(days))
+            cursor.execute(sql, (self.site, *days))
             touched.update(r[0] for r in cursor.fetchall())
-        recorder = Recorder()
+        batch.ids = sorted(touched)
         if touched:
-            self._refold(cursor, recorder, sorted(touched), sorted(closed | {t[:10] for t in touched}), upto)
-        self.regular = self.regular and not recorder.issued_twice
-        if steps:
-            cursor.executemany(self.sql(f"DELETE FROM {STEPS} WHERE site = ? AND seq = ?"), steps)
-            cursor.executemany(self.sql(f"INSERT INTO {STEPS} (site, seq) VALUES (?, ?)"), steps)
-        cursor.execute(
-            self.sql(f"UPDATE {MARKS} SET seq = ?, max_ts = ?, regular = ? WHERE site = ?"),
-            (upto, self.max_ts, int(self.regular), self.site),
-        )
-        return len(recorder.facts.tickets)
-
-    def _refold(self, cursor: Any, recorder: Recorder, ids: list[str], days: list[str], upto: int) -> None:
-        keys = ids + days
-        wanted = ", ".join(f"'{t}'" for t in (*TICKET_TYPES, "day_closed"))
-        cursor.execute(
-            self.sql(
+            keys = batch.ids + sorted(closed | {t[:10] for t in touched})
+            wanted = ", ".join(f"'{t}'" for t in (*TICKET_TYPES, "day_closed"))
+            sql = (
                 f"SELECT {', '.join(Row._fields)} FROM report_rows WHERE site = ? AND key IN (*)"
-                f" AND type IN ({wanted}) AND seq <= ? ORDER BY seq",
-                len(keys),
-            ),
-            (self.site, *keys, upto),
-        )
-        recorder.run(list(map(Row._make, cursor.fetchall())))
-        cursor.execute(
-            self.sql(f"DELETE FROM {TABLE} WHERE site = ? AND id IN (*)", len(ids)), (self.site, *ids)
-        )
-        rows = [recorder.row(key) for key in recorder.facts.tickets]
-        if rows:
+                f" AND type IN ({wanted}) AND seq <= ? ORDER BY seq"
+            )
+            cursor.execute(_sql(sql, self.postgres, len(keys)), (self.site, *keys, upto))
+            recorder = Recorder()
+            recorder.run(list(map(Row._make, cursor.fetchall())))
+            batch.rows = [recorder.row(key) for key in recorder.facts.tickets]
+            batch.regular = batch.regular and not recorder.issued_twice
+        return batch
+
+
+@dataclass
+class _Batch:
+    """One batch folded, to be written."""
+
+    mark: _Mark
+    upto: int
+    max_ts: float
+    regular: bool
+    steps: list[tuple[str, int]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def write(self, cursor: Any) -> int:
+        """Replace the batch's tickets and move the mark; nothing if another reader wrote it first."""
+        site, pg = self.mark.site, self.mark.postgres
+        ignore = ("INSERT", "ON CONFLICT DO NOTHING") if pg else ("INSERT OR IGNORE", "")
+        cursor.execute(_sql(f"{ignore[0]} INTO {MARKS} VALUES (?, 0, 0, 1) {ignore[1]}", pg), (site,))
+        if _Mark.read(cursor, site, pg, lock=True).seq != self.mark.seq:
+            return 0
+        if self.ids:
+            cursor.execute(
+                _sql(f"DELETE FROM {TABLE} WHERE site = ? AND id IN (*)", pg, len(self.ids)),
+                (site, *self.ids),
+            )
+        if self.rows:
             values = ", ".join("?" * len(COLUMNS))
             cursor.executemany(
-                self.sql(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({values})"), rows
+                _sql(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({values})", pg), self.rows
             )
+        if self.steps:
+            cursor.executemany(_sql(f"DELETE FROM {STEPS} WHERE site = ? AND seq = ?", pg), self.steps)
+            cursor.executemany(_sql(f"INSERT INTO {STEPS} (site, seq) VALUES (?, ?)", pg), self.steps)
+        cursor.execute(
+            _sql(f"UPDATE {MARKS} SET seq = ?, max_ts = ?, regular = ? WHERE site = ?", pg),
+            (self.upto, self.max_ts, int(self.regular), site),
+        )
+        return len(self.rows)
+
+
+def _sql(text: str, postgres: bool, n: int = 0) -> str:
+    """``?`` placeholders as the driver wants them; ``(*)`` becomes a list of ``n`` of them."""
+    text = text.replace("(*)", "(" + ", ".join("?" * n) + ")")
+    return text.replace("?", "%s") if postgres else text
