@@ -82,9 +82,7 @@ def _tickets(
         for r in cursor:
             if r[4] >= cut:
                 return None
-            t, m = ticket_from(r)
-            tickets[(t.site, t.id)] = t
-            moves += m
+            tickets[(r[0], r[1])] = ticket_from(r, moves)
     finally:
         cursor.close()
     return tickets, moves
@@ -111,11 +109,12 @@ def _waiting(folder: Folder, facts: Facts, moves: list[Move]) -> None:
         at += SAMPLE_S
     # The peak: the first move that took the line to its longest, in log order.
     order = sorted(seq * 2 + (delta > 0) for seq, _ts, delta in moves)
-    entered = {seq: ts for seq, ts, delta in moves if delta > 0}
     waiting, peak, peak_key = 0, 0, -1
     for key in order:
         waiting += 1 if key & 1 else -1
         if waiting > peak:
             peak, peak_key = waiting, key
     if peak_key >= 0:
-        facts.peak_waiting, facts.peak_at = peak, entered[peak_key >> 1]
+        peak_seq = peak_key >> 1
+        facts.peak_waiting = peak
+        facts.peak_at = next(ts for seq, ts, delta in moves if seq == peak_seq and delta > 0)
