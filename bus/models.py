@@ -116,7 +116,9 @@ class JobPrinted(Envelope):
     kind: Literal["job_printed"] = "job_printed"
     job_id: str
     bytes_sent: int = Field(ge=0)
-    paper_mm: float | None = Field(default=None, ge=0, le=100_000, description="paper used, in mm, from the bytes")
+    paper_mm: float | None = Field(
+        default=None, ge=0, le=100_000, description="paper used (mm), from the bytes"
+    )
     replaced_chars: list[str] = Field(
         default_factory=list,
         description="characters the font cannot draw (emoji, CJK), printed as [printing] unprintable says",

@@ -43,7 +43,7 @@ from queue_server.reports.tables import Column, Value, share
 
 log = logging.getLogger(__name__)
 
-HUB_LOG = EventLog("hub_events", site_column="site", projection=None)
+HUB_LOG = EventLog("hub_events", site_column="site")
 # Ranking measures: key -> (Vietnamese, English, higher is better).
 RANKS: dict[str, tuple[str, str, bool]] = {
     "qd766_rate": ("Tỷ lệ hài lòng QĐ 766", "QĐ 766 satisfaction rate", True),
@@ -246,7 +246,7 @@ class ProvinceReports:
     def _build(
         self, site: str | None, settings: ReportSettings, period: Period, as_of: datetime | None
     ) -> Report:
-        source = ReportSource(self.engine(), HUB_LOG, site=site)
+        source = ReportSource(self.engine(), HUB_LOG, site=site, writer=self.engine())
         try:
             return build_report(source, settings, period, as_of=as_of)
         except ReportError as err:

@@ -32,7 +32,35 @@ SCHEMA_VERSION = 1
 _INGEST_LOCK = 0x6875625F  # "hub_": with the schema's name, one ingest process per hub schema
 EVENT_COLUMNS = ("site", "seq", "at", "type", "data", "request_id", "prev_hash", "hash")
 
-_TABLES = """
+# The reports' projections (as a centre's migrations 0002 and 0006 make them), kept per site by the
+# reporting module on its own connection (queue_server/reports/projection.py and tickets.py).
+_REPORT_TABLES = """
+CREATE TABLE IF NOT EXISTS report_rows (
+    site text NOT NULL, seq bigint NOT NULL, ts float8 NOT NULL, type text NOT NULL, key text,
+    counter integer, officer text, text text, number float8, time float8, extra text, flag text,
+    priority text, code text, PRIMARY KEY (site, seq));
+CREATE INDEX IF NOT EXISTS report_rows_type ON report_rows (site, type, seq);
+CREATE INDEX IF NOT EXISTS report_rows_key ON report_rows (site, key);
+CREATE TABLE IF NOT EXISTS report_tickets (
+    site text NOT NULL, id text NOT NULL, day text NOT NULL, issued_seq bigint NOT NULL,
+    last_ts float8 NOT NULL, code text NOT NULL, service text NOT NULL, priority text,
+    rules_version text NOT NULL, offline integer NOT NULL, issued_ts float8 NOT NULL, estimate_s float8,
+    status text NOT NULL, current text NOT NULL, first_call_ts float8, waited_s float8,
+    served integer NOT NULL, no_shows integer NOT NULL, transfers integer NOT NULL,
+    parks integer NOT NULL, cancelled integer NOT NULL, rating_score integer, rating_scale integer,
+    rating_counter integer, rating_officer text, call_counter integer, call_officer text,
+    call_service text, call_service_s float8, more_calls text, in_ts float8 NOT NULL, out_seq bigint,
+    out_ts float8, more_moves text, PRIMARY KEY (site, id));
+CREATE INDEX IF NOT EXISTS report_tickets_issued ON report_tickets (site, issued_seq);
+CREATE INDEX IF NOT EXISTS report_tickets_day ON report_tickets (site, day);
+CREATE TABLE IF NOT EXISTS report_ticket_marks (
+    site text PRIMARY KEY, seq bigint NOT NULL, max_ts float8 NOT NULL, regular integer NOT NULL);
+CREATE TABLE IF NOT EXISTS report_time_steps (
+    site text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (site, seq));
+"""
+
+_TABLES = (
+    """
 CREATE TABLE IF NOT EXISTS hub_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS hub_sites (
     site text PRIMARY KEY, name text NOT NULL,
@@ -59,6 +87,8 @@ CREATE TABLE IF NOT EXISTS hub_sessions (
     token_hash text PRIMARY KEY, username text NOT NULL REFERENCES hub_users ON DELETE CASCADE,
     csrf text NOT NULL, expires_at timestamptz NOT NULL);
 """
+    + _REPORT_TABLES
+)
 _EVENTS = """CREATE TABLE IF NOT EXISTS hub_events (
     site text NOT NULL, seq bigint NOT NULL, at text NOT NULL, type text NOT NULL, data text NOT NULL,
     request_id text, prev_hash text NOT NULL, hash text NOT NULL,

@@ -49,9 +49,9 @@ from printer.errors import (
     PrinterNotReadyError,
     PrinterTimeoutError,
 )
-from printer.paper_length import paper_mm
 from printer.glyphs import GlyphFallback
 from printer.layout import RenderedJob
+from printer.paper_length import paper_mm
 from printer.profiles import PrinterProfile, profile_for, profile_for_width
 from printer.receipt import ReceiptData, receipt_job
 from printer.render import glyph_fallback

@@ -67,6 +67,7 @@ def test_open_migrates_an_empty_database_and_reopening_changes_nothing(url: str)
     }
     tables |= {"officers", "api_keys"}  # 0005_officers
     tables |= {"device_incidents", "printer_paper"}  # 0006_device_incidents
+    tables |= {"report_tickets", "report_ticket_marks", "report_time_steps"}  # 0008_report_tickets
     assert table_names(url) == tables
     assert raw(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
     with Store.open(url) as store, store.transaction() as tx:

@@ -60,6 +60,9 @@ def test_each_centre_at_the_hub_gets_the_report_of_its_own_store(province: Provi
             got = reports.centre_report(plan.site, WEEK, AS_OF)
             assert rounded(got) == rounded(expected), plan.site
             assert got.site == plan.site and got.warnings == expected.warnings
+            with reports.engine().connect() as conn:  # the hub keeps the reports' projections per centre
+                count = "SELECT count(*) FROM report_tickets WHERE site = %(site)s"
+                assert conn.exec_driver_sql(count, {"site": plan.site}).scalar_one() > 0
     finally:
         reports.close()
 

@@ -172,6 +172,7 @@ def test_random_days_report_what_the_events_say(ops: list[tuple[str, int, int]])
                 with ReportSource.open(url, EventLog(projection=None)) as direct:
                     unprojected = build_report(direct, settings_, whole, as_of=last + timedelta(minutes=1))
                 assert [t.rows for t in unprojected.tables] == [t.rows for t in report.tables]
+                assert (unprojected.charts, unprojected.warnings) == (report.charts, report.warnings)
                 one_day = Period(first.date(), first.date())
                 day_report = build_report(source, settings_, one_day, as_of=last)
                 check(day_report, direct_counts(store, one_day, DAY_STARTS))

@@ -291,18 +291,29 @@ class Folder:
         limit = min(ts, self.end)
         samples, hours, shift = self.facts.samples, self._hours, self._shift
         while self._next_sample < limit:
-            hour = int(self._next_sample // 3600)
-            key = hours.get(hour)
-            if key is None:
-                local = datetime.fromtimestamp(self._next_sample, self.tz)
-                key = hours[hour] = ((local - shift).date().isoformat(), local.hour)
-            slot = samples.get(key)
-            if slot is None:
-                slot = samples[key] = [0, 0, 0]
+            slot = self.slot(self._next_sample, samples, hours, shift)
             slot[0] += 1
             slot[1] += self._open
             slot[2] += self._waiting
             self._next_sample += SAMPLE_S
+
+    def slot(
+        self,
+        ts: float,
+        samples: dict[tuple[str, int], list[int]],
+        hours: dict[int, tuple[str, int]],
+        shift: timedelta,
+    ) -> list[int]:
+        """The samples' [count, open, waiting] of the (business day, local hour) of ``ts``."""
+        hour = int(ts // 3600)
+        key = hours.get(hour)
+        if key is None:
+            local = datetime.fromtimestamp(ts, self.tz)
+            key = hours[hour] = ((local - shift).date().isoformat(), local.hour)
+        slot = samples.get(key)
+        if slot is None:
+            slot = samples[key] = [0, 0, 0]
+        return slot
 
     # --- dossiers ----------------------------------------------------------------------------
 

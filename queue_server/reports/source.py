@@ -56,6 +56,7 @@ class EventLog:
     table: str = "events"
     site_column: str | None = None
     projection: str | None = "report_rows"  # see ``projection``; None: read the log itself
+    tickets: bool = True  # use the per-ticket projection (``tickets``) when the store has it
 
 
 class Row(NamedTuple):
@@ -154,6 +155,7 @@ class ReportSource:
         self.site = site
         self._sql = _Dialect(engine.dialect.name == "postgresql")
         self.projected = False
+        self.tickets_projected = False
 
     @classmethod
     def open(cls, url: str, log_table: EventLog = EventLog(), *, site: str | None = None) -> ReportSource:
@@ -199,17 +201,24 @@ class ReportSource:
     def prepare(self) -> None:
         """Bring the projection up to the log's end (short write transactions of its own); without a
         projection, or when it cannot be written, reports read the log itself."""
-        from queue_server.reports.projection import catch_up
+        from queue_server.reports import projection, tickets
 
-        self.projected = False
+        self.projected = self.tickets_projected = False
         if self.log.projection is None or self._writer is None:
             return
         try:
             with self.snapshot() as conn:
                 sites = self.sites(conn)
-            self.projected = catch_up(self, self._writer, sites)
+            self.projected = projection.catch_up(self, self._writer, sites)
         except (SQLAlchemyError, ReportError) as err:
             log.warning("reports read the log itself: the projection is not usable (%s)", err)
+            return
+        if not self.projected or not self.log.tickets:
+            return
+        try:
+            self.tickets_projected = tickets.catch_up(self, self._writer, sites)
+        except (SQLAlchemyError, ReportError) as err:
+            log.warning("reports fold the events: the ticket projection is not usable (%s)", err)
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
@@ -232,14 +241,23 @@ class ReportSource:
         col = self.log.site_column
         return [str(r[0]) for r in conn.exec_driver_sql(f"SELECT DISTINCT {col} FROM {self.log.table}")]
 
-    def read(self, conn: Connection, start: datetime, end: datetime) -> list[Row]:
+    def read(
+        self,
+        conn: Connection,
+        start: datetime,
+        end: datetime,
+        types: Sequence[str] = TYPES,
+        upto: int | None = None,
+    ) -> list[Row]:
         """Every event a report of [start, end) needs, in log order per site, plus the later statuses
-        of dossiers received in it (their resolution may come weeks later)."""
+        of dossiers received in it (their resolution may come weeks later); only ``types``, and only
+        up to seq ``upto`` when given."""
         rows: list[Row] = []
         for site in self.sites(conn):
-            first = self.first_seq_at(conn, site, (start - BEFORE).timestamp())
-            last = self.first_seq_at(conn, site, (end + AFTER).timestamp())
-            rows += self._rows(conn, site, "seq >= :lo AND seq < :hi", {"lo": first, "hi": last})
+            first, last = self.slice(conn, site, start, end)
+            if upto is not None:
+                last = min(last, upto + 1)
+            rows += self._rows(conn, site, "seq >= :lo AND seq < :hi", {"lo": first, "hi": last}, types)
             if any(r.type == "dossier_received" for r in rows if r.site == site):
                 rows += self._rows(
                     conn, site, "seq >= :hi AND type = 'dossier_status'", {"hi": last}, ("dossier_status",)
@@ -247,6 +265,11 @@ class ReportSource:
         if len({r.site for r in rows}) > 1:
             rows.sort(key=lambda r: r.ts)  # a hub's sites interleave in time
         return rows
+
+    def slice(self, conn: Connection, site: str, start: datetime, end: datetime) -> tuple[int, int]:
+        """The seq range [lo, hi) of the events a report of [start, end) reads."""
+        first = self.first_seq_at(conn, site, (start - BEFORE).timestamp())
+        return first, self.first_seq_at(conn, site, (end + AFTER).timestamp())
 
     def count(self, conn: Connection, start: datetime, end: datetime) -> int:
         """How many events the slice of [start, end) holds (a bare count, the benchmark's baseline)."""
