@@ -119,10 +119,7 @@ class JobPrinted(Envelope):
     paper_mm: float | None = Field(
         default=None, ge=0, le=100_000, description="paper used (mm), from the bytes"
     )
-    replaced_chars: list[str] = Field(
-        default_factory=list,
-        description="characters the font cannot draw (emoji, CJK), printed as [printing] unprintable says",
-    )
+    replaced_chars: list[str] = Field(default_factory=list, description="characters the font cannot draw")
 
 
 class JobFailed(Envelope):
