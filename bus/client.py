@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -430,10 +431,18 @@ class BusClient:
         with the response it already committed.
         """
         message = message.model_copy(update={"reply_to": self.topics.resp(self.client_id)})
+        deadline = time.monotonic() + timeout
+        # After a reconnect the broker knows our ``resp`` topic again only once the resubscription is
+        # acknowledged; a request published before that (paho sends queued messages first) would be
+        # answered to nobody. Wait for it, within the same timeout.
+        if not self.subscribed.wait(timeout):
+            raise RequestTimeoutError(
+                f"{verb} request {message.id}: not connected to {self.broker} within {timeout} s"
+            )
         pending = self._pending.setdefault(message.id, _Pending())
         self.publish(self.topics.req(self.client_id, verb), message)
         try:
-            if not pending.done.wait(timeout):
+            if not pending.done.wait(max(0.0, deadline - time.monotonic())):
                 raise RequestTimeoutError(f"no answer to {verb} request {message.id} within {timeout} s")
             assert pending.response is not None
             return pending.response
