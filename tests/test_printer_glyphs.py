@@ -96,9 +96,12 @@ def test_the_site_setting_chooses_the_fallback(demo_site: Site) -> None:
 
 @pytest.fixture
 def observer(demo_site: Site, mosquitto: BrokerUrl) -> Iterator[Observer]:
+    from broker_support import as_identity
+
     from bus.client import BusClient
 
-    bus = BusClient(mosquitto, demo_site.site.id, "test-printer-glyphs")
+    # Sends print jobs and hears their results: only the server may, so it logs in as the server.
+    bus = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "test-printer-glyphs")
     obs = Observer(bus)
     bus.subscribe(bus.topics.device_evt(PRINTER), lambda _t, e: obs.events.append(e), m.device_event_adapter)
     bus.start()
