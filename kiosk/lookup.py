@@ -148,8 +148,8 @@ class LookupViewModel(QObject):
         self._search = ""
         self._procedure: dict[str, Any] = {}
         self._code = ""
-        self._result: dict[str, str] = {}
-        self._message = ""
+        self._shown: DossierStatus | None = None
+        self._message_key = ""  # a key of TEXTS: the words follow the language toggle
         self.requests = 0
         self._answer.connect(self._show_answer)
         self._scanned.connect(self._on_scan)
@@ -186,10 +186,15 @@ class LookupViewModel(QObject):
         return self._procedure
 
     def _get_result(self) -> dict[str, str]:
-        return self._result
+        """The dossier shown, in the language of the moment (the toggle redraws it)."""
+        answer = self._shown
+        if answer is None:
+            return {}
+        status = answer.status_vi if self.ui.language == "vi" else answer.status
+        return {"code": answer.code, "status": status, **self._described(answer)}
 
     def _get_message(self) -> str:
-        return self._message
+        return TEXTS[self.ui.language][self._message_key] if self._message_key else ""
 
     def _get_code(self) -> str:
         return self._code
@@ -209,7 +214,7 @@ class LookupViewModel(QObject):
     @Slot(str)
     def show(self, screen: str) -> None:
         if screen in {"menu", "procedures", "dossier"}:
-            self._message = ""
+            self._message_key = ""
             self._set_screen(screen)
 
     @Slot(str)
@@ -233,7 +238,7 @@ class LookupViewModel(QObject):
         """A scan that holds no dossier code (a CCCD, say) is refused without showing what it held."""
         if normalise_code(text) is None:
             self._code = ""
-            self._message = TEXTS[self.ui.language]["bad_code"]
+            self._message_key = "bad_code"
             self._set_screen("dossier")
             return
         self.lookUp(text)
@@ -245,15 +250,15 @@ class LookupViewModel(QObject):
         code = normalise_code(text)
         if code is None:
             self._code = text.strip()[:40]
-            self._message = TEXTS[self.ui.language]["bad_code"]
+            self._message_key = "bad_code"
             self._set_screen("dossier")
             return
         self._code = code
         if self.client is None:
-            self._message = TEXTS[self.ui.language]["unreachable"]
+            self._message_key = "unreachable"
             self._set_screen("dossier")
             return
-        self._message = ""
+        self._message_key = ""
         self._set_screen("working")
         self.requests += 1
         client = self.client
@@ -272,11 +277,10 @@ class LookupViewModel(QObject):
     @Slot(object)
     def _show_answer(self, answer: DossierStatus | DossierLookupError) -> None:
         if isinstance(answer, DossierLookupError):
-            self._message = TEXTS[self.ui.language][answer.code]
+            self._message_key = answer.code
             self._set_screen("dossier")
             return
-        status = answer.status_vi if self.ui.language == "vi" else answer.status
-        self._result = {"code": answer.code, "status": status, **self._described(answer)}
+        self._shown = answer
         self._set_screen("result")
 
     def _described(self, answer: DossierStatus) -> dict[str, str]:
@@ -296,7 +300,8 @@ class LookupViewModel(QObject):
     def goHome(self) -> None:
         self._search = ""
         self._code = ""
-        self._message = ""
+        self._shown = None  # the next citizen does not see this dossier
+        self._message_key = ""
         self._set_screen("menu")
 
     def _set_screen(self, screen: str) -> None:
