@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.store import HubStore
+from queue_server.device_texts import HEALTH_VI, PAPER_VI, short_vi
 
 _STALE_S = 60.0
 
@@ -129,9 +130,9 @@ def _apply_state(c: CentreView, leaf: str, payload: str, devices: dict[str, Devi
             d.kind, d.model = str(body.get("device_kind", "?")), str(body.get("model", ""))
         elif parts[2] == "status":
             d.health, d.paper = body.get("health"), body.get("paper")
-            d.alerts += [str(e) for e in body.get("errors", []) if isinstance(e, str)]
+            d.alerts += [short_vi(e) for e in body.get("errors", []) if isinstance(e, str)]
             if body.get("cover_open"):
-                d.alerts.append("cover open")
+                d.alerts.append(short_vi("cover_open"))
         return
     body = _json(payload)
     if parts[0] == "counter":
@@ -150,12 +151,14 @@ def _json(payload: str) -> dict[str, Any]:
 
 def _finish_devices(c: CentreView, devices: dict[str, Device]) -> None:
     for d in sorted(devices.values(), key=lambda d: d.id):
+        # The same words as the centre's own dashboard (queue_server.device_texts), each said once.
         if d.online is False:
-            d.alerts.insert(0, "offline")
+            d.alerts.insert(0, short_vi("offline"))
         if d.health in ("warning", "error"):
-            d.alerts.append(f"health {d.health}")
+            d.alerts.append(HEALTH_VI[str(d.health)])
         if d.paper in ("near_end", "out"):
-            d.alerts.append("paper out" if d.paper == "out" else "paper near end")
+            d.alerts.append(PAPER_VI[str(d.paper)])
+        d.alerts = list(dict.fromkeys(d.alerts))
         c.devices.append(d)
     c.counters.sort(key=lambda x: int(x.get("counter", 0)))
     c.queues.sort(key=lambda x: str(x.get("service", "")))

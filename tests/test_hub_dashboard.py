@@ -153,8 +153,8 @@ def test_dashboard_in_chromium(live: tuple[HubRig, str]) -> None:
             page.click("button[type=submit]")
             expect(page.locator("#centres tbody tr")).to_have_count(3)
             row = page.locator("tr[data-site=ba-dinh]")
-            expect(row).to_contain_text("printer-k1: paper near end")
-            expect(row).to_contain_text("keypad-2: offline")
+            expect(row).to_contain_text("printer-k1: Sắp hết giấy")  # the centre dashboard's words
+            expect(row).to_contain_text("keypad-2: Mất kết nối")
             expect(row.locator(".link")).to_contain_text("up")
             expect(row.locator("td").nth(2)).to_contain_text("✓")
 
