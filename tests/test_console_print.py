@@ -238,10 +238,12 @@ def test_only_the_bound_printer_answers_a_receipt_job(demo_site: Site, mosquitto
 
     site = with_receipt_printer(demo_site)
     server_bus = BusClient(mosquitto, site.site.id, "queue-server").start()
-    spy = BusClient(mosquitto, site.site.id, "test-spy")
+    printer = BusClient(mosquitto, site.site.id, PRINTER)  # what the printer itself receives
     sent: list[m.PrintReceipt] = []
-    spy.subscribe(spy.topics.device_cmd(PRINTER), lambda _t, c: sent.append(c), m.device_command_adapter)
-    spy.start()
+    printer.subscribe(
+        printer.topics.device_cmd(PRINTER), lambda _t, c: sent.append(c), m.device_command_adapter
+    )
+    printer.start()
     registry = DeviceRegistry(site)
     registry.availability(PRINTER, "online", m.now())
     printing = ReceiptPrinting(site, server_bus, server_bus.topics, registry)
@@ -275,5 +277,5 @@ def test_only_the_bound_printer_answers_a_receipt_job(demo_site: Site, mosquitto
         assert printing.print_receipt(3, receipt).code == "offline" and len(sent) == 1  # not even sent
     finally:
         worker.join(10)
-        spy.stop()
+        printer.stop()
         server_bus.stop()

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +24,7 @@ from support import wait_until
 
 from bus import models as m
 from bus.broker import free_port
-from bus.client import BrokerUrl, BusClient
+from bus.client import BrokerUrl, BusClient, BusError
 from counter_display.service import KeypadService
 from firmware_sim.centre import SimulatedDevices
 from printer.service import PrinterService
@@ -166,59 +166,67 @@ def publish_status(
         client.publish(topics.device_status(device_id), status, retain=True).wait_for_publish(5)
 
 
-def test_incidents_are_kept_with_their_durations_across_a_restart(centre: Centre) -> None:
-    client = BusClient(centre.broker, centre.site.site.id, "test-incidents").start()
+def test_incidents_are_kept_with_their_durations_across_a_restart(
+    centre: Centre, connect_as: Callable[[str], BusClient]
+) -> None:
+    printer, led = connect_as("printer-k1"), connect_as("led-1")  # each says what it is itself
     out = m.DeviceStatus(
         health=m.Health.ERROR, paper=m.PaperLevel.OUT, errors=["paper_out"], detail="paper out"
     )
-    try:
-        publish_status(client, "printer-k1", out, availability="online")
-        publish_status(client, "led-1", availability="offline")
-        assert wait_until(lambda: centre.device("printer-k1").paper == "out")
-        assert wait_until(lambda: centre.device("led-1").online is False)
-        assert centre.server.recorder.barrier()
-        open_now = {(i.device_id, i.code) for i in centre.server.device_incidents() if i.ended_at is None}
-        assert open_now == {("printer-k1", "paper_out"), ("led-1", "offline")}
+    publish_status(printer, "printer-k1", out, availability="online")
+    publish_status(led, "led-1", availability="offline")
+    assert wait_until(lambda: centre.device("printer-k1").paper == "out")
+    assert wait_until(lambda: centre.device("led-1").online is False)
+    assert centre.server.recorder.barrier()
+    open_now = {(i.device_id, i.code) for i in centre.server.device_incidents() if i.ended_at is None}
+    assert open_now == {("printer-k1", "paper_out"), ("led-1", "offline")}
 
-        centre.restart()  # the store remembers what is still open; the retained state says the same
-        assert wait_until(lambda: centre.device("led-1").online is False)
-        assert centre.server.recorder.barrier()
-        assert len(centre.server.device_incidents()) == 2  # nothing opened twice by the replay
+    centre.restart()  # the store remembers what is still open; the retained state says the same
+    assert wait_until(lambda: centre.device("led-1").online is False)
+    assert centre.server.recorder.barrier()
+    assert len(centre.server.device_incidents()) == 2  # nothing opened twice by the replay
 
-        publish_status(client, "printer-k1", m.DeviceStatus(health=m.Health.OK, paper=m.PaperLevel.OK))
-        publish_status(client, "led-1", availability="online")
-        assert wait_until(lambda: centre.device("led-1").online is True)
-        assert wait_until(lambda: centre.device("printer-k1").paper == "ok")
-        assert centre.server.recorder.barrier()
-        history = {i.code: i for i in centre.server.device_incidents()}
-        assert set(history) == {"paper_out", "offline"}
-        for incident in history.values():
-            assert incident.ended_at is not None and incident.duration_s is not None
-            assert incident.duration_s == pytest.approx(
-                (incident.ended_at - incident.started_at).total_seconds(), abs=0.1
-            )
-        assert history["paper_out"].text == "Hết giấy: hãy thay cuộn giấy"
-        assert centre.server.device_incidents("led-1")[0].code == "offline"
-    finally:
-        client.stop()
-
-
-def test_hostile_statuses_open_nothing_for_unknown_devices_and_stay_text(centre: Centre) -> None:
-    client = BusClient(centre.broker, centre.site.site.id, "test-hostile").start()
-    try:
-        publish_status(
-            client, "ghost-1", m.DeviceStatus(health=m.Health.ERROR, errors=["paper_out"]), "offline"
+    publish_status(printer, "printer-k1", m.DeviceStatus(health=m.Health.OK, paper=m.PaperLevel.OK))
+    publish_status(led, "led-1", availability="online")
+    assert wait_until(lambda: centre.device("led-1").online is True)
+    assert wait_until(lambda: centre.device("printer-k1").paper == "ok")
+    assert centre.server.recorder.barrier()
+    history = {i.code: i for i in centre.server.device_incidents()}
+    assert set(history) == {"paper_out", "offline"}
+    for incident in history.values():
+        assert incident.ended_at is not None and incident.duration_s is not None
+        assert incident.duration_s == pytest.approx(
+            (incident.ended_at - incident.started_at).total_seconds(), abs=0.1
         )
-        client.publish(client.topics.device_status("scanner-x"), "{not json", retain=True)
-        strange = m.DeviceStatus(health=m.Health.ERROR, errors=["<b>x</b>", "fan_failure"])
-        publish_status(client, "kiosk-1", strange, "online")
-        assert wait_until(lambda: centre.device("kiosk-1").health == "error")
-        assert centre.server.recorder.barrier()
-        assert {i.device_id for i in centre.server.device_incidents()} == {"kiosk-1"}
-        assert centre.device("kiosk-1").problems_vi == ["Lỗi khác (<b>x</b>)", "Lỗi khác (fan_failure)"]
-        assert all(d.id != "ghost-1" for d in centre.server.device_views())
-    finally:
-        client.stop()
+    assert history["paper_out"].text == "Hết giấy: hãy thay cuộn giấy"
+    assert centre.server.device_incidents("led-1")[0].code == "offline"
+
+
+def test_hostile_statuses_open_nothing_for_unknown_devices_and_stay_text(
+    centre: Centre, connect_as: Callable[[str], BusClient]
+) -> None:
+    """What a hostile client can really send under the ACL: an id the site has no login for gets no
+    connection; a device writing for another is cut off by the broker; a client that is no device may
+    write its own device topics and opens nothing; a device's own garbage stays text or is dropped."""
+    site_id = centre.site.site.id
+    ghost = BusClient(centre.broker.as_client("ghost-1", "a-guessed-secret"), site_id, "ghost-1")
+    with pytest.raises(BusError, match="no connection"):
+        ghost.start(wait=2)
+    ghost.stop()
+    ghost_status = m.DeviceStatus(health=m.Health.ERROR, errors=["paper_out"])
+    faker = connect_as("keypad-1")  # the broker drops it for writing ghost-1's status
+    faker.publish(faker.topics.device_status("ghost-1"), ghost_status, retain=True).wait_for_publish(5)
+    publish_status(connect_as("console-1"), "console-1", ghost_status, "offline")  # its own topics
+    led = connect_as("led-1")
+    led.publish(led.topics.device_status("led-1"), "{not json", retain=True).wait_for_publish(5)
+    strange = m.DeviceStatus(health=m.Health.ERROR, errors=["<b>x</b>", "fan_failure"])
+    publish_status(connect_as("kiosk-1"), "kiosk-1", strange, "online")  # after the others: a barrier
+    assert wait_until(lambda: centre.device("kiosk-1").health == "error")
+    assert centre.server.recorder.barrier()
+    assert {i.device_id for i in centre.server.device_incidents()} == {"kiosk-1"}
+    assert centre.device("kiosk-1").problems_vi == ["Lỗi khác (<b>x</b>)", "Lỗi khác (fan_failure)"]
+    assert centre.device("led-1").health == "unknown"
+    assert not {"ghost-1", "console-1"} & {d.id for d in centre.server.device_views()}
 
 
 def test_every_code_the_devices_publish_reads_in_vietnamese() -> None:

@@ -95,14 +95,23 @@ class KeyboardWindow:
             stderr=self.log,
             text=True,
         )
-        assert self.proc.stdout is not None
-        assert self.proc.stdout.readline().strip() == "ready"
-        window = self.xdotool("search", "--sync", "--name", "bàn phím").split()[0]
-        geometry = dict(
-            line.split("=") for line in self.xdotool("getwindowgeometry", "--shell", window).split()
-        )
+        try:
+            assert self.proc.stdout is not None
+            assert self.proc.stdout.readline().strip() == "ready"
+            window = self.xdotool("search", "--sync", "--name", "bàn phím").split()[0]
+            geometry = dict(
+                line.split("=") for line in self.xdotool("getwindowgeometry", "--shell", window).split()
+            )
+        except BaseException:
+            self.kill()  # no window: leave no process or open file behind for later tests
+            raise
         self.origin = (int(geometry["X"]), int(geometry["Y"]))
         time.sleep(0.5)  # let the window take input after mapping
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=20)
+        self._close_streams()
 
     def xdotool(self, *args: str) -> str:
         env = {**os.environ, "DISPLAY": self.display}
@@ -133,6 +142,9 @@ class KeyboardWindow:
         self.proc.stdin.write("quit\n")
         self.proc.stdin.flush()
         self.proc.wait(timeout=20)
+        self._close_streams()
+
+    def _close_streams(self) -> None:
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
                 stream.close()

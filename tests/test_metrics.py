@@ -7,7 +7,7 @@ open, each device's connection and health, and alerts sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -72,7 +72,7 @@ def test_metrics_need_a_key_of_the_metrics_scope(served: tuple[QueueServer, str]
 
 
 def test_metrics_follow_tickets_counters_devices_and_alerts(
-    served: tuple[QueueServer, str], mosquitto: BrokerUrl, demo_site: Site
+    served: tuple[QueueServer, str], connect_as: Callable[[str], BusClient]
 ) -> None:
     server, url = served
     before = scrape(url)
@@ -84,14 +84,12 @@ def test_metrics_follow_tickets_counters_devices_and_alerts(
     called = server.handle(m.CounterRequest(counter=1, action=m.CounterAction.CALL_NEXT))
     assert called.ok
     assert server.handle(m.CounterRequest(counter=1, action=m.CounterAction.FINISH)).ok
-    device = BusClient(mosquitto, demo_site.site.id, "test-metrics").start()
-    try:
-        topics = device.topics
-        device.publish(topics.device_availability("printer-k1"), "online", retain=True).wait_for_publish(5)
-        device.publish(topics.device_availability("keypad-2"), "offline", retain=True).wait_for_publish(5)
-        assert wait_until(lambda: sum(d.online is not None for d in server.device_views()) == 2)
-    finally:
-        device.stop()
+    for device_id, availability in (("printer-k1", "online"), ("keypad-2", "offline")):
+        device = connect_as(device_id)  # a device says itself whether it is there
+        device.publish(
+            device.topics.device_availability(device_id), availability, retain=True
+        ).wait_for_publish(5)
+    assert wait_until(lambda: sum(d.online is not None for d in server.device_views()) == 2)
     after = scrape(url)
     issued = {k[1]: v for k, v in after.items() if k[0] == "motcua_tickets_issued_today"}
     served_ = {k[1]: v for k, v in after.items() if k[0] == "motcua_tickets_served_today"}
