@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     hall.add_argument("--site", type=Path, required=True)
     hall.add_argument("--broker", help="broker URL (default: the site file's)")
     hall.add_argument("--no-voice", action="store_true", help="show calls without announcing them")
+    hall.add_argument(
+        "--board",
+        type=int,
+        default=1,
+        help="which hall screen this is, 1 to [display.hall] boards (its login)",
+    )
     hall.set_defaults(run=run_hall)
 
 
@@ -86,4 +92,4 @@ def run_say(args: argparse.Namespace) -> int:
 def run_hall(args: argparse.Namespace) -> int:
     from counter_display.hall import run_hall_window
 
-    return run_hall_window(args.site, args.broker, voice=not args.no_voice)
+    return run_hall_window(args.site, args.broker, voice=not args.no_voice, board=args.board)

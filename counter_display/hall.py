@@ -307,8 +307,11 @@ class HallBoardViewModel(QObject):
     labels = qt_property(dict, _get_labels)
 
 
-def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> int:
-    """``motcua hall``: the board full screen on this machine's display, until closed or Ctrl-C."""
+def run_hall_window(site_path: Path, broker: str | None, voice: bool = True, board: int = 1) -> int:
+    """``motcua hall``: the board full screen on this machine's display, until closed or Ctrl-C.
+
+    ``board`` says which of the site's hall screens this is: each logs in as itself (two screens
+    under one login would knock each other off the broker)."""
     import signal
     import sys
 
@@ -321,9 +324,19 @@ def run_hall_window(site_path: Path, broker: str | None, voice: bool = True) -> 
     except SiteFileError as err:
         print(f"motcua hall: {err}", file=sys.stderr)
         return 2
+    boards = site.display.hall.board_ids()
+    if not 1 <= board <= len(boards):
+        print(
+            f"motcua hall: --board {board}: the site has {len(boards)} hall screen(s)"
+            " ([display.hall] boards)",
+            file=sys.stderr,
+        )
+        return 2
     app = QGuiApplication.instance() or QGuiApplication(sys.argv)
     announcer = Announcer(site.voice_conf()) if voice and site.display.voice.enabled else None
-    hall, engine = open_hall_window(site, broker or site.broker.url, announcer=announcer)
+    hall, engine = open_hall_window(
+        site, broker or site.broker.url, announcer=announcer, client_id=boards[board - 1]
+    )
     previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
     keepalive = QTimer()
     keepalive.start(200)  # lets Python see Ctrl-C while Qt's loop runs

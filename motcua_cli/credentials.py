@@ -75,7 +75,7 @@ def identities(site: Site, readers: tuple[str, ...] = (), any_site: bool = False
         found.append(Identity(device.id, extra))
     found += [Identity(f"console-{c.number}") for c in site.counters]
     found.append(Identity(SUPERVISOR_ID))
-    found.append(Identity(HALL_BOARD_ID))
+    found += [Identity(board) for board in site.display.hall.board_ids()]  # HALL_BOARD_ID first
     # The hub shipper (docs/hub.md) hands the centre's events to the bridge to the province hub.
     hub = (
         f"topic write {root}/hub/events",

@@ -16,6 +16,7 @@ Every key is optional; an absent table gives the defaults below. Example::
     shown_calls = 8
     recent_calls = 6                    # last calls listed beside the counters, newest first
     notice = "Vui lòng giữ trật tự"     # the scrolling line at the bottom
+    boards = 1                          # hall screens: each logs in as hall-board, hall-board-2, ...
 
     [display.voice]
     engine = "espeak"                   # or "clips" with clips = "/srv/motcua/clips" (one WAV per word)
@@ -131,6 +132,11 @@ class HallConf(Strict):
     )
     notice: str = "Vui lòng giữ trật tự và chờ đến lượt. Xin cảm ơn!"
     notice_en: str = "Please wait for your number to be called. Thank you!"
+    boards: int = Field(default=1, ge=1, le=50, description="hall screens, each with its own login")
+
+    def board_ids(self) -> list[str]:
+        """The client id of each hall screen: ``hall-board``, then ``hall-board-2`` and on."""
+        return ["hall-board"] + [f"hall-board-{n}" for n in range(2, self.boards + 1)]
 
 
 class VoiceEngineName(StrEnum):

@@ -349,3 +349,21 @@ def _site_file(tmp_path: Path) -> Path:
         (Path(__file__).parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     return site_file
+
+
+def test_each_hall_screen_has_a_login_of_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two TVs in the hall under one login would knock each other off the broker: ``[display.hall]
+    boards = 3`` gives ``hall-board``, ``hall-board-2`` and ``hall-board-3``, and ``motcua hall
+    --board N`` logs in as the N-th; a screen the site does not have is refused before it connects."""
+    text = (Path(__file__).parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
+    site_file = tmp_path / "site.toml"
+    three = text.replace("[display.hall]\n", "[display.hall]\nboards = 3\n", 1)
+    site_file.write_text(three, encoding="utf-8")
+    out = tmp_path / "cred"
+    assert main(["site", "credentials", "--site", str(site_file), "--out", str(out)]) == 0
+    secrets = {p.stem for p in (out / "secrets").iterdir()}
+    assert {"hall-board", "hall-board-2", "hall-board-3"} <= secrets and "hall-board-4" not in secrets
+    users = (out / "mosquitto.passwd").read_text()
+    assert "hall-board-3:" in users
+    assert main(["hall", "--site", str(site_file), "--board", "4", "--no-voice"]) == 2
+    assert "the site has 3 hall screen(s)" in capsys.readouterr().err
