@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from bus import models as m
 from bus.client import BusError
+from bus.wait_phrase import wait_phrase
 from kiosk.backend import OUTSIDE_HOURS, KioskBackend, TicketOutcome
 from kiosk.cccd import CccdError, parse_cccd, person_key
 from kiosk.screen import Looks, qr_data_url, weak_emitter
@@ -125,7 +126,15 @@ class DispenserViewModel(QObject):
             return self._ticket
         name, name_en, priority = self._ticket_names
         group = next((p["name"] for p in self._get_priorities() if p["code"] == priority), "")
-        return {**self._ticket, "service": self.ui.name_of(name, name_en), "priority": group}
+        # The estimate in the printed ticket's words: "Sắp đến lượt" when the citizen is next.
+        minutes = self._ticket["wait_min"]
+        wait = wait_phrase(minutes if minutes >= 0 else None, "en" if self.ui.language == "en" else "vi")
+        return {
+            **self._ticket,
+            "service": self.ui.name_of(name, name_en),
+            "priority": group,
+            "wait": wait or "",
+        }
 
     def _get_error(self) -> str:
         """The refusal shown, in the language chosen now (the toggle works on this screen too)."""

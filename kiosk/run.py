@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, QTimer
+from PySide6.QtCore import QObject, QRectF, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickItem
 
@@ -123,7 +123,7 @@ def _qr_readers(site: Site, feed: Any) -> list[Any]:
 
 
 def dump_targets(root: QQuickItem, path: Path) -> None:
-    """Write ``[{"name", "x", "y", "width", "height"}]`` of every visible button, in window pixels."""
+    """Write ``[{"name", "x", "y", "width", "height"}]`` of every visible button, as drawn (window px)."""
     found = []
     todo = [root]
     while todo:
@@ -131,14 +131,15 @@ def dump_targets(root: QQuickItem, path: Path) -> None:
         if not item.isVisible():
             continue
         if "Button" in item.metaObject().className():
-            corner = item.mapToScene(QPointF(0, 0))
+            # As drawn: through the window's scale of its content (a window fitted to a smaller screen).
+            box = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
             found.append(
                 {
                     "name": item.objectName(),
-                    "x": corner.x(),
-                    "y": corner.y(),
-                    "width": item.width(),
-                    "height": item.height(),
+                    "x": box.x(),
+                    "y": box.y(),
+                    "width": box.width(),
+                    "height": box.height(),
                 }
             )
         todo += item.childItems()

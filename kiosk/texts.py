@@ -18,7 +18,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "counters": "Quầy phục vụ",
         "waiting": "Số người đang chờ trước bạn",
         "wait": "Thời gian chờ dự kiến",
-        "minutes": "phút",
         "printing": "Vé đang được in, xin nhận vé bên dưới.",
         "virtual": (
             "Máy in tạm hết giấy. Xin dùng điện thoại chụp ảnh màn hình này hoặc quét mã QR:"
@@ -58,7 +57,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "counters": "Counters",
         "waiting": "People waiting before you",
         "wait": "Estimated wait",
-        "minutes": "min",
         "printing": "Your ticket is printing below.",
         "virtual": (
             "The printer is out of paper. Take a photo of this screen with your phone or scan the QR:"

@@ -90,8 +90,14 @@ def test_each_mode_starts_as_its_own_process(
         )
     try:
         assert wait_until(targets.exists, timeout=60), (tmp_path / "log").read_text()
-        names = {t["name"] for t in json.loads(targets.read_text())}
+        found = json.loads(targets.read_text())
+        names = {t["name"] for t in found}
         assert "btn-language" in names and (not button or button in names)
+        # The window is fitted to the offscreen platform's 800 x 600 screen, its content scaled down:
+        # every target is reported as drawn (window pixels), so it fits in that screen.
+        for t in found:
+            assert t["x"] >= 0 and t["x"] + t["width"] <= 800 + 1, t
+            assert t["y"] >= 0 and t["y"] + t["height"] <= 600 + 1, t
     finally:
         proc.terminate()
         proc.wait(timeout=20)

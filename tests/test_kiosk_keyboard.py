@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,8 +77,9 @@ pytestmark_xvfb = pytest.mark.skipif(
 class KeyboardWindow:
     """The window process, its X display, and xdotool clicks on it by target name."""
 
-    def __init__(self, display: str, log: Path) -> None:
+    def __init__(self, display: str, log: Path, *extra: str) -> None:
         self.display = display
+        self.fitted = "--fit" in extra
         env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO)}
         env.pop("QT_QUICK_BACKEND", None)
         self.log = log.open("wb")
@@ -88,6 +88,7 @@ class KeyboardWindow:
                 sys.executable,
                 str(REPO / "tests" / "kiosk_keyboard_app.py"),
                 str(REPO / "sites" / "demo.toml"),
+                *extra,
             ],
             env=env,
             stdin=subprocess.PIPE,
@@ -97,8 +98,11 @@ class KeyboardWindow:
         )
         try:
             assert self.proc.stdout is not None
-            assert self.proc.stdout.readline().strip() == "ready"
-            window = self.xdotool("search", "--sync", "--name", "bàn phím").split()[0]
+            # The window says its X id once it has drawn on the screen. Never ``xdotool search``: it walks
+            # every window on the server, and when Qt destroys one of its helper windows meanwhile,
+            # xdotool (before 2021's release) dies of the X error BadWindow with exit status 1.
+            ready, window = self.proc.stdout.readline().split()
+            assert ready == "ready"
             geometry = dict(
                 line.split("=") for line in self.xdotool("getwindowgeometry", "--shell", window).split()
             )
@@ -106,7 +110,6 @@ class KeyboardWindow:
             self.kill()  # no window: leave no process or open file behind for later tests
             raise
         self.origin = (int(geometry["X"]), int(geometry["Y"]))
-        time.sleep(0.5)  # let the window take input after mapping
 
     def kill(self) -> None:
         self.proc.kill()
@@ -151,10 +154,17 @@ class KeyboardWindow:
         self.log.close()
 
 
-@pytest.fixture
-def window(tmp_path: Path) -> Iterator[KeyboardWindow]:
-    with xvfb(tmp_path / "xvfb.log", "1080x1920x24") as display:
-        win = KeyboardWindow(display, tmp_path / "window.log")
+SCREENS = {
+    "panel": ("1080x1920x24", ()),  # the kiosk's own portrait panel, the window at its size
+    "fitted": ("1920x1080x24", ("--fit",)),  # a landscape screen: the window fitted, its content scaled
+}
+
+
+@pytest.fixture(params=sorted(SCREENS))
+def window(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KeyboardWindow]:
+    screen, extra = SCREENS[request.param]
+    with xvfb(tmp_path / "xvfb.log", screen) as display:
+        win = KeyboardWindow(display, tmp_path / "window.log", *extra)
         try:
             yield win
         finally:
@@ -167,6 +177,9 @@ KEYS = {" ": "vk-space"}
 @pytest.mark.integration
 @pytestmark_xvfb
 def test_real_clicks_type_vietnamese_into_the_search(window: KeyboardWindow) -> None:
+    # Fitted: the 1080 x 1920 panel's layout on a 1080 px high screen, every key drawn smaller.
+    width, height = window.state()["window"]
+    assert (width, height) == ((607, 1080) if window.fitted else (1080, 1920))
     assert not window.visible("vnKeyboard")  # only once a text field is touched
     window.click("procedureSearch")
     assert window.visible("vnKeyboard")

@@ -124,6 +124,26 @@ def test_priority_is_a_toggle_and_the_ticket_shows_it(qtbot: QtBot, demo_site: S
     assert vm.ticket["virtual"] is True
 
 
+@pytest.mark.parametrize(
+    ("minutes", "vi", "en"),
+    [
+        (0, "Sắp đến lượt", "Almost your turn"),
+        (12, "khoảng 12 phút", "about 12 min"),
+        (60, "khoảng 1 giờ", "about 1 h"),
+        (None, "", ""),
+    ],
+)
+def test_the_ticket_says_the_wait_as_the_printed_ticket_does(
+    qtbot: QtBot, demo_site: Site, minutes: int | None, vi: str, en: str
+) -> None:
+    vm = new_dispenser(demo_site)
+    ticket = issued().model_copy(update={"estimated_wait_min": minutes})
+    vm._show_outcome(TicketOutcome(ticket, None, job_id="j1"))
+    assert vm.ticket["wait"] == vi
+    vm.ui.toggleLanguage()
+    assert vm.ticket["wait"] == en
+
+
 def test_refusals_are_explained_in_the_citizens_language(qtbot: QtBot, demo_site: Site) -> None:
     vm = new_dispenser(demo_site)
     closed = (

@@ -176,8 +176,9 @@ KioskWindow {
                 color: win.fg; Layout.alignment: Qt.AlignHCenter
             }
             Label {
-                visible: (vm.ticket.wait_min === undefined ? -1 : vm.ticket.wait_min) >= 0
-                text: ui.t.wait + ": " + vm.ticket.wait_min + " " + ui.t.minutes
+                objectName: "waitEstimate"
+                visible: (vm.ticket.wait || "") !== ""
+                text: ui.t.wait + ": " + (vm.ticket.wait || "")  // the view-model's words, as on the ticket
                 color: win.fg; Layout.alignment: Qt.AlignHCenter
             }
             Label {
