@@ -32,8 +32,10 @@ def test_an_unknown_device_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_a_device_that_cannot_be_that_screen_is_refused(
-    capsys: pytest.CaptureFixture[str], device: str, mode: str, problem: str
+    qapp: object, capsys: pytest.CaptureFixture[str], device: str, mode: str, problem: str
 ) -> None:
+    # ``qapp``: the kiosk makes its application only if none exists; pytest-qt's must come first, or
+    # every later Qt test in this process meets a plain QGuiApplication.
     code = main(["kiosk", "--site", str(DEMO), "--device", device, "--mode", mode, "--windowed"])
     assert code == 2
     assert problem in capsys.readouterr().err
