@@ -78,7 +78,7 @@ def _replay(source: Path, png: Path | None, width: int) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bus.process import wait_for_signal
+    from bus.process import StopSignal
     from firmware_sim.control import serve_control
     from firmware_sim.escpos_printer import EscposPrinterSim
     from firmware_sim.serve import serve_on_pty, serve_on_tcp
@@ -90,6 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
         image.save(out / f"page-{index + 1:04d}.png")
 
     sim = EscposPrinterSim(width_dots=args.width, on_page=save)
+    stop = StopSignal()  # before the URL is printed: whoever reads it may stop us at once
     try:
         server = serve_on_tcp(sim, args.host, args.tcp) if args.tcp is not None else serve_on_pty(sim)
     except OSError as err:
@@ -102,7 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
     with server:
         where = f"; control port {control.address}" if control is not None else ""
         print(f"printer simulator on {server.url}{where}; pages go to {out}; Ctrl-C to stop", flush=True)
-        wait_for_signal()
+        stop.wait()
     if control is not None:
         control.close()
     return 0

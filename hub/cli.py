@@ -186,18 +186,19 @@ def run_bridge_conf(args: argparse.Namespace) -> int:
 @_guard
 def run_ship(args: argparse.Namespace) -> int:
     from bus.client import BrokerUrl
-    from bus.process import wait_for_signal
+    from bus.process import StopSignal
     from hub.shipper import Shipper
     from siteconf import load_site
 
     site = load_site(args.site)
     broker = BrokerUrl.parse(args.broker or site.broker.url)
     state = args.state or Path(f"var/hub-shipper-{site.site.id}.json")
+    stop = StopSignal()
     shipper = Shipper(site.site.id, site.database.url, broker, state, heartbeat_s=args.heartbeat).start(
         wait=None
     )
     log.warning("shipping centre %s's events to %s (state %s)", site.site.id, broker, state)
-    wait_for_signal()
+    stop.wait()
     shipper.stop()
     return 0
 

@@ -120,10 +120,11 @@ class RatingViewModel(QObject):
         conf = site.kiosk.rating
         self.scale = conf.levels
         self.bus = BusClient(broker, site.site.id, tablet_id, availability_topic=self._topics_avail())
-        self.bus.subscribe(self.bus.topics.counter_state(self.counter), _weak_handler(self))
+        self.bus.subscribe(self.bus.topics.counter_state(self.counter), _weak_handler(self, "_on_state_text"))
         # The server answers each rating on resp/{tablet}: stored, already_rated or forbidden.
         self.verdicts: dict[str, m.Response] = {}
-        self.bus.subscribe(self.bus.topics.resp(tablet_id), self._on_verdict, m.Response, dedupe=False)
+        on_verdict = _weak_handler(self, "_on_verdict")
+        self.bus.subscribe(self.bus.topics.resp(tablet_id), on_verdict, m.Response, dedupe=False)
         self._state.connect(self._apply_state)
         self._verdict.connect(self._apply_verdict)
         self._notice: tuple[str, str] | None = None
@@ -335,13 +336,15 @@ def _key(view: CounterView) -> str:
     return view.ticket_id or view.current_ticket_id or view.current or ""
 
 
-def _weak_handler(vm: RatingViewModel) -> Callable[[str, str], None]:
-    """The MQTT callback, holding the view-model weakly (no cycle through its own bus client)."""
+def _weak_handler(vm: RatingViewModel, method: str) -> Callable[[str, Any], None]:
+    """An MQTT callback calling ``vm.<method>``, holding the view-model weakly: a bound method would
+    make a cycle through its own bus client, so the view-model (a QObject with running timers) would
+    be freed by Python's cycle collector at any moment, even inside one of its timers' events."""
     ref = weakref.ref(vm)
 
-    def handle(topic: str, text: str) -> None:
+    def handle(topic: str, message: Any) -> None:
         target = ref()
         if target is not None:
-            target._on_state_text(topic, text)
+            getattr(target, method)(topic, message)
 
     return handle

@@ -25,7 +25,7 @@ from bus import models as m
 from bus.broker import EmbeddedBroker, free_port
 from bus.client import BrokerUrl, BusClient
 from bus.models import DeviceKind
-from bus.process import wait_for_signal
+from bus.process import StopSignal
 from firmware_sim.centre import Citizens, Clerks, SimulatedDevices
 from kiosk.backend import KioskBackend
 from motcua_cli.credentials import write_credentials
@@ -181,6 +181,7 @@ def run_demo(args: argparse.Namespace) -> int:
             f"motcua demo: {site.site.name} — broker {url}, tickets saved in {args.out}/; Ctrl-C stops",
             flush=True,
         )
+    stop = None if windows else StopSignal()  # the windows' Qt loop has handlers of its own
     try:
         centre = VirtualCentre(site, url, args.out, speed=args.speed, narrate=not args.headless)
         centre.start(citizens=not windows)
@@ -190,10 +191,10 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"  on a keypad: 1000, CONFIRM, {centre.officer_pin}, CONFIRM", flush=True)
             assert centre.http is not None
             print(f"device dashboard (facility staff): {centre.http.url}/dashboard", flush=True)
-        if windows:
+        if stop is None:
             _run_windows(site, centre, args.duration)
         else:
-            wait_for_signal(args.duration)
+            stop.wait(args.duration)
         centre.finish()
         print(centre.summary(), flush=True)
     finally:

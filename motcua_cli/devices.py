@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bus.client import BrokerUrl
-from bus.process import wait_for_signal
+from bus.process import StopSignal
 from device_service.base import Service
 from device_service.registry import ServiceContext, UnknownDeviceKindError, lookup
 from device_service.registry import build_services as build_registered
@@ -78,9 +78,10 @@ def run_device(site: Site, device_id: str, broker: str) -> int:
             services = [build_service(site, devices[0], broker)]
     except setup_errors as err:
         raise SystemExit(f"motcua: {err}") from err
+    stop = StopSignal()  # before each service announces itself online
     for service in services:
         service.start()
-    wait_for_signal()
+    stop.wait()
     for service in services:
         service.stop()
     return 0

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bus import models as m
 from bus.client import BusError
-from bus.process import wait_for_signal
+from bus.process import StopSignal, wait_for_signal
 from queue_server.db import StoreError
 from siteconf import Site, SiteFileError, load_site
 from transport.base import TransportError
@@ -183,10 +183,10 @@ def _serve(site: Site, broker: str) -> int:
     from queue_server.http import HttpServer, create_app
     from queue_server.public import LookupKeys, Public
     from queue_server.server import QueueServer
-
-    store = Store.open(site.database.url)  # a relative path is relative to the working directory
     from queue_server.watchdog import exit_process
 
+    stop = StopSignal()  # before "online": a SIGTERM while the HTTP port opens is a clean stop too
+    store = Store.open(site.database.url)  # a relative path is relative to the working directory
     server = QueueServer(site, store, broker, on_worker_failure=exit_process).start()
     http = None
     address = site.http.address()
@@ -206,7 +206,7 @@ def _serve(site: Site, broker: str) -> int:
         )
         http = HttpServer(app, *address, tls=site.http.tls()).start()
         log.warning("HTTP API and counter consoles on %s/console/N", http.url)
-    wait_for_signal()
+    stop.wait()
     if http is not None:
         http.stop()
     server.stop()

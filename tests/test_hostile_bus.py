@@ -371,3 +371,40 @@ def test_sigterm_stops_the_server_within_two_seconds(
     assert code == 0, (tmp_path / "server.log").read_text(errors="replace")
     assert took < 2.0, f"SIGTERM took {took:.2f} s"
     assert seen[-1] == "offline"
+
+
+def test_a_sigterm_the_moment_the_server_is_online_is_a_clean_stop(
+    demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path
+) -> None:
+    """The signal comes right after ``online`` is published, while the HTTP port is still to open:
+    the handler is already in place (the signal's default action would kill the process, -15)."""
+    import os
+    import subprocess
+    import sys
+
+    site_file = tmp_path / "site.toml"
+    text = (Path(__file__).parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
+    site_file.write_text(text.replace('id = "demo"', f'id = "{demo_site.site.id}"', 1), encoding="utf-8")
+    script = (
+        "import os, signal, sys\n"
+        "from motcua_cli.main import main\n"
+        "from queue_server.server import QueueServer\n"
+        "start = QueueServer.start\n"
+        "def start_then_sigterm(self, *args, **kwargs):\n"
+        "    started = start(self, *args, **kwargs)  # online is published\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # systemd stops the server before the HTTP port opens\n"
+        "    return started\n"
+        "QueueServer.start = start_then_sigterm\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "server", "--site", str(site_file), "--broker", str(mosquitto)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_support import as_identity
 from support import wait_until
 
 from bus import models as m
@@ -101,19 +102,25 @@ def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[Ce
         n: KeypadService(site_id, demo_site.device(f"keypad-{n}"), mosquitto).start() for n in (1, 2, 3)
     }
     led = LedDisplayService(site_id, demo_site.device("led-2"), mosquitto).start()
-    watcher = BusClient(mosquitto, site_id, "watcher-login")
+    # The answers to keypad n are heard with keypad n's own rights (the broker lets only the keypad
+    # and the server read resp/keypad-n), under a client id of their own beside the keypad service.
+    watchers = {
+        n: BusClient(as_identity(mosquitto, f"keypad-{n}"), site_id, f"watcher-login-{n}") for n in (1, 2, 3)
+    }
     state = Centre(server, sims, officers, keypads)
-    for n in (1, 2, 3):
+    for n, watcher in watchers.items():
         answers = state.answers.setdefault(f"keypad-{n}", [])
         watcher.subscribe(watcher.topics.resp(f"keypad-{n}"), _into(answers), m.Response)
         states = state.states.setdefault(n, [])
         watcher.subscribe(watcher.topics.counter_state(n), _into(states), m.CounterState)
     try:
-        watcher.start()
+        for watcher in watchers.values():
+            watcher.start()
         assert wait_until(lambda: all(state.last_state(n) is not None for n in (1, 2, 3)))
         yield state
     finally:
-        watcher.stop()
+        for watcher in watchers.values():
+            watcher.stop()
         led.stop()
         for keypad in keypads.values():
             keypad.stop()

@@ -63,7 +63,12 @@ def publish_state(client: BusClient, current: str | None, officer: str = "cb-001
     client.publish(client.topics.counter_state(2), json.dumps(state), retain=True)
 
 
-def click(window: QQuickWindow, name: str) -> None:
+def click(qtbot: QtBot, window: QQuickWindow, name: str) -> None:
+    """Tap the middle of ``name`` as the screen shows it: after the next frame. A screen that just
+    changed (the rating buttons appearing) is laid out when that frame is prepared; before it, the
+    new buttons still sit at their layout's origin and the tap would land elsewhere."""
+    with qtbot.waitSignal(window.frameSwapped, timeout=2000):
+        window.update()
     item = find_item(window, name)
     centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
     QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(centre))
@@ -84,10 +89,10 @@ def test_finishing_a_ticket_asks_once_and_publishes_the_rating_with_officer_and_
     publish_state(client, "A1002")  # the clerk finished A1001 and called the next citizen
     qtbot.waitUntil(lambda: vm.current_screen() == "rate", timeout=5000)
     assert vm.number == "A1001"
-    click(window, "rate-2")
+    click(qtbot, window, "rate-2")
     qtbot.waitUntil(lambda: vm.current_screen() == "questions", timeout=2000)
-    click(window, "answer-attitude-2")
-    click(window, "submit")
+    click(qtbot, window, "answer-attitude-2")
+    click(qtbot, window, "submit")
     assert wait_until(lambda: len(events) == 1)
     rating = events[0]
     assert isinstance(rating, m.RatingGiven)
@@ -114,7 +119,8 @@ def test_finishing_a_ticket_asks_once_and_publishes_the_rating_with_officer_and_
     # The server's verdict comes back on resp/tablet-2, keyed by the rating's id.
     error = m.ErrorInfo(code="already_rated", message="Số A1002 đã được đánh giá.")
     client.publish(client.topics.resp("tablet-2"), m.Response(request_id=events[1].id, ok=False, error=error))
-    assert wait_until(lambda: events[1].id in vm.verdicts)
+    # The verdict is applied on the Qt thread (the screen shows it): wait with Qt's event loop running.
+    qtbot.waitUntil(lambda: events[1].id in vm.verdicts, timeout=5000)
     verdict = vm.verdicts[events[1].id].error
     assert verdict is not None and verdict.code == "already_rated"
     window.close()
@@ -231,7 +237,8 @@ def test_a_transient_server_error_sends_the_same_rating_again(
 ) -> None:
     client, _ = server
     sent: list[m.RatingGiven] = []  # every copy on the wire (the stand-in's own list drops repeats)
-    wire = BusClient(mosquitto, demo_site.site.id, "wire-watcher")
+    # Only the tablet and the server may read the tablet's evt: the watcher logs in as the server.
+    wire = BusClient(as_identity(mosquitto, "queue-server"), demo_site.site.id, "wire-watcher")
     wire.subscribe(
         wire.topics.device_evt("tablet-2"), lambda _t, e: sent.append(e), m.RatingGiven, dedupe=False
     )

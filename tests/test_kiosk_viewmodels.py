@@ -230,3 +230,26 @@ def test_the_kiosk_offers_the_priority_groups_of_the_queue_section() -> None:
     ]
     assert "Người có công với cách mạng" in [p.name for p in groups]
     assert site.kiosk.screen.px(15.0) == 61
+
+
+def test_a_dropped_rating_view_model_is_freed_at_once_not_by_the_cycle_collector(
+    qtbot: QtBot, demo_site: Site
+) -> None:
+    """Its bus client's callbacks hold it weakly: freed by the cycle collector instead, it went at any
+    moment, even inside one of its own timers' events (a crash in whatever test ran next)."""
+    import gc
+    import weakref
+
+    from kiosk.rating import RatingViewModel
+    from siteconf.model import Device
+
+    tablet = Device(id="tablet-2", kind=m.DeviceKind.RATING_TABLET, counter=2)
+    site = demo_site.model_copy(update={"devices": [*demo_site.devices, tablet]})
+    vm = RatingViewModel(site, "tablet-2", "mqtt://127.0.0.1:1")  # never started
+    ref = weakref.ref(vm)
+    gc.disable()
+    try:
+        del vm
+        assert ref() is None
+    finally:
+        gc.enable()
