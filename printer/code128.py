@@ -21,6 +21,8 @@ import re
 
 from barcode.charsets.code128 import CODES, STOP  # type: ignore[import-untyped]  # bar patterns 0..105
 
+from printer.errors import PrinterError
+
 START = {"A": 103, "B": 104, "C": 105}
 SWITCH = {"A": 101, "B": 100, "C": 99}
 FNC = {"B": {"1": 102, "2": 97, "3": 96, "4": 100}, "A": {"1": 102, "2": 97, "3": 96, "4": 101}}
@@ -30,7 +32,7 @@ _DIGIT_RUN = re.compile(r"[0-9]{4,}")
 _REALTIME = re.compile(rb"\x10[\x04\x05\x14]")
 
 
-class Code128Error(ValueError):
+class Code128Error(PrinterError, ValueError):
     """Data that CODE128 (as ESC/POS sends it) cannot carry."""
 
 
