@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRectF, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.app import load_screen, window_of
 from kiosk.errors import KioskConfigError
 from kiosk.offline import JournalError
+from qtview import drawn_items
 from siteconf import Site, load_site
 
 log = logging.getLogger(__name__)
@@ -124,23 +125,5 @@ def _qr_readers(site: Site, feed: Any) -> list[Any]:
 
 def dump_targets(root: QQuickItem, path: Path) -> None:
     """Write ``[{"name", "x", "y", "width", "height"}]`` of every visible button, as drawn (window px)."""
-    found = []
-    todo = [root]
-    while todo:
-        item = todo.pop()
-        if not item.isVisible():
-            continue
-        if "Button" in item.metaObject().className():
-            # As drawn: through the window's scale of its content (a window fitted to a smaller screen).
-            box = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
-            found.append(
-                {
-                    "name": item.objectName(),
-                    "x": box.x(),
-                    "y": box.y(),
-                    "width": box.width(),
-                    "height": box.height(),
-                }
-            )
-        todo += item.childItems()
+    found = drawn_items(root, lambda item: "Button" in item.metaObject().className())
     path.write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")

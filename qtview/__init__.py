@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from PySide6.QtCore import Property, QObject, Signal
+from PySide6.QtCore import Property, QObject, QRectF, Signal
 from PySide6.QtQml import QQmlApplicationEngine
-from PySide6.QtQuick import QQuickWindow
+from PySide6.QtQuick import QQuickItem, QQuickWindow
 
 __all__ = ["fit_window", "load_qml", "qt_property"]
 
@@ -67,3 +67,28 @@ def fit_window(window: QQuickWindow, width: int, height: int) -> float:
     window.resize(w, h)
     window.setPosition(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
     return scale
+
+
+def drawn_items(root: QQuickItem, wanted: Callable[[QQuickItem], bool]) -> list[dict[str, object]]:
+    """``[{"name", "x", "y", "width", "height"}]`` of every visible item under ``root`` that ``wanted``
+    picks, as drawn in window pixels: through every parent's scale (a window fitted to a smaller screen
+    scales its content), which is where a finger or a test's click lands."""
+    found: list[dict[str, object]] = []
+    todo = [root]
+    while todo:
+        item = todo.pop()
+        if not item.isVisible():
+            continue
+        if wanted(item):
+            box = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+            found.append(
+                {
+                    "name": item.objectName(),
+                    "x": box.x(),
+                    "y": box.y(),
+                    "width": box.width(),
+                    "height": box.height(),
+                }
+            )
+        todo += item.childItems()
+    return found

@@ -41,8 +41,7 @@ from bus import models as m
 from queue_server.access import Access
 from queue_server.console import ConsoleDeps, console_routes, login_routes, names_routes
 from queue_server.console_print import PrintDeps, ReceiptDesk, print_routes
-from queue_server.incidents import IncidentView
-from queue_server.metrics import device_routes
+from queue_server.metrics import MetricSource, device_routes
 from queue_server.public import LookupKeys, Public
 from queue_server.reports.http import reports_router
 from queue_server.sealed import load_key
@@ -82,17 +81,11 @@ class Problem(_View):
     detail: str
 
 
-class QueueQueries(Protocol):
-    """What the HTTP API needs from the queue server."""
+class QueueQueries(MetricSource, Protocol):
+    """What the HTTP API needs from the queue server (the metrics' reads, and these)."""
 
     def ticket_view(self, token: str) -> TicketView | None: ...
     def dossier_view(self, code: str) -> DossierView | None: ...
-    def queue_views(self) -> list[QueueView]: ...
-    def counter_views(self) -> list[CounterView]: ...
-    def device_views(self) -> list[DeviceView]: ...
-    def tickets_today(self) -> dict[str, tuple[int, int]]: ...
-    def alerts_sent(self) -> dict[tuple[str, str], int]: ...
-    def device_incidents(self, device_id: str | None = None, limit: int = 200) -> list[IncidentView]: ...
     def handle(self, request: m.CounterRequest | m.RegisterDossier) -> m.Response: ...
 
 

@@ -20,36 +20,18 @@ import json
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSocketNotifier
+from PySide6.QtCore import QSocketNotifier
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.app import load_screen, window_of
 from kiosk.lookup import LookupViewModel
+from qtview import drawn_items
 from siteconf import load_site
 
 
 def targets(root: QQuickItem) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-    todo = [root]
-    while todo:
-        item = todo.pop()
-        if not item.isVisible():
-            continue
-        if item.objectName():
-            # Where it is drawn: through every parent's scale (the kiosk window scales its content).
-            box = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
-            found.append(
-                {
-                    "name": item.objectName(),
-                    "x": box.x(),
-                    "y": box.y(),
-                    "width": box.width(),
-                    "height": box.height(),
-                }
-            )
-        todo += item.childItems()
-    return found
+    return drawn_items(root, lambda item: bool(item.objectName()))
 
 
 def main() -> int:
