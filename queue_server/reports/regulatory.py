@@ -20,6 +20,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter, countOf
 from zoneinfo import ZoneInfo
 
 from queue_server.reports.facts import DossierFact, TicketFact
@@ -90,7 +91,7 @@ def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] 
         kind = satisfaction(score, scale, conf)
         for group, key in (("officer", officer or "—"), ("counter", str(counter)), ("service", t.service)):
             groups[group][key][kind] += 1
-    served = sum(1 for t in tickets if t.served)
+    served = len(tickets) - countOf(map(attrgetter("served"), tickets), False)
     tables = [_level_table(levels, served, conf)]
     tables += [_group_table(groups[group], group, vi, en, names) for group, vi, en in _GROUPS]
     return tables
@@ -238,9 +239,8 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
 def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table:
     """The late and overdue dossiers, by appointment, with how late (for the apology letter, form 04)."""
     late_rows: list[list[Value]] = []
-    for s in sorted(scores, key=lambda s: s.dossier.due_ts):
-        if s.outcome not in ("late", "overdue"):
-            continue
+    late = [s for s in scores if s.outcome in ("late", "overdue")]
+    for s in sorted(late, key=lambda s: s.dossier.due_ts):
         d = s.dossier
         end = d.resolved_ts if d.resolved_ts is not None else as_of
         late_rows.append(
