@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import time
 from itertools import accumulate, repeat
-from operator import add, and_, mul, sub, truediv
+from operator import add, and_, itemgetter, mul, sub, truediv
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,8 +67,8 @@ def quick_facts(
             return None
         folder = Folder(period, tz, day_starts, until)
         facts = folder.feed(source.read(conn, start, end, OTHER_TYPES, upto=int(mark[0])))
-        facts.tickets, extra = loaded
-        _waiting(folder, facts, rows, extra)
+        facts.tickets, read, extra = loaded
+        _waiting(folder, facts, read, extra)
     finally:
         rows.cursor.close()
     return facts
@@ -80,6 +80,7 @@ READ = (
     "status", "current", "first_call_ts", "waited_s", "served", "no_shows", "transfers", "parks",
     "cancelled", "rating_score", "rating_scale", "rating_counter", "rating_officer", "call_counter",
     "call_officer", "call_service", "call_service_s", "more_calls", "more_moves",
+    "issued_seq", "in_ts", "out_seq", "out_ts",
 )  # fmt: skip
 _WHERE = "site = ? AND issued_seq >= ? AND issued_seq < ? AND day >= ? AND day <= ?"
 
@@ -99,7 +100,10 @@ class _Slice:
         return self.cursor
 
 
-def _tickets(rows: _Slice, cut: float) -> tuple[dict[tuple[str, str], TicketFact], list[Move]] | None:
+Loaded = tuple[dict[tuple[str, str], TicketFact], list[tuple[Any, ...]], list[Move]]
+
+
+def _tickets(rows: _Slice, cut: float) -> Loaded | None:
     """The period's tickets, in issue order, and the moves in and out of the waiting line beyond each
     ticket's first two (kept as JSON for the few tickets with more); None when a ticket has an event
     at or after ``cut``."""
@@ -109,10 +113,13 @@ def _tickets(rows: _Slice, cut: float) -> tuple[dict[tuple[str, str], TicketFact
         return None
     tickets: dict[tuple[str, str], TicketFact] = {}
     extra: list[Move] = []
+    read: list[tuple[Any, ...]] = []  # the rows, for their moves' columns
+    keep = read.append
     loads = json.loads
     sql = f"SELECT {', '.join(READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
     # One pass, everything inline: this loop runs once per ticket (250,000 for a year).
     for r in rows.run(sql, rows.params):
+        keep(r)
         episodes = [] if r[22] is None else [Episode(r[22], r[23], r[24], r[25])]
         if r[26] is not None:
             episodes += [Episode(*e) for e in loads(r[26])]
@@ -123,22 +130,21 @@ def _tickets(rows: _Slice, cut: float) -> tuple[dict[tuple[str, str], TicketFact
             r[13] == 1, episodes, r[14], r[15], r[16], r[17] == 1,
             None if r[18] is None else (r[18], r[19], r[20], r[21]),
         )  # fmt: skip
-    return tickets, extra
+    return tickets, read, extra
 
 
 def source_is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _waiting(folder: Folder, facts: Facts, rows: _Slice, extra: list[Move]) -> None:
+def _waiting(folder: Folder, facts: Facts, read: list[tuple[Any, ...]], extra: list[Move]) -> None:
     """Add the people waiting to each sample the folder took, and find the peak. Each ticket's first
-    two moves come as columns (one query, then iterated in C: ``map`` over operators, no Python loop
-    per move); the rest from ``extra``."""
-    sql = f"SELECT issued_seq, in_ts, out_seq, out_ts FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
-    columns = list(zip(*rows.run(sql, rows.params).fetchall(), strict=True))
-    in_seq, in_ts = (columns[0], columns[1]) if columns else ((), ())
-    outs = [(s, t) for s, t in zip(*columns[2:], strict=True) if s is not None] if columns else []
-    out_seq, out_ts = tuple(zip(*outs, strict=True)) if outs else ((), ())
+    two moves are the last four columns of its row (taken out and iterated in C: ``map`` over
+    operators, no Python loop per move); the rest are in ``extra``."""
+    n = len(READ)
+    in_seq, in_ts = list(map(itemgetter(n - 4), read)), list(map(itemgetter(n - 3), read))
+    outs = [(r[n - 2], r[n - 1]) for r in read if r[n - 2] is not None]
+    out_seq, out_ts = list(map(itemgetter(0), outs)), list(map(itemgetter(1), outs))
     _samples(folder, facts, [(in_ts, 1), (out_ts, -1)], extra)
     # The peak: the first move that took the line to its longest, in log order (a seq's leaving
     # before its joining): moves as sorted keys seq * 2 + (1 joined, 0 left).
