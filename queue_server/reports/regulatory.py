@@ -20,6 +20,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
 from operator import attrgetter, countOf
 from zoneinfo import ZoneInfo
 
@@ -83,9 +84,8 @@ def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] 
     """Per level, then per officer, counter and service."""
     levels: Counter[tuple[int, int]] = Counter()
     groups: Groups = {group: defaultdict(Counter) for group, _, _ in _GROUPS}
-    for t in tickets:
-        if t.rating is None:
-            continue
+    for t in compress(tickets, map(attrgetter("rating"), tickets)):  # the rated ones (a tuple each)
+        assert t.rating is not None
         score, scale, counter, officer = t.rating
         levels[(scale, score)] += 1
         kind = satisfaction(score, scale, conf)
