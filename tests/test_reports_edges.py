@@ -13,8 +13,17 @@ from engine_support import MONDAY, TZ
 from reports_support import Centre, busy_week, day_at, report_site
 
 from queue_server.db import Store
-from queue_server.reports import Filters, Period, ReportError, ReportSettings, ReportSource, build_report
+from queue_server.reports import (
+    Filters,
+    Period,
+    ReportError,
+    ReportSettings,
+    ReportSource,
+    build_report,
+    figures,
+)
 from queue_server.reports.export import csv_text, text_tables
+from queue_server.reports.figures import BIN_S, BINS
 from queue_server.reports.regulatory import UNCLASSIFIED, classify
 from siteconf.model import SiteFileError, parse_site
 from siteconf.reports import Band, ReportsConf, band_gaps
@@ -240,3 +249,30 @@ def test_officer_time_open_and_paused_and_tt01_per_dossier(tmp_path: Path) -> No
     cb1 = rows["cb-1"]  # the early dossier: index 1 = 2, index 3 = 1 (one supplement), index 7 = 0
     assert (cb1["i1"], cb1["i3"], cb1["i7"], cb1["total"]) == (2.0, 1.0, 0.0, 3.0)
     assert cb1["of18"] == pytest.approx(9.0) and cb1["band"] == "Khá"
+
+
+def _bins_by_definition(values: list[float]) -> list[int]:
+    out = [0] * (BINS + 1)
+    for v in values:
+        out[min(BINS, int(v // BIN_S))] += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [0.0, 119.99999999999999, 120.0, 120.00000000000001, 3599.9999999, 3600.0, 86400.0, 7.5],
+        [float(s) for s in range(0, 4000, 7)],
+        [-5.0, 0.0, 130.0, 4000.0],  # a negative time (a clock stepped back) falls where it always did
+    ],
+)
+def test_bins_by_bisection_count_as_each_value_tested(values: list[float]) -> None:
+    waits = sorted(values)
+    services = list(reversed(values))
+    table = figures.bins(waits, services)
+    assert table.column("waits") == _bins_by_definition(values)
+    assert table.column("services") == _bins_by_definition(values)
+    stats = figures.time_stats(waits, services, 900.0)
+    within = None if not values else sum(1 for v in values if v <= 900.0) / len(values)
+    assert stats.rows[0][6] == within

@@ -15,6 +15,7 @@ import logging
 import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from queue_server.calendar import CalendarError, WorkingCalendar
@@ -117,10 +118,13 @@ def build_report(
         if facts is None:
             facts = fold(rows, period, settings.tz, settings.day_starts, now)
         report = assemble(facts, settings, period, filters, now=now, officer_names=officer_names)
+        how = f"{len(rows)} events" if rows else f"{len(facts.tickets)} projected tickets"
+        # Freed here, by their reference counts: the collector, once enabled again, would first walk
+        # every object made while it was off (its youngest generation, a million for a year: 0.3 s).
+        del facts, rows
     finally:
         if collecting:
             gc.enable()
-    how = f"{len(rows)} events" if rows else f"{len(facts.tickets)} projected tickets"
     log.info("report %s: %s in %.2f s", period.name, how, clock.perf_counter() - started)
     return report
 
@@ -137,7 +141,12 @@ def assemble(
     """Every table from the folded facts."""
     conf, tz = settings.conf, settings.tz
     names = settings.officer_names if officer_names else None
-    tickets = [t for t in facts.tickets.values() if filters.keeps(t)]
+    everything = filters == Filters()
+    tickets = (
+        list(facts.tickets.values())
+        if everything
+        else [t for t in facts.tickets.values() if filters.keeps(t)]
+    )
     working = settings.working_days(period)
     report = Report(
         site=settings.site_id,
@@ -164,7 +173,8 @@ def assemble(
         figures.rule_versions(tickets),
     ]
     report.tables += regulatory.ratings(tickets, conf, names)
-    by_code = {(t.site, t.day, t.code): t for t in facts.tickets.values()}
+    every = list(facts.tickets.values()) if not everything else tickets
+    by_code = dict(zip(map(attrgetter("site", "day", "code"), every), every, strict=True))
     dossiers = [d for d in facts.dossiers.values() if _dossier_kept(d, by_code, filters)]
     scores = regulatory.score_dossiers(dossiers, by_code, conf, now, tz)
     report.tables += regulatory.dossier_tables(scores, tz, now)

@@ -17,17 +17,24 @@ rating more than a day after the period).
 
 from __future__ import annotations
 
+import json
 import math
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Sequence
 from datetime import time
+from itertools import accumulate, repeat
+from operator import add, and_, itemgetter, mul, sub, truediv
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queue_server.reports.facts import SAMPLE_S, Facts, Folder, TicketFact
+from queue_server.reports.facts import SAMPLE_S, Episode, Facts, Folder, TicketFact
 from queue_server.reports.period import Period
 from queue_server.reports.source import AFTER, TYPES, ReportSource
-from queue_server.reports.tickets import COLUMNS, MARKS, STEPS, TABLE, TICKET_TYPES, Move, ticket_from
+from queue_server.reports.tickets import MARKS, STEPS, TABLE, TICKET_TYPES, Move
 
 OTHER_TYPES = tuple(t for t in TYPES if t not in TICKET_TYPES and t != "day_closed")
 
@@ -53,52 +60,125 @@ def quick_facts(
     steps = sa.text(f"SELECT count(*) FROM {STEPS} WHERE site = :site AND seq > :lo AND seq < :hi")
     if conn.execute(steps, {"site": site, "lo": lo, "hi": hi}).scalar():
         return None
-    loaded = _tickets(conn, site, period, (lo, hi), (end + AFTER).timestamp())
-    if loaded is None:
-        return None
-    tickets, moves = loaded
-    folder = Folder(period, tz, day_starts, until)
-    facts = folder.feed(source.read(conn, start, end, OTHER_TYPES, upto=int(mark[0])))
-    facts.tickets = tickets
-    _waiting(folder, facts, moves)
+    rows = _Slice(conn, site, period, (lo, hi))
+    try:
+        loaded = _tickets(rows, (end + AFTER).timestamp())
+        if loaded is None:
+            return None
+        folder = Folder(period, tz, day_starts, until)
+        facts = folder.feed(source.read(conn, start, end, OTHER_TYPES, upto=int(mark[0])))
+        facts.tickets, read, extra = loaded
+        _waiting(folder, facts, read, extra)
+    finally:
+        rows.cursor.close()
     return facts
 
 
-def _tickets(
-    conn: Connection, site: str, period: Period, seqs: tuple[int, int], cut: float
-) -> tuple[dict[tuple[str, str], TicketFact], list[Move]] | None:
-    sql = (
-        f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE site = ? AND issued_seq >= ? AND issued_seq < ?"
-        " AND day >= ? AND day <= ? ORDER BY issued_seq"
-    )
-    params = (site, *seqs, period.first.isoformat(), period.last.isoformat())
-    if source_is_postgres(conn):
-        sql = sql.replace("?", "%s")
+# Read per ticket: what its ``TicketFact`` holds (the site is the report's, the moves are summed in SQL).
+READ = (
+    "id", "day", "code", "service", "priority", "rules_version", "offline", "issued_ts", "estimate_s",
+    "status", "current", "first_call_ts", "waited_s", "served", "no_shows", "transfers", "parks",
+    "cancelled", "rating_score", "rating_scale", "rating_counter", "rating_officer", "call_counter",
+    "call_officer", "call_service", "call_service_s", "more_calls", "more_moves",
+    "issued_seq", "in_ts", "out_seq", "out_ts",
+)  # fmt: skip
+_WHERE = "site = ? AND issued_seq >= ? AND issued_seq < ? AND day >= ? AND day <= ?"
+
+
+class _Slice:
+    """The period's tickets in ``report_tickets``: one cursor on the driver, ``?`` placeholders."""
+
+    def __init__(self, conn: Connection, site: str, period: Period, seqs: tuple[int, int]) -> None:
+        self.site, self.postgres = site, source_is_postgres(conn)
+        self.params = (site, *seqs, period.first.isoformat(), period.last.isoformat())
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def run(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """Run ``sql``, whose ``{where}`` is the slice's condition, with all its ``params``."""
+        sql = sql.replace("{where}", _WHERE)
+        self.cursor.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+        return self.cursor
+
+
+Loaded = tuple[dict[tuple[str, str], TicketFact], list[tuple[Any, ...]], list[Move]]
+
+
+def _tickets(rows: _Slice, cut: float) -> Loaded | None:
+    """The period's tickets, in issue order, and the moves in and out of the waiting line beyond each
+    ticket's first two (kept as JSON for the few tickets with more); None when a ticket has an event
+    at or after ``cut``."""
+    site = rows.site
+    late = f"SELECT 1 FROM {TABLE} WHERE {{where}} AND last_ts >= ? LIMIT 1"
+    if rows.run(late, (*rows.params, cut)).fetchall():
+        return None
     tickets: dict[tuple[str, str], TicketFact] = {}
-    moves: list[Move] = []
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params)
-        for r in cursor:
-            if r[4] >= cut:
-                return None
-            tickets[(r[0], r[1])] = ticket_from(r, moves)
-    finally:
-        cursor.close()
-    return tickets, moves
+    extra: list[Move] = []
+    read: list[tuple[Any, ...]] = []  # the rows, for their moves' columns
+    keep = read.append
+    loads = json.loads
+    sql = f"SELECT {', '.join(READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
+    # One pass, everything inline: this loop runs once per ticket (250,000 for a year).
+    for r in rows.run(sql, rows.params):
+        keep(r)
+        episodes = [] if r[22] is None else [Episode(r[22], r[23], r[24], r[25])]
+        if r[26] is not None:
+            episodes += [Episode(*e) for e in loads(r[26])]
+        if r[27] is not None:
+            extra += [(m[0], m[1], m[2]) for m in loads(r[27])]
+        tickets[(site, r[0])] = TicketFact(
+            site, r[0], r[1], r[2], r[3], r[4], r[5], r[6] == 1, r[7], r[8], r[9], r[10], r[11], r[12],
+            r[13] == 1, episodes, r[14], r[15], r[16], r[17] == 1,
+            None if r[18] is None else (r[18], r[19], r[20], r[21]),
+        )  # fmt: skip
+    return tickets, read, extra
 
 
 def source_is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _waiting(folder: Folder, facts: Facts, moves: list[Move]) -> None:
-    """Add the people waiting to each sample the folder took, and find the peak."""
+def _waiting(folder: Folder, facts: Facts, read: list[tuple[Any, ...]], extra: list[Move]) -> None:
+    """Add the people waiting to each sample the folder took, and find the peak. Each ticket's first
+    two moves are the last four columns of its row (taken out and iterated in C: ``map`` over
+    operators, no Python loop per move); the rest are in ``extra``."""
+    n = len(READ)
+    in_seq, in_ts = list(map(itemgetter(n - 4), read)), list(map(itemgetter(n - 3), read))
+    outs = [(r[n - 2], r[n - 1]) for r in read if r[n - 2] is not None]
+    out_seq, out_ts = list(map(itemgetter(0), outs)), list(map(itemgetter(1), outs))
+    _samples(folder, facts, [(in_ts, 1), (out_ts, -1)], extra)
+    # The peak: the first move that took the line to its longest, in log order (a seq's leaving
+    # before its joining): moves as sorted keys seq * 2 + (1 joined, 0 left).
+    keys = [*map(add, map(mul, in_seq, repeat(2)), repeat(1)), *map(mul, out_seq, repeat(2))]
+    keys += [seq * 2 + (delta > 0) for seq, _ts, delta in extra]
+    keys.sort()
+    # The line's length after the i-th move: 2 x (joined so far) - (i + 1).
+    joined = accumulate(map(and_, keys, repeat(1)))
+    running = list(map(sub, map(mul, joined, repeat(2)), range(1, len(keys) + 1)))
+    peak = max(running, default=0)
+    if peak <= 0:
+        return
+    seq = keys[running.index(peak)] >> 1
+    facts.peak_waiting = peak
+    at = bisect_left(in_seq, seq)
+    if at < len(in_seq) and in_seq[at] == seq:
+        facts.peak_at = in_ts[at]
+    else:
+        facts.peak_at = next(ts for s, ts, delta in extra if s == seq and delta > 0)
+
+
+def _samples(
+    folder: Folder, facts: Facts, times: list[tuple[Sequence[float], int]], extra: list[Move]
+) -> None:
+    """Per sample, the moves since the one before: the sample ``k`` at ``start + k x SAMPLE_S``
+    counts every move at or before it, i.e. those with ``ceil((ts - start) / SAMPLE_S) <= k``."""
     start, end = folder.start, folder.end
-    net: dict[int, int] = {}
-    for _seq, ts, delta in moves:
-        k = 0 if ts <= start else math.ceil((ts - start) / SAMPLE_S)
-        net[k] = net.get(k, 0) + delta
+    net: Counter[int] = Counter()
+    for ts, delta in times:
+        slots = Counter(map(math.ceil, map(truediv, map(sub, ts, repeat(start)), repeat(SAMPLE_S))))
+        for k, n in slots.items():
+            net[max(0, k)] += delta * n
+    for _seq, ts1, delta in extra:
+        net[0 if ts1 <= start else math.ceil((ts1 - start) / SAMPLE_S)] += delta
     hours: dict[int, tuple[str, int]] = {}
     samples, shift = facts.samples, folder._shift
     waiting, k, at = 0, 0, start
@@ -107,14 +187,3 @@ def _waiting(folder: Folder, facts: Facts, moves: list[Move]) -> None:
         folder.slot(at, samples, hours, shift)[2] += waiting
         k += 1
         at += SAMPLE_S
-    # The peak: the first move that took the line to its longest, in log order.
-    order = sorted(seq * 2 + (delta > 0) for seq, _ts, delta in moves)
-    waiting, peak, peak_key = 0, 0, -1
-    for key in order:
-        waiting += 1 if key & 1 else -1
-        if waiting > peak:
-            peak, peak_key = waiting, key
-    if peak_key >= 0:
-        peak_seq = peak_key >> 1
-        facts.peak_waiting = peak
-        facts.peak_at = next(ts for seq, ts, delta in moves if seq == peak_seq and delta > 0)

@@ -20,6 +20,8 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
+from operator import attrgetter, countOf
 from zoneinfo import ZoneInfo
 
 from queue_server.reports.facts import DossierFact, TicketFact
@@ -82,15 +84,14 @@ def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] 
     """Per level, then per officer, counter and service."""
     levels: Counter[tuple[int, int]] = Counter()
     groups: Groups = {group: defaultdict(Counter) for group, _, _ in _GROUPS}
-    for t in tickets:
-        if t.rating is None:
-            continue
+    for t in compress(tickets, map(attrgetter("rating"), tickets)):  # the rated ones (a tuple each)
+        assert t.rating is not None
         score, scale, counter, officer = t.rating
         levels[(scale, score)] += 1
         kind = satisfaction(score, scale, conf)
         for group, key in (("officer", officer or "—"), ("counter", str(counter)), ("service", t.service)):
             groups[group][key][kind] += 1
-    served = sum(1 for t in tickets if t.served)
+    served = len(tickets) - countOf(map(attrgetter("served"), tickets), False)
     tables = [_level_table(levels, served, conf)]
     tables += [_group_table(groups[group], group, vi, en, names) for group, vi, en in _GROUPS]
     return tables
@@ -238,9 +239,8 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
 def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table:
     """The late and overdue dossiers, by appointment, with how late (for the apology letter, form 04)."""
     late_rows: list[list[Value]] = []
-    for s in sorted(scores, key=lambda s: s.dossier.due_ts):
-        if s.outcome not in ("late", "overdue"):
-            continue
+    late = [s for s in scores if s.outcome in ("late", "overdue")]
+    for s in sorted(late, key=lambda s: s.dossier.due_ts):
         d = s.dossier
         end = d.resolved_ts if d.resolved_ts is not None else as_of
         late_rows.append(

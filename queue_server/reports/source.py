@@ -318,8 +318,12 @@ class ReportSource:
         wanted = ", ".join(f"'{t}'" for t in types)
         if self.projected and self.log.projection is not None:
             columns = ", ".join(Row._fields)
+            # A few types out of a slice (counters and dossiers beside the ticket projection): SQLite
+            # would walk the whole slice by seq to skip a sort; the (site, type, seq) index reads only
+            # those rows (a year: 0.1 s instead of 0.2 s). PostgreSQL's planner weighs this itself.
+            hint = " INDEXED BY report_rows_type" if self._type_index(types) else ""
             text = (
-                f"SELECT {columns} FROM {self.log.projection} WHERE site = :site AND {where}"
+                f"SELECT {columns} FROM {self.log.projection}{hint} WHERE site = :site AND {where}"
                 f" AND type IN ({wanted}) ORDER BY seq"
             )
         else:
@@ -332,6 +336,10 @@ class ReportSource:
             return list(map(Row._make, cursor))  # no intermediate list of a million tuples
         finally:
             cursor.close()
+
+    def _type_index(self, types: Sequence[str]) -> bool:
+        """Whether to read ``types`` through SQLite's ``report_rows_type`` index (a few of them)."""
+        return len(types) < len(TYPES) and not self._sql.postgres and self.log.projection == "report_rows"
 
     def select_sql(self, source: str) -> str:
         """SELECT of the ``Row`` columns from ``source`` (``events WHERE ...``), the JSON fields picked

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from queue_server.reports.facts import EXPIRED, OPEN, WAITING, Episode, Folder, TicketFact
+from queue_server.reports.facts import EXPIRED, OPEN, WAITING, Episode, Folder
 from queue_server.reports.period import Period
 from queue_server.reports.projection import BATCH
 from queue_server.reports.source import Row
@@ -134,23 +134,6 @@ def _calls_text(episodes: list[Episode]) -> str | None:
     if not episodes:
         return None
     return json.dumps([[e.counter, e.officer, e.service, e.service_s] for e in episodes])
-
-
-def ticket_from(r: tuple[Any, ...], moves: list[Move]) -> TicketFact:
-    """A ``TicketFact`` from a ``report_tickets`` row (``COLUMNS`` order); its moves go to ``moves``."""
-    episodes = [] if r[25] is None else [Episode(r[25], r[26], r[27], r[28])]
-    if r[29] is not None:
-        episodes += [Episode(*e) for e in json.loads(r[29])]
-    moves.append((r[3], r[30], 1))
-    if r[31] is not None:
-        moves.append((r[31], r[32], -1))
-    elif r[33] is not None:
-        moves += [(m[0], m[1], m[2]) for m in json.loads(r[33])]
-    return TicketFact(
-        r[0], r[1], r[2], r[5], r[6], r[7], r[8], bool(r[9]), r[10], r[11], r[12], r[13], r[14], r[15],
-        bool(r[16]), episodes, r[17], r[18], r[19], bool(r[20]),
-        None if r[21] is None else (r[21], r[22], r[23], r[24]),
-    )  # fmt: skip
 
 
 def catch_up(source: ReportSource, writer: Engine, sites: list[str]) -> bool:
