@@ -55,27 +55,45 @@ RANKS: dict[str, tuple[str, str, bool]] = {
 }
 COUNTS: tuple[str, ...] = ("issued", "served", "waits", "within", "rated", "unsatisfied_ratings")
 COUNTS += ("received", "early", "on_time", "late", "overdue", "open", "rated_unsatisfied")
-_CENTRE_COLS = [
-    Column("rank", "Hạng", "Rank"),
-    Column("site", "Mã", "Site", "text"),
-    Column("name", "Trung tâm", "Centre", "text"),
-    Column("issued", "Đã phát", "Issued"),
-    Column("served", "Đã phục vụ", "Served"),
-    Column("p50_wait", "Chờ trung vị (phút)", "Median wait (min)", "minutes"),
-    Column("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", "minutes"),
-    Column("target_min", "Mục tiêu (phút)", "Target (min)", "number"),
-    Column("within_target", "Chờ trong mục tiêu", "Within target", "percent"),
-    Column("rated", "Lượt đánh giá", "Ratings"),
-    Column("satisfied_share", "Tỷ lệ hài lòng (lượt)", "Satisfied (ratings)", "percent"),
-    Column("received", "Hồ sơ tiếp nhận", "Dossiers"),
-    Column("early", "Trước hạn", "Early"),
-    Column("on_time", "Đúng hạn", "On time"),
-    Column("late", "Quá hạn", "Late"),
-    Column("overdue", "Quá hạn chưa xong", "Overdue"),
-    Column("qd766_rate", "Tỷ lệ hài lòng QĐ 766", "QĐ 766 rate", "percent"),
-    Column("tt01", "Điểm TT 01 (/18)", "TT 01 score (/18)", "number"),
-    Column("band", "Xếp loại", "Band", "text"),
-]
+#: Every column of the hub's centre ranking and province totals, once, by key.
+_COLUMNS = {
+    c.key: c
+    for c in (
+        Column("rank", "Hạng", "Rank"),
+        Column("site", "Mã", "Site", "text"),
+        Column("name", "Trung tâm", "Centre", "text"),
+        Column("issued", "Đã phát", "Issued"),
+        Column("served", "Đã phục vụ", "Served"),
+        Column("p50_wait", "Chờ trung vị (phút)", "Median wait (min)", "minutes"),
+        Column("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", "minutes"),
+        Column("target_min", "Mục tiêu (phút)", "Target (min)", "number"),
+        Column("within_target", "Chờ trong mục tiêu", "Within target", "percent"),
+        Column("rated", "Lượt đánh giá", "Ratings"),
+        Column("satisfied_share", "Tỷ lệ hài lòng (lượt)", "Satisfied (ratings)", "percent"),
+        Column("received", "Hồ sơ tiếp nhận", "Dossiers"),
+        Column("early", "Trước hạn", "Early"),
+        Column("on_time", "Đúng hạn", "On time"),
+        Column("late", "Quá hạn", "Late"),
+        Column("overdue", "Quá hạn chưa xong", "Overdue"),
+        Column("qd766_rate", "Tỷ lệ hài lòng QĐ 766", "QĐ 766 rate", "percent"),
+        Column("tt01", "Điểm TT 01 (/18)", "TT 01 score (/18)", "number"),
+        Column("band", "Xếp loại", "Band", "text"),
+        Column("centres", "Số trung tâm", "Centres"),
+        Column("waits", "Lượt chờ đã gọi", "Waits measured"),
+        Column("timely", "Đúng hạn (tỷ lệ)", "Early or on time", "percent"),
+    )
+}
+
+
+def _columns(keys: str) -> list[Column]:
+    """The columns named in ``keys`` (space-separated), in that order."""
+    return [_COLUMNS[k] for k in keys.split()]
+
+
+_CENTRE_COLS = _columns(
+    "rank site name issued served p50_wait p90_wait target_min within_target rated "
+    "satisfied_share received early on_time late overdue qd766_rate tt01 band"
+)
 
 
 class HubReportError(HubError):
@@ -310,25 +328,10 @@ def province_totals(rows: list[CentreFigures]) -> dict[str, int]:
     return {key: sum(r.counts[key] for r in rows) for key in COUNTS}
 
 
-_PROVINCE_COLS = [
-    Column("centres", "Số trung tâm", "Centres"),
-    Column("issued", "Đã phát", "Issued"),
-    Column("served", "Đã phục vụ", "Served"),
-    Column("waits", "Lượt chờ đã gọi", "Waits measured"),
-    Column("p50_wait", "Chờ trung vị (phút)", "Median wait (min)", "minutes"),
-    Column("p90_wait", "Chờ P90 (phút)", "P90 wait (min)", "minutes"),
-    Column("within_target", "Chờ trong mục tiêu", "Within target", "percent"),
-    Column("rated", "Lượt đánh giá", "Ratings"),
-    Column("satisfied_share", "Tỷ lệ hài lòng (lượt)", "Satisfied (ratings)", "percent"),
-    Column("received", "Hồ sơ tiếp nhận", "Dossiers"),
-    Column("early", "Trước hạn", "Early"),
-    Column("on_time", "Đúng hạn", "On time"),
-    Column("late", "Quá hạn", "Late"),
-    Column("overdue", "Quá hạn chưa xong", "Overdue"),
-    Column("timely", "Đúng hạn (tỷ lệ)", "Early or on time", "percent"),
-    Column("qd766_rate", "Tỷ lệ hài lòng QĐ 766", "QĐ 766 rate", "percent"),
-    Column("tt01", "Điểm TT 01 (/18)", "TT 01 score (/18)", "number"),
-]
+_PROVINCE_COLS = _columns(
+    "centres issued served waits p50_wait p90_wait within_target rated satisfied_share received "
+    "early on_time late overdue timely qd766_rate tt01"
+)
 
 
 def province_table(rows: list[CentreFigures], pooled: Report) -> Table:
