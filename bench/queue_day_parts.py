@@ -27,7 +27,7 @@ def site_file(path: Path, site_id: str, counters: int, tickets: int, db_url: str
         'name = "Trung tâm Phục vụ hành chính công tỉnh (bench)"',
         "[hours]",
         'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]',
-        'sessions = [["00:00", "23:59"]]',
+        'sessions = [["00:00", "24:00"]]',
         "[database]",
         f'url = "{db_url}"',
     ]

@@ -14,7 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from bus import models as m
@@ -110,7 +111,11 @@ class KioskBackend:
         return datetime.now(self.tz)
 
     def business_day(self, at: datetime | None = None) -> date:
-        return (at or self.now()).astimezone(self.tz).date()
+        """The server's business day of ``at``: the local date, shifted so a day starts at the site's
+        ``[queue] day_starts`` (at 00:30 with ``03:00`` it is still yesterday, as for the server)."""
+        starts = clock_time.fromisoformat(self.site.queue.day_starts)
+        shift = timedelta(hours=starts.hour, minutes=starts.minute)
+        return ((at or self.now()).astimezone(self.tz) - shift).date()
 
     def printer_can_print(self) -> bool:
         """False when the printer's retained status says it cannot print (paper out, cover open...)."""

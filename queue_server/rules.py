@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from siteconf.model import MAX_TICKET_NUMBER, Service, Site
+from siteconf.model import MAX_TICKET_NUMBER, Hours, Service, Site
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -171,7 +171,7 @@ def _service_rule(s: Service, days: frozenset[int], sessions: list[tuple[time, t
     p_prefix = s.priority_prefix if s.priority_prefix is not None else "U" + s.prefix
     p_first = s.priority_first_number if s.priority_first_number is not None else s.first_number
     p_last = s.priority_last_number if s.priority_last_number is not None else MAX_TICKET_NUMBER
-    own = [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in s.issuing_hours or []]
+    own = Hours(sessions=s.issuing_hours).parsed_sessions() if s.issuing_hours else []
     return ServiceRule(
         code=s.code,
         name=s.name,

@@ -94,6 +94,15 @@ class SiteInfo(_Strict):
 
 MAX_TICKET_NUMBER = 999_999
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+END_OF_DAY = "24:00"
+
+
+def parse_hhmm(hhmm: str) -> time:
+    """A validated session bound as a time of day; ``24:00`` (a session's end only) is the day's last
+    instant, so ``00:00``–``24:00`` is open the whole day, its last minute included."""
+    return time.max if hhmm == END_OF_DAY else time.fromisoformat(hhmm)
+
+
 Weekday = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
 
 
@@ -106,16 +115,16 @@ class Hours(_Strict):
     def _ordered(cls, value: list[tuple[str, str]]) -> list[tuple[str, str]]:
         previous = ""
         for start, end in value:
-            for hhmm in (start, end):
-                if not _HHMM.match(hhmm):
-                    raise ValueError(f"{hhmm!r} is not a time of day HH:MM")
+            for hhmm, may_end_day in ((start, False), (end, True)):
+                if not (_HHMM.match(hhmm) or (may_end_day and hhmm == END_OF_DAY)):
+                    raise ValueError(f"{hhmm!r} is not a time of day HH:MM (24:00 only as a session's end)")
             if not previous <= start < end:
                 raise ValueError(f"session {start}-{end} must start after the previous one and end later")
             previous = end
         return value
 
     def parsed_sessions(self) -> list[tuple[time, time]]:
-        return [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in self.sessions]
+        return [(parse_hhmm(a), parse_hhmm(b)) for a, b in self.sessions]
 
 
 class Broker(_Strict):
@@ -360,7 +369,7 @@ class Site(_Strict):
         the evening would find that service closed.
         """
         every_day = Hours(
-            days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", "23:59")]
+            days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", END_OF_DAY)]
         )
         services = [s.model_copy(update={"issuing_hours": None}) for s in self.services]
         copy = self.model_copy(update={"hours": every_day, "services": services})

@@ -34,7 +34,7 @@ id = "{site}"
 name = "Trung tâm thử nghiệm"
 [hours]
 days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-sessions = [["00:00", "23:59"]]
+sessions = [["00:00", "24:00"]]
 [database]
 url = "sqlite:///{db}"
 [[services]]

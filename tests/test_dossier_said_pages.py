@@ -40,7 +40,7 @@ def centre(demo_site: Site, mosquitto: BrokerUrl, tmp_path: Path) -> Iterator[tu
     data = demo_site.model_dump(mode="json", exclude_none=True)
     data["hours"] = {
         "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "sessions": [["00:00", "23:59"]],
+        "sessions": [["00:00", "24:00"]],
     }
     site = parse_site(data)
     store = Store.open(f"sqlite:///{tmp_path}/queue.db")

@@ -37,7 +37,7 @@ def all_day_site(site: Site) -> Site:
     data = site.model_dump(mode="json", exclude_none=True)
     data["hours"] = {
         "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "sessions": [["00:00", "23:59"]],
+        "sessions": [["00:00", "24:00"]],
     }
     return parse_site(data)
 

@@ -22,6 +22,7 @@ from bus.topics import OFFLINE, ONLINE
 from kiosk.backend import KioskBackend
 from kiosk.dispenser import DispenserViewModel
 from kiosk.offline import OfflineJournal
+from queue_server.rules import RuleBook
 from queue_server.server import QueueServer
 from siteconf import Site
 from siteconf.model import Hours
@@ -122,7 +123,8 @@ class ContractServer:
         if isinstance(request, m.ReserveBlock):
             first = self.next_free[request.service]
             self.next_free[request.service] = first + request.size
-            granted = block(request.service, first, first + request.size - 1, datetime.now(_VN).date())
+            day = RuleBook.from_site(self.site).business_day(datetime.now(_VN))  # from 03:00, as the server
+            granted = block(request.service, first, first + request.size - 1, day)
             self.blocks.append(granted)
             response = m.Response(request_id=request.id, ok=True, block=granted)
         elif isinstance(request, m.IssueTicket):
@@ -155,7 +157,7 @@ class ContractServer:
 
 
 def always_open(site: Site, block_size: int = 20) -> Site:
-    hours = Hours(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", "23:59")])
+    hours = Hours(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], sessions=[("00:00", "24:00")])
     kiosk = site.kiosk.model_copy(update={"block_size": block_size})
     return site.model_copy(update={"hours": hours, "kiosk": kiosk})
 
@@ -339,3 +341,21 @@ def test_concurrent_blocks_and_tickets_on_the_real_server_never_overlap_nor_leav
     kept = [n for first, last in blocks for n in range(first, last + 1)]
     assert len(kept) == len(set(kept)) == 8 * 7 and min(kept) > max(online)  # disjoint, from the top
     assert max(kept) == 999_999
+
+
+@pytest.mark.parametrize(
+    ("local", "day"),
+    [
+        ("2026-12-05T00:30", "2026-12-04"),
+        ("2026-12-05T02:59", "2026-12-04"),
+        ("2026-12-05T03:00", "2026-12-05"),
+    ],
+)
+def test_the_kiosk_counts_the_business_day_from_day_starts_as_the_server_does(
+    demo_site: Site, local: str, day: str
+) -> None:
+    """Between midnight and ``day_starts`` (03:00 in the demo) the kiosk once filed its offline blocks
+    under the new date while the server still granted them for the old one, so none was ever used."""
+    at = datetime.fromisoformat(local).replace(tzinfo=_VN)
+    kiosk = KioskBackend(demo_site, "kiosk-1", BrokerUrl.parse("mqtt://127.0.0.1:1"))
+    assert kiosk.business_day(at) == RuleBook.from_site(demo_site).business_day(at) == date.fromisoformat(day)

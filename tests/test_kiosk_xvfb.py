@@ -52,7 +52,7 @@ def site_file(site: Site, tmp_path: Path) -> Path:
         1,
     )
     text = text.replace(
-        'sessions = [["07:30", "11:30"], ["13:30", "17:00"]]', 'sessions = [["00:00", "23:59"]]', 1
+        'sessions = [["07:30", "11:30"], ["13:30", "17:00"]]', 'sessions = [["00:00", "24:00"]]', 1
     )
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from motcua_cli.main import main
+from queue_server.rules import RuleBook
 from siteconf import SiteFileError, load_site
 from siteconf.model import parse_site
 
@@ -151,3 +153,38 @@ def test_around_the_clock_lifts_every_service_s_own_hours_and_office_hours_resto
     open_all = site.around_the_clock()
     assert all(s.issuing_hours is None for s in open_all.services)
     assert {s.code: s.issuing_hours for s in open_all.with_office_hours().services} == own
+
+
+@pytest.mark.parametrize("clock", ["00:00:00", "12:00:00", "23:59:00", "23:59:59.999"])
+def test_around_the_clock_issues_in_the_day_s_last_minute_too(clock: str) -> None:
+    """A test run at 23:59 (CI once did) found the queue shut: ``00:00``–``24:00`` is the whole day."""
+    site = load_site(DEMO).around_the_clock()
+    book = RuleBook.from_site(site)
+    moment = datetime.fromisoformat(f"2026-12-04T{clock}+07:00")
+    assert all(book.issuing(book.services[s.code], moment) for s in site.services)
+
+
+@pytest.mark.parametrize(
+    ("sessions", "problem"),
+    [
+        ([["24:00", "24:00"]], "'24:00' is not a time of day"),
+        ([["08:00", "24:01"]], "'24:01' is not a time of day"),
+        ([["08:00", "24:00"], ["24:00", "24:00"]], "'24:00' is not a time of day"),
+    ],
+)
+def test_24_00_ends_a_session_and_nothing_else(sessions: list[list[str]], problem: str) -> None:
+    data = demo_data()
+    data["hours"]["sessions"] = sessions
+    with pytest.raises(SiteFileError, match=problem):
+        parse_site(data)
+
+
+def test_a_session_to_24_00_is_open_until_midnight_and_shut_after_it() -> None:
+    data = demo_data()
+    data["hours"] = {"days": ["fri"], "sessions": [["20:00", "24:00"]]}
+    data["services"] = [{**s, "issuing_hours": None} for s in data["services"]]
+    book = RuleBook.from_site(parse_site(data))
+    civil = book.services["civil"]
+    assert book.issuing(civil, datetime.fromisoformat("2026-12-04T23:59:59+07:00"))  # a Friday
+    assert not book.issuing(civil, datetime.fromisoformat("2026-12-05T00:00:00+07:00"))
+    assert not book.issuing(civil, datetime.fromisoformat("2026-12-04T19:59:59+07:00"))
