@@ -35,6 +35,7 @@ from bus.topics import LEVEL_PATTERN
 from siteconf.alerts import AlertsConf
 from siteconf.base import Section
 from siteconf.calendar import CalendarConf
+from siteconf.clock import END_OF_DAY, parse_hhmm
 from siteconf.display import DisplayConf, VoiceConf
 from siteconf.kiosk import KioskConf
 from siteconf.printing import PrintingConf
@@ -94,13 +95,6 @@ class SiteInfo(_Strict):
 
 MAX_TICKET_NUMBER = 999_999
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-END_OF_DAY = "24:00"
-
-
-def parse_hhmm(hhmm: str) -> time:
-    """A validated session bound as a time of day; ``24:00`` (a session's end only) is the day's last
-    instant, so ``00:00``–``24:00`` is open the whole day, its last minute included."""
-    return time.max if hhmm == END_OF_DAY else time.fromisoformat(hhmm)
 
 
 Weekday = Annotated[str, Field(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]

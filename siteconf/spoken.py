@@ -19,6 +19,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from siteconf.clock import parse_hhmm
+
 if TYPE_CHECKING:
     from siteconf.model import Site
 
@@ -46,7 +48,7 @@ def part_of_day(moment: time, sessions: Sequence[tuple[str, str]] = ()) -> str:
     Morning lasts until the end of the last session that starts before noon, and at most until noon;
     evening starts at 18:00 only if a session is open then, otherwise it is still the afternoon.
     """
-    parsed = [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in sessions]
+    parsed = [(parse_hhmm(a), parse_hhmm(b)) for a, b in sessions]
     morning_end = max((min(end, NOON) for start, end in parsed if start < NOON), default=NOON)
     if moment < morning_end:
         return "morning"

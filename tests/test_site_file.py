@@ -15,6 +15,7 @@ from motcua_cli.main import main
 from queue_server.rules import RuleBook
 from siteconf import SiteFileError, load_site
 from siteconf.model import parse_site
+from siteconf.spoken import site_appointment_phrase
 
 DEMO = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
 
@@ -181,10 +182,13 @@ def test_24_00_ends_a_session_and_nothing_else(sessions: list[list[str]], proble
 
 def test_a_session_to_24_00_is_open_until_midnight_and_shut_after_it() -> None:
     data = demo_data()
-    data["hours"] = {"days": ["fri"], "sessions": [["20:00", "24:00"]]}
+    data["hours"] = {"days": ["fri"], "sessions": [["07:30", "11:30"], ["13:30", "24:00"]]}
     data["services"] = [{**s, "issuing_hours": None} for s in data["services"]]
-    book = RuleBook.from_site(parse_site(data))
+    site = parse_site(data)
+    book = RuleBook.from_site(site)
     civil = book.services["civil"]
     assert book.issuing(civil, datetime.fromisoformat("2026-12-04T23:59:59+07:00"))  # a Friday
     assert not book.issuing(civil, datetime.fromisoformat("2026-12-05T00:00:00+07:00"))
-    assert not book.issuing(civil, datetime.fromisoformat("2026-12-04T19:59:59+07:00"))
+    assert not book.issuing(civil, datetime.fromisoformat("2026-12-04T12:00:00+07:00"))
+    late = datetime.fromisoformat("2026-12-04T23:30:00+07:00")
+    assert site_appointment_phrase(site, late, "vi") == "Thứ Sáu, 04/12/2026, buổi tối"
