@@ -10,4 +10,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/lint-imports  # import layering: the contracts of [tool.importlinter] in pyproject.toml
 .venv/bin/motcua contract export --check
 .venv/bin/motcua http openapi --check
-.venv/bin/python -m pytest "$@"
+# One worker per core (MOTCUA_TEST_WORKERS overrides; 0 runs in this process), whole files per worker:
+# each worker has its own Mosquitto, Xvfb displays and PostgreSQL schemas, and Qt tests keep their order.
+workers="${MOTCUA_TEST_WORKERS:-$(nproc)}"
+.venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"

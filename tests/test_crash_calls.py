@@ -180,6 +180,7 @@ def play_day(tmp_path: Path, *, server_kills: int, broker_kills: int, seed: int)
         day.close()
 
 
+@pytest.mark.timeout(360)  # ≈ 70 s alone on a quiet machine; the default 120 s guard is for hangs
 def test_thirty_server_kills_and_five_broker_kills_lose_and_repeat_no_call(tmp_path: Path) -> None:
     result = play_day(tmp_path, server_kills=30, broker_kills=5, seed=13)
     assert result.server_kills + result.self_kills >= 30 and result.broker_kills >= 5
