@@ -5,7 +5,7 @@ Evidence, strongest first:
 - **matrix codes** (QR, DataMatrix, Aztec): their finder patterns say exactly which way the symbol is
   turned, and a document prints them upright;
 - **Tesseract's orientation detection** (OSD, ``tesseract --psm 0``), asked only when the text lines
-  alone are not conclusive (it costs about half a second a page);
+  alone are not conclusive (in the process through libtesseract, about 60 ms on a sparse page);
 - **text lines**: the direction with the sharpest row profile (lines run across the page) and the
   ink above the x-height core against the ink below (ascenders, capitals, Vietnamese tone marks sit
   above), see ``geometry.estimate_orientation``;
@@ -18,11 +18,6 @@ deskewed) and is flagged ``unsure`` for the clerk, who turns it with one click i
 
 from __future__ import annotations
 
-import logging
-import os
-import re
-import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,10 +26,9 @@ from typing import Any
 import cv2
 import numpy.typing as npt
 
+from scanner import tesseract_osd as tesseract_osd_engine
 from scanner.codes import Code
 from scanner.geometry import Orientation
-
-log = logging.getLogger(__name__)
 
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 
@@ -44,7 +38,6 @@ UP_SURE = 0.02  # ink above minus below the line cores, as a share of all line i
 LINES_SURE = 4  # at least this many text lines voted on the up side ...
 AGREE_SURE = 0.8  # ... and this share of them agree
 OSD_SURE = 2.5  # Tesseract's orientation confidence it takes to turn a page on its word
-OSD_TIMEOUT = 20.0
 OSD_MIN_SIDE = 1000  # smaller images (a card at 200 dpi) are not given to OSD
 OSD_WIDTH = 1800  # OSD needs text at least ~20 px high; a wider page is scaled down to this
 OSD_WINDOW = 1100  # OSD reads the inkiest square of this side (a dozen lines of text at 200 dpi)
@@ -79,7 +72,7 @@ def from_text(found: Orientation) -> Decision:
 
 
 def needs_osd(found: Orientation) -> bool:
-    """OSD is asked only when the text lines do not settle it (it costs ~0.5 s a page), and only when
+    """OSD is asked only when the text lines do not settle it (60–500 ms a page), and only when
     something runs in lines at all: on a stamp and a signature it has nothing to read.
     """
     has_lines = found.axis_confidence >= AXIS_CLEAR or found.lines >= LINES_SURE
@@ -87,11 +80,7 @@ def needs_osd(found: Orientation) -> bool:
 
 
 def osd_available() -> bool:
-    return shutil.which("tesseract") is not None
-
-
-_ROTATE = re.compile(r"Rotate:\s*(\d+)")
-_CONF = re.compile(r"Orientation confidence:\s*([0-9.]+)")
+    return tesseract_osd_engine.available()
 
 
 def ink_crop(grey: Image8, margin: float = 0.03, window: int = OSD_WINDOW) -> Image8:
@@ -136,33 +125,17 @@ def _inkiest_window(ink: Image8, box: tuple[int, int, int, int], side: int) -> t
 
 def tesseract_osd(grey: Image8) -> tuple[int, float] | None:
     """Tesseract's verdict on a grey page: counter-clockwise quarter turns to apply and its confidence."""
-    if not osd_available() or max(grey.shape) < OSD_MIN_SIDE:
+    if max(grey.shape) < OSD_MIN_SIDE:
         return None  # on a card-sized image OSD guesses (it turned a CCCD back sideways)
     grey = ink_crop(grey)
     if grey.shape[1] > OSD_WIDTH:
         f = OSD_WIDTH / grey.shape[1]
         grey = cv2.resize(grey, (OSD_WIDTH, max(1, round(grey.shape[0] * f))), interpolation=cv2.INTER_AREA)
-    ok, png = cv2.imencode(".png", grey, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    if not ok:
+    found = tesseract_osd_engine.detect(grey)
+    if found is None:
         return None
-    try:
-        done = subprocess.run(
-            ["tesseract", "stdin", "stdout", "--psm", "0", "--dpi", "200"],
-            input=png.tobytes(),
-            env={**os.environ, "OMP_THREAD_LIMIT": "1"},  # one page, one core: the pool has the others
-            capture_output=True,
-            timeout=OSD_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        log.warning("tesseract OSD did not answer: %s", err)
-        return None
-    out = done.stdout.decode(errors="replace")
-    rotate, conf = _ROTATE.search(out), _CONF.search(out)
-    if done.returncode != 0 or rotate is None or conf is None:
-        return None  # too little text to tell: tesseract says so on stderr
-    clockwise = int(rotate.group(1)) // 90
-    return (-clockwise) % 4, float(conf.group(1))
+    clockwise, conf = found
+    return (-clockwise) % 4, conf
 
 
 def with_osd(text: Decision, osd: tuple[int, float] | None, found: Orientation | None = None) -> Decision:

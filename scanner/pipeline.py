@@ -135,14 +135,20 @@ def _bgr(image: Image8) -> Image8:
     return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
 
 
-def _geometry(
-    image: Image8, source_dpi: float, settings: ScanSettings, timer: _Timer
-) -> tuple[Image8, Image8, float, geometry.Orientation, npt.NDArray[np.float64] | None]:
-    """Find the sheet and the skew; one warp (perspective and skew, no quarter turn yet).
+@dataclass
+class _Placement:
+    """Where the page lies in the capture: the sheet, the skew and the text lines' verdict on up."""
 
-    Returns the image, its small grey copy (before any turn), its dpi, the text-line estimate and the
-    sheet's corners.
-    """
+    small: Image8  # small grey copy of the sheet, deskew not applied, before any turn
+    dpi: float
+    found: geometry.Orientation
+    corners: npt.NDArray[np.float64] | None
+    homography: npt.NDArray[np.float64]
+    size: tuple[int, int]
+
+
+def _locate(image: Image8, source_dpi: float, settings: ScanSettings, timer: _Timer) -> _Placement:
+    """Find the sheet and estimate the skew on a small grey copy; the full image is not touched."""
     h, w = image.shape[:2]
     with timer.stage("detect"):
         small, factor = geometry.small_grey(image)
@@ -161,22 +167,31 @@ def _geometry(
         homography = np.eye(3)
     with timer.stage("deskew"):
         found = geometry.estimate_orientation(small)
-        rotation, out_size = geometry.rotation_matrix(size, found.skew, 0)
+    return _Placement(small, dpi, found, corners, homography, size)
+
+
+def _warp(image: Image8, place: _Placement, turns: int, timer: _Timer) -> Image8:
+    """One warp of the full image: perspective, skew and the quarter turns together.
+
+    A turn folded into a warp that happens anyway costs nothing; a page that needs no warp is only
+    turned (a lossless and cheaper copy).
+    """
     with timer.stage("warp"):
-        matrix = rotation @ homography
-        if corners is not None:
-            image = _bgr(
+        rotation, out_size = geometry.rotation_matrix(place.size, place.found.skew, turns)
+        matrix = rotation @ place.homography
+        if place.corners is not None:
+            return _bgr(
                 cv2.warpPerspective(
                     _bgra(image), matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 4
                 )
             )
-        elif abs(found.skew) >= 0.05:
-            image = _bgr(
+        if abs(place.found.skew) >= 0.05:
+            return _bgr(
                 cv2.warpAffine(
                     _bgra(image), matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 4
                 )
             )
-    return image, small, dpi, found, corners
+        return turn(image, turns)
 
 
 def _ask_osd(
@@ -202,14 +217,14 @@ def process_image(
     warnings: list[str] = []
     if source_dpi is None:
         source_dpi = settings.assume_dpi
-    image, small, dpi, found, corners = _geometry(image, source_dpi, settings, timer)
+    place = _locate(image, source_dpi, settings, timer)
+    dpi, found, corners = place.dpi, place.found, place.corners
     with timer.stage("blank"):
-        ratio = enhance.ink_ratio(small)  # the sheet's small copy from _geometry: turning changes no count
+        ratio = enhance.ink_ratio(place.small)  # the sheet's small copy: turning changes no count
     blank = enhance.is_blank(ratio, settings.blank_ink_ratio)
     # The text lines first; codes next (a QR settles it for free); Tesseract only if still unsure.
     decision = orientation.Decision(0, 0.0, "none", False) if blank else orientation.from_text(found)
-    with timer.stage("warp"):
-        image = turn(image, decision.quarter_turns)
+    image = _warp(image, place, decision.quarter_turns, timer)
     with timer.stage("codes"):
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         # A blank page has no code of its own; what a decoder finds there is the front showing through.
