@@ -3,10 +3,10 @@
 zxing-cpp reads a configurable set of symbologies (by default what it reads on documents: QR,
 DataMatrix, PDF417, Aztec, Code 128, Code 39, Code 93, ITF, EAN/UPC). A quick pass looks at the upright
 page at full resolution along its rows; whenever it reads nothing, the thorough passes follow: zxing in
-every direction and scale (and inverted), then, if a symbol was seen but not decoded, the page turned
-by 45° and binarised. Every code keeps
-its orientation, expressed in the frame of the image handed in (a code read on the 45° copy is turned
-back by 45°), so the pipeline can use it to set the page upright.
+every direction and scale (and inverted) on the parts of the page where a code may be (see
+``scanner.code_regions``), then, if a symbol was seen but not decoded, the page turned by 45° and
+binarised. Every code keeps its orientation, expressed in the frame of the image handed in (a code
+read on the 45° copy is turned back by 45°), so the pipeline can use it to set the page upright.
 
 zbar guesses text encodings and often turns UTF-8 Vietnamese into mojibake, so its output is repaired;
 zxing returns UTF-8 as is.
@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from scanner import code_regions
 from scanner.errors import ScanError
 
 Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
@@ -95,7 +96,9 @@ def _formats(symbologies: Sequence[str]) -> Any:
     return zxingcpp.BarcodeFormats([getattr(zxingcpp.BarcodeFormat, symbology_name(s)) for s in symbologies])
 
 
-def _zxing(grey: Image8, symbologies: Sequence[str], thorough: bool) -> tuple[list[Code], bool]:
+def _zxing(
+    grey: Image8, symbologies: Sequence[str], thorough: bool, downscale: bool | None = None
+) -> tuple[list[Code], bool]:
     import zxingcpp
 
     found = zxingcpp.read_barcodes(
@@ -103,11 +106,54 @@ def _zxing(grey: Image8, symbologies: Sequence[str], thorough: bool) -> tuple[li
         formats=_formats(symbologies),
         return_errors=True,
         try_rotate=thorough,
-        try_downscale=thorough,
+        try_downscale=thorough if downscale is None else downscale,
         try_invert=thorough,
     )
     codes = [Code(r.text, r.format.name, "zxing", float(r.orientation)) for r in found if r.valid]
     return codes, any(not r.valid for r in found)
+
+
+# zxing-cpp's own pyramid (try_downscale): copies a third the size while the last is over 500 pixels.
+DOWNSCALE_THRESHOLD = 500
+DOWNSCALE_FACTOR = 3
+MIN_LAYER_PX = 16  # a crop smaller than this on a layer holds no readable symbol there
+
+
+def pyramid_factors(width: int, height: int) -> list[int]:
+    """The scale factors of the layers zxing-cpp's thorough search looks at on a page this size."""
+    factors = [1]
+    while max(width, height) > DOWNSCALE_THRESHOLD and min(width, height) >= DOWNSCALE_FACTOR:
+        width, height = width // DOWNSCALE_FACTOR, height // DOWNSCALE_FACTOR
+        factors.append(factors[-1] * DOWNSCALE_FACTOR)
+    return factors
+
+
+def read_zxing_regions(
+    grey: Image8, boxes: Sequence[code_regions.Box], symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES
+) -> tuple[list[Code], bool]:
+    """zxing-cpp's thorough search cut to ``boxes``: each box on every layer the whole page would get.
+
+    Boxes start on the coarsest layer's grid, so a box's downscaled copy has the same pixels as that
+    part of the page's downscaled copy. Orientations are in ``grey``'s frame (a crop is not turned).
+    """
+    factors = pyramid_factors(grey.shape[1], grey.shape[0])
+    grid = factors[-1]
+    codes: list[Code] = []
+    damaged = False
+    for box in boxes:
+        x0, y0 = box.x0 - box.x0 % grid, box.y0 - box.y0 % grid
+        crop = code_regions.Box(x0, y0, box.x1, box.y1).crop(grey)
+        for f in factors:
+            h, w = crop.shape[0] // f, crop.shape[1] // f
+            if min(h, w) < MIN_LAYER_PX:
+                break
+            layer = (
+                crop if f == 1 else cv2.resize(crop[: h * f, : w * f], (w, h), interpolation=cv2.INTER_AREA)
+            )
+            found, seen = _zxing(layer, symbologies, thorough=True, downscale=False)
+            codes.extend(found)
+            damaged = damaged or seen
+    return codes, damaged
 
 
 def read_zxing(
@@ -213,8 +259,9 @@ def read_codes(
     """Codes on the page: the quick pass, then, whenever it read nothing, the thorough passes in turn.
 
     zxing-cpp's full search (every direction, downscaled, inverted) always follows an empty quick
-    pass; the 45° and binarised copies only when some pass saw a symbol it could not decode (zbar
-    cannot tell, so with zbar they always run). Each decoder is asked in turn until one reads
+    pass, on the parts of the page where a code may be (``scanner.code_regions``); the 45° and
+    binarised copies only when some pass saw a symbol it could not decode (zbar cannot tell, so
+    with zbar they always run). Each decoder is asked in turn until one reads
     something. Orientations are in ``grey``'s frame.
     """
     for name in decoders:
@@ -231,12 +278,23 @@ def read_codes(
         image = grey if transform is None else transform(grey)
         for name in decoders:
             t0 = time.perf_counter()
-            codes, damaged = READERS[name](image, attempt != "direct", symbologies)
+            if attempt == "thorough" and name == "zxing":
+                codes, damaged = _thorough_zxing(grey, symbologies)
+            else:
+                codes, damaged = READERS[name](image, attempt != "direct", symbologies)
             ms[name] = ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
             seen = seen or damaged
             if codes:
                 return CodeReport(_unique([_with_attempt(c, attempt, turned) for c in codes]), ms)
     return CodeReport([], ms)
+
+
+def _thorough_zxing(grey: Image8, symbologies: Sequence[str]) -> tuple[list[Code], bool]:
+    """zxing-cpp's thorough search where a code may be (the whole page when too much looks like one)."""
+    boxes = code_regions.candidate_boxes(grey)
+    if boxes is None:
+        return read_zxing(grey, True, symbologies)
+    return read_zxing_regions(grey, boxes, symbologies)
 
 
 def _with_attempt(code: Code, attempt: str, turned: float) -> Code:
