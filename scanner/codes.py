@@ -255,6 +255,7 @@ def read_codes(
     decoders: Sequence[str] = ("zxing",),
     retry: bool = True,
     symbologies: Sequence[str] = DEFAULT_SYMBOLOGIES,
+    regions: bool = True,
 ) -> CodeReport:
     """Codes on the page: the quick pass, then, whenever it read nothing, the thorough passes in turn.
 
@@ -262,7 +263,8 @@ def read_codes(
     pass, on the parts of the page where a code may be (``scanner.code_regions``); the 45° and
     binarised copies only when some pass saw a symbol it could not decode (zbar cannot tell, so
     with zbar they always run). Each decoder is asked in turn until one reads
-    something. Orientations are in ``grey``'s frame.
+    something. Orientations are in ``grey``'s frame. ``regions=False`` searches the whole page
+    without looking for candidates first (a page of running text).
     """
     for name in decoders:
         if name not in READERS:
@@ -278,7 +280,7 @@ def read_codes(
         image = grey if transform is None else transform(grey)
         for name in decoders:
             t0 = time.perf_counter()
-            if attempt == "thorough" and name == "zxing":
+            if attempt == "thorough" and name == "zxing" and regions:
                 codes, damaged = _thorough_zxing(grey, symbologies)
             else:
                 codes, damaged = READERS[name](image, attempt != "direct", symbologies)

@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from scanner import code_regions, enhance, geometry, orientation
 from scanner import codes as barcodes
-from scanner import enhance, geometry, orientation
 from scanner.dossier import Separator, is_dossier_code, parse_separator
 from scanner.errors import DossierCodeError
 from scanner.jpeg import encode_jpeg
@@ -231,7 +231,13 @@ def process_image(
         report = (
             barcodes.CodeReport([], {})
             if blank
-            else barcodes.read_codes(grey, settings.decoders, settings.retry_codes, settings.symbologies)
+            else barcodes.read_codes(
+                grey,
+                settings.decoders,
+                settings.retry_codes,
+                settings.symbologies,
+                regions=code_regions.worth_looking(ratio),
+            )
         )
     extra, decision = orientation.with_codes(decision, report.codes)
     if decision.unsure and not blank:

@@ -136,3 +136,13 @@ def test_a_code_only_readable_downscaled_is_read_in_its_box() -> None:
     assert boxes
     got = {(c.symbology, c.text) for c in barcodes.read_codes(page).codes}
     assert direct <= got
+
+
+def test_the_pipeline_reads_a_sideways_code_on_a_sparse_page() -> None:
+    """Through every stage: the page is sparse (looked at in boxes) and its only code is sideways."""
+    from scanner.pipeline import ScanSettings, process_image
+
+    page = cv2.cvtColor(_page_with(CASES[0], (1350, 1700)), cv2.COLOR_GRAY2BGR)
+    result = process_image(page, "sparse.png", 200.0, ScanSettings(osd=False))
+    assert code_regions.worth_looking(result.ink_ratio)
+    assert [(c.symbology, c.text) for c in result.codes] == [("Code128", CASES[0][2])]
