@@ -20,6 +20,7 @@ from typing import Any
 from queue_server.reports.facts import EXPIRED, OPEN, TicketFact
 
 Rating = tuple[int, int, int, str | None]  # score, scale, counter, officer
+Version = tuple[str, int, str, str]  # rule version, tickets, first day, last day
 COUNTS = ("served", "no_show", "cancelled", "transferred", "parked", "offline", "expired", "open", "priority")
 
 
@@ -39,7 +40,7 @@ class Tickets:
     ep_officer: list[str | None]
     ep_service_s: list[float | None]
     counts: dict[str, int]  # COUNTS
-    versions: list[tuple[str, int, str, str]]  # rule version, tickets, first day, last day
+    versions: list[Version]
     ratings: dict[int, Rating] = field(default_factory=dict)  # by ticket index, in issue order
 
     def __len__(self) -> int:

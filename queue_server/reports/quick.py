@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queue_server.reports.columns import COUNTS, Tickets, flat_calls
+from queue_server.reports.columns import COUNTS, Tickets, Version, flat_calls
 from queue_server.reports.facts import EXPIRED, OPEN, SAMPLE_S, Episode, Facts, Folder, TicketFact
 from queue_server.reports.period import Period
 from queue_server.reports.source import AFTER, TYPES, ReportSource
@@ -89,13 +89,15 @@ def _quick(
     rows = _Slice(conn, site, period, (lo, hi))
     try:
         cut = (end + AFTER).timestamp()
-        late = f"SELECT 1 FROM {TABLE} WHERE {{where}} AND last_ts >= ? LIMIT 1"
-        if rows.run(late, (*rows.params, cut)).fetchall():
+        totals = _totals(rows) if columns else None
+        late = f"SELECT max(last_ts) FROM {TABLE} WHERE {{where}}"
+        latest = totals[2] if totals is not None else rows.run(late, rows.params).fetchone()[0]
+        if latest is not None and latest >= cut:  # a ticket with an event after the slice
             return None
         folder = Folder(period, tz, day_starts, until)
         facts = folder.feed(source.read(conn, start, end, OTHER_TYPES, upto=int(mark[0])))
-        if columns:
-            tickets, moves, extra = table_columns(rows)
+        if totals is not None:
+            tickets, moves, extra = table_columns(rows, totals[:2])
             _waiting(folder, facts, moves, extra)
             return facts, tickets
         facts.tickets, read, extra = _tickets(rows)
@@ -223,9 +225,12 @@ COLUMNS_READ = (
 )  # fmt: skip
 
 
-def table_columns(rows: _Slice) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
-    """The period's tickets as columns, the columns of their first two moves and the further moves;
-    whole-ticket counts, rule versions and ratings counted or picked out by the database."""
+def table_columns(
+    rows: _Slice, totals: tuple[dict[str, int], list[Version]]
+) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
+    """The period's tickets as columns (with the ``totals``), the columns of their first two moves
+    and the further moves; the ratings picked out by the database."""
+    counts, versions = totals
     sql = f"SELECT {', '.join(COLUMNS_READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
     fetched = rows.run(sql, rows.params).fetchall()
     n = len(fetched)
@@ -243,22 +248,6 @@ def table_columns(rows: _Slice) -> tuple[Tickets, list[Sequence[Any]], list[Move
         for text in compress(more_moves, map(is_not, more_moves, repeat(None)))
         for m in loads(text)
     ]
-    open_ = ", ".join(f"'{s}'" for s in sorted(OPEN))
-    flags = ", ".join(
-        f"sum(CASE WHEN {c} <> 0 THEN 1 ELSE 0 END)"
-        for c in ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
-    )
-    sql = (
-        f"SELECT {flags}, sum(CASE WHEN status = '{EXPIRED}' THEN 1 ELSE 0 END),"
-        f" sum(CASE WHEN status IN ({open_}) THEN 1 ELSE 0 END), count(priority) FROM {TABLE} WHERE {{where}}"
-    )
-    counted = rows.run(sql, rows.params).fetchone()
-    counts = dict(zip(COUNTS, (int(v or 0) for v in counted), strict=True))
-    sql = (
-        f"SELECT rules_version, count(*), min(day), max(day) FROM {TABLE} WHERE {{where}}"
-        " GROUP BY rules_version ORDER BY min(day), min(issued_seq)"
-    )
-    versions = [(v, int(k), first, last) for v, k, first, last in rows.run(sql, rows.params).fetchall()]
     sql = (
         f"SELECT issued_seq, rating_score, rating_scale, rating_counter, rating_officer FROM {TABLE}"
         f" WHERE {{where}} AND rating_score IS NOT NULL ORDER BY issued_seq"
@@ -271,3 +260,29 @@ def table_columns(rows: _Slice) -> tuple[Tickets, list[Sequence[Any]], list[Move
         *calls, counts, versions, ratings,
     )  # fmt: skip
     return tickets, [in_seq, in_ts, out_seq, out_ts], extra
+
+
+def _totals(rows: _Slice) -> tuple[dict[str, int], list[Version], float | None]:
+    """In one pass of the database over the period's tickets: the whole-ticket counts (``COUNTS``),
+    the rule versions and the latest event of any ticket (None without tickets)."""
+    nonzero = ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
+    open_ = ", ".join(f"'{s}'" for s in sorted(OPEN))
+    sql = (
+        f"SELECT {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
+        f" count(CASE WHEN status = '{EXPIRED}' THEN 1 END), count(CASE WHEN status IN ({open_}) THEN 1 END),"
+        " count(priority), count(*), min(rules_version), max(rules_version), min(day), max(day), max(last_ts)"
+        f" FROM {TABLE} WHERE {{where}}"
+    )
+    found = rows.run(sql, rows.params).fetchone()
+    counts = dict(zip(COUNTS, map(int, found[:9]), strict=True))
+    n, first_version, last_version, first_day, last_day, last_ts = found[9:]
+    versions: list[Version] = []
+    if n and first_version == last_version:  # the usual period: one version
+        versions = [(first_version, int(n), first_day, last_day)]
+    elif n:
+        sql = (
+            f"SELECT rules_version, count(*), min(day), max(day) FROM {TABLE} WHERE {{where}}"
+            " GROUP BY rules_version ORDER BY min(day), min(issued_seq)"
+        )
+        versions = [(v, int(k), lo, hi) for v, k, lo, hi in rows.run(sql, rows.params).fetchall()]
+    return counts, versions, None if last_ts is None else float(last_ts)
