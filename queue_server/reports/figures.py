@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from functools import partial
 from itertools import compress, islice, repeat
-from operator import and_, countOf, eq, floordiv, is_not, le, sub
+from operator import and_, countOf, floordiv, is_not, le, sub
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,6 @@ from queue_server.reports.tables import Column, Table, Value, mean, percentile, 
 # ``Counter`` (iterated in C), in the tickets' order, so every sum adds the same values in the same order.
 _not_none = partial(is_not, None)
 BIN_S = 120
-FEW = 12  # keys few enough to group in one pass each
 BINS = 30  # 0-2 ... 58-60 minutes, then "60+"
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -64,23 +63,26 @@ def services(service_s: Sequence[Any]) -> list[float]:
     return list(map(float, filter(_not_none, service_s)))
 
 
-def _truthy(values: Sequence[object]) -> int:
-    return len(values) - countOf(map(bool, values), False)
-
-
 def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[list[Any], ...]]:
     """The columns' values by key, each group in the columns' order."""
-    distinct = set(keys)
-    if len(distinct) <= FEW:  # services: one pass in C per key
-        masks = {k: list(map(eq, keys, repeat(k))) for k in distinct}
-        return {k: tuple(list(compress(c, m)) for c in columns) for k, m in masks.items()}
     if all(map(le, keys, islice(keys, 1, None))):  # days, in issue order: a slice per key
-        edges = [(k, bisect_left(keys, k), bisect_right(keys, k)) for k in distinct]
+        edges = [(k, bisect_left(keys, k), bisect_right(keys, k)) for k in set(keys)]
         return {k: tuple(list(c[lo:hi]) for c in columns) for k, lo, hi in edges}
+    if len(columns) == 1:  # one cheap step per row
+        values: dict[Any, list[Any]] = defaultdict(list)
+        for key, value in zip(keys, columns[0], strict=True):
+            values[key].append(value)
+        return {k: (v,) for k, v in values.items()}
     index: dict[Any, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):  # officers, counters: one cheap step per row
+    for i, key in enumerate(keys):
         index[key].append(i)
     return {k: tuple(list(map(c.__getitem__, at)) for c in columns) for k, at in index.items()}
+
+
+def _waits_by(keys: Sequence[Any], waited_s: Sequence[Any]) -> dict[Any, tuple[list[Any], ...]]:
+    """The waits (tickets called) by key, each group in the tickets' order."""
+    called = list(map(_not_none, waited_s))
+    return _grouped(list(compress(keys, called)), list(compress(waited_s, called)))
 
 
 def ticket_counts(tickets: Tickets, working_days: int, days_with_tickets: int) -> Table:
@@ -220,22 +222,27 @@ def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
 
 
 def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
-    groups = _grouped(tickets.service, tickets.waited_s, tickets.served, tickets.no_shows)
-    calls = _grouped(list(map(tickets.service.__getitem__, tickets.ep_ticket)), tickets.ep_service_s)
+    service = tickets.service
+    issued, served = Counter(service), Counter(compress(service, tickets.served))
+    no_show, waited = Counter(compress(service, tickets.no_shows)), _waits_by(service, tickets.waited_s)
+    done = list(map(_not_none, tickets.ep_service_s))
+    calls = _grouped(
+        list(compress(map(service.__getitem__, tickets.ep_ticket), done)),
+        list(compress(tickets.ep_service_s, done)),
+    )
     rows: list[list[Value]] = []
-    for code in sorted(groups):
-        waited, served, no_shows = groups[code]
-        w = sorted(waits(waited))
+    for code in sorted(issued):
+        w = sorted(waited.get(code, ([],))[0])
         rows.append(
             [
                 code,
                 names.get(code, code),
-                len(waited),
-                _truthy(served),
-                _truthy(no_shows),
+                issued[code],
+                served[code],
+                no_show[code],
                 mean(w),
                 percentile(w, 0.9),
-                mean(services(calls[code][0] if code in calls else [])),
+                mean(services(calls.get(code, ([],))[0])),
             ]
         )
     cols = [
@@ -313,18 +320,18 @@ def counters_vs_waiting(facts: Facts) -> Table:
 
 
 def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
-    groups = _grouped(tickets.day, tickets.waited_s, tickets.served)
+    issued, served = Counter(tickets.day), Counter(compress(tickets.day, tickets.served))
+    waited = _waits_by(tickets.day, tickets.waited_s)
     rows: list[list[Value]] = []
-    for day in sorted(set(groups) | {d.isoformat() for d, w in working.items() if w}):
-        waited, served = groups.get(day, ([], []))
-        w = sorted(waits(waited))
+    for day in sorted(set(issued) | {d.isoformat() for d, w in working.items() if w}):
+        w = sorted(waited.get(day, ([],))[0])
         is_working = working.get(date.fromisoformat(day), False)
         rows.append(
             [
                 day,
                 "x" if is_working else "",
-                len(waited),
-                _truthy(served),
+                issued[day],
+                served[day],
                 mean(w),
                 percentile(w, 0.9),
             ]
