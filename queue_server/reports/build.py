@@ -156,8 +156,11 @@ def assemble(
     conf, tz = settings.conf, settings.tz
     names = settings.officer_names if officer_names else None
     everything = filters == Filters()
-    every = from_facts(list(facts.tickets.values())) if columns is None else columns
-    tickets = every if everything else from_facts([t for t in facts.tickets.values() if filters.keeps(t)])
+    if columns is not None:
+        tickets = columns
+    else:
+        kept = facts.tickets.values() if everything else filter(filters.keeps, facts.tickets.values())
+        tickets = from_facts(list(kept))
     working = settings.working_days(period)
     report = Report(
         site=settings.site_id,
@@ -185,11 +188,13 @@ def assemble(
     ]
     report.tables += regulatory.ratings(tickets, conf, names)
     if everything:
-        dossiers = list(facts.dossiers.values())
-    else:
+        dossiers, every = list(facts.dossiers.values()), tickets
+    else:  # the dossiers' tickets, whatever the filters: those a kept dossier was received on
         every_fact = list(facts.tickets.values())
         by_code = dict(zip(map(attrgetter("site", "day", "code"), every_fact), every_fact, strict=True))
         dossiers = [d for d in facts.dossiers.values() if _dossier_kept(d, by_code, filters)]
+        linked = (by_code.get((d.site, d.day, d.ticket or "")) for d in dossiers)
+        every = from_facts(list({id(t): t for t in linked if t is not None}.values()))
     scores = regulatory.score_dossiers(dossiers, every, conf, now, tz)
     report.tables += regulatory.dossier_tables(scores, tz, now)
     report.tables.append(regulatory.tt01(scores, _agency(conf, period), conf, names))

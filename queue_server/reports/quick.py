@@ -9,6 +9,9 @@
 - the people waiting at each 15-minute sample and the peak come from the tickets' moves in and out of
   the waiting line: with the log's times in order, a sample at instant S counts every move up to S.
 
+``quick_columns`` gives the same tickets as columns instead (``columns.Tickets``: no object per ticket,
+the whole-ticket counts and rule versions summed by the database), what a report without filters uses.
+
 It declines (``None``, and the report folds the events) when the shortcut could differ: a hub's many
 sites, a ticket issued twice, a slice of the log where the time steps back (the samples are taken as
 the events come, so the order of times matters), or a ticket with an event after the slice's end (a
