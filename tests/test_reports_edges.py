@@ -25,6 +25,7 @@ from queue_server.reports import (
 from queue_server.reports.export import csv_text, text_tables
 from queue_server.reports.figures import BIN_S, BINS
 from queue_server.reports.regulatory import UNCLASSIFIED, classify
+from queue_server.reports.tables import Report
 from siteconf.model import SiteFileError, parse_site
 from siteconf.reports import Band, ReportsConf, band_gaps
 
@@ -276,3 +277,28 @@ def test_bins_by_bisection_count_as_each_value_tested(values: list[float]) -> No
     stats = figures.time_stats(waits, services, 900.0)
     within = None if not values else sum(1 for v in values if v <= 900.0) / len(values)
     assert stats.rows[0][6] == within
+
+
+def test_a_service_filter_gives_that_service_s_row_of_the_whole_report(tmp_path: Path) -> None:
+    """A filtered report builds its tickets one by one; without a filter the tables come from the
+    projection's columns: the service's row of the whole report is the filtered report's totals."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    with Store.open(url) as store:
+        busy_week(Centre(report_site(), store), MONDAY)
+    week = Period.parse("week", "2026-W48")
+    whole: Report = _report(url, {}, week)  # type: ignore[assignment]
+    rows = whole.table("services").as_dicts()
+    assert len(rows) >= 2
+    for row in rows:
+        only: Report = _report(url, {}, week, filters=Filters(service=str(row["service"])))  # type: ignore[assignment]
+        assert only.value("tickets", "issued") == row["issued"]
+        assert only.value("tickets", "served") == row["served"]
+        assert only.value("tickets", "no_show") == row["no_show"]
+        wait, service = only.table("times").as_dicts()
+        assert (wait["mean"], wait["p90"], service["mean"]) == (
+            row["mean_wait"],
+            row["p90_wait"],
+            row["mean_service"],
+        )
+        received = only.value("dossiers", "received")
+        assert isinstance(received, int) and received <= int(whole.value("dossiers", "received") or 0)

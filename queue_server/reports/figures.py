@@ -15,19 +15,21 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import partial
-from itertools import chain, repeat
-from operator import attrgetter, countOf, floordiv, is_not
+from itertools import compress, islice, repeat
+from operator import and_, countOf, floordiv, is_not, le, sub
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.reports.facts import CANCELLED, EXPIRED, OPEN, Facts, TicketFact
+from queue_server.reports.columns import Tickets
+from queue_server.reports.facts import CANCELLED, OPEN, Facts, TicketFact
 from queue_server.reports.tables import Column, Table, Value, mean, percentile, share
 
-# A year holds 250,000 tickets: the passes over them are ``map``/``filter``/``Counter`` over attribute
-# getters (iterated in C), in the tickets' order, so every sum adds the same values in the same order.
+# A year holds 250,000 tickets: the passes over their columns are ``map``/``filter``/``compress``/
+# ``Counter`` (iterated in C), in the tickets' order, so every sum adds the same values in the same order.
 _not_none = partial(is_not, None)
-_waited, _episodes, _service_s = attrgetter("waited_s"), attrgetter("episodes"), attrgetter("service_s")
 BIN_S = 120
 BINS = 30  # 0-2 ... 58-60 minutes, then "60+"
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -53,34 +55,39 @@ def _stats_row(name: str, values: list[float], target: float | None) -> list[Val
     ]
 
 
-def waits(tickets: list[TicketFact]) -> list[float]:
-    return list(filter(_not_none, map(_waited, tickets)))
+def waits(waited_s: Sequence[Any]) -> list[float]:
+    return list(filter(_not_none, waited_s))
 
 
-def services(tickets: list[TicketFact]) -> list[float]:
-    episodes = chain.from_iterable(map(_episodes, tickets))
-    return list(map(float, filter(_not_none, map(_service_s, episodes))))
+def services(service_s: Sequence[Any]) -> list[float]:
+    return list(map(float, filter(_not_none, service_s)))
 
 
-def _count(tickets: list[TicketFact], name: str) -> int:
-    """How many tickets have a true ``name``."""
-    return len(tickets) - countOf(map(bool, map(attrgetter(name), tickets)), False)
+def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[list[Any], ...]]:
+    """The columns' values by key, each group in the columns' order."""
+    if all(map(le, keys, islice(keys, 1, None))):  # days, in issue order: a slice per key
+        edges = [(k, bisect_left(keys, k), bisect_right(keys, k)) for k in set(keys)]
+        return {k: tuple(list(c[lo:hi]) for c in columns) for k, lo, hi in edges}
+    if len(columns) == 1:  # one cheap step per row
+        values: dict[Any, list[Any]] = defaultdict(list)
+        for key, value in zip(keys, columns[0], strict=True):
+            values[key].append(value)
+        return {k: (v,) for k, v in values.items()}
+    index: dict[Any, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        index[key].append(i)
+    return {k: tuple(list(map(c.__getitem__, at)) for c in columns) for k, at in index.items()}
 
 
-def ticket_counts(tickets: list[TicketFact], working_days: int, days_with_tickets: int) -> Table:
+def _waits_by(keys: Sequence[Any], waited_s: Sequence[Any]) -> dict[Any, tuple[list[Any], ...]]:
+    """The waits (tickets called) by key, each group in the tickets' order."""
+    called = list(map(_not_none, waited_s))
+    return _grouped(list(compress(keys, called)), list(compress(waited_s, called)))
+
+
+def ticket_counts(tickets: Tickets, working_days: int, days_with_tickets: int) -> Table:
     issued = len(tickets)
-    statuses = Counter(map(attrgetter("status"), tickets))
-    count = {
-        "served": _count(tickets, "served"),
-        "no_show": _count(tickets, "no_shows"),
-        "cancelled": _count(tickets, "cancelled"),
-        "transferred": _count(tickets, "transfers"),
-        "parked": _count(tickets, "parks"),
-        "offline": _count(tickets, "offline"),
-        "expired": statuses[EXPIRED],
-        "open": sum(statuses[s] for s in OPEN),
-        "priority": issued - countOf(map(attrgetter("priority"), tickets), None),
-    }
+    count = tickets.counts
     per_day = None if working_days == 0 else issued / working_days
     rows: list[list[Value]] = [
         ["issued", issued, "Số đã phát / tickets issued (ticket_issued), kể cả số in khi mất kết nối"],
@@ -176,10 +183,13 @@ def bins(wait_s: list[float], service_s: list[float]) -> Table:
     )
 
 
-def estimate_error(tickets: list[TicketFact], tolerance_s: float) -> Table:
-    diffs = [t.estimate_s - w for t in tickets if t.estimate_s is not None and (w := t.waited_s) is not None]
-    within = share(sum(1 for d in diffs if abs(d) <= tolerance_s), len(diffs))
-    mae = mean([abs(d) for d in diffs])
+def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
+    estimate, waited = tickets.estimate_s, tickets.waited_s
+    both = list(map(and_, map(_not_none, estimate), map(_not_none, waited)))
+    diffs = list(map(sub, compress(estimate, both), compress(waited, both)))
+    errors = list(map(abs, diffs))
+    within = share(countOf(map(le, errors, repeat(tolerance_s)), True), len(diffs))
+    mae = mean(errors)
     rows: list[list[Value]] = [
         ["count", len(diffs), "Số có thời gian dự kiến và đã được gọi / tickets with an estimate, called"],
         [
@@ -211,22 +221,28 @@ def estimate_error(tickets: list[TicketFact], tolerance_s: float) -> Table:
     )
 
 
-def by_service(tickets: list[TicketFact], names: dict[str, str]) -> Table:
-    groups = _groups(tickets, "service")
+def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
+    service = tickets.service
+    issued, served = Counter(service), Counter(compress(service, tickets.served))
+    no_show, waited = Counter(compress(service, tickets.no_shows)), _waits_by(service, tickets.waited_s)
+    done = list(map(_not_none, tickets.ep_service_s))
+    calls = _grouped(
+        list(compress(map(service.__getitem__, tickets.ep_ticket), done)),
+        list(compress(tickets.ep_service_s, done)),
+    )
     rows: list[list[Value]] = []
-    for code in sorted(groups):
-        group = groups[code]
-        w = sorted(waits(group))
+    for code in sorted(issued):
+        w = sorted(waited.get(code, ([],))[0])
         rows.append(
             [
                 code,
                 names.get(code, code),
-                len(group),
-                _count(group, "served"),
-                _count(group, "no_shows"),
+                issued[code],
+                served[code],
+                no_show[code],
                 mean(w),
                 percentile(w, 0.9),
-                mean(services(group)),
+                mean(services(calls.get(code, ([],))[0])),
             ]
         )
     cols = [
@@ -250,18 +266,9 @@ def by_service(tickets: list[TicketFact], names: dict[str, str]) -> Table:
     )
 
 
-def _groups(tickets: list[TicketFact], name: str) -> dict[str, list[TicketFact]]:
-    """The tickets by ``name`` (a text field), each group in the tickets' order."""
-    groups: dict[str, list[TicketFact]] = defaultdict(list)
-    key = attrgetter(name)
-    for t in tickets:
-        groups[key(t)].append(t)
-    return groups
-
-
-def load(tickets: list[TicketFact], tz: ZoneInfo) -> tuple[Table, dict[tuple[int, int], int]]:
+def load(tickets: Tickets, tz: ZoneInfo) -> tuple[Table, dict[tuple[int, int], int]]:
     cells: dict[tuple[int, int], int] = Counter()
-    slots = Counter(map(int, map(floordiv, map(attrgetter("issued_ts"), tickets), repeat(900))))
+    slots = Counter(map(int, map(floordiv, tickets.issued_ts, repeat(900))))
     for slot, n in slots.items():
         local = datetime.fromtimestamp(slot * 900, tz)
         cells[(local.weekday(), local.hour)] += n
@@ -312,19 +319,19 @@ def counters_vs_waiting(facts: Facts) -> Table:
     )
 
 
-def daily(tickets: list[TicketFact], working: dict[date, bool]) -> Table:
-    groups = _groups(tickets, "day")
+def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
+    issued, served = Counter(tickets.day), Counter(compress(tickets.day, tickets.served))
+    waited = _waits_by(tickets.day, tickets.waited_s)
     rows: list[list[Value]] = []
-    for day in sorted(set(groups) | {d.isoformat() for d, w in working.items() if w}):
-        group = groups.get(day, [])
-        w = sorted(waits(group))
+    for day in sorted(set(issued) | {d.isoformat() for d, w in working.items() if w}):
+        w = sorted(waited.get(day, ([],))[0])
         is_working = working.get(date.fromisoformat(day), False)
         rows.append(
             [
                 day,
                 "x" if is_working else "",
-                len(group),
-                _count(group, "served"),
+                issued[day],
+                served[day],
                 mean(w),
                 percentile(w, 0.9),
             ]
@@ -348,15 +355,16 @@ def daily(tickets: list[TicketFact], working: dict[date, bool]) -> Table:
     )
 
 
-def officers(tickets: list[TicketFact], facts: Facts, names: dict[str, str] | None) -> Table:
-    served: dict[str, list[float]] = defaultdict(list)
+def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Table:
+    keep = list(map(and_, map(_not_none, tickets.ep_service_s), map(_not_none, tickets.ep_officer)))
+    groups = _grouped(list(compress(tickets.ep_officer, keep)), list(compress(tickets.ep_service_s, keep)))
+    served: dict[str, list[float]] = defaultdict(list, {k: v[0] for k, v in groups.items()})
     missed: Counter[str] = Counter()
-    for t in tickets:
-        for e in t.episodes:
-            if e.officer is not None and e.service_s is not None:
-                served[e.officer].append(e.service_s)
-        if t.no_shows and t.episodes and t.episodes[-1].officer is not None:
-            missed[t.episodes[-1].officer] += t.no_shows
+    last = tickets.last_officer
+    for i in compress(range(len(tickets)), tickets.no_shows):
+        officer = last.get(i)
+        if officer is not None:
+            missed[officer] += tickets.no_shows[i]
     rows: list[list[Value]] = []
     for officer in sorted(set(served) | set(missed) | set(facts.officer_time)):
         spent = facts.officer_time.get(officer)
@@ -392,12 +400,11 @@ def officers(tickets: list[TicketFact], facts: Facts, names: dict[str, str] | No
     )
 
 
-def counters(tickets: list[TicketFact]) -> Table:
-    served: dict[int, list[float]] = defaultdict(list)
-    for e in chain.from_iterable(map(_episodes, tickets)):
-        if e.service_s is not None:
-            served[e.counter].append(e.service_s)
-    calls = Counter(map(attrgetter("counter"), chain.from_iterable(map(_episodes, tickets))))
+def counters(tickets: Tickets) -> Table:
+    done = list(map(_not_none, tickets.ep_service_s))
+    groups = _grouped(list(compress(tickets.ep_counter, done)), list(compress(tickets.ep_service_s, done)))
+    served: dict[int, list[float]] = defaultdict(list, {k: v[0] for k, v in groups.items()})
+    calls = Counter(tickets.ep_counter)
     rows: list[list[Value]] = [[str(n), calls[n], len(served[n]), mean(served[n])] for n in sorted(calls)]
     cols = [
         Column("counter", "Quầy", "Counter", "text"),
@@ -416,18 +423,8 @@ def counters(tickets: list[TicketFact]) -> Table:
     )
 
 
-def rule_versions(tickets: list[TicketFact]) -> Table:
-    version, day = attrgetter("rules_version"), attrgetter("day")
-    counts = Counter(map(version, tickets))
-    if len(counts) == 1:  # the usual period: one version
-        days = {next(iter(counts)): list(map(day, tickets))}
-    else:
-        days = defaultdict(list)
-        for t in tickets:
-            days[t.rules_version].append(t.day)
-    rows: list[list[Value]] = [
-        [v, len(d), min(d), max(d)] for v, d in sorted(days.items(), key=lambda kv: min(kv[1]))
-    ]
+def rule_versions(tickets: Tickets) -> Table:
+    rows: list[list[Value]] = [list(v) for v in tickets.versions]
     cols = [
         Column("version", "Phiên bản quy định", "Rule version", "text"),
         Column("issued", "Đã phát", "Issued"),

@@ -20,11 +20,10 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import compress
-from operator import attrgetter, countOf
 from zoneinfo import ZoneInfo
 
-from queue_server.reports.facts import DossierFact, TicketFact
+from queue_server.reports.columns import Tickets
+from queue_server.reports.facts import DossierFact
 from queue_server.reports.tables import Column, Table, Value, mean, share
 from siteconf.reports import MAX_SCORE, AgencyScores, ReportsConf
 
@@ -80,18 +79,18 @@ _LEVEL_COLS = [
 ]
 
 
-def ratings(tickets: list[TicketFact], conf: ReportsConf, names: dict[str, str] | None) -> list[Table]:
+def ratings(tickets: Tickets, conf: ReportsConf, names: dict[str, str] | None) -> list[Table]:
     """Per level, then per officer, counter and service."""
     levels: Counter[tuple[int, int]] = Counter()
     groups: Groups = {group: defaultdict(Counter) for group, _, _ in _GROUPS}
-    for t in compress(tickets, map(attrgetter("rating"), tickets)):  # the rated ones (a tuple each)
-        assert t.rating is not None
-        score, scale, counter, officer = t.rating
-        levels[(scale, score)] += 1
+    rated = tickets.ratings
+    by_kind = Counter(zip(rated.values(), map(tickets.service.__getitem__, rated), strict=True))
+    for ((score, scale, counter, officer), service), n in by_kind.items():
+        levels[(scale, score)] += n
         kind = satisfaction(score, scale, conf)
-        for group, key in (("officer", officer or "—"), ("counter", str(counter)), ("service", t.service)):
-            groups[group][key][kind] += 1
-    served = len(tickets) - countOf(map(attrgetter("served"), tickets), False)
+        for group, key in (("officer", officer or "—"), ("counter", str(counter)), ("service", service)):
+            groups[group][key][kind] += n
+    served = tickets.counts["served"]
     tables = [_level_table(levels, served, conf)]
     tables += [_group_table(groups[group], group, vi, en, names) for group, vi, en in _GROUPS]
     return tables
@@ -163,25 +162,28 @@ class DossierScore:
     i7: int | None
 
 
+_I1 = {"early": 2, "on_time": 1, "late": 0, "overdue": 0}
+_I7 = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}
+
+
 def score_dossiers(
-    dossiers: list[DossierFact],
-    tickets: dict[tuple[str, str, str], TicketFact],
-    conf: ReportsConf,
-    as_of: float,
-    tz: ZoneInfo,
+    dossiers: list[DossierFact], tickets: Tickets, conf: ReportsConf, as_of: float, tz: ZoneInfo
 ) -> list[DossierScore]:
-    """Each dossier's outcome and TT 01/2018 indices 1, 3 and 7 (None where there is no data)."""
+    """Each dossier's outcome and TT 01/2018 indices 1, 3 and 7 (None where there is no data), through
+    the ticket it was received on (``tickets``: at least those, whatever the filters)."""
     out = []
+    by_code, last, rated = tickets.by_code, tickets.last_officer, tickets.ratings
     for d in dossiers:
         outcome = _outcome(d, as_of, tz)
-        ticket = tickets.get((d.site, d.day, d.ticket or ""))
-        officer = ticket.episodes[-1].officer if ticket is not None and ticket.episodes else None
-        i1 = {"early": 2, "on_time": 1, "late": 0, "overdue": 0}.get(outcome)
+        i = by_code.get((d.site, d.day, d.ticket or ""))
+        officer = None if i is None else last.get(i)
+        rating = None if i is None else rated.get(i)
+        i1 = _I1.get(outcome)
         i3 = None if d.resolved_ts is None else (2 if d.supplements == 0 else 1 if d.supplements == 1 else 0)
         i7 = None
-        if ticket is not None and ticket.rating is not None:
-            kind = satisfaction(ticket.rating[0], ticket.rating[1], conf)
-            i7 = {"very_satisfied": 2, "satisfied": 1, "unsatisfied": 0}[kind]
+        if rating is not None:
+            kind = satisfaction(rating[0], rating[1], conf)
+            i7 = _I7[kind]
         out.append(DossierScore(d, outcome, officer, i1, i3, i7))
     return out
 
@@ -273,7 +275,7 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
 
 
 def _local(ts: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(ts, tz).isoformat(" ", "minutes")[:16]  # %Y-%m-%d %H:%M
 
 
 def tt01(

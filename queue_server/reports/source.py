@@ -330,7 +330,10 @@ class ReportSource:
             site_test = "" if self.log.site_column is None else f"{self.log.site_column} = :site AND"
             text = self.select_sql(f"{self.log.table} WHERE {site_test} {where} AND type IN ({wanted})")
             text += " ORDER BY seq"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = conn.connection.driver_connection
+        # The projections' plain columns come in binary from PostgreSQL (decoded in a third of the time).
+        binary = self._sql.postgres and self.projected and self.log.projection is not None
+        cursor = driver.cursor(binary=True) if binary else driver.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self.driver_sql(text), {**params, "site": site})
             return list(map(Row._make, cursor))  # no intermediate list of a million tuples

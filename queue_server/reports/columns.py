@@ -1,0 +1,131 @@
+"""The period's tickets as columns, the form every table is computed from.
+
+One list per field, in the tickets' issue order (the order the fold makes them, so every sum adds the
+same values in the same order), and the calls ("episodes") flattened in ticket then call order. Made
+from the fold's ``TicketFact``s (``from_facts``) or, for a year, straight from ``report_tickets``
+(``quick.quick_columns``) without an object per ticket; the whole-ticket counts, the rule versions and
+the ratings come with them, counted in Python or in SQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import compress, repeat
+from operator import attrgetter, countOf, is_not
+from typing import Any
+
+from queue_server.reports.facts import EXPIRED, OPEN, TicketFact
+
+Rating = tuple[int, int, int, str | None]  # score, scale, counter, officer
+Version = tuple[str, int, str, str]  # rule version, tickets, first day, last day
+COUNTS = ("served", "no_show", "cancelled", "transferred", "parked", "offline", "expired", "open", "priority")
+
+
+@dataclass
+class Tickets:
+    site: Sequence[str]
+    day: Sequence[str]
+    code: Sequence[str]
+    service: Sequence[str]
+    issued_ts: Sequence[float]
+    estimate_s: Sequence[float | None]
+    waited_s: Sequence[float | None]
+    served: Sequence[Any]  # true when finished at least once
+    no_shows: Sequence[int]
+    ep_ticket: list[int]  # per call: the index of its ticket
+    ep_counter: list[int]
+    ep_officer: list[str | None]
+    ep_service_s: list[float | None]
+    counts: dict[str, int]  # COUNTS
+    versions: list[Version]
+    ratings: dict[int, Rating] = field(default_factory=dict)  # by ticket index, in issue order
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    @cached_property
+    def last_officer(self) -> dict[int, str | None]:
+        """The officer of each called ticket's last call, by ticket index."""
+        return dict(zip(self.ep_ticket, self.ep_officer, strict=True))
+
+    @cached_property
+    def by_code(self) -> dict[tuple[str, str, str], int]:
+        """Ticket index by (site, business day, code); the last one issued where a code repeats."""
+        keys = zip(self.site, self.day, self.code, strict=True)
+        return dict(zip(keys, range(len(self.day)), strict=True))
+
+
+def from_facts(tickets: list[TicketFact]) -> Tickets:
+    ep_ticket: list[int] = []
+    ep_counter: list[int] = []
+    ep_officer: list[str | None] = []
+    ep_service_s: list[float | None] = []
+    for i, t in enumerate(tickets):
+        for e in t.episodes:
+            ep_ticket.append(i)
+            ep_counter.append(e.counter)
+            ep_officer.append(e.officer)
+            ep_service_s.append(e.service_s)
+    statuses = Counter(map(attrgetter("status"), tickets))
+    counts = {
+        "served": _count(tickets, "served"),
+        "no_show": _count(tickets, "no_shows"),
+        "cancelled": _count(tickets, "cancelled"),
+        "transferred": _count(tickets, "transfers"),
+        "parked": _count(tickets, "parks"),
+        "offline": _count(tickets, "offline"),
+        "expired": statuses[EXPIRED],
+        "open": sum(statuses[s] for s in OPEN),
+        "priority": len(tickets) - countOf(map(attrgetter("priority"), tickets), None),
+    }
+    days: dict[str, list[str]] = {}
+    for t in tickets:
+        days.setdefault(t.rules_version, []).append(t.day)
+    versions = [(v, len(d), min(d), max(d)) for v, d in sorted(days.items(), key=lambda kv: min(kv[1]))]
+    ratings = {i: t.rating for i, t in enumerate(tickets) if t.rating is not None}
+    column = _columns(tickets)
+    return Tickets(
+        column("site"), column("day"), column("code"), column("service"), column("issued_ts"),
+        column("estimate_s"), column("waited_s"), column("served"), column("no_shows"),
+        ep_ticket, ep_counter, ep_officer, ep_service_s, counts, versions, ratings,
+    )  # fmt: skip
+
+
+def _columns(tickets: list[TicketFact]) -> Any:
+    return lambda name: list(map(attrgetter(name), tickets))
+
+
+def _count(tickets: list[TicketFact], name: str) -> int:
+    """How many tickets have a true ``name``."""
+    return len(tickets) - countOf(map(bool, map(attrgetter(name), tickets)), False)
+
+
+def flat_calls(
+    first: tuple[Sequence[Any], Sequence[Any], Sequence[Any]],
+    more: Sequence[list[list[Any]] | None],
+) -> tuple[list[int], list[int], list[str | None], list[float | None]]:
+    """The calls of every ticket in ticket then call order, from each ticket's first call (counter,
+    officer, service time; counter None when never called) and its further calls (``[counter,
+    officer, service, service time]`` each, None for none): (ticket index, counter, officer, time)."""
+    counter, officer, service_s = first
+    n = len(counter)
+    called = list(map(is_not, counter, repeat(None)))
+    out: tuple[list[Any], list[Any], list[Any], list[Any]] = ([], [], [], [])
+    start = 0
+    for i in [*compress(range(n), map(is_not, more, repeat(None))), n]:
+        end = min(i + 1, n)
+        keep = called[start:end]
+        out[0].extend(compress(range(start, end), keep))
+        for dst, src in zip(out[1:], (counter, officer, service_s), strict=True):
+            dst.extend(compress(src[start:end], keep))
+        extra = more[i] if i < n else None
+        for e in extra or ():
+            out[0].append(i)
+            out[1].append(e[0])
+            out[2].append(e[1])
+            out[3].append(e[3])
+        start = end
+    return out
