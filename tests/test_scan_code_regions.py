@@ -29,7 +29,8 @@ def sparse_page(seed: int = 3) -> np.ndarray:
     c.signature(125, 240, rng)
     grey = cv2.cvtColor(c.bgr(), cv2.COLOR_BGR2GRAY)
     noise = np.random.default_rng(seed).normal(0, 3, grey.shape)
-    return np.clip(grey + noise, 0, 255).astype(np.uint8)
+    page: np.ndarray = np.clip(grey + noise, 0, 255).astype(np.uint8)
+    return page
 
 
 def _symbol(symbology: str, text: str, module: int, height: int, turns: int) -> np.ndarray:
