@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
+import printer_rig
 import pytest
+from printer_rig import Connect
 
 from firmware_sim.escpos_printer import EscposPrinterSim
-from printer.driver import EscposPrinter
 from printer.errors import (
     CoverOpenError,
     CutterError,
@@ -23,10 +21,9 @@ from printer.errors import (
 )
 from printer.status import PaperState, PrinterStatus
 from printer.ticket import TicketData
-from transport.sim import SimLink, open_sim, register_simulator, unregister_simulator
+from transport.sim import SimLink
 
-_names = itertools.count(1)
-Connect = Callable[..., EscposPrinter]
+connect = printer_rig.connect  # the fixture: a printer on a simulator over sim://
 
 
 def ticket(number: str = "A1023") -> TicketData:
@@ -52,23 +49,6 @@ class NoisyLink:
 class NoisyPrinterSim(EscposPrinterSim):
     def attach(self, link: SimLink) -> None:
         super().attach(NoisyLink(link))
-
-
-@pytest.fixture
-def connect() -> Iterator[Connect]:
-    opened: list[tuple[str, EscposPrinter]] = []
-
-    def open_printer(sim: EscposPrinterSim, **options: Any) -> EscposPrinter:
-        name = f"printer-test-{next(_names)}"
-        register_simulator(name, sim)
-        printer = EscposPrinter(open_sim(f"sim://{name}", name, timeout=1.0), **options)
-        opened.append((name, printer))
-        return printer
-
-    yield open_printer
-    for name, printer in opened:
-        printer.close()
-        unregister_simulator(name)
 
 
 def test_query_status_of_a_healthy_printer(connect: Connect) -> None:

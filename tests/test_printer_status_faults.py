@@ -4,14 +4,11 @@ simulator's fault control and the driver."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
-from typing import Any
-
+import printer_rig
 import pytest
+from printer_rig import Connect
 
 from firmware_sim.escpos_printer import EscposPrinterSim
-from printer.driver import EscposPrinter
 from printer.errors import PrinterFaultError
 from printer.status import (
     PaperState,
@@ -24,10 +21,11 @@ from printer.status import (
     encode_asb,
     encode_status,
 )
-from transport.sim import SimLink, open_sim, register_simulator, unregister_simulator
+from transport.sim import SimLink
 
 HEALTHY = {1: 0x16, 2: 0x12, 3: 0x12, 4: 0x12}
-_names = itertools.count(1)
+
+connect = printer_rig.connect  # the fixture: a printer on a simulator over sim://
 
 
 def test_dle_eot_3_bit_2_is_a_mechanical_error_that_stops_printing() -> None:
@@ -106,23 +104,6 @@ class _MidBlockSim(EscposPrinterSim):
         super().attach(_HeaderLostLink(link))
 
 
-@pytest.fixture
-def connect() -> Iterator[Callable[..., EscposPrinter]]:
-    opened: list[tuple[str, EscposPrinter]] = []
-
-    def open_printer(sim: EscposPrinterSim, **options: Any) -> EscposPrinter:
-        name = f"printer-status-{next(_names)}"
-        register_simulator(name, sim)
-        printer = EscposPrinter(open_sim(f"sim://{name}", name, timeout=1.0), **options)
-        opened.append((name, printer))
-        return printer
-
-    yield open_printer
-    for name, printer in opened:
-        printer.close()
-        unregister_simulator(name)
-
-
 @pytest.mark.parametrize(
     ("error", "replies", "problem"),
     [
@@ -131,7 +112,7 @@ def connect() -> Iterator[Callable[..., EscposPrinter]]:
     ],
 )
 def test_the_simulator_reports_the_error_and_the_driver_refuses_to_print(
-    connect: Callable[..., EscposPrinter], error: str, replies: tuple[tuple[int, int], ...], problem: str
+    connect: Connect, error: str, replies: tuple[tuple[int, int], ...], problem: str
 ) -> None:
     sim = EscposPrinterSim()
     printer = connect(sim)
@@ -148,7 +129,7 @@ def test_the_simulator_reports_the_error_and_the_driver_refuses_to_print(
 
 
 def test_an_asb_block_read_from_its_middle_is_not_taken_for_paper_out(
-    connect: Callable[..., EscposPrinter],
+    connect: Connect,
 ) -> None:
     sim = _MidBlockSim()
     sim.receive(b"\x1da\x0f")  # ASB was switched on before the driver opened the port
