@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from bus.topics import ONLINE, Topics
 from kiosk.errors import KioskConfigError
 from kiosk.offline import JournalError, OfflineJournal
 from siteconf import Site
+from siteconf.clock import business_day
 from siteconf.model import Hours
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class KioskBackend:
         self.kiosk_id = kiosk_id
         self.printer_id = device.printer
         self.tz = ZoneInfo(site.site.timezone)
+        self._day_starts = clock_time.fromisoformat(site.queue.day_starts)
         self.journal = journal
         topics = Topics(site.site.id)
         self.bus = BusClient(
@@ -113,9 +115,7 @@ class KioskBackend:
     def business_day(self, at: datetime | None = None) -> date:
         """The server's business day of ``at``: the local date, shifted so a day starts at the site's
         ``[queue] day_starts`` (at 00:30 with ``03:00`` it is still yesterday, as for the server)."""
-        starts = clock_time.fromisoformat(self.site.queue.day_starts)
-        shift = timedelta(hours=starts.hour, minutes=starts.minute)
-        return ((at or self.now()).astimezone(self.tz) - shift).date()
+        return business_day((at or self.now()).astimezone(self.tz), self._day_starts)
 
     def printer_can_print(self) -> bool:
         """False when the printer's retained status says it cannot print (paper out, cover open...)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from siteconf.clock import business_day
 from siteconf.model import MAX_TICKET_NUMBER, Hours, Service, Site
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -153,8 +154,7 @@ class RuleBook:
 
     def business_day(self, at: datetime) -> date:
         """The business day ``at`` belongs to: local date, shifted so that a day starts at ``day_starts``."""
-        shift = timedelta(hours=self.day_starts.hour, minutes=self.day_starts.minute)
-        return (self.local(at) - shift).date()
+        return business_day(self.local(at), self.day_starts)
 
     def version_at(self, at: datetime) -> Policy:
         """The rule version in force on the business day of ``at``."""
