@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bus import models as m
 from bus.client import BusError
-from bus.process import StopSignal, wait_for_signal
+from bus.process import StopSignal, exit_at_once, wait_for_signal
 from queue_server.db import StoreError
 from siteconf import Site, SiteFileError, load_site
 from transport.base import TransportError
@@ -211,7 +211,7 @@ def _serve(site: Site, broker: str) -> int:
         http.stop()
     server.stop()
     store.close()
-    return 0
+    exit_at_once(0)  # everything is closed: no interpreter teardown to wait for
 
 
 if __name__ == "__main__":

@@ -336,6 +336,8 @@ def test_sigterm_stops_the_server_within_two_seconds(
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # SIGABRT prints every thread's stack to the log if it ever hangs
             "-m",
             "motcua_cli.main",
             "server",
@@ -360,7 +362,14 @@ def test_sigterm_stops_the_server_within_two_seconds(
             )
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=15)
+        try:
+            code = proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(10)
+            log.flush()
+            stacks = (tmp_path / "server.log").read_text(errors="replace")
+            pytest.fail(f"no stop 15 s after SIGTERM; the server's stacks:\n{stacks}")
         took = time.monotonic() - started
     finally:
         if proc.poll() is None:
