@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.store import HubStore
 from queue_server.device_texts import HEALTH_VI, PAPER_VI, short_vi
+from siteconf.clock import business_day as shifted_day
 
 _STALE_S = 60.0
 
@@ -71,8 +72,18 @@ class CentreView:
         return self.link
 
 
-def business_day(timezone: str, now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date().isoformat()
+@dataclass(frozen=True)
+class DayRule:
+    """Where a centre's business day begins: the time zone and ``[queue] day_starts`` of its site
+    file. The centre files each ticket under that day, so "today's tickets" must count the same way:
+    at 01:30 a centre opening days at 03:00 is still in yesterday's."""
+
+    tz: ZoneInfo
+    day_starts: time = time(0, 0)
+
+    def today(self, now: datetime | None = None) -> str:
+        local = (now or datetime.now(UTC)).astimezone(self.tz)
+        return shifted_day(local, self.day_starts).isoformat()
 
 
 def _centres(conn: Any, site: str | None) -> dict[str, CentreView]:
@@ -91,24 +102,27 @@ def _centres(conn: Any, site: str | None) -> dict[str, CentreView]:
     }
 
 
-def _tickets(conn: Any, centres: dict[str, CentreView], day: str, site: str | None) -> None:
+def _tickets(conn: Any, centres: dict[str, CentreView], days: dict[str, str], site: str | None) -> None:
+    """Today's figures of each centre, ``days`` giving each centre's own business day."""
     query = (
-        "SELECT site, count(*), count(*) FILTER (WHERE status = 'done'),"
+        "SELECT site, day, count(*), count(*) FILTER (WHERE status = 'done'),"
         " count(*) FILTER (WHERE status = 'waiting'),"
         " EXTRACT(EPOCH FROM now() - min(issued_at) FILTER (WHERE status = 'waiting')), count(score),"
-        " avg(score::float / NULLIF(scale - 1, 0)) FROM hub_tickets WHERE day = %s"
+        " avg(score::float / NULLIF(scale - 1, 0)) FROM hub_tickets WHERE day = ANY(%s)"
     )
-    params: tuple[Any, ...] = (day,)
+    params: tuple[Any, ...] = (sorted(set(days.values())),)
     if site:
-        query, params = query + " AND site = %s", (day, site)
-    for r in conn.execute(query + " GROUP BY site", params).fetchall():
-        c = centres.get(r[0])
-        if c is None:
+        query, params = query + " AND site = %s", (*params, site)
+    for s, day, tickets, served, waiting, oldest_s, ratings, satisfaction in conn.execute(
+        query + " GROUP BY site, day", params
+    ).fetchall():
+        c = centres.get(s)
+        if c is None or days.get(s) != day:
             continue
-        c.tickets_today, c.served_today, c.waiting = int(r[1]), int(r[2]), int(r[3])
-        c.longest_wait_min = None if r[4] is None else max(0, int(float(r[4]) // 60))
-        c.ratings = int(r[5])
-        c.satisfaction_pct = None if r[6] is None else round(float(r[6]) * 100)
+        c.tickets_today, c.served_today, c.waiting = int(tickets), int(served), int(waiting)
+        c.longest_wait_min = None if oldest_s is None else max(0, int(float(oldest_s) // 60))
+        c.ratings = int(ratings)
+        c.satisfaction_pct = None if satisfaction is None else round(float(satisfaction) * 100)
 
 
 def _device(devices: dict[str, Device], device_id: str) -> Device:
@@ -174,12 +188,19 @@ def _state(conn: Any, centres: dict[str, CentreView], site: str | None) -> None:
         _finish_devices(c, devices[s])
 
 
-def overview(store: HubStore, timezone: str, site: str | None = None) -> list[CentreView]:
-    """Every centre (or one) as the dashboard shows it now."""
-    day = business_day(timezone)
+def overview(
+    store: HubStore,
+    rules: dict[str, DayRule],
+    default: DayRule,
+    site: str | None = None,
+    now: datetime | None = None,
+) -> list[CentreView]:
+    """Every centre (or one) as the dashboard shows it now; ``rules`` gives each centre's business
+    day (``default`` for a centre without a site file at the hub)."""
     with store.connect() as conn:
         centres = _centres(conn, site)
-        _tickets(conn, centres, day, site)
+        days = {s: rules.get(s, default).today(now) for s in centres}
+        _tickets(conn, centres, days, site)
         _state(conn, centres, site)
     return list(centres.values())
 

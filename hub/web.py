@@ -11,11 +11,13 @@ compares and ranks the centres over a period.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import secrets
 import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -28,9 +30,11 @@ from hub import views
 from hub.auth import Accounts, Session, same
 from hub.config import HubConfig
 from hub.report_pages import ReportPages
+from hub.reports import HubReportError, centre_settings
 from hub.store import HubStore
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 SESSION_COOKIE = "motcua_hub_session"
 LOGIN_CSRF_COOKIE = "motcua_hub_login"
 CSP = (
@@ -63,6 +67,19 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[-1] for k, v in fields.items()}
 
 
+def _day_rules(config: HubConfig) -> dict[str, views.DayRule]:
+    """Each centre's business day as its site file counts it (read once, when the hub starts)."""
+    rules: dict[str, views.DayRule] = {}
+    for centre in config.centres:
+        try:
+            settings = centre_settings(config, centre)
+        except HubReportError as err:
+            log.warning("%s; its tickets of today are counted from midnight", err)
+            continue
+        rules[centre.site] = views.DayRule(settings.tz, settings.day_starts)
+    return rules
+
+
 class _Pages:
     """The dashboard's pages and forms for one province's hub (routes are bound methods)."""
 
@@ -73,6 +90,8 @@ class _Pages:
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True)
         )
         self.accounts = Accounts(store)
+        self.default_day = views.DayRule(ZoneInfo(config.hub.timezone))
+        self.day_rules = _day_rules(config)
 
     def page(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(hub=self.config.hub, **values)
@@ -123,7 +142,7 @@ class _Pages:
         session = self.session_of(request)
         if session is None:
             return RedirectResponse("/login", status_code=303)
-        centres = views.overview(self.store, self.config.hub.timezone)
+        centres = views.overview(self.store, self.day_rules, self.default_day)
         return self.page("overview.html", session=session, centres=centres, totals=views.totals(centres))
 
     def centre(self, request: Request, site: str) -> Response:
@@ -134,7 +153,7 @@ class _Pages:
             check_level(site, "site id")
         except ValueError:
             return self.page("error.html", 404, message="No such centre.")
-        found = views.overview(self.store, self.config.hub.timezone, site)
+        found = views.overview(self.store, self.day_rules, self.default_day, site)
         if not found:
             return self.page("error.html", 404, message="No such centre.")
         return self.page("centre.html", session=session, c=found[0], held=views.held_events(self.store, site))
@@ -142,7 +161,7 @@ class _Pages:
     def api_overview(self, request: Request) -> Response:
         if self.session_of(request) is None:
             return JSONResponse({"error": "sign in first"}, status_code=401)
-        centres = views.overview(self.store, self.config.hub.timezone)
+        centres = views.overview(self.store, self.day_rules, self.default_day)
         rows = [
             {
                 **dataclasses.asdict(c),
