@@ -4,7 +4,10 @@ The incident recorder hands every incident that opens or closes to :class:`Alert
 the site file, ``siteconf/alerts.py``). An incident is told once when it opens; while it stays open
 it is told again only after ``repeat_after_min`` (0: never), so a status republished on every
 reconnect or a server restart never repeats it; when it closes, a recovery message says how long it
-lasted (only for incidents that were told). Messages name the device, its kind, name and location
+lasted (only for incidents that were told), once the recovery has held ``settle_s``: the same fault
+back within that time (a flickering paper sensor, a loose cable) continues the incident without a
+message, so a flapping device does not flood the staff's inbox. Recoveries still held back when the
+server stops are sent then. Messages name the device, its kind, name and location
 and what to do, in Vietnamese; never a citizen or an officer.
 
 Sending never holds up anything else: messages go on a bounded queue to the alert thread, each
@@ -80,6 +83,7 @@ class Alerter:
         self.clock = clock
         self.sent: dict[tuple[str, str], int] = {}  # (channel, outcome) -> count, for /metrics
         self._told: dict[tuple[str, str], tuple[float, datetime]] = {}
+        self._closing: dict[tuple[str, str], tuple[float, datetime]] = {}  # key -> (clock, closed at)
         self._lock = threading.Lock()
         self._queue: queue.Queue[Alert | Callable[[], None] | None] = queue.Queue(maxsize=500)
         self._stop = threading.Event()
@@ -96,10 +100,11 @@ class Alerter:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
         if self._thread.is_alive():
-            self._put(None)
+            self.resolve_due(everything=True)  # the restarted server will not know them
+            self._put(None)  # the thread sends what is queued, then ends
             self._thread.join(timeout)
+        self._stop.set()
 
     def barrier(self, timeout: float = 30.0) -> bool:
         """Wait until every message queued before this call was sent or given up (tests)."""
@@ -126,14 +131,33 @@ class Alerter:
         with self._lock:
             told = self._told.get(key)
             if change.opened:
-                if told is not None:
-                    return
+                if self._closing.pop(key, None) is not None or told is not None:
+                    return  # back before its recovery held, or still told: the same incident
                 self._told[key] = (self.clock(), change.at)
                 self._put(self._alert(change.device_id, change.code, "open", change.at))
-            elif told is not None:
-                del self._told[key]
-                duration = max(0.0, (change.at - told[1]).total_seconds())
-                self._put(self._alert(change.device_id, change.code, "resolved", change.at, duration))
+            elif told is not None and key not in self._closing:
+                self._closing[key] = (self.clock(), change.at)
+        if not change.opened and not self.conf.settle_s:
+            self.resolve_due()
+
+    def resolve_due(self, *, everything: bool = False) -> int:
+        """Tell the recoveries that have held ``settle_s`` (``everything``: all of them, now)."""
+        due = 0
+        with self._lock:
+            for key, (since, closed_at) in list(self._closing.items()):
+                if everything or self.clock() - since >= self.conf.settle_s:
+                    del self._closing[key]
+                    opened_at = self._told.pop(key)[1]
+                    duration = max(0.0, (closed_at - opened_at).total_seconds())
+                    self._put(self._alert(*key, "resolved", closed_at, duration))
+                    due += 1
+        return due
+
+    def _next_check(self) -> float:
+        """Seconds until the alert thread must look again: reminders, or the next recovery due."""
+        with self._lock:
+            waits = [since + self.conf.settle_s - self.clock() for since, _ in self._closing.values()]
+        return max(0.05, min([REMIND_CHECK_S, *waits]))
 
     def remind_due(self, now: datetime) -> int:
         """Tell again every incident open for ``repeat_after_min`` since it was last told."""
@@ -143,7 +167,7 @@ class Alerter:
         due = 0
         with self._lock:
             for key, (last, opened_at) in list(self._told.items()):
-                if self.clock() - last >= every:
+                if key not in self._closing and self.clock() - last >= every:
                     self._told[key] = (self.clock(), opened_at)
                     duration = (now - opened_at).total_seconds()
                     self._put(self._alert(*key, "reminder", now, duration))
@@ -179,13 +203,14 @@ class Alerter:
         checked = self.clock()
         while not self._stop.is_set():
             try:
-                item = self._queue.get(timeout=REMIND_CHECK_S)
+                item = self._queue.get(timeout=self._next_check())
             except queue.Empty:
                 item = None if self._stop.is_set() else _NOTHING
             if item is None:
                 return
             try:
                 self._handle(item)
+                self.resolve_due()
                 if self.clock() - checked >= REMIND_CHECK_S:
                     checked = self.clock()
                     self.remind_due(datetime.now().astimezone())

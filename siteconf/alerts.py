@@ -3,6 +3,7 @@
 ```toml
 [alerts]
 repeat_after_min = 60                 # an incident still open is told again after this long (0: never)
+settle_s = 60                         # a recovery is told once it has held this long (0: at once)
 timeout_s = 10                        # longest one e-mail or webhook may take before it is given up
 email_to = ["kythuat@ttphvhcc.example.gov.vn"]
 email_from = "motcua@ttphvhcc.example.gov.vn"
@@ -45,6 +46,9 @@ class AlertsConf(Section):
     """E-mail through the centre's SMTP relay and a JSON webhook for chat tools."""
 
     repeat_after_min: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
+    # A recovery is told only after it has held this long; the same fault back within it (a paper
+    # sensor flickering at the roll's end, a cable that drops again) continues the incident silently.
+    settle_s: float = Field(default=60.0, ge=0, le=3600)
     timeout_s: float = Field(default=10.0, gt=0, le=120)
     email_to: list[str] = Field(default_factory=list, max_length=50)
     email_from: str | None = None

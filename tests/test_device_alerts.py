@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
@@ -148,7 +149,7 @@ def test_an_incident_is_told_once_then_its_recovery(
     webhook: tuple[Webhook, int],
 ) -> None:
     box, hook = mailbox[0], webhook[0]
-    site = alerting_site(demo_site, mailbox[1], webhook[1])
+    site = alerting_site(demo_site, mailbox[1], webhook[1], settle_s=0)  # recoveries told at once
     server = start_server(site, mosquitto, tmp_path / "q.db")
     device = BusClient(mosquitto, site.site.id, "printer-k1").start()
     out = m.DeviceStatus(health=m.Health.ERROR, paper=m.PaperLevel.OUT, errors=["paper_out"])
@@ -220,6 +221,49 @@ def test_an_open_incident_is_told_again_after_the_interval(
     finally:
         alerter.stop()
     assert format_duration(3725) == "1 giờ 2 phút" and format_duration(59) == "dưới 1 phút"
+
+
+def test_a_flapping_fault_is_one_incident_and_its_recovery_is_told_once_it_holds(
+    demo_site: Site, mailbox: tuple[Mailbox, int], webhook: tuple[Webhook, int]
+) -> None:
+    """A paper sensor flickering at the roll's end: near end, fine, near end again ... is one message
+    when it starts and one recovery once the paper has stayed fine for ``settle_s``."""
+    site = alerting_site(demo_site, mailbox[1], webhook[1], settle_s=60, repeat_after_min=30)
+    now = [1000.0]
+    alerter = Alerter(site, clock=lambda: now[0]).start()
+    at = m.now()
+
+    def states() -> list[tuple[str, str]]:
+        return [(b["code"], b["state"]) for b in webhook[0].bodies]
+
+    try:
+        for flicker in range(5):
+            moment = at + timedelta(seconds=flicker)
+            alerter.incident(IncidentChange("printer-k1", "paper_near_end", True, moment))
+            now[0] += 20
+            alerter.incident(IncidentChange("printer-k1", "paper_near_end", False, moment))
+            now[0] += 20  # back within 60 s (next round): the same incident
+            assert alerter.resolve_due() == 0
+        assert alerter.remind_due(at) == 0  # closing: no reminder either
+        now[0] += 39
+        assert alerter.resolve_due() == 0
+        assert alerter.barrier()
+        assert states() == [("paper_near_end", "open")]
+        now[0] += 1  # the recovery has held 60 s: told (by the alert thread, or by this call)
+        alerter.resolve_due()
+        assert wait_until(lambda: len(states()) == 2)
+        alerter.incident(IncidentChange("printer-k1", "paper_near_end", True, at + timedelta(minutes=5)))
+        alerter.incident(IncidentChange("printer-k1", "paper_near_end", False, at + timedelta(minutes=6)))
+        alerter.incident(IncidentChange("keypad-1", "offline", False, at))  # never told: nothing to close
+        assert alerter.barrier()
+        assert len(states()) == 3
+    finally:
+        alerter.stop()  # the recovery still held back is sent as the server stops
+    assert states() == [("paper_near_end", state) for state in ("open", "resolved") * 2]
+    bodies = webhook[0].bodies
+    assert bodies[1]["duration_s"] == 4.0  # from the first near end to the last recovery
+    assert bodies[3]["duration_s"] == 60.0
+    assert len(mailbox[0].subjects()) == 4
 
 
 def test_a_failing_relay_or_a_hanging_webhook_never_stops_the_server(
