@@ -82,7 +82,8 @@ def test_the_site_file_binds_receipt_printers_to_counters_and_names_bad_bindings
     demo = (Path(__file__).resolve().parent.parent / "sites" / "demo.toml").read_text(encoding="utf-8")
     printer = f'\n[[devices]]\nid = "{PRINTER}"\nkind = "printer"\nurl = "sim://{PRINTER}"\ncounter = 3\n'
     site_file.write_text(
-        demo.replace("[printing]\n", '[printing]\nreceipt_printers = { 3 = "printer-c3" }\n') + printer,
+        demo.replace('receipt_printers = { 3 = "printer-q3" }', 'receipt_printers = { 3 = "printer-c3" }')
+        + printer,
         encoding="utf-8",
     )
     assert main(["check-site", str(site_file)]) == 0
