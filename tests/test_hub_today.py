@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
-import sqlalchemy as sa
+from hub_reports_rig import hub_schema
 
 from hub.config import parse_config
 from hub.store import HubStore
@@ -32,19 +30,10 @@ DEMO = Path(__file__).resolve().parent.parent / "sites" / "demo.toml"
 
 @pytest.fixture
 def store() -> Iterator[HubStore]:
-    base = os.environ["MOTCUA_TEST_POSTGRES"]
-    plain = base.replace("postgresql+psycopg://", "postgresql://")
-    schema = f"hub_today_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    hub_store = HubStore.open(url.render_as_string(hide_password=False))
-    hub_store.create()
-    try:
+    with hub_schema("hub_today") as url:
+        hub_store = HubStore.open(url)
+        hub_store.create()
         yield hub_store
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _config(early_site_file: str) -> str:
