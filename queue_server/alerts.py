@@ -84,7 +84,7 @@ class Alerter:
         self.sent: dict[tuple[str, str], int] = {}  # (channel, outcome) -> count, for /metrics
         self._told: dict[tuple[str, str], tuple[float, datetime]] = {}
         self._closing: dict[tuple[str, str], tuple[float, datetime]] = {}  # key -> (clock, closed at)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a full queue is counted while the lock is held
         self._queue: queue.Queue[Alert | Callable[[], None] | None] = queue.Queue(maxsize=500)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)

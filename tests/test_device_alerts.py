@@ -308,6 +308,31 @@ def test_a_failing_relay_or_a_hanging_webhook_never_stops_the_server(
         stop_server(server)
 
 
+def test_a_full_alert_queue_drops_and_counts_without_stopping_the_recorder(
+    demo_site: Site, mailbox: tuple[Mailbox, int], webhook: tuple[Webhook, int]
+) -> None:
+    """The webhook hangs, 600 incidents open: the 500-message queue fills, the rest are dropped and
+    counted, and the thread that reports incidents is never stuck behind the alerts."""
+    hook = webhook[0]
+    hook.hold = threading.Event()
+    alerter = Alerter(alerting_site(demo_site, mailbox[1], webhook[1], timeout_s=30)).start()
+    at = m.now()
+
+    def burst() -> None:
+        for n in range(600):
+            alerter.incident(IncidentChange("printer-k1", f"fault_{n}", True, at))
+
+    reporter = threading.Thread(target=burst, daemon=True)
+    try:
+        reporter.start()
+        reporter.join(30)
+        assert not reporter.is_alive(), "the incident reporter is stuck behind the alert queue"
+        assert alerter.sent[("queue", "dropped")] >= 600 - 500 - 1
+    finally:
+        hook.hold.set()
+        alerter.stop(timeout=1)
+
+
 def test_the_alerts_table_is_checked_with_its_key_path(demo_site: Site) -> None:
     data: dict[str, Any] = demo_site.model_dump(mode="json", exclude_none=True)
     bad = [
