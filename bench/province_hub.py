@@ -54,7 +54,7 @@ from hub.follow import ShippedEvent  # noqa: E402
 from hub.ingest import Ingest  # noqa: E402
 from hub.shipper import Shipper  # noqa: E402
 from hub.store import HubStore  # noqa: E402
-from hub.views import business_day  # noqa: E402
+from hub.views import DayRule  # noqa: E402
 from queue_server.chain import GENESIS_HASH, canonical_json, event_hash  # noqa: E402
 from queue_server.db import Store  # noqa: E402
 
@@ -392,7 +392,7 @@ def measure(
     hub_dir = tmp / "hub"
     store = HubStore.open(url)
     store.create(partitions=args.partitions)
-    today = datetime.fromisoformat(business_day("Asia/Ho_Chi_Minh"))
+    today = datetime.fromisoformat(DayRule(TZ).today())
     days = [(today - timedelta(days=d)).date().isoformat() for d in (3, 2, 1, 0)]
     chains = {s: centre_days(s, [days[-1]], args.events, i) for i, s in enumerate(sites) if i}
     outage_site = sites[0]
