@@ -180,6 +180,16 @@ class _Pending:
     response: Response | None = None
 
 
+def acknowledged(info: paho.MQTTMessageInfo) -> bool:
+    """Whether the broker acknowledged this QoS 1 publish. One that failed when it was sent (no
+    connection at that moment, paho's queue full) never will be in this session, and paho raises for
+    it rather than answer: here it is simply not acknowledged."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return False
+
+
 class BusClient:
     """One MQTT connection of one process (or one component inside a process)."""
 
@@ -250,7 +260,8 @@ class BusClient:
         self._stopping = True
         if self.availability_topic and self.connected.is_set():
             info = self._mqtt.publish(self.availability_topic, OFFLINE, qos=1, retain=True)
-            info.wait_for_publish(timeout=2.0)
+            with contextlib.suppress(RuntimeError, ValueError):  # gone meanwhile: the Last Will says it
+                info.wait_for_publish(timeout=2.0)
         self._mqtt.disconnect()
         self._mqtt.loop_stop()
         # paho keeps a socket pair to wake its loop and closes it only when garbage-collected, which

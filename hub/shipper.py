@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bus.client import BrokerUrl, BusClient
+from bus.client import BrokerUrl, BusClient, acknowledged
 from hub import HubError
 from hub import topics as ht
 from queue_server import schema
@@ -143,7 +143,7 @@ class Shipper:
             info.wait_for_publish(timeout=5.0)
         except (RuntimeError, ValueError):
             return False
-        return info.is_published()
+        return acknowledged(info)
 
     def _ship_new(self) -> None:
         while not self._stop.is_set():

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as paho
 
 from bus import models as m
-from bus.client import BusClient
+from bus.client import BusClient, acknowledged
 from bus.topics import Topics
 from queue_server.core import Core
 from queue_server.db import Tx
@@ -114,7 +114,9 @@ class Publisher:
         """The highest seq up to which every sent call was acknowledged by the broker (and forget them)."""
         upto = None
         with self.lock:
-            while self._unacked and self._unacked[0][1].is_published():
+            # A publish that failed (the broker was away) stops the count here: it is sent again by
+            # republish_unsent at the reconnect, and only then can it be acknowledged.
+            while self._unacked and acknowledged(self._unacked[0][1]):
                 seq = self._unacked.pop(0)[0]
                 upto = seq if upto is None else max(upto, seq)
         return upto

@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
 from support import wait_until
 from test_db_support import BACKENDS, at, database_url
@@ -160,6 +161,39 @@ def test_a_call_committed_but_never_sent_is_sent_at_the_next_start(
     finally:
         second.stop()
         store.close()
+
+
+def test_a_call_sent_while_the_broker_was_away_is_not_marked_and_breaks_no_request(
+    server: QueueServer, client: BusClient, tmp_path: Path
+) -> None:
+    """paho hands back a failed publish (``MQTT_ERR_NO_CONN``) for a call sent in the moment the
+    broker was gone, and raises when asked whether it was published. The next batches still answer,
+    and that call and every one after it stay unmarked until a reconnect sends them again (a broker
+    kill in tests/test_crash_calls.py once turned this into ``internal_error`` for a kiosk)."""
+    make_calls(client, 1)
+    barrier(client)  # a later batch marked call 1
+    issue(client, "land")
+    assert called(act(client, 1, A.CALL_NEXT)) is not None  # call 2, sent
+    away = paho.MQTTMessageInfo(999)
+    away.rc = paho.MQTT_ERR_NO_CONN  # what publish() returns with no connection
+    with pytest.raises(RuntimeError):
+        away.is_published()
+    with server.publisher.lock:  # as if call 2's publish had met no broker
+        unacked = server.publisher._unacked
+        unacked[:] = [(seq, away if seq == 2 else info) for seq, info in unacked]
+        assert [seq for seq, _ in unacked] == [2]
+    for _ in range(3):
+        answer = client.request("issue_ticket", m.IssueTicket(service="land"), timeout=10)
+        assert answer.ok, answer
+    barrier(client)
+    assert outbox_rows(tmp_path / "q.db") == [(1, 1), (2, 0)]
+    server.publisher.republish_unsent()  # what the reconnect does
+
+    def all_marked() -> bool:
+        barrier(client)
+        return all(published == 1 for _, published in outbox_rows(tmp_path / "q.db"))
+
+    assert wait_until(all_marked, 10)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
