@@ -206,7 +206,7 @@ def _samples(
 ) -> None:
     """Per sample, the moves since the one before: the sample ``k`` at ``start + k x SAMPLE_S``
     counts every move at or before it, i.e. those with ``ceil((ts - start) / SAMPLE_S) <= k``."""
-    start, end = folder.start, folder.end
+    start = folder.start
     net: Counter[int] = Counter()
     for ts, delta in times:
         slots = Counter(map(math.ceil, map(truediv, map(sub, ts, repeat(start)), repeat(SAMPLE_S))))
@@ -214,14 +214,10 @@ def _samples(
             net[max(0, k)] += delta * n
     for _seq, ts1, delta in extra:
         net[0 if ts1 <= start else math.ceil((ts1 - start) / SAMPLE_S)] += delta
-    hours: dict[int, tuple[str, int]] = {}
-    samples, shift = facts.samples, folder._shift
-    waiting, k, at = 0, 0, start
-    while at < end:
+    waiting = 0
+    for k, slot in enumerate(folder.sample_slots):  # the samples the folder took, in time order
         waiting += net.get(k, 0)
-        folder.slot(at, samples, hours, shift)[2] += waiting
-        k += 1
-        at += SAMPLE_S
+        slot[2] += waiting
 
 
 # Read per ticket when the tables are made from columns: only what a table needs ticket by ticket.

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from queue_server.reports.columns import Tickets
 from queue_server.reports.facts import DossierFact
+from queue_server.reports.localtime import LocalClock
 from queue_server.reports.tables import Column, Table, Value, mean, share
 from siteconf.reports import MAX_SCORE, AgencyScores, ReportsConf
 
@@ -242,6 +243,7 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
     """The late and overdue dossiers, by appointment, with how late (for the apology letter, form 04)."""
     late_rows: list[list[Value]] = []
     late = [s for s in scores if s.outcome in ("late", "overdue")]
+    local = LocalClock(tz).minutes
     for s in sorted(late, key=lambda s: s.dossier.due_ts):
         d = s.dossier
         end = d.resolved_ts if d.resolved_ts is not None else as_of
@@ -249,9 +251,9 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
             [
                 d.code,
                 d.procedure,
-                _local(d.received_ts, tz),
-                _local(d.due_ts, tz),
-                "" if d.resolved_ts is None else _local(d.resolved_ts, tz),
+                local(d.received_ts),
+                local(d.due_ts),
+                "" if d.resolved_ts is None else local(d.resolved_ts),
                 math.ceil((end - d.due_ts) / 86400),
             ]
         )
@@ -272,10 +274,6 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
         late_cols,
         late_rows,
     )
-
-
-def _local(ts: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).isoformat(" ", "minutes")[:16]  # %Y-%m-%d %H:%M
 
 
 def tt01(
