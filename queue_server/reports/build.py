@@ -174,7 +174,7 @@ def assemble(
     load, cells = figures.load(tickets, tz)
     wait_s, service_s = figures.waits(tickets.waited_s), figures.services(tickets.ep_service_s)
     report.tables += [
-        figures.ticket_counts(tickets, sum(working.values()), len(set(tickets.day))),
+        figures.ticket_counts(tickets, sum(working.values()), len(tickets.tally.issued_by_day)),
         figures.time_stats(wait_s, service_s, conf.target_wait_min * 60),
         figures.bins(wait_s, service_s),
         figures.estimate_error(tickets, conf.estimate_tolerance_min * 60),

@@ -223,8 +223,9 @@ def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
 
 def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
     service = tickets.service
-    issued, served = Counter(service), Counter(compress(service, tickets.served))
-    no_show, waited = Counter(compress(service, tickets.no_shows)), _waits_by(service, tickets.waited_s)
+    tally = tickets.tally
+    issued, served, no_show = tally.issued_by_service, tally.served_by_service, tally.no_show_by_service
+    waited = _waits_by(service, tickets.waited_s)
     done = list(map(_not_none, tickets.ep_service_s))
     calls = _grouped(
         list(compress(map(service.__getitem__, tickets.ep_ticket), done)),
@@ -320,7 +321,7 @@ def counters_vs_waiting(facts: Facts) -> Table:
 
 
 def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
-    issued, served = Counter(tickets.day), Counter(compress(tickets.day, tickets.served))
+    issued, served = tickets.tally.issued_by_day, tickets.tally.served_by_day
     waited = _waits_by(tickets.day, tickets.waited_s)
     rows: list[list[Value]] = []
     for day in sorted(set(issued) | {d.isoformat() for d, w in working.items() if w}):
@@ -361,10 +362,10 @@ def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Ta
     served: dict[str, list[float]] = defaultdict(list, {k: v[0] for k, v in groups.items()})
     missed: Counter[str] = Counter()
     last = tickets.last_officer
-    for i in compress(range(len(tickets)), tickets.no_shows):
+    for i, n in tickets.tally.no_shows.items():
         officer = last.get(i)
         if officer is not None:
-            missed[officer] += tickets.no_shows[i]
+            missed[officer] += n
     rows: list[list[Value]] = []
     for officer in sorted(set(served) | set(missed) | set(facts.officer_time)):
         spent = facts.officer_time.get(officer)

@@ -26,15 +26,15 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from datetime import time
-from itertools import accumulate, compress, repeat
-from operator import add, and_, is_not, itemgetter, mul, sub, truediv
+from itertools import accumulate, compress, islice, repeat
+from operator import add, and_, is_not, itemgetter, lt, mul, sub, truediv
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queue_server.reports.columns import COUNTS, Tickets, Version, flat_calls
+from queue_server.reports.columns import COUNTS, Tally, Tickets, Version, flat_calls
 from queue_server.reports.facts import EXPIRED, OPEN, SAMPLE_S, Episode, Facts, Folder, TicketFact
 from queue_server.reports.period import Period
 from queue_server.reports.source import AFTER, TYPES, ReportSource
@@ -94,13 +94,13 @@ def _quick(
         cut = (end + AFTER).timestamp()
         totals = _totals(rows) if columns else None
         late = f"SELECT max(last_ts) FROM {TABLE} WHERE {{where}}"
-        latest = totals[2] if totals is not None else rows.run(late, rows.params).fetchone()[0]
+        latest = totals[3] if totals is not None else rows.run(late, rows.params).fetchone()[0]
         if latest is not None and latest >= cut:  # a ticket with an event after the slice
             return None
         folder = Folder(period, tz, day_starts, until)
         facts = folder.feed(source.read(conn, start, end, OTHER_TYPES, upto=int(mark[0])))
         if totals is not None:
-            tickets, moves, extra = table_columns(rows, totals[:2])
+            tickets, moves, extra = table_columns(rows, totals)
             _waiting(folder, facts, moves, extra)
             return facts, tickets
         facts.tickets, read, extra = _tickets(rows)
@@ -222,24 +222,19 @@ def _samples(
 
 # Read per ticket when the tables are made from columns: only what a table needs ticket by ticket.
 COLUMNS_READ = (
-    "day", "code", "service", "issued_ts", "estimate_s", "waited_s", "served", "no_shows", "call_counter",
-    "call_officer", "call_service_s", "more_calls", "more_moves", "issued_seq", "in_ts", "out_seq", "out_ts",
+    "day", "code", "service", "issued_ts", "estimate_s", "waited_s", "call_counter", "call_officer",
+    "call_service_s", "more_calls", "more_moves", "issued_seq", "in_ts", "out_seq", "out_ts",
 )  # fmt: skip
 
 
-def table_columns(
-    rows: _Slice, totals: tuple[dict[str, int], list[Version]]
-) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
+def table_columns(rows: _Slice, totals: Totals) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
     """The period's tickets as columns (with the ``totals``), the columns of their first two moves
-    and the further moves; the ratings picked out by the database."""
-    counts, versions = totals
-    sql = f"SELECT {', '.join(COLUMNS_READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
-    fetched = rows.run(sql, rows.params).fetchall()
-    n = len(fetched)
-    cols: list[Sequence[Any]] = list(zip(*fetched, strict=True)) if n else [()] * len(COLUMNS_READ)
-    del fetched
-    day, code, service, issued_ts, estimate_s, waited_s, served, no_shows = cols[:8]
-    counter, officer, service_s, more_calls, more_moves, in_seq, in_ts, out_seq, out_ts = cols[8:]
+    and the further moves; the ratings and the tickets with no-shows picked out by the database."""
+    counts, versions, tally = totals[:3]
+    cols = _read_columns(rows)
+    n = len(cols[0])
+    day, code, service, issued_ts, estimate_s, waited_s = cols[:6]
+    counter, officer, service_s, more_calls, more_moves, in_seq, in_ts, out_seq, out_ts = cols[6:]
     loads = json.loads
     more: list[Any] = list(more_calls)
     for i in compress(range(n), map(is_not, more_calls, repeat(None))):
@@ -257,34 +252,74 @@ def table_columns(
     rated = rows.run(sql, rows.params).fetchall()
     at = map(bisect_left, repeat(in_seq), map(itemgetter(0), rated))
     ratings = dict(zip(at, map(itemgetter(1, 2, 3, 4), rated), strict=True))
+    if counts["no_show"]:
+        sql = f"SELECT issued_seq, no_shows FROM {TABLE} WHERE {{where}} AND no_shows > 0 ORDER BY issued_seq"
+        missed = rows.run(sql, rows.params).fetchall()
+        at = map(bisect_left, repeat(in_seq), map(itemgetter(0), missed))
+        tally.no_shows.update(zip(at, map(itemgetter(1), missed), strict=True))
     tickets = Tickets(
-        [rows.site] * n, day, code, service, issued_ts, estimate_s, waited_s, served, no_shows,
-        *calls, counts, versions, ratings,
+        [rows.site] * n, day, code, service, issued_ts, estimate_s, waited_s, tally, *calls, counts,
+        versions, ratings,
     )  # fmt: skip
     return tickets, [in_seq, in_ts, out_seq, out_ts], extra
 
 
-def _totals(rows: _Slice) -> tuple[dict[str, int], list[Version], float | None]:
-    """In one pass of the database over the period's tickets: the whole-ticket counts (``COUNTS``),
-    the rule versions and the latest event of any ticket (None without tickets)."""
+def _read_columns(rows: _Slice) -> list[Sequence[Any]]:
+    """``COLUMNS_READ`` of the period's tickets in issue order, one list per column. PostgreSQL sends
+    each column as one array (a sixth of the client's work of a row per ticket); the arrays are
+    filled in the order of the sorted sub-select, which PostgreSQL does not promise: when the
+    ``issued_seq`` array is not in order, the rows are read one by one instead."""
+    seq = COLUMNS_READ.index("issued_seq")
+    if rows.postgres:
+        arrays = ", ".join(f"array_agg({c})" for c in COLUMNS_READ)
+        sql = f"SELECT {arrays} FROM (SELECT * FROM {TABLE} WHERE {{where}} ORDER BY issued_seq) AS t"
+        found = rows.run(sql, rows.params).fetchone()
+        if found[0] is None:  # no ticket
+            return [[] for _ in COLUMNS_READ]
+        if all(map(lt, found[seq], islice(found[seq], 1, None))):
+            return list(found)
+    sql = f"SELECT {', '.join(COLUMNS_READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
+    fetched = rows.run(sql, rows.params).fetchall()
+    return list(zip(*fetched, strict=True)) if fetched else [[] for _ in COLUMNS_READ]
+
+
+Totals = tuple[dict[str, int], list[Version], Tally, float | None]
+
+
+def _totals(rows: _Slice) -> Totals:
+    """In one pass of the database over the period's tickets, grouped by business day, service and
+    rule version: the whole-ticket counts (``COUNTS``), the rule versions, the tickets issued, served
+    and with a no-show per service and per day, and the latest event of any ticket (None without
+    tickets)."""
     nonzero = ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
     open_ = ", ".join(f"'{s}'" for s in sorted(OPEN))
     sql = (
-        f"SELECT {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
+        f"SELECT day, service, rules_version, {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
         f" count(CASE WHEN status = '{EXPIRED}' THEN 1 END), count(CASE WHEN status IN ({open_}) THEN 1 END),"
-        " count(priority), count(*), min(rules_version), max(rules_version), min(day), max(day), max(last_ts)"
-        f" FROM {TABLE} WHERE {{where}}"
+        " count(priority), count(*), min(issued_seq), max(last_ts)"
+        f" FROM {TABLE} WHERE {{where}} GROUP BY day, service, rules_version"
     )
-    found = rows.run(sql, rows.params).fetchone()
-    counts = dict(zip(COUNTS, map(int, found[:9]), strict=True))
-    n, first_version, last_version, first_day, last_day, last_ts = found[9:]
-    versions: list[Version] = []
-    if n and first_version == last_version:  # the usual period: one version
-        versions = [(first_version, int(n), first_day, last_day)]
-    elif n:
-        sql = (
-            f"SELECT rules_version, count(*), min(day), max(day) FROM {TABLE} WHERE {{where}}"
-            " GROUP BY rules_version ORDER BY min(day), min(issued_seq)"
-        )
-        versions = [(v, int(k), lo, hi) for v, k, lo, hi in rows.run(sql, rows.params).fetchall()]
-    return counts, versions, None if last_ts is None else float(last_ts)
+    sums = [0] * len(COUNTS)
+    tally = Tally(Counter(), Counter(), Counter(), Counter(), Counter(), {})
+    versions: dict[str, list[Any]] = {}  # version -> [tickets, first day, last day, first seq]
+    last_ts: float | None = None
+    for day, service, version, *counted, n, first_seq, latest in rows.run(sql, rows.params).fetchall():
+        sums = list(map(add, sums, counted))
+        served, no_show = counted[0], counted[1]
+        tally.issued_by_service[service] += n
+        tally.issued_by_day[day] += n
+        if served:  # as a Counter of the tickets, a key only where there is one
+            tally.served_by_service[service] += served
+            tally.served_by_day[day] += served
+        if no_show:
+            tally.no_show_by_service[service] += no_show
+        last_ts = float(latest) if last_ts is None else max(last_ts, float(latest))
+        seen = versions.get(version)
+        if seen is None:
+            versions[version] = [int(n), day, day, first_seq]
+        else:
+            seen[0] += n
+            seen[1], seen[2], seen[3] = min(seen[1], day), max(seen[2], day), min(seen[3], first_seq)
+    counts = dict(zip(COUNTS, map(int, sums), strict=True))
+    ordered = sorted(versions.items(), key=lambda kv: (kv[1][1], kv[1][3]))
+    return counts, [(v, int(k), lo, hi) for v, (k, lo, hi, _) in ordered], tally, last_ts
