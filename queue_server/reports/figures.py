@@ -14,7 +14,7 @@ Definitions (repeated in each table, so an export read alone still says what it 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import partial
@@ -68,14 +68,14 @@ def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[li
     if all(map(le, keys, islice(keys, 1, None))):  # days, in issue order: a slice per key
         edges = [(k, bisect_left(keys, k), bisect_right(keys, k)) for k in set(keys)]
         return {k: tuple(list(c[lo:hi]) for c in columns) for k, lo, hi in edges}
-    if len(columns) == 1:  # one cheap step per row
-        values: dict[Any, list[Any]] = defaultdict(list)
-        for key, value in zip(keys, columns[0], strict=True):
-            values[key].append(value)
+    # Each value appended to its key's list by ``map`` over C methods, no Python step per row: the
+    # defaultdict's look-up gives the list (a new one for a new key), ``list.append`` adds the value.
+    if len(columns) == 1:
+        values: defaultdict[Any, list[Any]] = defaultdict(list)
+        deque(map(list.append, map(values.__getitem__, keys), columns[0]), maxlen=0)
         return {k: (v,) for k, v in values.items()}
-    index: dict[Any, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):
-        index[key].append(i)
+    index: defaultdict[Any, list[int]] = defaultdict(list)
+    deque(map(list.append, map(index.__getitem__, keys), range(len(keys))), maxlen=0)
     return {k: tuple(list(map(c.__getitem__, at)) for c in columns) for k, at in index.items()}
 
 
