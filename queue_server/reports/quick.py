@@ -26,8 +26,8 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from datetime import time
-from itertools import accumulate, compress, islice, repeat
-from operator import add, and_, is_not, itemgetter, lt, mul, sub, truediv
+from itertools import compress, islice, repeat
+from operator import add, is_not, itemgetter, lt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -175,24 +175,35 @@ def source_is_postgres(conn: Connection) -> bool:
 
 def _waiting(folder: Folder, facts: Facts, moves: Sequence[Sequence[Any]], extra: list[Move]) -> None:
     """Add the people waiting to each sample the folder took, and find the peak. Each ticket's first
-    two moves are columns (seq and time in, seq and time out, None when still in), taken out and
-    iterated in C: ``map`` over operators, no Python loop per move; the rest are in ``extra``."""
+    two moves are columns (seq and time in, seq and time out, None when still in), taken as numpy
+    arrays (a year's half a million moves: sorted, counted and summed in C, whole numbers only, and
+    times turned into sample numbers by the same floating-point steps as ``math.ceil((ts - start) /
+    SAMPLE_S)``); the rest are in ``extra``."""
+    import numpy as np  # here, as charts import matplotlib: the server starts without them
+
     in_seq, in_ts, out_seq, out_ts = moves
-    left = list(map(is_not, out_seq, repeat(None)))
-    out_seq, out_ts = list(compress(out_seq, left)), list(compress(out_ts, left))
-    _samples(folder, facts, [(in_ts, 1), (out_ts, -1)], extra)
+    ins = np.array(in_seq, dtype=np.int64)
+    outs = np.array(out_seq, dtype=np.float64)  # None (still in the line) becomes NaN
+    left = ~np.isnan(outs)
+    _samples(
+        folder,
+        [(np.array(in_ts, dtype=np.float64), 1), (np.array(out_ts, dtype=np.float64)[left], -1)],
+        extra,
+    )
     # The peak: the first move that took the line to its longest, in log order (a seq's leaving
     # before its joining): moves as sorted keys seq * 2 + (1 joined, 0 left).
-    keys = [*map(add, map(mul, in_seq, repeat(2)), repeat(1)), *map(mul, out_seq, repeat(2))]
-    keys += [seq * 2 + (delta > 0) for seq, _ts, delta in extra]
+    more = np.array([seq * 2 + (delta > 0) for seq, _ts, delta in extra], dtype=np.int64)
+    keys = np.concatenate((ins * 2 + 1, outs[left].astype(np.int64) * 2, more))
+    if not len(keys):
+        return
     keys.sort()
     # The line's length after the i-th move: 2 x (joined so far) - (i + 1).
-    joined = accumulate(map(and_, keys, repeat(1)))
-    running = list(map(sub, map(mul, joined, repeat(2)), range(1, len(keys) + 1)))
-    peak = max(running, default=0)
+    running = np.cumsum(keys & 1) * 2 - np.arange(1, len(keys) + 1)
+    first = int(running.argmax())  # the first of the longest
+    peak = int(running[first])
     if peak <= 0:
         return
-    seq = keys[running.index(peak)] >> 1
+    seq = int(keys[first]) >> 1
     facts.peak_waiting = peak
     at = bisect_left(in_seq, seq)
     if at < len(in_seq) and in_seq[at] == seq:
@@ -201,22 +212,21 @@ def _waiting(folder: Folder, facts: Facts, moves: Sequence[Sequence[Any]], extra
         facts.peak_at = next(ts for s, ts, delta in extra if s == seq and delta > 0)
 
 
-def _samples(
-    folder: Folder, facts: Facts, times: list[tuple[Sequence[float], int]], extra: list[Move]
-) -> None:
+def _samples(folder: Folder, times: list[tuple[Any, int]], extra: list[Move]) -> None:
     """Per sample, the moves since the one before: the sample ``k`` at ``start + k x SAMPLE_S``
     counts every move at or before it, i.e. those with ``ceil((ts - start) / SAMPLE_S) <= k``."""
-    start = folder.start
-    net: Counter[int] = Counter()
+    import numpy as np
+
+    start, slots = folder.start, folder.sample_slots
+    net = np.zeros(len(slots), dtype=np.int64)
     for ts, delta in times:
-        slots = Counter(map(math.ceil, map(truediv, map(sub, ts, repeat(start)), repeat(SAMPLE_S))))
-        for k, n in slots.items():
-            net[max(0, k)] += delta * n
+        k = np.maximum(np.ceil((ts - start) / SAMPLE_S), 0)
+        net += delta * np.bincount(k[k < len(slots)].astype(np.int64), minlength=len(slots))
     for _seq, ts1, delta in extra:
-        net[0 if ts1 <= start else math.ceil((ts1 - start) / SAMPLE_S)] += delta
-    waiting = 0
-    for k, slot in enumerate(folder.sample_slots):  # the samples the folder took, in time order
-        waiting += net.get(k, 0)
+        k = 0 if ts1 <= start else math.ceil((ts1 - start) / SAMPLE_S)
+        if k < len(slots):
+            net[k] += delta
+    for slot, waiting in zip(slots, np.cumsum(net).tolist(), strict=True):  # in time order
         slot[2] += waiting
 
 
