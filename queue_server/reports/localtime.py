@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 _NEAR_NEXT_SECOND = 0.999999  # from here ``fromtimestamp`` may round up to the next second
-_CHANGES = object()  # the hour holds a change of offset
 
 
 class LocalClock:
@@ -24,7 +23,8 @@ class LocalClock:
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self._offsets: dict[int, object] = {}  # UTC hour -> offset in seconds, or _CHANGES
+        self._offsets: dict[int, int] = {}  # UTC hour -> offset in seconds, where it holds all hour
+        self._changing: set[int] = set()  # UTC hours holding a change of offset
         self._hours: dict[int, str] = {}  # local hour -> "YYYY-MM-DD HH:"
 
     def minutes(self, ts: float) -> str:
@@ -48,30 +48,32 @@ class LocalClock:
     def steady_hour(self, ts: float) -> int | None:
         """The UTC hour of ``ts`` when the offset holds all that hour and ``fromtimestamp`` keeps ``ts``
         in it (local time then runs with ``ts``: whatever depends only on it can be cached per hour)."""
-        second = math.floor(ts)
-        if ts - second >= _NEAR_NEXT_SECOND:
-            return None
-        hour = second // 3600
-        offset = self._offsets.get(hour)
-        if offset is None:
-            offset = self._offsets[hour] = self._offset(hour)
-        return None if offset is _CHANGES else hour
+        wall = self._wall(ts)
+        return None if wall is None else math.floor(ts) // 3600
 
     def _wall(self, ts: float) -> int | None:
         """The local wall-clock second of ``ts`` counted from 1970-01-01 00:00 (None: ask the zone)."""
-        hour = self.steady_hour(ts)
-        if hour is None:
+        second = math.floor(ts)
+        if ts - second >= _NEAR_NEXT_SECOND:
             return None
-        offset = self._offsets[hour]
-        assert isinstance(offset, int)
-        return math.floor(ts) + offset
+        offset = self._offsets.get(second // 3600)
+        if offset is None:
+            offset = self._learn(second // 3600)
+            if offset is None:
+                return None
+        return second + offset
 
-    def _offset(self, hour: int) -> object:
+    def _learn(self, hour: int) -> int | None:
+        """The offset all through ``hour`` (None when it changes in it), remembered."""
+        if hour in self._changing:
+            return None
         first = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
         last = datetime.fromtimestamp(hour * 3600 + 3599, self.tz).utcoffset()
         if first is None or first != last or first.microseconds:
-            return _CHANGES
-        return first.days * 86400 + first.seconds
+            self._changing.add(hour)
+            return None
+        offset = self._offsets[hour] = first.days * 86400 + first.seconds
+        return offset
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

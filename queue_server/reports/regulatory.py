@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from queue_server.reports.columns import Tickets
@@ -174,8 +173,9 @@ def score_dossiers(
     the ticket it was received on (``tickets``: at least those, whatever the filters)."""
     out = []
     by_code, last, rated = tickets.by_code, tickets.last_officer, tickets.ratings
+    clock = LocalClock(tz)
     for d in dossiers:
-        outcome = _outcome(d, as_of, tz)
+        outcome = _outcome(d, as_of, clock)
         i = by_code.get((d.site, d.day, d.ticket or ""))
         officer = None if i is None else last.get(i)
         rating = None if i is None else rated.get(i)
@@ -189,13 +189,12 @@ def score_dossiers(
     return out
 
 
-def _outcome(d: DossierFact, as_of: float, tz: ZoneInfo) -> str:
+def _outcome(d: DossierFact, as_of: float, clock: LocalClock) -> str:
     if d.resolved_ts is None:
         return "overdue" if as_of > d.due_ts else "open"
     if d.resolved_ts > d.due_ts:
         return "late"
-    resolved_day = datetime.fromtimestamp(d.resolved_ts, tz).date()
-    return "early" if resolved_day < datetime.fromtimestamp(d.due_ts, tz).date() else "on_time"
+    return "early" if clock.date(d.resolved_ts) < clock.date(d.due_ts) else "on_time"
 
 
 def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> list[Table]:
