@@ -10,6 +10,12 @@ the store's write latency (one append per transaction, what a call costs the sto
 and with a year's report running beside it on its own connection.
 
     python bench/reports.py [--days 250] [--tickets 1000] [--postgres DSN | --no-postgres]
+                            [--keep DIR] [--no-sqlite] [--no-writes] [--repeat N]
+
+``--keep DIR`` keeps the generated year for the next run: the SQLite file ``DIR/year-D-T.db`` and the
+PostgreSQL schema ``bench_reports_D_T`` are filled once and reused while they exist (generating a year
+takes a minute on SQLite and minutes on PostgreSQL); ``--no-writes`` skips the write-latency part;
+``--repeat`` times each report N times and keeps the best (2).
 
 Prints lines of progress and, last, one JSON line with sqlite_month_s, sqlite_year_s, postgres_month_s,
 postgres_year_s, the count baselines and the write p99 with and without a report beside it.
@@ -184,7 +190,9 @@ def timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def measure(url: str, settings: ReportSettings, label: str) -> dict[str, float]:
+def measure(
+    url: str, settings: ReportSettings, label: str, repeat: int = 2, fold: bool = True
+) -> dict[str, float]:
     out: dict[str, float] = {}
     with ReportSource.open(url) as source:
         seconds, _ = timed(source.prepare)
@@ -196,23 +204,33 @@ def measure(url: str, settings: ReportSettings, label: str) -> dict[str, float]:
         ):
             start, end = period.bounds(settings.tz, settings.day_starts)
             best_report, best_count = float("inf"), float("inf")
-            for _ in range(2):
+            for _ in range(repeat):
                 seconds, _r = timed(lambda p=period: build_report(source, settings, p))
                 best_report = min(best_report, seconds)
                 with source.snapshot() as conn:
                     seconds, count = timed(lambda c=conn, s=start, e=end: source.count(c, s, e))
                 best_count = min(best_count, seconds)
-            with ReportSource.open(url, EventLog(tickets=False)) as folding:
-                fold_s, _r = timed(lambda p=period: build_report(folding, settings, p))
             out[f"{label}_{name}_s"] = round(best_report, 3)
             out[f"{label}_{name}_count_s"] = round(best_count, 4)
-            out[f"{label}_{name}_fold_s"] = round(fold_s, 3)
+            folded = ""
+            if fold:
+                with ReportSource.open(url, EventLog(tickets=False)) as folding:
+                    fold_s, _r = timed(lambda p=period: build_report(folding, settings, p))
+                out[f"{label}_{name}_fold_s"] = round(fold_s, 3)
+                folded = f", folding the events instead of the ticket projection {fold_s:.2f} s"
             print(
-                f"{label} {name}: report {best_report:.2f} s, bare count {best_count:.3f} s ({count} events),"
-                f" folding the events instead of the ticket projection {fold_s:.2f} s",
+                f"{label} {name}: report {best_report:.2f} s, bare count {best_count:.3f} s ({count} events)"
+                f"{folded} (load {_load()})",
                 file=sys.stderr,
             )
     return out
+
+
+def _load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def _report_forever(url: str) -> None:
@@ -266,21 +284,20 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--postgres", default=DEFAULT_PG)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep the generated year here and reuse it")
+    parser.add_argument("--no-writes", action="store_true", help="skip the write latency")
+    parser.add_argument("--no-fold", action="store_true", help="skip the folding baseline")
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     settings = ReportSettings(site_id="bench", site_name="Trung tâm tỉnh (bench)")
-    result: dict[str, Any] = {"days": args.days, "tickets_per_day": args.tickets}
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'year.db'}?synchronous=normal"
-        seconds, n = timed(lambda: fill(url, args.days, args.tickets))
-        print(f"sqlite: {n} events written in {seconds:.1f} s", file=sys.stderr)
-        result["events"] = n
-        result.update(measure(url, settings, "sqlite"))
-        for beside in ("none", "process", "thread"):
-            p99 = round(write_p99(url, beside) * 1000, 2)
-            result[f"sqlite_write_p99_ms_report_{beside}"] = p99
-            print(f"sqlite: one-append commit p99 {p99} ms, report beside: {beside}", file=sys.stderr)
+    result: dict[str, Any] = {"days": args.days, "tickets_per_day": args.tickets, "load_before": _load()}
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            result.update(_sqlite(args, settings, Path(tmp)))
     if not args.no_postgres:
         result.update(_postgres(args, settings))
+    result["load_after"] = _load()
     for store in ("sqlite", "postgres"):
         if f"{store}_month_s" in result:
             for name in ("month", "year"):
@@ -288,10 +305,40 @@ def main() -> None:
                 result[f"{store}_{name}_over_count"] = round(
                     seconds / max(1e-6, result[f"{store}_{name}_count_s"]), 1
                 )
-                result[f"{store}_{name}_over_fold"] = round(
-                    seconds / max(1e-6, result[f"{store}_{name}_fold_s"]), 2
-                )
+                if f"{store}_{name}_fold_s" in result:
+                    result[f"{store}_{name}_over_fold"] = round(
+                        seconds / max(1e-6, result[f"{store}_{name}_fold_s"]), 2
+                    )
     print(json.dumps(result, sort_keys=True))
+
+
+def _sqlite(args: argparse.Namespace, settings: ReportSettings, tmp: Path) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    path = tmp / "year.db" if args.keep is None else args.keep / f"year-{args.days}-{args.tickets}.db"
+    url = f"sqlite:///{path}?synchronous=normal"
+    if args.keep is not None and path.exists():
+        print(f"sqlite: reusing {path}", file=sys.stderr)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        filling = path.with_suffix(".filling")
+        filling.unlink(missing_ok=True)
+        seconds, n = timed(lambda: fill(f"sqlite:///{filling}?synchronous=normal", args.days, args.tickets))
+        filling.rename(path)  # only a whole year is kept
+        print(f"sqlite: {n} events written in {seconds:.1f} s", file=sys.stderr)
+        result["events"] = n
+    result.update(measure(url, settings, "sqlite", args.repeat, not args.no_fold))
+    if args.no_writes:
+        return result
+    if args.keep is not None:  # the appends go to a copy: the kept year stays as generated
+        import shutil
+
+        shutil.copy(path, tmp / "writes.db")
+        url = f"sqlite:///{tmp / 'writes.db'}?synchronous=normal"
+    for beside in ("none", "process", "thread"):
+        p99 = round(write_p99(url, beside) * 1000, 2)
+        result[f"sqlite_write_p99_ms_report_{beside}"] = p99
+        print(f"sqlite: one-append commit p99 {p99} ms, report beside: {beside}", file=sys.stderr)
+    return result
 
 
 def _postgres(args: argparse.Namespace, settings: ReportSettings) -> dict[str, Any]:
@@ -299,23 +346,39 @@ def _postgres(args: argparse.Namespace, settings: ReportSettings) -> dict[str, A
 
     import sqlalchemy as sa
 
-    schema_name = f"bench_reports_{uuid.uuid4().hex[:8]}"
+    kept = args.keep is not None
+    schema_name = (
+        f"bench_reports_{args.days}_{args.tickets}" if kept else f"bench_reports_{uuid.uuid4().hex[:8]}"
+    )
     admin = sa.create_engine(args.postgres)
     try:
         with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema_name}"')
+            exists = conn.exec_driver_sql(
+                "SELECT 1 FROM information_schema.tables"
+                " WHERE table_schema = %(s)s AND table_name = 'events'",
+                {"s": schema_name},
+            ).first()
+            if exists:  # filled in one transaction: rows mean a whole year
+                exists = conn.exec_driver_sql(f'SELECT 1 FROM "{schema_name}".events LIMIT 1').first()
+            if not exists:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+                conn.exec_driver_sql(f'CREATE SCHEMA "{schema_name}"')
     except sa.exc.OperationalError as err:
         print(f"postgres skipped: {err}", file=sys.stderr)
         return {}
     url = sa.make_url(args.postgres).update_query_dict({"options": f"-csearch_path={schema_name}"})
     text = url.render_as_string(hide_password=False)
     try:
-        seconds, n = timed(lambda: fill(text, args.days, args.tickets))
-        print(f"postgres: {n} events written in {seconds:.1f} s", file=sys.stderr)
-        return measure(text, settings, "postgres")
+        if kept and exists:
+            print(f"postgres: reusing schema {schema_name}", file=sys.stderr)
+        else:
+            seconds, n = timed(lambda: fill(text, args.days, args.tickets))
+            print(f"postgres: {n} events written in {seconds:.1f} s", file=sys.stderr)
+        return measure(text, settings, "postgres", args.repeat, not args.no_fold)
     finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema_name}" CASCADE')
+        if not kept:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema_name}" CASCADE')
         admin.dispose()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from engine_support import MONDAY
 from reports_support import Centre, busy_week, day_at, report_site
-from test_db_support import BACKENDS, database_url
+from test_db_support import BACKENDS, POSTGRES_DSN, database_url
 
 from queue_server.db import Store
 from queue_server.reports import EventLog, Period, ReportSettings, ReportSource, build_report
@@ -182,3 +182,25 @@ def test_tables_from_the_projections_columns_are_the_folds(backend: str, tmp_pat
                 expected = build_report(direct, SETTINGS, period, as_of=as_of)
             assert [t.rows for t in report.tables] == [t.rows for t in expected.tables]
             assert (report.charts, report.warnings) == (expected.charts, expected.warnings)
+
+
+@pytest.mark.parametrize("threshold", [1, 10**9])
+def test_a_large_catch_up_renews_postgres_statistics(
+    threshold: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After folding many tickets at once, PostgreSQL's planner has the table's statistics (a year's
+    totals hashed, not sorted on disk), whether or not autovacuum runs."""
+    if not POSTGRES_DSN:
+        pytest.skip("MOTCUA_TEST_POSTGRES is not set")
+    monkeypatch.setattr(ticket_projection, "ANALYZE_AFTER", threshold)
+    with database_url("postgres", tmp_path) as url:
+        week(url, tmp_path)
+        with ReportSource.open(url) as source:
+            source.prepare()
+            with source.snapshot() as conn:
+                tuples = conn.exec_driver_sql(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'report_tickets'::regclass"
+                ).scalar()
+                tickets = conn.exec_driver_sql("SELECT count(*) FROM report_tickets").scalar()
+    assert tickets and tickets > 0
+    assert (tuples == tickets) == (threshold == 1)  # never analysed: -1

@@ -25,6 +25,19 @@ COUNTS = ("served", "no_show", "cancelled", "transferred", "parked", "offline", 
 
 
 @dataclass
+class Tally:
+    """Tickets counted per service and per business day, and the no-shows of the tickets with any
+    (by ticket index): from the tickets, or grouped by the database."""
+
+    issued_by_service: Counter[str]
+    served_by_service: Counter[str]  # finished at least once
+    no_show_by_service: Counter[str]  # tickets with a no-show
+    issued_by_day: Counter[str]
+    served_by_day: Counter[str]
+    no_shows: dict[int, int]
+
+
+@dataclass
 class Tickets:
     site: Sequence[str]
     day: Sequence[str]
@@ -33,8 +46,7 @@ class Tickets:
     issued_ts: Sequence[float]
     estimate_s: Sequence[float | None]
     waited_s: Sequence[float | None]
-    served: Sequence[Any]  # true when finished at least once
-    no_shows: Sequence[int]
+    tally: Tally
     ep_ticket: list[int]  # per call: the index of its ticket
     ep_counter: list[int]
     ep_officer: list[str | None]
@@ -87,10 +99,17 @@ def from_facts(tickets: list[TicketFact]) -> Tickets:
     versions = [(v, len(d), min(d), max(d)) for v, d in sorted(days.items(), key=lambda kv: min(kv[1]))]
     ratings = {i: t.rating for i, t in enumerate(tickets) if t.rating is not None}
     column = _columns(tickets)
+    day, service, served = column("day"), column("service"), column("served")
+    no_shows = column("no_shows")
+    tally = Tally(
+        Counter(service), Counter(compress(service, served)), Counter(compress(service, no_shows)),
+        Counter(day), Counter(compress(day, served)),
+        {i: no_shows[i] for i in compress(range(len(no_shows)), no_shows)},
+    )  # fmt: skip
     return Tickets(
-        column("site"), column("day"), column("code"), column("service"), column("issued_ts"),
-        column("estimate_s"), column("waited_s"), column("served"), column("no_shows"),
-        ep_ticket, ep_counter, ep_officer, ep_service_s, counts, versions, ratings,
+        column("site"), day, column("code"), service, column("issued_ts"), column("estimate_s"),
+        column("waited_s"), tally, ep_ticket, ep_counter, ep_officer, ep_service_s, counts, versions,
+        ratings,
     )  # fmt: skip
 
 

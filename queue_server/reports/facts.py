@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from queue_server.reports.localtime import LocalClock
 from queue_server.reports.period import Period
 from queue_server.reports.source import Row
 
@@ -130,6 +131,9 @@ class Folder:
         self._hours: dict[int, tuple[str, int]] = {}
         self._shift = timedelta(hours=day_starts.hour, minutes=day_starts.minute)
         self._next_sample = self.start
+        self.sample_slots: list[list[int]] = []  # each sample's slot in ``facts.samples``, in time order
+        self._clock = LocalClock(tz)
+        self._day_ends: dict[int, float | None] = {}  # UTC hour -> the next day start of all its instants
         self._handlers = {
             "ticket_issued": self._issued,
             "ticket_called": self._called,
@@ -281,6 +285,18 @@ class Folder:
         c.since = ts
 
     def _day_end(self, ts: float) -> float:
+        """The first start of a business day after ``ts``; the same for a whole hour of steady offset
+        when it is the same at the hour's first and last microsecond."""
+        hour = self._clock.steady_hour(ts)
+        if hour is None:
+            return self._next_day_start(ts)
+        end = self._day_ends.get(hour, 0.0)
+        if end == 0.0:
+            first, last = self._next_day_start(hour * 3600), self._next_day_start(hour * 3600 + 3599.999999)
+            end = self._day_ends[hour] = first if first == last else None
+        return self._next_day_start(ts) if end is None else end
+
+    def _next_day_start(self, ts: float) -> float:
         local = datetime.fromtimestamp(ts, self.tz)
         start = datetime.combine(local.date(), self.day_starts, self.tz)
         if start <= local:
@@ -292,6 +308,7 @@ class Folder:
         samples, hours, shift = self.facts.samples, self._hours, self._shift
         while self._next_sample < limit:
             slot = self.slot(self._next_sample, samples, hours, shift)
+            self.sample_slots.append(slot)
             slot[0] += 1
             slot[1] += self._open
             slot[2] += self._waiting
@@ -321,7 +338,7 @@ class Folder:
         key = (row.site, str(row.key))
         if row.type == "dossier_received":
             received = float(row.time if row.time is not None else row.ts)
-            day = datetime.fromtimestamp(received, self.tz).date()
+            day = self._clock.date(received)
             if not self.period.first <= day <= self.period.last:
                 return
             due = datetime.fromisoformat(str(row.extra)).timestamp()

@@ -14,7 +14,7 @@ Definitions (repeated in each table, so an export read alone still says what it 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import partial
@@ -68,14 +68,14 @@ def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[li
     if all(map(le, keys, islice(keys, 1, None))):  # days, in issue order: a slice per key
         edges = [(k, bisect_left(keys, k), bisect_right(keys, k)) for k in set(keys)]
         return {k: tuple(list(c[lo:hi]) for c in columns) for k, lo, hi in edges}
-    if len(columns) == 1:  # one cheap step per row
-        values: dict[Any, list[Any]] = defaultdict(list)
-        for key, value in zip(keys, columns[0], strict=True):
-            values[key].append(value)
+    # Each value appended to its key's list by ``map`` over C methods, no Python step per row: the
+    # defaultdict's look-up gives the list (a new one for a new key), ``list.append`` adds the value.
+    if len(columns) == 1:
+        values: defaultdict[Any, list[Any]] = defaultdict(list)
+        deque(map(list.append, map(values.__getitem__, keys), columns[0]), maxlen=0)
         return {k: (v,) for k, v in values.items()}
-    index: dict[Any, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):
-        index[key].append(i)
+    index: defaultdict[Any, list[int]] = defaultdict(list)
+    deque(map(list.append, map(index.__getitem__, keys), range(len(keys))), maxlen=0)
     return {k: tuple(list(map(c.__getitem__, at)) for c in columns) for k, at in index.items()}
 
 
@@ -223,8 +223,9 @@ def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
 
 def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
     service = tickets.service
-    issued, served = Counter(service), Counter(compress(service, tickets.served))
-    no_show, waited = Counter(compress(service, tickets.no_shows)), _waits_by(service, tickets.waited_s)
+    tally = tickets.tally
+    issued, served, no_show = tally.issued_by_service, tally.served_by_service, tally.no_show_by_service
+    waited = _waits_by(service, tickets.waited_s)
     done = list(map(_not_none, tickets.ep_service_s))
     calls = _grouped(
         list(compress(map(service.__getitem__, tickets.ep_ticket), done)),
@@ -320,7 +321,7 @@ def counters_vs_waiting(facts: Facts) -> Table:
 
 
 def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
-    issued, served = Counter(tickets.day), Counter(compress(tickets.day, tickets.served))
+    issued, served = tickets.tally.issued_by_day, tickets.tally.served_by_day
     waited = _waits_by(tickets.day, tickets.waited_s)
     rows: list[list[Value]] = []
     for day in sorted(set(issued) | {d.isoformat() for d, w in working.items() if w}):
@@ -361,10 +362,10 @@ def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Ta
     served: dict[str, list[float]] = defaultdict(list, {k: v[0] for k, v in groups.items()})
     missed: Counter[str] = Counter()
     last = tickets.last_officer
-    for i in compress(range(len(tickets)), tickets.no_shows):
+    for i, n in tickets.tally.no_shows.items():
         officer = last.get(i)
         if officer is not None:
-            missed[officer] += tickets.no_shows[i]
+            missed[officer] += n
     rows: list[list[Value]] = []
     for officer in sorted(set(served) | set(missed) | set(facts.officer_time)):
         spent = facts.officer_time.get(officer)

@@ -26,15 +26,15 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from datetime import time
-from itertools import accumulate, compress, repeat
-from operator import add, and_, is_not, itemgetter, mul, sub, truediv
+from itertools import compress, islice, repeat
+from operator import add, is_not, itemgetter, lt
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queue_server.reports.columns import COUNTS, Tickets, Version, flat_calls
+from queue_server.reports.columns import COUNTS, Tally, Tickets, Version, flat_calls
 from queue_server.reports.facts import EXPIRED, OPEN, SAMPLE_S, Episode, Facts, Folder, TicketFact
 from queue_server.reports.period import Period
 from queue_server.reports.source import AFTER, TYPES, ReportSource
@@ -94,13 +94,13 @@ def _quick(
         cut = (end + AFTER).timestamp()
         totals = _totals(rows) if columns else None
         late = f"SELECT max(last_ts) FROM {TABLE} WHERE {{where}}"
-        latest = totals[2] if totals is not None else rows.run(late, rows.params).fetchone()[0]
+        latest = totals[3] if totals is not None else rows.run(late, rows.params).fetchone()[0]
         if latest is not None and latest >= cut:  # a ticket with an event after the slice
             return None
         folder = Folder(period, tz, day_starts, until)
         facts = folder.feed(source.read(conn, start, end, OTHER_TYPES, upto=int(mark[0])))
         if totals is not None:
-            tickets, moves, extra = table_columns(rows, totals[:2])
+            tickets, moves, extra = table_columns(rows, totals)
             _waiting(folder, facts, moves, extra)
             return facts, tickets
         facts.tickets, read, extra = _tickets(rows)
@@ -175,24 +175,35 @@ def source_is_postgres(conn: Connection) -> bool:
 
 def _waiting(folder: Folder, facts: Facts, moves: Sequence[Sequence[Any]], extra: list[Move]) -> None:
     """Add the people waiting to each sample the folder took, and find the peak. Each ticket's first
-    two moves are columns (seq and time in, seq and time out, None when still in), taken out and
-    iterated in C: ``map`` over operators, no Python loop per move; the rest are in ``extra``."""
+    two moves are columns (seq and time in, seq and time out, None when still in), taken as numpy
+    arrays (a year's half a million moves: sorted, counted and summed in C, whole numbers only, and
+    times turned into sample numbers by the same floating-point steps as ``math.ceil((ts - start) /
+    SAMPLE_S)``); the rest are in ``extra``."""
+    import numpy as np  # here, as charts import matplotlib: the server starts without them
+
     in_seq, in_ts, out_seq, out_ts = moves
-    left = list(map(is_not, out_seq, repeat(None)))
-    out_seq, out_ts = list(compress(out_seq, left)), list(compress(out_ts, left))
-    _samples(folder, facts, [(in_ts, 1), (out_ts, -1)], extra)
+    ins = np.array(in_seq, dtype=np.int64)
+    outs = np.array(out_seq, dtype=np.float64)  # None (still in the line) becomes NaN
+    left = ~np.isnan(outs)
+    _samples(
+        folder,
+        [(np.array(in_ts, dtype=np.float64), 1), (np.array(out_ts, dtype=np.float64)[left], -1)],
+        extra,
+    )
     # The peak: the first move that took the line to its longest, in log order (a seq's leaving
     # before its joining): moves as sorted keys seq * 2 + (1 joined, 0 left).
-    keys = [*map(add, map(mul, in_seq, repeat(2)), repeat(1)), *map(mul, out_seq, repeat(2))]
-    keys += [seq * 2 + (delta > 0) for seq, _ts, delta in extra]
+    more = np.array([seq * 2 + (delta > 0) for seq, _ts, delta in extra], dtype=np.int64)
+    keys = np.concatenate((ins * 2 + 1, outs[left].astype(np.int64) * 2, more))
+    if not len(keys):
+        return
     keys.sort()
     # The line's length after the i-th move: 2 x (joined so far) - (i + 1).
-    joined = accumulate(map(and_, keys, repeat(1)))
-    running = list(map(sub, map(mul, joined, repeat(2)), range(1, len(keys) + 1)))
-    peak = max(running, default=0)
+    running = np.cumsum(keys & 1) * 2 - np.arange(1, len(keys) + 1)
+    first = int(running.argmax())  # the first of the longest
+    peak = int(running[first])
     if peak <= 0:
         return
-    seq = keys[running.index(peak)] >> 1
+    seq = int(keys[first]) >> 1
     facts.peak_waiting = peak
     at = bisect_left(in_seq, seq)
     if at < len(in_seq) and in_seq[at] == seq:
@@ -201,49 +212,39 @@ def _waiting(folder: Folder, facts: Facts, moves: Sequence[Sequence[Any]], extra
         facts.peak_at = next(ts for s, ts, delta in extra if s == seq and delta > 0)
 
 
-def _samples(
-    folder: Folder, facts: Facts, times: list[tuple[Sequence[float], int]], extra: list[Move]
-) -> None:
+def _samples(folder: Folder, times: list[tuple[Any, int]], extra: list[Move]) -> None:
     """Per sample, the moves since the one before: the sample ``k`` at ``start + k x SAMPLE_S``
     counts every move at or before it, i.e. those with ``ceil((ts - start) / SAMPLE_S) <= k``."""
-    start, end = folder.start, folder.end
-    net: Counter[int] = Counter()
+    import numpy as np
+
+    start, slots = folder.start, folder.sample_slots
+    net = np.zeros(len(slots), dtype=np.int64)
     for ts, delta in times:
-        slots = Counter(map(math.ceil, map(truediv, map(sub, ts, repeat(start)), repeat(SAMPLE_S))))
-        for k, n in slots.items():
-            net[max(0, k)] += delta * n
+        k = np.maximum(np.ceil((ts - start) / SAMPLE_S), 0)
+        net += delta * np.bincount(k[k < len(slots)].astype(np.int64), minlength=len(slots))
     for _seq, ts1, delta in extra:
-        net[0 if ts1 <= start else math.ceil((ts1 - start) / SAMPLE_S)] += delta
-    hours: dict[int, tuple[str, int]] = {}
-    samples, shift = facts.samples, folder._shift
-    waiting, k, at = 0, 0, start
-    while at < end:
-        waiting += net.get(k, 0)
-        folder.slot(at, samples, hours, shift)[2] += waiting
-        k += 1
-        at += SAMPLE_S
+        k = 0 if ts1 <= start else math.ceil((ts1 - start) / SAMPLE_S)
+        if k < len(slots):
+            net[k] += delta
+    for slot, waiting in zip(slots, np.cumsum(net).tolist(), strict=True):  # in time order
+        slot[2] += waiting
 
 
 # Read per ticket when the tables are made from columns: only what a table needs ticket by ticket.
 COLUMNS_READ = (
-    "day", "code", "service", "issued_ts", "estimate_s", "waited_s", "served", "no_shows", "call_counter",
-    "call_officer", "call_service_s", "more_calls", "more_moves", "issued_seq", "in_ts", "out_seq", "out_ts",
+    "day", "code", "service", "issued_ts", "estimate_s", "waited_s", "call_counter", "call_officer",
+    "call_service_s", "more_calls", "more_moves", "issued_seq", "in_ts", "out_seq", "out_ts",
 )  # fmt: skip
 
 
-def table_columns(
-    rows: _Slice, totals: tuple[dict[str, int], list[Version]]
-) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
+def table_columns(rows: _Slice, totals: Totals) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
     """The period's tickets as columns (with the ``totals``), the columns of their first two moves
-    and the further moves; the ratings picked out by the database."""
-    counts, versions = totals
-    sql = f"SELECT {', '.join(COLUMNS_READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
-    fetched = rows.run(sql, rows.params).fetchall()
-    n = len(fetched)
-    cols: list[Sequence[Any]] = list(zip(*fetched, strict=True)) if n else [()] * len(COLUMNS_READ)
-    del fetched
-    day, code, service, issued_ts, estimate_s, waited_s, served, no_shows = cols[:8]
-    counter, officer, service_s, more_calls, more_moves, in_seq, in_ts, out_seq, out_ts = cols[8:]
+    and the further moves; the ratings and the tickets with no-shows picked out by the database."""
+    counts, versions, tally = totals[:3]
+    cols = _read_columns(rows)
+    n = len(cols[0])
+    day, code, service, issued_ts, estimate_s, waited_s = cols[:6]
+    counter, officer, service_s, more_calls, more_moves, in_seq, in_ts, out_seq, out_ts = cols[6:]
     loads = json.loads
     more: list[Any] = list(more_calls)
     for i in compress(range(n), map(is_not, more_calls, repeat(None))):
@@ -261,34 +262,74 @@ def table_columns(
     rated = rows.run(sql, rows.params).fetchall()
     at = map(bisect_left, repeat(in_seq), map(itemgetter(0), rated))
     ratings = dict(zip(at, map(itemgetter(1, 2, 3, 4), rated), strict=True))
+    if counts["no_show"]:
+        sql = f"SELECT issued_seq, no_shows FROM {TABLE} WHERE {{where}} AND no_shows > 0 ORDER BY issued_seq"
+        missed = rows.run(sql, rows.params).fetchall()
+        at = map(bisect_left, repeat(in_seq), map(itemgetter(0), missed))
+        tally.no_shows.update(zip(at, map(itemgetter(1), missed), strict=True))
     tickets = Tickets(
-        [rows.site] * n, day, code, service, issued_ts, estimate_s, waited_s, served, no_shows,
-        *calls, counts, versions, ratings,
+        [rows.site] * n, day, code, service, issued_ts, estimate_s, waited_s, tally, *calls, counts,
+        versions, ratings,
     )  # fmt: skip
     return tickets, [in_seq, in_ts, out_seq, out_ts], extra
 
 
-def _totals(rows: _Slice) -> tuple[dict[str, int], list[Version], float | None]:
-    """In one pass of the database over the period's tickets: the whole-ticket counts (``COUNTS``),
-    the rule versions and the latest event of any ticket (None without tickets)."""
+def _read_columns(rows: _Slice) -> list[Sequence[Any]]:
+    """``COLUMNS_READ`` of the period's tickets in issue order, one list per column. PostgreSQL sends
+    each column as one array (a sixth of the client's work of a row per ticket); the arrays are
+    filled in the order of the sorted sub-select, which PostgreSQL does not promise: when the
+    ``issued_seq`` array is not in order, the rows are read one by one instead."""
+    seq = COLUMNS_READ.index("issued_seq")
+    if rows.postgres:
+        arrays = ", ".join(f"array_agg({c})" for c in COLUMNS_READ)
+        sql = f"SELECT {arrays} FROM (SELECT * FROM {TABLE} WHERE {{where}} ORDER BY issued_seq) AS t"
+        found = rows.run(sql, rows.params).fetchone()
+        if found[0] is None:  # no ticket
+            return [[] for _ in COLUMNS_READ]
+        if all(map(lt, found[seq], islice(found[seq], 1, None))):
+            return list(found)
+    sql = f"SELECT {', '.join(COLUMNS_READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
+    fetched = rows.run(sql, rows.params).fetchall()
+    return list(zip(*fetched, strict=True)) if fetched else [[] for _ in COLUMNS_READ]
+
+
+Totals = tuple[dict[str, int], list[Version], Tally, float | None]
+
+
+def _totals(rows: _Slice) -> Totals:
+    """In one pass of the database over the period's tickets, grouped by business day, service and
+    rule version: the whole-ticket counts (``COUNTS``), the rule versions, the tickets issued, served
+    and with a no-show per service and per day, and the latest event of any ticket (None without
+    tickets)."""
     nonzero = ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
     open_ = ", ".join(f"'{s}'" for s in sorted(OPEN))
     sql = (
-        f"SELECT {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
+        f"SELECT day, service, rules_version, {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
         f" count(CASE WHEN status = '{EXPIRED}' THEN 1 END), count(CASE WHEN status IN ({open_}) THEN 1 END),"
-        " count(priority), count(*), min(rules_version), max(rules_version), min(day), max(day), max(last_ts)"
-        f" FROM {TABLE} WHERE {{where}}"
+        " count(priority), count(*), min(issued_seq), max(last_ts)"
+        f" FROM {TABLE} WHERE {{where}} GROUP BY day, service, rules_version"
     )
-    found = rows.run(sql, rows.params).fetchone()
-    counts = dict(zip(COUNTS, map(int, found[:9]), strict=True))
-    n, first_version, last_version, first_day, last_day, last_ts = found[9:]
-    versions: list[Version] = []
-    if n and first_version == last_version:  # the usual period: one version
-        versions = [(first_version, int(n), first_day, last_day)]
-    elif n:
-        sql = (
-            f"SELECT rules_version, count(*), min(day), max(day) FROM {TABLE} WHERE {{where}}"
-            " GROUP BY rules_version ORDER BY min(day), min(issued_seq)"
-        )
-        versions = [(v, int(k), lo, hi) for v, k, lo, hi in rows.run(sql, rows.params).fetchall()]
-    return counts, versions, None if last_ts is None else float(last_ts)
+    sums = [0] * len(COUNTS)
+    tally = Tally(Counter(), Counter(), Counter(), Counter(), Counter(), {})
+    versions: dict[str, list[Any]] = {}  # version -> [tickets, first day, last day, first seq]
+    last_ts: float | None = None
+    for day, service, version, *counted, n, first_seq, latest in rows.run(sql, rows.params).fetchall():
+        sums = list(map(add, sums, counted))
+        served, no_show = counted[0], counted[1]
+        tally.issued_by_service[service] += n
+        tally.issued_by_day[day] += n
+        if served:  # as a Counter of the tickets, a key only where there is one
+            tally.served_by_service[service] += served
+            tally.served_by_day[day] += served
+        if no_show:
+            tally.no_show_by_service[service] += no_show
+        last_ts = float(latest) if last_ts is None else max(last_ts, float(latest))
+        seen = versions.get(version)
+        if seen is None:
+            versions[version] = [int(n), day, day, first_seq]
+        else:
+            seen[0] += n
+            seen[1], seen[2], seen[3] = min(seen[1], day), max(seen[2], day), min(seen[3], first_seq)
+    counts = dict(zip(COUNTS, map(int, sums), strict=True))
+    ordered = sorted(versions.items(), key=lambda kv: (kv[1][1], kv[1][3]))
+    return counts, [(v, int(k), lo, hi) for v, (k, lo, hi, _) in ordered], tally, last_ts

@@ -19,11 +19,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from queue_server.reports.columns import Tickets
 from queue_server.reports.facts import DossierFact
+from queue_server.reports.localtime import LocalClock
 from queue_server.reports.tables import Column, Table, Value, mean, share
 from siteconf.reports import MAX_SCORE, AgencyScores, ReportsConf
 
@@ -173,8 +173,9 @@ def score_dossiers(
     the ticket it was received on (``tickets``: at least those, whatever the filters)."""
     out = []
     by_code, last, rated = tickets.by_code, tickets.last_officer, tickets.ratings
+    clock = LocalClock(tz)
     for d in dossiers:
-        outcome = _outcome(d, as_of, tz)
+        outcome = _outcome(d, as_of, clock)
         i = by_code.get((d.site, d.day, d.ticket or ""))
         officer = None if i is None else last.get(i)
         rating = None if i is None else rated.get(i)
@@ -188,13 +189,12 @@ def score_dossiers(
     return out
 
 
-def _outcome(d: DossierFact, as_of: float, tz: ZoneInfo) -> str:
+def _outcome(d: DossierFact, as_of: float, clock: LocalClock) -> str:
     if d.resolved_ts is None:
         return "overdue" if as_of > d.due_ts else "open"
     if d.resolved_ts > d.due_ts:
         return "late"
-    resolved_day = datetime.fromtimestamp(d.resolved_ts, tz).date()
-    return "early" if resolved_day < datetime.fromtimestamp(d.due_ts, tz).date() else "on_time"
+    return "early" if clock.date(d.resolved_ts) < clock.date(d.due_ts) else "on_time"
 
 
 def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> list[Table]:
@@ -242,6 +242,7 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
     """The late and overdue dossiers, by appointment, with how late (for the apology letter, form 04)."""
     late_rows: list[list[Value]] = []
     late = [s for s in scores if s.outcome in ("late", "overdue")]
+    local = LocalClock(tz).minutes
     for s in sorted(late, key=lambda s: s.dossier.due_ts):
         d = s.dossier
         end = d.resolved_ts if d.resolved_ts is not None else as_of
@@ -249,9 +250,9 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
             [
                 d.code,
                 d.procedure,
-                _local(d.received_ts, tz),
-                _local(d.due_ts, tz),
-                "" if d.resolved_ts is None else _local(d.resolved_ts, tz),
+                local(d.received_ts),
+                local(d.due_ts),
+                "" if d.resolved_ts is None else local(d.resolved_ts),
                 math.ceil((end - d.due_ts) / 86400),
             ]
         )
@@ -272,10 +273,6 @@ def _late_table(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> Table
         late_cols,
         late_rows,
     )
-
-
-def _local(ts: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).isoformat(" ", "minutes")[:16]  # %Y-%m-%d %H:%M
 
 
 def tt01(

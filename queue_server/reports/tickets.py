@@ -56,6 +56,7 @@ COLUMNS = (
     "rating_officer", "call_counter", "call_officer", "call_service", "call_service_s", "more_calls",
     "in_ts", "out_seq", "out_ts", "more_moves",
 )  # fmt: skip
+ANALYZE_AFTER = 20_000  # tickets folded in one catch-up after which PostgreSQL's statistics are renewed
 Move = tuple[int, float, int]  # seq, time, +1 joined the waiting line / -1 left it
 
 
@@ -166,6 +167,12 @@ def catch_up(source: ReportSource, writer: Engine, sites: list[str]) -> bool:
                     cursor.close()
     if folded:
         log.info("report tickets: %d tickets folded", folded)
+    if folded >= ANALYZE_AFTER and source.postgres:
+        # PostgreSQL plans the reports' statements from the table's statistics; a freshly filled
+        # table has none until autovacuum looks (and tests or small servers may run without it): a
+        # year's totals would be sorted on disk (0.3 s) instead of hashed (0.08 s).
+        with writer.begin() as conn:
+            conn.exec_driver_sql(f"ANALYZE {TABLE}")
     return True
 
 
