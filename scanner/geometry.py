@@ -252,10 +252,13 @@ def _profile_scores(
     rad = np.radians(angles)[:, None]
     centre = points.mean(axis=0)
     x, y = points[:, 0] - centre[0], points[:, 1] - centre[1]
-    rows = y[None, :] * np.cos(rad) + x[None, :] * np.sin(rad)
-    offset = np.ceil(np.abs(rows).max()) + 1
+    rows = y[None, :] * np.cos(rad)  # in place from here on: the arrays are angles × points large
+    rows += x[None, :] * np.sin(rad)
+    offset = np.ceil(max(rows.max(), -rows.min())) + 1
     span = int(2 * offset + 1)
-    index = (rows + offset).astype(np.int64) + np.arange(len(angles))[:, None] * span
+    rows += offset
+    index = rows.astype(np.int64)
+    index += np.arange(len(angles))[:, None] * span
     counts = np.bincount(index.ravel(), minlength=span * len(angles)).reshape(len(angles), span)
     scores: npt.NDArray[np.float64] = (counts.astype(np.float64) ** 2).sum(axis=1)
     return scores

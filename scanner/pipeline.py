@@ -32,6 +32,7 @@ Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 
 LEGAL_MIN_DPI = 200
 DPI_TOLERANCE = 0.005  # PNG stores pixels per metre: 200 dpi comes back as 199.9996
+WHITE = (255, 255, 255)  # what the warp fills in beyond the captured image
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,9 @@ def _warp(image: Image8, place: _Placement, turns: int, timer: _Timer) -> Image8
         # OpenCV 5 warps three-channel pixels with SIMD as well: the pixels are the same as through
         # four channels (checked on the corpus), without two full-size conversions.
         if place.corners is not None:
-            return cv2.warpPerspective(image, matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 3)
+            return cv2.warpPerspective(image, matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=WHITE)
         if abs(place.found.skew) >= 0.05:
-            return cv2.warpAffine(image, matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=(255,) * 3)
+            return cv2.warpAffine(image, matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=WHITE)
         return turn(image, turns)
 
 
