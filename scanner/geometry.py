@@ -33,11 +33,21 @@ MIN_SHEET_PX = 300  # a "sheet" narrower than this (in the image) is too small t
 
 
 def small_grey(image: Image8, width: int = WORK_WIDTH) -> tuple[Image8, float]:
-    """A grey copy about ``width`` pixels wide and the factor from full to small coordinates."""
+    """A grey copy about ``width`` pixels wide and the factor from full to small coordinates.
+
+    A large image is reduced by a whole factor (the mean of each k × k block: 450–750 pixels wide for
+    k = 2, 525–675 for k = 4), which OpenCV does in one vectorised pass; area averaging by a fractional
+    factor walks the image pixel by pixel and cost ≈ 10 ms a page. The last k - 1 rows and columns at
+    most are left out: under a pixel of the copy.
+    """
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     factor = min(1.0, width / grey.shape[1])
     if factor == 1.0:
         return grey, 1.0
+    k = round(1 / factor)
+    if k >= 2:
+        h, w = grey.shape[0] // k, grey.shape[1] // k
+        return cv2.resize(grey[: h * k, : w * k], (w, h), interpolation=cv2.INTER_AREA), 1.0 / k
     size = (max(1, round(grey.shape[1] * factor)), max(1, round(grey.shape[0] * factor)))
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), factor
 
