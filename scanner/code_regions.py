@@ -1,4 +1,4 @@
-"""Where on a page a barcode or QR may be, so the thorough code search can skip the rest.
+"""Where on a page a barcode or QR may be, so the code search (quick and thorough) can skip the rest.
 
 Every symbology zxing-cpp reads is about half dark over its whole area (modules, bars and spaces of
 similar width), while running text is dark over a fifth to a third of a line and headings only in

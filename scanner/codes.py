@@ -260,9 +260,10 @@ def read_codes(
     """Codes on the page: the quick pass, then, whenever it read nothing, the thorough passes in turn.
 
     zxing-cpp's full search (every direction, downscaled, inverted) always follows an empty quick
-    pass, on the parts of the page where a code may be (``scanner.code_regions``); the 45° and
-    binarised copies only when some pass saw a symbol it could not decode (zbar cannot tell, so
-    with zbar they always run). Each decoder is asked in turn until one reads
+    pass; both look only at the parts of the page where a code may be (``scanner.code_regions``),
+    so a sparse page with nothing like a code on it is not handed to zxing-cpp at all. The 45° and
+    binarised copies follow only when some pass saw a symbol it could not decode (zbar cannot tell,
+    so with zbar they always run). Each decoder is asked in turn until one reads
     something. Orientations are in ``grey``'s frame. ``regions=False`` searches the whole page
     without looking for candidates first (a page of running text).
     """
@@ -274,14 +275,15 @@ def read_codes(
     if retry:
         attempts.extend(RETRIES)
     seen = False
+    where = _Where(grey, regions)
     for attempt, transform, turned in attempts:
         if attempt in EXTRA_RETRIES and not seen:
             break  # nothing even looked like a symbol to the thorough search: no 45° or binarised copy
         image = grey if transform is None else transform(grey)
         for name in decoders:
             t0 = time.perf_counter()
-            if attempt == "thorough" and name == "zxing" and regions:
-                codes, damaged = _thorough_zxing(grey, symbologies)
+            if name == "zxing" and attempt in ("direct", "thorough"):
+                codes, damaged = where.read(attempt == "thorough", symbologies)
             else:
                 codes, damaged = READERS[name](image, attempt != "direct", symbologies)
             ms[name] = ms.get(name, 0.0) + (time.perf_counter() - t0) * 1000
@@ -291,12 +293,26 @@ def read_codes(
     return CodeReport([], ms)
 
 
-def _thorough_zxing(grey: Image8, symbologies: Sequence[str]) -> tuple[list[Code], bool]:
-    """zxing-cpp's thorough search where a code may be (the whole page when too much looks like one)."""
-    boxes = code_regions.candidate_boxes(grey)
-    if boxes is None:
-        return read_zxing(grey, True, symbologies)
-    return read_zxing_regions(grey, boxes, symbologies)
+class _Where:
+    """The page's candidate boxes, looked for once and only when zxing-cpp is first asked."""
+
+    def __init__(self, grey: Image8, regions: bool) -> None:
+        self.grey = grey
+        self.regions = regions
+        self.looked = False
+        self.boxes: list[code_regions.Box] | None = None
+
+    def read(self, thorough: bool, symbologies: Sequence[str]) -> tuple[list[Code], bool]:
+        """zxing-cpp's quick or thorough pass in the boxes (the whole page when too much looks like a
+        code, or when not asked to look)."""
+        if self.regions and not self.looked:
+            self.boxes, self.looked = code_regions.candidate_boxes(self.grey), True
+        if self.boxes is None:
+            return read_zxing(self.grey, thorough, symbologies)
+        if thorough:
+            return read_zxing_regions(self.grey, self.boxes, symbologies)
+        found = [read_zxing(box.crop(self.grey), False, symbologies) for box in self.boxes]
+        return [c for codes, _ in found for c in codes], any(damaged for _, damaged in found)
 
 
 def _with_attempt(code: Code, attempt: str, turned: float) -> Code:
