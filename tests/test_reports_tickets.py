@@ -204,3 +204,50 @@ def test_a_large_catch_up_renews_postgres_statistics(
                 tickets = conn.exec_driver_sql("SELECT count(*) FROM report_tickets").scalar()
     assert tickets and tickets > 0
     assert (tuples == tickets) == (threshold == 1)  # never analysed: -1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_ticket_registered_after_the_next_days_tickets_keeps_its_day(backend: str, tmp_path: Path) -> None:
+    """A kiosk's offline ticket of Monday registered on Tuesday afternoon comes after Tuesday's tickets
+    in issue order: the days are no longer one run each (the report reads each ticket's day), and the
+    tables are still the fold's."""
+    scratch = f"sqlite:///{tmp_path / 'scratch.db'}"
+    with Store.open(scratch) as store:
+        centre = Centre(SITE, store)
+        busy_week(centre, MONDAY)
+        e = centre.engine
+        assert centre.run(partial(e.reserve_block, "kiosk-1", "land", 2, day_at(MONDAY, 16)))
+        (block,) = [b for blocks in e._blocks.values() for b in blocks if b.device == "kiosk-1"]
+        tuesday = MONDAY + timedelta(days=1)
+        register = partial(
+            e.register_offline_ticket, "kiosk-1", "land", block.first, priority=None,
+            token=centre.tokens(), issued_at=day_at(MONDAY, 16, 30), at=day_at(tuesday, 16, 45),
+        )  # fmt: skip
+        assert centre.run(register)
+        events = list(store.events())
+    as_of = MONDAY + timedelta(days=7)
+    with database_url(backend, tmp_path) as url:
+        with Store.open(url) as store, store.transaction() as tx:
+            for _i, ev in sorted(enumerate(events), key=lambda ie: (ie[1].at, ie[0])):
+                tx.append(ev.type, ev.data, ev.at)
+        with (
+            ReportSource.open(url) as source,
+            ReportSource.open(url, EventLog(projection=None)) as direct,
+        ):
+            source.prepare()
+            with source.snapshot() as conn:
+                columns = quick_columns(
+                    source, conn, WEEK, tz=SETTINGS.tz, day_starts=SETTINGS.day_starts,
+                    until=as_of.timestamp(),
+                )  # fmt: skip
+                start, end = WEEK.bounds(SETTINGS.tz, SETTINGS.day_starts)
+                rows = source.read(conn, start, end)
+            report = build_report(source, SETTINGS, WEEK, as_of=as_of)
+            expected = build_report(direct, SETTINGS, WEEK, as_of=as_of)
+    folded = fold(rows, WEEK, SETTINGS.tz, SETTINGS.day_starts, as_of.timestamp())
+    assert columns is not None
+    days = list(columns[1].day)
+    assert days == [t.day for t in folded.tickets.values()]
+    assert days != sorted(days)  # Monday's ticket after Tuesday's
+    assert [t.rows for t in report.tables] == [t.rows for t in expected.tables]
+    assert (report.charts, report.warnings) == (expected.charts, expected.warnings)

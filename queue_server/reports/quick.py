@@ -26,7 +26,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from datetime import time
-from itertools import compress, islice, repeat
+from itertools import compress, islice, pairwise, repeat
 from operator import add, is_not, itemgetter, lt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queue_server.reports.columns import COUNTS, Tally, Tickets, Version, flat_calls
+from queue_server.reports.columns import COUNTS, Rating, Tally, Tickets, Version, flat_calls
 from queue_server.reports.facts import EXPIRED, OPEN, SAMPLE_S, Episode, Facts, Folder, TicketFact
 from queue_server.reports.period import Period
 from queue_server.reports.source import AFTER, TYPES, ReportSource
@@ -240,11 +240,13 @@ COLUMNS_READ = (
 def table_columns(rows: _Slice, totals: Totals) -> tuple[Tickets, list[Sequence[Any]], list[Move]]:
     """The period's tickets as columns (with the ``totals``), the columns of their first two moves
     and the further moves; the ratings and the tickets with no-shows picked out by the database."""
-    counts, versions, tally = totals[:3]
-    cols = _read_columns(rows)
-    n = len(cols[0])
-    day, code, service, issued_ts, estimate_s, waited_s = cols[:6]
-    counter, officer, service_s, more_calls, more_moves, in_seq, in_ts, out_seq, out_ts = cols[6:]
+    counts, versions, tally, _latest, days = totals
+    cols = _read_columns(rows, days)
+    day, code, service, issued_ts, estimate_s, waited_s = (cols[c] for c in COLUMNS_READ[:6])
+    counter, officer, service_s, more_calls, more_moves, in_seq, in_ts, out_seq, out_ts = (
+        cols[c] for c in COLUMNS_READ[6:]
+    )
+    n = len(in_seq)
     loads = json.loads
     more: list[Any] = list(more_calls)
     for i in compress(range(n), map(is_not, more_calls, repeat(None))):
@@ -255,65 +257,91 @@ def table_columns(rows: _Slice, totals: Totals) -> tuple[Tickets, list[Sequence[
         for text in compress(more_moves, map(is_not, more_moves, repeat(None)))
         for m in loads(text)
     ]
-    sql = (
-        f"SELECT issued_seq, rating_score, rating_scale, rating_counter, rating_officer FROM {TABLE}"
-        f" WHERE {{where}} AND rating_score IS NOT NULL ORDER BY issued_seq"
-    )
-    rated = rows.run(sql, rows.params).fetchall()
-    at = map(bisect_left, repeat(in_seq), map(itemgetter(0), rated))
-    ratings = dict(zip(at, map(itemgetter(1, 2, 3, 4), rated), strict=True))
     if counts["no_show"]:
-        sql = f"SELECT issued_seq, no_shows FROM {TABLE} WHERE {{where}} AND no_shows > 0 ORDER BY issued_seq"
-        missed = rows.run(sql, rows.params).fetchall()
-        at = map(bisect_left, repeat(in_seq), map(itemgetter(0), missed))
-        tally.no_shows.update(zip(at, map(itemgetter(1), missed), strict=True))
+        tally.no_shows.update(_no_shows(rows, in_seq))
     tickets = Tickets(
         [rows.site] * n, day, code, service, issued_ts, estimate_s, waited_s, tally, *calls, counts,
-        versions, ratings,
+        versions, _ratings(rows, in_seq),
     )  # fmt: skip
     return tickets, [in_seq, in_ts, out_seq, out_ts], extra
 
 
-def _read_columns(rows: _Slice) -> list[Sequence[Any]]:
-    """``COLUMNS_READ`` of the period's tickets in issue order, one list per column. PostgreSQL sends
-    each column as one array (a sixth of the client's work of a row per ticket); the arrays are
-    filled in the order of the sorted sub-select, which PostgreSQL does not promise: when the
-    ``issued_seq`` array is not in order, the rows are read one by one instead."""
-    seq = COLUMNS_READ.index("issued_seq")
-    if rows.postgres:
-        arrays = ", ".join(f"array_agg({c})" for c in COLUMNS_READ)
-        sql = f"SELECT {arrays} FROM (SELECT * FROM {TABLE} WHERE {{where}} ORDER BY issued_seq) AS t"
-        found = rows.run(sql, rows.params).fetchone()
-        if found[0] is None:  # no ticket
-            return [[] for _ in COLUMNS_READ]
-        if all(map(lt, found[seq], islice(found[seq], 1, None))):
-            return list(found)
-    sql = f"SELECT {', '.join(COLUMNS_READ)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
-    fetched = rows.run(sql, rows.params).fetchall()
-    return list(zip(*fetched, strict=True)) if fetched else [[] for _ in COLUMNS_READ]
+def _ratings(rows: _Slice, in_seq: Sequence[int]) -> dict[int, Rating]:
+    """The rated tickets' ratings by ticket index, picked out by the database."""
+    sql = (
+        f"SELECT issued_seq, {', '.join(_RATING)} FROM {TABLE}"
+        f" WHERE {{where}} AND rating_score IS NOT NULL ORDER BY issued_seq"
+    )
+    found = rows.run(sql, rows.params).fetchall()
+    at = map(bisect_left, repeat(in_seq), map(itemgetter(0), found))
+    return dict(zip(at, map(itemgetter(1, 2, 3, 4), found), strict=True))
 
 
-Totals = tuple[dict[str, int], list[Version], Tally, float | None]
+def _no_shows(rows: _Slice, in_seq: Sequence[int]) -> dict[int, int]:
+    """The no-shows of the tickets with any, by ticket index."""
+    sql = f"SELECT issued_seq, no_shows FROM {TABLE} WHERE {{where}} AND no_shows > 0 ORDER BY issued_seq"
+    found = rows.run(sql, rows.params).fetchall()
+    at = map(bisect_left, repeat(in_seq), map(itemgetter(0), found))
+    return dict(zip(at, map(itemgetter(1), found), strict=True))
+
+
+_RATING = ("rating_score", "rating_scale", "rating_counter", "rating_officer")
+
+
+def _read_columns(rows: _Slice, days: list[str] | None) -> dict[str, Sequence[Any]]:
+    """``COLUMNS_READ`` of the period's tickets in issue order, by name; ``days``: the ``day`` column
+    already known (from the totals). PostgreSQL sends each column as one array (a sixth of the
+    client's work of a row per ticket); the arrays are filled in the order of the sorted sub-select,
+    which PostgreSQL does not promise: when the ``issued_seq`` array is not in order, the rows are
+    read one by one instead."""
+    wanted = COLUMNS_READ if days is None else tuple(c for c in COLUMNS_READ if c != "day")
+    found = _arrays(rows, wanted) if rows.postgres else None
+    if found is None:
+        sql = f"SELECT {', '.join(wanted)} FROM {TABLE} WHERE {{where}} ORDER BY issued_seq"
+        fetched = rows.run(sql, rows.params).fetchall()
+        columns = zip(*fetched, strict=True) if fetched else ([] for _ in wanted)
+        found = dict(zip(wanted, columns, strict=True))
+    if days is not None:
+        found["day"] = days
+    return found
+
+
+def _arrays(rows: _Slice, wanted: tuple[str, ...]) -> dict[str, Sequence[Any]] | None:
+    arrays = ", ".join(f"array_agg({c})" for c in wanted)
+    sql = f"SELECT {arrays} FROM (SELECT * FROM {TABLE} WHERE {{where}} ORDER BY issued_seq) AS t"
+    found = rows.run(sql, rows.params).fetchone()
+    if found[0] is None:  # no ticket
+        return {c: [] for c in wanted}
+    seq = found[wanted.index("issued_seq")]
+    if all(map(lt, seq, islice(seq, 1, None))):
+        return dict(zip(wanted, found, strict=True))
+    return None
+
+
+Totals = tuple[dict[str, int], list[Version], Tally, float | None, list[str] | None]
 
 
 def _totals(rows: _Slice) -> Totals:
     """In one pass of the database over the period's tickets, grouped by business day, service and
     rule version: the whole-ticket counts (``COUNTS``), the rule versions, the tickets issued, served
-    and with a no-show per service and per day, and the latest event of any ticket (None without
-    tickets)."""
+    and with a no-show per service and per day, the latest event of any ticket (None without
+    tickets) and, when the days follow one another in issue order, every ticket's day."""
     nonzero = ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
     open_ = ", ".join(f"'{s}'" for s in sorted(OPEN))
     sql = (
         f"SELECT day, service, rules_version, {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
         f" count(CASE WHEN status = '{EXPIRED}' THEN 1 END), count(CASE WHEN status IN ({open_}) THEN 1 END),"
-        " count(priority), count(*), min(issued_seq), max(last_ts)"
+        " count(priority), count(*), min(issued_seq), max(issued_seq), max(last_ts)"
         f" FROM {TABLE} WHERE {{where}} GROUP BY day, service, rules_version"
     )
     sums = [0] * len(COUNTS)
     tally = Tally(Counter(), Counter(), Counter(), Counter(), Counter(), {})
     versions: dict[str, list[Any]] = {}  # version -> [tickets, first day, last day, first seq]
+    spans: dict[str, list[int]] = {}  # day -> [first seq, last seq]
     last_ts: float | None = None
-    for day, service, version, *counted, n, first_seq, latest in rows.run(sql, rows.params).fetchall():
+    for day, service, version, *counted, n, first_seq, last_seq, latest in rows.run(
+        sql, rows.params
+    ).fetchall():
         sums = list(map(add, sums, counted))
         served, no_show = counted[0], counted[1]
         tally.issued_by_service[service] += n
@@ -324,6 +352,8 @@ def _totals(rows: _Slice) -> Totals:
         if no_show:
             tally.no_show_by_service[service] += no_show
         last_ts = float(latest) if last_ts is None else max(last_ts, float(latest))
+        span = spans.setdefault(day, [first_seq, last_seq])
+        span[0], span[1] = min(span[0], first_seq), max(span[1], last_seq)
         seen = versions.get(version)
         if seen is None:
             versions[version] = [int(n), day, day, first_seq]
@@ -332,4 +362,17 @@ def _totals(rows: _Slice) -> Totals:
             seen[1], seen[2], seen[3] = min(seen[1], day), max(seen[2], day), min(seen[3], first_seq)
     counts = dict(zip(COUNTS, map(int, sums), strict=True))
     ordered = sorted(versions.items(), key=lambda kv: (kv[1][1], kv[1][3]))
-    return counts, [(v, int(k), lo, hi) for v, (k, lo, hi, _) in ordered], tally, last_ts
+    days = _days(spans, tally.issued_by_day)
+    return counts, [(v, int(k), lo, hi) for v, (k, lo, hi, _) in ordered], tally, last_ts, days
+
+
+def _days(spans: dict[str, list[int]], issued: Counter[str]) -> list[str] | None:
+    """Each ticket's day in issue order, when the days' seq spans follow one another (every ticket of
+    a day issued before any of the next); None when they overlap (the day is then read per ticket)."""
+    order = sorted(spans)
+    if any(spans[a][1] >= spans[b][0] for a, b in pairwise(order)):
+        return None
+    days: list[str] = []
+    for day in order:
+        days += repeat(day, issued[day])
+    return days
