@@ -173,10 +173,7 @@ def assemble(
     )
     load, cells = figures.load(tickets, tz)
     # Sorted once here: the tables below sort them again, which takes a single look when in order.
-    wait_s, service_s = (
-        sorted(figures.waits(tickets.waited_s)),
-        sorted(figures.services(tickets.ep_service_s)),
-    )
+    wait_s, service_s = figures.sorted_waits(tickets), figures.sorted_services(tickets)
     report.tables += [
         figures.ticket_counts(tickets, sum(working.values()), len(tickets.tally.issued_by_day)),
         figures.time_stats(wait_s, service_s, conf.target_wait_min * 60),

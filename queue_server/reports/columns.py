@@ -17,6 +17,7 @@ from itertools import compress, repeat
 from operator import attrgetter, countOf, is_not
 from typing import Any
 
+from queue_server.reports import arrays
 from queue_server.reports.facts import EXPIRED, OPEN, TicketFact
 
 Rating = tuple[int, int, int, str | None]  # score, scale, counter, officer
@@ -62,6 +63,16 @@ class Tickets:
     def last_officer(self) -> dict[int, str | None]:
         """The officer of each called ticket's last call, by ticket index."""
         return dict(zip(self.ep_ticket, self.ep_officer, strict=True))
+
+    @cached_property
+    def waited_array(self) -> Any | None:
+        """``waited_s`` as numpy float64 (NaN: not called), None where ``arrays.floats`` declines."""
+        return arrays.floats(self.waited_s)
+
+    @cached_property
+    def service_array(self) -> Any | None:
+        """``ep_service_s`` likewise (NaN: the call did not end in a finish)."""
+        return arrays.floats(self.ep_service_s)
 
     @cached_property
     def by_code(self) -> dict[tuple[str, str, str], int]:

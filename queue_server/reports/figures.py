@@ -23,6 +23,7 @@ from operator import and_, countOf, floordiv, is_not, le, sub
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from queue_server.reports import arrays
 from queue_server.reports.columns import Tickets
 from queue_server.reports.facts import CANCELLED, OPEN, Facts, TicketFact
 from queue_server.reports.tables import Column, Table, Value, mean, percentile, share
@@ -63,6 +64,18 @@ def services(service_s: Sequence[Any]) -> list[float]:
     return list(map(float, filter(_not_none, service_s)))
 
 
+def sorted_waits(tickets: Tickets) -> list[float]:
+    """The waits of the tickets called, in ascending order."""
+    array = tickets.waited_array
+    return sorted(waits(tickets.waited_s)) if array is None else arrays.sorted_present(array)
+
+
+def sorted_services(tickets: Tickets) -> list[float]:
+    """The service times of the calls that ended in a finish, in ascending order."""
+    array = tickets.service_array
+    return sorted(services(tickets.ep_service_s)) if array is None else arrays.sorted_present(array)
+
+
 def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[list[Any], ...]]:
     """The columns' values by key, each group in the columns' order."""
     if all(map(le, keys, islice(keys, 1, None))):  # days, in issue order: a slice per key
@@ -79,10 +92,14 @@ def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[li
     return {k: tuple(list(map(c.__getitem__, at)) for c in columns) for k, at in index.items()}
 
 
-def _waits_by(keys: Sequence[Any], waited_s: Sequence[Any]) -> dict[Any, tuple[list[Any], ...]]:
-    """The waits (tickets called) by key, each group in the tickets' order."""
+def _waits_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[float]]:
+    """The waits (tickets called) by key (a key per ticket), each group in ascending order."""
+    if tickets.waited_array is not None:
+        return arrays.sorted_by(keys, tickets.waited_array)
+    waited_s = tickets.waited_s
     called = list(map(_not_none, waited_s))
-    return _grouped(list(compress(keys, called)), list(compress(waited_s, called)))
+    groups = _grouped(list(compress(keys, called)), list(compress(waited_s, called)))
+    return {k: sorted(v[0]) for k, v in groups.items()}
 
 
 def ticket_counts(tickets: Tickets, working_days: int, days_with_tickets: int) -> Table:
@@ -183,11 +200,25 @@ def bins(wait_s: list[float], service_s: list[float]) -> Table:
     )
 
 
-def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
+def _estimate_diffs(tickets: Tickets) -> tuple[list[float], list[float]]:
+    """Estimate minus wait of each ticket with both, in ticket order, and their absolute values."""
     estimate, waited = tickets.estimate_s, tickets.waited_s
-    both = list(map(and_, map(_not_none, estimate), map(_not_none, waited)))
-    diffs = list(map(sub, compress(estimate, both), compress(waited, both)))
-    errors = list(map(abs, diffs))
+    waits_array = tickets.waited_array
+    estimates = None if waits_array is None else arrays.floats(estimate)
+    if estimates is None:
+        both = list(map(and_, map(_not_none, estimate), map(_not_none, waited)))
+        diffs = list(map(sub, compress(estimate, both), compress(waited, both)))
+        return diffs, list(map(abs, diffs))
+    import numpy as np
+
+    # The same subtraction of the same floats (an estimate given as a whole number is turned into a
+    # float first, as ``-`` does with a float wait).
+    found = (estimates - waits_array)[~np.isnan(estimates) & ~np.isnan(waits_array)]
+    return found.tolist(), np.abs(found).tolist()
+
+
+def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
+    diffs, errors = _estimate_diffs(tickets)
     within = share(countOf(map(le, errors, repeat(tolerance_s)), True), len(diffs))
     mae = mean(errors)
     rows: list[list[Value]] = [
@@ -225,15 +256,11 @@ def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
     service = tickets.service
     tally = tickets.tally
     issued, served, no_show = tally.issued_by_service, tally.served_by_service, tally.no_show_by_service
-    waited = _waits_by(service, tickets.waited_s)
-    done = list(map(_not_none, tickets.ep_service_s))
-    calls = _grouped(
-        list(compress(map(service.__getitem__, tickets.ep_ticket), done)),
-        list(compress(tickets.ep_service_s, done)),
-    )
+    waited = _waits_by(tickets, service)
+    calls = _services_by_service(tickets)
     rows: list[list[Value]] = []
     for code in sorted(issued):
-        w = sorted(waited.get(code, ([],))[0])
+        w = waited.get(code, [])
         rows.append(
             [
                 code,
@@ -243,7 +270,7 @@ def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
                 no_show[code],
                 mean(w),
                 percentile(w, 0.9),
-                mean(services(calls.get(code, ([],))[0])),
+                mean(services(calls.get(code, []))),
             ]
         )
     cols = [
@@ -265,6 +292,28 @@ def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
         cols,
         rows,
     )
+
+
+def _services_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[Any]]:
+    """The finished calls' service times by key (a key per call), each group in call order."""
+    if tickets.service_array is not None:
+        distinct, ids = arrays.key_ids(keys)
+        return arrays.grouped(ids, distinct, tickets.service_array)
+    done = list(map(_not_none, tickets.ep_service_s))
+    groups = _grouped(list(compress(keys, done)), list(compress(tickets.ep_service_s, done)))
+    return {k: v[0] for k, v in groups.items()}
+
+
+def _services_by_service(tickets: Tickets) -> dict[Any, list[Any]]:
+    """``_services_by`` the service of each call's ticket."""
+    service = tickets.service
+    if tickets.service_array is None:
+        return _services_by(tickets, list(map(service.__getitem__, tickets.ep_ticket)))
+    import numpy as np
+
+    distinct, ids = arrays.key_ids(service)  # per ticket, then per call by its ticket
+    at = np.fromiter(tickets.ep_ticket, dtype=np.int64, count=len(tickets.ep_ticket))
+    return arrays.grouped(ids[at], distinct, tickets.service_array)
 
 
 def load(tickets: Tickets, tz: ZoneInfo) -> tuple[Table, dict[tuple[int, int], int]]:
@@ -322,10 +371,10 @@ def counters_vs_waiting(facts: Facts) -> Table:
 
 def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
     issued, served = tickets.tally.issued_by_day, tickets.tally.served_by_day
-    waited = _waits_by(tickets.day, tickets.waited_s)
+    waited = _waits_by(tickets, tickets.day)
     rows: list[list[Value]] = []
     for day in sorted(set(issued) | {d.isoformat() for d, w in working.items() if w}):
-        w = sorted(waited.get(day, ([],))[0])
+        w = waited.get(day, [])
         is_working = working.get(date.fromisoformat(day), False)
         rows.append(
             [
@@ -357,9 +406,8 @@ def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
 
 
 def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Table:
-    keep = list(map(and_, map(_not_none, tickets.ep_service_s), map(_not_none, tickets.ep_officer)))
-    groups = _grouped(list(compress(tickets.ep_officer, keep)), list(compress(tickets.ep_service_s, keep)))
-    served: dict[str, list[float]] = defaultdict(list, {k: v[0] for k, v in groups.items()})
+    groups = _services_by(tickets, tickets.ep_officer)
+    served: dict[str, list[float]] = defaultdict(list, {k: v for k, v in groups.items() if k is not None})
     missed: Counter[str] = Counter()
     last = tickets.last_officer
     for i, n in tickets.tally.no_shows.items():
@@ -402,9 +450,7 @@ def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Ta
 
 
 def counters(tickets: Tickets) -> Table:
-    done = list(map(_not_none, tickets.ep_service_s))
-    groups = _grouped(list(compress(tickets.ep_counter, done)), list(compress(tickets.ep_service_s, done)))
-    served: dict[int, list[float]] = defaultdict(list, {k: v[0] for k, v in groups.items()})
+    served: dict[int, list[float]] = defaultdict(list, _services_by(tickets, tickets.ep_counter))
     calls = Counter(tickets.ep_counter)
     rows: list[list[Value]] = [[str(n), calls[n], len(served[n]), mean(served[n])] for n in sorted(calls)]
     cols = [
