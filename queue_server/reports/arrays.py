@@ -14,7 +14,6 @@ None in the array: then ``floats`` gives None and the tables take their Python p
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from itertools import compress
 from operator import countOf
 from typing import Any
 
@@ -48,13 +47,13 @@ def key_ids(keys: Sequence[Hashable]) -> tuple[list[Hashable], Any]:
     return distinct, np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(keys))
 
 
-def sorted_by(keys: Sequence[Hashable], array: Any) -> dict[Hashable, list[float]]:
-    """The values that are not None by key (only keys with one), each group in ascending order."""
+def sorted_by(distinct: list[Hashable], ids: Any, array: Any) -> dict[Hashable, list[float]]:
+    """The values that are not None by key number (``key_ids``), only keys with one, each group in
+    ascending order."""
     import numpy as np
 
     present = ~np.isnan(array)
-    distinct, ids = key_ids(list(compress(keys, present.tolist())))
-    values = array[present]
+    ids, values = ids[present], array[present]
     order = np.lexsort((values, ids))  # by key, then by value; stable
     return _split(distinct, ids, values[order].tolist())
 

@@ -75,6 +75,11 @@ class Tickets:
         return arrays.floats(self.ep_service_s)
 
     @cached_property
+    def service_ids(self) -> tuple[list[str], Any]:
+        """The services (``arrays.key_ids``): each distinct one, and each ticket's number among them."""
+        return arrays.key_ids(self.service)  # type: ignore[return-value]
+
+    @cached_property
     def by_code(self) -> dict[tuple[str, str, str], int]:
         """Ticket index by (site, business day, code); the last one issued where a code repeats."""
         keys = zip(self.site, self.day, self.code, strict=True)

@@ -92,10 +92,12 @@ def _grouped(keys: Sequence[Any], *columns: Sequence[Any]) -> dict[Any, tuple[li
     return {k: tuple(list(map(c.__getitem__, at)) for c in columns) for k, at in index.items()}
 
 
-def _waits_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[float]]:
-    """The waits (tickets called) by key (a key per ticket), each group in ascending order."""
+def _waits_by(tickets: Tickets, keys: Sequence[Any], ids: Any = None) -> dict[Any, list[float]]:
+    """The waits (tickets called) by key (a key per ticket), each group in ascending order; ``ids``:
+    the keys numbered already (``arrays.key_ids``)."""
     if tickets.waited_array is not None:
-        return arrays.sorted_by(keys, tickets.waited_array)
+        distinct, numbers = arrays.key_ids(keys) if ids is None else ids
+        return arrays.sorted_by(distinct, numbers, tickets.waited_array)
     waited_s = tickets.waited_s
     called = list(map(_not_none, waited_s))
     groups = _grouped(list(compress(keys, called)), list(compress(waited_s, called)))
@@ -256,7 +258,7 @@ def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
     service = tickets.service
     tally = tickets.tally
     issued, served, no_show = tally.issued_by_service, tally.served_by_service, tally.no_show_by_service
-    waited = _waits_by(tickets, service)
+    waited = _waits_by(tickets, service, None if tickets.waited_array is None else tickets.service_ids)
     calls = _services_by_service(tickets)
     rows: list[list[Value]] = []
     for code in sorted(issued):
@@ -295,11 +297,12 @@ def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
 
 
 def _services_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[Any]]:
-    """The finished calls' service times by key (a key per call), each group in call order."""
+    """The finished calls' service times by key (a key per call; None: left out, or kept by numpy as
+    a key of its own, for the caller to drop), each group in call order."""
     if tickets.service_array is not None:
         distinct, ids = arrays.key_ids(keys)
         return arrays.grouped(ids, distinct, tickets.service_array)
-    done = list(map(_not_none, tickets.ep_service_s))
+    done = list(map(and_, map(_not_none, tickets.ep_service_s), map(_not_none, keys)))
     groups = _grouped(list(compress(keys, done)), list(compress(tickets.ep_service_s, done)))
     return {k: v[0] for k, v in groups.items()}
 
@@ -311,7 +314,7 @@ def _services_by_service(tickets: Tickets) -> dict[Any, list[Any]]:
         return _services_by(tickets, list(map(service.__getitem__, tickets.ep_ticket)))
     import numpy as np
 
-    distinct, ids = arrays.key_ids(service)  # per ticket, then per call by its ticket
+    distinct, ids = tickets.service_ids  # per ticket, then per call by its ticket
     at = np.fromiter(tickets.ep_ticket, dtype=np.int64, count=len(tickets.ep_ticket))
     return arrays.grouped(ids[at], distinct, tickets.service_array)
 
