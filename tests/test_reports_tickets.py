@@ -14,7 +14,7 @@ from reports_support import Centre, busy_week, day_at, report_site
 from test_db_support import BACKENDS, POSTGRES_DSN, database_url
 
 from queue_server.db import Store
-from queue_server.reports import EventLog, Period, ReportSettings, ReportSource, build_report
+from queue_server.reports import EventLog, Period, ReportSettings, ReportSource, build_report, quick
 from queue_server.reports import tickets as ticket_projection
 from queue_server.reports.facts import Facts, fold
 from queue_server.reports.quick import quick_columns, quick_facts
@@ -251,3 +251,25 @@ def test_a_ticket_registered_after_the_next_days_tickets_keeps_its_day(backend: 
     assert days != sorted(days)  # Monday's ticket after Tuesday's
     assert [t.rows for t in report.tables] == [t.rows for t in expected.tables]
     assert (report.charts, report.warnings) == (expected.charts, expected.warnings)
+
+
+def test_sqlite_answers_the_totals_and_ratings_from_their_indexes(tmp_path: Path) -> None:
+    """Migration 0010's indexes hold every column the grouped totals and the rated tickets read: SQLite
+    never looks up the table's rows for them (a column added to either query without its index would
+    make a year's pass a third slower)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    week(url, tmp_path)
+    params = ("", 0, 10**9, "2026-01-01", "2026-12-31")
+    with ReportSource.open(url) as source:
+        source.prepare()
+        with source.snapshot() as conn:
+            for sql, index in (
+                (quick.TOTALS_SQL, "report_tickets_groups"),
+                (quick.RATED_SQL, "report_tickets_rated"),
+            ):
+                plan = conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + sql.replace("{where}", quick._WHERE), params
+                )
+                assert [row[3].split(" (")[0] for row in plan] == [
+                    f"SEARCH report_tickets USING COVERING INDEX {index}"
+                ]

@@ -268,11 +268,7 @@ def table_columns(rows: _Slice, totals: Totals) -> tuple[Tickets, list[Sequence[
 
 def _ratings(rows: _Slice, in_seq: Sequence[int]) -> dict[int, Rating]:
     """The rated tickets' ratings by ticket index, picked out by the database."""
-    sql = (
-        f"SELECT issued_seq, {', '.join(_RATING)} FROM {TABLE}"
-        f" WHERE {{where}} AND rating_score IS NOT NULL ORDER BY issued_seq"
-    )
-    found = rows.run(sql, rows.params).fetchall()
+    found = rows.run(RATED_SQL, rows.params).fetchall()
     at = map(bisect_left, repeat(in_seq), map(itemgetter(0), found))
     return dict(zip(at, map(itemgetter(1, 2, 3, 4), found), strict=True))
 
@@ -286,6 +282,11 @@ def _no_shows(rows: _Slice, in_seq: Sequence[int]) -> dict[int, int]:
 
 
 _RATING = ("rating_score", "rating_scale", "rating_counter", "rating_officer")
+# Answered from the index report_tickets_rated alone on SQLite (migration 0010).
+RATED_SQL = (
+    f"SELECT issued_seq, {', '.join(_RATING)} FROM {TABLE}"
+    f" WHERE {{where}} AND rating_score IS NOT NULL ORDER BY issued_seq"
+)
 
 
 def _read_columns(rows: _Slice, days: list[str] | None) -> dict[str, Sequence[Any]]:
@@ -321,26 +322,30 @@ def _arrays(rows: _Slice, wanted: tuple[str, ...]) -> dict[str, Sequence[Any]] |
 Totals = tuple[dict[str, int], list[Version], Tally, float | None, list[str] | None]
 
 
+_NONZERO = ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
+# Answered from the index report_tickets_groups alone on SQLite (migration 0010): a column counted here
+# belongs in that index too.
+TOTALS_SQL = (
+    f"SELECT day, service, rules_version, {', '.join(f'count(nullif({c}, 0))' for c in _NONZERO)},"
+    f" count(CASE WHEN status = '{EXPIRED}' THEN 1 END),"
+    f" count(CASE WHEN status IN ({', '.join(map(repr, sorted(OPEN)))}) THEN 1 END),"
+    " count(priority), count(*), min(issued_seq), max(issued_seq), max(last_ts)"
+    f" FROM {TABLE} WHERE {{where}} GROUP BY day, service, rules_version"
+)
+
+
 def _totals(rows: _Slice) -> Totals:
     """In one pass of the database over the period's tickets, grouped by business day, service and
     rule version: the whole-ticket counts (``COUNTS``), the rule versions, the tickets issued, served
     and with a no-show per service and per day, the latest event of any ticket (None without
     tickets) and, when the days follow one another in issue order, every ticket's day."""
-    nonzero = ("served", "no_shows", "cancelled", "transfers", "parks", "offline")
-    open_ = ", ".join(f"'{s}'" for s in sorted(OPEN))
-    sql = (
-        f"SELECT day, service, rules_version, {', '.join(f'count(nullif({c}, 0))' for c in nonzero)},"
-        f" count(CASE WHEN status = '{EXPIRED}' THEN 1 END), count(CASE WHEN status IN ({open_}) THEN 1 END),"
-        " count(priority), count(*), min(issued_seq), max(issued_seq), max(last_ts)"
-        f" FROM {TABLE} WHERE {{where}} GROUP BY day, service, rules_version"
-    )
     sums = [0] * len(COUNTS)
     tally = Tally(Counter(), Counter(), Counter(), Counter(), Counter(), {})
     versions: dict[str, list[Any]] = {}  # version -> [tickets, first day, last day, first seq]
     spans: dict[str, list[int]] = {}  # day -> [first seq, last seq]
     last_ts: float | None = None
     for day, service, version, *counted, n, first_seq, last_seq, latest in rows.run(
-        sql, rows.params
+        TOTALS_SQL, rows.params
     ).fetchall():
         sums = list(map(add, sums, counted))
         served, no_show = counted[0], counted[1]
