@@ -172,11 +172,11 @@ def score_dossiers(
     """Each dossier's outcome and TT 01/2018 indices 1, 3 and 7 (None where there is no data), through
     the ticket it was received on (``tickets``: at least those, whatever the filters)."""
     out = []
-    by_code, last, rated = tickets.by_code, tickets.last_officer, tickets.ratings
+    ticket_of, last, rated = tickets.ticket_of, tickets.last_officer, tickets.ratings
     clock = LocalClock(tz)
     for d in dossiers:
         outcome = _outcome(d, as_of, clock)
-        i = by_code.get((d.site, d.day, d.ticket or ""))
+        i = ticket_of(d.site, d.day, d.ticket or "")
         officer = None if i is None else last.get(i)
         rating = None if i is None else rated.get(i)
         i1 = _I1.get(outcome)
