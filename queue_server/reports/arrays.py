@@ -47,7 +47,7 @@ def key_ids(keys: Sequence[Hashable]) -> tuple[list[Hashable], Any]:
     return distinct, np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=len(keys))
 
 
-def sorted_by(distinct: list[Hashable], ids: Any, array: Any) -> dict[Hashable, list[float]]:
+def sorted_by(distinct: Sequence[Hashable], ids: Any, array: Any) -> dict[Hashable, list[float]]:
     """The values that are not None by key number (``key_ids``), only keys with one, each group in
     ascending order."""
     import numpy as np
@@ -58,7 +58,7 @@ def sorted_by(distinct: list[Hashable], ids: Any, array: Any) -> dict[Hashable, 
     return _split(distinct, ids, values[order].tolist())
 
 
-def grouped(ids: Any, distinct: list[Hashable], array: Any) -> dict[Hashable, list[float]]:
+def grouped(ids: Any, distinct: Sequence[Hashable], array: Any) -> dict[Hashable, list[float]]:
     """The values that are not None by key number, each group in the values' order."""
     import numpy as np
 
@@ -68,7 +68,7 @@ def grouped(ids: Any, distinct: list[Hashable], array: Any) -> dict[Hashable, li
     return _split(distinct, ids, values[order].tolist())
 
 
-def _split(distinct: list[Hashable], ids: Any, flat: list[float]) -> dict[Hashable, list[float]]:
+def _split(distinct: Sequence[Hashable], ids: Any, flat: list[float]) -> dict[Hashable, list[float]]:
     """``flat`` (values ordered by key number) cut into each key's group; keys without values left out."""
     import numpy as np
 

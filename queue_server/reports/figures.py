@@ -207,7 +207,7 @@ def _estimate_diffs(tickets: Tickets) -> tuple[list[float], list[float]]:
     estimate, waited = tickets.estimate_s, tickets.waited_s
     waits_array = tickets.waited_array
     estimates = None if waits_array is None else arrays.floats(estimate)
-    if estimates is None:
+    if waits_array is None or estimates is None:
         both = list(map(and_, map(_not_none, estimate), map(_not_none, waited)))
         diffs = list(map(sub, compress(estimate, both), compress(waited, both)))
         return diffs, list(map(abs, diffs))
