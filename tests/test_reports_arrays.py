@@ -94,6 +94,8 @@ def test_groups_keep_python_order_and_leave_out_empty_keys() -> None:
     assert arrays.sorted_by(distinct, ids, values) == {"b": [1.0, 3.0], "a": [2.0, 2.5]}
     assert arrays.grouped(ids, distinct, values) == {"b": [3.0, 1.0], "a": [2.0, 2.5]}
     assert arrays.sorted_present(values) == [1.0, 2.0, 2.5, 3.0]
+    runs = np.array([3.0, 1.0, math.nan, 2.0, math.nan])
+    assert arrays.sorted_runs(["a", "a", "b", "c", "d"], runs) == {"a": [1.0, 3.0], "c": [2.0]}
     mixed = arrays.floats([1, None, 2.5])
     assert mixed is not None and mixed.tolist()[::2] == [1.0, 2.5]
     assert arrays.floats([1.0, math.nan]) is None

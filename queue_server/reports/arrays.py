@@ -13,6 +13,7 @@ None in the array: then ``floats`` gives None and the tables take their Python p
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Sequence
 from operator import countOf
 from typing import Any
@@ -56,6 +57,20 @@ def sorted_by(distinct: Sequence[Hashable], ids: Any, array: Any) -> dict[Hashab
     ids, values = ids[present], array[present]
     order = np.lexsort((values, ids))  # by key, then by value; stable
     return _split(distinct, ids, values[order].tolist())
+
+
+def sorted_runs(keys: Sequence[Any], array: Any) -> dict[Any, list[float]]:
+    """``sorted_by`` for keys in ascending order (a year's days in issue order): each key's values
+    are one slice, sorted alone."""
+    import numpy as np
+
+    out: dict[Any, list[float]] = {}
+    for key in set(keys):
+        part = array[bisect_left(keys, key) : bisect_right(keys, key)]
+        part = part[~np.isnan(part)]
+        if len(part):
+            out[key] = np.sort(part, kind="stable").tolist()
+    return out
 
 
 def grouped(ids: Any, distinct: Sequence[Hashable], array: Any) -> dict[Hashable, list[float]]:

@@ -96,6 +96,8 @@ def _waits_by(tickets: Tickets, keys: Sequence[Any], ids: Any = None) -> dict[An
     """The waits (tickets called) by key (a key per ticket), each group in ascending order; ``ids``:
     the keys numbered already (``arrays.key_ids``)."""
     if tickets.waited_array is not None:
+        if ids is None and all(map(le, keys, islice(keys, 1, None))):  # days, in issue order
+            return arrays.sorted_runs(keys, tickets.waited_array)
         distinct, numbers = arrays.key_ids(keys) if ids is None else ids
         return arrays.sorted_by(distinct, numbers, tickets.waited_array)
     waited_s = tickets.waited_s
