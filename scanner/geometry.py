@@ -1,7 +1,8 @@
 """Where the sheet is and which way is up: page detection, deskew and quarter-turn orientation.
 
-All estimates run on a small grey copy of the image (``WORK_WIDTH`` pixels wide) and return transforms
-in full-resolution pixels, so the pipeline warps the full image once, whatever was found.
+All estimates run on a small grey copy of the image (``WORK_WIDTH`` pixels on its shorter side) and
+return transforms in full-resolution pixels, so the pipeline warps the full image once, whatever was
+found.
 """
 
 from __future__ import annotations
