@@ -1,7 +1,8 @@
 """Where the sheet is and which way is up: page detection, deskew and quarter-turn orientation.
 
-All estimates run on a small grey copy of the image (``WORK_WIDTH`` pixels wide) and return transforms
-in full-resolution pixels, so the pipeline warps the full image once, whatever was found.
+All estimates run on a small grey copy of the image (``WORK_WIDTH`` pixels on its shorter side) and
+return transforms in full-resolution pixels, so the pipeline warps the full image once, whatever was
+found.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ WORK_WIDTH = 600
 MIN_PAGE_AREA = 0.1  # a quadrilateral smaller than this share of the frame is not the sheet
 FULL_FRAME_AREA = 0.97  # a "sheet" this large is the whole frame: a flatbed scan, nothing to cut
 MAX_SKEW = 20.0
+COARSE_STEP = 4  # the coarse skew search looks at every fourth ink point
 PAPER_MM = {
     "A4": (210.0, 297.0),
     "A5": (148.0, 210.0),
@@ -33,7 +35,8 @@ MIN_SHEET_PX = 300  # a "sheet" narrower than this (in the image) is too small t
 
 
 def small_grey(image: Image8, width: int = WORK_WIDTH) -> tuple[Image8, float]:
-    """A grey copy about ``width`` pixels wide and the factor from full to small coordinates.
+    """A grey copy about ``width`` pixels on its shorter side and the factor from full to small
+    coordinates (a page lying sideways gets the same detail as an upright one).
 
     A large image is reduced by a whole factor k (the mean of each k × k block), which OpenCV does in
     one vectorised pass; area averaging by a fractional factor walks the image pixel by pixel and cost
@@ -43,11 +46,12 @@ def small_grey(image: Image8, width: int = WORK_WIDTH) -> tuple[Image8, float]:
     a pixel of the copy.
     """
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    factor = min(1.0, width / grey.shape[1])
+    side = min(grey.shape[:2])
+    factor = min(1.0, width / side)
     if factor == 1.0:
         return grey, 1.0
-    k = int(1 / factor)  # the finer whole factor, unless it leaves the copy over a quarter too wide
-    if grey.shape[1] // k > 1.25 * width:
+    k = int(1 / factor)  # the finer whole factor, unless it leaves the copy over a quarter too large
+    if side // k > 1.25 * width:
         k = round(1 / factor)
     if k >= 2:
         h, w = grey.shape[0] // k, grey.shape[1] // k
@@ -341,8 +345,11 @@ def estimate_orientation(small: Image8) -> Orientation:
     points = ink_points(small)
     if len(points) < 200:
         return Orientation(0.0, 0, 0.0)
-    skew0, score0 = coarse_skew(points, 0.0)
-    skew90, score90 = coarse_skew(points, 90.0)
+    # The degree-wide search needs far fewer points than the fine one: every fourth (the points are in
+    # raster order, so a quarter of each line's ink) gives the same peaks at a quarter of the price.
+    sample = points[::COARSE_STEP]
+    skew0, score0 = coarse_skew(sample, 0.0)
+    skew90, score90 = coarse_skew(sample, 90.0)
     base = 0 if score0 >= score90 else 1
     axis = 1.0 - min(score0, score90) / max(score0, score90, 1e-9)
     found, _ = refine_skew(points, skew0 if base == 0 else skew90)

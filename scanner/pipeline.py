@@ -148,7 +148,7 @@ def _locate(image: Image8, source_dpi: float, settings: ScanSettings, timer: _Ti
     if corners is not None:
         size, dpi = geometry.sheet_size_dpi(corners, settings.dpi, source_dpi, centre=(w / 2, h / 2))
         homography = geometry.perspective(corners, size)
-        small_factor = min(1.0, geometry.WORK_WIDTH / size[0])
+        small_factor = min(1.0, geometry.WORK_WIDTH / min(size))
         small_size = (max(1, round(size[0] * small_factor)), max(1, round(size[1] * small_factor)))
         to_small = geometry.scale_matrix(small_factor) @ homography @ geometry.scale_matrix(1 / factor)
         with timer.stage("detect"):

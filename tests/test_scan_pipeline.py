@@ -177,3 +177,31 @@ def test_osd_reads_the_text_not_the_feeders_backing_nor_a_whole_page() -> None:
     window = ink_crop(full)
     pad = 0.03 * 2339
     assert max(window.shape) <= OSD_WINDOW + 2 * pad + 8
+
+
+@pytest.mark.parametrize("index", [16, 32])  # a phone photo with a barcode, a fed letter (seed 1)
+def test_a_sideways_page_is_read_by_its_text_lines_as_well_as_an_upright_one(index: int) -> None:
+    """The small copy the text lines are read on has the same detail whichever way the page lies, so a
+    page of text turned a quarter is settled by its lines, as it is upright, without asking OSD."""
+    from scanner.imagefile import decode_images
+    from scanner.pipeline import turn
+    from scanner.testcorpus import check, sample
+
+    captured = sample(index, seed=1)
+    image = decode_images(captured.data, captured.name)[0].image
+    upright = process_image(image, captured.name, 200.0)
+    assert check(captured, upright.quarter_turns, False, upright.sheet).upright
+    for turns in range(4):
+        result = process_image(turn(image, turns), captured.name, 200.0)
+        assert result.orientation_source == "text", turns
+        assert "osd" not in result.ms
+        assert (result.quarter_turns + turns) % 4 == upright.quarter_turns, turns
+
+
+def test_the_small_copy_keeps_the_same_detail_for_a_page_lying_either_way() -> None:
+    portrait = np.full((2339, 1654, 3), 255, np.uint8)
+    landscape = np.ascontiguousarray(portrait.transpose(1, 0, 2))
+    (tall, f1), (wide, f2) = geometry.small_grey(portrait), geometry.small_grey(landscape)
+    assert f1 == f2
+    assert tall.shape == wide.shape[::-1]
+    assert abs(min(tall.shape) - geometry.WORK_WIDTH) <= 0.25 * geometry.WORK_WIDTH
