@@ -32,6 +32,10 @@ SNAP = 0.06  # a sheet within this share of a paper format's aspect ratio is tak
 MIN_FILL = 0.9  # the outline must fill this share of its four-corner shape: a sheet has straight sides
 MIN_UPSCALE = 0.5  # a sheet holding less than half the target resolution keeps its own pixels
 MIN_SHEET_PX = 300  # a "sheet" narrower than this (in the image) is too small to cut out and straighten
+# A phone's main camera (24–28 mm equivalent) has a focal length of 0.55–0.65 image diagonals; a focal
+# length read from a sheet's corners outside FOCAL_RANGE diagonals is noise (a near-parallel pair of sides).
+PHONE_FOCAL = 0.6
+FOCAL_RANGE = (0.3, 2.0)
 
 
 def small_grey(image: Image8, width: int = WORK_WIDTH) -> tuple[Image8, float]:
@@ -144,8 +148,11 @@ def true_ratio(corners: npt.NDArray[np.float64], centre: tuple[float, float] | N
     """Height over width of the rectangle a perspective quadrilateral shows (Zhang & He, 2007).
 
     With the principal point at the image centre, the vanishing geometry of the four corners gives
-    the focal length and the true aspect ratio; when the view is square-on (no perspective to work
-    from) the sides' own ratio is the answer.
+    the focal length, and the focal length the true aspect ratio. When one pair of sides runs almost
+    parallel in the image (a phone held square to the page one way and tilted the other), the focal
+    length cannot be read from the corners (0 / 0: any value, or a negative square): a phone's is
+    taken instead (``PHONE_FOCAL``), which still undoes the tilt. A square-on view (a scanner) gives
+    the sides' own ratio either way.
     """
     w, h = _sides(corners)
     if centre is None:
@@ -155,18 +162,25 @@ def true_ratio(corners: npt.NDArray[np.float64], centre: tuple[float, float] | N
     k2 = np.cross(tl, br) @ bl / (np.cross(tr, br) @ bl)
     k3 = np.cross(tl, br) @ tr / (np.cross(bl, br) @ tr)
     n2, n3 = k2 * tr - tl, k3 * bl - tl
+    diagonal = 2 * math.hypot(u0, v0)
+    f = _focal(n2, n3, u0, v0)
+    if f is None or not FOCAL_RANGE[0] <= f / diagonal <= FOCAL_RANGE[1]:
+        f = PHONE_FOCAL * diagonal
+    inv = np.linalg.inv(np.array([[f, 0, u0], [0, f, v0], [0, 0, 1.0]]))
+    a2, a3 = inv @ n2, inv @ n3
+    ratio = math.sqrt(float(a3 @ a3) / float(a2 @ a2))
+    return ratio if 0.2 < ratio < 5 else h / w
+
+
+def _focal(n2: npt.NDArray[np.float64], n3: npt.NDArray[np.float64], u0: float, v0: float) -> float | None:
+    """The focal length (pixels) the two vanishing directions give, or None when they give none."""
     if abs(n2[2]) < 1e-6 or abs(n3[2]) < 1e-6:
-        return h / w
+        return None  # a side pair parallel in the image: its vanishing point is at infinity
     f2 = -(
         (n2[0] * n3[0] - (n2[0] * n3[2] + n2[2] * n3[0]) * u0 + n2[2] * n3[2] * u0 * u0)
         + (n2[1] * n3[1] - (n2[1] * n3[2] + n2[2] * n3[1]) * v0 + n2[2] * n3[2] * v0 * v0)
     ) / (n2[2] * n3[2])
-    if not math.isfinite(f2) or f2 <= 0:
-        return h / w
-    inv = np.linalg.inv(np.array([[math.sqrt(f2), 0, u0], [0, math.sqrt(f2), v0], [0, 0, 1.0]]))
-    a2, a3 = inv @ n2, inv @ n3
-    ratio = math.sqrt(float(a3 @ a3) / float(a2 @ a2))
-    return ratio if 0.2 < ratio < 5 else h / w
+    return math.sqrt(f2) if math.isfinite(f2) and f2 > 0 else None
 
 
 def paper_format(

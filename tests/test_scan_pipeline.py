@@ -205,3 +205,50 @@ def test_the_small_copy_keeps_the_same_detail_for_a_page_lying_either_way() -> N
     assert f1 == f2
     assert tall.shape == wide.shape[::-1]
     assert abs(min(tall.shape) - geometry.WORK_WIDTH) <= 0.25 * geometry.WORK_WIDTH
+
+
+@pytest.mark.parametrize("seed,index", [(3, 38), (3, 58), (11, 18), (23, 18)])
+def test_a_blank_back_with_punch_holes_near_its_edge_is_flagged_blank(seed: int, index: int) -> None:
+    """Holes near the margin are cut in two by the inner 90 % the ink is counted in: they are told
+    from writing by their whole shape (these corpus pages came out 'written', ink ≈ 0.0009)."""
+    from scanner.imagefile import decode_images
+    from scanner.testcorpus import sample
+
+    captured = sample(index, seed=seed)
+    assert captured.blank
+    loaded = decode_images(captured.data, captured.name)[0]
+    assert process_image(loaded.image, captured.name, loaded.dpi).blank
+
+
+def test_a_photo_whose_sides_run_parallel_one_way_is_still_cut_out_as_a4() -> None:
+    """A phone square to the page one way and tilted the other: one pair of the sheet's sides is
+    parallel in the image and its corners tell no focal length (a negative square); a phone's is
+    taken, and the sheet is cut out as A4 and set upright by its QR (this corpus photo was missed)."""
+    from scanner.imagefile import decode_images
+    from scanner.testcorpus import check, sample
+
+    captured = sample(33, seed=3)
+    loaded = decode_images(captured.data, captured.name)[0]
+    result = process_image(loaded.image, captured.name, loaded.dpi)
+    verdict = check(captured, result.quarter_turns, result.orientation_unsure, result.sheet)
+    assert not verdict.sheet_missed
+    assert verdict.corner_error is not None and verdict.corner_error < 0.01
+    assert verdict.upright and not result.orientation_unsure
+    assert result.image.shape[:2] == (2339, 1654)
+
+
+def test_a_scanner_quad_keeps_its_own_ratio_and_a_phone_tilt_is_undone() -> None:
+    width, height = 1654.0, 2339.0
+    flat = np.array([[100, 100], [100 + width, 100], [100 + width, 100 + height], [100, 100 + height]], float)
+    assert geometry.true_ratio(flat, (1000.0, 1300.0)) == pytest.approx(height / width)
+    import random
+
+    from scanner.testcorpus.capture import pinhole_corners
+
+    for seed in range(40):
+        corners, _ = pinhole_corners(width, height, random.Random(seed), (2250, 3000), 0.8)
+        ordered = geometry.order_corners(corners)
+        assert geometry.true_ratio(ordered, (1125.0, 1500.0)) in (
+            pytest.approx(height / width, rel=0.03),
+            pytest.approx(width / height, rel=0.03),
+        ), seed
