@@ -5,7 +5,7 @@ Blank pages are only ever *flagged*: the clerk sees them marked and decides; not
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -69,7 +69,7 @@ def ink_ratio(grey_small: Image8) -> float:
     bw, bh, area = blobs[:, cv2.CC_STAT_WIDTH], blobs[:, cv2.CC_STAT_HEIGHT], blobs[:, cv2.CC_STAT_AREA]
     keep = np.zeros(count, np.uint8)
     keep[1:] = (area >= MIN_BLOB) & ~_holes(bw, bh, area, min(h, w))
-    inner = labels[my : h - my, mx : w - mx]
+    inner = cast(npt.NDArray[np.int32], labels[my : h - my, mx : w - mx])  # CV_32S labels
     return int(np.count_nonzero(np.take(keep, inner))) / inner.size
 
 

@@ -4,9 +4,10 @@ when they could differ (a late event, times going backwards) the report folds th
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_support import MONDAY
@@ -18,6 +19,7 @@ from queue_server.reports import EventLog, Period, ReportSettings, ReportSource,
 from queue_server.reports import tickets as ticket_projection
 from queue_server.reports.facts import Facts, fold
 from queue_server.reports.quick import quick_columns, quick_facts
+from queue_server.reports.tables import Report
 
 WEEK = Period.parse("week", "2026-W48")
 MONDAY_ONLY = Period(MONDAY.date(), MONDAY.date())
@@ -167,19 +169,8 @@ def test_tables_from_the_projections_columns_are_the_folds(backend: str, tmp_pat
         week(url, tmp_path, close_days=True)
         as_of = MONDAY + timedelta(days=7)
         for period in (WEEK, MONDAY_ONLY):
-            with (
-                ReportSource.open(url) as source,
-                ReportSource.open(url, EventLog(projection=None)) as direct,
-            ):
-                source.prepare()
-                with source.snapshot() as conn:
-                    columns = quick_columns(
-                        source, conn, period, tz=SETTINGS.tz, day_starts=SETTINGS.day_starts,
-                        until=as_of.timestamp(),
-                    )  # fmt: skip
-                assert columns is not None and len(columns[1]) > 0
-                report = build_report(source, SETTINGS, period, as_of=as_of)
-                expected = build_report(direct, SETTINGS, period, as_of=as_of)
+            columns, report, expected, _ = _columns_and_reports(url, period, as_of)
+            assert columns is not None and len(columns[1]) > 0
             assert [t.rows for t in report.tables] == [t.rows for t in expected.tables]
             assert (report.charts, report.warnings) == (expected.charts, expected.warnings)
 
@@ -230,20 +221,7 @@ def test_a_ticket_registered_after_the_next_days_tickets_keeps_its_day(backend: 
         with Store.open(url) as store, store.transaction() as tx:
             for _i, ev in sorted(enumerate(events), key=lambda ie: (ie[1].at, ie[0])):
                 tx.append(ev.type, ev.data, ev.at)
-        with (
-            ReportSource.open(url) as source,
-            ReportSource.open(url, EventLog(projection=None)) as direct,
-        ):
-            source.prepare()
-            with source.snapshot() as conn:
-                columns = quick_columns(
-                    source, conn, WEEK, tz=SETTINGS.tz, day_starts=SETTINGS.day_starts,
-                    until=as_of.timestamp(),
-                )  # fmt: skip
-                start, end = WEEK.bounds(SETTINGS.tz, SETTINGS.day_starts)
-                rows = source.read(conn, start, end)
-            report = build_report(source, SETTINGS, WEEK, as_of=as_of)
-            expected = build_report(direct, SETTINGS, WEEK, as_of=as_of)
+        columns, report, expected, rows = _columns_and_reports(url, WEEK, as_of)
     folded = fold(rows, WEEK, SETTINGS.tz, SETTINGS.day_starts, as_of.timestamp())
     assert columns is not None
     days = list(columns[1].day)
@@ -273,3 +251,24 @@ def test_sqlite_answers_the_totals_and_ratings_from_their_indexes(tmp_path: Path
                 assert [row[3].split(" (")[0] for row in plan] == [
                     f"SEARCH report_tickets USING COVERING INDEX {index}"
                 ]
+
+
+def _columns_and_reports(url: str, period: Period, as_of: datetime) -> tuple[Any, Report, Report, list[Any]]:
+    """The period's columns from the projection, its report from them, the same report folded from
+    the events alone, and the period's events."""
+    with (
+        ReportSource.open(url) as source,
+        ReportSource.open(url, EventLog(projection=None)) as direct,
+    ):
+        source.prepare()
+        with source.snapshot() as conn:
+            columns = quick_columns(
+                source, conn, period, tz=SETTINGS.tz, day_starts=SETTINGS.day_starts, until=as_of.timestamp()
+            )
+            rows = source.read(conn, *period.bounds(SETTINGS.tz, SETTINGS.day_starts))
+        return (
+            columns,
+            build_report(source, SETTINGS, period, as_of=as_of),
+            build_report(direct, SETTINGS, period, as_of=as_of),
+            rows,
+        )
