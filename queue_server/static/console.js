@@ -152,5 +152,8 @@ document.addEventListener("keydown", (e) => {
   const action = SHORTCUTS[e.key.toLowerCase()];
   if (action) { e.preventDefault(); act(action); }
 });
-loadNames().then(refresh);
+// The buttons come disabled with the page: a click before the handlers above are attached would be
+// lost without a word. They work from the first look at the counter on (or its failure, said above).
+function ready() { for (const b of document.querySelectorAll("button.action")) { b.disabled = false; } }
+loadNames().then(refresh).finally(ready);
 setInterval(refresh, 1000);
