@@ -268,17 +268,20 @@ def table_columns(rows: _Slice, totals: Totals) -> tuple[Tickets, list[Sequence[
 
 def _ratings(rows: _Slice, in_seq: Sequence[int]) -> dict[int, Rating]:
     """The rated tickets' ratings by ticket index, picked out by the database."""
-    found = rows.run(RATED_SQL, rows.params).fetchall()
-    at = map(bisect_left, repeat(in_seq), map(itemgetter(0), found))
-    return dict(zip(at, map(itemgetter(1, 2, 3, 4), found), strict=True))
+    return _by_ticket(rows, RATED_SQL, in_seq, itemgetter(1, 2, 3, 4))
 
 
 def _no_shows(rows: _Slice, in_seq: Sequence[int]) -> dict[int, int]:
     """The no-shows of the tickets with any, by ticket index."""
     sql = f"SELECT issued_seq, no_shows FROM {TABLE} WHERE {{where}} AND no_shows > 0 ORDER BY issued_seq"
+    return _by_ticket(rows, sql, in_seq, itemgetter(1))
+
+
+def _by_ticket(rows: _Slice, sql: str, in_seq: Sequence[int], value: Any) -> dict[int, Any]:
+    """``value`` of each row ``sql`` picks out (``issued_seq`` first), by the index of its ticket."""
     found = rows.run(sql, rows.params).fetchall()
     at = map(bisect_left, repeat(in_seq), map(itemgetter(0), found))
-    return dict(zip(at, map(itemgetter(1), found), strict=True))
+    return dict(zip(at, map(value, found), strict=True))
 
 
 _RATING = ("rating_score", "rating_scale", "rating_counter", "rating_officer")
