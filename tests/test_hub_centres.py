@@ -271,28 +271,34 @@ def test_hub_broker_keeps_each_centre_to_its_own_prefix(rig: HubRig) -> None:
     got: list[str] = []
     done = threading.Event()
 
-    def connect(user: str) -> paho.Client:
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{user}-probe", protocol=paho.MQTTv311)
+    def connect(user: str, name: str) -> paho.Client:
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{user}-{name}", protocol=paho.MQTTv311)
         client.username_pw_set(user, secret_for(rig.hub_dir, user))
         client.tls_set(ca_certs=str(rig.hub_dir / "ca.pem"))
         client.connect("127.0.0.1", rig.broker.port)
         client.loop_start()
+        wait_for(client.is_connected, 10, f"{user}'s {name} connects")
         return client
 
-    spy = connect("hub")
+    def subscribe(client: paho.Client, on_message: object) -> None:
+        """Subscribe and wait for the broker's SUBACK: only then is a message published elsewhere sure to
+        reach this client (CONNACK alone says nothing about a SUBSCRIBE still in flight)."""
+        granted = threading.Event()
+        client.on_message = on_message
+        client.on_subscribe = lambda *_args: granted.set()
+        client.subscribe("motcua/v1/#", qos=1)
+        assert granted.wait(10), "the broker did not acknowledge the subscription"
 
     def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
         got.append(msg.topic)
         if msg.topic.endswith("/barrier"):
             done.set()
 
-    spy.on_message = on_message
-    spy.subscribe("motcua/v1/#", qos=1)
-    intruder = connect(centre_user(a))
+    spy = connect("hub", "spy")
+    subscribe(spy, on_message)
+    intruder = connect(centre_user(a), "intruder")
     heard: list[str] = []
-    intruder.on_message = lambda _c, _u, msg: heard.append(msg.topic)
-    intruder.subscribe("motcua/v1/#", qos=1)
-    wait_for(intruder.is_connected, 10, "the centre's probe connects")
+    subscribe(intruder, lambda _c, _u, msg: heard.append(msg.topic))
     # Reads: of two backfill requests, in this order, the centre hears only its own.
     spy.publish(f"motcua/v1/{b}/hub/backfill", '{"from_seq": 1, "to_seq": 2}', qos=1).wait_for_publish(5)
     spy.publish(f"motcua/v1/{a}/hub/backfill", '{"from_seq": 1, "to_seq": 2}', qos=1).wait_for_publish(5)
@@ -300,8 +306,7 @@ def test_hub_broker_keeps_each_centre_to_its_own_prefix(rig: HubRig) -> None:
     assert heard == [f"motcua/v1/{a}/hub/backfill"], heard
     # Writes: under another centre's prefix nothing arrives (Mosquitto also drops the connection).
     intruder.publish(f"motcua/v1/{b}/hub/events", '{"events": []}', qos=1).wait_for_publish(5)
-    honest = connect(centre_user(a))
-    wait_for(honest.is_connected, 10, "the centre's second probe connects")
+    honest = connect(centre_user(a), "honest")
     honest.publish(f"motcua/v1/{a}/hub/barrier", "x", qos=1).wait_for_publish(5)
     assert done.wait(10), "the centre's own topic did not arrive"
     assert f"motcua/v1/{b}/hub/events" not in got, "a centre published under another centre's prefix"
