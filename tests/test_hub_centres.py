@@ -18,8 +18,9 @@ import sqlite3
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as paho
 import psycopg
@@ -36,6 +37,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420
 POSTGRES_DSN = os.environ.get("MOTCUA_TEST_POSTGRES")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENS = Path(os.environ.get("MOTCUA_SCREENS", Path(__file__).resolve().parent.parent / "artifacts"))
+OnMessage = Callable[[paho.Client, Any, paho.MQTTMessage], None]
 needs_postgres = pytest.mark.skipif(not POSTGRES_DSN, reason="MOTCUA_TEST_POSTGRES is not set")
 
 HUB_TOML = """
@@ -280,7 +282,9 @@ def test_hub_broker_keeps_each_centre_to_its_own_prefix(rig: HubRig) -> None:
         wait_for(client.is_connected, 10, f"{user}'s {name} connects")
         return client
 
-    def subscribe(client: paho.Client, on_message: object) -> None:
+    def subscribe(
+        client: paho.Client, on_message: Callable[[paho.Client, Any, paho.MQTTMessage], None]
+    ) -> None:
         """Subscribe and wait for the broker's SUBACK: only then is a message published elsewhere sure to
         reach this client (CONNACK alone says nothing about a SUBSCRIBE still in flight)."""
         granted = threading.Event()
