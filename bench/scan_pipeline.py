@@ -146,6 +146,7 @@ def accuracy(samples: list[Sample], results: list[dict[str, Any]], direct: list[
         got = {tuple(c) for c in r["codes"]}
         row["codes_truth"] += len(s.codes)
         row["codes_pipeline_of_truth"] += len(set(s.codes) & got)
+        row["codes_pipeline_not_printed"] += len(got - set(s.codes))
         row["codes_direct_zxing_of_truth"] += len(set(s.codes) & {tuple(c) for c in d})
         row["direct_missed_by_pipeline"] += 0 if s.blank else len({tuple(c) for c in d} - got)
         row["corners_over_1pct"] += v.sheet_missed or (v.corner_error is not None and v.corner_error >= 0.01)
