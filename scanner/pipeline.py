@@ -33,6 +33,8 @@ Image8 = npt.NDArray[Any]  # an OpenCV image; uint8 by construction
 LEGAL_MIN_DPI = 200
 DPI_TOLERANCE = 0.005  # PNG stores pixels per metre: 200 dpi comes back as 199.9996
 WHITE = (255, 255, 255)  # what the warp fills in beyond the captured image
+DESKEW_MIN = 0.05  # degrees: a smaller skew is left as it is (the page is only turned)
+REREAD_PIXELS = 1_000_000  # a capture this small whose cut-out sheet shows no code is read as captured
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def _warp(image: Image8, place: _Placement, turns: int, timer: _Timer) -> Image8
         # four channels (checked on the corpus), without two full-size conversions.
         if place.corners is not None:
             return cv2.warpPerspective(image, matrix, out_size, flags=cv2.INTER_LINEAR, borderValue=WHITE)
-        if abs(place.found.skew) >= 0.05:
+        if abs(place.found.skew) >= DESKEW_MIN:
             return cv2.warpAffine(image, matrix[:2], out_size, flags=cv2.INTER_LINEAR, borderValue=WHITE)
         return turn(image, turns)
 
@@ -210,26 +212,17 @@ def process_image(
     blank = enhance.is_blank(ratio, settings.blank_ink_ratio)
     # The text lines first; codes next (a QR settles it for free); Tesseract only if still unsure.
     decision = orientation.Decision(0, 0.0, "none", False) if blank else orientation.from_text(found)
+    captured = image
     image = _warp(image, place, decision.quarter_turns, timer)
     with timer.stage("codes"):
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        # A blank page has no code of its own; what a decoder finds there is the front showing through.
-        report = (
-            barcodes.CodeReport([], {})
-            if blank
-            else barcodes.read_codes(
-                grey,
-                settings.decoders,
-                settings.retry_codes,
-                settings.symbologies,
-                regions=code_regions.worth_looking(ratio),
-            )
+        grey, read = _page_codes(
+            captured, image, place, decision.quarter_turns, ratio=ratio, blank=blank, settings=settings
         )
-    extra, decision = orientation.with_codes(decision, report.codes)
+    extra, decision = orientation.with_codes(decision, read)
     if decision.unsure and not blank:
         decision = _ask_osd(grey, found, decision, settings, timer)
         extra = decision.quarter_turns  # an unsure page was not turned: OSD's turns come on top of none
-    codes = [_turned_code(c, extra) for c in report.codes]
+    codes = [_turned_code(c, extra) for c in read]
     if settings.flatten:
         with timer.stage("flatten"):
             image = enhance.flatten(image)
@@ -252,11 +245,62 @@ def process_image(
     )
 
 
-def _turned_code(code: barcodes.Code, turns: int) -> barcodes.Code:
-    """A code as it sits on the page after ``turns`` more counter-clockwise quarter turns."""
-    if not turns or code.orientation is None:
+def _page_codes(
+    captured: Image8,
+    page: Image8,
+    place: _Placement,
+    turns: int,
+    *,
+    ratio: float,
+    blank: bool,
+    settings: ScanSettings,
+) -> tuple[Image8, list[barcodes.Code]]:
+    """The grey image codes were read on (OSD reads it too), and the codes in the deskewed page's frame.
+
+    A blank page has no code of its own: what a decoder finds there is the front showing through.
+    """
+    grey, unskew = _code_image(captured, page, place, turns)
+    if blank:
+        return grey, []
+
+    regions = code_regions.worth_looking(ratio)
+
+    def read(image: Image8) -> list[barcodes.Code]:
+        s = settings
+        return barcodes.read_codes(image, s.decoders, s.retry_codes, s.symbologies, regions).codes
+
+    codes = [_turned_code(c, 0, unskew) for c in read(grey)]
+    pixels = captured.shape[0] * captured.shape[1]
+    if not codes and place.corners is not None and pixels <= max(grey.size, REREAD_PIXELS):
+        # A sheet cut out of a small image (a close-up of a label, a card or a receipt): a dense code
+        # on it may not survive the warp, and the capture is cheap to read again. A photo of a page is
+        # larger than this and its page is read alone. Codes read on the capture keep no direction in
+        # the page's frame (the perspective lies between).
+        again = read(turn(cv2.cvtColor(captured, cv2.COLOR_BGR2GRAY), turns))
+        codes = [dataclasses.replace(c, orientation=None) for c in again]
+    return grey, codes
+
+
+def _code_image(captured: Image8, page: Image8, place: _Placement, turns: int) -> tuple[Image8, float]:
+    """The grey image codes are read on, and the counter-clockwise turn in degrees from it to the page.
+
+    A page only deskewed is read as captured, turned by its quarter turns alone (a lossless copy): a
+    turn by a degree or less resamples every pixel, and a dense QR or a 1-pixel-a-module barcode that
+    zxing-cpp reads on the scan was lost on the deskewed page. A cut-out sheet is read on the page
+    (the perspective is undone there, and a photo's sheet is mostly smaller than the photo).
+    """
+    if place.corners is None and abs(place.found.skew) >= DESKEW_MIN:
+        return turn(cv2.cvtColor(captured, cv2.COLOR_BGR2GRAY), turns), -place.found.skew
+    return cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), 0.0
+
+
+def _turned_code(code: barcodes.Code, turns: int, unskew: float = 0.0) -> barcodes.Code:
+    """A code as it sits on the page after ``turns`` more counter-clockwise quarter turns (and
+    ``unskew`` degrees counter-clockwise before them: the deskew of a page read as captured)."""
+    if (not turns and not unskew) or code.orientation is None:
         return code
-    return dataclasses.replace(code, orientation=(code.orientation - 90.0 * turns + 180.0) % 360.0 - 180.0)
+    turned = code.orientation - unskew - 90.0 * turns
+    return dataclasses.replace(code, orientation=(turned + 180.0) % 360.0 - 180.0)
 
 
 def _result(

@@ -290,3 +290,60 @@ def test_the_stretched_copy_keeps_a_barcodes_direction_and_makes_up_none_from_te
         text = cv2.cvtColor(sp.render_page(seed, lines=30), cv2.COLOR_BGR2GRAY)
         report = barcodes.read_codes(text, regions=False)
         assert report.codes == [], report.codes
+
+
+def _dense_qr(text: str, pixels_a_module: float) -> np.ndarray:
+    """A QR whose modules are ``pixels_a_module`` wide (under 2: what a small code scanned at 200 dpi
+    or photographed from afar comes to), averaged down from a sharp copy as a sensor would."""
+    import zxingcpp
+
+    made = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    sharp = np.asarray(made.to_image(scale=4, add_quiet_zones=True))
+    size = round(sharp.shape[0] / 4 * pixels_a_module)
+    return cv2.resize(sharp, (size, size), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize(
+    "module,angle,turns", [(1.45, 0.8, 0), (1.45, 1.5, 0), (1.5, 0.5, 1), (1.45, 2.5, 2)]
+)
+def test_a_dense_qr_on_a_skewed_scan_is_read_as_scanned(module: float, angle: float, turns: int) -> None:
+    """A page fed a degree or two askew with a QR of 1.5 pixels a module: zxing-cpp reads it on the
+    scan, and the deskewed page (every pixel resampled) lost it. Codes are read on the scan turned by
+    quarter turns alone; the QR's direction is given in the upright page's frame all the same."""
+    text = "MCSEP|H21.65-220914-0011|GIAY_TO_KHAC|Hồ sơ đã nhận đủ, hẹn trả kết quả"
+    page = sp.render_page(3, lines=20)
+    qr = _dense_qr(text, module)
+    page[150 : 150 + qr.shape[0], 1200 : 1200 + qr.shape[1]] = qr[:, :, None]
+    h, w = page.shape[:2]
+    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    scan = cv2.warpAffine(page, rotation, (w, h), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+    scan = np.ascontiguousarray(np.rot90(scan, turns))
+    direct = barcodes.read_zxing_direct(cv2.cvtColor(scan, cv2.COLOR_BGR2GRAY))
+    assert [c.text for c in direct] == [text], "zxing-cpp does not read the scan: no case"
+    result = process_image(scan, "askew.png", 200.0, ScanSettings(osd=False))
+    assert [c.text for c in result.codes] == [text]
+    assert result.quarter_turns == (-turns) % 4 and abs(result.skew - angle) < 0.3
+    orientation = result.codes[0].orientation
+    assert orientation is not None and abs(orientation) < 1.0, orientation
+
+
+def test_a_small_photo_of_a_sheet_is_read_as_photographed_when_its_page_shows_no_code() -> None:
+    """A 540 × 430 photo of a slip on a dark desk, its QR 1.5 pixels a module: the slip is cut out
+    and straightened, and the warp loses the QR that zxing-cpp reads on the photo. A capture this small
+    is read again as photographed; the code keeps no direction (the perspective lies between)."""
+    text = "MCSEP|H21.65-220914-0011|GIAY_TO_KHAC"
+    qr = _dense_qr(text, 1.5)
+    photo = np.full((538, 430), 70, np.uint8)
+    sheet = np.array([[66, 50], [370, 55], [366, 488], [60, 485]], np.int32)
+    cv2.fillConvexPoly(photo, sheet, 238)
+    photo[90 : 90 + qr.shape[0], 330 - qr.shape[1] : 330] = np.where(qr < 128, 25, 238)
+    for row in range(6):
+        cv2.line(photo, (90, 200 + 25 * row), (330, 200 + 25 * row), 60, 2)
+    blurred = cv2.GaussianBlur(photo, (0, 0), 0.6) + np.random.default_rng(0).normal(0, 4, photo.shape)
+    photo = np.clip(blurred, 0, 255).astype(np.uint8)
+    assert [c.text for c in barcodes.read_zxing_direct(photo)] == [text], "no case"
+    result = process_image(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR), "slip.png", None, ScanSettings(osd=False))
+    assert result.sheet is not None, "the slip is not cut out: no case"
+    page = cv2.cvtColor(result.image, cv2.COLOR_BGR2GRAY)
+    assert barcodes.read_codes(page).codes == [], "the cut-out page shows the code: no case"
+    assert [(c.text, c.orientation) for c in result.codes] == [(text, None)]
