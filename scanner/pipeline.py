@@ -3,7 +3,8 @@
 Stages (each timed): find a plausible sheet (camera shots, feeder backings) → estimate the skew and the
 text lines' verdict on up → one warp of the full image (perspective and skew) → blank check (flag only)
 → quarter turns when sure → barcodes, read on the capture turned by those quarter turns when the page
-was only deskewed (their orientation can settle or override up) → Tesseract OSD on a page still unsure → flatten the light → JPEG. A page nothing settles is kept as scanned and flagged.
+was only deskewed (their orientation can settle or override up) → Tesseract OSD on a page still
+unsure → flatten the light → JPEG. A page nothing settles is kept as scanned and flagged.
 A batch is then split into documents on separator sheets (see ``scanner.dossier``).
 """
 
