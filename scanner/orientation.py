@@ -37,6 +37,7 @@ AXIS_CLEAR = 0.3  # ... this much: lines clearly run that way even if few (a sin
 UP_SURE = 0.02  # ink above minus below the line cores, as a share of all line ink
 LINES_SURE = 4  # at least this many text lines voted on the up side ...
 AGREE_SURE = 0.8  # ... and this share of them agree
+INKED_PAGE = 0.05  # ink ratio of a page OSD is asked about even with no text lines found
 OSD_SURE = 2.5  # Tesseract's orientation confidence it takes to turn a page on its word
 OSD_MIN_SIDE = 1000  # smaller images (a card at 200 dpi) are not given to OSD
 OSD_WIDTH = 1800  # OSD needs text at least ~20 px high; a wider page is scaled down to this
@@ -71,12 +72,13 @@ def from_text(found: Orientation) -> Decision:
     return Decision(0, 0.0, "none", True)
 
 
-def needs_osd(found: Orientation) -> bool:
+def needs_osd(found: Orientation, ink_ratio: float = 0.0) -> bool:
     """OSD is asked only when the text lines do not settle it (60–500 ms a page), and only when
-    something runs in lines at all: on a stamp and a signature it has nothing to read.
+    something runs in lines at all, or the page is well inked: on a stamp and a signature it has
+    nothing to read, while a page of text beside a large picture may show no lines to the row profile.
     """
     has_lines = found.axis_confidence >= AXIS_CLEAR or found.lines >= LINES_SURE
-    return not text_is_sure(found) and has_lines
+    return not text_is_sure(found) and (has_lines or ink_ratio >= INKED_PAGE)
 
 
 def osd_available() -> bool:

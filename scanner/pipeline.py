@@ -189,9 +189,11 @@ def _ask_osd(
     decision: orientation.Decision,
     settings: ScanSettings,
     timer: _Timer,
+    *,
+    ink_ratio: float = 0.0,
 ) -> orientation.Decision:
     """Tesseract's OSD on a page nothing else settled (kept as scanned so far)."""
-    if not (settings.osd and orientation.needs_osd(found) and orientation.osd_available()):
+    if not (settings.osd and orientation.needs_osd(found, ink_ratio) and orientation.osd_available()):
         return decision
     with timer.stage("osd"):
         return orientation.with_osd(decision, orientation.tesseract_osd(grey), found)
@@ -221,7 +223,7 @@ def process_image(
         )
     extra, decision = orientation.with_codes(decision, read)
     if decision.unsure and not blank:
-        decision = _ask_osd(grey, found, decision, settings, timer)
+        decision = _ask_osd(grey, found, decision, settings, timer, ink_ratio=ratio)
         extra = decision.quarter_turns  # an unsure page was not turned: OSD's turns come on top of none
     codes = [_turned_code(c, extra) for c in read]
     if settings.flatten:

@@ -347,3 +347,25 @@ def test_a_small_photo_of_a_sheet_is_read_as_photographed_when_its_page_shows_no
     page = cv2.cvtColor(result.image, cv2.COLOR_BGR2GRAY)
     assert barcodes.read_codes(page).codes == [], "the cut-out page shows the code: no case"
     assert [(c.text, c.orientation) for c in result.codes] == [(text, None)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_page_of_text_beside_a_large_picture_is_set_upright_by_osd(seed: int) -> None:
+    """A book page with a woodcut over half its width: the picture's hatching drowns the row profile
+    (one or two text lines found), so the text lines settle nothing; the page is well inked, so
+    Tesseract's OSD is asked and sets it upright (it was kept upside down and flagged)."""
+    rng = np.random.default_rng(5)
+    page = sp.render_page(seed, lines=30)
+    h, w = page.shape[:2]
+    picture = np.full((int(h * 0.45), w // 2), 235, np.uint8)
+    for _ in range(900):
+        x, y = int(rng.integers(0, picture.shape[1])), int(rng.integers(0, picture.shape[0]))
+        angle, length = rng.uniform(0, np.pi), int(rng.integers(20, 120))
+        end = (int(x + length * np.cos(angle)), int(y + length * np.sin(angle)))
+        cv2.line(picture, (x, y), end, int(rng.integers(20, 90)), int(rng.integers(1, 4)))
+    page[150 : 150 + picture.shape[0], 100 : 100 + picture.shape[1]] = picture[:, :, None]
+    small, _ = geometry.small_grey(page)
+    assert geometry.estimate_orientation(small).lines < 4, "the text lines are found: no case"
+    upside_down = np.ascontiguousarray(np.rot90(page, 2))
+    result = process_image(upside_down, "book.png", 200.0)
+    assert (result.quarter_turns, result.orientation_source, result.orientation_unsure) == (2, "osd", False)
