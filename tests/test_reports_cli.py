@@ -109,3 +109,24 @@ def test_bad_input_is_named_and_exits_2(site_file: Path, args: list[str], says: 
     done = motcua("--site", str(site_file), *args)
     assert done.returncode == 2
     assert says in done.stderr
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        ["year", "9999"],
+        ["day", "9999-12-31"],
+        ["day", "0001-01-01"],
+        ["week", "9999-W52"],
+        ["month", "0001-01"],
+        ["month", "9999-12"],
+        ["quarter", "9999-Q4"],
+        ["custom", "9999-01-01..9999-12-31"],
+    ],
+)
+def test_a_period_beyond_the_years_reports_cover_is_refused(site_file: Path, period: list[str]) -> None:
+    done = motcua("--site", str(site_file), "--period", *period)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "10000" not in done.stderr
+    assert done.stderr.strip().endswith("out of range: use a period within the years 1900 to 9998")
+    assert len(done.stderr.strip().splitlines()) == 1

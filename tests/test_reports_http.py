@@ -89,6 +89,21 @@ def test_the_page_needs_the_key_and_escapes_what_it_is_given(page_url: str) -> N
     assert get(f"{page_url}/reports/chart/nope.svg?{QUERY}").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports?kind=year&value=9999",
+        "/reports/export.csv?kind=year&value=9999",
+        "/reports/export.xlsx?kind=custom&value=9999-01-01..9999-12-31",
+        "/reports/chart/daily.svg?kind=day&value=0001-01-01",
+    ],
+)
+def test_a_period_beyond_the_years_reports_cover_is_a_bad_request(page_url: str, path: str) -> None:
+    answer = get(f"{page_url}{path}")
+    assert answer.status_code == 400
+    assert "out of range: use a period within the years 1900 to 9998" in answer.text
+
+
 def test_downloads_carry_the_same_figures(page_url: str) -> None:
     from openpyxl import load_workbook
 
