@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
+from queue_server.reports.errors import ReportError
 from queue_server.reports.tables import Report, Table, export_value, show
 
 _XLSX_FORMATS = {"minutes": "0.0", "hours": "0.0", "percent": "0.0%", "number": "0.00", "int": "0"}
@@ -102,19 +104,52 @@ def xlsx_bytes(report: Report) -> bytes:
 
 
 def write_report(report: Report, fmt: str, out: Path | None) -> None:
-    """``report`` as ``fmt`` (table, csv, xlsx or pdf) into ``out``, or to standard output."""
-    data: bytes | str
+    """``report`` as ``fmt`` (table, csv, xlsx or pdf) into ``out``, or to standard output.
+
+    A CSV file starts with a UTF-8 byte order mark, as the page's download does: Excel shows Vietnamese
+    letters right only with it. CSV on standard output has none, so that it pipes into other tools.
+    """
     if fmt == "pdf":
         from queue_server.reports.pdf import pdf_bytes
 
         data = pdf_bytes(report)
     elif fmt == "xlsx":
         data = xlsx_bytes(report)
+    elif out is None:
+        sys.stdout.write(csv_text(report) if fmt == "csv" else text_tables(report))
+        return
+    elif fmt == "csv":
+        data = ("\ufeff" + csv_text(report)).encode("utf-8")
     else:
-        data = csv_text(report) if fmt == "csv" else text_tables(report)
+        data = text_tables(report).encode("utf-8")
     if out is None:
-        sys.stdout.write(str(data))
-    elif isinstance(data, bytes):
-        out.write_bytes(data)
-    else:
-        out.write_text(data, encoding="utf-8")
+        raise ReportError(f"a {fmt} report needs a file to be written to")
+    write_file(out, data)
+
+
+def check_out(out: Path) -> None:
+    """Refuse at once a path that cannot take a report: a folder, or a file in a missing folder."""
+    if out.is_dir():
+        raise ReportError(f"cannot write the report to {out}: it is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise ReportError(f"cannot write the report to {out}: there is no folder {out.parent}")
+
+
+def write_file(out: Path, data: bytes) -> None:
+    """``data`` into ``out`` whole or not at all: a regular file is written beside it under a temporary
+    name and then renamed over it; a device (``/dev/stdout``) is written in place."""
+    check_out(out)
+    try:
+        if out.exists() and not out.is_file():
+            with out.open("wb") as device:
+                device.write(data)
+            return
+        part = out.with_name(f".{out.name}.{os.getpid()}.part")
+        try:
+            with part.open("xb") as file:
+                file.write(data)
+            os.replace(part, out)
+        finally:
+            part.unlink(missing_ok=True)
+    except OSError as err:
+        raise ReportError(f"cannot write the report to {out}: {err.strerror or err}") from None
