@@ -26,6 +26,7 @@ from queue_server.reports.http import CSP, reports_router
 
 KEY = "k-" + "5" * 30  # an integration's key with the read scope
 COUNTER_KEY = "c-" + "6" * 30  # a key for counter operations only: no reports
+METRICS_KEY = "m-" + "7" * 30  # a key for the metrics only: no reports
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENS = Path(os.environ.get("MOTCUA_SCREENS", "/work/notes/screens"))
 QUERY = "kind=week&value=2026-11-23"
@@ -42,7 +43,8 @@ def page_url(tmp_path: Path) -> Iterator[str]:
         access = Access.of(store)
         access.api_keys.add("manager's spreadsheet", ["read"], KEY)
         access.api_keys.add("counter tablet", ["counter"], COUNTER_KEY)
-        for role in ("manager", "officer"):
+        access.api_keys.add("wall metrics", ["metrics"], METRICS_KEY)
+        for role in ("manager", "officer", "facility"):
             access.officers.add(f"{role}-1", f"Cán bộ {role}", role, "mat-khau-dai-" + role)
             officer = access.officers.login(f"{role}-1", "mat-khau-dai-" + role)
             assert officer is not None
@@ -56,14 +58,25 @@ def page_url(tmp_path: Path) -> Iterator[str]:
             http.stop()
 
 
-def test_a_manager_s_session_opens_the_reports_and_an_officer_s_does_not(page_url: str) -> None:
-    def as_role(role: str) -> int:
+def test_a_manager_s_session_opens_the_reports_and_another_role_or_scope_is_forbidden(
+    page_url: str,
+) -> None:
+    def as_role(role: str, path: str = "/reports") -> httpx.Response:
         cookies = {SESSION_COOKIE: SESSIONS[role]}
-        return httpx.get(f"{page_url}/reports?{QUERY}", cookies=cookies, timeout=60).status_code
+        return httpx.get(f"{page_url}{path}?{QUERY}", cookies=cookies, timeout=60)
 
-    assert as_role("manager") == 200
-    assert as_role("officer") == 401
-    assert get(f"{page_url}/reports?{QUERY}", key=COUNTER_KEY).status_code == 401  # no read scope
+    assert as_role("manager").status_code == 200
+    for role in ("officer", "facility"):
+        for path in ("/reports", "/reports/export.csv"):
+            refused = as_role(role, path)
+            assert refused.status_code == 403
+            assert f"an officer with the {role} role may not see reports" in refused.text
+            assert "đăng nhập" not in refused.text
+    for key in (COUNTER_KEY, METRICS_KEY):
+        for path in ("/reports", "/reports/chart/daily.svg"):
+            refused = get(f"{page_url}{path}?{QUERY}", key=key)
+            assert refused.status_code == 403
+            assert "this API key lacks the read scope that reports need" in refused.text
 
 
 def get(url: str, key: str | None = KEY) -> httpx.Response:
