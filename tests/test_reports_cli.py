@@ -99,8 +99,11 @@ def test_table_csv_xlsx_pdf(site_file: Path, tmp_path: Path) -> None:
     ("args", "says"),
     [
         (["--period", "month", "2026-13"], "month must be in 1..12"),
-        (["--period", "week", "2026-W48", "--service", "nope"], "no such service"),
-        (["--period", "week", "2026-W48", "--counter", "9"], "no such counter"),
+        (
+            ["--period", "week", "2026-W48", "--service", "nope"],
+            "service 'nope': the site has no such service (known: land, civil, tax)",
+        ),
+        (["--period", "week", "2026-W48", "--counter", "9"], "no such counter (known: 1, 2, 3)"),
         (["--period", "week", "2026-W48", "--format", "pdf"], "needs --out"),
         (["--period", "week", "2026-W48", "--db", "sqlite:////nonexistent/x.db"], "no SQLite file"),
     ],

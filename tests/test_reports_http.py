@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import shutil
@@ -115,6 +116,24 @@ def test_a_period_beyond_the_years_reports_cover_is_a_bad_request(page_url: str,
     answer = get(f"{page_url}{path}")
     assert answer.status_code == 400
     assert "out of range: use a period within the years 1900 to 9998" in answer.text
+
+
+def test_a_service_or_counter_the_site_lacks_is_refused_as_the_cli_refuses_it(page_url: str) -> None:
+    from queue_server.reports import Filters, ReportError, ReportSettings
+
+    settings = ReportSettings.from_site(report_site(day_starts="03:00"))
+    for name, field, value in (("service", "service", "nosuch"), ("counter", "counter", 999)):
+        with pytest.raises(ReportError) as refused:
+            settings.check(Filters(**{field: value}))  # what `motcua report` prints
+        message = str(refused.value)
+        assert f"the site has no such {name} (known: " in message
+        page = get(f"{page_url}/reports?{QUERY}&{field}={value}")
+        assert page.status_code == 400
+        assert message in html.unescape(page.text)
+        download = get(f"{page_url}/reports/export.csv?{QUERY}&{field}={value}")
+        assert download.status_code == 400
+        assert download.json()["detail"] == message
+    assert get(f"{page_url}/reports?{QUERY}&officer=left-long-ago").status_code == 200
 
 
 def test_downloads_carry_the_same_figures(page_url: str) -> None:

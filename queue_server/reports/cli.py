@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--service", help="only tickets issued for this service code")
     p.add_argument("--counter", type=int, help="only tickets this counter called")
-    p.add_argument("--officer", help="only tickets this officer called")
+    p.add_argument(
+        "--officer", help="only tickets this officer called (any id: officers who left keep their history)"
+    )
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", type=Path, help="write here (required for xlsx and pdf)")
     p.add_argument("--officer-names", action="store_true", help="show officers' names (managers only)")
@@ -58,24 +60,14 @@ def run_report(args: argparse.Namespace) -> int:
         site = load_site(args.site)
         period = Period.parse(*args.period)
         settings = ReportSettings.from_site(site)
-        _check_filters(site, args)
+        filters = Filters(args.service, args.counter, args.officer)
+        settings.check(filters)
         if args.out is not None:
             check_out(args.out)
         with ReportSource.open(args.db or site.database.url) as source:
-            filters = Filters(args.service, args.counter, args.officer)
             report = build_report(source, settings, period, filters, officer_names=args.officer_names)
         write_report(report, args.format, args.out)
     except (ReportError, SiteFileError) as err:
         print(f"motcua report: {err}", file=sys.stderr)
         return 2
     return 0
-
-
-def _check_filters(site: Any, args: argparse.Namespace) -> None:
-    from queue_server.reports import ReportError
-
-    if args.service is not None and args.service not in {s.code for s in site.services}:
-        known = ", ".join(s.code for s in site.services)
-        raise ReportError(f"--service {args.service!r}: the site has no such service (known: {known})")
-    if args.counter is not None and args.counter not in {c.number for c in site.counters}:
-        raise ReportError(f"--counter {args.counter}: the site has no such counter")

@@ -81,6 +81,7 @@ class _Reports:
         self.resolve()
         if self._url is None or self.settings is None:
             raise ReportError("this server has no store to report on")
+        self.settings.check(filters)
         key = f"{period.first}|{period.last}|{period.name}|{filters}"
         with self._lock:
             hit = self._cache.get(key)
