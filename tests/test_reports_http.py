@@ -122,15 +122,18 @@ def test_a_service_or_counter_the_site_lacks_is_refused_as_the_cli_refuses_it(pa
     from queue_server.reports import Filters, ReportError, ReportSettings
 
     settings = ReportSettings.from_site(report_site(day_starts="03:00"))
-    for name, field, value in (("service", "service", "nosuch"), ("counter", "counter", 999)):
+    for name, filters, asked in (
+        ("service", Filters(service="nosuch"), "service=nosuch"),
+        ("counter", Filters(counter=999), "counter=999"),
+    ):
         with pytest.raises(ReportError) as refused:
-            settings.check(Filters(**{field: value}))  # what `motcua report` prints
+            settings.check(filters)  # what `motcua report` prints
         message = str(refused.value)
         assert f"the site has no such {name} (known: " in message
-        page = get(f"{page_url}/reports?{QUERY}&{field}={value}")
+        page = get(f"{page_url}/reports?{QUERY}&{asked}")
         assert page.status_code == 400
         assert message in html.unescape(page.text)
-        download = get(f"{page_url}/reports/export.csv?{QUERY}&{field}={value}")
+        download = get(f"{page_url}/reports/export.csv?{QUERY}&{asked}")
         assert download.status_code == 400
         assert download.json()["detail"] == message
     assert get(f"{page_url}/reports?{QUERY}&officer=left-long-ago").status_code == 200

@@ -16,7 +16,14 @@ from pathlib import Path
 from queue_server.reports.errors import ReportError
 from queue_server.reports.tables import Report, Table, export_value, show
 
-_XLSX_FORMATS = {"minutes": "0.0", "hours": "0.0", "percent": "0.0%", "number": "0.00", "int": "0"}
+_XLSX_FORMATS = {
+    "minutes": "0.0",
+    "hours": "0.0",
+    "percent": "0.0%",
+    "number": "0.00",
+    "int": "#,##0",
+    "id": "0",
+}
 
 
 def _head(report: Report) -> list[str]:
@@ -32,7 +39,7 @@ def _head(report: Report) -> list[str]:
 
 def text_table(table: Table) -> str:
     header = [c.en for c in table.columns]
-    cells = [[show(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
+    cells = [[show(v, k) for v, k in zip(row, table.kinds(row), strict=True)] for row in table.rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     widths = [min(w, 60) for w in widths]
     lines = [f"== {table.vi} / {table.en}", f"   {table.definition_en}"]
@@ -59,7 +66,7 @@ def csv_text(report: Report) -> str:
         writer.writerow([f"# {table.definition_vi} / {table.definition_en}"])
         writer.writerow([f"{c.vi} / {c.en}" for c in table.columns])
         for row in table.rows:
-            writer.writerow([export_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+            writer.writerow([export_value(v, k) for v, k in zip(row, table.kinds(row), strict=True)])
         writer.writerow([])
     return out.getvalue()
 
@@ -87,20 +94,25 @@ def xlsx_bytes(report: Report) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([export_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+            kinds = table.kinds(row)
+            sheet.append([export_value(v, k) for v, k in zip(row, kinds, strict=True)])
+            for cell, kind in zip(sheet[sheet.max_row], kinds, strict=True):
+                if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    cell.number_format = _xlsx_format(kind, cell.value)
         for i, column in enumerate(table.columns, start=1):
-            fmt = _XLSX_FORMATS.get(column.kind)
             letter = sheet.cell(row=4, column=i).column_letter
             sheet.column_dimensions[letter].width = 14 if column.kind != "text" else 28
-            if fmt is None:
-                continue
-            for (cell,) in sheet.iter_rows(min_row=5, min_col=i, max_col=i):
-                if isinstance(cell.value, int | float):
-                    cell.number_format = fmt
         sheet.freeze_panes = "A5"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_format(kind: str, value: float) -> str:
+    """A cell's number format: counts whole and thousands-separated, shares as percentages."""
+    if kind == "number" and isinstance(value, int):
+        return _XLSX_FORMATS["int"]
+    return _XLSX_FORMATS.get(kind, "General")
 
 
 def write_report(report: Report, fmt: str, out: Path | None) -> None:
