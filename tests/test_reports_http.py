@@ -139,6 +139,12 @@ def test_a_service_or_counter_the_site_lacks_is_refused_as_the_cli_refuses_it(pa
     assert get(f"{page_url}/reports?{QUERY}&officer=left-long-ago").status_code == 200
 
 
+def test_a_parameter_given_twice_counts_as_its_last_value(page_url: str) -> None:
+    csv = get(f"{page_url}/reports/export.csv?kind=year&value=2026&kind=month&value=2026-11")
+    assert csv.status_code == 200
+    assert "Báo cáo / report 2026-11: 2026-11-01 .. 2026-11-30" in csv.text
+
+
 def test_downloads_carry_the_same_figures(page_url: str) -> None:
     from openpyxl import load_workbook
 

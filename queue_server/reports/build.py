@@ -218,7 +218,7 @@ def assemble(
     report.charts = {"cells": cells, "peak_waiting": facts.peak_waiting, "peak_at": facts.peak_at}
     if facts.peak_at is not None:
         report.warnings.append(
-            f"Đỉnh người chờ / peak waiting: {facts.peak_waiting} lúc "
+            f"Đỉnh người chờ (cả trung tâm) / peak waiting (whole centre): {facts.peak_waiting} lúc "
             f"{datetime.fromtimestamp(facts.peak_at, tz):%Y-%m-%d %H:%M}"
         )
     return report

@@ -368,8 +368,10 @@ def counters_vs_waiting(facts: Facts) -> Table:
         "capacity",
         "Quầy mở so với người chờ",
         "Counters open against people waiting",
-        "Trung bình các lần lấy mẫu mỗi 15 phút trong giờ đó, trên các ngày có hoạt động.",
-        "Means of a look every 15 minutes within the hour, over the days with any activity.",
+        "Cả trung tâm, không theo bộ lọc: trung bình các lần lấy mẫu mỗi 15 phút trong giờ đó, trên các "
+        "ngày có hoạt động.",
+        "The whole centre, whatever the filters: means of a look every 15 minutes within the hour, over "
+        "the days with any activity.",
         cols,
         rows,
     )
