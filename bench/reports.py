@@ -1,8 +1,9 @@
 """Time of a month's and a year's full report over a provincial centre's year, on SQLite and PostgreSQL.
 
 The year: ``--days`` working days (250) x ``--tickets`` tickets a day (1,000), 40 counters, 80 officers;
-each ticket is issued, called and finished, one in five rated and one in ten brings a dossier (received
-and later ready), so about 760,000 events. They are written straight into the store's ``events`` table in
+each ticket is issued, called and finished, one in five rated and one in ten brings a dossier (received,
+never given a status: a report shows each one overdue once its appointment has passed), so about
+760,000 events. They are written straight into the store's ``events`` table in
 bulk with a correct hash chain (the engine would take minutes to decide them; the report reads only the
 table). Baselines in the same run: a bare ``count(*)`` of the same slice of the log, and the same report
 folding the period's events (``EventLog(tickets=False)``) instead of reading ``report_tickets``. Then

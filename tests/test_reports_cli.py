@@ -99,8 +99,11 @@ def test_table_csv_xlsx_pdf(site_file: Path, tmp_path: Path) -> None:
     ("args", "says"),
     [
         (["--period", "month", "2026-13"], "month must be in 1..12"),
-        (["--period", "week", "2026-W48", "--service", "nope"], "no such service"),
-        (["--period", "week", "2026-W48", "--counter", "9"], "no such counter"),
+        (
+            ["--period", "week", "2026-W48", "--service", "nope"],
+            "service 'nope': the site has no such service (known: land, civil, tax)",
+        ),
+        (["--period", "week", "2026-W48", "--counter", "9"], "no such counter (known: 1, 2, 3)"),
         (["--period", "week", "2026-W48", "--format", "pdf"], "needs --out"),
         (["--period", "week", "2026-W48", "--db", "sqlite:////nonexistent/x.db"], "no SQLite file"),
     ],
@@ -109,3 +112,56 @@ def test_bad_input_is_named_and_exits_2(site_file: Path, args: list[str], says: 
     done = motcua("--site", str(site_file), *args)
     assert done.returncode == 2
     assert says in done.stderr
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        ["year", "9999"],
+        ["day", "9999-12-31"],
+        ["day", "0001-01-01"],
+        ["week", "9999-W52"],
+        ["month", "0001-01"],
+        ["month", "9999-12"],
+        ["quarter", "9999-Q4"],
+        ["custom", "9999-01-01..9999-12-31"],
+    ],
+)
+def test_a_period_beyond_the_years_reports_cover_is_refused(site_file: Path, period: list[str]) -> None:
+    done = motcua("--site", str(site_file), "--period", *period)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "10000" not in done.stderr
+    assert done.stderr.strip().endswith("out of range: use a period within the years 1900 to 9998")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("fmt", "out", "says"),
+    [
+        ("pdf", "/proc/x.pdf", "cannot write the report to /proc/x.pdf"),
+        ("xlsx", "/nonexistent/dir/x.xlsx", "there is no folder /nonexistent/dir"),
+        ("csv", "{tmp}", "it is a folder"),
+        ("csv", "/dev/full", "No space left on device"),
+    ],
+)
+def test_an_out_file_that_cannot_be_written_is_named_and_exits_2(
+    site_file: Path, tmp_path: Path, fmt: str, out: str, says: str
+) -> None:
+    path = out.format(tmp=tmp_path)
+    done = motcua("--site", str(site_file), "--period", "week", "2026-W48", "--format", fmt, "--out", path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert says in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_csv_file_starts_with_a_byte_order_mark_and_standard_output_does_not(
+    site_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "r.csv"
+    args = ("--site", str(site_file), "--period", "week", "2026-W48", "--format", "csv")
+    assert motcua(*args, "--out", str(out)).returncode == 0
+    text = out.read_bytes().decode("utf-8")
+    piped = motcua(*args)
+    assert text.startswith("\ufeff# ") and piped.stdout.startswith("# ")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]  # no temporary file left beside it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import shutil
@@ -26,6 +27,7 @@ from queue_server.reports.http import CSP, reports_router
 
 KEY = "k-" + "5" * 30  # an integration's key with the read scope
 COUNTER_KEY = "c-" + "6" * 30  # a key for counter operations only: no reports
+METRICS_KEY = "m-" + "7" * 30  # a key for the metrics only: no reports
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENS = Path(os.environ.get("MOTCUA_SCREENS", "/work/notes/screens"))
 QUERY = "kind=week&value=2026-11-23"
@@ -42,7 +44,8 @@ def page_url(tmp_path: Path) -> Iterator[str]:
         access = Access.of(store)
         access.api_keys.add("manager's spreadsheet", ["read"], KEY)
         access.api_keys.add("counter tablet", ["counter"], COUNTER_KEY)
-        for role in ("manager", "officer"):
+        access.api_keys.add("wall metrics", ["metrics"], METRICS_KEY)
+        for role in ("manager", "officer", "facility"):
             access.officers.add(f"{role}-1", f"Cán bộ {role}", role, "mat-khau-dai-" + role)
             officer = access.officers.login(f"{role}-1", "mat-khau-dai-" + role)
             assert officer is not None
@@ -56,14 +59,25 @@ def page_url(tmp_path: Path) -> Iterator[str]:
             http.stop()
 
 
-def test_a_manager_s_session_opens_the_reports_and_an_officer_s_does_not(page_url: str) -> None:
-    def as_role(role: str) -> int:
+def test_a_manager_s_session_opens_the_reports_and_another_role_or_scope_is_forbidden(
+    page_url: str,
+) -> None:
+    def as_role(role: str, path: str = "/reports") -> httpx.Response:
         cookies = {SESSION_COOKIE: SESSIONS[role]}
-        return httpx.get(f"{page_url}/reports?{QUERY}", cookies=cookies, timeout=60).status_code
+        return httpx.get(f"{page_url}{path}?{QUERY}", cookies=cookies, timeout=60)
 
-    assert as_role("manager") == 200
-    assert as_role("officer") == 401
-    assert get(f"{page_url}/reports?{QUERY}", key=COUNTER_KEY).status_code == 401  # no read scope
+    assert as_role("manager").status_code == 200
+    for role in ("officer", "facility"):
+        for path in ("/reports", "/reports/export.csv"):
+            refused = as_role(role, path)
+            assert refused.status_code == 403
+            assert f"an officer with the {role} role may not see reports" in refused.text
+            assert "đăng nhập" not in refused.text
+    for key in (COUNTER_KEY, METRICS_KEY):
+        for path in ("/reports", "/reports/chart/daily.svg"):
+            refused = get(f"{page_url}{path}?{QUERY}", key=key)
+            assert refused.status_code == 403
+            assert "this API key lacks the read scope that reports need" in refused.text
 
 
 def get(url: str, key: str | None = KEY) -> httpx.Response:
@@ -87,6 +101,48 @@ def test_the_page_needs_the_key_and_escapes_what_it_is_given(page_url: str) -> N
     assert get(f"{page_url}/reports?kind=fortnight&value=1").status_code == 400
     assert get(f"{page_url}/reports?{QUERY}&counter=abc").status_code == 400
     assert get(f"{page_url}/reports/chart/nope.svg?{QUERY}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports?kind=year&value=9999",
+        "/reports/export.csv?kind=year&value=9999",
+        "/reports/export.xlsx?kind=custom&value=9999-01-01..9999-12-31",
+        "/reports/chart/daily.svg?kind=day&value=0001-01-01",
+    ],
+)
+def test_a_period_beyond_the_years_reports_cover_is_a_bad_request(page_url: str, path: str) -> None:
+    answer = get(f"{page_url}{path}")
+    assert answer.status_code == 400
+    assert "out of range: use a period within the years 1900 to 9998" in answer.text
+
+
+def test_a_service_or_counter_the_site_lacks_is_refused_as_the_cli_refuses_it(page_url: str) -> None:
+    from queue_server.reports import Filters, ReportError, ReportSettings
+
+    settings = ReportSettings.from_site(report_site(day_starts="03:00"))
+    for name, filters, asked in (
+        ("service", Filters(service="nosuch"), "service=nosuch"),
+        ("counter", Filters(counter=999), "counter=999"),
+    ):
+        with pytest.raises(ReportError) as refused:
+            settings.check(filters)  # what `motcua report` prints
+        message = str(refused.value)
+        assert f"the site has no such {name} (known: " in message
+        page = get(f"{page_url}/reports?{QUERY}&{asked}")
+        assert page.status_code == 400
+        assert message in html.unescape(page.text)
+        download = get(f"{page_url}/reports/export.csv?{QUERY}&{asked}")
+        assert download.status_code == 400
+        assert download.json()["detail"] == message
+    assert get(f"{page_url}/reports?{QUERY}&officer=left-long-ago").status_code == 200
+
+
+def test_a_parameter_given_twice_counts_as_its_last_value(page_url: str) -> None:
+    csv = get(f"{page_url}/reports/export.csv?kind=year&value=2026&kind=month&value=2026-11")
+    assert csv.status_code == 200
+    assert "Báo cáo / report 2026-11: 2026-11-01 .. 2026-11-30" in csv.text
 
 
 def test_downloads_carry_the_same_figures(page_url: str) -> None:

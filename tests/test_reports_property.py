@@ -130,7 +130,7 @@ def check(report: Report, direct: dict[str, object]) -> None:
     scores = direct["scores"]
     assert isinstance(scores, Counter)
     levels = {(r[0], r[1]): r[3] for r in report.table("ratings").rows if r[1] is not None}
-    assert levels == {(str(scale), score): n for (scale, score), n in scores.items()}
+    assert levels == {(scale, score): n for (scale, score), n in scores.items()}
     assert sum(int(v or 0) for v in report.table("ratings_by_officer").column("rated")) == sum(
         scores.values()
     )

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from queue_server.calendar import CalendarError, WorkingCalendar
 from queue_server.reports import figures, regulatory
 from queue_server.reports.columns import Tickets, from_facts
+from queue_server.reports.errors import ReportError
 from queue_server.reports.facts import Facts, TicketFact, fold
 from queue_server.reports.period import Period
 from queue_server.reports.quick import quick_columns, quick_facts
@@ -63,6 +64,7 @@ class ReportSettings:
     calendar: WorkingCalendar | None = None
     service_names: dict[str, str] = field(default_factory=dict)
     officer_names: dict[str, str] = field(default_factory=dict)
+    counters: tuple[int, ...] = ()
 
     @classmethod
     def from_site(cls, site: Site) -> ReportSettings:
@@ -76,7 +78,21 @@ class ReportSettings:
             calendar=WorkingCalendar.from_site(office),
             service_names={s.code: s.name for s in site.services},
             officer_names={o.id: o.name for o in site.kiosk.officers},
+            counters=tuple(sorted(c.number for c in site.counters)),
         )
+
+    def check(self, filters: Filters) -> None:
+        """Refuse a service or counter the site file does not have (``ReportError`` lists the known ones).
+
+        An officer is not checked: one who has left the centre is no longer in the site file, yet the
+        tickets they called are still theirs to report on.
+        """
+        if filters.service is not None and filters.service not in self.service_names:
+            known = ", ".join(self.service_names)
+            raise ReportError(f"service {filters.service!r}: the site has no such service (known: {known})")
+        if filters.counter is not None and filters.counter not in self.counters:
+            known = ", ".join(map(str, self.counters))
+            raise ReportError(f"counter {filters.counter}: the site has no such counter (known: {known})")
 
     def working_days(self, period: Period) -> dict[date, bool]:
         """Each day of the period and whether the centre works on it (holidays off, làm bù on)."""
@@ -202,7 +218,7 @@ def assemble(
     report.charts = {"cells": cells, "peak_waiting": facts.peak_waiting, "peak_at": facts.peak_at}
     if facts.peak_at is not None:
         report.warnings.append(
-            f"Đỉnh người chờ / peak waiting: {facts.peak_waiting} lúc "
+            f"Đỉnh người chờ (cả trung tâm) / peak waiting (whole centre): {facts.peak_waiting} lúc "
             f"{datetime.fromtimestamp(facts.peak_at, tz):%Y-%m-%d %H:%M}"
         )
     return report

@@ -9,7 +9,9 @@ motcua report (--site FILE) [--db URL] --period day|week|month|quarter|year|cust
         --format xlsx --out q.xlsx
 
 The database is read on its own read-only connection: running a report beside a live queue server
-never blocks it. Exit 0 done, 2 when the period, a filter or the database is wrong (the message says).
+never blocks it. Exit 0 done, 2 when the period, a filter, the database or the --out file is wrong (the
+message says). A file is written whole or not at all; a CSV file starts with a UTF-8 byte order mark
+(Excel needs it for Vietnamese), CSV on standard output has none.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--service", help="only tickets issued for this service code")
     p.add_argument("--counter", type=int, help="only tickets this counter called")
-    p.add_argument("--officer", help="only tickets this officer called")
+    p.add_argument(
+        "--officer", help="only tickets this officer called (any id: officers who left keep their history)"
+    )
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", type=Path, help="write here (required for xlsx and pdf)")
     p.add_argument("--officer-names", action="store_true", help="show officers' names (managers only)")
@@ -46,7 +50,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from queue_server.reports import Filters, Period, ReportError, ReportSettings, ReportSource, build_report
-    from queue_server.reports.export import write_report
+    from queue_server.reports.export import check_out, write_report
     from siteconf import SiteFileError, load_site
 
     if args.format in ("xlsx", "pdf") and args.out is None:
@@ -56,22 +60,14 @@ def run_report(args: argparse.Namespace) -> int:
         site = load_site(args.site)
         period = Period.parse(*args.period)
         settings = ReportSettings.from_site(site)
-        _check_filters(site, args)
+        filters = Filters(args.service, args.counter, args.officer)
+        settings.check(filters)
+        if args.out is not None:
+            check_out(args.out)
         with ReportSource.open(args.db or site.database.url) as source:
-            filters = Filters(args.service, args.counter, args.officer)
             report = build_report(source, settings, period, filters, officer_names=args.officer_names)
+        write_report(report, args.format, args.out)
     except (ReportError, SiteFileError) as err:
         print(f"motcua report: {err}", file=sys.stderr)
         return 2
-    write_report(report, args.format, args.out)
     return 0
-
-
-def _check_filters(site: Any, args: argparse.Namespace) -> None:
-    from queue_server.reports import ReportError
-
-    if args.service is not None and args.service not in {s.code for s in site.services}:
-        known = ", ".join(s.code for s in site.services)
-        raise ReportError(f"--service {args.service!r}: the site has no such service (known: {known})")
-    if args.counter is not None and args.counter not in {c.number for c in site.counters}:
-        raise ReportError(f"--counter {args.counter}: the site has no such counter")

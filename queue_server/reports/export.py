@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
+from queue_server.reports.errors import ReportError
 from queue_server.reports.tables import Report, Table, export_value, show
 
-_XLSX_FORMATS = {"minutes": "0.0", "hours": "0.0", "percent": "0.0%", "number": "0.00", "int": "0"}
+_XLSX_FORMATS = {
+    "minutes": "0.0",
+    "hours": "0.0",
+    "percent": "0.0%",
+    "number": "0.00",
+    "int": "#,##0",
+    "id": "0",
+}
 
 
 def _head(report: Report) -> list[str]:
@@ -30,7 +39,7 @@ def _head(report: Report) -> list[str]:
 
 def text_table(table: Table) -> str:
     header = [c.en for c in table.columns]
-    cells = [[show(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
+    cells = [[show(v, k) for v, k in zip(row, table.kinds(row), strict=True)] for row in table.rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     widths = [min(w, 60) for w in widths]
     lines = [f"== {table.vi} / {table.en}", f"   {table.definition_en}"]
@@ -57,7 +66,7 @@ def csv_text(report: Report) -> str:
         writer.writerow([f"# {table.definition_vi} / {table.definition_en}"])
         writer.writerow([f"{c.vi} / {c.en}" for c in table.columns])
         for row in table.rows:
-            writer.writerow([export_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+            writer.writerow([export_value(v, k) for v, k in zip(row, table.kinds(row), strict=True)])
         writer.writerow([])
     return out.getvalue()
 
@@ -85,36 +94,74 @@ def xlsx_bytes(report: Report) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([export_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+            kinds = table.kinds(row)
+            sheet.append([export_value(v, k) for v, k in zip(row, kinds, strict=True)])
+            for cell, kind in zip(sheet[sheet.max_row], kinds, strict=True):
+                if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    cell.number_format = _xlsx_format(kind, cell.value)
         for i, column in enumerate(table.columns, start=1):
-            fmt = _XLSX_FORMATS.get(column.kind)
             letter = sheet.cell(row=4, column=i).column_letter
             sheet.column_dimensions[letter].width = 14 if column.kind != "text" else 28
-            if fmt is None:
-                continue
-            for (cell,) in sheet.iter_rows(min_row=5, min_col=i, max_col=i):
-                if isinstance(cell.value, int | float):
-                    cell.number_format = fmt
         sheet.freeze_panes = "A5"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
+def _xlsx_format(kind: str, value: float) -> str:
+    """A cell's number format: counts whole and thousands-separated, shares as percentages."""
+    if kind == "number" and isinstance(value, int):
+        return _XLSX_FORMATS["int"]
+    return _XLSX_FORMATS.get(kind, "General")
+
+
 def write_report(report: Report, fmt: str, out: Path | None) -> None:
-    """``report`` as ``fmt`` (table, csv, xlsx or pdf) into ``out``, or to standard output."""
-    data: bytes | str
+    """``report`` as ``fmt`` (table, csv, xlsx or pdf) into ``out``, or to standard output.
+
+    A CSV file starts with a UTF-8 byte order mark, as the page's download does: Excel shows Vietnamese
+    letters right only with it. CSV on standard output has none, so that it pipes into other tools.
+    """
     if fmt == "pdf":
         from queue_server.reports.pdf import pdf_bytes
 
         data = pdf_bytes(report)
     elif fmt == "xlsx":
         data = xlsx_bytes(report)
+    elif out is None:
+        sys.stdout.write(csv_text(report) if fmt == "csv" else text_tables(report))
+        return
+    elif fmt == "csv":
+        data = ("\ufeff" + csv_text(report)).encode("utf-8")
     else:
-        data = csv_text(report) if fmt == "csv" else text_tables(report)
+        data = text_tables(report).encode("utf-8")
     if out is None:
-        sys.stdout.write(str(data))
-    elif isinstance(data, bytes):
-        out.write_bytes(data)
-    else:
-        out.write_text(data, encoding="utf-8")
+        raise ReportError(f"a {fmt} report needs a file to be written to")
+    write_file(out, data)
+
+
+def check_out(out: Path) -> None:
+    """Refuse at once a path that cannot take a report: a folder, or a file in a missing folder."""
+    if out.is_dir():
+        raise ReportError(f"cannot write the report to {out}: it is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise ReportError(f"cannot write the report to {out}: there is no folder {out.parent}")
+
+
+def write_file(out: Path, data: bytes) -> None:
+    """``data`` into ``out`` whole or not at all: a regular file is written beside it under a temporary
+    name and then renamed over it; a device (``/dev/stdout``) is written in place."""
+    check_out(out)
+    try:
+        if out.exists() and not out.is_file():
+            with out.open("wb") as device:
+                device.write(data)
+            return
+        part = out.with_name(f".{out.name}.{os.getpid()}.part")
+        try:
+            with part.open("xb") as file:
+                file.write(data)
+            os.replace(part, out)
+        finally:
+            part.unlink(missing_ok=True)
+    except OSError as err:
+        raise ReportError(f"cannot write the report to {out}: {err.strerror or err}") from None

@@ -253,6 +253,7 @@ def estimate_error(tickets: Tickets, tolerance_s: float) -> Table:
         "no estimate.",
         _SUMMARY_COLS,
         rows,
+        row_kinds={"within_tolerance": "percent"},
     )
 
 
@@ -367,8 +368,10 @@ def counters_vs_waiting(facts: Facts) -> Table:
         "capacity",
         "Quầy mở so với người chờ",
         "Counters open against people waiting",
-        "Trung bình các lần lấy mẫu mỗi 15 phút trong giờ đó, trên các ngày có hoạt động.",
-        "Means of a look every 15 minutes within the hour, over the days with any activity.",
+        "Cả trung tâm, không theo bộ lọc: trung bình các lần lấy mẫu mỗi 15 phút trong giờ đó, trên các "
+        "ngày có hoạt động.",
+        "The whole centre, whatever the filters: means of a look every 15 minutes within the hour, over "
+        "the days with any activity.",
         cols,
         rows,
     )
@@ -457,9 +460,9 @@ def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Ta
 def counters(tickets: Tickets) -> Table:
     served: dict[int, list[float]] = defaultdict(list, _services_by(tickets, tickets.ep_counter))
     calls = Counter(tickets.ep_counter)
-    rows: list[list[Value]] = [[str(n), calls[n], len(served[n]), mean(served[n])] for n in sorted(calls)]
+    rows: list[list[Value]] = [[n, calls[n], len(served[n]), mean(served[n])] for n in sorted(calls)]
     cols = [
-        Column("counter", "Quầy", "Counter", "text"),
+        Column("counter", "Quầy", "Counter", "id"),
         Column("calls", "Lượt gọi", "Calls"),
         Column("served", "Lượt phục vụ", "Services"),
         Column("mean_service", "Phục vụ TB (phút)", "Mean service (min)", "minutes"),

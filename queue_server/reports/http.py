@@ -3,15 +3,15 @@
     GET  /reports?kind=month&value=2026-11&service=&counter=&officer=    the report as a page
     GET  /reports/chart/{name}.svg?<same query>                           a chart (matplotlib SVG)
     GET  /reports/export.{csv|xlsx|pdf}?<same query>                      the report as a file
-    POST /reports/login   (form: key)                                     keeps the key in a cookie
     GET  /reports/static/reports.css
 
-Until officer accounts exist, the page is behind the server's API key (a manager holds it): sent as
-``Authorization: Bearer <key>`` or typed once into the login form, which keeps it in an HttpOnly,
-SameSite=Strict cookie limited to ``/reports``. Pages are Jinja2 templates with auto-escaping, no
-script at all, and a Content-Security-Policy that allows nothing but this server's own styles and
-images. Reports are made in a process of their own (one, kept for the next report) on the reporting
-module's own database connection: never the queue engine's memory, never its interpreter lock.
+Open to a manager's or supervisor's account, logged in at ``/login`` (the console's session cookie),
+and to an integration's API key with the ``read`` scope (``Authorization: Bearer <key>``). No or wrong
+credentials: 401 and the way to log in; another role, or a key without that scope: 403. Pages are
+Jinja2 templates with auto-escaping, no script at all, and a Content-Security-Policy that allows
+nothing but this server's own styles and images. Reports are made in a process of their own (one,
+kept for the next report) on the reporting module's own database connection: never the queue
+engine's memory, never its interpreter lock.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class _Reports:
         self.resolve()
         if self._url is None or self.settings is None:
             raise ReportError("this server has no store to report on")
+        self.settings.check(filters)
         key = f"{period.first}|{period.last}|{period.name}|{filters}"
         with self._lock:
             hit = self._cache.get(key)
@@ -135,6 +136,8 @@ def reports_router(queries: object, access: Access | None) -> APIRouter:
 Authorization = Annotated[str | None, Header()]
 KeyCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 READERS = frozenset({Role.MANAGER, Role.SUPERVISOR})
+READABLE = "reports are for managers, supervisors and API keys with the read scope"
+LOGIN = "reports need a manager's login or an API key with the read scope (Authorization: Bearer)"
 
 
 class _Pages:
@@ -144,20 +147,29 @@ class _Pages:
         self.reports, self.access = reports, access
         self.env = _templates()
 
-    def allowed(self, authorization: str | None, cookie: str | None) -> bool:
-        """A manager's or supervisor's console session, or an API key with the ``read`` scope."""
+    def refusal(self, authorization: str | None, cookie: str | None) -> tuple[int, str] | None:
+        """Why the asker may not see reports, as a status and a message; ``None``: they may.
+
+        401 without credentials or with wrong ones; 403 for an officer whose role is not a manager's
+        or supervisor's, or an API key without the ``read`` scope (the rest of the server's rule).
+        """
         if self.access is None:
-            return False
+            return 401, "reports are off: the server has no officer accounts"
         session = self.access.sessions.get(cookie)
         if session is not None:
-            return session.officer.role in READERS
+            role = session.officer.role
+            if role in READERS:
+                return None
+            return 403, f"an officer with the {role.value} role may not see reports ({READABLE})"
         if not authorization:
-            return False
+            return 401, LOGIN
         try:
             self.access.require("read", authorization)
-        except HTTPException:
-            return False
-        return True
+        except HTTPException as err:
+            if err.status_code == 403:
+                return 403, f"this API key lacks the read scope that reports need ({READABLE})"
+            return 401, LOGIN
+        return None
 
     def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         settings = self.reports.resolve()
@@ -168,8 +180,11 @@ class _Pages:
     async def report_page(
         self, request: Request, authorization: Authorization = None, cookie: KeyCookie = None
     ) -> HTMLResponse:
-        if not self.allowed(authorization, cookie):
-            return self.page("login.html", 401, keyless=self.access is None)
+        refused = self.refusal(authorization, cookie)
+        if refused is not None:
+            status, message = refused
+            forbidden = message if status == 403 else None
+            return self.page("login.html", status, keyless=self.access is None, forbidden=forbidden)
         query = dict(request.query_params)
         try:
             period, filters = _parse(query)
@@ -202,11 +217,9 @@ class _Pages:
     async def authorised_report(
         self, request: Request, authorization: str | None, cookie: str | None
     ) -> Report:
-        if not self.allowed(authorization, cookie):
-            raise HTTPException(
-                401,
-                "reports need a manager's login or an API key with the read scope (Authorization: Bearer)",
-            )
+        refused = self.refusal(authorization, cookie)
+        if refused is not None:
+            raise HTTPException(*refused)
         try:
             period, filters = _parse(dict(request.query_params))
             return await run_in_threadpool(self.reports.get, period, filters)

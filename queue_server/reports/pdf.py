@@ -99,7 +99,7 @@ def _table(pdf: Any, table: Table) -> None:
         _grid(
             pdf,
             [f"{c.vi}\n{c.en}" for c in group],
-            [[show(r[i], table.columns[i].kind) for i in index] for r in table.rows],
+            [[show(r[i], table.kinds(r)[i]) for i in index] for r in table.rows],
         )
     pdf.ln(3)
 

@@ -10,11 +10,14 @@ Grammar accepted by ``Period.parse(kind, value)``::
     custom   2026-11-01..2026-11-20 (both days included)
 
 A business day runs from the site's ``day_starts`` to the next; ``bounds`` gives those instants in the
-site's time zone (Asia/Ho_Chi_Minh unless the site says otherwise).
+site's time zone (Asia/Ho_Chi_Minh unless the site says otherwise). Every day of a period lies in the
+years 1900 to 9998, so that its bounds, and the margins a report reads around them, are instants
+Python can hold; a custom period spans at most ``MAX_DAYS`` days.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -27,6 +30,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 MAX_DAYS = 3 * 366
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+YEARS = f"use a period within the years {FIRST_YEAR} to {LAST_YEAR}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class Period:
     label: str = ""
 
     def __post_init__(self) -> None:
+        if self.first.year < FIRST_YEAR or self.last.year > LAST_YEAR:
+            raise ReportError(f"period {self.name} is out of range: {YEARS}")
         if self.last < self.first:
             raise ReportError(f"period {self.first}..{self.last}: the last day is before the first")
         if (self.last - self.first).days >= MAX_DAYS:
@@ -90,7 +97,7 @@ def _day(value: str) -> Period:
 def _week(value: str) -> Period:
     match = _WEEK.match(value)
     if match:
-        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        monday = date.fromisocalendar(_year_of(match[1]), int(match[2]), 1)
     else:
         day = _date(value, "an ISO week YYYY-Www or a date inside it")
         monday = day - timedelta(days=day.weekday())
@@ -102,25 +109,25 @@ def _month(value: str) -> Period:
     match = _MONTH.match(value)
     if not match:
         raise ValueError("expected a month YYYY-MM")
-    first = date(int(match[1]), int(match[2]), 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return Period(first, following - timedelta(days=1), "month", value)
+    first = date(_year_of(match[1]), int(match[2]), 1)
+    last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+    return Period(first, last, "month", value)
 
 
 def _quarter(value: str) -> Period:
     match = _QUARTER.match(value)
     if not match:
         raise ValueError("expected a quarter YYYY-Qn")
-    year, q = int(match[1]), int(match[2])
-    first = date(year, 3 * q - 2, 1)
-    following = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
-    return Period(first, following - timedelta(days=1), "quarter", value)
+    year, q = _year_of(match[1]), int(match[2])
+    last_month = 3 * q
+    last = date(year, last_month, calendar.monthrange(year, last_month)[1])
+    return Period(date(year, last_month - 2, 1), last, "quarter", value)
 
 
 def _year(value: str) -> Period:
     if not re.fullmatch(r"\d{4}", value):
         raise ValueError("expected a year YYYY")
-    year = int(value)
+    year = _year_of(value)
     return Period(date(year, 1, 1), date(year, 12, 31), "year", value)
 
 
@@ -129,6 +136,14 @@ def _custom(value: str) -> Period:
     if not sep:
         raise ValueError("expected FIRST..LAST, e.g. 2026-11-01..2026-11-20")
     return Period(_date(first, "a date YYYY-MM-DD"), _date(last, "a date YYYY-MM-DD"), "custom")
+
+
+def _year_of(digits: str) -> int:
+    """The year of a period's name, refused before Python's calendar sees a year it cannot hold."""
+    year = int(digits)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"out of range: {YEARS}")
+    return year
 
 
 def _date(value: str, what: str) -> date:

@@ -63,14 +63,14 @@ def _rating_cols(first: Column) -> list[Column]:
     ]
 
 
-Groups = dict[str, dict[str, Counter[str]]]
+Groups = dict[str, dict[str | int, Counter[str]]]
 _GROUPS = (
     ("officer", "Cán bộ", "Officer"),
     ("counter", "Quầy", "Counter"),
     ("service", "Lĩnh vực", "Service"),
 )
 _LEVEL_COLS = [
-    Column("scale", "Thang", "Scale", "text"),
+    Column("scale", "Thang", "Scale", "id"),
     Column("score", "Điểm", "Score"),
     Column("level", "Mức", "Level", "text"),
     Column("count", "Lượt", "Count"),
@@ -88,7 +88,8 @@ def ratings(tickets: Tickets, conf: ReportsConf, names: dict[str, str] | None) -
     for ((score, scale, counter, officer), service), n in by_kind.items():
         levels[(scale, score)] += n
         kind = satisfaction(score, scale, conf)
-        for group, key in (("officer", officer or "—"), ("counter", str(counter)), ("service", service)):
+        counter_key = "—" if counter is None else int(counter)
+        for group, key in (("officer", officer or "—"), ("counter", counter_key), ("service", service)):
             groups[group][key][kind] += n
     served = tickets.counts["served"]
     tables = [_level_table(levels, served, conf)]
@@ -105,11 +106,11 @@ def _level_table(levels: Counter[tuple[int, int]], served: int, conf: ReportsCon
         names = LEVELS.get(scale, ())
         label = names[score] if score < len(names) else f"{score}/{scale - 1}"
         kind = CLASS_VI[satisfaction(score, scale, conf)]
-        rows.append([f"{scale}", score, label, n, share(n, per_scale[scale]), kind])
+        rows.append([scale, score, label, n, share(n, per_scale[scale]), kind])
     rated = sum(levels.values())
     rows.append(
         [
-            "",
+            None,
             None,
             "Tỷ lệ số đã phục vụ được đánh giá / share of served rated",
             rated,
@@ -131,13 +132,15 @@ def _level_table(levels: Counter[tuple[int, int]], served: int, conf: ReportsCon
 
 
 def _group_table(
-    counts: dict[str, Counter[str]], group: str, vi: str, en: str, names: dict[str, str] | None
+    counts: dict[str | int, Counter[str]], group: str, vi: str, en: str, names: dict[str, str] | None
 ) -> Table:
     rows: list[list[Value]] = []
-    for key in sorted(counts):
+    for key in sorted(counts, key=_numbers_first):
         c = counts[key]
         n = sum(c.values())
-        label = key if group != "officer" or names is None else f"{key} — {names.get(key, '')}".rstrip(" —")
+        label = (
+            key if group != "officer" or names is None else f"{key} — {names.get(str(key), '')}".rstrip(" —")
+        )
         rows.append(
             [label, n, c["very_satisfied"], c["satisfied"], c["unsatisfied"], share(n - c["unsatisfied"], n)]
         )
@@ -147,9 +150,14 @@ def _group_table(
         f"Ratings by {en.lower()}",
         "Tỷ lệ hài lòng = (lượt đánh giá - không hài lòng) ÷ lượt đánh giá.",
         "Satisfied or better = (ratings - unsatisfied) ÷ ratings.",
-        _rating_cols(Column(group, vi, en, "text")),
+        _rating_cols(Column(group, vi, en, "id" if group == "counter" else "text")),
         rows,
     )
+
+
+def _numbers_first(key: str | int) -> tuple[int, int, str]:
+    """Counters in numeric order (2 before 11), then any named key such as "—"."""
+    return (0, key, "") if isinstance(key, int) else (1, 0, key)
 
 
 @dataclass
@@ -234,6 +242,7 @@ def dossier_tables(scores: list[DossierScore], tz: ZoneInfo, as_of: float) -> li
         "Resolved = the first status ready, returned or rejected.",
         cols,
         rows,
+        row_kinds={"qd766_rate": "percent"},
     )
     return [summary, _late_table(scores, tz, as_of)]
 

@@ -3,8 +3,11 @@
 Every export (text table, CSV, XLSX, PDF, the page) renders these and nothing else, so a figure has
 the same value and the same definition wherever it is read.
 
-Column kinds: ``text``, ``int``, ``minutes`` (a duration held in seconds, shown in minutes),
-``hours`` (seconds, shown in hours), ``percent`` (a fraction 0..1), ``number`` (two decimals).
+Column kinds: ``text``, ``int`` (a count), ``id`` (a whole number that names something: a counter, a
+rating scale), ``minutes`` (a duration held in seconds, shown in minutes), ``hours`` (seconds, shown
+in hours), ``percent`` (a fraction 0..1), ``number`` (two decimals; a whole number shown whole). A
+summary table whose value column holds different measures names the kind of some rows in
+``row_kinds`` (by the row's first cell), e.g. a rate among counts.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ class Table:
     definition_en: str
     columns: list[Column]
     rows: list[list[Value]] = field(default_factory=list)
+    row_kinds: dict[str, str] = field(default_factory=dict)
+
+    def kinds(self, row: list[Value]) -> list[str]:
+        """The kind of each cell of ``row``: its column's, or for a ``number`` column its row's own."""
+        own = self.row_kinds.get(str(row[0])) if row else None
+        return [own if own and c.kind == "number" else c.kind for c in self.columns]
 
     def as_dicts(self) -> list[dict[str, Value]]:
         return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
