@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,15 @@ class LoadedImage:
 
 def read_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
+        found = path.stat()
     except OSError as err:
         raise ImageFileError(f"{path}: cannot read it ({err.strerror or err})") from err
+    if stat.S_ISDIR(found.st_mode):
+        raise ImageFileError(f"{path}: a folder, not an image file")
+    if not stat.S_ISREG(found.st_mode):
+        # A device or a pipe has no size to check and may never end (/dev/zero, a FIFO).
+        raise ImageFileError(f"{path}: not a regular file (a device or a pipe), not an image file")
+    size = found.st_size
     if size > MAX_FILE_BYTES:
         raise ImageFileError(f"{path}: {size} bytes is too large for a page image (limit {MAX_FILE_BYTES})")
     try:

@@ -17,8 +17,8 @@ from xml.sax.saxutils import escape
 import img2pdf  # type: ignore[import-untyped]
 import pikepdf
 
-from scanner.dossier import DOC_TYPE, validate_dossier_code
-from scanner.errors import DossierCodeError, ScanError
+from scanner.dossier import validate_doc_type, validate_dossier_code
+from scanner.errors import ScanError
 
 MOTCUA_NS = "https://motcua.example.org/ns/scan/1.0/"
 ID_NUMBER = re.compile(r"(?<!\d)(\d{12}|\d{9})(?!\d)")
@@ -35,8 +35,8 @@ class PdfMeta:
     def checked(self) -> PdfMeta:
         if self.dossier_code is not None:
             validate_dossier_code(self.dossier_code)
-        if self.doc_type is not None and not DOC_TYPE.match(self.doc_type):
-            raise DossierCodeError(f"document type code {self.doc_type!r} must match {DOC_TYPE.pattern}")
+        if self.doc_type is not None:
+            validate_doc_type(self.doc_type)
         if self.title is not None and ID_NUMBER.search(self.title):
             raise ScanError(
                 "the PDF title contains what looks like an ID number; ID numbers stay out of the PDF"

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.batch import Refused, load_all, process_loaded
 from scanner.codes import DEFAULT_SYMBOLOGIES, SymbologyError, symbology_name
-from scanner.dossier import validate_dossier_code
+from scanner.dossier import validate_doc_type, validate_dossier_code
 from scanner.errors import ScanError
 from scanner.imagefile import LoadedImage
 from scanner.pdf import PdfFile, PdfMeta, assemble_pdf, sha256_file
-from scanner.pipeline import Document, PageResult, ScanSettings, split_documents
+from scanner.pipeline import DPI_TOLERANCE, LEGAL_MIN_DPI, Document, PageResult, ScanSettings, split_documents
 
 if TYPE_CHECKING:
     from scanner.signing import ClerkSigner
@@ -47,6 +49,39 @@ def _settings(args: argparse.Namespace) -> ScanSettings:
         symbologies=symbologies,
         osd=not getattr(args, "no_osd", False),
     )
+
+
+def _checked(args: argparse.Namespace) -> tuple[ScanSettings, str | None]:
+    """Every option checked before the first page is touched: a batch is not scanned for nothing."""
+    settings = _settings(args)
+    dossier = validate_dossier_code(args.dossier) if args.dossier else None
+    if args.doc_type is not None:
+        validate_doc_type(args.doc_type)
+    _check_out(args.out, getattr(args, "images", []))
+    if args.sign_p12 is not None and not args.clerk:
+        raise ScanError("--sign-p12 needs --clerk NAME for the stamp")
+    if args.spool is not None:
+        from scanner.spool import load_key
+
+        load_key()  # the PDFs must not be left readable for want of a key found only at the end
+    return settings, dossier
+
+
+def _check_out(out: Path, inputs: list[Path]) -> None:
+    """``--out`` must be a PDF in a folder that can be written, and never one of the inputs."""
+    if out.suffix.lower() != ".pdf":
+        raise ScanError(f"--out {out}: name a .pdf file (OUT-01.pdf, OUT-02.pdf… when a batch is split)")
+    if out.is_dir():
+        raise ScanError(f"--out {out}: a folder; name a .pdf file in it")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise ScanError(f"--out {out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ScanError(f"--out {out}: cannot write in {folder}")
+    written = re.compile(rf"{re.escape(out.stem)}(-\d{{2,}})?(\.pdf|\.manifest\.json)", re.IGNORECASE)
+    for path in inputs:
+        if path.resolve().parent == out.resolve().parent and written.fullmatch(path.name):
+            raise ScanError(f"--out {out} would overwrite the input {path}: write the PDF elsewhere")
 
 
 def describe_codes(page: PageResult) -> str:
@@ -136,8 +171,7 @@ def _write(
 
 def process_command(args: argparse.Namespace) -> int:
     try:
-        settings = _settings(args)
-        dossier = validate_dossier_code(args.dossier) if args.dossier else None
+        settings, dossier = _checked(args)
     except ScanError as err:
         print(f"motcua scan: {err}", file=sys.stderr)
         return 2
@@ -153,8 +187,7 @@ def capture_command(args: argparse.Namespace) -> int:
     from scanner.sources import open_source
 
     try:
-        settings = _settings(args)
-        dossier = validate_dossier_code(args.dossier) if args.dossier else None
+        settings, dossier = _checked(args)
         source = open_source(args.source)
     except ScanError as err:
         print(f"motcua scan: {err}", file=sys.stderr)
@@ -202,6 +235,14 @@ def _run_batch(
     dossier: str | None,
     args: argparse.Namespace,
 ) -> int:
+    unstated = [image.name for image in images if image.dpi is None]
+    if unstated:
+        more = " …" if len(unstated) > 5 else ""
+        print(
+            f"note: {len(unstated)} pages state no resolution and are taken as {settings.assume_dpi:g} dpi"
+            f" (--assume-dpi): {', '.join(unstated[:5])}{more}",
+            file=sys.stderr,
+        )
     pages: list[PageResult] = []
     for number, page in enumerate(process_loaded(images, settings, args.jobs), start=1):
         pages.append(page)
@@ -211,9 +252,6 @@ def _run_batch(
         print("motcua scan: no usable page, no PDF written", file=sys.stderr)
         return 2
     written = []
-    if args.sign_p12 is not None and not args.clerk:
-        print("motcua scan: --sign-p12 needs --clerk NAME for the stamp", file=sys.stderr)
-        return 2
     signer = _signer(args)
     try:
         for i, doc in enumerate(documents, start=1):
@@ -236,7 +274,14 @@ def _run_batch(
         spooled = _spool(written, args.spool)
         if spooled:
             return spooled
-    return 1 if refused else 0
+    low = [p.name for p in pages if p.dpi < LEGAL_MIN_DPI * (1 - DPI_TOLERANCE)]
+    if low:
+        print(
+            f"motcua scan: {len(low)} pages below {LEGAL_MIN_DPI} dpi, bound but to be rescanned: "
+            + ", ".join(low),
+            file=sys.stderr,
+        )
+    return 1 if refused or low else 0
 
 
 def _documents(pages: list[PageResult]) -> list[Document]:
@@ -267,22 +312,25 @@ def _spool(written: list[dict[str, object]], folder: Path) -> int:
     except ScanError as err:
         print(f"motcua scan: cannot spool: {err}", file=sys.stderr)
         return 2
+    kept = 0
     for entry in written:
         code = entry["dossier_code"]
         if not isinstance(code, str):
             print(f"note: {entry['pdf']} has no dossier code; not spooled (give --dossier)", file=sys.stderr)
+            kept += 1
             continue
         doc_type = entry["doc_type"] if isinstance(entry["doc_type"], str) else None
         spooled = spool.put(Path(str(entry["pdf"])), code, doc_type)
         print(f"spooled {spooled.filename} (encrypted, plain copy removed) as {spooled.entry_id}")
-    return 0
+    return 1 if kept else 0
 
 
 def _manifest(written: list[dict[str, object]], refused: list[Refused], args: argparse.Namespace) -> object:
     inputs: list[dict[str, str | None]] = []
     for path in getattr(args, "images", []):
         try:
-            inputs.append({"file": str(path), "sha256": sha256_file(path)})
+            digest = sha256_file(path) if path.is_file() else None  # a device or a pipe is not read again
         except OSError:
-            inputs.append({"file": str(path), "sha256": None})
+            digest = None
+        inputs.append({"file": str(path), "sha256": digest})
     return {"documents": written, "inputs": inputs, "refused": [r.__dict__ for r in refused]}

@@ -48,7 +48,7 @@ def _bad_files(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
     Image.new("RGB", (20, 30), "white").save(tiny)
     out["tiny"] = (tiny, "too small")
     out["missing"] = (tmp_path / "nope.jpg", "cannot read")
-    out["directory"] = (tmp_path, "cannot read")
+    out["directory"] = (tmp_path, "a folder, not an image file")
     return out
 
 
@@ -155,3 +155,122 @@ def test_a_printed_separator_sheet_is_read_back_as_a_separator(tmp_path: Path) -
     assert result.separator == Separator(DOSSIER, "GIAY_KS")
     assert main(["scan", "separator", "--out", str(sheet), "--doc-type", "01"]) == 2
     assert main(["scan", "separator", "--out", str(sheet), "--dossier", "12345"]) == 2
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["scan", "process", *argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+def test_options_are_checked_before_any_page_and_an_input_is_never_overwritten(
+    tmp_path: Path, good: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each bad option is refused with exit 2 before a page is processed (no page line printed), and
+    no input file is touched: an --out naming one of the inputs (a PDF given by mistake among the
+    scans, or a split part's name) is refused."""
+    scan = tmp_path / "scan.png"
+    cv2.imwrite(str(scan), sp.render_page(2))
+    before = {p: p.read_bytes() for p in (good, scan)}
+    stray = tmp_path / "out-01.pdf"
+    stray.write_bytes(b"%PDF-1.4 a clerk's earlier file")
+    cases = {
+        "overwrite": ([str(good), str(scan), "--out", str(scan.with_suffix(".PNG"))], ".pdf file"),
+        "same name": (
+            [str(good), str(tmp_path / "same.pdf"), "--out", str(tmp_path / "same.pdf")],
+            "overwrite",
+        ),
+        "split part": ([str(good), str(stray), "--out", str(tmp_path / "out.pdf")], "overwrite the input"),
+        "folder": ([str(good), "--out", str(tmp_path)], ".pdf file"),
+        "missing folder": ([str(good), "--out", str(tmp_path / "nope" / "x.pdf")], "does not exist"),
+        "CCCD as type": (
+            [str(good), "--out", str(tmp_path / "a.pdf"), "--doc-type", "001234567890"],
+            "ID number",
+        ),
+        "CMND dotted": (
+            [str(good), "--out", str(tmp_path / "a.pdf"), "--doc-type", "123.456.789"],
+            "ID number",
+        ),
+        "Vietnamese type": (
+            [str(good), "--out", str(tmp_path / "a.pdf"), "--doc-type", "Tờ_khai"],
+            "capital",
+        ),
+        "CCCD in a code": (
+            [str(good), "--out", str(tmp_path / "a.pdf"), "--dossier", "079123456789.-220914-0011"],
+            "ID number",
+        ),
+    }
+    (tmp_path / "same.pdf").write_bytes(b"%PDF-1.4 kept")
+    for label, (argv, message) in cases.items():
+        code, out, err = _run(argv, capsys)
+        assert code == 2 and message in err, (label, err)
+        assert out == "", (label, "a page was processed before the option was refused")
+    assert {p: p.read_bytes() for p in (good, scan)} == before
+    assert stray.read_bytes() == b"%PDF-1.4 a clerk's earlier file"
+    assert (tmp_path / "same.pdf").read_bytes() == b"%PDF-1.4 kept"
+    assert not list(tmp_path.glob("a*.pdf"))
+
+
+def test_a_device_or_a_pipe_given_as_a_page_is_refused_at_once(
+    tmp_path: Path, good: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/dev/zero has no size to check and never ends, a FIFO waits for a writer forever: both are
+    refused by name, and the good page is still bound (exit 1)."""
+    import os
+
+    fifo = tmp_path / "page.png"
+    os.mkfifo(fifo)
+    out = tmp_path / "out.pdf"
+    code, _, err = _run([str(good), "/dev/zero", str(fifo), "--out", str(out)], capsys)
+    assert code == 1
+    assert "refused /dev/zero: not a regular file" in err and f"refused {fifo}: not a regular file" in err
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_a_spool_without_its_key_is_refused_before_scanning_and_one_without_a_code_is_not_all_good(
+    tmp_path: Path, good: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --spool, a missing or short key is found before any page: no readable PDF is left on the
+    counter machine. A batch whose PDF has no dossier code stays unspooled, which exits 1, not 0."""
+    from scanner.spool import new_key
+
+    monkeypatch.delenv("MOTCUA_SCAN_KEY_FILE", raising=False)
+    monkeypatch.delenv("MOTCUA_SCAN_KEY", raising=False)
+    out = tmp_path / "s.pdf"
+    code, lines, err = _run([str(good), "--out", str(out), "--spool", str(tmp_path / "spool")], capsys)
+    assert code == 2 and "no scan key" in err and lines == "" and not out.exists()
+    monkeypatch.setenv("MOTCUA_SCAN_KEY", "abc")
+    code, lines, err = _run([str(good), "--out", str(out), "--spool", str(tmp_path / "spool")], capsys)
+    assert code == 2 and lines == "" and not out.exists()
+    monkeypatch.setenv("MOTCUA_SCAN_KEY", new_key())
+    blank = tmp_path / "plain.png"
+    cv2.imwrite(str(blank), sp.render_page(3))
+    code, _, err = _run([str(blank), "--out", str(out), "--spool", str(tmp_path / "spool")], capsys)
+    assert code == 1 and "no dossier code; not spooled" in err and out.exists()
+    code, _, err = _run(
+        [str(good), "--out", str(out), "--spool", str(tmp_path / "spool"), "--dossier", DOSSIER], capsys
+    )
+    assert code == 0 and not out.exists()
+
+
+def test_a_page_below_200_dpi_is_bound_but_not_all_good_and_an_unstated_resolution_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = sp.render_page(2)
+    low = tmp_path / "low.png"
+    Image.fromarray(cv2.cvtColor(cv2.resize(page, None, fx=0.75, fy=0.75), cv2.COLOR_BGR2RGB)).save(
+        low, dpi=(150, 150)
+    )
+    unstated = tmp_path / "unstated.png"
+    Image.fromarray(cv2.cvtColor(page, cv2.COLOR_BGR2RGB)).save(unstated)
+    out = tmp_path / "out.pdf"
+    code, _, err = _run([str(low), "--out", str(out)], capsys)
+    assert code == 1 and "1 pages below 200 dpi, bound but to be rescanned: " in err and "low.png" in err
+    code, _, err = _run([str(unstated), "--out", str(out)], capsys)
+    assert (
+        code == 0
+        and "1 pages state no resolution and are taken as 200 dpi (--assume-dpi): " in err
+        and "unstated.png" in err
+    )
