@@ -175,6 +175,7 @@ def test_options_are_checked_before_any_page_and_an_input_is_never_overwritten(
     before = {p: p.read_bytes() for p in (good, scan)}
     stray = tmp_path / "out-01.pdf"
     stray.write_bytes(b"%PDF-1.4 a clerk's earlier file")
+    to_a = [str(good), "--out", str(tmp_path / "a.pdf")]
     cases = {
         "overwrite": ([str(good), str(scan), "--out", str(scan.with_suffix(".PNG"))], ".pdf file"),
         "same name": (
@@ -184,22 +185,10 @@ def test_options_are_checked_before_any_page_and_an_input_is_never_overwritten(
         "split part": ([str(good), str(stray), "--out", str(tmp_path / "out.pdf")], "overwrite the input"),
         "folder": ([str(good), "--out", str(tmp_path)], ".pdf file"),
         "missing folder": ([str(good), "--out", str(tmp_path / "nope" / "x.pdf")], "does not exist"),
-        "CCCD as type": (
-            [str(good), "--out", str(tmp_path / "a.pdf"), "--doc-type", "001234567890"],
-            "ID number",
-        ),
-        "CMND dotted": (
-            [str(good), "--out", str(tmp_path / "a.pdf"), "--doc-type", "123.456.789"],
-            "ID number",
-        ),
-        "Vietnamese type": (
-            [str(good), "--out", str(tmp_path / "a.pdf"), "--doc-type", "Tờ_khai"],
-            "capital",
-        ),
-        "CCCD in a code": (
-            [str(good), "--out", str(tmp_path / "a.pdf"), "--dossier", "079123456789.-220914-0011"],
-            "ID number",
-        ),
+        "CCCD as type": ([*to_a, "--doc-type", "001234567890"], "ID number"),
+        "CMND dotted": ([*to_a, "--doc-type", "123.456.789"], "ID number"),
+        "Vietnamese type": ([*to_a, "--doc-type", "Tờ_khai"], "capital"),
+        "CCCD in a code": ([*to_a, "--dossier", "079123456789.-220914-0011"], "ID number"),
     }
     (tmp_path / "same.pdf").write_bytes(b"%PDF-1.4 kept")
     for label, (argv, message) in cases.items():
