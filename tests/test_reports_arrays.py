@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.reports import arrays, figures
+from queue_server.reports import arrays, figures, staff
 from queue_server.reports.columns import Tally, Tickets
 from queue_server.reports.facts import Facts
 
@@ -58,8 +58,8 @@ def tables(tickets: Tickets) -> str:
         figures.estimate_error(tickets, 300),
         figures.by_service(tickets, {}),
         figures.daily(tickets, working),
-        figures.officers(tickets, Facts(), None),
-        figures.counters(tickets),
+        staff.officers(tickets, Facts(), None),
+        staff.counters(tickets),
     ]
     return repr([t.rows for t in made])
 

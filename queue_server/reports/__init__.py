@@ -10,9 +10,9 @@ Reading API (stable; the province hub reuses it):
 - ``build_report(source, settings, period, Filters(service=, counter=, officer=))`` → ``Report``: named
   ``Table`` objects whose columns and definitions every export renders (``export``, ``pdf``, ``http``).
 
-Modules: ``source`` (SQL), ``facts`` (one pass over events), ``figures`` and ``regulatory`` (tables),
-``export`` (text, CSV, XLSX), ``charts`` (matplotlib), ``pdf`` (fpdf2), ``http`` (the /reports page),
-``cli`` (``motcua report``).
+Modules: ``source`` (SQL), ``facts`` (one pass over events), ``figures``, ``staff`` and ``regulatory``
+(tables), ``export`` (text, CSV, XLSX), ``charts`` (matplotlib), ``pdf`` (fpdf2), ``http`` (the /reports
+page), ``cli`` (``motcua report``).
 """
 
 from __future__ import annotations

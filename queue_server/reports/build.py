@@ -19,7 +19,7 @@ from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from queue_server.calendar import CalendarError, WorkingCalendar
-from queue_server.reports import figures, regulatory
+from queue_server.reports import figures, regulatory, staff
 from queue_server.reports.columns import Tickets, from_facts
 from queue_server.reports.errors import ReportError
 from queue_server.reports.facts import Facts, TicketFact, fold
@@ -199,8 +199,8 @@ def assemble(
         load,
         figures.counters_vs_waiting(facts),
         figures.daily(tickets, working),
-        figures.officers(tickets, facts, names),
-        figures.counters(tickets),
+        staff.officers(tickets, facts, names),
+        staff.counters(tickets),
         figures.rule_versions(tickets),
     ]
     report.tables += regulatory.ratings(tickets, conf, names)

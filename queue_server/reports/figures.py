@@ -1,4 +1,4 @@
-"""The queue's figures: tickets, waits, service times, estimate error, load, officers and counters.
+"""The queue's figures: tickets, waits, service times, estimate error, load, days and rule versions.
 
 Definitions (repeated in each table, so an export read alone still says what it counts):
 
@@ -299,7 +299,7 @@ def by_service(tickets: Tickets, names: dict[str, str]) -> Table:
     )
 
 
-def _services_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[Any]]:
+def services_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[Any]]:
     """The finished calls' service times by key (a key per call; None: left out, or kept by numpy as
     a key of its own, for the caller to drop), each group in call order."""
     if tickets.service_array is not None:
@@ -311,10 +311,10 @@ def _services_by(tickets: Tickets, keys: Sequence[Any]) -> dict[Any, list[Any]]:
 
 
 def _services_by_service(tickets: Tickets) -> dict[Any, list[Any]]:
-    """``_services_by`` the service of each call's ticket."""
+    """``services_by`` the service of each call's ticket."""
     service = tickets.service
     if tickets.service_array is None:
-        return _services_by(tickets, list(map(service.__getitem__, tickets.ep_ticket)))
+        return services_by(tickets, list(map(service.__getitem__, tickets.ep_ticket)))
     import numpy as np
 
     distinct, ids = tickets.service_ids  # per ticket, then per call by its ticket
@@ -408,71 +408,6 @@ def daily(tickets: Tickets, working: dict[date, bool]) -> Table:
         "By day",
         "Mỗi ngày làm việc của kỳ (kể cả ngày không có số) và mỗi ngày có phát số.",
         "Every working day of the period (also those without tickets) and every day with tickets.",
-        cols,
-        rows,
-    )
-
-
-def officers(tickets: Tickets, facts: Facts, names: dict[str, str] | None) -> Table:
-    groups = _services_by(tickets, tickets.ep_officer)
-    served: dict[str, list[float]] = defaultdict(list, {k: v for k, v in groups.items() if k is not None})
-    missed: Counter[str] = Counter()
-    last = tickets.last_officer
-    for i, n in tickets.tally.no_shows.items():
-        officer = last.get(i)
-        if officer is not None:
-            missed[officer] += n
-    rows: list[list[Value]] = []
-    for officer in sorted(set(served) | set(missed) | set(facts.officer_time)):
-        spent = facts.officer_time.get(officer)
-        label = officer if names is None else f"{officer} — {names.get(officer, '')}".rstrip(" —")
-        rows.append(
-            [
-                label,
-                len(served[officer]),
-                mean(served[officer]),
-                spent.open_s if spent else 0.0,
-                spent.paused_s if spent else 0.0,
-                missed[officer],
-            ]
-        )
-    cols = [
-        Column("officer", "Cán bộ", "Officer", "text"),
-        Column("served", "Lượt phục vụ", "Services"),
-        Column("mean_service", "Phục vụ TB (phút)", "Mean service (min)", "minutes"),
-        Column("open", "Giờ mở quầy", "Hours open", "hours"),
-        Column("paused", "Giờ tạm dừng", "Hours paused", "hours"),
-        Column("no_show", "Vắng mặt", "No-shows"),
-    ]
-    return Table(
-        "officers",
-        "Cán bộ",
-        "Officers",
-        "Lượt phục vụ xong theo cán bộ gọi số; giờ mở / tạm dừng quầy trong kỳ, cắt ở cuối ngày làm việc; "
-        "vắng mặt tính cho cán bộ của lần gọi cuối.",
-        "Finished services by the officer who called; time a counter was open or paused under the officer, "
-        "cut at the end of each business day; no-shows count for the officer of the last call.",
-        cols,
-        rows,
-    )
-
-
-def counters(tickets: Tickets) -> Table:
-    served: dict[int, list[float]] = defaultdict(list, _services_by(tickets, tickets.ep_counter))
-    calls = Counter(tickets.ep_counter)
-    rows: list[list[Value]] = [[n, calls[n], len(served[n]), mean(served[n])] for n in sorted(calls)]
-    cols = [
-        Column("counter", "Quầy", "Counter", "id"),
-        Column("calls", "Lượt gọi", "Calls"),
-        Column("served", "Lượt phục vụ", "Services"),
-        Column("mean_service", "Phục vụ TB (phút)", "Mean service (min)", "minutes"),
-    ]
-    return Table(
-        "counters",
-        "Quầy",
-        "Counters",
-        "Lượt gọi (không kể gọi lại) và lượt phục vụ xong tại mỗi quầy.",
-        "Calls (recalls not counted) and finished services at each counter.",
         cols,
         rows,
     )
